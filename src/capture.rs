@@ -1,0 +1,245 @@
+//! What the audio thread notices: transport start/stop, takes (record passes) and marks.
+//!
+//! [`Detector::block`] runs once per (sub-)block on the audio thread. It only compares a few
+//! values and calls `emit` with small `Copy` events: no allocation, no lock, no syscall, and no
+//! panic for any input (positions may be missing, NaN or jump anywhere).
+
+use crate::playhead::Position;
+
+/// An event as it leaves the audio thread: small, `Copy`, no heap data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CaptureEvent {
+    pub kind: CaptureKind,
+    pub pos: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureKind {
+    TransportStarted,
+    TransportStopped,
+    /// A record pass began; takes are numbered per instance from 1.
+    TakeStarted { take: u32 },
+    /// The record pass `take` ended; the position is where the last recorded sample ended.
+    TakeEnded { take: u32 },
+    /// A rising edge of the `Mark` parameter; marks are numbered per instance from 1.
+    Mark { mark: u32 },
+}
+
+/// The audio thread's memory of the previous block, used to see edges.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    was_playing: bool,
+    mark_was_on: bool,
+    /// The take being recorded, if any.
+    take: Option<u32>,
+    next_take: u32,
+    next_mark: u32,
+    /// Where the previous block ended (its start advanced by its length).
+    prev_end: Option<Position>,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new(1, 1)
+    }
+}
+
+/// A backwards jump larger than this (in samples) while recording is a loop wrap. Hosts may
+/// re-sync the position by a few samples between blocks; that is not a new pass.
+const JUMP_TOLERANCE_SAMPLES: i64 = 64;
+
+impl Detector {
+    /// `next_take`/`next_mark` continue numbering after what a saved project already holds.
+    pub fn new(next_take: u32, next_mark: u32) -> Self {
+        Detector {
+            was_playing: false,
+            mark_was_on: false,
+            take: None,
+            next_take: next_take.max(1),
+            next_mark: next_mark.max(1),
+            prev_end: None,
+        }
+    }
+
+    /// The take being recorded now, if any.
+    pub fn current_take(&self) -> Option<u32> {
+        self.take
+    }
+
+    /// Looks at one block that starts at `now` and is `frames` long; `mark_on` is the `Mark`
+    /// parameter's value during this block. Events are emitted in the order they happened:
+    /// endings (at the previous block's end) before beginnings (at this block's start).
+    pub fn block(
+        &mut self,
+        now: Position,
+        frames: u32,
+        sample_rate: f32,
+        mark_on: bool,
+        mut emit: impl FnMut(CaptureEvent),
+    ) {
+        let playing = now.playing;
+        let recording = now.playing && now.recording;
+        let end_of_last = self.prev_end.unwrap_or(now);
+
+        let wrapped = match (self.prev_end.and_then(|p| p.samples), now.samples) {
+            (Some(prev), Some(cur)) => {
+                self.was_playing && playing && cur < prev.saturating_sub(JUMP_TOLERANCE_SAMPLES)
+            }
+            _ => false,
+        };
+
+        if let Some(take) = self.take {
+            if !recording || wrapped {
+                emit(CaptureEvent {
+                    kind: CaptureKind::TakeEnded { take },
+                    pos: end_of_last,
+                });
+                self.take = None;
+            }
+        }
+        if self.was_playing && !playing {
+            emit(CaptureEvent {
+                kind: CaptureKind::TransportStopped,
+                pos: end_of_last,
+            });
+        }
+        if !self.was_playing && playing {
+            emit(CaptureEvent {
+                kind: CaptureKind::TransportStarted,
+                pos: now,
+            });
+        }
+        if recording && self.take.is_none() {
+            let take = self.next_take;
+            self.next_take = self.next_take.saturating_add(1);
+            self.take = Some(take);
+            emit(CaptureEvent {
+                kind: CaptureKind::TakeStarted { take },
+                pos: now,
+            });
+        }
+        if mark_on && !self.mark_was_on {
+            let mark = self.next_mark;
+            self.next_mark = self.next_mark.saturating_add(1);
+            emit(CaptureEvent {
+                kind: CaptureKind::Mark { mark },
+                pos: now,
+            });
+        }
+
+        self.was_playing = playing;
+        self.mark_was_on = mark_on;
+        self.prev_end = Some(now.advanced(frames, sample_rate));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: f32 = 48_000.0;
+
+    fn pos(samples: i64, playing: bool, recording: bool) -> Position {
+        Position {
+            samples: Some(samples),
+            seconds: Some(samples as f64 / SR as f64),
+            playing,
+            recording,
+            ..Default::default()
+        }
+    }
+
+    fn run(d: &mut Detector, p: Position, mark: bool) -> Vec<(CaptureKind, Option<i64>)> {
+        let mut out = Vec::new();
+        d.block(p, 512, SR, mark, |e| out.push((e.kind, e.pos.samples)));
+        out
+    }
+
+    #[test]
+    fn a_record_pass_is_one_take_from_its_first_to_its_last_sample() {
+        let mut d = Detector::default();
+        assert_eq!(
+            run(&mut d, pos(0, true, false), false),
+            vec![(CaptureKind::TransportStarted, Some(0))]
+        );
+        assert_eq!(
+            run(&mut d, pos(512, true, true), false),
+            vec![(CaptureKind::TakeStarted { take: 1 }, Some(512))]
+        );
+        assert_eq!(d.current_take(), Some(1));
+        assert!(run(&mut d, pos(1024, true, true), false).is_empty());
+        assert_eq!(
+            run(&mut d, pos(1536, true, false), false),
+            vec![(CaptureKind::TakeEnded { take: 1 }, Some(1536))]
+        );
+        // Stopping while recording ends the take, then the transport, both at the last sample.
+        run(&mut d, pos(2048, true, true), false);
+        assert_eq!(
+            run(&mut d, pos(0, false, false), false),
+            vec![
+                (CaptureKind::TakeEnded { take: 2 }, Some(2560)),
+                (CaptureKind::TransportStopped, Some(2560)),
+            ]
+        );
+    }
+
+    #[test]
+    fn recording_armed_but_stopped_is_not_a_take() {
+        let mut d = Detector::default();
+        assert!(run(&mut d, pos(0, false, true), false).is_empty());
+        assert_eq!(d.current_take(), None);
+    }
+
+    #[test]
+    fn a_loop_wrap_while_recording_starts_a_new_take() {
+        let mut d = Detector::new(5, 1);
+        run(&mut d, pos(48_000, true, true), false);
+        run(&mut d, pos(48_512, true, true), false);
+        assert_eq!(
+            run(&mut d, pos(48_000, true, true), false),
+            vec![
+                (CaptureKind::TakeEnded { take: 5 }, Some(49_024)),
+                (CaptureKind::TakeStarted { take: 6 }, Some(48_000)),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_rising_edges_of_mark_drop_marks() {
+        let mut d = Detector::default();
+        run(&mut d, pos(0, false, false), false);
+        assert_eq!(
+            run(&mut d, pos(0, false, false), true),
+            vec![(CaptureKind::Mark { mark: 1 }, Some(0))]
+        );
+        assert!(run(&mut d, pos(0, false, false), true).is_empty());
+        assert!(run(&mut d, pos(0, false, false), false).is_empty());
+        assert_eq!(
+            run(&mut d, pos(7, false, false), true),
+            vec![(CaptureKind::Mark { mark: 2 }, Some(7))]
+        );
+    }
+
+    #[test]
+    fn missing_positions_still_detect_edges() {
+        let mut d = Detector::default();
+        let p = |playing, recording| Position {
+            playing,
+            recording,
+            ..Default::default()
+        };
+        let mut kinds = Vec::new();
+        for (pl, rec) in [(true, true), (true, true), (false, false)] {
+            d.block(p(pl, rec), 64, SR, false, |e| kinds.push(e.kind));
+        }
+        assert_eq!(
+            kinds,
+            vec![
+                CaptureKind::TransportStarted,
+                CaptureKind::TakeStarted { take: 1 },
+                CaptureKind::TakeEnded { take: 1 },
+                CaptureKind::TransportStopped,
+            ]
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Liner Notes: a pass-through CLAP/VST3 plugin that captures production notes.
+//!
+//! Layout:
+//! - [`audio`]: `process()`, the only code on the audio thread.
+//! - [`playhead`]: the DAW position and the lock-free snapshot the audio thread publishes.
+//! - [`capture`]: take, transport and mark detection (runs on the audio thread).
+//! - [`worker`]: the process-wide background thread that drains the audio queues.
+//! - [`captured`]: the instance's captured events as saved in the DAW project.
+//! - [`params`]: host-visible parameters and persisted fields.
+//!
+//! Real-time guarantees of the audio path: no allocation, no lock, no syscall, no I/O, no
+//! logging and no panic from data; the samples are never touched. The host tests prove the
+//! first three under `assert_process_allocs` and a seccomp filter.
+
+pub mod audio;
+pub mod capture;
+pub mod captured;
+pub mod params;
+pub mod playhead;
+pub mod worker;
+
+use capture::{CaptureEvent, Detector};
+use captured::migrate_or_set_aside;
+use nice_plug::prelude::*;
+use params::LinerParams;
+use playhead::SharedPlayhead;
+use std::num::NonZeroU32;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Capacity of each instance's audio -> worker queue. At the worker's poll interval this allows
+/// sustained bursts of ~200,000 events per second before anything is dropped.
+pub const AUDIO_QUEUE_CAPACITY: usize = 1024;
+
+/// The plugin instance. Fields touched by the audio thread say so.
+pub struct LinerNotes {
+    params: Arc<LinerParams>,
+    /// Written by the audio thread every block; read by the editor.
+    playhead: Arc<SharedPlayhead>,
+    /// Audio thread only: edge detection state.
+    detector: Detector,
+    /// Audio thread only: the producer end of the wait-free queue to the worker.
+    producer: rtrb::Producer<CaptureEvent>,
+    /// Incremented by the audio thread when the queue is full; folded into the saved log by the
+    /// worker.
+    dropped: Arc<AtomicU64>,
+    /// Audio thread only: blocks processed since activation, published with the playhead.
+    blocks: u64,
+    sample_rate: f32,
+    /// Keeps this instance registered with the shared worker; dropping it drains the queue.
+    registration: worker::Registration,
+}
+
+impl Default for LinerNotes {
+    fn default() -> Self {
+        let params = Arc::new(LinerParams::default());
+        let (producer, consumer) = rtrb::RingBuffer::new(AUDIO_QUEUE_CAPACITY);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let registration = worker::register(consumer, params.capture.clone(), dropped.clone());
+        LinerNotes {
+            params,
+            playhead: Arc::new(SharedPlayhead::new()),
+            detector: Detector::default(),
+            producer,
+            dropped,
+            blocks: 0,
+            sample_rate: 44_100.0,
+            registration,
+        }
+    }
+}
+
+impl LinerNotes {
+    /// The playhead snapshot this instance publishes (for the editor).
+    pub fn playhead(&self) -> Arc<SharedPlayhead> {
+        self.playhead.clone()
+    }
+}
+
+impl Plugin for LinerNotes {
+    const NAME: &'static str = "Liner Notes";
+    const VENDOR: &'static str = "Liner Notes";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    /// The wrapper splits blocks at parameter changes, so a mark lands on its exact sample.
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        if let Some(json) = state.fields.get_mut(params::CAPTURE_KEY) {
+            let (loaded, err) = migrate_or_set_aside(json);
+            if let Some(err) = err {
+                nice_warn!("Liner Notes: {err}");
+            }
+            *json = loaded;
+        }
+    }
+
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.sample_rate = buffer_config.sample_rate;
+        // Runs after a saved state is loaded: continue take and mark numbering from it.
+        self.registration.flush();
+        let log = self.params.capture.read();
+        self.detector = Detector::new(log.next_take(), log.next_mark());
+        true
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        audio::process_block(
+            context.transport(),
+            buffer.samples() as u32,
+            self.sample_rate,
+            self.params.mark.value(),
+            &mut audio::AudioState {
+                playhead: &self.playhead,
+                detector: &mut self.detector,
+                producer: &mut self.producer,
+                dropped: &self.dropped,
+                blocks: &mut self.blocks,
+            },
+        );
+        // Keep being called while the input is silent: the transport still matters.
+        ProcessStatus::KeepAlive
+    }
+}
+
+impl ClapPlugin for LinerNotes {
+    /// Never change: hosts identify saved instances by it.
+    const CLAP_ID: &'static str = "org.linernotes.liner-notes";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Timestamped production notes from the DAW transport");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Utility,
+        ClapFeature::Analyzer,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for LinerNotes {
+    /// Never change: hosts identify saved instances by it.
+    const VST3_CLASS_ID: [u8; 16] = *b"LinerNotesPlugin";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools, Vst3SubCategory::Analyzer];
+}
+
+nice_export_clap!(LinerNotes);
+nice_export_vst3!(LinerNotes);

@@ -1,0 +1,66 @@
+//! `cargo xtask`: bundling (nice-plug-xtask) plus `install`, which bundles in release mode and
+//! copies the bundles into the user's plugin folders.
+
+use std::path::{Path, PathBuf};
+
+const PLUGIN_PACKAGE: &str = "liner-notes";
+const BUNDLE_NAME: &str = "Liner Notes";
+
+fn main() -> nice_plug_xtask::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("install") => install(),
+        _ => nice_plug_xtask::main(),
+    }
+}
+
+/// Where CLAP and VST3 hosts look for per-user plugins on this platform.
+fn plugin_dirs() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
+    let home = PathBuf::from(std::env::var_os("HOME").ok_or_else(|| nice_plug_xtask::anyhow::anyhow!("HOME is not set"))?);
+    if cfg!(target_os = "macos") {
+        let lib = home.join("Library/Audio/Plug-Ins");
+        Ok((lib.join("CLAP"), lib.join("VST3")))
+    } else if cfg!(target_os = "windows") {
+        let local = PathBuf::from(std::env::var_os("LOCALAPPDATA").ok_or_else(|| nice_plug_xtask::anyhow::anyhow!("LOCALAPPDATA is not set"))?);
+        Ok((local.join("Programs/Common/CLAP"), local.join("Programs/Common/VST3")))
+    } else {
+        Ok((home.join(".clap"), home.join(".vst3")))
+    }
+}
+
+fn install() -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    nice_plug_xtask::main_with_args(
+        "cargo xtask",
+        ["bundle", PLUGIN_PACKAGE, "--release"].map(String::from),
+    )?;
+    let bundled = Path::new("target/bundled");
+    let (clap_dir, vst3_dir) = plugin_dirs()?;
+    for (ext, dir) in [("clap", &clap_dir), ("vst3", &vst3_dir)] {
+        let src = bundled.join(format!("{BUNDLE_NAME}.{ext}"));
+        let dst = dir.join(format!("{BUNDLE_NAME}.{ext}"));
+        std::fs::create_dir_all(dir)?;
+        copy_replacing(&src, &dst)?;
+        println!("installed {}", dst.display());
+    }
+    Ok(())
+}
+
+/// Copies a file or a bundle directory, replacing what was there.
+fn copy_replacing(src: &Path, dst: &Path) -> std::io::Result<()> {
+    if dst.is_dir() {
+        std::fs::remove_dir_all(dst)?;
+    } else if dst.exists() {
+        std::fs::remove_file(dst)?;
+    }
+    if src.is_dir() {
+        std::fs::create_dir_all(dst)?;
+        for entry in std::fs::read_dir(src)? {
+            let entry = entry?;
+            copy_replacing(&entry.path(), &dst.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(src, dst).map(|_| ())
+    }
+}
