@@ -16,12 +16,12 @@ fn main() -> nice_plug_xtask::Result<()> {
 
 /// Where CLAP and VST3 hosts look for per-user plugins on this platform.
 fn plugin_dirs() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
-    let home = PathBuf::from(std::env::var_os("HOME").ok_or_else(|| nice_plug_xtask::anyhow::anyhow!("HOME is not set"))?);
+    let home = PathBuf::from(std::env::var_os("HOME").ok_or_else(|| anyhow::anyhow!("HOME is not set"))?);
     if cfg!(target_os = "macos") {
         let lib = home.join("Library/Audio/Plug-Ins");
         Ok((lib.join("CLAP"), lib.join("VST3")))
     } else if cfg!(target_os = "windows") {
-        let local = PathBuf::from(std::env::var_os("LOCALAPPDATA").ok_or_else(|| nice_plug_xtask::anyhow::anyhow!("LOCALAPPDATA is not set"))?);
+        let local = PathBuf::from(std::env::var_os("LOCALAPPDATA").ok_or_else(|| anyhow::anyhow!("LOCALAPPDATA is not set"))?);
         Ok((local.join("Programs/Common/CLAP"), local.join("Programs/Common/VST3")))
     } else {
         Ok((home.join(".clap"), home.join(".vst3")))
