@@ -44,9 +44,12 @@ impl Default for Detector {
     }
 }
 
-/// A backwards jump larger than this (in samples) while recording is a loop wrap. Hosts may
-/// re-sync the position by a few samples between blocks; that is not a new pass.
-const JUMP_TOLERANCE_SAMPLES: i64 = 64;
+/// A backwards jump of more than this many seconds while recording is a loop wrap (a new pass).
+/// Smaller jumps are not: hosts re-sync the position by a few samples between blocks, and
+/// nice-plug 0.4 offsets the position of a mid-block transport event by its offset a second
+/// time, so positions inside a host block can run ahead by up to one block (8192 frames at
+/// 22.05 kHz is 0.37 s). Nobody loop-records passes shorter than half a second.
+const MIN_WRAP_SECONDS: f64 = 0.5;
 
 impl Detector {
     /// `next_take`/`next_mark` continue numbering after what a saved project already holds.
@@ -81,9 +84,14 @@ impl Detector {
         let recording = now.playing && now.recording;
         let end_of_last = self.prev_end.unwrap_or(now);
 
+        let min_jump = if sample_rate > 0.0 {
+            (MIN_WRAP_SECONDS * sample_rate as f64) as i64
+        } else {
+            i64::MAX
+        };
         let wrapped = match (self.prev_end.and_then(|p| p.samples), now.samples) {
             (Some(prev), Some(cur)) => {
-                self.was_playing && playing && cur < prev.saturating_sub(JUMP_TOLERANCE_SAMPLES)
+                self.was_playing && playing && cur < prev.saturating_sub(min_jump)
             }
             _ => false,
         };
@@ -194,14 +202,23 @@ mod tests {
     fn a_loop_wrap_while_recording_starts_a_new_take() {
         let mut d = Detector::new(5, 1);
         run(&mut d, pos(48_000, true, true), false);
-        run(&mut d, pos(48_512, true, true), false);
+        run(&mut d, pos(95_488, true, true), false);
         assert_eq!(
             run(&mut d, pos(48_000, true, true), false),
             vec![
-                (CaptureKind::TakeEnded { take: 5 }, Some(49_024)),
+                (CaptureKind::TakeEnded { take: 5 }, Some(96_000)),
                 (CaptureKind::TakeStarted { take: 6 }, Some(48_000)),
             ]
         );
+    }
+
+    #[test]
+    fn small_backward_jumps_are_resyncs_not_new_passes() {
+        let mut d = Detector::default();
+        run(&mut d, pos(96_000, true, true), false);
+        // Half a second minus a sample back: still the same take.
+        assert!(run(&mut d, pos(96_512 - 23_999, true, true), false).is_empty());
+        assert_eq!(d.current_take(), Some(1));
     }
 
     #[test]

@@ -87,11 +87,11 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     s.blocks(20); // take 2 from 25600
     s.t.recording = false;
     s.blocks(2); // take 2 ends at 35840
-    // Loop recording between 24576 and 49152 samples (0.512 s .. 1.024 s): one take per pass.
-    s.t.loop_range_seconds = Some((0.512, 1.024));
+    // Loop recording between 24576 and 73728 samples (0.512 s .. 1.536 s): one take per pass.
+    s.t.loop_range_seconds = Some((0.512, 1.536));
     s.pos = 24_576;
     s.t.recording = true;
-    s.blocks(48); // take 3: 24576 .. 49152
+    s.blocks(96); // take 3: 24576 .. 73728
     s.pos = 24_576; // the host wraps
     s.p.set_param(0, mark, 1.0); // a mark right on the wrap
     s.blocks(10); // take 4 from 24576
@@ -107,7 +107,7 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
         ev("mark", 1, 23_140),
         ev("take_started", 2, 25_600),
         ev("take_ended", 2, 35_840),
-        ev("take_ended", 3, 49_152),
+        ev("take_ended", 3, 73_728),
         ev("take_started", 4, 24_576),
         ev("mark", 2, 24_576),
         ev("take_ended", 4, 29_696),

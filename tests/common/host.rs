@@ -16,6 +16,7 @@ use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 use std::collections::BTreeMap;
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,7 @@ pub fn plugin_library(stem: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let deps = exe.parent().expect("deps folder");
     let name = format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    for dir in [deps.to_path_buf(), deps.join("..")] {
+    for dir in [deps.to_path_buf(), deps.join(".."), deps.join("../examples")] {
         let p = dir.join(&name);
         if p.exists() {
             return p;
@@ -39,12 +40,28 @@ pub fn liner_notes_library() -> PathBuf {
     plugin_library("liner_notes")
 }
 
+/// The reference plugins (`examples/reference_plugins.rs`): a null plugin and an allocation
+/// probe, built by `cargo test` like every example.
+pub fn reference_library() -> PathBuf {
+    plugin_library("reference_plugins")
+}
+
+pub const NULL_ID: &CStr = c"org.linernotes.test.null";
+pub const ALLOC_PROBE_ID: &CStr = c"org.linernotes.test.alloc-probe";
+
+/// Set when a plugin asks for a main-thread callback; a test that runs long enough for the
+/// plugin's main-thread task queue to matter answers it like a DAW does, with
+/// [`Instance::run_main_thread_callback`].
+pub static CALLBACK_REQUESTED: AtomicBool = AtomicBool::new(false);
+
 pub struct TestHostShared;
 
 impl SharedHandler<'_> for TestHostShared {
     fn request_restart(&self) {}
     fn request_process(&self) {}
-    fn request_callback(&self) {}
+    fn request_callback(&self) {
+        CALLBACK_REQUESTED.store(true, Ordering::Release);
+    }
 }
 
 pub struct TestHost;
@@ -88,6 +105,13 @@ impl Instance {
         Instance {
             instance,
             _entry: entry,
+        }
+    }
+
+    /// Runs the plugin's main-thread callback if one was requested, as a DAW's event loop does.
+    pub fn run_main_thread_callback(&mut self) {
+        if CALLBACK_REQUESTED.swap(false, Ordering::AcqRel) {
+            self.instance.call_on_main_thread_callback();
         }
     }
 
@@ -212,6 +236,13 @@ impl Processor {
             out_events: EventBuffer::with_capacity(256),
             steady: 0,
         }
+    }
+
+    /// Queues a transport change `offset` samples into the next block (hosts may send these
+    /// mid-block; the wrapper splits the block there).
+    pub fn set_transport(&mut self, offset: u32, mut t: TransportEvent) {
+        t.header = EventHeader::new_core(offset, EventFlags::empty());
+        self.events.push(&t);
     }
 
     /// Queues a parameter value change at `offset` samples into the next block.

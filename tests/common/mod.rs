@@ -1,1 +1,2 @@
 pub mod host;
+pub mod rt_guard;

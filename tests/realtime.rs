@@ -1,0 +1,332 @@
+//! Real-time safety, proven on the real plugin: a million `process()` calls that fire every
+//! audio-thread path (transport start/stop, takes, loop wraps, marks, a full queue) run on a
+//! thread where any syscall ends the process (seccomp), inside nice-plug's
+//! `assert_process_allocs` guard (debug builds), which aborts on any allocation.
+//!
+//! Each check runs in a child process (the test binary re-run with an environment variable)
+//! because neither guard can be switched off once it fired. Negative controls show that both
+//! guards really fire in this build.
+
+mod common;
+
+use common::host::{
+    reference_library, Instance, Processor, Timeline, ALLOC_PROBE_ID, NULL_ID,
+};
+use common::rt_guard;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SR: f64 = 48_000.0;
+const MAX_FRAMES: usize = 512;
+const CALLS: u64 = 1_000_000;
+
+/// What the script expects the plugin to capture, counted independently of the plugin.
+#[derive(Default, Debug, Clone, Copy)]
+struct Expected {
+    transport_started: u64,
+    transport_stopped: u64,
+    take_started: u64,
+    take_ended: u64,
+    marks: u64,
+}
+
+/// A deterministic session generated block by block without allocating (the script runs on
+/// the guarded thread too): the transport plays and stops, record passes start and end, loop
+/// wraps happen mid-take, a mark pedal is pressed every so often, and now and then a burst of
+/// presses far faster than the worker drains fills the audio queue.
+struct Script {
+    rng: u64,
+    timeline: Timeline,
+    pos: i64,
+    call: u64,
+    take_active: bool,
+    was_playing: bool,
+    expected: Expected,
+    mark_id: clack_host::utils::ClapId,
+}
+
+impl Script {
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Applies the capture rules to one stretch of the timeline (a block, or the part of a
+    /// block after a mid-block transport event) and counts what must come out.
+    fn expect_segment(&mut self, playing: bool, recording: bool, wrapped: bool) {
+        let recording = playing && recording;
+        if self.take_active && (!recording || wrapped) {
+            self.expected.take_ended += 1;
+            self.take_active = false;
+        }
+        if self.was_playing && !playing {
+            self.expected.transport_stopped += 1;
+        }
+        if !self.was_playing && playing {
+            self.expected.transport_started += 1;
+        }
+        if recording && !self.take_active {
+            self.expected.take_started += 1;
+            self.take_active = true;
+        }
+        self.was_playing = playing;
+    }
+
+    fn step(&mut self, p: &mut Processor) {
+        let i = self.call;
+        self.call += 1;
+        // Bursts: the host toggles recording 128 times inside each block, far faster than the
+        // worker drains, so the audio queue fills and events are counted as dropped.
+        let burst = i % 200_000 >= 100_000 && i % 200_000 < 100_300 && self.timeline.playing;
+        let frames = if burst {
+            MAX_FRAMES
+        } else {
+            1 + (self.next_random() % MAX_FRAMES as u64) as usize
+        };
+
+        if i % 4_000 == 1_000 {
+            self.timeline.playing = !self.timeline.playing;
+        }
+        if i % 900 == 450 {
+            self.timeline.recording = !self.timeline.recording;
+        }
+        let mut wrapped = false;
+        if i % 700 == 350 && self.timeline.playing && self.pos > 200_000 {
+            self.pos -= 100_000;
+            wrapped = true;
+        }
+        self.expect_segment(self.timeline.playing, self.timeline.recording, wrapped);
+
+        if burst {
+            let mut t = self.timeline;
+            for k in 1..=128u32 {
+                let offset = k * 4 - 2;
+                t.recording = !t.recording;
+                self.expect_segment(t.playing, t.recording, false);
+                p.set_transport(offset, t.at(self.pos + offset as i64));
+            }
+            self.timeline.recording = t.recording;
+        } else if i % 50 == 0 && frames >= 4 {
+            // A mark pedal press and release inside the block, sample-accurate.
+            let at = (self.next_random() % (frames as u64 - 2)) as u32;
+            p.set_param(at, self.mark_id, 1.0);
+            p.set_param(at + 1, self.mark_id, 0.0);
+            self.expected.marks += 1;
+        }
+
+        let t = self.timeline.at(self.pos);
+        p.process(frames, Some(&t));
+        if self.timeline.playing {
+            self.pos += frames as i64;
+        }
+    }
+}
+
+const LONG_RUN: &str = "a_million_process_calls_firing_every_event_path_allocate_nothing_and_make_no_syscall";
+
+#[test]
+fn a_million_process_calls_firing_every_event_path_allocate_nothing_and_make_no_syscall() {
+    if rt_guard::is_child(LONG_RUN) {
+        long_run_child();
+        return;
+    }
+    assert!(rt_guard::SUPPORTED, "the syscall guard needs Linux on x86_64");
+    let out = rt_guard::run_child(LONG_RUN);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the audio thread broke a real-time rule ({:?}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    let line = stdout
+        .split_once("LONG-RUN-RESULT ")
+        .and_then(|(_, rest)| rest.lines().next())
+        .unwrap_or_else(|| panic!("no result from the child:\n{stdout}\n{stderr}"));
+    let r: serde_json::Value = serde_json::from_str(line).unwrap();
+    let get = |k: &str| r[k].as_u64().unwrap();
+    assert_eq!(get("calls"), CALLS);
+    assert!(get("guarded_by_alloc_check") == 1 || !cfg!(debug_assertions));
+    // Every path fired.
+    for kind in ["transport_started", "transport_stopped", "take_started", "take_ended", "mark"] {
+        assert!(get(kind) > 0, "no {kind} events: {r}");
+    }
+    // The bursts overflowed the queue, and every event is accounted for exactly once: either
+    // captured (with a unique id) or counted as dropped.
+    assert!(get("dropped") > 0, "the queue never filled: {r}");
+    assert_eq!(get("captured") + get("dropped"), get("expected_total"), "{r}");
+    assert_eq!(get("unique_ids"), get("captured"), "{r}");
+    // No kind arrives more often than it happened (nothing invented or duplicated).
+    assert!(get("transport_started") <= get("expected_transport_started"), "{r}");
+    assert!(get("transport_stopped") <= get("expected_transport_stopped"), "{r}");
+    assert!(get("mark") <= get("expected_marks"), "{r}");
+    assert!(get("take_started") + get("take_ended") <= get("expected_take_events"), "{r}");
+}
+
+fn long_run_child() {
+    let mut plugin = Instance::new();
+    let mark_id = plugin.param_id("Mark");
+    let mut p = plugin.activate(SR, MAX_FRAMES as u32, 2);
+    let mut script = Script {
+        rng: 0x9E37_79B9_7F4A_7C15,
+        timeline: Timeline::new(SR, 127.0, (7, 8)),
+        pos: 0,
+        call: 0,
+        take_active: false,
+        was_playing: false,
+        expected: Expected::default(),
+        mark_id,
+    };
+    script.timeline.loop_range_seconds = Some((1.0, 3.0));
+    for (i, ch) in p.inputs.iter_mut().enumerate() {
+        for (n, s) in ch.iter_mut().enumerate() {
+            *s = ((n * 7 + i) as f32).sin();
+        }
+    }
+
+    let done = Arc::new(AtomicBool::new(false));
+    let expected = Arc::new([(); 5].map(|_| AtomicU64::new(0)));
+    {
+        let (done, expected) = (done.clone(), expected.clone());
+        std::thread::Builder::new()
+            .name("guarded audio thread".into())
+            .spawn(move || {
+                rt_guard::forbid_syscalls();
+                for _ in 0..CALLS {
+                    script.step(&mut p);
+                }
+                let e = script.expected;
+                for (slot, v) in expected.iter().zip([
+                    e.transport_started,
+                    e.transport_stopped,
+                    e.take_started,
+                    e.take_ended,
+                    e.marks,
+                ]) {
+                    slot.store(v, Ordering::Relaxed);
+                }
+                done.store(true, Ordering::Release);
+                // No syscall may follow, not even thread exit: spin until the process exits.
+                loop {
+                    std::hint::spin_loop();
+                }
+            })
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while !done.load(Ordering::Acquire) {
+        assert!(Instant::now() < deadline, "the long run took too long");
+        // Answer the plugin's main-thread callback requests, as a DAW's event loop does.
+        plugin.run_main_thread_callback();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let e: Vec<u64> = expected.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+    let total: u64 = e.iter().sum();
+
+    // Let the worker drain the last events, then read them back through the saved state.
+    let mut log = common::host::capture_log(&plugin.save_state());
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(20));
+        let next = common::host::capture_log(&plugin.save_state());
+        let settled = next["events"].as_array().unwrap().len() == log["events"].as_array().unwrap().len()
+            && next["dropped"] == log["dropped"];
+        log = next;
+        if settled {
+            break;
+        }
+    }
+    let events = log["events"].as_array().unwrap();
+    let count = |kind: &str| events.iter().filter(|ev| ev["kind"] == kind).count();
+    let mut ids: Vec<&str> = events.iter().map(|ev| ev["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let result = serde_json::json!({
+        "calls": CALLS,
+        "guarded_by_alloc_check": u64::from(cfg!(debug_assertions)),
+        "captured": events.len(),
+        "unique_ids": ids.len(),
+        "dropped": log["dropped"],
+        "expected_total": total,
+        "expected_transport_started": e[0],
+        "expected_transport_stopped": e[1],
+        "expected_take_events": e[2] + e[3],
+        "expected_marks": e[4],
+        "transport_started": count("transport_started"),
+        "transport_stopped": count("transport_stopped"),
+        "take_started": count("take_started"),
+        "take_ended": count("take_ended"),
+        "mark": count("mark"),
+    });
+    println!("LONG-RUN-RESULT {result}");
+    // Exit now: the guarded thread can never be joined.
+    std::process::exit(0);
+}
+
+const SYSCALL_CONTROL: &str = "the_syscall_guard_catches_a_syscall_on_the_guarded_thread";
+
+/// Negative control: without it, a guard that silently allowed everything would pass.
+#[test]
+fn the_syscall_guard_catches_a_syscall_on_the_guarded_thread() {
+    if rt_guard::is_child(SYSCALL_CONTROL) {
+        std::thread::spawn(|| {
+            rt_guard::forbid_syscalls();
+            // SAFETY: a plain syscall; this is what the guard must catch.
+            unsafe { libc::sched_yield() };
+            rt_guard::report(b"NOT CAUGHT\n");
+        })
+        .join()
+        .unwrap();
+        std::process::exit(0);
+    }
+    let out = rt_guard::run_child(SYSCALL_CONTROL);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(rt_guard::SYSCALL_EXIT_CODE), "{stderr}");
+    assert!(
+        stderr.contains(&format!("FORBIDDEN SYSCALL {}", libc::SYS_sched_yield)),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("NOT CAUGHT"));
+}
+
+const ALLOC_CONTROL: &str = "the_allocation_guard_catches_a_plugin_that_allocates_in_process";
+
+/// Negative control: the reference "AllocProbe" plugin allocates in `process()`; built like
+/// Liner Notes, the allocation guard must abort it.
+#[test]
+fn the_allocation_guard_catches_a_plugin_that_allocates_in_process() {
+    if !cfg!(debug_assertions) {
+        eprintln!("assert_process_allocs is only active in debug builds; nothing to control");
+        return;
+    }
+    if rt_guard::is_child(ALLOC_CONTROL) {
+        let mut probe = Instance::from_library(&reference_library(), ALLOC_PROBE_ID);
+        let mut p = probe.activate(SR, 64, 2);
+        p.process(64, None);
+        println!("NOT CAUGHT");
+        std::process::exit(0);
+    }
+    let out = rt_guard::run_child(ALLOC_CONTROL);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the allocation went unnoticed: {stdout}");
+    assert!(!stdout.contains("NOT CAUGHT"));
+    assert!(
+        stderr.contains("allocate memory") || stderr.contains("memory allocation of"),
+        "{stderr}"
+    );
+}
+
+/// The null reference plugin passes the same guards (so the harness itself is clean).
+#[test]
+fn the_null_reference_plugin_processes_under_the_harness() {
+    let mut null = Instance::from_library(&reference_library(), NULL_ID);
+    let mut p = null.activate(SR, 64, 2);
+    p.inputs[0][..64].fill(0.25);
+    p.process(64, None);
+    assert_eq!(p.outputs[0][..64], [0.25; 64]);
+    null.deactivate(p);
+}
