@@ -6,7 +6,7 @@
 //! (including NaN payloads and denormals) with zero latency.
 
 use crate::capture::{CaptureEvent, Detector};
-use crate::playhead::{Playhead, Position, SharedPlayhead};
+use crate::playhead::{HostTransport, SharedPlayhead};
 use nice_plug::prelude::Transport;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,24 +21,21 @@ pub struct AudioState<'a> {
 
 /// Publishes the playhead, detects transport/take/mark edges and queues them for the worker.
 /// If the queue is full the event is counted in `dropped`, never waited for.
+#[inline]
 pub fn process_block(
     transport: &Transport,
     frames: u32,
-    sample_rate: f32,
     mark_on: bool,
     state: &mut AudioState<'_>,
 ) {
     *state.blocks = state.blocks.wrapping_add(1);
-    let playhead = Playhead::from_transport(transport, *state.blocks);
-    state.playhead.publish(&playhead);
-    let pos: Position = playhead.pos;
+    let now = HostTransport::capture(transport);
+    state.playhead.publish(&now, *state.blocks);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
-    state
-        .detector
-        .block(pos, frames, sample_rate, mark_on, |event| {
-            if producer.push(event).is_err() {
-                dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        });
+    state.detector.block(&now, frames, mark_on, |event| {
+        if producer.push(event).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    });
 }

@@ -2,15 +2,26 @@
 //!
 //! [`Detector::block`] runs once per (sub-)block on the audio thread. It only compares a few
 //! values and calls `emit` with small `Copy` events: no allocation, no lock, no syscall, and no
-//! panic for any input (positions may be missing, NaN or jump anywhere).
+//! panic for any input (positions may be missing, NaN or jump anywhere). Events carry the raw
+//! host transport; bars, beats and seconds are worked out by the worker, off the audio thread.
 
-use crate::playhead::Position;
+use crate::playhead::{HostTransport, Position};
 
-/// An event as it leaves the audio thread: small, `Copy`, no heap data.
+/// An event as it leaves the audio thread: `Copy`, no heap data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CaptureEvent {
     pub kind: CaptureKind,
-    pub pos: Position,
+    /// The transport of the block the event belongs to...
+    pub at: HostTransport,
+    /// ...and how many frames after that block's start it happened.
+    pub advance: u32,
+}
+
+impl CaptureEvent {
+    /// Where in the DAW the event happened. Not for the audio thread (it does the math).
+    pub fn position(&self) -> Position {
+        self.at.position(self.advance)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +45,8 @@ pub struct Detector {
     take: Option<u32>,
     next_take: u32,
     next_mark: u32,
-    /// Where the previous block ended (its start advanced by its length).
-    prev_end: Option<Position>,
+    /// The previous block's transport and length: where it ended is where takes end.
+    prev: Option<(HostTransport, u32)>,
 }
 
 impl Default for Detector {
@@ -60,7 +71,7 @@ impl Detector {
             take: None,
             next_take: next_take.max(1),
             next_mark: next_mark.max(1),
-            prev_end: None,
+            prev: None,
         }
     }
 
@@ -69,53 +80,38 @@ impl Detector {
         self.take
     }
 
-    /// Looks at one block that starts at `now` and is `frames` long; `mark_on` is the `Mark`
+    /// Looks at one block with transport `now` that is `frames` long; `mark_on` is the `Mark`
     /// parameter's value during this block. Events are emitted in the order they happened:
     /// endings (at the previous block's end) before beginnings (at this block's start).
+    #[inline]
     pub fn block(
         &mut self,
-        now: Position,
+        now: &HostTransport,
         frames: u32,
-        sample_rate: f32,
         mark_on: bool,
         mut emit: impl FnMut(CaptureEvent),
     ) {
-        let playing = now.playing;
-        let recording = now.playing && now.recording;
-        let end_of_last = self.prev_end.unwrap_or(now);
-
-        let min_jump = if sample_rate > 0.0 {
-            (MIN_WRAP_SECONDS * sample_rate as f64) as i64
-        } else {
-            i64::MAX
-        };
-        let wrapped = match (self.prev_end.and_then(|p| p.samples), now.samples) {
-            (Some(prev), Some(cur)) => {
-                self.was_playing && playing && cur < prev.saturating_sub(min_jump)
-            }
-            _ => false,
-        };
+        let playing = now.playing();
+        let recording = playing && now.recording();
+        let (end_at, end_advance) = self.prev.unwrap_or((*now, 0));
 
         if let Some(take) = self.take {
-            if !recording || wrapped {
+            if !recording || self.wrapped(now) {
                 emit(CaptureEvent {
                     kind: CaptureKind::TakeEnded { take },
-                    pos: end_of_last,
+                    at: end_at,
+                    advance: end_advance,
                 });
                 self.take = None;
             }
         }
-        if self.was_playing && !playing {
-            emit(CaptureEvent {
-                kind: CaptureKind::TransportStopped,
-                pos: end_of_last,
-            });
-        }
-        if !self.was_playing && playing {
-            emit(CaptureEvent {
-                kind: CaptureKind::TransportStarted,
-                pos: now,
-            });
+        if self.was_playing != playing {
+            let (kind, at, advance) = if playing {
+                (CaptureKind::TransportStarted, *now, 0)
+            } else {
+                (CaptureKind::TransportStopped, end_at, end_advance)
+            };
+            emit(CaptureEvent { kind, at, advance });
         }
         if recording && self.take.is_none() {
             let take = self.next_take;
@@ -123,7 +119,8 @@ impl Detector {
             self.take = Some(take);
             emit(CaptureEvent {
                 kind: CaptureKind::TakeStarted { take },
-                pos: now,
+                at: *now,
+                advance: 0,
             });
         }
         if mark_on && !self.mark_was_on {
@@ -131,35 +128,51 @@ impl Detector {
             self.next_mark = self.next_mark.saturating_add(1);
             emit(CaptureEvent {
                 kind: CaptureKind::Mark { mark },
-                pos: now,
+                at: *now,
+                advance: 0,
             });
         }
 
         self.was_playing = playing;
         self.mark_was_on = mark_on;
-        self.prev_end = Some(now.advanced(frames, sample_rate));
+        self.prev = Some((*now, frames));
+    }
+
+    /// Whether the position jumped back by more than [`MIN_WRAP_SECONDS`] since the previous
+    /// block ended (only asked while a take is being recorded).
+    #[inline]
+    fn wrapped(&self, now: &HostTransport) -> bool {
+        let Some((prev, frames)) = &self.prev else {
+            return false;
+        };
+        match (prev.seconds_hint(), now.seconds_hint()) {
+            (Some(p), Some(c)) if prev.sample_rate() > 0.0 => {
+                let prev_end = p + *frames as f64 / prev.sample_rate() as f64;
+                c < prev_end - MIN_WRAP_SECONDS
+            }
+            _ => false,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nice_plug::prelude::Transport;
 
     const SR: f32 = 48_000.0;
 
-    fn pos(samples: i64, playing: bool, recording: bool) -> Position {
-        Position {
-            samples: Some(samples),
-            seconds: Some(samples as f64 / SR as f64),
-            playing,
-            recording,
-            ..Default::default()
-        }
+    fn pos(samples: i64, playing: bool, recording: bool) -> HostTransport {
+        let mut t = Transport::new(SR);
+        t.pos_samples = Some(samples);
+        t.playing = playing;
+        t.recording = recording;
+        HostTransport::capture(&t)
     }
 
-    fn run(d: &mut Detector, p: Position, mark: bool) -> Vec<(CaptureKind, Option<i64>)> {
+    fn run(d: &mut Detector, p: HostTransport, mark: bool) -> Vec<(CaptureKind, Option<i64>)> {
         let mut out = Vec::new();
-        d.block(p, 512, SR, mark, |e| out.push((e.kind, e.pos.samples)));
+        d.block(&p, 512, mark, |e| out.push((e.kind, e.position().samples)));
         out
     }
 
@@ -240,14 +253,18 @@ mod tests {
     #[test]
     fn missing_positions_still_detect_edges() {
         let mut d = Detector::default();
-        let p = |playing, recording| Position {
-            playing,
-            recording,
-            ..Default::default()
+        let p = |playing, recording| {
+            let mut t = Transport::new(SR);
+            t.playing = playing;
+            t.recording = recording;
+            HostTransport::capture(&t)
         };
         let mut kinds = Vec::new();
         for (pl, rec) in [(true, true), (true, true), (false, false)] {
-            d.block(p(pl, rec), 64, SR, false, |e| kinds.push(e.kind));
+            d.block(&p(pl, rec), 64, false, |e| {
+                assert_eq!(e.position().samples, None);
+                kinds.push(e.kind)
+            });
         }
         assert_eq!(
             kinds,

@@ -57,7 +57,7 @@ impl CapturedEvent {
             id: Uuid::now_v7(),
             at_ms,
             kind: ev.kind.into(),
-            pos: ev.pos,
+            pos: ev.position(),
         }
     }
 }
@@ -173,6 +173,7 @@ pub fn migrate_or_set_aside(json: &str) -> (String, Option<StateError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playhead::HostTransport;
 
     #[test]
     fn unversioned_logs_migrate_to_the_current_version() {
@@ -218,7 +219,8 @@ mod tests {
             log.events.push(CapturedEvent::from_capture(
                 CaptureEvent {
                     kind,
-                    pos: Position::default(),
+                    at: HostTransport::default(),
+                    advance: 0,
                 },
                 0,
             ));

@@ -141,7 +141,6 @@ impl Plugin for LinerNotes {
         audio::process_block(
             context.transport(),
             buffer.samples() as u32,
-            self.sample_rate,
             self.params.mark.value(),
             &mut audio::AudioState {
                 playhead: &self.playhead,

@@ -103,6 +103,192 @@ pub struct LoopRange {
     pub end_beats: Option<f64>,
 }
 
+/// The host's transport for one (sub-)block exactly as reported, copied without interpretation
+/// so that the audio thread does no arithmetic on it. [`HostTransport::position`] and
+/// [`HostTransport::playhead`] derive bars, beats and seconds later, on whichever thread reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HostTransport {
+    flags: u32,
+    sample_rate: f32,
+    tempo: f64,
+    sig: (i32, i32),
+    pos_samples: i64,
+    pos_seconds: f64,
+    pos_beats: f64,
+    bar_start_beats: f64,
+    bar_number: i32,
+    loop_seconds: (f64, f64),
+    loop_beats: (f64, f64),
+}
+
+const T_PLAYING: u32 = 1 << 0;
+const T_RECORDING: u32 = 1 << 1;
+const T_TEMPO: u32 = 1 << 2;
+const T_SIG: u32 = 1 << 3;
+const T_SAMPLES: u32 = 1 << 4;
+const T_SECONDS: u32 = 1 << 5;
+const T_BEATS: u32 = 1 << 6;
+const T_BAR_START: u32 = 1 << 7;
+const T_BAR_NUMBER: u32 = 1 << 8;
+const T_LOOP_SECONDS: u32 = 1 << 9;
+const T_LOOP_BEATS: u32 = 1 << 10;
+
+impl HostTransport {
+    /// Copies the fields the host set. Wait-free, no allocation, no arithmetic.
+    #[inline]
+    pub fn capture(t: &Transport) -> Self {
+        let mut h = HostTransport {
+            sample_rate: t.sample_rate,
+            ..Default::default()
+        };
+        let mut flags = 0;
+        if t.playing {
+            flags |= T_PLAYING;
+        }
+        if t.recording {
+            flags |= T_RECORDING;
+        }
+        if let Some(v) = t.tempo {
+            flags |= T_TEMPO;
+            h.tempo = v;
+        }
+        if let (Some(n), Some(d)) = (t.time_sig_numerator, t.time_sig_denominator) {
+            flags |= T_SIG;
+            h.sig = (n, d);
+        }
+        if let Some(v) = t.pos_samples {
+            flags |= T_SAMPLES;
+            h.pos_samples = v;
+        }
+        if let Some(v) = t.pos_seconds {
+            flags |= T_SECONDS;
+            h.pos_seconds = v;
+        }
+        if let Some(v) = t.pos_beats {
+            flags |= T_BEATS;
+            h.pos_beats = v;
+        }
+        if let Some(v) = t.bar_start_pos_beats {
+            flags |= T_BAR_START;
+            h.bar_start_beats = v;
+        }
+        if let Some(v) = t.bar_number {
+            flags |= T_BAR_NUMBER;
+            h.bar_number = v;
+        }
+        if let Some(v) = t.loop_range_seconds {
+            flags |= T_LOOP_SECONDS;
+            h.loop_seconds = v;
+        }
+        if let Some(v) = t.loop_range_beats {
+            flags |= T_LOOP_BEATS;
+            h.loop_beats = v;
+        }
+        h.flags = flags;
+        h
+    }
+
+    #[inline]
+    pub fn playing(&self) -> bool {
+        self.flags & T_PLAYING != 0
+    }
+
+    #[inline]
+    pub fn recording(&self) -> bool {
+        self.flags & T_RECORDING != 0
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// The position in seconds from whichever timeline the host gave. Cheap enough for the
+    /// audio thread (no rounding, no libm).
+    #[inline]
+    pub fn seconds_hint(&self) -> Option<f64> {
+        if self.flags & T_SECONDS != 0 {
+            Some(self.pos_seconds)
+        } else if self.flags & T_SAMPLES != 0 && self.sample_rate > 0.0 {
+            Some(self.pos_samples as f64 / self.sample_rate as f64)
+        } else if self.flags & (T_BEATS | T_TEMPO) == T_BEATS | T_TEMPO && self.tempo > 0.0 {
+            Some(self.pos_beats * 60.0 / self.tempo)
+        } else {
+            None
+        }
+    }
+
+    /// Rebuilds nice-plug's view, whose methods fill in what the host left out.
+    fn to_transport(self) -> Transport {
+        let mut t = Transport::new(self.sample_rate);
+        let has = |bit| self.flags & bit != 0;
+        t.playing = has(T_PLAYING);
+        t.recording = has(T_RECORDING);
+        t.tempo = has(T_TEMPO).then_some(self.tempo);
+        if has(T_SIG) {
+            t.time_sig_numerator = Some(self.sig.0);
+            t.time_sig_denominator = Some(self.sig.1);
+        }
+        t.pos_samples = has(T_SAMPLES).then_some(self.pos_samples);
+        t.pos_seconds = has(T_SECONDS).then_some(self.pos_seconds);
+        t.pos_beats = has(T_BEATS).then_some(self.pos_beats);
+        t.bar_start_pos_beats = has(T_BAR_START).then_some(self.bar_start_beats);
+        t.bar_number = has(T_BAR_NUMBER).then_some(self.bar_number);
+        t.loop_range_seconds = has(T_LOOP_SECONDS).then_some(self.loop_seconds);
+        t.loop_range_beats = has(T_LOOP_BEATS).then_some(self.loop_beats);
+        t
+    }
+
+    /// The DAW position `advance` frames after the start of this block.
+    pub fn position(&self, advance: u32) -> Position {
+        let p = Position::from_transport(&self.to_transport());
+        if advance == 0 {
+            p
+        } else {
+            p.advanced(advance, self.sample_rate)
+        }
+    }
+
+    /// The full playhead for this block; `blocks` counts processed blocks.
+    pub fn playhead(&self, blocks: u64) -> Playhead {
+        Playhead::from_transport(&self.to_transport(), blocks)
+    }
+
+    fn encode(&self, blocks: u64) -> [u64; WORDS] {
+        [
+            self.flags as u64 | (self.sample_rate.to_bits() as u64) << 32,
+            self.tempo.to_bits(),
+            (self.sig.0 as u32 as u64) << 32 | self.sig.1 as u32 as u64,
+            self.pos_samples as u64,
+            self.pos_seconds.to_bits(),
+            self.pos_beats.to_bits(),
+            self.bar_start_beats.to_bits(),
+            self.bar_number as u32 as u64,
+            self.loop_seconds.0.to_bits(),
+            self.loop_seconds.1.to_bits(),
+            self.loop_beats.0.to_bits(),
+            self.loop_beats.1.to_bits(),
+            blocks,
+        ]
+    }
+
+    fn decode(w: &[u64; WORDS]) -> (Self, u64) {
+        let t = HostTransport {
+            flags: w[0] as u32,
+            sample_rate: f32::from_bits((w[0] >> 32) as u32),
+            tempo: f64::from_bits(w[1]),
+            sig: ((w[2] >> 32) as u32 as i32, w[2] as u32 as i32),
+            pos_samples: w[3] as i64,
+            pos_seconds: f64::from_bits(w[4]),
+            pos_beats: f64::from_bits(w[5]),
+            bar_start_beats: f64::from_bits(w[6]),
+            bar_number: w[7] as u32 as i32,
+            loop_seconds: (f64::from_bits(w[8]), f64::from_bits(w[9])),
+            loop_beats: (f64::from_bits(w[10]), f64::from_bits(w[11])),
+        };
+        (t, w[12])
+    }
+}
+
 /// Everything the editor needs to stamp a note: the position at the start of the latest block,
 /// the loop range, and how many blocks have been processed (to tell a live playhead from a
 /// stale one).
@@ -137,99 +323,9 @@ impl Playhead {
     }
 }
 
-const WORDS: usize = 17;
+const WORDS: usize = 13;
 
-// Bits of the flags word: which optional fields are present, plus the two booleans.
-const F_SAMPLES: u64 = 1 << 0;
-const F_SECONDS: u64 = 1 << 1;
-const F_BEATS: u64 = 1 << 2;
-const F_BAR: u64 = 1 << 3;
-const F_BEAT: u64 = 1 << 4;
-const F_BAR_START: u64 = 1 << 5;
-const F_TEMPO: u64 = 1 << 6;
-const F_SIG: u64 = 1 << 7;
-const F_PLAYING: u64 = 1 << 8;
-const F_RECORDING: u64 = 1 << 9;
-const F_LOOP: u64 = 1 << 10;
-const F_LOOP_SECS: u64 = 1 << 11;
-const F_LOOP_BEATS: u64 = 1 << 12;
-
-fn encode(p: &Playhead) -> [u64; WORDS] {
-    let mut w = [0u64; WORDS];
-    let pos = &p.pos;
-    let mut flags = 0;
-    let mut put = |i: usize, bit: u64, v: Option<u64>| {
-        if let Some(v) = v {
-            flags |= bit;
-            w[i] = v;
-        }
-    };
-    put(1, F_SAMPLES, pos.samples.map(|v| v as u64));
-    put(2, F_SECONDS, pos.seconds.map(f64::to_bits));
-    put(3, F_BEATS, pos.beats.map(f64::to_bits));
-    put(4, F_BAR, pos.bar.map(|v| v as i64 as u64));
-    put(5, F_BEAT, pos.beat.map(f64::to_bits));
-    put(6, F_BAR_START, pos.bar_start_beats.map(f64::to_bits));
-    put(7, F_TEMPO, pos.tempo.map(f64::to_bits));
-    put(8, F_SIG, pos.time_sig.map(|(n, d)| ((n as u64) << 16) | d as u64));
-    if let Some(l) = p.loop_range {
-        flags |= F_LOOP;
-        if let (Some(s), Some(e)) = (l.start_seconds, l.end_seconds) {
-            flags |= F_LOOP_SECS;
-            w[9] = s.to_bits();
-            w[10] = e.to_bits();
-        }
-        if let (Some(s), Some(e)) = (l.start_beats, l.end_beats) {
-            flags |= F_LOOP_BEATS;
-            w[11] = s.to_bits();
-            w[12] = e.to_bits();
-        }
-    }
-    if pos.playing {
-        flags |= F_PLAYING;
-    }
-    if pos.recording {
-        flags |= F_RECORDING;
-    }
-    w[0] = flags;
-    w[13] = p.sample_rate.to_bits() as u64;
-    w[14] = p.blocks;
-    w
-}
-
-fn decode(w: &[u64; WORDS]) -> Playhead {
-    let flags = w[0];
-    let get = |i: usize, bit: u64| (flags & bit != 0).then_some(w[i]);
-    let loop_range = (flags & F_LOOP != 0).then(|| {
-        let secs = flags & F_LOOP_SECS != 0;
-        let beats = flags & F_LOOP_BEATS != 0;
-        LoopRange {
-            start_seconds: secs.then(|| f64::from_bits(w[9])),
-            end_seconds: secs.then(|| f64::from_bits(w[10])),
-            start_beats: beats.then(|| f64::from_bits(w[11])),
-            end_beats: beats.then(|| f64::from_bits(w[12])),
-        }
-    });
-    Playhead {
-        pos: Position {
-            samples: get(1, F_SAMPLES).map(|v| v as i64),
-            seconds: get(2, F_SECONDS).map(f64::from_bits),
-            beats: get(3, F_BEATS).map(f64::from_bits),
-            bar: get(4, F_BAR).map(|v| v as i64 as i32),
-            beat: get(5, F_BEAT).map(f64::from_bits),
-            bar_start_beats: get(6, F_BAR_START).map(f64::from_bits),
-            tempo: get(7, F_TEMPO).map(f64::from_bits),
-            time_sig: get(8, F_SIG).map(|v| ((v >> 16) as u16, v as u16)),
-            playing: flags & F_PLAYING != 0,
-            recording: flags & F_RECORDING != 0,
-        },
-        loop_range,
-        sample_rate: f32::from_bits(w[13] as u32),
-        blocks: w[14],
-    }
-}
-
-/// The latest [`Playhead`] of one plugin instance, written by its audio thread and read by any
+/// The latest transport of one plugin instance, written by its audio thread and read by any
 /// other thread (the editor stamps notes with it).
 pub struct SharedPlayhead {
     /// Even: stable. Odd: a write is in progress.
@@ -251,10 +347,12 @@ impl SharedPlayhead {
         }
     }
 
-    /// Publishes a new snapshot. Wait-free. Must only be called from one thread at a time (the
+    /// Publishes the transport of the block numbered `blocks`. Wait-free: thirteen relaxed
+    /// stores between two sequence stores. Must only be called from one thread at a time (the
     /// audio thread of the owning instance); concurrent publishers could interleave words.
-    pub fn publish(&self, playhead: &Playhead) {
-        let w = encode(playhead);
+    #[inline]
+    pub fn publish(&self, transport: &HostTransport, blocks: u64) {
+        let w = transport.encode(blocks);
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         // Orders the odd sequence number before the data stores below.
@@ -265,8 +363,9 @@ impl SharedPlayhead {
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
-    /// Reads a consistent snapshot, retrying while a write overlaps. Never blocks the writer.
-    pub fn read(&self) -> Playhead {
+    /// Reads a consistent transport and its block number, retrying while a write overlaps.
+    /// Never blocks the writer.
+    pub fn read_transport(&self) -> (HostTransport, u64) {
         loop {
             let before = self.seq.load(Ordering::Acquire);
             if before % 2 == 1 {
@@ -280,9 +379,15 @@ impl SharedPlayhead {
             // Orders the data loads above before the re-check of the sequence number.
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) == before {
-                return decode(&w);
+                return HostTransport::decode(&w);
             }
         }
+    }
+
+    /// The latest playhead, with bars, beats and seconds worked out.
+    pub fn read(&self) -> Playhead {
+        let (t, blocks) = self.read_transport();
+        t.playhead(blocks)
     }
 }
 
@@ -343,15 +448,32 @@ mod tests {
         let mut t = transport_at(9.5, 133.0, (7, 8));
         t.playing = true;
         t.recording = true;
+        t.pos_seconds = Some(-1.25);
+        t.pos_samples = Some(-60_000);
+        t.bar_number = Some(-2);
+        t.bar_start_pos_beats = Some(7.0);
         t.loop_range_beats = Some((8.0, 16.0));
         t.loop_range_seconds = Some((1.0, 2.0));
-        let ph = Playhead::from_transport(&t, 42);
+        let host = HostTransport::capture(&t);
         let shared = SharedPlayhead::new();
-        shared.publish(&ph);
-        assert_eq!(shared.read(), ph);
-        let empty = Playhead::from_transport(&Transport::new(44_100.0), 1);
-        shared.publish(&empty);
-        assert_eq!(shared.read(), empty);
+        shared.publish(&host, 42);
+        assert_eq!(shared.read_transport(), (host, 42));
+        assert_eq!(shared.read(), Playhead::from_transport(&t, 42));
+        let empty = Transport::new(44_100.0);
+        shared.publish(&HostTransport::capture(&empty), 1);
+        assert_eq!(shared.read(), Playhead::from_transport(&empty, 1));
+        assert_eq!(shared.read().pos, Position::default());
+    }
+
+    #[test]
+    fn positions_are_derived_from_the_raw_transport_off_the_audio_thread() {
+        let mut t = transport_at(3.0, 120.0, (4, 4));
+        t.playing = true;
+        let host = HostTransport::capture(&t);
+        assert_eq!(host.position(0), Position::from_transport(&t));
+        let later = host.position(48_000);
+        assert_eq!((later.bar, later.beat), (Some(2), Some(2.0)));
+        assert_eq!(host.seconds_hint(), Some(1.5));
     }
 
     /// A reader racing a writer only ever sees snapshots the writer published whole: every
@@ -368,43 +490,33 @@ mod tests {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let x = n as f64;
-                    let ph = Playhead {
-                        pos: Position {
-                            samples: Some(n as i64),
-                            seconds: Some(x),
-                            beats: Some(x * 2.0),
-                            bar: Some(n as i32),
-                            beat: Some(x + 0.5),
-                            bar_start_beats: Some(x * 3.0),
-                            tempo: Some(x + 1.0),
-                            time_sig: Some((n as u16, n as u16)),
-                            playing: n % 2 == 0,
-                            recording: n % 2 == 0,
-                        },
-                        loop_range: None,
-                        sample_rate: 48_000.0,
-                        blocks: n,
-                    };
-                    shared.publish(&ph);
+                    let mut t = Transport::new(48_000.0);
+                    t.playing = n % 2 == 0;
+                    t.pos_samples = Some(n as i64);
+                    t.pos_seconds = Some(x);
+                    t.pos_beats = Some(x * 2.0);
+                    t.tempo = Some(x + 1.0);
+                    t.bar_number = Some(n as i32);
+                    t.loop_range_beats = Some((x, x * 3.0));
+                    shared.publish(&HostTransport::capture(&t), n);
                 }
                 n
             })
         };
         let mut checked = 0u64;
         for _ in 0..20_000 {
-            let ph = shared.read();
-            let n = ph.blocks;
+            let (t, n) = shared.read_transport();
             if n == 0 {
                 continue;
             }
             let x = n as f64;
-            assert_eq!(ph.pos.samples, Some(n as i64));
-            assert_eq!(ph.pos.seconds, Some(x));
-            assert_eq!(ph.pos.beats, Some(x * 2.0));
-            assert_eq!(ph.pos.bar, Some(n as i32));
-            assert_eq!(ph.pos.tempo, Some(x + 1.0));
-            assert_eq!(ph.pos.time_sig, Some((n as u16, n as u16)));
-            assert_eq!(ph.pos.playing, n % 2 == 0);
+            assert_eq!(t.pos_samples, n as i64);
+            assert_eq!(t.pos_seconds, x);
+            assert_eq!(t.pos_beats, x * 2.0);
+            assert_eq!(t.tempo, x + 1.0);
+            assert_eq!(t.bar_number, n as i32);
+            assert_eq!(t.loop_beats, (x, x * 3.0));
+            assert_eq!(t.playing(), n % 2 == 0);
             checked += 1;
         }
         stop.store(true, Ordering::Relaxed);

@@ -156,7 +156,7 @@ impl Drop for Registration {
 mod tests {
     use super::*;
     use crate::capture::CaptureKind;
-    use crate::playhead::Position;
+    use crate::playhead::HostTransport;
 
     fn instance() -> (rtrb::Producer<CaptureEvent>, Arc<RwLock<CaptureLog>>, Registration) {
         let (tx, rx) = rtrb::RingBuffer::new(8);
@@ -168,7 +168,8 @@ mod tests {
     fn mark(n: u32) -> CaptureEvent {
         CaptureEvent {
             kind: CaptureKind::Mark { mark: n },
-            pos: Position::default(),
+            at: HostTransport::default(),
+            advance: 0,
         }
     }
 

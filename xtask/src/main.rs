@@ -10,6 +10,7 @@ fn main() -> nice_plug_xtask::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("install") => install(),
+        Some("bench") => bench(),
         _ => nice_plug_xtask::main(),
     }
 }
@@ -43,6 +44,20 @@ fn install() -> nice_plug_xtask::Result<()> {
         copy_replacing(&src, &dst)?;
         println!("installed {}", dst.display());
     }
+    Ok(())
+}
+
+/// Builds the release reference plugins the benchmark compares against, then runs it.
+fn bench() -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    cargo(&["build", "--release", "--example", "reference_plugins"])?;
+    cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
+}
+
+fn cargo(args: &[&str]) -> nice_plug_xtask::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo).args(args).status()?;
+    anyhow::ensure!(status.success(), "cargo {} failed", args.join(" "));
     Ok(())
 }
 

@@ -1,0 +1,152 @@
+//! What Liner Notes costs on the audio thread, against a null nice-plug plugin measured in the
+//! same run: both hosted through the same CLAP harness, release builds, stereo 64-frame blocks
+//! at 48 kHz with the transport playing and recording, a record pass toggling every 2,000
+//! blocks and a mark pedal pressed every 500 blocks (press and release inside the block).
+//!
+//! Run with `cargo xtask bench` (it builds the release reference plugin first). Rounds of the
+//! two plugins alternate so that frequency scaling and the other core's load hit both alike;
+//! the report is the median per-block time of each and their ratio. Target: <= 1.10x.
+
+#[allow(dead_code)]
+#[path = "../tests/common/host.rs"]
+mod host;
+
+use host::{Instance, Processor, Timeline, CLAP_ID, NULL_ID};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const FRAMES: usize = 64;
+const BLOCKS_PER_ROUND: usize = 20_000;
+const ROUNDS: usize = 60;
+
+fn release_library(dir: &str, stem: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let p = target.join(dir).join(format!("lib{stem}.so"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask bench`, which builds it",
+        p.display()
+    );
+    p
+}
+
+struct Subject {
+    name: &'static str,
+    instance: Instance,
+    processor: Processor,
+    mark: Option<clack_host::utils::ClapId>,
+    timeline: Timeline,
+    pos: i64,
+    block: u64,
+    samples: Vec<f64>,
+}
+
+impl Subject {
+    fn new(name: &'static str, lib: &Path, id: &std::ffi::CStr, has_mark: bool) -> Self {
+        let mut instance = Instance::from_library(lib, id);
+        let mark = has_mark.then(|| instance.param_id("Mark"));
+        let mut processor = instance.activate(48_000.0, FRAMES as u32, 2);
+        for (c, ch) in processor.inputs.iter_mut().enumerate() {
+            for (i, s) in ch.iter_mut().enumerate() {
+                *s = ((i + c) as f32 * 0.01).sin();
+            }
+        }
+        let mut timeline = Timeline::new(48_000.0, 120.0, (4, 4));
+        timeline.playing = true;
+        timeline.recording = true;
+        Subject {
+            name,
+            instance,
+            processor,
+            mark,
+            timeline,
+            pos: 0,
+            block: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    fn round(&mut self) {
+        let start = Instant::now();
+        for _ in 0..BLOCKS_PER_ROUND {
+            self.block += 1;
+            if self.block % 2_000 == 0 {
+                self.timeline.recording = !self.timeline.recording;
+            }
+            if self.block % 500 == 0 {
+                if let Some(mark) = self.mark {
+                    self.processor.set_param(10, mark, 1.0);
+                    self.processor.set_param(11, mark, 0.0);
+                }
+            }
+            let t = self.timeline.at(self.pos);
+            self.processor.process(FRAMES, Some(&t));
+            self.pos += FRAMES as i64;
+        }
+        let ns = start.elapsed().as_nanos() as f64 / BLOCKS_PER_ROUND as f64;
+        self.samples.push(ns);
+        // Between rounds, answer main-thread callbacks as a DAW's event loop would.
+        self.instance.run_main_thread_callback();
+    }
+
+    fn median(&self) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        // `cargo bench -- --list` and `cargo test --benches` probe harness=false benches.
+        return;
+    }
+    let liner_lib = release_library("release", "liner_notes");
+    let null_lib = release_library("release/examples", "reference_plugins");
+    let mut liner = Subject::new("Liner Notes", &liner_lib, CLAP_ID, true);
+    let mut null = Subject::new("null plugin", &null_lib, NULL_ID, false);
+    // Warm up both, then alternate.
+    liner.round();
+    null.round();
+    liner.samples.clear();
+    null.samples.clear();
+    for _ in 0..ROUNDS {
+        liner.round();
+        null.round();
+    }
+    let (l, n) = (liner.median(), null.median());
+    let budget_ns = FRAMES as f64 / 48_000.0 * 1e9;
+    println!("process() per 64-frame stereo block, median of {ROUNDS} rounds x {BLOCKS_PER_ROUND} blocks:");
+    for s in [&liner, &null] {
+        let m = s.median();
+        println!(
+            "  {:<12} {:>8.1} ns  ({:.4}% of the {:.0} us real-time budget)",
+            s.name,
+            m,
+            m / budget_ns * 100.0,
+            budget_ns / 1000.0
+        );
+    }
+    let ratio = l / n;
+    println!(
+        "  ratio        {ratio:.3}x the null plugin (target <= 1.10x): {}",
+        if ratio <= 1.10 { "met" } else { "NOT met" }
+    );
+    let log = host::capture_log(&liner.instance.save_state());
+    println!(
+        "  captured {} events, dropped {}",
+        log["events"].as_array().map_or(0, Vec::len),
+        log["dropped"]
+    );
+    for s in [liner, null] {
+        let Subject {
+            mut instance,
+            processor,
+            ..
+        } = s;
+        instance.deactivate(processor);
+    }
+}
