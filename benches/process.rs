@@ -113,13 +113,27 @@ fn main() {
     null.round();
     liner.samples.clear();
     null.samples.clear();
-    for _ in 0..ROUNDS {
-        liner.round();
-        null.round();
+    // LINER_BENCH_ROUNDS lowers the count for instruction-level profiling (valgrind).
+    let rounds = std::env::var("LINER_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS);
+    // LINER_BENCH_ONLY=liner|null runs one subject (to profile it alone).
+    let only = std::env::var("LINER_BENCH_ONLY").unwrap_or_default();
+    for _ in 0..rounds {
+        if only != "null" {
+            liner.round();
+        }
+        if only != "liner" {
+            null.round();
+        }
+    }
+    if !only.is_empty() {
+        return;
     }
     let (l, n) = (liner.median(), null.median());
     let budget_ns = FRAMES as f64 / 48_000.0 * 1e9;
-    println!("process() per 64-frame stereo block, median of {ROUNDS} rounds x {BLOCKS_PER_ROUND} blocks:");
+    println!("process() per 64-frame stereo block, median of {rounds} rounds x {BLOCKS_PER_ROUND} blocks:");
     for s in [&liner, &null] {
         let m = s.median();
         println!(

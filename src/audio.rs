@@ -29,13 +29,20 @@ pub fn process_block(
     state: &mut AudioState<'_>,
 ) {
     *state.blocks = state.blocks.wrapping_add(1);
-    let now = HostTransport::capture(transport);
-    state.playhead.publish(&now, *state.blocks);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
-    state.detector.block(&now, frames, mark_on, |event| {
-        if producer.push(event).is_err() {
-            dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    });
+    let playhead = state.playhead;
+    state.detector.block(
+        transport,
+        frames,
+        mark_on,
+        // The last snapshot this thread published is the previous block's transport.
+        || playhead.read_transport().0,
+        |event| {
+            if producer.push(event).is_err() {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        },
+    );
+    playhead.publish(&HostTransport::capture(transport), *state.blocks);
 }

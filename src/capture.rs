@@ -6,6 +6,7 @@
 //! host transport; bars, beats and seconds are worked out by the worker, off the audio thread.
 
 use crate::playhead::{HostTransport, Position};
+use nice_plug::prelude::Transport;
 
 /// An event as it leaves the audio thread: `Copy`, no heap data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,8 +46,11 @@ pub struct Detector {
     take: Option<u32>,
     next_take: u32,
     next_mark: u32,
-    /// The previous block's transport and length: where it ended is where takes end.
-    prev: Option<(HostTransport, u32)>,
+    /// Length of the previous block; `None` before the first block.
+    prev_frames: Option<u32>,
+    /// Where the previous block ended, in seconds; kept only while recording (it is only
+    /// needed to see loop wraps).
+    prev_end_seconds: Option<f64>,
 }
 
 impl Default for Detector {
@@ -62,6 +66,17 @@ impl Default for Detector {
 /// 22.05 kHz is 0.37 s). Nobody loop-records passes shorter than half a second.
 const MIN_WRAP_SECONDS: f64 = 0.5;
 
+/// The position in seconds from whichever timeline the host gave. Cheap: no rounding, no libm.
+#[inline]
+fn seconds_hint(t: &Transport) -> Option<f64> {
+    match (t.pos_seconds, t.pos_samples, t.pos_beats, t.tempo) {
+        (Some(s), _, _, _) => Some(s),
+        (None, Some(n), _, _) if t.sample_rate > 0.0 => Some(n as f64 / t.sample_rate as f64),
+        (None, None, Some(b), Some(tempo)) if tempo > 0.0 => Some(b * 60.0 / tempo),
+        _ => None,
+    }
+}
+
 impl Detector {
     /// `next_take`/`next_mark` continue numbering after what a saved project already holds.
     pub fn new(next_take: u32, next_mark: u32) -> Self {
@@ -71,7 +86,8 @@ impl Detector {
             take: None,
             next_take: next_take.max(1),
             next_mark: next_mark.max(1),
-            prev: None,
+            prev_frames: None,
+            prev_end_seconds: None,
         }
     }
 
@@ -80,23 +96,69 @@ impl Detector {
         self.take
     }
 
-    /// Looks at one block with transport `now` that is `frames` long; `mark_on` is the `Mark`
-    /// parameter's value during this block. Events are emitted in the order they happened:
-    /// endings (at the previous block's end) before beginnings (at this block's start).
+    /// Looks at one block with the host's `transport` that is `frames` long; `mark_on` is the
+    /// `Mark` parameter's value during this block. `previous` returns the previous block's
+    /// transport; it is only called when an event needs it (a take or the transport ended).
+    /// Events are emitted in the order they happened: endings (at the previous block's end)
+    /// before beginnings (at this block's start).
+    ///
+    /// The common case (nothing changed) is a handful of comparisons.
     #[inline]
     pub fn block(
         &mut self,
-        now: &HostTransport,
+        transport: &Transport,
         frames: u32,
         mark_on: bool,
+        previous: impl FnOnce() -> HostTransport,
+        emit: impl FnMut(CaptureEvent),
+    ) {
+        let playing = transport.playing;
+        let recording = playing && transport.recording;
+        let now_seconds = if recording {
+            seconds_hint(transport)
+        } else {
+            None
+        };
+        let wrapped = match (self.prev_end_seconds, now_seconds) {
+            (Some(end), Some(now)) => self.take.is_some() && now < end - MIN_WRAP_SECONDS,
+            _ => false,
+        };
+        let mark_edge = mark_on && !self.mark_was_on;
+        if playing != self.was_playing || recording != self.take.is_some() || wrapped || mark_edge
+        {
+            self.changed(transport, playing, recording, wrapped, mark_edge, previous, emit);
+        }
+        self.mark_was_on = mark_on;
+        self.prev_frames = Some(frames);
+        self.prev_end_seconds = match now_seconds {
+            Some(s) if transport.sample_rate > 0.0 => {
+                Some(s + frames as f64 / transport.sample_rate as f64)
+            }
+            _ => None,
+        };
+    }
+
+    /// The rare path: something happened in this block.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn changed(
+        &mut self,
+        transport: &Transport,
+        playing: bool,
+        recording: bool,
+        wrapped: bool,
+        mark_edge: bool,
+        previous: impl FnOnce() -> HostTransport,
         mut emit: impl FnMut(CaptureEvent),
     ) {
-        let playing = now.playing();
-        let recording = playing && now.recording();
-        let (end_at, end_advance) = self.prev.unwrap_or((*now, 0));
-
+        let now = HostTransport::capture(transport);
+        let (end_at, end_advance) = match self.prev_frames {
+            Some(frames) => (previous(), frames),
+            None => (now, 0),
+        };
         if let Some(take) = self.take {
-            if !recording || self.wrapped(now) {
+            if !recording || wrapped {
                 emit(CaptureEvent {
                     kind: CaptureKind::TakeEnded { take },
                     at: end_at,
@@ -107,7 +169,7 @@ impl Detector {
         }
         if self.was_playing != playing {
             let (kind, at, advance) = if playing {
-                (CaptureKind::TransportStarted, *now, 0)
+                (CaptureKind::TransportStarted, now, 0)
             } else {
                 (CaptureKind::TransportStopped, end_at, end_advance)
             };
@@ -119,66 +181,68 @@ impl Detector {
             self.take = Some(take);
             emit(CaptureEvent {
                 kind: CaptureKind::TakeStarted { take },
-                at: *now,
+                at: now,
                 advance: 0,
             });
         }
-        if mark_on && !self.mark_was_on {
+        if mark_edge {
             let mark = self.next_mark;
             self.next_mark = self.next_mark.saturating_add(1);
             emit(CaptureEvent {
                 kind: CaptureKind::Mark { mark },
-                at: *now,
+                at: now,
                 advance: 0,
             });
         }
-
         self.was_playing = playing;
-        self.mark_was_on = mark_on;
-        self.prev = Some((*now, frames));
-    }
-
-    /// Whether the position jumped back by more than [`MIN_WRAP_SECONDS`] since the previous
-    /// block ended (only asked while a take is being recorded).
-    #[inline]
-    fn wrapped(&self, now: &HostTransport) -> bool {
-        let Some((prev, frames)) = &self.prev else {
-            return false;
-        };
-        match (prev.seconds_hint(), now.seconds_hint()) {
-            (Some(p), Some(c)) if prev.sample_rate() > 0.0 => {
-                let prev_end = p + *frames as f64 / prev.sample_rate() as f64;
-                c < prev_end - MIN_WRAP_SECONDS
-            }
-            _ => false,
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nice_plug::prelude::Transport;
 
     const SR: f32 = 48_000.0;
 
-    fn pos(samples: i64, playing: bool, recording: bool) -> HostTransport {
+    fn pos(samples: i64, playing: bool, recording: bool) -> Transport {
         let mut t = Transport::new(SR);
         t.pos_samples = Some(samples);
         t.playing = playing;
         t.recording = recording;
-        HostTransport::capture(&t)
+        t
     }
 
-    fn run(d: &mut Detector, p: HostTransport, mark: bool) -> Vec<(CaptureKind, Option<i64>)> {
-        let mut out = Vec::new();
-        d.block(&p, 512, mark, |e| out.push((e.kind, e.position().samples)));
-        out
+    /// Runs blocks through a detector the way the plugin does: `previous` returns the
+    /// transport of the block before.
+    struct Run {
+        d: Detector,
+        last: Option<HostTransport>,
+    }
+
+    impl Run {
+        fn new(d: Detector) -> Self {
+            Run { d, last: None }
+        }
+
+        fn block(&mut self, t: Transport, frames: u32, mark: bool) -> Vec<CaptureEvent> {
+            let mut out = Vec::new();
+            let last = self.last;
+            self.d.block(&t, frames, mark, || last.unwrap(), |e| out.push(e));
+            self.last = Some(HostTransport::capture(&t));
+            out
+        }
+    }
+
+    fn run(r: &mut Run, p: Transport, mark: bool) -> Vec<(CaptureKind, Option<i64>)> {
+        r.block(p, 512, mark)
+            .into_iter()
+            .map(|e| (e.kind, e.position().samples))
+            .collect()
     }
 
     #[test]
     fn a_record_pass_is_one_take_from_its_first_to_its_last_sample() {
-        let mut d = Detector::default();
+        let mut d = Run::new(Detector::default());
         assert_eq!(
             run(&mut d, pos(0, true, false), false),
             vec![(CaptureKind::TransportStarted, Some(0))]
@@ -187,7 +251,7 @@ mod tests {
             run(&mut d, pos(512, true, true), false),
             vec![(CaptureKind::TakeStarted { take: 1 }, Some(512))]
         );
-        assert_eq!(d.current_take(), Some(1));
+        assert_eq!(d.d.current_take(), Some(1));
         assert!(run(&mut d, pos(1024, true, true), false).is_empty());
         assert_eq!(
             run(&mut d, pos(1536, true, false), false),
@@ -206,14 +270,14 @@ mod tests {
 
     #[test]
     fn recording_armed_but_stopped_is_not_a_take() {
-        let mut d = Detector::default();
+        let mut d = Run::new(Detector::default());
         assert!(run(&mut d, pos(0, false, true), false).is_empty());
-        assert_eq!(d.current_take(), None);
+        assert_eq!(d.d.current_take(), None);
     }
 
     #[test]
     fn a_loop_wrap_while_recording_starts_a_new_take() {
-        let mut d = Detector::new(5, 1);
+        let mut d = Run::new(Detector::new(5, 1));
         run(&mut d, pos(48_000, true, true), false);
         run(&mut d, pos(95_488, true, true), false);
         assert_eq!(
@@ -227,16 +291,16 @@ mod tests {
 
     #[test]
     fn small_backward_jumps_are_resyncs_not_new_passes() {
-        let mut d = Detector::default();
+        let mut d = Run::new(Detector::default());
         run(&mut d, pos(96_000, true, true), false);
         // Half a second minus a sample back: still the same take.
         assert!(run(&mut d, pos(96_512 - 23_999, true, true), false).is_empty());
-        assert_eq!(d.current_take(), Some(1));
+        assert_eq!(d.d.current_take(), Some(1));
     }
 
     #[test]
     fn only_rising_edges_of_mark_drop_marks() {
-        let mut d = Detector::default();
+        let mut d = Run::new(Detector::default());
         run(&mut d, pos(0, false, false), false);
         assert_eq!(
             run(&mut d, pos(0, false, false), true),
@@ -252,19 +316,19 @@ mod tests {
 
     #[test]
     fn missing_positions_still_detect_edges() {
-        let mut d = Detector::default();
+        let mut d = Run::new(Detector::default());
         let p = |playing, recording| {
             let mut t = Transport::new(SR);
             t.playing = playing;
             t.recording = recording;
-            HostTransport::capture(&t)
+            t
         };
         let mut kinds = Vec::new();
         for (pl, rec) in [(true, true), (true, true), (false, false)] {
-            d.block(&p(pl, rec), 64, false, |e| {
+            for e in d.block(p(pl, rec), 64, false) {
                 assert_eq!(e.position().samples, None);
-                kinds.push(e.kind)
-            });
+                kinds.push(e.kind);
+            }
         }
         assert_eq!(
             kinds,

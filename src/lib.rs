@@ -132,6 +132,7 @@ impl Plugin for LinerNotes {
         true
     }
 
+    #[inline]
     fn process(
         &mut self,
         buffer: &mut Buffer,

@@ -135,12 +135,18 @@ const T_LOOP_BEATS: u32 = 1 << 10;
 
 impl HostTransport {
     /// Copies the fields the host set. Wait-free, no allocation, no arithmetic.
-    #[inline]
     pub fn capture(t: &Transport) -> Self {
-        let mut h = HostTransport {
-            sample_rate: t.sample_rate,
-            ..Default::default()
-        };
+        let mut h = HostTransport::default();
+        h.capture_from(t);
+        h
+    }
+
+    /// [`HostTransport::capture`] in place: the audio thread overwrites a slot it owns rather
+    /// than building a temporary and copying it (which stalls store-to-load forwarding).
+    #[inline]
+    pub fn capture_from(&mut self, t: &Transport) {
+        let h = self;
+        h.sample_rate = t.sample_rate;
         let mut flags = 0;
         if t.playing {
             flags |= T_PLAYING;
@@ -185,7 +191,6 @@ impl HostTransport {
             h.loop_beats = v;
         }
         h.flags = flags;
-        h
     }
 
     #[inline]
@@ -253,6 +258,7 @@ impl HostTransport {
         Playhead::from_transport(&self.to_transport(), blocks)
     }
 
+    #[inline]
     fn encode(&self, blocks: u64) -> [u64; WORDS] {
         [
             self.flags as u64 | (self.sample_rate.to_bits() as u64) << 32,
@@ -353,6 +359,7 @@ impl SharedPlayhead {
     #[inline]
     pub fn publish(&self, transport: &HostTransport, blocks: u64) {
         let w = transport.encode(blocks);
+        // Only this thread writes `seq`, so reading it back cannot race.
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         // Orders the odd sequence number before the data stores below.

@@ -50,7 +50,7 @@ fn install() -> nice_plug_xtask::Result<()> {
 /// Builds the release reference plugins the benchmark compares against, then runs it.
 fn bench() -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
-    cargo(&["build", "--release", "--example", "reference_plugins"])?;
+    cargo(&["build", "--release", "-p", PLUGIN_PACKAGE, "--lib", "--example", "reference_plugins"])?;
     cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
 }
 
