@@ -1,5 +1,8 @@
 //! The audio thread's work for one (sub-)block. Nothing else in the crate runs there.
 //!
+//! Per block: detect transport, take and mark edges (a few comparisons; the event path only
+//! when something happened), and publish the playhead snapshot while an editor watches it.
+//!
 //! Guarantees, for any transport the host sends (missing, NaN, jumping): no allocation, no
 //! lock, no syscall, no I/O, no logging, no panic. The samples are never read or written:
 //! nice-plug hands the host's buffers through, so the output is bit-identical to the input
@@ -31,18 +34,58 @@ pub fn process_block(
     *state.blocks = state.blocks.wrapping_add(1);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
-    let playhead = state.playhead;
-    state.detector.block(
-        transport,
-        frames,
-        mark_on,
-        // The last snapshot this thread published is the previous block's transport.
-        || playhead.read_transport().0,
-        |event| {
-            if producer.push(event).is_err() {
-                dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        },
-    );
-    playhead.publish(&HostTransport::capture(transport), *state.blocks);
+    state.detector.block(transport, frames, mark_on, |event| {
+        if producer.push(event).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    if state.playhead.is_watched() {
+        state
+            .playhead
+            .publish(&HostTransport::capture(transport), *state.blocks);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_playhead_is_published_only_while_someone_watches() {
+        let playhead = Arc::new(SharedPlayhead::new());
+        let mut detector = Detector::default();
+        let (mut producer, _consumer) = rtrb::RingBuffer::new(8);
+        let dropped = AtomicU64::new(0);
+        let mut blocks = 0;
+        let mut t = Transport::new(48_000.0);
+        t.playing = true;
+        t.pos_seconds = Some(2.0);
+        let mut run = |t: &Transport| {
+            process_block(
+                t,
+                64,
+                false,
+                &mut AudioState {
+                    playhead: &playhead,
+                    detector: &mut detector,
+                    producer: &mut producer,
+                    dropped: &dropped,
+                    blocks: &mut blocks,
+                },
+            )
+        };
+        run(&t);
+        assert_eq!(playhead.read().blocks, 0, "nobody watches: nothing published");
+        let editor = playhead.subscribe();
+        run(&t);
+        let seen = editor.playhead().read();
+        assert_eq!(seen.blocks, 2);
+        assert_eq!(seen.pos.seconds, Some(2.0));
+        assert!(seen.pos.playing);
+        drop(editor);
+        t.pos_seconds = Some(3.0);
+        run(&t);
+        assert_eq!(playhead.read().pos.seconds, Some(2.0), "stale once unwatched");
+    }
 }

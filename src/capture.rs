@@ -5,7 +5,7 @@
 //! panic for any input (positions may be missing, NaN or jump anywhere). Events carry the raw
 //! host transport; bars, beats and seconds are worked out by the worker, off the audio thread.
 
-use crate::playhead::{HostTransport, Position};
+use crate::playhead::{BlockStart, HostTransport, Position};
 use nice_plug::prelude::Transport;
 
 /// An event as it leaves the audio thread: `Copy`, no heap data.
@@ -46,8 +46,8 @@ pub struct Detector {
     take: Option<u32>,
     next_take: u32,
     next_mark: u32,
-    /// Length of the previous block; `None` before the first block.
-    prev_frames: Option<u32>,
+    /// Where the previous block started and how long it was; `None` before the first block.
+    prev: Option<(BlockStart, u32)>,
     /// Where the previous block ended, in seconds; kept only while recording (it is only
     /// needed to see loop wraps).
     prev_end_seconds: Option<f64>,
@@ -86,7 +86,7 @@ impl Detector {
             take: None,
             next_take: next_take.max(1),
             next_mark: next_mark.max(1),
-            prev_frames: None,
+            prev: None,
             prev_end_seconds: None,
         }
     }
@@ -97,9 +97,7 @@ impl Detector {
     }
 
     /// Looks at one block with the host's `transport` that is `frames` long; `mark_on` is the
-    /// `Mark` parameter's value during this block. `previous` returns the previous block's
-    /// transport; it is only called when an event needs it (a take or the transport ended).
-    /// Events are emitted in the order they happened: endings (at the previous block's end)
+    /// `Mark` parameter's value during this block. Events are emitted in the order they happened: endings (at the previous block's end)
     /// before beginnings (at this block's start).
     ///
     /// The common case (nothing changed) is a handful of comparisons.
@@ -109,7 +107,6 @@ impl Detector {
         transport: &Transport,
         frames: u32,
         mark_on: bool,
-        previous: impl FnOnce() -> HostTransport,
         emit: impl FnMut(CaptureEvent),
     ) {
         let playing = transport.playing;
@@ -126,10 +123,10 @@ impl Detector {
         let mark_edge = mark_on && !self.mark_was_on;
         if playing != self.was_playing || recording != self.take.is_some() || wrapped || mark_edge
         {
-            self.changed(transport, playing, recording, wrapped, mark_edge, previous, emit);
+            self.changed(transport, playing, recording, wrapped, mark_edge, emit);
         }
         self.mark_was_on = mark_on;
-        self.prev_frames = Some(frames);
+        self.prev = Some((BlockStart::of(transport), frames));
         self.prev_end_seconds = match now_seconds {
             Some(s) if transport.sample_rate > 0.0 => {
                 Some(s + frames as f64 / transport.sample_rate as f64)
@@ -141,7 +138,6 @@ impl Detector {
     /// The rare path: something happened in this block.
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     fn changed(
         &mut self,
         transport: &Transport,
@@ -149,12 +145,14 @@ impl Detector {
         recording: bool,
         wrapped: bool,
         mark_edge: bool,
-        previous: impl FnOnce() -> HostTransport,
         mut emit: impl FnMut(CaptureEvent),
     ) {
         let now = HostTransport::capture(transport);
-        let (end_at, end_advance) = match self.prev_frames {
-            Some(frames) => (previous(), frames),
+        // The previous block's end: its start position, carried forward by its length, with
+        // this block's tempo and time signature (a change exactly there is not worth a copy
+        // of every field on every block).
+        let (end_at, end_advance) = match &self.prev {
+            Some((start, frames)) => (now.at_block_start(start), *frames),
             None => (now, 0),
         };
         if let Some(take) = self.take {
@@ -212,23 +210,18 @@ mod tests {
         t
     }
 
-    /// Runs blocks through a detector the way the plugin does: `previous` returns the
-    /// transport of the block before.
     struct Run {
         d: Detector,
-        last: Option<HostTransport>,
     }
 
     impl Run {
         fn new(d: Detector) -> Self {
-            Run { d, last: None }
+            Run { d }
         }
 
         fn block(&mut self, t: Transport, frames: u32, mark: bool) -> Vec<CaptureEvent> {
             let mut out = Vec::new();
-            let last = self.last;
-            self.d.block(&t, frames, mark, || last.unwrap(), |e| out.push(e));
-            self.last = Some(HostTransport::capture(&t));
+            self.d.block(&t, frames, mark, |e| out.push(e));
             out
         }
     }

@@ -9,7 +9,8 @@
 
 use nice_plug::prelude::Transport;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Where the DAW was at one moment. Every field is optional because hosts differ in what they
 /// report; `playing`/`recording` are always known (false when the host says nothing).
@@ -91,6 +92,30 @@ impl Position {
             }
         }
         p
+    }
+}
+
+/// Where a block started, as the host reported it: what the audio thread remembers of the
+/// previous block (cheap to copy; no arithmetic).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BlockStart {
+    pub seconds: Option<f64>,
+    pub beats: Option<f64>,
+    pub samples: Option<i64>,
+    pub bar_start_beats: Option<f64>,
+    pub bar_number: Option<i32>,
+}
+
+impl BlockStart {
+    #[inline]
+    pub fn of(t: &Transport) -> Self {
+        BlockStart {
+            seconds: t.pos_seconds,
+            beats: t.pos_beats,
+            samples: t.pos_samples,
+            bar_start_beats: t.bar_start_pos_beats,
+            bar_number: t.bar_number,
+        }
     }
 }
 
@@ -243,6 +268,29 @@ impl HostTransport {
         t
     }
 
+    /// This transport with its position replaced by `start` (where an earlier block began):
+    /// tempo, time signature and loop stay; the position fields come from that block.
+    pub fn at_block_start(mut self, start: &BlockStart) -> Self {
+        let mut set = |bit: u32, present: bool| {
+            if present {
+                self.flags |= bit;
+            } else {
+                self.flags &= !bit;
+            }
+        };
+        set(T_SECONDS, start.seconds.is_some());
+        set(T_BEATS, start.beats.is_some());
+        set(T_SAMPLES, start.samples.is_some());
+        set(T_BAR_START, start.bar_start_beats.is_some());
+        set(T_BAR_NUMBER, start.bar_number.is_some());
+        self.pos_seconds = start.seconds.unwrap_or_default();
+        self.pos_beats = start.beats.unwrap_or_default();
+        self.pos_samples = start.samples.unwrap_or_default();
+        self.bar_start_beats = start.bar_start_beats.unwrap_or_default();
+        self.bar_number = start.bar_number.unwrap_or_default();
+        self
+    }
+
     /// The DAW position `advance` frames after the start of this block.
     pub fn position(&self, advance: u32) -> Position {
         let p = Position::from_transport(&self.to_transport());
@@ -333,10 +381,34 @@ const WORDS: usize = 13;
 
 /// The latest transport of one plugin instance, written by its audio thread and read by any
 /// other thread (the editor stamps notes with it).
+///
+/// The audio thread publishes every block while at least one reader is subscribed
+/// ([`SharedPlayhead::subscribe`], held by an open editor) and skips the work otherwise: the
+/// snapshot only exists for readers, so a closed editor costs the audio thread one relaxed
+/// load per block.
 pub struct SharedPlayhead {
     /// Even: stable. Odd: a write is in progress.
     seq: AtomicU64,
     words: [AtomicU64; WORDS],
+    /// Number of live [`PlayheadSubscription`]s.
+    readers: AtomicUsize,
+}
+
+/// Keeps the audio thread publishing while held.
+pub struct PlayheadSubscription {
+    playhead: Arc<SharedPlayhead>,
+}
+
+impl Drop for PlayheadSubscription {
+    fn drop(&mut self) {
+        self.playhead.readers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl PlayheadSubscription {
+    pub fn playhead(&self) -> &SharedPlayhead {
+        &self.playhead
+    }
 }
 
 impl Default for SharedPlayhead {
@@ -350,7 +422,23 @@ impl SharedPlayhead {
         SharedPlayhead {
             seq: AtomicU64::new(0),
             words: std::array::from_fn(|_| AtomicU64::new(0)),
+            readers: AtomicUsize::new(0),
         }
+    }
+
+    /// Asks the audio thread to publish every block until the subscription is dropped. The
+    /// next processed block is visible to [`SharedPlayhead::read`].
+    pub fn subscribe(self: &Arc<Self>) -> PlayheadSubscription {
+        self.readers.fetch_add(1, Ordering::Relaxed);
+        PlayheadSubscription {
+            playhead: self.clone(),
+        }
+    }
+
+    /// Whether anyone is subscribed. One relaxed load; called by the audio thread per block.
+    #[inline]
+    pub fn is_watched(&self) -> bool {
+        self.readers.load(Ordering::Relaxed) > 0
     }
 
     /// Publishes the transport of the block numbered `blocks`. Wait-free: thirteen relaxed
