@@ -1,17 +1,24 @@
-//! What Liner Notes costs on the audio thread, against a null nice-plug plugin measured in the
-//! same run: both hosted through the same CLAP harness, release builds, stereo 64-frame blocks
+//! What Liner Notes costs on the audio thread, against null nice-plug plugins measured in the
+//! same run: all hosted through the same CLAP harness, release builds, stereo 64-frame blocks
 //! at 48 kHz with the transport playing and recording, a record pass toggling every 2,000
 //! blocks and a mark pedal pressed every 500 blocks (press and release inside the block).
 //!
-//! Run with `cargo xtask bench` (it builds the release reference plugin first). Rounds of the
-//! two plugins alternate so that frequency scaling and the other core's load hit both alike;
-//! the report is the median per-block time of each and their ratio. Target: <= 1.10x.
+//! Baselines (see `examples/reference_plugins.rs`):
+//! - the null plugin: `process()` does nothing (opaquely, so the framework still prepares the
+//!   transport for it, as for any real plugin);
+//! - the same null plugin with Liner Notes' parameters and nice-plug's sample-accurate
+//!   automation, which Liner Notes needs to put marks on their exact sample.
+//!
+//! Run with `cargo xtask bench` (it builds the release reference plugins first). Rounds of the
+//! subjects alternate so that frequency scaling and the other core's load hit all alike; the
+//! report is the median per-block time of each and the ratios. Target: <= 1.10x the null.
+//! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa` help profiling.
 
 #[allow(dead_code)]
 #[path = "../tests/common/host.rs"]
 mod host;
 
-use host::{Instance, Processor, Timeline, CLAP_ID, NULL_ID};
+use host::{Instance, Processor, Timeline, CLAP_ID, NULL_ID, NULL_SAMPLE_ACCURATE_ID};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -34,6 +41,7 @@ fn release_library(dir: &str, stem: &str) -> PathBuf {
 }
 
 struct Subject {
+    key: &'static str,
     name: &'static str,
     instance: Instance,
     processor: Processor,
@@ -45,9 +53,10 @@ struct Subject {
 }
 
 impl Subject {
-    fn new(name: &'static str, lib: &Path, id: &std::ffi::CStr, has_mark: bool) -> Self {
+    fn new(key: &'static str, name: &'static str, lib: &Path, id: &std::ffi::CStr) -> Self {
         let mut instance = Instance::from_library(lib, id);
-        let mark = has_mark.then(|| instance.param_id("Mark"));
+        // Every subject gets the same events; those without a Mark parameter ignore them.
+        let mark = (id != NULL_ID).then(|| instance.param_id("Mark"));
         let mut processor = instance.activate(48_000.0, FRAMES as u32, 2);
         for (c, ch) in processor.inputs.iter_mut().enumerate() {
             for (i, s) in ch.iter_mut().enumerate() {
@@ -58,6 +67,7 @@ impl Subject {
         timeline.playing = true;
         timeline.recording = true;
         Subject {
+            key,
             name,
             instance,
             processor,
@@ -105,57 +115,67 @@ fn main() {
         return;
     }
     let liner_lib = release_library("release", "liner_notes");
-    let null_lib = release_library("release/examples", "reference_plugins");
-    let mut liner = Subject::new("Liner Notes", &liner_lib, CLAP_ID, true);
-    let mut null = Subject::new("null plugin", &null_lib, NULL_ID, false);
-    // Warm up both, then alternate.
-    liner.round();
-    null.round();
-    liner.samples.clear();
-    null.samples.clear();
-    // LINER_BENCH_ROUNDS lowers the count for instruction-level profiling (valgrind).
+    let reference_lib = release_library("release/examples", "reference_plugins");
+    let mut subjects = [
+        Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID),
+        Subject::new("null", "null plugin", &reference_lib, NULL_ID),
+        Subject::new(
+            "null-sa",
+            "null, sample-accurate",
+            &reference_lib,
+            NULL_SAMPLE_ACCURATE_ID,
+        ),
+    ];
+    let only = std::env::var("LINER_BENCH_ONLY").unwrap_or_default();
     let rounds = std::env::var("LINER_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
-    // LINER_BENCH_ONLY=liner|null runs one subject (to profile it alone).
-    let only = std::env::var("LINER_BENCH_ONLY").unwrap_or_default();
     for _ in 0..rounds {
-        if only != "null" {
-            liner.round();
-        }
-        if only != "liner" {
-            null.round();
+        for s in subjects.iter_mut() {
+            if only.is_empty() || only == s.key {
+                s.round();
+            }
         }
     }
     if !only.is_empty() {
         return;
     }
-    let (l, n) = (liner.median(), null.median());
     let budget_ns = FRAMES as f64 / 48_000.0 * 1e9;
-    println!("process() per 64-frame stereo block, median of {rounds} rounds x {BLOCKS_PER_ROUND} blocks:");
-    for s in [&liner, &null] {
+    println!(
+        "process() per 64-frame stereo block, median of {rounds} rounds x {BLOCKS_PER_ROUND} blocks:"
+    );
+    for s in &subjects {
         let m = s.median();
         println!(
-            "  {:<12} {:>8.1} ns  ({:.4}% of the {:.0} us real-time budget)",
+            "  {:<22} {:>7.1} ns  ({:.4}% of the {:.0} us real-time budget)",
             s.name,
             m,
             m / budget_ns * 100.0,
             budget_ns / 1000.0
         );
     }
-    let ratio = l / n;
+    let [liner, null, null_sa] = &subjects;
+    let ratio = liner.median() / null.median();
     println!(
-        "  ratio        {ratio:.3}x the null plugin (target <= 1.10x): {}",
+        "  Liner Notes / null plugin:            {ratio:.3}x (target <= 1.10x: {})",
         if ratio <= 1.10 { "met" } else { "NOT met" }
     );
-    let log = host::capture_log(&liner.instance.save_state());
     println!(
-        "  captured {} events, dropped {}",
+        "  Liner Notes / sample-accurate null:   {:.3}x (Liner Notes' own work)",
+        liner.median() / null_sa.median()
+    );
+    println!(
+        "  sample-accurate null / null plugin:   {:.3}x (nice-plug's sample-accurate mode)",
+        null_sa.median() / null.median()
+    );
+    let log = host::capture_log(&subjects[0].instance.save_state());
+    println!(
+        "  Liner Notes captured {} events, dropped {}",
         log["events"].as_array().map_or(0, Vec::len),
         log["dropped"]
     );
-    for s in [liner, null] {
+    for s in subjects {
         let Subject {
             mut instance,
             processor,

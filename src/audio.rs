@@ -24,7 +24,7 @@ pub struct AudioState<'a> {
 
 /// Publishes the playhead, detects transport/take/mark edges and queues them for the worker.
 /// If the queue is full the event is counted in `dropped`, never waited for.
-#[inline]
+#[inline(always)]
 pub fn process_block(
     transport: &Transport,
     frames: u32,

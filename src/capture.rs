@@ -48,9 +48,9 @@ pub struct Detector {
     next_mark: u32,
     /// Where the previous block started and how long it was; `None` before the first block.
     prev: Option<(BlockStart, u32)>,
-    /// Where the previous block ended, in seconds; kept only while recording (it is only
+    /// Where the previous block started, in seconds; kept only while recording (it is only
     /// needed to see loop wraps).
-    prev_end_seconds: Option<f64>,
+    prev_seconds: Option<f64>,
 }
 
 impl Default for Detector {
@@ -87,7 +87,7 @@ impl Detector {
             next_take: next_take.max(1),
             next_mark: next_mark.max(1),
             prev: None,
-            prev_end_seconds: None,
+            prev_seconds: None,
         }
     }
 
@@ -101,7 +101,7 @@ impl Detector {
     /// before beginnings (at this block's start).
     ///
     /// The common case (nothing changed) is a handful of comparisons.
-    #[inline]
+    #[inline(always)]
     pub fn block(
         &mut self,
         transport: &Transport,
@@ -116,8 +116,12 @@ impl Detector {
         } else {
             None
         };
-        let wrapped = match (self.prev_end_seconds, now_seconds) {
-            (Some(end), Some(now)) => self.take.is_some() && now < end - MIN_WRAP_SECONDS,
+        // now < prev + prev_frames / sr - MIN_WRAP, multiplied through by sr (no division).
+        let wrapped = match (self.prev_seconds, now_seconds, &self.prev) {
+            (Some(prev), Some(now), Some((_, prev_frames))) if self.take.is_some() => {
+                let sr = transport.sample_rate as f64;
+                (prev - now) * sr + *prev_frames as f64 > MIN_WRAP_SECONDS * sr
+            }
             _ => false,
         };
         let mark_edge = mark_on && !self.mark_was_on;
@@ -127,12 +131,7 @@ impl Detector {
         }
         self.mark_was_on = mark_on;
         self.prev = Some((BlockStart::of(transport), frames));
-        self.prev_end_seconds = match now_seconds {
-            Some(s) if transport.sample_rate > 0.0 => {
-                Some(s + frames as f64 / transport.sample_rate as f64)
-            }
-            _ => None,
-        };
+        self.prev_seconds = now_seconds;
     }
 
     /// The rare path: something happened in this block.

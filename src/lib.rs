@@ -132,7 +132,6 @@ impl Plugin for LinerNotes {
         true
     }
 
-    #[inline]
     fn process(
         &mut self,
         buffer: &mut Buffer,

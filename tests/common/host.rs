@@ -47,6 +47,7 @@ pub fn reference_library() -> PathBuf {
 }
 
 pub const NULL_ID: &CStr = c"org.linernotes.test.null";
+pub const NULL_SAMPLE_ACCURATE_ID: &CStr = c"org.linernotes.test.null-sample-accurate";
 pub const ALLOC_PROBE_ID: &CStr = c"org.linernotes.test.alloc-probe";
 
 /// Set when a plugin asks for a main-thread callback; a test that runs long enough for the
