@@ -1,0 +1,132 @@
+//! The audio path itself (`liner_notes::audio::process_block`), called directly a million
+//! times with an editor watching the playhead (so every block publishes), the transport
+//! starting, stopping, recording and wrapping, marks firing and the queue full (nobody drains
+//! it): on a thread where any syscall ends the process, inside `assert_no_alloc`, which aborts
+//! on any allocation in debug builds.
+//!
+//! The CLAP long run in `realtime.rs` covers the same path through the real wrapper; this one
+//! adds the paths a CLAP host cannot reach before the editor exists: the playhead publish.
+
+mod common;
+
+use common::rt_guard;
+use liner_notes::audio::{process_block, AudioState};
+use liner_notes::capture::{CaptureEvent, Detector};
+use liner_notes::playhead::SharedPlayhead;
+use nice_plug::prelude::Transport;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+// nice-plug's `assert_process_allocs` feature already installs nice-assert-no-alloc's checking
+// allocator in every binary that links it, this one included.
+
+const CALLS: u64 = 1_000_000;
+const TEST: &str = "the_watched_audio_path_makes_no_syscall_and_no_allocation_for_a_million_blocks";
+
+#[test]
+fn the_watched_audio_path_makes_no_syscall_and_no_allocation_for_a_million_blocks() {
+    if rt_guard::is_child(TEST) {
+        child();
+    }
+    assert!(rt_guard::SUPPORTED, "the syscall guard needs Linux on x86_64");
+    let out = rt_guard::run_child(TEST);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}\n{stdout}", out.status);
+    let line = stdout
+        .split_once("AUDIO-PATH-RESULT ")
+        .and_then(|(_, rest)| rest.lines().next())
+        .unwrap_or_else(|| panic!("no result: {stdout}\n{stderr}"));
+    let r: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(r["blocks_published"], CALLS, "{r}");
+    assert!(r["queued"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["dropped"].as_u64().unwrap() > 0, "the queue never filled: {r}");
+    assert!(r["last_seconds"].as_f64().unwrap() > 0.0, "{r}");
+}
+
+fn child() -> ! {
+    let playhead = Arc::new(SharedPlayhead::new());
+    let editor = playhead.subscribe();
+    let (producer, consumer) = rtrb::RingBuffer::<CaptureEvent>::new(liner_notes::AUDIO_QUEUE_CAPACITY);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    {
+        let (playhead, dropped, done) = (playhead.clone(), dropped.clone(), done.clone());
+        let mut producer = producer;
+        std::thread::spawn(move || {
+            let mut detector = Detector::default();
+            let mut blocks = 0u64;
+            let mut t = Transport::new(48_000.0);
+            t.tempo = Some(128.0);
+            t.time_sig_numerator = Some(5);
+            t.time_sig_denominator = Some(4);
+            t.loop_range_seconds = Some((4.0, 12.0));
+            let mut seconds = 0.0f64;
+            rt_guard::forbid_syscalls();
+            for i in 0..CALLS {
+                t.playing = i % 5_000 >= 200;
+                t.recording = i % 700 >= 350;
+                if i % 900 == 0 && seconds > 5.0 {
+                    seconds -= 4.0; // a loop wrap
+                }
+                t.pos_seconds = Some(seconds);
+                t.pos_beats = Some(seconds * 128.0 / 60.0);
+                let mark = i % 3 == 0;
+                nice_assert_no_alloc::assert_no_alloc(|| {
+                    process_block(
+                        &t,
+                        64,
+                        mark,
+                        &mut AudioState {
+                            playhead: &playhead,
+                            detector: &mut detector,
+                            producer: &mut producer,
+                            dropped: &dropped,
+                            blocks: &mut blocks,
+                        },
+                    )
+                });
+                if t.playing {
+                    seconds += 64.0 / 48_000.0;
+                }
+            }
+            done.store(true, Ordering::Release);
+            loop {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    while !done.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let seen = editor.playhead().read();
+    println!(
+        "AUDIO-PATH-RESULT {}",
+        serde_json::json!({
+            "blocks_published": seen.blocks,
+            "queued": consumer.slots(),
+            "dropped": dropped.load(Ordering::Relaxed),
+            "last_seconds": seen.pos.seconds,
+        })
+    );
+    std::process::exit(0);
+}
+
+const CONTROL: &str = "an_allocation_inside_the_guard_aborts_this_binary";
+
+/// Negative control: the allocation guard is live in this binary.
+#[test]
+fn an_allocation_inside_the_guard_aborts_this_binary() {
+    if !cfg!(debug_assertions) {
+        eprintln!("assert_no_alloc only checks debug builds; nothing to control");
+        return;
+    }
+    if rt_guard::is_child(CONTROL) {
+        let v = nice_assert_no_alloc::assert_no_alloc(|| vec![1u8; 64]);
+        println!("NOT CAUGHT {}", v.len());
+        std::process::exit(0);
+    }
+    let out = rt_guard::run_child(CONTROL);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NOT CAUGHT"));
+}
