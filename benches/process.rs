@@ -14,7 +14,6 @@
 //! report is the median per-block time of each and the ratios. Target: <= 1.10x the null.
 //! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa` help profiling.
 
-#[allow(dead_code)]
 #[path = "../tests/common/host.rs"]
 mod host;
 
@@ -83,10 +82,10 @@ impl Subject {
         let start = Instant::now();
         for _ in 0..BLOCKS_PER_ROUND {
             self.block += 1;
-            if self.block % 2_000 == 0 {
+            if self.block.is_multiple_of(2_000) {
                 self.timeline.recording = !self.timeline.recording;
             }
-            if self.block % 500 == 0 {
+            if self.block.is_multiple_of(500) {
                 if let Some(mark) = self.mark {
                     self.processor.set_param(10, mark, 1.0);
                     self.processor.set_param(11, mark, 0.0);

@@ -76,7 +76,11 @@ mod tests {
             )
         };
         run(&t);
-        assert_eq!(playhead.read().blocks, 0, "nobody watches: nothing published");
+        assert_eq!(
+            playhead.read().blocks,
+            0,
+            "nobody watches: nothing published"
+        );
         let editor = playhead.subscribe();
         run(&t);
         let seen = editor.playhead().read();
@@ -86,6 +90,10 @@ mod tests {
         drop(editor);
         t.pos_seconds = Some(3.0);
         run(&t);
-        assert_eq!(playhead.read().pos.seconds, Some(2.0), "stale once unwatched");
+        assert_eq!(
+            playhead.read().pos.seconds,
+            Some(2.0),
+            "stale once unwatched"
+        );
     }
 }

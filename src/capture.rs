@@ -30,11 +30,17 @@ pub enum CaptureKind {
     TransportStarted,
     TransportStopped,
     /// A record pass began; takes are numbered per instance from 1.
-    TakeStarted { take: u32 },
+    TakeStarted {
+        take: u32,
+    },
     /// The record pass `take` ended; the position is where the last recorded sample ended.
-    TakeEnded { take: u32 },
+    TakeEnded {
+        take: u32,
+    },
     /// A rising edge of the `Mark` parameter; marks are numbered per instance from 1.
-    Mark { mark: u32 },
+    Mark {
+        mark: u32,
+    },
 }
 
 /// The audio thread's memory of the previous block, used to see edges.
@@ -125,8 +131,7 @@ impl Detector {
             _ => false,
         };
         let mark_edge = mark_on && !self.mark_was_on;
-        if playing != self.was_playing || recording != self.take.is_some() || wrapped || mark_edge
-        {
+        if playing != self.was_playing || recording != self.take.is_some() || wrapped || mark_edge {
             self.changed(transport, playing, recording, wrapped, mark_edge, emit);
         }
         self.mark_was_on = mark_on;

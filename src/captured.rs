@@ -132,11 +132,9 @@ pub enum StateError {
 /// Brings a saved capture log to the current version. Version 0 (no `version` field) is the
 /// unversioned shape: the same fields without it.
 pub fn migrate(json: &str) -> Result<String, StateError> {
-    let mut value: serde_json::Value = serde_json::from_str(json).map_err(StateError::Unreadable)?;
-    let version = value
-        .get("version")
-        .and_then(|v| v.as_u64())
-        .unwrap_or(0) as u32;
+    let mut value: serde_json::Value =
+        serde_json::from_str(json).map_err(StateError::Unreadable)?;
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
     if version > CAPTURE_LOG_VERSION {
         return Err(StateError::TooNew(version));
     }

@@ -174,8 +174,11 @@ impl ClapPlugin for LinerNotes {
 impl Vst3Plugin for LinerNotes {
     /// Never change: hosts identify saved instances by it.
     const VST3_CLASS_ID: [u8; 16] = *b"LinerNotesPlugin";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
-        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools, Vst3SubCategory::Analyzer];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Tools,
+        Vst3SubCategory::Analyzer,
+    ];
 }
 
 nice_export_clap!(LinerNotes);

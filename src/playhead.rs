@@ -40,7 +40,9 @@ impl Position {
     /// Reads the host's transport for the start of the current (sub-)block.
     pub fn from_transport(t: &Transport) -> Self {
         let time_sig = match (t.time_sig_numerator, t.time_sig_denominator) {
-            (Some(n), Some(d)) if n > 0 && d > 0 && n <= u16::MAX as i32 && d <= u16::MAX as i32 => {
+            (Some(n), Some(d))
+                if n > 0 && d > 0 && n <= u16::MAX as i32 && d <= u16::MAX as i32 =>
+            {
                 Some((n as u16, d as u16))
             }
             _ => None,
@@ -70,7 +72,8 @@ impl Position {
     pub fn advanced(&self, frames: u32, sample_rate: f32) -> Self {
         let mut p = *self;
         p.samples = p.samples.map(|s| s.saturating_add(frames as i64));
-        if !(sample_rate > 0.0) {
+        // NaN and non-positive rates both leave the time fields alone.
+        if sample_rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return p;
         }
         let dt = frames as f64 / sample_rate as f64;
@@ -78,11 +81,12 @@ impl Position {
         if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
             let new_beats = beats + dt * tempo / 60.0;
             p.beats = Some(new_beats);
-            if let (Some(start), Some((num, den)), Some(bar)) = (p.bar_start_beats, p.time_sig, p.bar)
+            if let (Some(start), Some((num, den)), Some(bar)) =
+                (p.bar_start_beats, p.time_sig, p.bar)
             {
                 let bar_len = num as f64 * 4.0 / den as f64;
                 let bars_crossed = ((new_beats - start) / bar_len).floor();
-                if bars_crossed.is_finite() && bars_crossed >= 1.0 && bars_crossed < 1e6 {
+                if (1.0..1e6).contains(&bars_crossed) {
                     let new_start = start + bars_crossed * bar_len;
                     p.bar_start_beats = Some(new_start);
                     p.bar = Some(bar.saturating_add(bars_crossed as i32));
@@ -586,7 +590,7 @@ mod tests {
                     n += 1;
                     let x = n as f64;
                     let mut t = Transport::new(48_000.0);
-                    t.playing = n % 2 == 0;
+                    t.playing = n.is_multiple_of(2);
                     t.pos_samples = Some(n as i64);
                     t.pos_seconds = Some(x);
                     t.pos_beats = Some(x * 2.0);
@@ -611,7 +615,7 @@ mod tests {
             assert_eq!(t.tempo, x + 1.0);
             assert_eq!(t.bar_number, n as i32);
             assert_eq!(t.loop_beats, (x, x * 3.0));
-            assert_eq!(t.playing(), n % 2 == 0);
+            assert_eq!(t.playing(), n.is_multiple_of(2));
             checked += 1;
         }
         stop.store(true, Ordering::Relaxed);

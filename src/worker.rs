@@ -158,7 +158,11 @@ mod tests {
     use crate::capture::CaptureKind;
     use crate::playhead::HostTransport;
 
-    fn instance() -> (rtrb::Producer<CaptureEvent>, Arc<RwLock<CaptureLog>>, Registration) {
+    fn instance() -> (
+        rtrb::Producer<CaptureEvent>,
+        Arc<RwLock<CaptureLog>>,
+        Registration,
+    ) {
         let (tx, rx) = rtrb::RingBuffer::new(8);
         let log = Arc::new(RwLock::new(CaptureLog::default()));
         let reg = register(rx, log.clone(), Arc::new(AtomicU64::new(0)));

@@ -33,7 +33,11 @@ fn summary(log: &Value) -> Vec<(String, u64, i64)> {
         .unwrap()
         .iter()
         .map(|e| {
-            let n = e.get("take").or(e.get("mark")).and_then(Value::as_u64).unwrap_or(0);
+            let n = e
+                .get("take")
+                .or(e.get("mark"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             let pos = e["pos"]["samples"].as_i64().unwrap_or(-1);
             (e["kind"].as_str().unwrap().to_owned(), n, pos)
         })
@@ -79,7 +83,7 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     s.blocks(20); // take 1 from 10240
     s.t.recording = false;
     s.blocks(5); // take 1 ends at 20480
-    // A footswitch press 100 samples into the block at 23040, released 300 samples later.
+                 // A footswitch press 100 samples into the block at 23040, released 300 samples later.
     s.p.set_param(100, mark, 1.0);
     s.p.set_param(400, mark, 0.0);
     s.blocks(5);
@@ -87,7 +91,7 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     s.blocks(20); // take 2 from 25600
     s.t.recording = false;
     s.blocks(2); // take 2 ends at 35840
-    // Loop recording between 24576 and 73728 samples (0.512 s .. 1.536 s): one take per pass.
+                 // Loop recording between 24576 and 73728 samples (0.512 s .. 1.536 s): one take per pass.
     s.t.loop_range_seconds = Some((0.512, 1.536));
     s.pos = 24_576;
     s.t.recording = true;
@@ -132,22 +136,32 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     assert_eq!(m["pos"]["tempo"], TEMPO);
     assert_eq!(m["pos"]["time_sig"], serde_json::json!([4, 4]));
     // Take 2 starts at 25600 samples = 4.26667 beats: bar 2, beat 1.26667.
-    let t2 = events.iter().find(|e| e["kind"] == "take_started" && e["take"] == 2).unwrap();
+    let t2 = events
+        .iter()
+        .find(|e| e["kind"] == "take_started" && e["take"] == 2)
+        .unwrap();
     assert_eq!(t2["pos"]["bar"], 2);
     assert!(close(&t2["pos"]["beat"], 1.266_666_667), "{t2}");
     assert_eq!(t2["pos"]["recording"], true);
     // Take 2 ends at 35840 samples = 5.97333 beats: the end position was carried across the
     // bar line from the last recorded block, bar 2 beat 2.97333.
-    let e2 = events.iter().find(|e| e["kind"] == "take_ended" && e["take"] == 2).unwrap();
+    let e2 = events
+        .iter()
+        .find(|e| e["kind"] == "take_ended" && e["take"] == 2)
+        .unwrap();
     assert_eq!(e2["pos"]["bar"], 2);
     assert!(close(&e2["pos"]["beat"], 2.973_333_333), "{e2}");
     // Every event has its own UUIDv7 and a wall-clock time.
     let mut ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
-    assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).unwrap().get_version_num() == 7));
+    assert!(ids
+        .iter()
+        .all(|id| uuid::Uuid::parse_str(id).unwrap().get_version_num() == 7));
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), events.len());
-    assert!(events.iter().all(|e| e["at_ms"].as_i64().unwrap() > 1_700_000_000_000));
+    assert!(events
+        .iter()
+        .all(|e| e["at_ms"].as_i64().unwrap() > 1_700_000_000_000));
 
     let Script { p, .. } = s;
     plugin.deactivate(p);

@@ -10,10 +10,26 @@ use rand::{Rng, SeedableRng};
 /// Bit patterns a careless plugin would change: signed zeros, the smallest and largest
 /// denormals, infinities, quiet and signalling NaNs with payloads, the extremes.
 const ADVERSARIAL: &[u32] = &[
-    0x0000_0000, 0x8000_0000, 0x0000_0001, 0x8000_0001, 0x007f_ffff, 0x807f_ffff,
-    0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0xffc0_0000, 0x7f80_0001, 0xff80_0001,
-    0x7fbf_ffff, 0x7fc1_2345, 0xffff_ffff, 0x7f7f_ffff, 0xff7f_ffff, 0x0080_0000,
-    0x3f80_0000, 0xbf80_0000,
+    0x0000_0000,
+    0x8000_0000,
+    0x0000_0001,
+    0x8000_0001,
+    0x007f_ffff,
+    0x807f_ffff,
+    0x7f80_0000,
+    0xff80_0000,
+    0x7fc0_0000,
+    0xffc0_0000,
+    0x7f80_0001,
+    0xff80_0001,
+    0x7fbf_ffff,
+    0x7fc1_2345,
+    0xffff_ffff,
+    0x7f7f_ffff,
+    0xff7f_ffff,
+    0x0080_0000,
+    0x3f80_0000,
+    0xbf80_0000,
 ];
 
 fn fill(rng: &mut StdRng, buf: &mut [f32], adversarial: bool) {
@@ -41,7 +57,9 @@ fn check_bit_exact(channels: usize, sample_rate: f64, bypass: bool, with_transpo
     let mut rng = StdRng::seed_from_u64(channels as u64 * 1_000_003 + sample_rate as u64);
     let mut timeline = Timeline::new(sample_rate, 120.0, (4, 4));
     timeline.playing = true;
-    let sizes = [1usize, 8192, 2, 3, 63, 64, 65, 127, 128, 441, 480, 512, 1000, 1024, 4096, 8191];
+    let sizes = [
+        1usize, 8192, 2, 3, 63, 64, 65, 127, 128, 441, 480, 512, 1000, 1024, 4096, 8191,
+    ];
     let mut pos = 0i64;
     for (i, &size) in sizes.iter().chain(sizes.iter().rev()).enumerate() {
         let size = if i >= sizes.len() && size > 4 {

@@ -69,8 +69,10 @@ impl Module {
     fn factory(&self) -> ComPtr<IPluginFactory> {
         // SAFETY: GetPluginFactory returns an owned reference to the factory.
         unsafe {
-            let get: libloading::Symbol<extern "system" fn() -> *mut c_void> =
-                self.lib.get(b"GetPluginFactory").expect("GetPluginFactory exported");
+            let get: libloading::Symbol<extern "system" fn() -> *mut c_void> = self
+                .lib
+                .get(b"GetPluginFactory")
+                .expect("GetPluginFactory exported");
             ComPtr::from_raw(get() as *mut IPluginFactory).expect("non-null factory")
         }
     }
@@ -143,7 +145,9 @@ fn a_component_instantiates_with_stereo_and_mono_buses_and_zero_latency() {
     let factory = module.factory();
     let component = create_component(&factory);
     assert_eq!(audio_bus_channels(&component), (2, 2));
-    let processor = component.cast::<IAudioProcessor>().expect("IAudioProcessor");
+    let processor = component
+        .cast::<IAudioProcessor>()
+        .expect("IAudioProcessor");
     // SAFETY: plain VST3 calls with valid pointers.
     unsafe {
         let mut mono = [MONO];
@@ -168,10 +172,16 @@ fn vst3_processing_is_bit_exact() {
     let module = Module::load();
     let factory = module.factory();
     let component = create_component(&factory);
-    let processor = component.cast::<IAudioProcessor>().expect("IAudioProcessor");
+    let processor = component
+        .cast::<IAudioProcessor>()
+        .expect("IAudioProcessor");
     const N: usize = 256;
     let mut input: Vec<Vec<f32>> = (0..2)
-        .map(|c| (0..N).map(|i| f32::from_bits(0x7f80_0001 + (i * 7919 + c) as u32 * 31)).collect())
+        .map(|c| {
+            (0..N)
+                .map(|i| f32::from_bits(0x7f80_0001 + (i * 7919 + c) as u32 * 31))
+                .collect()
+        })
         .collect();
     let mut output = vec![vec![0.0f32; N]; 2];
     // SAFETY: the buffers outlive the process call; pointers are valid for N samples.

@@ -16,9 +16,9 @@ use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 use std::collections::BTreeMap;
 use std::ffi::CStr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::path::{Path, PathBuf};
 
 pub const CLAP_ID: &CStr = c"org.linernotes.liner-notes";
 
@@ -26,14 +26,25 @@ pub const CLAP_ID: &CStr = c"org.linernotes.liner-notes";
 pub fn plugin_library(stem: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let deps = exe.parent().expect("deps folder");
-    let name = format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    for dir in [deps.to_path_buf(), deps.join(".."), deps.join("../examples")] {
+    let name = format!(
+        "{}{stem}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    for dir in [
+        deps.to_path_buf(),
+        deps.join(".."),
+        deps.join("../examples"),
+    ] {
         let p = dir.join(&name);
         if p.exists() {
             return p;
         }
     }
-    panic!("{name} not found next to {}; run through `cargo test`", exe.display());
+    panic!(
+        "{name} not found next to {}; run through `cargo test`",
+        exe.display()
+    );
 }
 
 pub fn liner_notes_library() -> PathBuf {
@@ -118,7 +129,7 @@ impl Instance {
 
     /// Selects the stereo (2) or mono (1) layout through the audio-ports-config extension.
     pub fn select_channels(&mut self, channels: u32) {
-        let mut h = self.instance.plugin_handle();
+        let h = self.instance.plugin_handle();
         let ext: PluginAudioPortsConfig = h.get_extension().expect("audio-ports-config");
         let mut buf = clack_extensions::audio_ports_config::AudioPortsConfigBuffer::new();
         let count = ext.count(&h);
@@ -129,7 +140,7 @@ impl Instance {
                 (main.channel_count == channels).then_some(c.id)
             })
             .unwrap_or_else(|| panic!("no {channels}-channel layout"));
-        ext.select(&mut h, id).expect("selecting the layout");
+        ext.select(&h, id).expect("selecting the layout");
     }
 
     /// Channel counts of the main input and output port as the plugin reports them.

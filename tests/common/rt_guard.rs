@@ -39,7 +39,11 @@ pub fn run_child(test: &str) -> Output {
 mod imp {
     use super::*;
 
-    extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    extern "C" fn on_sigsys(
+        _sig: libc::c_int,
+        info: *mut libc::siginfo_t,
+        _ctx: *mut libc::c_void,
+    ) {
         // siginfo for SIGSYS on x86_64: the syscall number is the int at byte offset 24.
         // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO handlers.
         let nr = unsafe { *(info as *const u8).add(24).cast::<i32>() };
@@ -144,6 +148,3 @@ mod imp {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[allow(unused_imports)]
 pub use imp::{forbid_syscalls, report};
-
-/// Whether [`forbid_syscalls`] exists on this platform.
-pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));

@@ -1,5 +1,7 @@
-//! `cargo xtask`: bundling (nice-plug-xtask) plus `install`, which bundles in release mode and
-//! copies the bundles into the user's plugin folders.
+//! `cargo xtask`: bundling (nice-plug-xtask) plus the project's own commands:
+//! - `install`: bundle in release mode and copy the bundles into the user's plugin folders;
+//! - `test`: bundle, then run every test (the VST3 test loads the bundle's library);
+//! - `bench`: build the release reference plugins, then run the benchmark.
 
 use std::path::{Path, PathBuf};
 
@@ -11,19 +13,27 @@ fn main() -> nice_plug_xtask::Result<()> {
     match args.first().map(String::as_str) {
         Some("install") => install(),
         Some("bench") => bench(),
+        Some("test") => test(&args[1..]),
         _ => nice_plug_xtask::main(),
     }
 }
 
 /// Where CLAP and VST3 hosts look for per-user plugins on this platform.
 fn plugin_dirs() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
-    let home = PathBuf::from(std::env::var_os("HOME").ok_or_else(|| anyhow::anyhow!("HOME is not set"))?);
+    let home =
+        PathBuf::from(std::env::var_os("HOME").ok_or_else(|| anyhow::anyhow!("HOME is not set"))?);
     if cfg!(target_os = "macos") {
         let lib = home.join("Library/Audio/Plug-Ins");
         Ok((lib.join("CLAP"), lib.join("VST3")))
     } else if cfg!(target_os = "windows") {
-        let local = PathBuf::from(std::env::var_os("LOCALAPPDATA").ok_or_else(|| anyhow::anyhow!("LOCALAPPDATA is not set"))?);
-        Ok((local.join("Programs/Common/CLAP"), local.join("Programs/Common/VST3")))
+        let local = PathBuf::from(
+            std::env::var_os("LOCALAPPDATA")
+                .ok_or_else(|| anyhow::anyhow!("LOCALAPPDATA is not set"))?,
+        );
+        Ok((
+            local.join("Programs/Common/CLAP"),
+            local.join("Programs/Common/VST3"),
+        ))
     } else {
         Ok((home.join(".clap"), home.join(".vst3")))
     }
@@ -47,10 +57,34 @@ fn install() -> nice_plug_xtask::Result<()> {
     Ok(())
 }
 
+/// Bundles the plugin, then runs the whole test suite with the bundle's location in the
+/// environment, so the VST3 test loads the library a DAW would load. Extra arguments go to
+/// `cargo test`.
+fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    nice_plug_xtask::main_with_args(
+        "cargo xtask",
+        ["bundle", PLUGIN_PACKAGE, "--release"].map(String::from),
+    )?;
+    let bundled = std::env::current_dir()?.join("target/bundled");
+    std::env::set_var("LINER_NOTES_BUNDLE_DIR", &bundled);
+    let mut args = vec!["test", "--workspace"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args)
+}
+
 /// Builds the release reference plugins the benchmark compares against, then runs it.
 fn bench() -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
-    cargo(&["build", "--release", "-p", PLUGIN_PACKAGE, "--lib", "--example", "reference_plugins"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        PLUGIN_PACKAGE,
+        "--lib",
+        "--example",
+        "reference_plugins",
+    ])?;
     cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
 }
 
