@@ -49,6 +49,14 @@ impl Slot {
             log.events.push(CapturedEvent::from_capture(ev, at_ms));
         }
         log.dropped = log.dropped.saturating_add(dropped);
+        drop(log);
+        if dropped > 0 {
+            nice_plug::nice_warn!(
+                "Liner Notes: {dropped} events were dropped because the audio thread produced \
+                 them faster than they could be saved ({} dropped in this project so far)",
+                self.log.read().dropped
+            );
+        }
         n
     }
 }

@@ -169,6 +169,16 @@ fn a_component_instantiates_with_stereo_and_mono_buses_and_zero_latency() {
 
 #[test]
 fn vst3_processing_is_bit_exact() {
+    run_bit_exact(false);
+}
+
+/// Hosts such as REAPER hand the same buffers in and out.
+#[test]
+fn vst3_in_place_processing_is_bit_exact() {
+    run_bit_exact(true);
+}
+
+fn run_bit_exact(in_place: bool) {
     let module = Module::load();
     let factory = module.factory();
     let component = create_component(&factory);
@@ -184,6 +194,7 @@ fn vst3_processing_is_bit_exact() {
         })
         .collect();
     let mut output = vec![vec![0.0f32; N]; 2];
+    let expected = input.clone();
     // SAFETY: the buffers outlive the process call; pointers are valid for N samples.
     unsafe {
         let mut setup = ProcessSetup {
@@ -197,7 +208,11 @@ fn vst3_processing_is_bit_exact() {
         assert_eq!(processor.setProcessing(1), kResultOk);
 
         let mut in_ptrs: Vec<*mut f32> = input.iter_mut().map(|c| c.as_mut_ptr()).collect();
-        let mut out_ptrs: Vec<*mut f32> = output.iter_mut().map(|c| c.as_mut_ptr()).collect();
+        let mut out_ptrs: Vec<*mut f32> = if in_place {
+            in_ptrs.clone()
+        } else {
+            output.iter_mut().map(|c| c.as_mut_ptr()).collect()
+        };
         let mut in_bus = AudioBusBuffers {
             numChannels: 2,
             silenceFlags: 0,
@@ -231,9 +246,10 @@ fn vst3_processing_is_bit_exact() {
         assert_eq!(component.setActive(0), kResultOk);
         assert_eq!(component.terminate(), kResultOk);
     }
+    let result = if in_place { &input } else { &output };
     for c in 0..2 {
-        let i: Vec<u32> = input[c].iter().map(|s| s.to_bits()).collect();
-        let o: Vec<u32> = output[c].iter().map(|s| s.to_bits()).collect();
+        let i: Vec<u32> = expected[c].iter().map(|s| s.to_bits()).collect();
+        let o: Vec<u32> = result[c].iter().map(|s| s.to_bits()).collect();
         assert_eq!(i, o, "channel {c}");
     }
 }
