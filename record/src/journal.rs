@@ -1,0 +1,647 @@
+//! The local journal: every event this machine made or received, durable, per project.
+//!
+//! # Guarantees
+//!
+//! - **Captured means durable.** [`Journal::append`] returns after the events are written and
+//!   `fsync`ed. Until then an event may be lost in a crash; after, it survives a power cut.
+//! - **Many writers.** Any number of [`Journal`] handles, in one process or in several
+//!   (Bitwig runs plugins in separate processes), may append at once: each batch is written
+//!   under an exclusive `flock` with one `write` to a file opened for appending, so batches
+//!   never interleave.
+//! - **Group commit.** Appends that arrive while a batch is being written wait for the next
+//!   batch and share its `fsync`: a burst of a thousand events from many threads costs a
+//!   handful of `fsync`s, and nobody waits longer than one write plus one `fsync` behind the
+//!   batch in progress.
+//! - **Crash safety.** A writer killed mid-write leaves at most one incomplete line at the
+//!   end. Opening reports it (with its byte offset) and keeps everything before; the next
+//!   append first ends the torn line so it cannot swallow new events. Any corrupt line (bad
+//!   checksum, bad JSON) is reported with its line number and byte offset and skipped; the
+//!   rest is read.
+//! - **Sync state.** Which events the server has acknowledged (`acks.log`, append-only) and
+//!   the last server sequence number seen (`cursor.json`, replaced atomically).
+//!
+//! # Files (format version 1; never change, only add)
+//!
+//! A project's journal is a folder (see [`project_dir`]) holding `events.log` and `acks.log`,
+//! both made of lines `CCCCCCCC ID PAYLOAD\n`: a CRC-32 (8 lowercase hex digits) of everything
+//! after the first space, the event's UUID, and for `events.log` the event exactly as made or
+//! received (one line of JSON, see [`crate::event`]); `acks.log` lines carry no payload.
+
+use crate::event::Event;
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use uuid::Uuid;
+
+/// Environment variable that moves all Liner Notes data (journals included) elsewhere.
+pub const DATA_DIR_ENV: &str = "LINER_NOTES_DATA_DIR";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no data folder: set {DATA_DIR_ENV} or HOME")]
+    NoDataDir,
+    #[error("event {id} cannot be stored: {reason}")]
+    BadEvent { id: Uuid, reason: String },
+}
+
+impl JournalError {
+    /// Whether trying again later can help (a full disk, a busy file), as opposed to a
+    /// problem with the data itself.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, JournalError::Io { .. })
+    }
+}
+
+type Result<T> = std::result::Result<T, JournalError>;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Where Liner Notes keeps its data: `$LINER_NOTES_DATA_DIR`, else the platform's data folder
+/// (`~/.local/share/liner-notes` on Linux, `~/Library/Application Support/liner-notes` on
+/// macOS, `%APPDATA%\liner-notes` on Windows).
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("liner-notes"))
+        .ok_or(JournalError::NoDataDir)
+}
+
+/// The journal folder of `project` under `data_dir`: `journal/<name>-<hash>`, where the name
+/// keeps the project's letters, digits, `-` and `_`, and the hash keeps different projects
+/// apart when their names differ only in other characters.
+pub fn project_dir(data_dir: &Path, project: &str) -> PathBuf {
+    let safe: String = project
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(64)
+        .collect();
+    let hash = crc32fast::hash(project.as_bytes());
+    data_dir.join("journal").join(format!("{safe}-{hash:08x}"))
+}
+
+/// One stored event: its id, its exact JSON, and the parsed event.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    /// The event's JSON exactly as stored (and as it will be passed on).
+    pub json: String,
+    pub event: Event,
+}
+
+/// A stretch of the journal that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    pub reason: String,
+}
+
+/// What reading a journal found.
+#[derive(Debug, Default)]
+pub struct ReadReport {
+    pub events: Vec<StoredEvent>,
+    pub skipped: Vec<Skipped>,
+    /// Lines whose id was already seen (kept once).
+    pub duplicates: usize,
+}
+
+/// What scanning a journal found (no JSON parsing: fast even for millions of events).
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub ids: Vec<Uuid>,
+    pub skipped: Vec<Skipped>,
+    pub bytes: u64,
+}
+
+fn line_for(id: Uuid, payload: &str) -> String {
+    let body = if payload.is_empty() {
+        id.to_string()
+    } else {
+        format!("{id} {payload}")
+    };
+    format!("{:08x} {body}\n", crc32fast::hash(body.as_bytes()))
+}
+
+/// Splits a file's bytes into checked lines: `(line number, offset, id, payload)`.
+fn scan_lines(
+    data: &[u8],
+    mut each: impl FnMut(usize, u64, Uuid, &[u8]),
+) -> Vec<Skipped> {
+    let mut skipped = Vec::new();
+    let mut start = 0usize;
+    let mut line_no = 0usize;
+    while start < data.len() {
+        line_no += 1;
+        let (end, complete) = match memchr::memchr(b'\n', &data[start..]) {
+            Some(i) => (start + i, true),
+            None => (data.len(), false),
+        };
+        let line = &data[start..end];
+        let skip = |reason: String| Skipped {
+            line: line_no,
+            offset: start as u64,
+            reason,
+        };
+        if !complete {
+            skipped.push(skip(format!(
+                "incomplete last line ({} bytes): a writer stopped mid-write",
+                line.len()
+            )));
+        } else if line.is_empty() {
+            // An empty line only ends a torn line; nothing is lost.
+        } else {
+            match check_line(line) {
+                Ok((id, payload)) => each(line_no, start as u64, id, payload),
+                Err(reason) => skipped.push(skip(reason)),
+            }
+        }
+        start = end + 1;
+    }
+    skipped
+}
+
+fn check_line(line: &[u8]) -> std::result::Result<(Uuid, &[u8]), String> {
+    if line.len() < 9 + 36 || line[8] != b' ' {
+        return Err(format!("corrupt line ({} bytes): no checksum", line.len()));
+    }
+    let crc = std::str::from_utf8(&line[..8])
+        .ok()
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .ok_or_else(|| "corrupt line: unreadable checksum".to_owned())?;
+    let body = &line[9..];
+    if crc32fast::hash(body) != crc {
+        return Err(format!("corrupt line ({} bytes): checksum mismatch", line.len()));
+    }
+    let id = std::str::from_utf8(&body[..36])
+        .ok()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| "corrupt line: unreadable id".to_owned())?;
+    let payload = match body.get(36) {
+        None => &body[36..36],
+        Some(b' ') => &body[37..],
+        Some(_) => return Err("corrupt line: no space after the id".to_owned()),
+    };
+    Ok((id, payload))
+}
+
+/// Appends whole lines to a file shared with other writers and processes: under an exclusive
+/// `flock`, ends a torn last line first, writes everything with one `write`, `fsync`s.
+fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
+    let err = io_err(path);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    file.lock().map_err(io_err(path))?;
+    let result = (|| {
+        let len = file.seek(SeekFrom::End(0))?;
+        let mut buf = Vec::with_capacity(bytes.len() + 1);
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.read_exact_at(&mut last, len - 1)?;
+            if last[0] != b'\n' {
+                buf.push(b'\n');
+            }
+        }
+        buf.extend_from_slice(bytes);
+        file.write_all(&buf)?;
+        file.sync_data()
+    })();
+    let _ = file.unlock();
+    result.map_err(err)
+}
+
+/// Appends waiting for the batch in progress, shared by every handle of one journal folder
+/// in this process.
+#[derive(Default)]
+struct GroupCommit {
+    state: Mutex<CommitState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct CommitState {
+    pending: Vec<u8>,
+    /// Batch number the pending bytes will go out in.
+    next_batch: u64,
+    /// Highest batch number written and fsynced (or failed, see `failed`).
+    done_batch: u64,
+    committing: bool,
+    /// Batches that failed, with the error text (kept short: most recent few).
+    failed: Vec<(u64, String)>,
+}
+
+/// A handle on one project's journal. Cheap to clone; all clones share group commit.
+#[derive(Clone)]
+pub struct Journal {
+    dir: PathBuf,
+    events_path: PathBuf,
+    acks_path: PathBuf,
+    commit: Arc<GroupCommit>,
+    fsyncs: Arc<AtomicU64>,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal in `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Journal> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(Journal {
+            events_path: dir.join("events.log"),
+            acks_path: dir.join("acks.log"),
+            dir,
+            commit: Arc::default(),
+            fsyncs: Arc::default(),
+        })
+    }
+
+    /// Opens the journal of `project` under the data folder ([`data_dir`]).
+    pub fn open_project(project: &str) -> Result<Journal> {
+        Self::open(project_dir(&data_dir()?, project))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How many `fsync`s this handle (and its clones) made.
+    pub fn fsync_count(&self) -> u64 {
+        self.fsyncs.load(Ordering::Relaxed)
+    }
+
+    /// Appends events; returns once they are durable (written and fsynced). Concurrent
+    /// callers share fsyncs.
+    pub fn append(&self, events: &[Event]) -> Result<()> {
+        let lines: Vec<(Uuid, String)> = events.iter().map(|e| (e.id, e.to_json())).collect();
+        self.append_json(&lines)
+    }
+
+    /// Appends events given as JSON exactly as received (kept byte for byte). The JSON must
+    /// be one line.
+    pub fn append_json(&self, events: &[(Uuid, String)]) -> Result<()> {
+        let mut bytes = Vec::new();
+        for (id, json) in events {
+            if json.contains('\n') || json.contains('\r') {
+                return Err(JournalError::BadEvent {
+                    id: *id,
+                    reason: "its JSON spans several lines".into(),
+                });
+            }
+            bytes.extend_from_slice(line_for(*id, json).as_bytes());
+        }
+        self.group_append(bytes)
+    }
+
+    fn group_append(&self, bytes: Vec<u8>) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let mut st = self.commit.state.lock().unwrap();
+        st.pending.extend_from_slice(&bytes);
+        let my_batch = st.next_batch + 1;
+        if st.committing {
+            // Someone is writing; our bytes go out with the next batch.
+            while st.done_batch < my_batch {
+                st = self.commit.done.wait(st).unwrap();
+            }
+        } else {
+            // Lead batches until nothing is pending, ours first.
+            st.committing = true;
+            while !st.pending.is_empty() {
+                st.next_batch += 1;
+                let batch = st.next_batch;
+                let out = std::mem::take(&mut st.pending);
+                drop(st);
+                let result = append_locked(&self.events_path, &out);
+                self.fsyncs.fetch_add(1, Ordering::Relaxed);
+                st = self.commit.state.lock().unwrap();
+                if let Err(e) = result {
+                    st.failed.push((batch, e.to_string()));
+                    if st.failed.len() > 16 {
+                        st.failed.remove(0);
+                    }
+                }
+                st.done_batch = batch;
+                self.commit.done.notify_all();
+            }
+            st.committing = false;
+        }
+        match st.failed.iter().find(|(b, _)| *b == my_batch) {
+            Some((_, msg)) => Err(JournalError::Io {
+                path: self.events_path.clone(),
+                source: std::io::Error::other(msg.clone()),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn read_file(path: &Path) -> Result<Vec<u8>> {
+        match File::open(path) {
+            Ok(mut f) => {
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).map_err(io_err(path))?;
+                Ok(data)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err(path)(e)),
+        }
+    }
+
+    /// Checks every line and lists the event ids, without parsing events.
+    pub fn scan(&self) -> Result<ScanReport> {
+        let data = Self::read_file(&self.events_path)?;
+        let mut ids = Vec::new();
+        let skipped = scan_lines(&data, |_, _, id, _| ids.push(id));
+        Ok(ScanReport {
+            ids,
+            skipped,
+            bytes: data.len() as u64,
+        })
+    }
+
+    /// Reads every event. Unreadable lines are reported and skipped; an id seen twice is kept
+    /// once (the first).
+    pub fn read(&self) -> Result<ReadReport> {
+        let data = Self::read_file(&self.events_path)?;
+        let mut report = ReadReport::default();
+        let mut seen = HashSet::new();
+        let mut bad = Vec::new();
+        let skipped = scan_lines(&data, |line, offset, id, payload| {
+            if !seen.insert(id) {
+                report.duplicates += 1;
+                return;
+            }
+            let parsed = std::str::from_utf8(payload)
+                .map_err(|e| e.to_string())
+                .and_then(|json| {
+                    serde_json::from_str::<Event>(json)
+                        .map(|event| (json, event))
+                        .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok((json, event)) if event.id == id => report.events.push(StoredEvent {
+                    id,
+                    json: json.to_owned(),
+                    event,
+                }),
+                Ok(_) => bad.push(Skipped {
+                    line,
+                    offset,
+                    reason: "the line's id and its event's id differ".into(),
+                }),
+                Err(reason) => bad.push(Skipped {
+                    line,
+                    offset,
+                    reason: format!("unreadable event: {reason}"),
+                }),
+            }
+        });
+        report.skipped = skipped;
+        report.skipped.extend(bad);
+        report.skipped.sort_by_key(|s| s.line);
+        Ok(report)
+    }
+
+    /// Records that the server has these events.
+    pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<u8> = ids
+            .iter()
+            .flat_map(|id| line_for(*id, "").into_bytes())
+            .collect();
+        append_locked(&self.acks_path, &bytes)?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Ids the server has acknowledged.
+    pub fn acked(&self) -> Result<HashSet<Uuid>> {
+        let data = Self::read_file(&self.acks_path)?;
+        let mut ids = HashSet::new();
+        scan_lines(&data, |_, _, id, _| {
+            ids.insert(id);
+        });
+        Ok(ids)
+    }
+
+    /// Events not yet acknowledged by the server, in journal order.
+    pub fn unacked(&self) -> Result<Vec<StoredEvent>> {
+        let acked = self.acked()?;
+        Ok(self
+            .read()?
+            .events
+            .into_iter()
+            .filter(|e| !acked.contains(&e.id))
+            .collect())
+    }
+
+    /// The last server sequence number seen (0 before the first pull).
+    pub fn last_seq(&self) -> Result<u64> {
+        let path = self.dir.join("cursor.json");
+        let data = Self::read_file(&path)?;
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let v: serde_json::Value = serde_json::from_slice(&data).map_err(|e| JournalError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        Ok(v["last_seq"].as_u64().unwrap_or(0))
+    }
+
+    /// Records the last server sequence number seen: written to a temporary file, fsynced and
+    /// renamed over the old one, so a crash leaves the old or the new value, never a mix.
+    pub fn set_last_seq(&self, seq: u64) -> Result<()> {
+        let path = self.dir.join("cursor.json");
+        let tmp = self.dir.join(format!("cursor.json.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(serde_json::json!({ "last_seq": seq }).to_string().as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(io_err(&path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Body, Context, Role};
+
+    fn ctx() -> Context {
+        Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: Uuid::now_v7(),
+            author: "A".into(),
+            role: Role::Engineer,
+        }
+    }
+
+    fn mark(n: u32) -> Event {
+        Event::new(
+            &ctx(),
+            None,
+            Body::Mark {
+                instance: Uuid::nil(),
+                number: n,
+                label: None,
+            },
+        )
+    }
+
+    #[test]
+    fn appended_events_read_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let events: Vec<Event> = (1..=3).map(mark).collect();
+        j.append(&events).unwrap();
+        let r = j.read().unwrap();
+        assert!(r.skipped.is_empty());
+        let back: Vec<&Event> = r.events.iter().map(|s| &s.event).collect();
+        assert_eq!(back, events.iter().collect::<Vec<_>>());
+        assert_eq!(j.scan().unwrap().ids.len(), 3);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_reported_and_ended_by_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        j.append(&[mark(1)]).unwrap();
+        let path = dir.path().join("events.log");
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"1234abcd 0190").unwrap();
+        let r = j.read().unwrap();
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.skipped.len(), 1);
+        assert!(r.skipped[0].reason.contains("incomplete last line"), "{:?}", r.skipped);
+        j.append(&[mark(2)]).unwrap();
+        let r = j.read().unwrap();
+        assert_eq!(r.events.len(), 2, "{:?}", r.skipped);
+        assert_eq!(r.skipped.len(), 1);
+        assert_eq!(r.skipped[0].line, 2);
+        assert!(r.skipped[0].reason.contains("corrupt"), "{:?}", r.skipped);
+    }
+
+    #[test]
+    fn corrupt_bytes_in_the_middle_are_located_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        for n in 1..=5 {
+            j.append(&[mark(n)]).unwrap();
+        }
+        let path = dir.path().join("events.log");
+        let mut data = std::fs::read(&path).unwrap();
+        let third = data
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(1)
+            .unwrap()
+            .0
+            + 1;
+        data[third + 60] ^= 0x20;
+        std::fs::write(&path, &data).unwrap();
+        let r = j.read().unwrap();
+        assert_eq!(r.events.len(), 4);
+        assert_eq!(
+            r.skipped,
+            vec![Skipped {
+                line: 3,
+                offset: third as u64,
+                reason: format!(
+                    "corrupt line ({} bytes): checksum mismatch",
+                    data[third..].iter().position(|b| *b == b'\n').unwrap()
+                ),
+            }]
+        );
+    }
+
+    #[test]
+    fn acks_and_the_cursor_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let events: Vec<Event> = (1..=4).map(mark).collect();
+        j.append(&events).unwrap();
+        j.ack(&[events[0].id, events[2].id]).unwrap();
+        j.set_last_seq(42).unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let unacked: Vec<Uuid> = j.unacked().unwrap().iter().map(|e| e.id).collect();
+        assert_eq!(unacked, vec![events[1].id, events[3].id]);
+        assert_eq!(j.last_seq().unwrap(), 42);
+    }
+
+    #[test]
+    fn json_is_kept_byte_for_byte_and_multiline_json_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let e = mark(1);
+        let json = e.to_json().replace(",\"", ", \"");
+        j.append_json(&[(e.id, json.clone())]).unwrap();
+        assert_eq!(j.read().unwrap().events[0].json, json);
+        let err = j
+            .append_json(&[(e.id, "{\n}".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("several lines"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_appends_from_many_threads_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let j = j.clone();
+                std::thread::spawn(move || {
+                    for n in 0..50 {
+                        j.append(&[mark(n)]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let ids = j.scan().unwrap().ids;
+        assert_eq!(ids.len(), 400);
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 400);
+        assert!(j.fsync_count() <= 400);
+    }
+
+    #[test]
+    fn project_folders_are_safe_and_distinct() {
+        let root = Path::new("/data");
+        let a = project_dir(root, "Album: Side A/B");
+        let b = project_dir(root, "Album: Side A?B");
+        assert_ne!(a, b);
+        assert!(a.starts_with("/data/journal"));
+        assert!(!a.file_name().unwrap().to_str().unwrap().contains('/'));
+    }
+}

@@ -1,0 +1,319 @@
+//! Positions as people read them: `bar.beat.hundredths` (as REAPER shows them, `23.2.50` is
+//! halfway through beat 2 of bar 23) and `h:mm:ss.mmm`, and conversion between the two given
+//! a tempo map (tempo and time-signature changes, e.g. as recorded in events' positions).
+
+use crate::event::DawPos;
+
+/// A musical position: bar (1-based) and beat within the bar (1-based, fractional, in units
+/// of the time-signature denominator).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarBeat {
+    pub bar: i32,
+    pub beat: f64,
+}
+
+/// `bar.beat.hundredths`, e.g. `23.2.50`. Rounds to the nearest hundredth of a beat.
+pub fn format_bar_beat(bar: i32, beat: f64) -> String {
+    let total = ((beat - 1.0).max(0.0) * 100.0).round() as i64;
+    format!("{bar}.{}.{:02}", total / 100 + 1, total % 100)
+}
+
+/// `h:mm:ss.mmm`, e.g. `0:01:05.250`; negative times get a leading `-`.
+pub fn format_time(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "?:??:??.???".into();
+    }
+    let sign = if seconds < 0.0 { "-" } else { "" };
+    let ms = (seconds.abs() * 1000.0).round() as i64;
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    let (s, ms) = (rest / 1000, rest % 1000);
+    format!("{sign}{h}:{m:02}:{s:02}.{ms:03}")
+}
+
+/// Parses `bar.beat` or `bar.beat.hundredths`.
+pub fn parse_bar_beat(text: &str) -> Option<BarBeat> {
+    let mut parts = text.trim().split('.');
+    let bar = parts.next()?.parse().ok()?;
+    let beat: i64 = parts.next().map_or(Some(1), |b| b.parse().ok())?;
+    let hundredths: i64 = parts.next().map_or(Some(0), |h| h.parse().ok())?;
+    if parts.next().is_some() || beat < 1 || !(0..100).contains(&hundredths) {
+        return None;
+    }
+    Some(BarBeat {
+        bar,
+        beat: beat as f64 + hundredths as f64 / 100.0,
+    })
+}
+
+/// Parses `h:mm:ss.mmm`, `mm:ss.mmm` or plain seconds.
+pub fn parse_time(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (neg, text) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let mut total = 0.0;
+    for part in text.split(':') {
+        let v: f64 = part.parse().ok()?;
+        if !v.is_finite() || v < 0.0 {
+            return None;
+        }
+        total = total * 60.0 + v;
+    }
+    Some(if neg { -total } else { total })
+}
+
+/// From here on, the tempo and time signature are constant (until the next change).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TempoChange {
+    pub seconds: f64,
+    /// Quarter-note beats at `seconds`.
+    pub beats: f64,
+    pub tempo: f64,
+    pub sig: (u16, u16),
+    /// The bar at `seconds` and where it starts (in quarter-note beats).
+    pub bar: i32,
+    pub bar_start_beats: f64,
+}
+
+impl TempoChange {
+    fn bar_len(&self) -> f64 {
+        self.sig.0 as f64 * 4.0 / self.sig.1 as f64
+    }
+}
+
+/// Tempo and time signature over the timeline, as a list of changes (a step function).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TempoMap {
+    changes: Vec<TempoChange>,
+}
+
+impl TempoMap {
+    /// One tempo and time signature from the start.
+    pub fn constant(tempo: f64, sig: (u16, u16)) -> Self {
+        TempoMap {
+            changes: vec![TempoChange {
+                seconds: 0.0,
+                beats: 0.0,
+                tempo,
+                sig,
+                bar: 1,
+                bar_start_beats: 0.0,
+            }],
+        }
+    }
+
+    /// Builds a map from positions the DAW reported (each with seconds, beats, tempo and time
+    /// signature; bar and beat where the host gave them). A position whose tempo and time
+    /// signature equal the previous one's adds nothing. `None` when no position has enough.
+    pub fn from_positions<'a>(positions: impl IntoIterator<Item = &'a DawPos>) -> Option<Self> {
+        let mut points: Vec<&DawPos> = positions
+            .into_iter()
+            .filter(|p| {
+                matches!((p.seconds, p.beats, p.tempo, p.time_sig), (Some(s), Some(b), Some(t), Some((n, d)))
+                    if s.is_finite() && b.is_finite() && t > 0.0 && n > 0 && d > 0)
+            })
+            .collect();
+        points.sort_by(|a, b| a.seconds.unwrap().total_cmp(&b.seconds.unwrap()));
+        let mut changes: Vec<TempoChange> = Vec::new();
+        for p in points {
+            let (seconds, beats) = (p.seconds.unwrap(), p.beats.unwrap());
+            let (tempo, sig) = (p.tempo.unwrap(), p.time_sig.unwrap());
+            if let Some(last) = changes.last() {
+                if last.tempo == tempo && last.sig == sig {
+                    continue;
+                }
+            }
+            let (bar, bar_start_beats) = match (p.bar, p.beat) {
+                (Some(bar), Some(beat)) => (bar, beats - (beat - 1.0) * 4.0 / sig.1 as f64),
+                _ => match changes.last() {
+                    // Carry the bar count across from the previous change.
+                    Some(prev) => {
+                        let bars = ((beats - prev.bar_start_beats) / prev.bar_len()).floor();
+                        (
+                            prev.bar + bars as i32,
+                            prev.bar_start_beats + bars * prev.bar_len(),
+                        )
+                    }
+                    None => {
+                        let len = sig.0 as f64 * 4.0 / sig.1 as f64;
+                        let bars = (beats / len).floor();
+                        (bars as i32 + 1, bars * len)
+                    }
+                },
+            };
+            changes.push(TempoChange {
+                seconds,
+                beats,
+                tempo,
+                sig,
+                bar,
+                bar_start_beats,
+            });
+        }
+        let first = changes.first_mut()?;
+        // Before the first known point the first tempo held.
+        if first.seconds > 0.0 {
+            first.beats -= first.seconds * first.tempo / 60.0;
+            first.seconds = 0.0;
+        }
+        Some(TempoMap { changes })
+    }
+
+    pub fn changes(&self) -> &[TempoChange] {
+        &self.changes
+    }
+
+    fn change_at_seconds(&self, seconds: f64) -> &TempoChange {
+        let i = self.changes.partition_point(|c| c.seconds <= seconds);
+        &self.changes[i.saturating_sub(1)]
+    }
+
+    fn change_at_beats(&self, beats: f64) -> &TempoChange {
+        let i = self.changes.partition_point(|c| c.beats <= beats);
+        &self.changes[i.saturating_sub(1)]
+    }
+
+    /// Quarter-note beats at a time.
+    pub fn beats_at(&self, seconds: f64) -> f64 {
+        let c = self.change_at_seconds(seconds);
+        c.beats + (seconds - c.seconds) * c.tempo / 60.0
+    }
+
+    /// The time of a quarter-note beat position.
+    pub fn seconds_at_beats(&self, beats: f64) -> f64 {
+        let c = self.change_at_beats(beats);
+        c.seconds + (beats - c.beats) * 60.0 / c.tempo
+    }
+
+    /// Bar and beat at a time.
+    pub fn bar_beat_at(&self, seconds: f64) -> BarBeat {
+        let beats = self.beats_at(seconds);
+        let c = self.change_at_beats(beats);
+        let bars = ((beats - c.bar_start_beats) / c.bar_len() + 1e-9).floor();
+        let bar_start = c.bar_start_beats + bars * c.bar_len();
+        BarBeat {
+            bar: c.bar + bars as i32,
+            beat: (beats - bar_start) * c.sig.1 as f64 / 4.0 + 1.0,
+        }
+    }
+
+    /// The time of a bar and beat.
+    pub fn seconds_at(&self, at: BarBeat) -> f64 {
+        // The last change whose first bar is at or before `at.bar`.
+        let i = self.changes.partition_point(|c| c.bar <= at.bar);
+        let c = &self.changes[i.saturating_sub(1)];
+        let beats =
+            c.bar_start_beats + (at.bar - c.bar) as f64 * c.bar_len() + (at.beat - 1.0) * 4.0 / c.sig.1 as f64;
+        self.seconds_at_beats(beats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn formats_read_like_a_daw() {
+        assert_eq!(format_bar_beat(23, 2.5), "23.2.50");
+        assert_eq!(format_bar_beat(1, 1.0), "1.1.00");
+        assert_eq!(format_bar_beat(4, 3.999), "4.4.00");
+        assert_eq!(format_time(65.25), "0:01:05.250");
+        assert_eq!(format_time(3723.0005), "1:02:03.001");
+        assert_eq!(format_time(-1.5), "-0:00:01.500");
+        assert_eq!(parse_bar_beat("23.2.50"), Some(BarBeat { bar: 23, beat: 2.5 }));
+        assert_eq!(parse_bar_beat("17"), Some(BarBeat { bar: 17, beat: 1.0 }));
+        assert_eq!(parse_bar_beat("1.0"), None);
+        assert_eq!(parse_time("0:01:05.250"), Some(65.25));
+        assert_eq!(parse_time("1:05"), Some(65.0));
+        assert_eq!(parse_time("abc"), None);
+    }
+
+    /// 120 bpm in 4/4: a beat is 0.5 s, a bar 2 s. 10 s = 20 beats = bar 6, beat 1.
+    #[test]
+    fn four_four_at_120() {
+        let m = TempoMap::constant(120.0, (4, 4));
+        assert_eq!(m.bar_beat_at(10.0), BarBeat { bar: 6, beat: 1.0 });
+        assert_eq!(m.bar_beat_at(10.75), BarBeat { bar: 6, beat: 2.5 });
+        assert!(close(m.seconds_at(BarBeat { bar: 23, beat: 1.0 }), 44.0));
+        assert_eq!(format_bar_beat(6, m.bar_beat_at(10.75).beat), "6.2.50");
+    }
+
+    /// 7/8 at 140 bpm (quarter notes): an eighth is 60/280 s, a bar of seven eighths is 1.5 s.
+    /// 4.5 s = three bars = bar 4, beat 1; 5.25 s = three eighths later.
+    #[test]
+    fn seven_eight_counts_eighths() {
+        let m = TempoMap::constant(140.0, (7, 8));
+        assert_eq!(m.bar_beat_at(4.5), BarBeat { bar: 4, beat: 1.0 });
+        let bb = m.bar_beat_at(4.5 + 3.0 * 60.0 / 280.0);
+        assert_eq!(bb.bar, 4);
+        assert!(close(bb.beat, 4.0), "{bb:?}");
+        assert!(close(m.seconds_at(BarBeat { bar: 2, beat: 7.0 }), 1.5 + 6.0 * 60.0 / 280.0));
+    }
+
+    /// 120 bpm 4/4 for eight bars (16 s), then 90 bpm: at 20 s we are 4 s = 6 beats into
+    /// bar 9, i.e. bar 10, beat 3. Built from positions as events record them.
+    #[test]
+    fn a_tempo_change_recorded_in_events_moves_later_bars() {
+        let before = DawPos {
+            seconds: Some(2.0),
+            beats: Some(4.0),
+            bar: Some(2),
+            beat: Some(1.0),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let same = DawPos {
+            seconds: Some(10.0),
+            beats: Some(20.0),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let after = DawPos {
+            seconds: Some(16.0),
+            beats: Some(32.0),
+            bar: Some(9),
+            beat: Some(1.0),
+            tempo: Some(90.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let m = TempoMap::from_positions([&after, &before, &same]).unwrap();
+        assert_eq!(m.changes().len(), 2);
+        assert_eq!(m.bar_beat_at(20.0), BarBeat { bar: 10, beat: 3.0 });
+        assert_eq!(m.bar_beat_at(1.0), BarBeat { bar: 1, beat: 3.0 });
+        assert!(close(m.seconds_at(BarBeat { bar: 10, beat: 3.0 }), 20.0));
+        assert!(close(m.seconds_at(BarBeat { bar: 5, beat: 1.0 }), 8.0));
+    }
+
+    /// A change to 3/4 at bar 5 (8 s at 120 bpm) without bar numbers from the host: the bar
+    /// count carries across.
+    #[test]
+    fn a_time_signature_change_without_host_bars_carries_the_count() {
+        let a = DawPos {
+            seconds: Some(0.0),
+            beats: Some(0.0),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let b = DawPos {
+            seconds: Some(8.0),
+            beats: Some(16.0),
+            tempo: Some(120.0),
+            time_sig: Some((3, 4)),
+            ..Default::default()
+        };
+        let m = TempoMap::from_positions([&a, &b]).unwrap();
+        // 3/4 bars last 1.5 s: 11 s is two bars after bar 5.
+        assert_eq!(m.bar_beat_at(11.0), BarBeat { bar: 7, beat: 1.0 });
+        assert!(close(m.seconds_at(BarBeat { bar: 6, beat: 2.0 }), 10.0));
+    }
+}
