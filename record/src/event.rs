@@ -283,7 +283,10 @@ pub enum Body {
     SessionOpened,
     SessionClosed,
     /// A kind this version does not know, kept verbatim.
-    Unknown { kind: String, body: RawJson },
+    Unknown {
+        kind: String,
+        body: RawJson,
+    },
 }
 
 /// JSON text kept exactly as received; equal when the text is equal.

@@ -204,8 +204,9 @@ impl TempoMap {
         // The last change whose first bar is at or before `at.bar`.
         let i = self.changes.partition_point(|c| c.bar <= at.bar);
         let c = &self.changes[i.saturating_sub(1)];
-        let beats =
-            c.bar_start_beats + (at.bar - c.bar) as f64 * c.bar_len() + (at.beat - 1.0) * 4.0 / c.sig.1 as f64;
+        let beats = c.bar_start_beats
+            + (at.bar - c.bar) as f64 * c.bar_len()
+            + (at.beat - 1.0) * 4.0 / c.sig.1 as f64;
         self.seconds_at_beats(beats)
     }
 }
@@ -226,7 +227,10 @@ mod tests {
         assert_eq!(format_time(65.25), "0:01:05.250");
         assert_eq!(format_time(3723.0005), "1:02:03.001");
         assert_eq!(format_time(-1.5), "-0:00:01.500");
-        assert_eq!(parse_bar_beat("23.2.50"), Some(BarBeat { bar: 23, beat: 2.5 }));
+        assert_eq!(
+            parse_bar_beat("23.2.50"),
+            Some(BarBeat { bar: 23, beat: 2.5 })
+        );
         assert_eq!(parse_bar_beat("17"), Some(BarBeat { bar: 17, beat: 1.0 }));
         assert_eq!(parse_bar_beat("1.0"), None);
         assert_eq!(parse_time("0:01:05.250"), Some(65.25));
@@ -253,7 +257,10 @@ mod tests {
         let bb = m.bar_beat_at(4.5 + 3.0 * 60.0 / 280.0);
         assert_eq!(bb.bar, 4);
         assert!(close(bb.beat, 4.0), "{bb:?}");
-        assert!(close(m.seconds_at(BarBeat { bar: 2, beat: 7.0 }), 1.5 + 6.0 * 60.0 / 280.0));
+        assert!(close(
+            m.seconds_at(BarBeat { bar: 2, beat: 7.0 }),
+            1.5 + 6.0 * 60.0 / 280.0
+        ));
     }
 
     /// 120 bpm 4/4 for eight bars (16 s), then 90 bpm: at 20 s we are 4 s = 6 beats into

@@ -380,7 +380,13 @@ impl Views {
                 d.decision.processor.as_str(),
             );
             let approved = |d: &DecisionView| {
-                matches!(d.verdict, Some(VerdictView { verdict: Verdict::Approved, .. }))
+                matches!(
+                    d.verdict,
+                    Some(VerdictView {
+                        verdict: Verdict::Approved,
+                        ..
+                    })
+                )
             };
             match best.get(&key) {
                 Some(cur) if approved(cur) && !approved(d) => {}
@@ -456,7 +462,11 @@ mod tests {
         assert_eq!(v.notes[0].text, "third");
         assert_eq!(v.notes[0].edited_at, Some(30));
         let del = at(
-            Event::new(&ctx("Sam", Role::Producer), None, Body::NoteDeleted { note: n.id }),
+            Event::new(
+                &ctx("Sam", Role::Producer),
+                None,
+                Body::NoteDeleted { note: n.id },
+            ),
             40,
         );
         assert!(fold([&n, &e1, &del]).notes.is_empty());
@@ -482,7 +492,10 @@ mod tests {
         let by_producer = verdict(Role::Producer, Verdict::Approved, 5);
         let by_exec = verdict(Role::Executive, Verdict::Rejected, 3);
         let v = fold([&n, &by_producer, &by_exec]);
-        assert_eq!(v.notes[0].verdict.as_ref().unwrap().verdict, Verdict::Rejected);
+        assert_eq!(
+            v.notes[0].verdict.as_ref().unwrap().verdict,
+            Verdict::Rejected
+        );
         assert_eq!(v.verdicts.len(), 1);
     }
 
