@@ -15,7 +15,7 @@ fn role() -> impl Strategy<Value = Role> {
 
 /// Events over a small world (few notes, takes, times) so edits, verdicts and ties collide.
 fn events() -> impl Strategy<Value = Vec<Event>> {
-    let note_ids: Vec<Uuid> = (1..=4).map(|n| Uuid::from_u128(n)).collect();
+    let note_ids: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
     let instance = Uuid::from_u128(99);
     let body = prop_oneof![
         (
