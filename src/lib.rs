@@ -4,8 +4,10 @@
 //! - [`audio`]: `process()`, the only code on the audio thread.
 //! - [`playhead`]: the DAW position and the lock-free snapshot the audio thread publishes.
 //! - [`capture`]: take, transport and mark detection (runs on the audio thread).
-//! - [`worker`]: the process-wide background thread that drains the audio queues.
-//! - [`captured`]: the instance's captured events as saved in the DAW project.
+//! - [`worker`]: the process-wide background thread that drains the audio queues into the
+//!   project's journal (`liner-record`) and the saved state.
+//! - [`state`]: what an instance saves in the DAW project, and its migration.
+//! - [`settings`]: project, song, track, author, role, server; last used ones as defaults.
 //! - [`params`]: host-visible parameters and persisted fields.
 //!
 //! Real-time guarantees of the audio path: no allocation, no lock, no syscall, no I/O, no
@@ -14,13 +16,13 @@
 
 pub mod audio;
 pub mod capture;
-pub mod captured;
 pub mod params;
 pub mod playhead;
+pub mod settings;
+pub mod state;
 pub mod worker;
 
 use capture::{CaptureEvent, Detector};
-use captured::migrate_or_set_aside;
 use nice_plug::prelude::*;
 use params::LinerParams;
 use playhead::SharedPlayhead;
@@ -56,7 +58,7 @@ impl Default for LinerNotes {
         let params = Arc::new(LinerParams::default());
         let (producer, consumer) = rtrb::RingBuffer::new(AUDIO_QUEUE_CAPACITY);
         let dropped = Arc::new(AtomicU64::new(0));
-        let registration = worker::register(consumer, params.capture.clone(), dropped.clone());
+        let registration = worker::register(consumer, params.state.clone(), dropped.clone());
         LinerNotes {
             params,
             playhead: Arc::new(SharedPlayhead::new()),
@@ -109,12 +111,13 @@ impl Plugin for LinerNotes {
     }
 
     fn filter_state(state: &mut PluginState) {
-        if let Some(json) = state.fields.get_mut(params::CAPTURE_KEY) {
-            let (loaded, err) = migrate_or_set_aside(json);
-            if let Some(err) = err {
-                nice_warn!("Liner Notes: {err}");
-            }
-            *json = loaded;
+        let err = state::filter_saved_state(
+            &mut state.fields,
+            params::STATE_KEY,
+            params::LEGACY_CAPTURE_KEY,
+        );
+        if let Some(err) = err {
+            nice_warn!("Liner Notes: {err}");
         }
     }
 
@@ -127,8 +130,8 @@ impl Plugin for LinerNotes {
         self.sample_rate = buffer_config.sample_rate;
         // Runs after a saved state is loaded: continue take and mark numbering from it.
         self.registration.flush();
-        let log = self.params.capture.read();
-        self.detector = Detector::new(log.next_take(), log.next_mark());
+        let state = self.params.state.read();
+        self.detector = Detector::new(state.next_take(), state.next_mark());
         true
     }
 

@@ -1,12 +1,13 @@
 //! Host-visible parameters and the fields saved with the DAW project.
 
-use crate::captured::CaptureLog;
+use crate::state::{InstanceState, SavedState};
 use nice_plug::prelude::*;
-use parking_lot::RwLock;
 use std::sync::Arc;
 
-/// Key of the persisted capture log in the plugin state. Never change.
-pub const CAPTURE_KEY: &str = "capture";
+/// Key of the persisted [`InstanceState`] in the plugin state. Never change.
+pub const STATE_KEY: &str = "instance";
+/// Key of the format-1 capture log, migrated on load.
+pub const LEGACY_CAPTURE_KEY: &str = "capture";
 
 #[derive(Params)]
 pub struct LinerParams {
@@ -20,10 +21,10 @@ pub struct LinerParams {
     #[id = "bypass"]
     pub bypass: BoolParam,
 
-    /// This instance's captured events, saved in the DAW project. Written by the worker,
-    /// serialized by the host's state save; never touched by the audio thread.
-    #[persist = "capture"]
-    pub capture: Arc<RwLock<CaptureLog>>,
+    /// This instance's identity, settings and events, saved in the DAW project. Written by
+    /// the worker, serialized by the host's state save; never touched by the audio thread.
+    #[persist = "instance"]
+    pub state: Arc<SavedState>,
 }
 
 impl Default for LinerParams {
@@ -31,7 +32,7 @@ impl Default for LinerParams {
         LinerParams {
             mark: BoolParam::new("Mark", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            capture: Arc::new(RwLock::new(CaptureLog::default())),
+            state: Arc::new(SavedState::new(InstanceState::new())),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::host::{capture_log, state_json, Instance, Processor, Timeline};
+use common::host::{capture_log, event_number, state_json, Instance, Processor, Timeline};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -33,11 +33,7 @@ fn summary(log: &Value) -> Vec<(String, u64, i64)> {
         .unwrap()
         .iter()
         .map(|e| {
-            let n = e
-                .get("take")
-                .or(e.get("mark"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
+            let n = event_number(e).unwrap_or(0);
             let pos = e["pos"]["samples"].as_i64().unwrap_or(-1);
             (e["kind"].as_str().unwrap().to_owned(), n, pos)
         })
@@ -138,7 +134,7 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     // Take 2 starts at 25600 samples = 4.26667 beats: bar 2, beat 1.26667.
     let t2 = events
         .iter()
-        .find(|e| e["kind"] == "take_started" && e["take"] == 2)
+        .find(|e| e["kind"] == "take_started" && event_number(e) == Some(2))
         .unwrap();
     assert_eq!(t2["pos"]["bar"], 2);
     assert!(close(&t2["pos"]["beat"], 1.266_666_667), "{t2}");
@@ -147,7 +143,7 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     // bar line from the last recorded block, bar 2 beat 2.97333.
     let e2 = events
         .iter()
-        .find(|e| e["kind"] == "take_ended" && e["take"] == 2)
+        .find(|e| e["kind"] == "take_ended" && event_number(e) == Some(2))
         .unwrap();
     assert_eq!(e2["pos"]["bar"], 2);
     assert!(close(&e2["pos"]["beat"], 2.973_333_333), "{e2}");
@@ -161,7 +157,18 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     assert_eq!(ids.len(), events.len());
     assert!(events
         .iter()
-        .all(|e| e["at_ms"].as_i64().unwrap() > 1_700_000_000_000));
+        .all(|e| e["at"].as_i64().unwrap() > 1_700_000_000_000));
+    // They are record events of this instance, made with its settings.
+    for e in events {
+        assert_eq!(e["v"], 1);
+        assert_eq!(e["project"], log["settings"]["project"]);
+        assert_eq!(e["song"], log["settings"]["song"]);
+        assert_eq!(e["role"], log["settings"]["role"]);
+        assert!(e["session"].is_string());
+        if let Some(instance) = e["body"]["take"]["instance"].as_str() {
+            assert_eq!(instance, log["instance"]);
+        }
+    }
 
     let Script { p, .. } = s;
     plugin.deactivate(p);
@@ -235,7 +242,7 @@ fn without_transport_information_marks_still_land_and_nothing_else_is_invented()
 fn an_unreadable_saved_log_is_set_aside_and_the_host_keeps_going() {
     let mut good = Instance::new();
     let mut state = state_json(&good.save_state());
-    state["fields"]["capture"] = Value::String("{this is not json".into());
+    state["fields"]["instance"] = Value::String("{this is not json".into());
     let json = serde_json::to_vec(&state).unwrap();
     let mut blob = (json.len() as u64).to_le_bytes().to_vec();
     blob.extend_from_slice(&json);

@@ -215,13 +215,20 @@ pub fn state_json(blob: &[u8]) -> serde_json::Value {
     serde_json::from_slice(&blob[8..]).expect("state is JSON")
 }
 
-/// The plugin's persisted capture log out of a saved state.
+/// The instance's persisted state (identity, settings, events) out of a saved plugin state.
 pub fn capture_log(blob: &[u8]) -> serde_json::Value {
     let state = state_json(blob);
-    let field = state["fields"]["capture"]
+    let field = state["fields"]["instance"]
         .as_str()
-        .expect("capture field in state");
-    serde_json::from_str(field).expect("capture field is JSON")
+        .expect("instance field in state");
+    serde_json::from_str(field).expect("instance field is JSON")
+}
+
+/// The take or mark number of a record event in JSON.
+pub fn event_number(e: &serde_json::Value) -> Option<u64> {
+    e["body"]["take"]["number"]
+        .as_u64()
+        .or(e["body"]["number"].as_u64())
 }
 
 /// A started audio processor plus preallocated buffers and event lists.

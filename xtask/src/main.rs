@@ -66,6 +66,12 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
         "cargo xtask",
         ["bundle", PLUGIN_PACKAGE, "--release"].map(String::from),
     )?;
+    // Journals and settings written by earlier test runs (see .cargo/config.toml).
+    for dir in ["target/test-data", "target/test-config"] {
+        if Path::new(dir).exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+    }
     let bundled = std::env::current_dir()?.join("target/bundled");
     std::env::set_var("LINER_NOTES_BUNDLE_DIR", &bundled);
     let mut args = vec!["test", "--workspace"];
