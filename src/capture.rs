@@ -7,6 +7,8 @@
 
 use crate::playhead::{BlockStart, HostTransport, Position};
 use nice_plug::prelude::Transport;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 /// An event as it leaves the audio thread: `Copy`, no heap data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,6 +45,23 @@ pub enum CaptureKind {
     },
 }
 
+/// The lowest take and mark numbers still free, raised by the worker when it learns of
+/// numbers already used (a loaded project, this machine's journal). Read by the audio
+/// thread only when a take or mark starts: one relaxed atomic load.
+#[derive(Debug, Default)]
+pub struct NumberFloors {
+    pub take: AtomicU32,
+    pub mark: AtomicU32,
+}
+
+impl NumberFloors {
+    /// Raises the floors to at least these numbers (never lowers them).
+    pub fn raise(&self, next_take: u32, next_mark: u32) {
+        self.take.fetch_max(next_take, Ordering::Relaxed);
+        self.mark.fetch_max(next_mark, Ordering::Relaxed);
+    }
+}
+
 /// The audio thread's memory of the previous block, used to see edges.
 #[derive(Debug, Clone)]
 pub struct Detector {
@@ -52,6 +71,7 @@ pub struct Detector {
     take: Option<u32>,
     next_take: u32,
     next_mark: u32,
+    floors: Arc<NumberFloors>,
     /// Where the previous block started and how long it was; `None` before the first block.
     prev: Option<(BlockStart, u32)>,
     /// Where the previous block started, in seconds; kept only while recording (it is only
@@ -61,7 +81,7 @@ pub struct Detector {
 
 impl Default for Detector {
     fn default() -> Self {
-        Self::new(1, 1)
+        Self::new(Arc::default())
     }
 }
 
@@ -84,17 +104,51 @@ fn seconds_hint(t: &Transport) -> Option<f64> {
 }
 
 impl Detector {
-    /// `next_take`/`next_mark` continue numbering after what a saved project already holds.
-    pub fn new(next_take: u32, next_mark: u32) -> Self {
+    /// Numbering starts at the floors (at least 1) and never reuses a number below them.
+    pub fn new(floors: Arc<NumberFloors>) -> Self {
         Detector {
             was_playing: false,
             mark_was_on: false,
             take: None,
-            next_take: next_take.max(1),
-            next_mark: next_mark.max(1),
+            next_take: 1,
+            next_mark: 1,
+            floors,
             prev: None,
             prev_seconds: None,
         }
+    }
+
+    /// Tells the detector the `Mark` parameter's current value, so a parameter that is
+    /// already on when processing starts does not count as a press.
+    pub fn with_mark(mut self, on: bool) -> Self {
+        self.mark_was_on = on;
+        self
+    }
+
+    /// Processing stops: ends an open take and the transport where the last block ended, so
+    /// nothing is left open when the host deactivates the plugin.
+    pub fn close(&mut self, mut emit: impl FnMut(CaptureEvent)) {
+        let Some((start, frames)) = self.prev else {
+            return;
+        };
+        let at = HostTransport::default().at_block_start(&start);
+        if let Some(take) = self.take.take() {
+            emit(CaptureEvent {
+                kind: CaptureKind::TakeEnded { take },
+                at,
+                advance: frames,
+            });
+        }
+        if self.was_playing {
+            emit(CaptureEvent {
+                kind: CaptureKind::TransportStopped,
+                at,
+                advance: frames,
+            });
+        }
+        self.was_playing = false;
+        self.prev = None;
+        self.prev_seconds = None;
     }
 
     /// The take being recorded now, if any.
@@ -178,8 +232,8 @@ impl Detector {
             emit(CaptureEvent { kind, at, advance });
         }
         if recording && self.take.is_none() {
-            let take = self.next_take;
-            self.next_take = self.next_take.saturating_add(1);
+            let take = self.next_take.max(self.floors.take.load(Ordering::Relaxed));
+            self.next_take = take.saturating_add(1);
             self.take = Some(take);
             emit(CaptureEvent {
                 kind: CaptureKind::TakeStarted { take },
@@ -188,8 +242,8 @@ impl Detector {
             });
         }
         if mark_edge {
-            let mark = self.next_mark;
-            self.next_mark = self.next_mark.saturating_add(1);
+            let mark = self.next_mark.max(self.floors.mark.load(Ordering::Relaxed));
+            self.next_mark = mark.saturating_add(1);
             emit(CaptureEvent {
                 kind: CaptureKind::Mark { mark },
                 at: now,
@@ -274,7 +328,9 @@ mod tests {
 
     #[test]
     fn a_loop_wrap_while_recording_starts_a_new_take() {
-        let mut d = Run::new(Detector::new(5, 1));
+        let floors = Arc::new(NumberFloors::default());
+        floors.raise(5, 1);
+        let mut d = Run::new(Detector::new(floors));
         run(&mut d, pos(48_000, true, true), false);
         run(&mut d, pos(95_488, true, true), false);
         assert_eq!(
@@ -283,6 +339,48 @@ mod tests {
                 (CaptureKind::TakeEnded { take: 5 }, Some(96_000)),
                 (CaptureKind::TakeStarted { take: 6 }, Some(48_000)),
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_already_used_elsewhere_are_skipped_even_mid_session() {
+        let floors = Arc::new(NumberFloors::default());
+        let mut d = Run::new(Detector::new(floors.clone()));
+        run(&mut d, pos(0, true, true), false);
+        run(&mut d, pos(512, true, false), false);
+        // The worker learns that takes up to 7 exist (a project loaded while processing).
+        floors.raise(8, 3);
+        assert_eq!(
+            run(&mut d, pos(1024, true, true), true),
+            vec![
+                (CaptureKind::TakeStarted { take: 8 }, Some(1024)),
+                (CaptureKind::Mark { mark: 3 }, Some(1024)),
+            ]
+        );
+        // Floors never lower.
+        floors.raise(2, 1);
+        assert_eq!(floors.take.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn closing_ends_the_open_take_and_the_transport_where_the_last_block_ended() {
+        let mut d = Run::new(Detector::default());
+        run(&mut d, pos(0, true, true), false);
+        run(&mut d, pos(512, true, true), false);
+        let mut out = Vec::new();
+        d.d.close(|e| out.push((e.kind, e.position().samples)));
+        assert_eq!(
+            out,
+            vec![
+                (CaptureKind::TakeEnded { take: 1 }, Some(1024)),
+                (CaptureKind::TransportStopped, Some(1024)),
+            ]
+        );
+        // A pedal already down when processing restarts is not a press.
+        let mut d = Run::new(Detector::default().with_mark(true));
+        assert_eq!(
+            run(&mut d, pos(0, false, false), true),
+            Vec::<(CaptureKind, Option<i64>)>::new()
         );
     }
 

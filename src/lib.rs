@@ -22,7 +22,7 @@ pub mod settings;
 pub mod state;
 pub mod worker;
 
-use capture::{CaptureEvent, Detector};
+use capture::{CaptureEvent, Detector, NumberFloors};
 use nice_plug::prelude::*;
 use params::LinerParams;
 use playhead::SharedPlayhead;
@@ -41,6 +41,8 @@ pub struct LinerNotes {
     playhead: Arc<SharedPlayhead>,
     /// Audio thread only: edge detection state.
     detector: Detector,
+    /// Take and mark numbers already used (raised by the worker; read by the detector).
+    floors: Arc<NumberFloors>,
     /// Audio thread only: the producer end of the wait-free queue to the worker.
     producer: rtrb::Producer<CaptureEvent>,
     /// Incremented by the audio thread when the queue is full; folded into the saved log by the
@@ -58,11 +60,18 @@ impl Default for LinerNotes {
         let params = Arc::new(LinerParams::default());
         let (producer, consumer) = rtrb::RingBuffer::new(AUDIO_QUEUE_CAPACITY);
         let dropped = Arc::new(AtomicU64::new(0));
-        let registration = worker::register(consumer, params.state.clone(), dropped.clone());
+        let floors = Arc::new(NumberFloors::default());
+        let registration = worker::register(
+            consumer,
+            params.state.clone(),
+            dropped.clone(),
+            floors.clone(),
+        );
         LinerNotes {
             params,
             playhead: Arc::new(SharedPlayhead::new()),
-            detector: Detector::default(),
+            detector: Detector::new(floors.clone()),
+            floors,
             producer,
             dropped,
             blocks: 0,
@@ -128,11 +137,28 @@ impl Plugin for LinerNotes {
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
-        // Runs after a saved state is loaded: continue take and mark numbering from it.
+        // Continue take and mark numbering after what the saved state holds (the worker also
+        // raises the floors from the journal, and after a load while processing).
         self.registration.flush();
-        let state = self.params.state.read();
-        self.detector = Detector::new(state.next_take(), state.next_mark());
+        {
+            let state = self.params.state.read();
+            self.floors.raise(state.next_take(), state.next_mark());
+        }
+        self.detector = Detector::new(self.floors.clone()).with_mark(self.params.mark.value());
         true
+    }
+
+    fn deactivate(&mut self) {
+        // End an open take and the transport where the last block ended, so a deactivation
+        // mid-recording leaves nothing open; then make sure they are written.
+        let producer = &mut self.producer;
+        let dropped = &self.dropped;
+        self.detector.close(|event| {
+            if producer.push(event).is_err() {
+                dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        self.registration.flush();
     }
 
     fn process(

@@ -79,7 +79,10 @@ impl Settings {
     /// renamed over the old one), so a crash never leaves half a file.
     pub fn remember_in(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!("{LAST_USED_FILE}.{}.tmp", std::process::id()));
+        let tmp = dir.join(format!(
+            "{LAST_USED_FILE}.{}.tmp",
+            liner_record::journal::unique_suffix()
+        ));
         std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
         std::fs::rename(tmp, dir.join(LAST_USED_FILE))
     }

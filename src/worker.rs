@@ -13,15 +13,15 @@
 //! Other threads (the editor) hand events to the worker with [`Registration::submit`]; they
 //! never wait for the disk.
 
-use crate::capture::CaptureEvent;
+use crate::capture::{CaptureEvent, NumberFloors};
 use crate::state::SavedState;
-use liner_record::{Event, Journal};
+use liner_record::{Body, Event, Journal};
 use parking_lot::Mutex;
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// How often the worker looks at the queues. The audio queue holds
@@ -45,13 +45,19 @@ struct Slot {
     state: Arc<SavedState>,
     /// Incremented by the audio thread when the queue is full.
     dropped: Arc<AtomicU64>,
+    /// Take and mark numbers already used, for the audio thread.
+    floors: Arc<NumberFloors>,
     /// Events from other threads (the editor), waiting for the worker.
     submitted: Mutex<Vec<Event>>,
+    /// A loaded state still to be brought into the journal, and when that last failed.
+    import: Mutex<Option<Option<Instant>>>,
     /// Events of this instance not yet in the journal (it could not be written); retried.
     unjournaled: Mutex<Vec<Event>>,
+    /// Events being written right now (not yet durable).
+    in_flight: AtomicUsize,
 }
 
-/// Journals by folder, opened once per process and shared (so appends share fsyncs).
+/// Journals by project, opened once per process and shared (so appends share fsyncs).
 #[derive(Default)]
 struct Journals {
     open: HashMap<String, Journal>,
@@ -59,38 +65,36 @@ struct Journals {
 }
 
 impl Journals {
-    fn get(&mut self, project: &str) -> Option<Journal> {
+    fn get(&mut self, project: &str) -> Result<Journal, String> {
         if let Some(j) = self.open.get(project) {
-            return Some(j.clone());
+            return Ok(j.clone());
         }
-        match Journal::open_project(project) {
-            Ok(j) => {
-                self.open.insert(project.to_owned(), j.clone());
-                Some(j)
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                if self.last_error.as_deref() != Some(msg.as_str()) {
-                    nice_plug::nice_warn!("Liner Notes: cannot open the journal: {msg}");
-                }
-                self.last_error = Some(msg);
-                None
-            }
+        let j = Journal::open_project(project).map_err(|e| e.to_string())?;
+        self.open.insert(project.to_owned(), j.clone());
+        Ok(j)
+    }
+
+    fn note_error(&mut self, msg: String) {
+        if self.last_error.as_deref() != Some(msg.as_str()) {
+            nice_plug::nice_warn!("Liner Notes: events kept for a retry: {msg}");
         }
+        self.last_error = Some(msg);
     }
 }
 
+/// After a failure to bring a loaded state into the journal, wait this long before retrying.
+const IMPORT_RETRY: Duration = Duration::from_secs(1);
+
 impl Slot {
-    /// Moves everything queued into the journal and the saved state. Returns how many new
-    /// events were made.
-    fn drain(&self, journals: &Mutex<Journals>) -> usize {
+    /// Takes new events off the audio queue and the submitted list into the saved state and
+    /// the list waiting for the journal. Returns how many new events were made.
+    fn collect(&self, shared: &Shared) -> usize {
         let mut new_events = Vec::new();
         let dropped;
         {
             let mut consumer = self.consumer.lock();
             dropped = self.dropped.swap(0, Ordering::AcqRel);
-            let n = consumer.slots();
-            if n > 0 {
+            if consumer.slots() > 0 {
                 let at = liner_record::event::now_ms();
                 let state = self.state.read();
                 let session = session_id();
@@ -101,7 +105,15 @@ impl Slot {
         }
         new_events.append(&mut self.submitted.lock());
         if self.state.take_loaded() {
-            self.import_saved_events(journals);
+            self.loaded(shared);
+        }
+        let retry_import = match *self.import.lock() {
+            Some(None) => true,
+            Some(Some(failed)) => failed.elapsed() >= IMPORT_RETRY,
+            None => false,
+        };
+        if retry_import {
+            self.import_saved_events(shared);
         }
         let made = new_events.len();
         if made > 0 || dropped > 0 {
@@ -116,66 +128,166 @@ impl Slot {
                 self.state.read().dropped
             );
         }
-        let mut pending = self.unjournaled.lock();
-        pending.extend(new_events);
-        if !pending.is_empty() {
-            let project = self.state.read().settings.project.clone();
-            let journal = journals.lock().get(&project);
-            if let Some(journal) = journal {
-                match journal.append(&pending) {
-                    Ok(()) => pending.clear(),
-                    Err(e) => {
-                        let msg = e.to_string();
-                        let mut j = journals.lock();
-                        if j.last_error.as_deref() != Some(msg.as_str()) {
-                            nice_plug::nice_warn!("Liner Notes: events kept for a retry: {msg}");
-                        }
-                        j.last_error = Some(msg);
-                    }
-                }
-            }
-        }
+        self.unjournaled.lock().extend(new_events);
         made
     }
 
-    /// Appends the saved state's events that this machine's journal does not have yet, and
-    /// makes the loaded settings the default for new instances.
-    fn import_saved_events(&self, journals: &Mutex<Journals>) {
-        let (project, events) = {
-            let state = self.state.read();
-            if let Err(e) = state.settings.remember() {
-                nice_plug::nice_warn!("Liner Notes: cannot remember the settings: {e}");
-            }
-            (state.settings.project.clone(), state.events.clone())
-        };
-        if events.is_empty() {
-            return;
+    /// The host loaded a saved state: remember its settings as this machine's defaults, give
+    /// the instance a new identity if another live instance has the same one (a duplicated
+    /// track), and schedule bringing its events into the journal.
+    fn loaded(self: &Slot, shared: &Shared) {
+        let me = self.state.read().instance;
+        let twin = shared
+            .slots
+            .lock()
+            .iter()
+            .any(|s| !std::ptr::eq(s.as_ref(), self) && s.state.read().instance == me);
+        let mut state = self.state.write();
+        if twin {
+            state.instance = Uuid::now_v7();
         }
-        let journal = journals.lock().get(&project);
-        let Some(journal) = journal else {
-            // Try again at the next poll.
-            self.state.mark_loaded();
-            return;
+        if let Err(e) = state.settings.remember() {
+            nice_plug::nice_warn!("Liner Notes: cannot remember the settings: {e}");
+        }
+        self.floors.raise(state.next_take(), state.next_mark());
+        *self.import.lock() = Some(None);
+    }
+
+    /// Appends the saved state's events that this machine's journal does not have yet, and
+    /// raises the numbering floors past the numbers this instance already used there.
+    fn import_saved_events(&self, shared: &Shared) {
+        let (events, instance) = {
+            let state = self.state.read();
+            (state.events.clone(), state.instance)
         };
-        let known: HashSet<Uuid> = match journal.scan() {
-            Ok(scan) => scan.ids.into_iter().collect(),
-            Err(e) => {
-                nice_plug::nice_warn!("Liner Notes: cannot read the journal: {e}");
-                self.state.mark_loaded();
-                return;
+        let mut projects: Vec<String> = events.iter().map(|e| e.project.clone()).collect();
+        projects.push(self.state.read().settings.project.clone());
+        projects.sort();
+        projects.dedup();
+        let mut known: HashSet<Uuid> = HashSet::new();
+        for project in &projects {
+            let journal = shared.journals.lock().get(project);
+            let read = journal.and_then(|j| {
+                j.scan_matching(&instance.to_string())
+                    .map_err(|e| e.to_string())
+            });
+            match read {
+                Ok((ids, mine)) => {
+                    known.extend(ids);
+                    let (mut take, mut mark) = (1, 1);
+                    for event in mine {
+                        match event.body {
+                            Body::TakeStarted { take: t } | Body::TakeEnded { take: t }
+                                if t.instance == instance =>
+                            {
+                                take = take.max(t.number.saturating_add(1));
+                            }
+                            Body::Mark {
+                                instance: i,
+                                number,
+                                ..
+                            } if i == instance => mark = mark.max(number.saturating_add(1)),
+                            _ => {}
+                        }
+                    }
+                    self.floors.raise(take, mark);
+                }
+                Err(msg) => {
+                    shared.journals.lock().note_error(msg);
+                    *self.import.lock() = Some(Some(Instant::now()));
+                    return;
+                }
             }
-        };
+        }
         let missing: Vec<Event> = events
             .into_iter()
             .filter(|e| !known.contains(&e.id))
             .collect();
-        self.unjournaled.lock().extend(missing);
+        let mut pending = self.unjournaled.lock();
+        let queued: HashSet<Uuid> = pending.iter().map(|e| e.id).collect();
+        pending.extend(missing.into_iter().filter(|e| !queued.contains(&e.id)));
+        *self.import.lock() = None;
+    }
+
+    /// Collects, then writes this slot's waiting events to the journal.
+    fn drain(self: &Arc<Self>, shared: &Shared) -> usize {
+        let made = self.collect(shared);
+        write_to_journals(std::slice::from_ref(self), shared);
+        made
+    }
+}
+
+/// Writes every slot's waiting events (and orphans of removed instances) with one append per
+/// project, so fifty instances in one process cost one fsync per poll, not fifty. Each event
+/// goes to the journal of its own project. Events that cannot be written go back where they
+/// came from, in order, for the next poll.
+fn write_to_journals(slots: &[Arc<Slot>], shared: &Shared) {
+    // (project) -> events, and who they came from (None: orphans).
+    let mut by_project: BTreeMap<String, Vec<(Option<&Arc<Slot>>, Event)>> = BTreeMap::new();
+    for slot in slots {
+        let events = std::mem::take(&mut *slot.unjournaled.lock());
+        slot.in_flight.fetch_add(events.len(), Ordering::AcqRel);
+        for e in events {
+            by_project
+                .entry(e.project.clone())
+                .or_default()
+                .push((Some(slot), e));
+        }
+    }
+    for e in std::mem::take(&mut *shared.orphans.lock()) {
+        by_project
+            .entry(e.project.clone())
+            .or_default()
+            .push((None, e));
+    }
+    for (project, items) in by_project {
+        let journal = shared.journals.lock().get(&project);
+        let result = journal.and_then(|j| {
+            let events: Vec<Event> = items.iter().map(|(_, e)| e.clone()).collect();
+            j.append(&events).map_err(|e| e.to_string())
+        });
+        let ok = result.is_ok();
+        match result {
+            Ok(()) => shared.journals.lock().last_error = None,
+            Err(msg) => shared.journals.lock().note_error(msg),
+        }
+        // Failed events go back to the front of their lists, in order.
+        let mut back: Vec<(Option<&Arc<Slot>>, Vec<Event>)> = Vec::new();
+        for (slot, e) in items {
+            if let Some(s) = slot {
+                s.in_flight.fetch_sub(1, Ordering::AcqRel);
+            }
+            if !ok {
+                match back.iter_mut().find(|(s, _)| ptr_eq(*s, slot)) {
+                    Some((_, list)) => list.push(e),
+                    None => back.push((slot, vec![e])),
+                }
+            }
+        }
+        for (slot, mut events) in back {
+            let mut list = match slot {
+                Some(s) => s.unjournaled.lock(),
+                None => shared.orphans.lock(),
+            };
+            events.append(&mut list);
+            *list = events;
+        }
+    }
+}
+
+fn ptr_eq(a: Option<&Arc<Slot>>, b: Option<&Arc<Slot>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
 struct Shared {
     slots: Mutex<Vec<Arc<Slot>>>,
     journals: Mutex<Journals>,
+    /// Events of removed instances that could not be written yet; retried every poll.
+    orphans: Mutex<Vec<Event>>,
     stop: AtomicBool,
 }
 
@@ -192,6 +304,15 @@ impl Drop for Worker {
             thread.thread().unpark();
             let _ = thread.join();
         }
+        // A last try for events of removed instances; what still fails is reported.
+        write_to_journals(&[], &self.shared);
+        let lost = self.shared.orphans.lock().len();
+        if lost > 0 {
+            nice_plug::nice_error!(
+                "Liner Notes: {lost} events could not be written to the journal before the \
+                 plugin was unloaded; they remain in the DAW project's saved state"
+            );
+        }
     }
 }
 
@@ -205,6 +326,7 @@ fn worker() -> Arc<Worker> {
     let shared = Arc::new(Shared {
         slots: Mutex::new(Vec::new()),
         journals: Mutex::new(Journals::default()),
+        orphans: Mutex::new(Vec::new()),
         stop: AtomicBool::new(false),
     });
     let thread = {
@@ -227,8 +349,9 @@ fn run(shared: &Shared) {
         // Clone the list so registering or unregistering never waits on a drain.
         let slots: Vec<Arc<Slot>> = shared.slots.lock().clone();
         for slot in &slots {
-            slot.drain(&shared.journals);
+            slot.collect(shared);
         }
+        write_to_journals(&slots, shared);
         std::thread::park_timeout(POLL_INTERVAL);
     }
 }
@@ -240,19 +363,24 @@ pub struct Registration {
     worker: Arc<Worker>,
 }
 
-/// Registers an instance: from now on its queued events reach the journal and `state`.
+/// Registers an instance: from now on its queued events reach the journal and `state`,
+/// and `floors` learns the take and mark numbers already used.
 pub fn register(
     consumer: rtrb::Consumer<CaptureEvent>,
     state: Arc<SavedState>,
     dropped: Arc<AtomicU64>,
+    floors: Arc<NumberFloors>,
 ) -> Registration {
     let worker = worker();
     let slot = Arc::new(Slot {
         consumer: Mutex::new(consumer),
         state,
         dropped,
+        floors,
         submitted: Mutex::new(Vec::new()),
+        import: Mutex::new(None),
         unjournaled: Mutex::new(Vec::new()),
+        in_flight: AtomicUsize::new(0),
     });
     worker.shared.slots.lock().push(slot.clone());
     Registration { slot, worker }
@@ -262,7 +390,7 @@ impl Registration {
     /// Moves everything queued into the journal and the state now, instead of at the next
     /// poll. Blocks on the disk: not for the GUI thread.
     pub fn flush(&self) -> usize {
-        self.slot.drain(&self.worker.shared.journals)
+        self.slot.drain(&self.worker.shared)
     }
 
     /// Hands an event (a typed note, a rating) to the worker; returns at once.
@@ -273,10 +401,14 @@ impl Registration {
         }
     }
 
-    /// Events not yet in the journal (0 when all are durable), and the last journal error.
+    /// Events of this instance not yet durable in the journal (0 when all are), and the last
+    /// journal error (cleared by the next successful write).
     pub fn journal_status(&self) -> (usize, Option<String>) {
+        let waiting = self.slot.unjournaled.lock().len()
+            + self.slot.submitted.lock().len()
+            + self.slot.in_flight.load(Ordering::Acquire);
         (
-            self.slot.unjournaled.lock().len(),
+            waiting,
             self.worker.shared.journals.lock().last_error.clone(),
         )
     }
@@ -284,12 +416,12 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.worker
-            .shared
-            .slots
-            .lock()
-            .retain(|s| !Arc::ptr_eq(s, &self.slot));
-        self.slot.drain(&self.worker.shared.journals);
+        let shared = &self.worker.shared;
+        shared.slots.lock().retain(|s| !Arc::ptr_eq(s, &self.slot));
+        self.slot.drain(shared);
+        // Whatever could not be written is retried by the worker until it can be.
+        let left = std::mem::take(&mut *self.slot.unjournaled.lock());
+        shared.orphans.lock().extend(left);
     }
 }
 
@@ -305,7 +437,12 @@ mod tests {
         let mut state = InstanceState::new();
         state.settings.project = project.into();
         let state = Arc::new(SavedState::new(state));
-        let reg = register(rx, state.clone(), Arc::new(AtomicU64::new(0)));
+        let reg = register(
+            rx,
+            state.clone(),
+            Arc::new(AtomicU64::new(0)),
+            Arc::default(),
+        );
         (tx, state, reg)
     }
 

@@ -132,14 +132,14 @@ impl TempoMap {
                     Some(prev) => {
                         let bars = ((beats - prev.bar_start_beats) / prev.bar_len()).floor();
                         (
-                            prev.bar + bars as i32,
+                            prev.bar.saturating_add(bars as i32),
                             prev.bar_start_beats + bars * prev.bar_len(),
                         )
                     }
                     None => {
                         let len = sig.0 as f64 * 4.0 / sig.1 as f64;
                         let bars = (beats / len).floor();
-                        (bars as i32 + 1, bars * len)
+                        ((bars as i32).saturating_add(1), bars * len)
                     }
                 },
             };
@@ -194,7 +194,7 @@ impl TempoMap {
         let bars = ((beats - c.bar_start_beats) / c.bar_len() + 1e-9).floor();
         let bar_start = c.bar_start_beats + bars * c.bar_len();
         BarBeat {
-            bar: c.bar + bars as i32,
+            bar: c.bar.saturating_add(bars as i32),
             beat: (beats - bar_start) * c.sig.1 as f64 / 4.0 + 1.0,
         }
     }
@@ -205,7 +205,7 @@ impl TempoMap {
         let i = self.changes.partition_point(|c| c.bar <= at.bar);
         let c = &self.changes[i.saturating_sub(1)];
         let beats = c.bar_start_beats
-            + (at.bar - c.bar) as f64 * c.bar_len()
+            + (at.bar as f64 - c.bar as f64) * c.bar_len()
             + (at.beat - 1.0) * 4.0 / c.sig.1 as f64;
         self.seconds_at_beats(beats)
     }
@@ -217,6 +217,31 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn hostile_positions_do_not_panic() {
+        let huge = DawPos {
+            seconds: Some(1e300),
+            beats: Some(1e300),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let small = DawPos {
+            seconds: Some(0.0),
+            beats: Some(0.0),
+            tempo: Some(60.0),
+            time_sig: Some((4, 4)),
+            ..Default::default()
+        };
+        let m = TempoMap::from_positions([&small, &huge]).unwrap();
+        let _ = m.bar_beat_at(f64::MAX);
+        let _ = m.seconds_at(BarBeat {
+            bar: i32::MIN,
+            beat: f64::NAN,
+        });
+        let _ = format_bar_beat(i32::MAX, f64::INFINITY);
     }
 
     #[test]
