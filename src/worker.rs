@@ -222,8 +222,9 @@ impl Slot {
 /// goes to the journal of its own project. Events that cannot be written go back where they
 /// came from, in order, for the next poll.
 fn write_to_journals(slots: &[Arc<Slot>], shared: &Shared) {
-    // (project) -> events, and who they came from (None: orphans).
-    let mut by_project: BTreeMap<String, Vec<(Option<&Arc<Slot>>, Event)>> = BTreeMap::new();
+    // Project -> its events, each with the slot it came from (None: an orphan).
+    type FromSlot<'a> = (Option<&'a Arc<Slot>>, Event);
+    let mut by_project: BTreeMap<String, Vec<FromSlot>> = BTreeMap::new();
     for slot in slots {
         let events = std::mem::take(&mut *slot.unjournaled.lock());
         slot.in_flight.fetch_add(events.len(), Ordering::AcqRel);
