@@ -264,35 +264,72 @@ fn load_v1(json: &str) -> Result<CaptureLog, StateError> {
     serde_json::from_value(value).map_err(StateError::Unreadable)
 }
 
-/// Format 1 -> 2: the same events, same ids and times, as record events of a new instance
-/// identity with this machine's last settings.
+/// Format 1 -> 2: the same events, same ids and times, as record events. Format 1 knew no
+/// project, song or author, so the events get a fixed context ("unknown" author), and the
+/// instance and session ids are derived from the event ids: migrating the same project twice
+/// (reopened without saving, or on another machine) gives byte-identical events, never the
+/// same id with other content. The instance's settings for new events are this machine's
+/// last used ones.
 fn upgrade_v1(log: CaptureLog) -> InstanceState {
-    let mut state = InstanceState::new();
-    let session = Uuid::now_v7();
-    for old in log.events {
-        let kind = match old.kind {
-            CapturedKind::TransportStarted => CaptureKind::TransportStarted,
-            CapturedKind::TransportStopped => CaptureKind::TransportStopped,
-            CapturedKind::TakeStarted { take } => CaptureKind::TakeStarted { take },
-            CapturedKind::TakeEnded { take } => CaptureKind::TakeEnded { take },
-            CapturedKind::Mark { mark } => CaptureKind::Mark { mark },
-        };
-        let mut e = state.record_event(
-            &CaptureEvent {
-                kind,
-                at: Default::default(),
-                advance: 0,
-            },
-            session,
-            old.at_ms,
-        );
-        e.id = old.id;
-        e.pos = Some(daw_pos(&old.pos));
-        state.events.push(e);
+    let mut ids: Vec<Uuid> = log.events.iter().map(|e| e.id).collect();
+    ids.sort();
+    let seed: Vec<u8> = ids.iter().flat_map(|id| *id.as_bytes()).collect();
+    let instance = Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        &[b"liner-notes instance:", &seed[..]].concat(),
+    );
+    let session = Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        &[b"liner-notes session:", &seed[..]].concat(),
+    );
+    let migrated = InstanceState {
+        version: STATE_VERSION,
+        instance,
+        settings: Settings {
+            project: "Untitled project".into(),
+            song: "Untitled song".into(),
+            track: String::new(),
+            author: "unknown".into(),
+            role: liner_record::Role::Producer,
+            server_url: String::new(),
+            token_ref: String::new(),
+        },
+        events: Vec::new(),
+        dropped: 0,
+        set_aside: None,
+    };
+    let events = log
+        .events
+        .into_iter()
+        .map(|old| {
+            let kind = match old.kind {
+                CapturedKind::TransportStarted => CaptureKind::TransportStarted,
+                CapturedKind::TransportStopped => CaptureKind::TransportStopped,
+                CapturedKind::TakeStarted { take } => CaptureKind::TakeStarted { take },
+                CapturedKind::TakeEnded { take } => CaptureKind::TakeEnded { take },
+                CapturedKind::Mark { mark } => CaptureKind::Mark { mark },
+            };
+            let mut e = migrated.record_event(
+                &CaptureEvent {
+                    kind,
+                    at: Default::default(),
+                    advance: 0,
+                },
+                session,
+                old.at_ms,
+            );
+            e.id = old.id;
+            e.pos = Some(daw_pos(&old.pos));
+            e
+        })
+        .collect();
+    InstanceState {
+        settings: Settings::last_used(),
+        events,
+        dropped: log.dropped,
+        set_aside: log.set_aside,
+        ..migrated
     }
-    state.dropped = log.dropped;
-    state.set_aside = log.set_aside;
-    state
 }
 
 /// Prepares a saved plugin state for loading (nice-plug's `filter_state`): migrates format 1
@@ -371,6 +408,23 @@ mod tests {
         );
         assert_eq!(e.pos.unwrap().bar, Some(2));
         assert_eq!(state.next_take(), 5);
+    }
+
+    #[test]
+    fn migrating_the_same_log_twice_gives_identical_events() {
+        let v1 = format!(
+            r#"{{"version":1,"events":[{{"id":"{}","at_ms":5,"kind":"mark","mark":1,"pos":{{"samples":null,"seconds":null,"beats":null,"bar":null,"beat":null,"bar_start_beats":null,"tempo":null,"time_sig":null,"playing":false,"recording":false}}}}]}}"#,
+            Uuid::now_v7()
+        );
+        let once = |json: &str| {
+            let mut f = fields("capture", json);
+            filter_saved_state(&mut f, "instance", "capture");
+            loaded(&f)
+        };
+        let (a, b) = (once(&v1), once(&v1));
+        assert_eq!(a.instance, b.instance);
+        assert_eq!(a.events, b.events);
+        assert_eq!(a.events[0].author, "unknown");
     }
 
     #[test]

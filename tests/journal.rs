@@ -18,11 +18,9 @@ fn journal_events(project: &str, instance: Uuid, at_least: usize) -> Vec<liner_r
     let journal = Journal::open_project(project).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let report = journal.read().unwrap();
-        let mine: Vec<_> = report
-            .events
+        let (_, matching) = journal.scan_matching(&instance.to_string()).unwrap();
+        let mine: Vec<_> = matching
             .into_iter()
-            .map(|s| s.event)
             .filter(|e| match &e.body {
                 Body::TakeStarted { take } | Body::TakeEnded { take } => take.instance == instance,
                 Body::Mark { instance: i, .. } => *i == instance,

@@ -109,8 +109,22 @@ proptest! {
         events in events(),
         seed in any::<u64>(),
         dups in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        clashes in prop::collection::vec((any::<prop::sample::Index>(), "[x-z]{1,2}"), 0..4),
     ) {
+        // Some ids also arrive with other content (conflicts): still one answer.
+        let mut events = events;
+        let originals = events.clone();
+        for (i, author) in &clashes {
+            if !originals.is_empty() {
+                let mut other = originals[i.index(originals.len())].clone();
+                other.author = author.clone();
+                events.push(other);
+            }
+        }
         let expected = fold(&events);
+        if !clashes.is_empty() && !originals.is_empty() {
+            prop_assert!(!expected.conflicts.is_empty());
+        }
         let mut shuffled: Vec<Event> = events.clone();
         for i in &dups {
             if !events.is_empty() {
