@@ -415,6 +415,15 @@ impl Registration {
     }
 }
 
+#[cfg(test)]
+impl Registration {
+    /// Fsyncs made so far on `project`'s journal by this process's worker.
+    fn fsyncs(&self, project: &str) -> u64 {
+        let j = self.worker.shared.journals.lock().get(project).unwrap();
+        j.fsync_count()
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         let shared = &self.worker.shared;
@@ -475,6 +484,39 @@ mod tests {
         assert_eq!(read.events[0].event, note);
         assert_eq!(state.read().events, vec![note]);
         assert_eq!(reg.journal_status(), (0, None));
+    }
+
+    /// Fifty instances in one process share the worker, which writes all their events with
+    /// one append (one fsync) per poll: a burst of 1,000 costs a handful of fsyncs.
+    #[test]
+    fn a_burst_from_fifty_instances_costs_a_handful_of_fsyncs() {
+        let project = format!("worker burst {}", Uuid::now_v7());
+        let instances: Vec<_> = (0..50).map(|_| instance(&project)).collect();
+        let before = instances[0].2.fsyncs(&project);
+        for (_, state, reg) in &instances {
+            let ctx = state.read().context(session_id());
+            for n in 0..20 {
+                reg.submit(Event::new(
+                    &ctx,
+                    None,
+                    Body::Mark {
+                        instance: state.read().instance,
+                        number: n,
+                        label: None,
+                    },
+                ));
+            }
+        }
+        let journal = Journal::open_project(&project).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while journal.scan().unwrap().ids.len() < 1_000 {
+            assert!(std::time::Instant::now() < deadline, "never journaled");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let fsyncs = instances[0].2.fsyncs(&project) - before;
+        eprintln!("{fsyncs} fsyncs for 1,000 events");
+        assert!(fsyncs <= 10, "{fsyncs} fsyncs for 1,000 events");
+        assert_eq!(journal.scan().unwrap().ids.len(), 1_000);
     }
 
     #[test]
