@@ -11,6 +11,7 @@
 //! on this crate.
 
 pub mod event;
+pub mod export;
 pub mod journal;
 pub mod position;
 pub mod views;

@@ -1,0 +1,285 @@
+//! What a decision log lists: notes, EQ/FX decisions, marks and takes as uniform entries.
+
+use crate::event::{Anchor, Category, DawPos, Event, Role};
+use crate::position::{format_bar_beat, format_time, TempoMap};
+use crate::views::{VerdictView, Views};
+use uuid::Uuid;
+
+/// Which part of the record to export. Empty fields select everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    pub song: Option<String>,
+    pub session: Option<Uuid>,
+    /// Wall-clock range, UTC milliseconds (inclusive start, exclusive end).
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub author: Option<String>,
+    /// Private notes are left out unless asked for.
+    pub include_private: bool,
+}
+
+impl Scope {
+    fn admits(&self, song: &str, session: Uuid, author: &str, at: i64) -> bool {
+        self.song.as_deref().is_none_or(|s| s == song)
+            && self.session.is_none_or(|s| s == session)
+            && self.author.as_deref().is_none_or(|a| a == author)
+            && self.since_ms.is_none_or(|t| at >= t)
+            && self.until_ms.is_none_or(|t| at < t)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Note(Category),
+    Eq,
+    Fx,
+    Mark,
+    Take,
+}
+
+impl EntryKind {
+    /// The category column: a note's category, or the kind of the entry.
+    pub fn category(self) -> &'static str {
+        match self {
+            EntryKind::Note(c) => c.as_str(),
+            EntryKind::Eq => "eq decision",
+            EntryKind::Fx => "fx decision",
+            EntryKind::Mark => "mark",
+            EntryKind::Take => "take",
+        }
+    }
+}
+
+/// One line of a decision log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: Uuid,
+    pub kind: EntryKind,
+    pub song: String,
+    pub session: Uuid,
+    pub track: String,
+    pub take: Option<u32>,
+    pub author: String,
+    pub role: Role,
+    /// Wall clock, UTC ms.
+    pub at: i64,
+    /// Where it starts on the timeline (seconds and quarter-note beats, bar and beat).
+    pub start: Option<Place>,
+    /// Where it ends, for ranges and takes.
+    pub end: Option<Place>,
+    pub text: String,
+    pub verdict: Option<VerdictView>,
+}
+
+/// A resolved timeline position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Place {
+    pub seconds: f64,
+    /// Quarter-note beats, when known (for MIDI ticks).
+    pub beats: Option<f64>,
+    pub bar: i32,
+    pub beat: f64,
+}
+
+impl Place {
+    pub fn bar_beat(&self) -> String {
+        format_bar_beat(self.bar, self.beat)
+    }
+
+    pub fn time(&self) -> String {
+        format_time(self.seconds)
+    }
+}
+
+/// Resolves a DAW position: needs seconds (or samples and a rate we do not have, so seconds);
+/// bar and beat come from the host, else from the record's tempo map.
+fn place(pos: &DawPos, map: Option<&TempoMap>) -> Option<Place> {
+    let seconds = pos.seconds.filter(|s| s.is_finite())?;
+    let (bar, beat) = match (pos.bar, pos.beat, map) {
+        (Some(bar), Some(beat), _) => (bar, beat),
+        (_, _, Some(map)) => {
+            let bb = map.bar_beat_at(seconds);
+            (bb.bar, bb.beat)
+        }
+        _ => return None,
+    };
+    let beats = pos.beats.or_else(|| map.map(|m| m.beats_at(seconds)));
+    Some(Place {
+        seconds,
+        beats,
+        bar,
+        beat,
+    })
+}
+
+fn decision_text(d: &crate::event::Decision) -> String {
+    let settings: Vec<String> = d
+        .settings
+        .iter()
+        .map(|s| {
+            let value = match (&s.text, s.value) {
+                (Some(t), _) => t.clone(),
+                (None, Some(v)) => format!("{v}"),
+                (None, None) => String::new(),
+            };
+            let unit = s.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("{} {value}{unit}", s.name)
+        })
+        .collect();
+    let mut text = d.processor.clone();
+    if !settings.is_empty() {
+        text.push_str(": ");
+        text.push_str(&settings.join(", "));
+    }
+    if !d.reason.is_empty() {
+        text.push_str(" — ");
+        text.push_str(&d.reason);
+    }
+    text
+}
+
+/// The entries of a folded record that `scope` selects, in log order: by song, session (in
+/// time order), track, then timeline position (entries without one last, by wall clock).
+pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
+    let map = TempoMap::from_positions(events.iter().filter_map(|e| e.pos.as_ref()));
+    let map = map.as_ref();
+    let mut out = Vec::new();
+    for n in &views.notes {
+        if (n.private && !scope.include_private)
+            || !scope.admits(&n.song, n.session, &n.author, n.created_at)
+        {
+            continue;
+        }
+        let (start, end) = match &n.anchor {
+            Some(Anchor::Point { at }) => (place(at, map), None),
+            Some(Anchor::Range { from, to }) => (place(from, map), place(to, map)),
+            None => (None, None),
+        };
+        out.push(Entry {
+            id: n.id,
+            kind: EntryKind::Note(n.category),
+            song: n.song.clone(),
+            session: n.session,
+            track: n.track.clone(),
+            take: n.take.map(|t| t.number),
+            author: n.author.clone(),
+            role: n.role,
+            at: n.created_at,
+            start,
+            end,
+            text: n.text.clone(),
+            verdict: n.verdict.clone(),
+        });
+    }
+    for d in &views.decisions {
+        if !scope.admits(&d.song, d.session, &d.author, d.at) {
+            continue;
+        }
+        out.push(Entry {
+            id: d.id,
+            kind: if d.kind == "eq" {
+                EntryKind::Eq
+            } else {
+                EntryKind::Fx
+            },
+            song: d.song.clone(),
+            session: d.session,
+            track: d.track.clone(),
+            take: None,
+            author: d.author.clone(),
+            role: d.role,
+            at: d.at,
+            start: d.pos.as_ref().and_then(|p| place(p, map)),
+            end: None,
+            text: decision_text(&d.decision),
+            verdict: d.verdict.clone(),
+        });
+    }
+    let by_id: std::collections::HashMap<Uuid, &Event> = events.iter().map(|e| (e.id, e)).collect();
+    for m in &views.marks {
+        let Some(e) = by_id.get(&m.id) else { continue };
+        if !scope.admits(&m.song, e.session, &e.author, m.at) {
+            continue;
+        }
+        out.push(Entry {
+            id: m.id,
+            kind: EntryKind::Mark,
+            song: m.song.clone(),
+            session: e.session,
+            track: m.track.clone(),
+            take: None,
+            author: e.author.clone(),
+            role: e.role,
+            at: m.at,
+            start: m.pos.as_ref().and_then(|p| place(p, map)),
+            end: None,
+            text: m
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("unnamed mark {}", m.number)),
+            verdict: views.verdicts.get(&m.id).cloned(),
+        });
+    }
+    for t in &views.takes {
+        let Some(e) = t.id.and_then(|id| by_id.get(&id)) else {
+            continue;
+        };
+        if !scope.admits(&t.song, t.session, &e.author, e.at) {
+            continue;
+        }
+        let mut text = format!("take {}", t.take.number);
+        if let Some(r) = t.rating {
+            text.push_str(&format!(
+                ": {}",
+                match r {
+                    crate::event::Rating::Keeper => "keeper",
+                    crate::event::Rating::Maybe => "maybe",
+                    crate::event::Rating::Scratch => "scratch",
+                }
+            ));
+        }
+        if let Some(s) = t.stars {
+            text.push_str(&format!(" {}", "★".repeat(s.min(5) as usize)));
+        }
+        if let Some(n) = &t.note {
+            text.push_str(&format!(" — {n}"));
+        }
+        out.push(Entry {
+            id: e.id,
+            kind: EntryKind::Take,
+            song: t.song.clone(),
+            session: t.session,
+            track: t.track.clone(),
+            take: Some(t.take.number),
+            author: e.author.clone(),
+            role: e.role,
+            at: e.at,
+            start: t.start.as_ref().and_then(|p| place(p, map)),
+            end: t.end.as_ref().and_then(|p| place(p, map)),
+            text,
+            verdict: t.verdict.clone(),
+        });
+    }
+    let session_start: std::collections::HashMap<Uuid, i64> =
+        views.sessions.iter().map(|s| (s.id, s.started_at)).collect();
+    out.sort_by(|a, b| {
+        let key = |e: &Entry| {
+            (
+                e.song.clone(),
+                session_start.get(&e.session).copied().unwrap_or(e.at),
+                e.session,
+                e.track.clone(),
+            )
+        };
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| match (&a.start, &b.start) {
+                (Some(x), Some(y)) => x.seconds.total_cmp(&y.seconds),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| (a.at, a.id).cmp(&(b.at, b.id)))
+    });
+    out
+}

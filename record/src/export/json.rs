@@ -1,0 +1,77 @@
+//! JSON: the events themselves (exactly the record's format, see [`crate::event`]) plus the
+//! folded views, for other programs. `import_json` reads an export back into events;
+//! exporting those again gives the same bytes.
+
+use super::Scope;
+use crate::event::Event;
+use serde::{Deserialize, Serialize};
+
+/// Marks the file so an import knows what it reads. Never change.
+const FORMAT: &str = "liner-notes-export";
+const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct ExportOut<'a> {
+    format: &'static str,
+    version: u32,
+    events: Vec<&'a Event>,
+    views: crate::views::Views,
+}
+
+#[derive(Deserialize)]
+struct ExportIn {
+    format: String,
+    version: u32,
+    events: Vec<Event>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("not a Liner Notes export: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("not a Liner Notes export (format {0:?})")]
+    WrongFormat(String),
+    #[error("export format version {0} is newer than this build reads ({VERSION}); update Liner Notes")]
+    TooNew(u32),
+}
+
+/// The events `scope` selects (by song, session, time and author of each event; private
+/// notes only when asked), in (at, id) order, and their views.
+pub fn export_json(events: &[Event], scope: &Scope) -> Vec<u8> {
+    let mut chosen: Vec<&Event> = events
+        .iter()
+        .filter(|e| {
+            let private = matches!(&e.body, crate::event::Body::NoteAdded(n) if n.private);
+            (!private || scope.include_private)
+                && scope.song.as_deref().is_none_or(|s| s == e.song)
+                && scope.session.is_none_or(|s| s == e.session)
+                && scope.author.as_deref().is_none_or(|a| a == e.author)
+                && scope.since_ms.is_none_or(|t| e.at >= t)
+                && scope.until_ms.is_none_or(|t| e.at < t)
+        })
+        .collect();
+    chosen.sort_by_key(|e| (e.at, e.id));
+    chosen.dedup_by_key(|e| e.id);
+    let views = crate::views::fold(chosen.iter().copied());
+    let mut out = serde_json::to_vec_pretty(&ExportOut {
+        format: FORMAT,
+        version: VERSION,
+        events: chosen,
+        views,
+    })
+    .expect("exports always serialize");
+    out.push(b'\n');
+    out
+}
+
+/// Reads the events back from a JSON export.
+pub fn import_json(bytes: &[u8]) -> Result<Vec<Event>, ImportError> {
+    let parsed: ExportIn = serde_json::from_slice(bytes)?;
+    if parsed.format != FORMAT {
+        return Err(ImportError::WrongFormat(parsed.format));
+    }
+    if parsed.version > VERSION {
+        return Err(ImportError::TooNew(parsed.version));
+    }
+    Ok(parsed.events)
+}

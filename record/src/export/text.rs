@@ -1,0 +1,355 @@
+//! The decision log for people: Markdown and printable HTML, grouped by song, session (date,
+//! who was there, how long), track; with a summary on top and a recall sheet per song.
+
+use super::entries::{Entry, EntryKind, Scope};
+use crate::event::Verdict;
+use crate::views::Views;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use uuid::Uuid;
+
+/// `2026-11-27` (UTC).
+pub fn date(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    datetime(ms).format(&fmt).unwrap_or_default()
+}
+
+/// `2026-11-27 23:27 UTC`.
+pub fn date_time(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    datetime(ms).format(&fmt).unwrap_or_default()
+}
+
+fn datetime(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+fn duration(ms: i64) -> String {
+    let minutes = (ms.max(0) + 30_000) / 60_000;
+    if minutes >= 60 {
+        format!("{} h {:02} min", minutes / 60, minutes % 60)
+    } else {
+        format!("{minutes} min")
+    }
+}
+
+/// Counts for the summary: open items are notes and decisions without a verdict.
+struct Summary {
+    open: usize,
+    approved: usize,
+    rejected: usize,
+    changes: usize,
+}
+
+fn summary(entries: &[Entry]) -> Summary {
+    let mut s = Summary {
+        open: 0,
+        approved: 0,
+        rejected: 0,
+        changes: 0,
+    };
+    for e in entries {
+        match e.verdict.as_ref().map(|v| v.verdict) {
+            Some(Verdict::Approved) => s.approved += 1,
+            Some(Verdict::Rejected) => s.rejected += 1,
+            Some(Verdict::ChangesRequested) => s.changes += 1,
+            None if matches!(e.kind, EntryKind::Note(_) | EntryKind::Eq | EntryKind::Fx) => {
+                s.open += 1
+            }
+            None => {}
+        }
+    }
+    s
+}
+
+fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Approved => "approved",
+        Verdict::Rejected => "rejected",
+        Verdict::ChangesRequested => "changes requested",
+    }
+}
+
+/// Song -> session -> track -> entries, keeping log order.
+type Grouped<'a> = Vec<(&'a str, Vec<(Uuid, Vec<(&'a str, Vec<&'a Entry>)>)>)>;
+
+fn group(entries: &[Entry]) -> Grouped<'_> {
+    let mut out: Grouped = Vec::new();
+    for e in entries {
+        if out.last().is_none_or(|(song, _)| *song != e.song) {
+            out.push((&e.song, Vec::new()));
+        }
+        let sessions = &mut out.last_mut().unwrap().1;
+        if sessions.last().is_none_or(|(s, _)| *s != e.session) {
+            sessions.push((e.session, Vec::new()));
+        }
+        let tracks = &mut sessions.last_mut().unwrap().1;
+        if tracks.last().is_none_or(|(t, _)| *t != e.track) {
+            tracks.push((&e.track, Vec::new()));
+        }
+        tracks.last_mut().unwrap().1.push(e);
+    }
+    out
+}
+
+fn title(scope: &Scope, entries: &[Entry]) -> String {
+    let mut t = String::from("Session decision log");
+    if let Some(song) = &scope.song {
+        t.push_str(&format!(" — {song}"));
+    }
+    if let Some(author) = &scope.author {
+        t.push_str(&format!(" — notes by {author}"));
+    }
+    if entries.is_empty() {
+        t.push_str(" (nothing recorded)");
+    }
+    t
+}
+
+fn session_line(views: &Views, id: Uuid) -> String {
+    match views.sessions.iter().find(|s| s.id == id) {
+        Some(s) => {
+            let people: Vec<String> = s
+                .people
+                .iter()
+                .map(|(name, role)| format!("{name} ({role})"))
+                .collect();
+            format!(
+                "Session {} — {} — {}",
+                date_time(s.started_at),
+                duration(s.duration_ms()),
+                people.join(", ")
+            )
+        }
+        None => format!("Session {id}"),
+    }
+}
+
+/// Markdown-escapes user text: punctuation Markdown would act on gets a backslash, HTML
+/// metacharacters become entities (Markdown passes raw HTML through), newlines become `<br>`.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push_str("<br>"),
+            '\r' => {}
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// HTML-escapes user text.
+pub fn h(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn where_text(e: &Entry) -> String {
+    match (&e.start, &e.end) {
+        (Some(s), Some(t)) => format!(
+            "{}–{} · {}–{}",
+            s.bar_beat(),
+            t.bar_beat(),
+            s.time(),
+            t.time()
+        ),
+        (Some(s), None) => format!("{} · {}", s.bar_beat(), s.time()),
+        (None, _) => format!("no DAW position · {}", date_time(e.at)),
+    }
+}
+
+/// The recall sheet of one song: the standing EQ/FX decision per track and processor.
+fn recall_rows<'a>(views: &'a Views, song: &str) -> Vec<&'a crate::views::DecisionView> {
+    views
+        .standing_decisions()
+        .into_iter()
+        .filter(|d| d.song == song)
+        .collect()
+}
+
+fn settings_text(d: &crate::event::Decision) -> String {
+    d.settings
+        .iter()
+        .map(|s| {
+            let value = s
+                .text
+                .clone()
+                .or(s.value.map(|v| format!("{v}")))
+                .unwrap_or_default();
+            let unit = s.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("{} {value}{unit}", s.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
+    let mut o = String::new();
+    let s = summary(entries);
+    let _ = writeln!(o, "# {}\n", md(&title(scope, entries)));
+    let _ = writeln!(o, "| open | approved | rejected | changes requested |");
+    let _ = writeln!(o, "|---:|---:|---:|---:|");
+    let _ = writeln!(o, "| {} | {} | {} | {} |\n", s.open, s.approved, s.rejected, s.changes);
+    for (song, sessions) in group(entries) {
+        let _ = writeln!(o, "## {}\n", md(song));
+        for (session, tracks) in sessions {
+            let _ = writeln!(o, "### {}\n", md(&session_line(views, session)));
+            for (track, items) in tracks {
+                let name = if track.is_empty() { "(no track)" } else { track };
+                let _ = writeln!(o, "#### {}\n", md(name));
+                for e in items {
+                    let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();
+                    let _ = write!(
+                        o,
+                        "- **{}**{} · {} ({}) · {} · {}",
+                        md(&where_text(e)),
+                        md(&take),
+                        md(&e.author),
+                        e.role,
+                        md(e.kind.category()),
+                        md(&e.text)
+                    );
+                    if let Some(v) = &e.verdict {
+                        let _ = write!(o, " · **{}**", verdict_label(v.verdict));
+                        if !v.comment.is_empty() {
+                            let _ = write!(o, ": {}", md(&v.comment));
+                        }
+                    }
+                    o.push('\n');
+                }
+                o.push('\n');
+            }
+        }
+        let rows = recall_rows(views, song);
+        if !rows.is_empty() {
+            let _ = writeln!(o, "### Recall sheet — {}\n", md(song));
+            let _ = writeln!(o, "| track | kind | processor | settings | reason | verdict |");
+            let _ = writeln!(o, "|---|---|---|---|---|---|");
+            for d in rows {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    md(&d.track),
+                    d.kind,
+                    md(&d.decision.processor),
+                    md(&settings_text(&d.decision)),
+                    md(&d.decision.reason),
+                    d.verdict
+                        .as_ref()
+                        .map_or("open", |v| verdict_label(v.verdict))
+                );
+            }
+            o.push('\n');
+        }
+    }
+    o
+}
+
+const PRINT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
+padding:0 1rem;color:#111}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:2px solid #333}\
+h3{font-size:1.05rem;color:#333}h4{margin:.8rem 0 .3rem}table{border-collapse:collapse;\
+margin:.5rem 0}td,th{border:1px solid #999;padding:.2rem .5rem;text-align:left;\
+vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap}\
+.where{font-variant-numeric:tabular-nums;font-weight:600}.v-approved{color:#070}\
+.v-rejected{color:#a00}.v-changes_requested{color:#b60}\
+@media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}\
+h3,h4{break-after:avoid}li,tr{break-inside:avoid}}";
+
+pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
+    let mut o = String::new();
+    let s = summary(entries);
+    let t = h(&title(scope, entries));
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{t}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{t}</h1>\n\
+         <table class=\"summary\"><tr><th>open</th><th>approved</th><th>rejected</th>\
+         <th>changes requested</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+         </tr></table>\n",
+        s.open, s.approved, s.rejected, s.changes
+    );
+    let mut by_song: BTreeMap<&str, ()> = BTreeMap::new();
+    for (song, sessions) in group(entries) {
+        by_song.insert(song, ());
+        let _ = writeln!(o, "<h2>{}</h2>", h(song));
+        for (session, tracks) in sessions {
+            let _ = writeln!(o, "<h3>{}</h3>", h(&session_line(views, session)));
+            for (track, items) in tracks {
+                let name = if track.is_empty() { "(no track)" } else { track };
+                let _ = writeln!(o, "<h4>{}</h4>\n<ul>", h(name));
+                for e in items {
+                    let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();
+                    let _ = write!(
+                        o,
+                        "<li><span class=\"where\">{}</span>{} · {} ({}) · {} · {}",
+                        h(&where_text(e)),
+                        h(&take),
+                        h(&e.author),
+                        e.role,
+                        h(e.kind.category()),
+                        h(&e.text)
+                    );
+                    if let Some(v) = &e.verdict {
+                        let _ = write!(
+                            o,
+                            " · <strong class=\"v-{}\">{}</strong>",
+                            v.verdict.as_str(),
+                            verdict_label(v.verdict)
+                        );
+                        if !v.comment.is_empty() {
+                            let _ = write!(o, ": {}", h(&v.comment));
+                        }
+                    }
+                    o.push_str("</li>\n");
+                }
+                o.push_str("</ul>\n");
+            }
+        }
+        let rows = recall_rows(views, song);
+        if !rows.is_empty() {
+            let _ = writeln!(
+                o,
+                "<h3>Recall sheet — {}</h3>\n<table><tr><th>track</th><th>kind</th>\
+                 <th>processor</th><th>settings</th><th>reason</th><th>verdict</th></tr>",
+                h(song)
+            );
+            for d in rows {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    h(&d.track),
+                    d.kind,
+                    h(&d.decision.processor),
+                    h(&settings_text(&d.decision)),
+                    h(&d.decision.reason),
+                    d.verdict
+                        .as_ref()
+                        .map_or("open", |v| verdict_label(v.verdict))
+                );
+            }
+            o.push_str("</table>\n");
+        }
+    }
+    o.push_str("</body>\n</html>\n");
+    o
+}
