@@ -89,6 +89,45 @@ pub struct TempoMap {
     changes: Vec<TempoChange>,
 }
 
+/// Where between two reported points a change really happened. Events only sample the
+/// timeline, so the first point with a new tempo or signature usually lies after the change.
+/// A tempo change is where the two tempo lines meet; a signature change is at the first bar
+/// line of the new grid that is also a bar line, with the same number, of the old one.
+fn locate_change(prev: &TempoChange, mut next: TempoChange) -> TempoChange {
+    let at_beats = |c: &TempoChange, b: f64| c.seconds + (b - c.beats) * 60.0 / c.tempo;
+    if next.tempo != prev.tempo {
+        // prev.beats + (t - prev.seconds) * prev.tempo / 60 == next.beats + (t - next.seconds) * next.tempo / 60
+        let t = (next.beats - prev.beats + prev.seconds * prev.tempo / 60.0
+            - next.seconds * next.tempo / 60.0)
+            / ((prev.tempo - next.tempo) / 60.0);
+        if t.is_finite() && t >= prev.seconds && t <= next.seconds {
+            let b = prev.beats + (t - prev.seconds) * prev.tempo / 60.0;
+            next.beats = b;
+            next.seconds = t;
+        }
+    }
+    if next.sig != prev.sig {
+        let new_len = next.bar_len();
+        let old_len = prev.bar_len();
+        let mut k = 0i32;
+        let mut start = next.bar_start_beats;
+        while start >= prev.beats - 1e-9 && k < 100_000 {
+            let old_bars = (start - prev.bar_start_beats) / old_len;
+            let on_old_grid = (old_bars - old_bars.round()).abs() < 1e-6;
+            if on_old_grid && prev.bar + old_bars.round() as i32 == next.bar - k {
+                next.seconds = at_beats(prev, start).max(prev.seconds);
+                next.beats = start;
+                next.bar -= k;
+                next.bar_start_beats = start;
+                break;
+            }
+            k += 1;
+            start -= new_len;
+        }
+    }
+    next
+}
+
 impl TempoMap {
     /// One tempo and time signature from the start.
     pub fn constant(tempo: f64, sig: (u16, u16)) -> Self {
@@ -143,14 +182,18 @@ impl TempoMap {
                     }
                 },
             };
-            changes.push(TempoChange {
+            let mut change = TempoChange {
                 seconds,
                 beats,
                 tempo,
                 sig,
                 bar,
                 bar_start_beats,
-            });
+            };
+            if let Some(prev) = changes.last() {
+                change = locate_change(prev, change);
+            }
+            changes.push(change);
         }
         let first = changes.first_mut()?;
         // Before the first known point the first tempo held.

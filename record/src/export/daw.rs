@@ -22,7 +22,13 @@ fn label(e: &Entry) -> String {
     let text: String = e
         .text
         .chars()
-        .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let mut l = format!("{}: {}", e.author, text.trim());
     if let Some(v) = &e.verdict {
@@ -91,7 +97,9 @@ pub fn audacity(entries: &[Entry]) -> Exported {
     for e in entries {
         let Some(start) = e.start else { continue };
         placed += 1;
-        let end = e.end.map_or(start.seconds, |t| t.seconds.max(start.seconds));
+        let end = e
+            .end
+            .map_or(start.seconds, |t| t.seconds.max(start.seconds));
         out.push_str(&format!("{:.6}\t{:.6}\t{}\n", start.seconds, end, label(e)));
     }
     Exported {
@@ -107,9 +115,7 @@ pub const PPQ: u16 = 960;
 /// record's positions, 120 bpm 4/4 when none was reported), track 2 has a Marker meta event
 /// (`FF 06`) at each entry's position.
 pub fn midi(entries: &[Entry], events: &[Event]) -> Exported {
-    use midly::{
-        Format, Header, MetaMessage, Smf, Timing, TrackEvent, TrackEventKind,
-    };
+    use midly::{Format, Header, MetaMessage, Smf, Timing, TrackEvent, TrackEventKind};
     let map = TempoMap::from_positions(events.iter().filter_map(|e| e.pos.as_ref()))
         .unwrap_or_else(|| TempoMap::constant(120.0, (4, 4)));
     let tick = |beats: f64| (beats.max(0.0) * PPQ as f64).round() as u64;

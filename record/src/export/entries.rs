@@ -3,6 +3,7 @@
 use crate::event::{Anchor, Category, DawPos, Event, Role};
 use crate::position::{format_bar_beat, format_time, TempoMap};
 use crate::views::{VerdictView, Views};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Which part of the record to export. Empty fields select everything.
@@ -122,7 +123,11 @@ fn decision_text(d: &crate::event::Decision) -> String {
                 (None, Some(v)) => format!("{v}"),
                 (None, None) => String::new(),
             };
-            let unit = s.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+            let unit = s
+                .unit
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default();
             format!("{} {value}{unit}", s.name)
         })
         .collect();
@@ -260,19 +265,23 @@ pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
             verdict: t.verdict.clone(),
         });
     }
-    let session_start: std::collections::HashMap<Uuid, i64> =
-        views.sessions.iter().map(|s| (s.id, s.started_at)).collect();
-    out.sort_by(|a, b| {
-        let key = |e: &Entry| {
-            (
-                e.song.clone(),
-                session_start.get(&e.session).copied().unwrap_or(e.at),
-                e.session,
-                e.track.clone(),
-            )
-        };
-        key(a)
-            .cmp(&key(b))
+    let session_start: HashMap<Uuid, i64> = views
+        .sessions
+        .iter()
+        .map(|s| (s.id, s.started_at))
+        .collect();
+    // Sort keys computed once per entry, not once per comparison.
+    let mut keyed: Vec<(i64, Entry)> = out
+        .into_iter()
+        .map(|e| (session_start.get(&e.session).copied().unwrap_or(e.at), e))
+        .collect();
+    fn key(k: &(i64, Entry)) -> (&str, i64, Uuid, &str) {
+        (k.1.song.as_str(), k.0, k.1.session, k.1.track.as_str())
+    }
+    keyed.sort_by(|ka, kb| {
+        let (a, b) = (&ka.1, &kb.1);
+        key(ka)
+            .cmp(&key(kb))
             .then_with(|| match (&a.start, &b.start) {
                 (Some(x), Some(y)) => x.seconds.total_cmp(&y.seconds),
                 (Some(_), None) => std::cmp::Ordering::Less,
@@ -281,5 +290,5 @@ pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
             })
             .then_with(|| (a.at, a.id).cmp(&(b.at, b.id)))
     });
-    out
+    keyed.into_iter().map(|(_, e)| e).collect()
 }

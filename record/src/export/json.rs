@@ -31,7 +31,9 @@ pub enum ImportError {
     Json(#[from] serde_json::Error),
     #[error("not a Liner Notes export (format {0:?})")]
     WrongFormat(String),
-    #[error("export format version {0} is newer than this build reads ({VERSION}); update Liner Notes")]
+    #[error(
+        "export format version {0} is newer than this build reads ({VERSION}); update Liner Notes"
+    )]
     TooNew(u32),
 }
 
@@ -53,7 +55,7 @@ pub fn export_json(events: &[Event], scope: &Scope) -> Vec<u8> {
     chosen.sort_by_key(|e| (e.at, e.id));
     chosen.dedup_by_key(|e| e.id);
     let views = crate::views::fold(chosen.iter().copied());
-    let mut out = serde_json::to_vec_pretty(&ExportOut {
+    let mut out = serde_json::to_vec(&ExportOut {
         format: FORMAT,
         version: VERSION,
         events: chosen,

@@ -126,8 +126,9 @@ fn session_line(views: &Views, id: Uuid) -> String {
     }
 }
 
-/// Markdown-escapes user text: punctuation Markdown would act on gets a backslash, HTML
-/// metacharacters become entities (Markdown passes raw HTML through), newlines become `<br>`.
+/// Markdown-escapes user text placed inside a line (list items, table cells, headings after
+/// their `#`s): inline markup characters get a backslash, HTML metacharacters become entities
+/// (Markdown passes raw HTML through), newlines become `<br>`.
 pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -137,8 +138,7 @@ pub fn md(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '\n' => out.push_str("<br>"),
             '\r' => {}
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '~' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -196,7 +196,11 @@ fn settings_text(d: &crate::event::Decision) -> String {
                 .clone()
                 .or(s.value.map(|v| format!("{v}")))
                 .unwrap_or_default();
-            let unit = s.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+            let unit = s
+                .unit
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default();
             format!("{} {value}{unit}", s.name)
         })
         .collect::<Vec<_>>()
@@ -209,13 +213,21 @@ pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
     let _ = writeln!(o, "# {}\n", md(&title(scope, entries)));
     let _ = writeln!(o, "| open | approved | rejected | changes requested |");
     let _ = writeln!(o, "|---:|---:|---:|---:|");
-    let _ = writeln!(o, "| {} | {} | {} | {} |\n", s.open, s.approved, s.rejected, s.changes);
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} |\n",
+        s.open, s.approved, s.rejected, s.changes
+    );
     for (song, sessions) in group(entries) {
         let _ = writeln!(o, "## {}\n", md(song));
         for (session, tracks) in sessions {
             let _ = writeln!(o, "### {}\n", md(&session_line(views, session)));
             for (track, items) in tracks {
-                let name = if track.is_empty() { "(no track)" } else { track };
+                let name = if track.is_empty() {
+                    "(no track)"
+                } else {
+                    track
+                };
                 let _ = writeln!(o, "#### {}\n", md(name));
                 for e in items {
                     let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();
@@ -243,7 +255,10 @@ pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
         let rows = recall_rows(views, song);
         if !rows.is_empty() {
             let _ = writeln!(o, "### Recall sheet — {}\n", md(song));
-            let _ = writeln!(o, "| track | kind | processor | settings | reason | verdict |");
+            let _ = writeln!(
+                o,
+                "| track | kind | processor | settings | reason | verdict |"
+            );
             let _ = writeln!(o, "|---|---|---|---|---|---|");
             for d in rows {
                 let _ = writeln!(
@@ -295,7 +310,11 @@ pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
         for (session, tracks) in sessions {
             let _ = writeln!(o, "<h3>{}</h3>", h(&session_line(views, session)));
             for (track, items) in tracks {
-                let name = if track.is_empty() { "(no track)" } else { track };
+                let name = if track.is_empty() {
+                    "(no track)"
+                } else {
+                    track
+                };
                 let _ = writeln!(o, "<h4>{}</h4>\n<ul>", h(name));
                 for e in items {
                     let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();

@@ -1,0 +1,101 @@
+//! Exporting a 100,000-event record to each format, against folding the same record (the
+//! work every export starts with), measured in the same run. Target: well under a second
+//! per format.
+//!
+//! Run: `cargo bench -p liner-record --bench export`.
+
+use liner_record::event::{
+    Body, Category, Context, DawPos, Decision, Event, NoteAdded, Role, Setting, TakeRef,
+};
+use liner_record::export::{export, Format, Scope};
+use std::time::Instant;
+use uuid::Uuid;
+
+fn record(n: u32) -> Vec<Event> {
+    let instance = Uuid::now_v7();
+    (0..n)
+        .map(|i| {
+            let ctx = Context {
+                project: "Bench".into(),
+                song: format!("Song {}", i % 12),
+                track: format!("Track {}", i % 24),
+                session: Uuid::from_u128(1 + (i / 5_000) as u128),
+                author: format!("Person {}", i % 7),
+                role: Role::Producer,
+            };
+            let s = (i % 3_000) as f64 * 0.5;
+            let pos = DawPos {
+                seconds: Some(s),
+                beats: Some(s * 2.0),
+                bar: Some((s * 0.5) as i32 + 1),
+                beat: Some(1.0 + (s * 2.0) % 4.0),
+                tempo: Some(120.0),
+                time_sig: Some((4, 4)),
+                ..Default::default()
+            };
+            let body = match i % 10 {
+                0 => Body::Mark {
+                    instance,
+                    number: i,
+                    label: None,
+                },
+                1 => Body::TakeStarted {
+                    take: TakeRef {
+                        instance,
+                        number: i,
+                    },
+                },
+                2 => Body::EqDecision(Decision {
+                    processor: "EQ".into(),
+                    settings: vec![Setting {
+                        name: "gain".into(),
+                        value: Some(-2.0),
+                        text: None,
+                        unit: Some("dB".into()),
+                    }],
+                    reason: "space, \"air\"".into(),
+                }),
+                _ => Body::NoteAdded(NoteAdded {
+                    text: format!("note {i}, with a comma and a \"quote\""),
+                    category: Category::Mix,
+                    anchor: None,
+                    take: None,
+                    private: false,
+                }),
+            };
+            Event::new(&ctx, Some(pos), body)
+        })
+        .collect()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let events = record(100_000);
+    let t = Instant::now();
+    let views = liner_record::fold(&events);
+    let fold = t.elapsed();
+    println!(
+        "100,000 events; folding them (baseline): {:.0} ms ({} notes)",
+        fold.as_secs_f64() * 1e3,
+        views.notes.len()
+    );
+    for f in Format::ALL {
+        let t = Instant::now();
+        let out = export(&events, &Scope::default(), f);
+        let took = t.elapsed();
+        println!(
+            "  {:<9} {:>7.0} ms  {:>5.2}x the fold  {:>9} bytes  {}",
+            f.name(),
+            took.as_secs_f64() * 1e3,
+            took.as_secs_f64() / fold.as_secs_f64(),
+            out.bytes.len(),
+            if took.as_secs_f64() < 1.0 {
+                "under 1 s"
+            } else {
+                "OVER 1 s"
+            }
+        );
+    }
+}
