@@ -4,19 +4,11 @@
 
 use super::Scope;
 use crate::event::Event;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Marks the file so an import knows what it reads. Never change.
 const FORMAT: &str = "liner-notes-export";
 const VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct ExportOut<'a> {
-    format: &'static str,
-    version: u32,
-    events: Vec<&'a Event>,
-    views: crate::views::Views,
-}
 
 #[derive(Deserialize)]
 struct ExportIn {
@@ -55,15 +47,16 @@ pub fn export_json(events: &[Event], scope: &Scope) -> Vec<u8> {
     chosen.sort_by_key(|e| (e.at, e.id));
     chosen.dedup_by_key(|e| e.id);
     let views = crate::views::fold(chosen.iter().copied());
-    let mut out = serde_json::to_vec(&ExportOut {
-        format: FORMAT,
-        version: VERSION,
-        events: chosen,
-        views,
-    })
-    .expect("exports always serialize");
-    out.push(b'\n');
-    out
+    // One event per line: readable, diffable, and still one JSON document.
+    let mut out = format!("{{\"format\":\"{FORMAT}\",\"version\":{VERSION},\"events\":[");
+    for (i, e) in chosen.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&e.to_json());
+    }
+    out.push_str("\n],\"views\":");
+    out.push_str(&serde_json::to_string(&views).expect("views always serialize"));
+    out.push_str("}\n");
+    out.into_bytes()
 }
 
 /// Reads the events back from a JSON export.
