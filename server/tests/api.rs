@@ -1,0 +1,372 @@
+//! The real server on 127.0.0.1:0 with a temporary data folder, spoken to over HTTP.
+
+use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
+use liner_record::Role;
+use liner_server::store::{SqliteStore, Store};
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A running server; stops (gracefully) when dropped.
+struct Server {
+    url: String,
+    store: Arc<SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let s = store.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                liner_server::run(listener, s, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}"),
+            store,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    fn token(&self, project: &str, name: &str, role: Role) -> String {
+        if self.store.project(project).unwrap().is_none() {
+            self.store.create_project(project).unwrap();
+        }
+        self.store.add_token(project, name, role).unwrap().1
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn ctx(project: &str, author: &str, role: Role) -> Context {
+    Context {
+        project: project.into(),
+        song: "Song".into(),
+        track: "Vox".into(),
+        session: uuid::Uuid::now_v7(),
+        author: author.into(),
+        role,
+    }
+}
+
+fn note(project: &str, role: Role, text: &str) -> Event {
+    Event::new(
+        &ctx(project, "Sam", role),
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category: Category::Vocal,
+            anchor: None,
+            take: None,
+            private: false,
+        }),
+    )
+}
+
+fn push(s: &Server, token: &str, events: &[&Event]) -> (StatusCode, Value) {
+    let body = json!({ "events": events });
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .unwrap();
+    (r.status(), r.json().unwrap())
+}
+
+fn pull(s: &Server, token: &str, after: u64, wait: u64) -> (StatusCode, Value) {
+    let r = client()
+        .get(format!("{}/api/v1/events?after={after}&wait={wait}", s.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    (r.status(), r.json().unwrap())
+}
+
+#[test]
+fn health_answers() {
+    let s = Server::start();
+    let r: Value = client()
+        .get(format!("{}/api/v1/health", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["ok"], true);
+}
+
+#[test]
+fn a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_409_that_keeps_the_rest() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let a = note("P", Role::Producer, "first");
+    let (st, r) = push(&s, &t, &[&a]);
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["results"][0]["status"], "stored");
+    let seq = r["results"][0]["seq"].as_u64().unwrap();
+
+    let (st, r) = push(&s, &t, &[&a]);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        r["results"][0],
+        json!({"id": a.id, "status": "duplicate", "seq": seq})
+    );
+
+    let mut changed = a.clone();
+    changed.body = Body::NoteAdded(NoteAdded {
+        text: "changed".into(),
+        category: Category::Mix,
+        anchor: None,
+        take: None,
+        private: false,
+    });
+    let b = note("P", Role::Producer, "second");
+    let (st, r) = push(&s, &t, &[&changed, &b]);
+    assert_eq!(st, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["results"][0]["status"], "conflict");
+    assert_eq!(r["results"][1]["status"], "stored");
+
+    let (_, pulled) = pull(&s, &t, 0, 0);
+    let events = pulled["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["event"]["body"]["text"], "first");
+    assert_eq!(events[1]["event"]["body"]["text"], "second");
+    assert!(events[0]["seq"].as_u64() < events[1]["seq"].as_u64());
+}
+
+#[test]
+fn pulls_page_after_a_sequence_number_and_a_long_poll_wakes_at_once() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let events: Vec<Event> = (0..5)
+        .map(|i| note("P", Role::Producer, &format!("n{i}")))
+        .collect();
+    push(&s, &t, &events.iter().collect::<Vec<_>>());
+    let r: Value = client()
+        .get(format!("{}/api/v1/events?after=0&limit=2", s.url))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["events"].as_array().unwrap().len(), 2);
+    let last = r["last_seq"].as_u64().unwrap();
+    let (_, rest) = pull(&s, &t, last, 0);
+    assert_eq!(rest["events"].as_array().unwrap().len(), 3);
+    let end = rest["last_seq"].as_u64().unwrap();
+
+    // A client waits; another pushes; the waiter hears it long before its 20 s wait ends.
+    let url = s.url.clone();
+    let t2 = t.clone();
+    let waiter = std::thread::spawn(move || {
+        let start = Instant::now();
+        let r: Value = client()
+            .get(format!("{url}/api/v1/events?after={end}&wait=20"))
+            .bearer_auth(&t2)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        (start.elapsed(), r)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let late = note("P", Role::Producer, "late");
+    push(&s, &t, &[&late]);
+    let (took, r) = waiter.join().unwrap();
+    assert_eq!(r["events"][0]["event"]["id"], json!(late.id));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // With nothing new, a short wait returns empty at its deadline.
+    let (_, empty) = pull(&s, &t, end + 100, 1);
+    assert_eq!(empty["events"], json!([]));
+}
+
+#[test]
+fn role_rules_hold() {
+    let s = Server::start();
+    let producer = s.token("P", "Sam", Role::Producer);
+    let exec = s.token("P", "Eve", Role::Executive);
+    let viewer = s.token("P", "Val", Role::Viewer);
+    let other = s.token("Q", "Olga", Role::Producer);
+    let n = note("P", Role::Producer, "x");
+    assert_eq!(push(&s, &producer, &[&n]).0, StatusCode::OK);
+
+    let verdict = |role| {
+        Event::new(
+            &ctx("P", "Eve", role),
+            None,
+            Body::Verdict {
+                target: n.id,
+                verdict: Verdict::Approved,
+                comment: "ok".into(),
+            },
+        )
+    };
+    let (st, r) = push(&s, &producer, &[&verdict(Role::Producer)]);
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(r["error"]["code"], "executive_only", "{r}");
+    // Claiming the executive role with a producer token does not work either.
+    let (st, r) = push(&s, &producer, &[&verdict(Role::Executive)]);
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("wrong_role"))
+    );
+    assert_eq!(
+        push(&s, &exec, &[&verdict(Role::Executive)]).0,
+        StatusCode::OK
+    );
+
+    let (st, r) = push(&s, &viewer, &[&note("P", Role::Viewer, "y")]);
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("viewer"))
+    );
+    assert_eq!(
+        pull(&s, &viewer, 0, 0).1["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A token never reads or writes another project.
+    let (st, r) = push(&s, &other, &[&note("P", Role::Producer, "z")]);
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("wrong_project"))
+    );
+    assert_eq!(pull(&s, &other, 0, 0).1["events"], json!([]));
+}
+
+#[test]
+fn missing_wrong_and_revoked_tokens_are_refused() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let n = note("P", Role::Producer, "x");
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .json(&json!({"events": [n]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().unwrap()["error"]["code"], "missing_token");
+    assert_eq!(push(&s, "ln_wrong", &[&n]).1["error"]["code"], "bad_token");
+    let id = s.store.tokens().unwrap()[0].id;
+    s.store.revoke_token(id).unwrap();
+    let (st, r) = push(&s, &t, &[&n]);
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_token"))
+    );
+    assert_eq!(pull(&s, &t, 0, 0).0, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn limits_are_clear_4xx_errors_and_store_nothing() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let project = s.store.project("P").unwrap().unwrap();
+    let good = note("P", Role::Producer, "fine");
+    // Too long a text, in a batch with a good event: nothing from the request is stored.
+    let long = note("P", Role::Producer, &"x".repeat(10_001));
+    let (st, r) = push(&s, &t, &[&good, &long]);
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("event 1"),
+        "{r}"
+    );
+    assert_eq!(s.store.last_seq(&project).unwrap(), 0);
+    // Too many events.
+    let many: Vec<Event> = (0..1001).map(|_| note("P", Role::Producer, "m")).collect();
+    let (st, r) = push(&s, &t, &many.iter().collect::<Vec<_>>());
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("batch_too_long"))
+    );
+    // Too big a body.
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(&t)
+        .body(vec![b' '; 5 << 20])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.json::<Value>().unwrap()["error"]["code"],
+        "body_too_large"
+    );
+    // Not JSON; not an event.
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(&t)
+        .body("{nope")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(&t)
+        .json(&json!({"events": [{"id": "x"}]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.store.last_seq(&project).unwrap(), 0);
+}
+
+#[test]
+fn an_unknown_kind_from_a_newer_client_is_kept_byte_for_byte() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let raw = format!(
+        r#"{{"v":2,"id":"{}","project":"P","song":"S","track":"T","session":"{}","author":"Sam","role":"producer","at":5,"kind":"lyric_sheet","body":{{"lines":[1,  2]}},"future":true}}"#,
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7()
+    );
+    let body = format!(r#"{{"events":[{raw}]}}"#);
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = client()
+        .get(format!("{}/api/v1/events?after=0", s.url))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(text.contains(&raw), "{text}");
+}
