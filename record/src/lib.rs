@@ -6,6 +6,8 @@
 //!   sessions.
 //! - [`position`]: bars.beats and h:mm:ss.mmm text, and conversion with a tempo map.
 //! - [`journal`]: the local, durable, multi-writer, crash-safe journal with sync state.
+//! - [`export`]: the decision log in every format of FORMATS.md.
+//! - `sync` (feature `client`): the sync protocol's client, through the journal.
 //!
 //! No audio, no async, no plugin framework, no server: the plugin and the server both build
 //! on this crate.
@@ -14,6 +16,8 @@ pub mod event;
 pub mod export;
 pub mod journal;
 pub mod position;
+#[cfg(feature = "client")]
+pub mod sync;
 pub mod views;
 
 pub use event::{Body, Context, DawPos, Event, Role};

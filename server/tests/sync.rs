@@ -1,0 +1,196 @@
+//! Journals syncing through the real server: offline-first, exactly once, verdicts flow back.
+
+use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
+use liner_record::sync::{sync_once, SyncClient, SyncError};
+use liner_record::{Journal, Role};
+use liner_server::store::{SqliteStore, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Server {
+    url: String,
+    store: Arc<SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts on `addr` ("127.0.0.1:0" for any port) over the database in `dir`.
+    fn start(dir: &std::path::Path, addr: &str) -> Server {
+        let store = Arc::new(SqliteStore::open(dir).unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (s, addr) = (store.clone(), addr.to_owned());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                liner_server::run(listener, s, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}"),
+            store,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+fn note(author: &str, role: Role, text: &str, private: bool) -> Event {
+    Event::new(
+        &Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: uuid::Uuid::now_v7(),
+            author: author.into(),
+            role,
+        },
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category: Category::Take,
+            anchor: None,
+            take: None,
+            private,
+        }),
+    )
+}
+
+fn client(url: &str, token: &str) -> SyncClient {
+    SyncClient::new(url, token, Duration::from_secs(10)).unwrap()
+}
+
+#[test]
+fn notes_reach_the_server_once_and_the_executives_verdict_comes_back() {
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let producer_token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let exec_token = s.store.add_token("P", "Eve", Role::Executive).unwrap().1;
+
+    let producer_dir = tempfile::tempdir().unwrap();
+    let producer = Journal::open(producer_dir.path()).unwrap();
+    let take_note = note("Sam", Role::Producer, "take 3 is the one", false);
+    let secret = note("Sam", Role::Producer, "private: do not share", true);
+    producer
+        .append(&[take_note.clone(), secret.clone()])
+        .unwrap();
+    let pc = client(&s.url, &producer_token);
+    let r = sync_once(&producer, &pc, Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 1, "{r:?}");
+    // Again: nothing new goes out, nothing is stored twice.
+    let r = sync_once(&producer, &pc, Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 0);
+    let project = s.store.project("P").unwrap().unwrap();
+    let stored = s.store.pull(&project, 0, 100).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].1, take_note.to_json());
+
+    // The executive's side pulls the note and gives a verdict.
+    let exec_dir = tempfile::tempdir().unwrap();
+    let exec = Journal::open(exec_dir.path()).unwrap();
+    let ec = client(&s.url, &exec_token);
+    let r = sync_once(&exec, &ec, Duration::ZERO).unwrap();
+    assert_eq!(r.pulled, 1);
+    let verdict = Event::new(
+        &Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: uuid::Uuid::now_v7(),
+            author: "Eve".into(),
+            role: Role::Executive,
+        },
+        None,
+        Body::Verdict {
+            target: take_note.id,
+            verdict: Verdict::Approved,
+            comment: "yes".into(),
+        },
+    );
+    exec.append(std::slice::from_ref(&verdict)).unwrap();
+    sync_once(&exec, &ec, Duration::ZERO).unwrap();
+
+    // The producer's journal receives it, byte for byte, and its views show it.
+    let r = sync_once(&producer, &pc, Duration::ZERO).unwrap();
+    assert_eq!(r.pulled, 1);
+    let events = producer.read().unwrap().events;
+    let got = events.iter().find(|e| e.id == verdict.id).unwrap();
+    assert_eq!(got.json, verdict.to_json());
+    let views = liner_record::fold(events.iter().map(|e| &e.event));
+    let n = views.notes.iter().find(|n| n.id == take_note.id).unwrap();
+    assert_eq!(n.verdict.as_ref().unwrap().verdict, Verdict::Approved);
+    // The private note never left the machine.
+    assert!(!stored.iter().any(|(_, json)| json.contains("private")));
+    assert!(producer
+        .unacked()
+        .unwrap()
+        .iter()
+        .any(|e| e.id == secret.id));
+}
+
+#[test]
+fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
+    let db = tempfile::tempdir().unwrap();
+    // Find a free port, then leave it closed: the server is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let token = {
+        let store = SqliteStore::open(db.path()).unwrap();
+        store.create_project("P").unwrap();
+        store.add_token("P", "Sam", Role::Producer).unwrap().1
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let events: Vec<Event> = (0..3)
+        .map(|i| note("Sam", Role::Producer, &format!("n{i}"), false))
+        .collect();
+    j.append(&events).unwrap();
+    let c = client(&format!("http://{addr}"), &token);
+    let err = sync_once(&j, &c, Duration::ZERO).unwrap_err();
+    assert!(matches!(err, SyncError::Unreachable(_)), "{err}");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("cannot be reached"));
+    assert_eq!(j.unacked().unwrap().len(), 3);
+
+    let s = Server::start(db.path(), &addr);
+    let r = sync_once(&j, &c, Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 3);
+    assert!(j.unacked().unwrap().is_empty());
+    let project = s.store.project("P").unwrap().unwrap();
+    assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 3);
+}
+
+#[test]
+fn a_wrong_token_is_explained_and_not_retried_blindly() {
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.append(&[note("Sam", Role::Producer, "x", false)])
+        .unwrap();
+    let err = sync_once(&j, &client(&s.url, "ln_nope"), Duration::ZERO).unwrap_err();
+    assert!(matches!(err, SyncError::BadToken));
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("token"));
+}
