@@ -20,6 +20,8 @@ use uuid::Uuid;
 
 /// Events per push request (the server takes up to 1,000).
 pub const PUSH_BATCH: usize = 500;
+/// Events per pull page.
+pub const PULL_PAGE: usize = 500;
 
 /// What went wrong, in words a producer can act on.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +187,7 @@ impl SyncClient {
         let r = self.check(
             self.http
                 .get(format!(
-                    "{}/api/v1/events?after={after}&wait={}",
+                    "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
                     self.base,
                     wait.as_secs()
                 ))
@@ -242,22 +244,35 @@ pub fn sync_once(
     }
     report.pending = failed;
 
-    let after = journal.last_seq()?;
-    let (events, last) = client.pull(after, wait)?;
-    if !events.is_empty() {
-        let known: HashSet<Uuid> = journal.scan()?.ids.into_iter().collect();
-        let new: Vec<(Uuid, String)> = events
-            .iter()
-            .filter(|(id, _)| !known.contains(id))
-            .cloned()
-            .collect();
-        journal.append_json(&new)?;
-        let ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
-        journal.ack(&ids)?;
-        report.pulled = new.len();
+    // Pull page by page until caught up; only the first request waits.
+    let mut known: Option<HashSet<Uuid>> = None;
+    let mut wait = wait;
+    loop {
+        let after = journal.last_seq()?;
+        let (events, last) = client.pull(after, wait)?;
+        wait = Duration::ZERO;
+        if !events.is_empty() {
+            let known = match &mut known {
+                Some(k) => k,
+                None => known.insert(journal.scan()?.ids.into_iter().collect()),
+            };
+            let new: Vec<(Uuid, String)> = events
+                .iter()
+                .filter(|(id, _)| !known.contains(id))
+                .cloned()
+                .collect();
+            // Durable first, then acknowledged, then the cursor moves past them.
+            journal.append_json(&new)?;
+            let ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
+            journal.ack(&ids)?;
+            known.extend(ids);
+            report.pulled += new.len();
+        }
+        if last > after {
+            journal.set_last_seq(last)?;
+        }
+        if events.len() < PULL_PAGE {
+            return Ok(report);
+        }
     }
-    if last > after {
-        journal.set_last_seq(last)?;
-    }
-    Ok(report)
 }

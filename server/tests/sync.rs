@@ -194,3 +194,192 @@ fn a_wrong_token_is_explained_and_not_retried_blindly() {
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("token"));
 }
+
+/// A TCP proxy in front of the server that misbehaves at random: refuses connections, cuts
+/// them after the request reached the server (so the answer is lost), and delays them.
+struct ChaosProxy {
+    addr: std::net::SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ChaosProxy {
+    fn start(target: std::net::SocketAddr, seed: u64) -> ChaosProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let rng = Arc::new(AtomicU64::new(seed | 1));
+        let next = move |rng: &AtomicU64| {
+            let mut x = rng.load(Ordering::Relaxed);
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            rng.store(x, Ordering::Relaxed);
+            x
+        };
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                let fate = next(&rng) % 10;
+                if fate == 0 {
+                    // Refuse.
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let delay = if fate == 1 { 50 } else { 0 };
+                // After this many bytes of answer, cut the connection (fates 2 and 3).
+                let cut_after = if fate <= 3 {
+                    (next(&rng) % 200) as usize
+                } else {
+                    usize::MAX
+                };
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = c_in.read(&mut buf) {
+                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_out.shutdown(Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(delay));
+                    let mut buf = [0u8; 16384];
+                    let mut sent = 0usize;
+                    while let Ok(n) = s_in.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let n = n.min(cut_after.saturating_sub(sent));
+                        if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        sent += n;
+                    }
+                    let _ = c_out.shutdown(Shutdown::Both);
+                    let _ = s_in.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        ChaosProxy { addr, stop }
+    }
+}
+
+impl Drop for ChaosProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Three clients sync a few thousand events through a proxy that refuses, cuts and delays
+/// connections at random; every round that fails is simply retried. In the end the server
+/// holds exactly the union of the journals, each event once, and every journal has all of it.
+#[test]
+fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() {
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = ChaosProxy::start(target, 0x5eed_cafe);
+    let url = format!("http://{}", proxy.addr);
+    const CLIENTS: usize = 3;
+    const EVENTS: usize = 1_000;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let token = s
+                .store
+                .add_token("P", &format!("p{c}"), Role::Producer)
+                .unwrap()
+                .1;
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let dir = tempfile::tempdir().unwrap();
+                let j = Journal::open(dir.path()).unwrap();
+                let sc = SyncClient::new(&url, &token, Duration::from_secs(5)).unwrap();
+                let mut made = Vec::new();
+                let mut failures = 0;
+                // Make events in bursts while syncing; then sync until nothing is pending.
+                for burst in 0..20 {
+                    let batch: Vec<Event> = (0..EVENTS / 20)
+                        .map(|i| {
+                            note(
+                                &format!("p{c}"),
+                                Role::Producer,
+                                &format!("c{c} b{burst} n{i}"),
+                                false,
+                            )
+                        })
+                        .collect();
+                    j.append(&batch).unwrap();
+                    made.extend(batch.iter().map(|e| e.id));
+                    if sync_once(&j, &sc, Duration::ZERO).is_err() {
+                        failures += 1;
+                    }
+                }
+                loop {
+                    assert!(std::time::Instant::now() < deadline, "sync never settled");
+                    match sync_once(&j, &sc, Duration::ZERO) {
+                        Ok(r) if r.pending == 0 && j.unacked().unwrap().is_empty() => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            assert!(e.is_retryable(), "{e}");
+                            failures += 1;
+                        }
+                    }
+                }
+                (made, failures, dir, j)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let project = s.store.project("P").unwrap().unwrap();
+    let stored = s.store.pull(&project, 0, 1_000_000).unwrap();
+    let stored_ids: std::collections::HashSet<String> = stored
+        .iter()
+        .map(|(_, json)| {
+            serde_json::from_str::<serde_json::Value>(json).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(stored.len(), stored_ids.len(), "an event stored twice");
+    let union: std::collections::HashSet<String> = results
+        .iter()
+        .flat_map(|(made, ..)| made.iter().map(|id| id.to_string()))
+        .collect();
+    assert_eq!(stored_ids, union);
+    assert_eq!(stored.len(), CLIENTS * EVENTS);
+    let total_failures: usize = results.iter().map(|r| r.1).sum();
+    assert!(total_failures > 0, "the proxy never misbehaved");
+    // Every journal catches up with everyone's events, each once.
+    let token = s.store.add_token("P", "reader", Role::Viewer).unwrap().1;
+    for (_, _, _dir, j) in &results {
+        // Catch up through the same chaos, retrying failed rounds.
+        let reader = SyncClient::new(&url, &token, Duration::from_secs(5)).unwrap();
+        while sync_once(j, &reader, Duration::ZERO).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "catching up never settled"
+            );
+        }
+        let read = j.read().unwrap();
+        assert_eq!(read.duplicates, 0);
+        assert_eq!(read.events.len(), CLIENTS * EVENTS);
+    }
+}
