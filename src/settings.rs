@@ -51,6 +51,44 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 const LAST_USED_FILE: &str = "last-settings.json";
+const TOKENS_FILE: &str = "tokens.json";
+
+/// The secret of a stored server token, by the name settings use for it (`token_ref`).
+/// Tokens live in the user's config folder, never in the DAW project.
+pub fn token_for(token_ref: &str) -> Option<String> {
+    let dir = config_dir()?;
+    token_in(&dir, token_ref)
+}
+
+/// [`token_for`] in a given config folder.
+pub fn token_in(dir: &Path, token_ref: &str) -> Option<String> {
+    let data = std::fs::read(dir.join(TOKENS_FILE)).ok()?;
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_slice(&data).ok()?;
+    map.get(token_ref).cloned()
+}
+
+/// Stores a token secret under a name (atomically; the file is readable by its owner only
+/// on Unix).
+pub fn store_token_in(dir: &Path, token_ref: &str, secret: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(TOKENS_FILE);
+    let mut map: std::collections::BTreeMap<String, String> = std::fs::read(&path)
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default();
+    map.insert(token_ref.to_owned(), secret.to_owned());
+    let tmp = dir.join(format!(
+        "{TOKENS_FILE}.{}.tmp",
+        liner_record::journal::unique_suffix()
+    ));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&map)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(tmp, path)
+}
 
 impl Settings {
     /// The settings last used on this machine, else the defaults. Never fails: an unreadable
@@ -113,6 +151,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(LAST_USED_FILE), b"{broken").unwrap();
         assert_eq!(Settings::last_used_in(dir.path()), Settings::default());
+    }
+
+    #[test]
+    fn tokens_are_stored_by_name_outside_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(token_in(dir.path(), "studio"), None);
+        store_token_in(dir.path(), "studio", "ln_secret").unwrap();
+        store_token_in(dir.path(), "home", "ln_other").unwrap();
+        assert_eq!(token_in(dir.path(), "studio").as_deref(), Some("ln_secret"));
+        assert_eq!(token_in(dir.path(), "home").as_deref(), Some("ln_other"));
     }
 
     #[test]

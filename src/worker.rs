@@ -289,19 +289,49 @@ struct Shared {
     journals: Mutex<Journals>,
     /// Events of removed instances that could not be written yet; retried every poll.
     orphans: Mutex<Vec<Event>>,
+    /// Sync state per (server URL, project).
+    sync: Mutex<HashMap<(String, String), SyncTarget>>,
     stop: AtomicBool,
 }
+
+/// How an instance's project stands with its server, for the editor's status dot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncStatus {
+    /// No server configured: working offline by choice.
+    Off,
+    /// Everything is on the server.
+    Synced,
+    /// Events waiting to go out.
+    Pending(usize),
+    /// The server could not be used since `since_ms`; `reason` in words a producer can act on.
+    Offline { since_ms: i64, reason: String },
+}
+
+struct SyncTarget {
+    status: SyncStatus,
+    failures: u32,
+    next_try: Instant,
+    client: Option<(String, liner_record::sync::SyncClient)>,
+}
+
+/// How long one long poll waits for news (it also bounds how long removing the last plugin
+/// instance may wait for the sync thread).
+pub const LONG_POLL: Duration = Duration::from_secs(1);
 
 /// The running worker thread. Dropped (and joined) with its last [`Registration`].
 struct Worker {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    sync_thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
+        for thread in [self.thread.take(), self.sync_thread.take()]
+            .into_iter()
+            .flatten()
+        {
             thread.thread().unpark();
             let _ = thread.join();
         }
@@ -328,6 +358,7 @@ fn worker() -> Arc<Worker> {
         slots: Mutex::new(Vec::new()),
         journals: Mutex::new(Journals::default()),
         orphans: Mutex::new(Vec::new()),
+        sync: Mutex::new(HashMap::new()),
         stop: AtomicBool::new(false),
     });
     let thread = {
@@ -337,9 +368,17 @@ fn worker() -> Arc<Worker> {
             .spawn(move || run(&shared))
             .expect("spawning the Liner Notes worker thread")
     };
+    let sync_thread = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("liner-notes-sync".into())
+            .spawn(move || run_sync(&shared))
+            .expect("spawning the Liner Notes sync thread")
+    };
     let w = Arc::new(Worker {
         shared,
         thread: Some(thread),
+        sync_thread: Some(sync_thread),
     });
     *global = Arc::downgrade(&w);
     w
@@ -354,6 +393,148 @@ fn run(shared: &Shared) {
         }
         write_to_journals(&slots, shared);
         std::thread::park_timeout(POLL_INTERVAL);
+    }
+}
+
+/// The sync thread: for every (server, project) some instance names, pushes what the journal
+/// has not had acknowledged and pulls what others recorded (long poll), with exponential
+/// backoff and jitter after failures. Never touches the audio thread; the GUI only reads the
+/// status it leaves.
+fn run_sync(shared: &Shared) {
+    while !shared.stop.load(Ordering::Acquire) {
+        let targets: Vec<(String, String, String)> = {
+            let slots = shared.slots.lock();
+            let mut t: Vec<_> = slots
+                .iter()
+                .map(|s| {
+                    let st = s.state.read();
+                    (
+                        st.settings.server_url.trim().to_owned(),
+                        st.settings.project.clone(),
+                        st.settings.token_ref.clone(),
+                    )
+                })
+                .filter(|(url, ..)| !url.is_empty())
+                .collect();
+            t.sort();
+            t.dedup();
+            t
+        };
+        let mut waited = false;
+        for (url, project, token_ref) in targets {
+            if shared.stop.load(Ordering::Acquire) {
+                return;
+            }
+            let key = (url.clone(), project.clone());
+            let due = shared
+                .sync
+                .lock()
+                .get(&key)
+                .is_none_or(|t| Instant::now() >= t.next_try);
+            if !due {
+                continue;
+            }
+            waited |= sync_target(shared, &key, &token_ref);
+        }
+        if !waited {
+            std::thread::park_timeout(Duration::from_millis(250));
+        }
+    }
+}
+
+/// One sync round for a (server, project); returns whether it waited on a long poll.
+fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool {
+    use liner_record::sync::{sync_once, SyncClient, SyncError};
+    let (url, project) = key;
+    let Some(token) = crate::settings::token_for(token_ref) else {
+        set_sync(
+            shared,
+            key,
+            Err(format!(
+                "no token named {token_ref:?} on this computer: paste the token from your \
+                 executive producer in the settings"
+            )),
+        );
+        return false;
+    };
+    let journal = match shared.journals.lock().get(project) {
+        Ok(j) => j,
+        Err(e) => {
+            set_sync(shared, key, Err(e));
+            return false;
+        }
+    };
+    // Reuse the HTTP client while the token stays the same.
+    let client = {
+        let mut sync = shared.sync.lock();
+        let t = sync.entry(key.clone()).or_insert_with(|| SyncTarget {
+            status: SyncStatus::Pending(0),
+            failures: 0,
+            next_try: Instant::now(),
+            client: None,
+        });
+        match t.client.take() {
+            Some((tok, c)) if tok == token => c,
+            _ => match SyncClient::new(url, &token, LONG_POLL + Duration::from_secs(10)) {
+                Ok(c) => c,
+                Err(e) => {
+                    drop(sync);
+                    set_sync(shared, key, Err(e.to_string()));
+                    return false;
+                }
+            },
+        }
+    };
+    let result = sync_once(&journal, &client, LONG_POLL);
+    let waited = result.is_ok();
+    // Every failure backs off; a wrong token or a refusal will not fix itself, but the
+    // settings may change, so they are retried too (slowly).
+    set_sync(
+        shared,
+        key,
+        result
+            .map(|r| r.pending)
+            .map_err(|e: SyncError| e.to_string()),
+    );
+    if let Some(t) = shared.sync.lock().get_mut(key) {
+        t.client = Some((token, client));
+    }
+    waited
+}
+
+/// Records a round's outcome: the status, and when to try again (backoff with jitter after
+/// failures: 0.5 s doubling to 30 s).
+fn set_sync(shared: &Shared, key: &(String, String), outcome: Result<usize, String>) {
+    let mut sync = shared.sync.lock();
+    let t = sync.entry(key.clone()).or_insert_with(|| SyncTarget {
+        status: SyncStatus::Pending(0),
+        failures: 0,
+        next_try: Instant::now(),
+        client: None,
+    });
+    match outcome {
+        Ok(pending) => {
+            t.failures = 0;
+            t.next_try = Instant::now();
+            t.status = if pending == 0 {
+                SyncStatus::Synced
+            } else {
+                SyncStatus::Pending(pending)
+            };
+        }
+        Err(reason) => {
+            t.failures = t.failures.saturating_add(1);
+            let base = Duration::from_millis(500)
+                .saturating_mul(1 << t.failures.min(6))
+                .min(Duration::from_secs(30));
+            let jitter = Duration::from_millis(Uuid::now_v7().as_u128() as u64 % 250);
+            t.next_try = Instant::now() + base + jitter;
+            let since_ms = match &t.status {
+                SyncStatus::Offline { since_ms, .. } => *since_ms,
+                _ => liner_record::event::now_ms(),
+            };
+            t.status = SyncStatus::Offline { since_ms, reason };
+        }
     }
 }
 
@@ -400,6 +581,26 @@ impl Registration {
         if let Some(t) = &self.worker.thread {
             t.thread().unpark();
         }
+    }
+
+    /// How this instance's project stands with its server.
+    pub fn sync_status(&self) -> SyncStatus {
+        let (url, project) = {
+            let st = self.slot.state.read();
+            (
+                st.settings.server_url.trim().to_owned(),
+                st.settings.project.clone(),
+            )
+        };
+        if url.is_empty() {
+            return SyncStatus::Off;
+        }
+        self.worker
+            .shared
+            .sync
+            .lock()
+            .get(&(url, project))
+            .map_or(SyncStatus::Pending(0), |t| t.status.clone())
     }
 
     /// Events of this instance not yet durable in the journal (0 when all are), and the last

@@ -1,0 +1,191 @@
+//! End to end: the real `liner` server (in-process on 127.0.0.1:0), the real plugin through
+//! the CLAP harness. A take and a mark captured in the plugin arrive on the server exactly
+//! once; a verdict given with an executive token arrives back in the plugin's journal.
+
+mod common;
+
+use common::host::{capture_log, state_json, Instance, Timeline};
+use liner_record::event::{Body, Context, Event, Verdict};
+use liner_record::sync::{sync_once, SyncClient};
+use liner_record::{Journal, Role};
+use liner_server::store::{SqliteStore, Store};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+struct Server {
+    url: String,
+    store: Arc<SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let s = store.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                liner_server::run(listener, s, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        Server {
+            url: format!("http://{}", rx.recv().unwrap()),
+            store,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugin() {
+    let s = Server::start();
+    let project = format!("E2E {}", Uuid::now_v7());
+    s.store.create_project(&project).unwrap();
+    let producer_token = s
+        .store
+        .add_token(&project, "Sam", Role::Producer)
+        .unwrap()
+        .1;
+    let exec_token = s
+        .store
+        .add_token(&project, "Eve", Role::Executive)
+        .unwrap()
+        .1;
+    // The token lives in the user's config folder (cargo points it under target/), named.
+    let token_ref = format!("e2e-{}", Uuid::now_v7());
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    liner_notes::settings::store_token_in(&config, &token_ref, &producer_token).unwrap();
+
+    // The plugin, set up for this project and server (as a loaded project would be).
+    let mut plugin = Instance::new();
+    let mut state = state_json(&plugin.save_state());
+    let mut inner: Value =
+        serde_json::from_str(state["fields"]["instance"].as_str().unwrap()).unwrap();
+    inner["settings"]["project"] = Value::String(project.clone());
+    inner["settings"]["author"] = Value::String("Sam".into());
+    inner["settings"]["role"] = Value::String("producer".into());
+    inner["settings"]["server_url"] = Value::String(s.url.clone());
+    inner["settings"]["token_ref"] = Value::String(token_ref);
+    state["fields"]["instance"] = Value::String(inner.to_string());
+    let json = serde_json::to_vec(&state).unwrap();
+    let mut blob = (json.len() as u64).to_le_bytes().to_vec();
+    blob.extend_from_slice(&json);
+    plugin.load_state(&blob);
+
+    let mark = plugin.param_id("Mark");
+    let mut p = plugin.activate(48_000.0, 256, 2);
+    let mut t = Timeline::new(48_000.0, 120.0, (4, 4));
+    t.playing = true;
+    for block in 0..30 {
+        t.recording = (5..20).contains(&block);
+        if block == 10 {
+            p.set_param(3, mark, 1.0);
+        }
+        p.process(256, Some(&t.at(block * 256)));
+    }
+    let instance = capture_log(&plugin.save_state())["instance"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let server_project = s.store.project(&project).unwrap().unwrap();
+    let mine = |kind: &str| {
+        s.store
+            .pull(&server_project, 0, 10_000)
+            .unwrap()
+            .into_iter()
+            .map(|(_, json)| serde_json::from_str::<Value>(&json).unwrap())
+            .filter(|e| e["kind"] == kind && e.to_string().contains(&instance))
+            .count()
+    };
+    wait_until("the take and the mark on the server", || {
+        mine("take_started") == 1 && mine("take_ended") == 1 && mine("mark") == 1
+    });
+    // A few more sync rounds change nothing: exactly once.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        (mine("take_started"), mine("take_ended"), mine("mark")),
+        (1, 1, 1)
+    );
+
+    // The executive producer approves the take from elsewhere.
+    let take_started = s
+        .store
+        .pull(&server_project, 0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|(_, json)| serde_json::from_str::<Event>(&json).unwrap())
+        .find(|e| matches!(e.body, Body::TakeStarted { .. }))
+        .unwrap();
+    let exec_dir = tempfile::tempdir().unwrap();
+    let exec_journal = Journal::open(exec_dir.path()).unwrap();
+    let verdict = Event::new(
+        &Context {
+            project: project.clone(),
+            song: take_started.song.clone(),
+            track: take_started.track.clone(),
+            session: Uuid::now_v7(),
+            author: "Eve".into(),
+            role: Role::Executive,
+        },
+        None,
+        Body::Verdict {
+            target: take_started.id,
+            verdict: Verdict::Approved,
+            comment: "that's the one".into(),
+        },
+    );
+    exec_journal.append(std::slice::from_ref(&verdict)).unwrap();
+    let exec_client = SyncClient::new(&s.url, &exec_token, Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        sync_once(&exec_journal, &exec_client, Duration::ZERO)
+            .unwrap()
+            .pushed,
+        1
+    );
+
+    // It arrives in the plugin's journal on this machine.
+    let journal = Journal::open_project(&project).unwrap();
+    wait_until("the verdict in the plugin's journal", || {
+        journal.scan().unwrap().ids.contains(&verdict.id)
+    });
+    let read = journal.read().unwrap();
+    let views = liner_record::fold(read.events.iter().map(|e| &e.event));
+    let take = views
+        .takes
+        .iter()
+        .find(|t| t.id == Some(take_started.id))
+        .unwrap();
+    assert_eq!(take.verdict.as_ref().unwrap().comment, "that's the one");
+    plugin.deactivate(p);
+}
