@@ -25,6 +25,11 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
+        /// On first run, also set up the plugin on this computer: store the producer token
+        /// (named "local") in the plugin's config folder and make this server and project
+        /// the default for new plugin instances.
+        #[arg(long)]
+        configure_local_plugin: bool,
     },
     /// Projects.
     Project {
@@ -64,6 +69,47 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
+/// First-run convenience for a one-machine setup: the producer token stored by name in the
+/// plugin's config folder, and this server and project as new instances' defaults.
+fn configure_plugin(url: &str, project: &str, token: &str) -> Result<()> {
+    let dir = std::env::var_os("LINER_NOTES_CONFIG_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs_config().map(|d| d.join("liner-notes")))
+        .context("no config folder (set LINER_NOTES_CONFIG_DIR or HOME)")?;
+    std::fs::create_dir_all(&dir)?;
+    let tokens = dir.join("tokens.json");
+    let mut map: serde_json::Map<String, serde_json::Value> = std::fs::read(&tokens)
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default();
+    map.insert("local".into(), token.into());
+    std::fs::write(&tokens, serde_json::to_vec_pretty(&map)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let settings = dir.join("last-settings.json");
+    let mut s: serde_json::Map<String, serde_json::Value> = std::fs::read(&settings)
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default();
+    s.insert("project".into(), project.into());
+    s.insert("server_url".into(), url.into());
+    s.insert("token_ref".into(), "local".into());
+    s.entry("role").or_insert("producer".into());
+    std::fs::write(&settings, serde_json::to_vec_pretty(&s)?)?;
+    Ok(())
+}
+
+fn dirs_config() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+}
+
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data {
         Some(d) => Ok(d.clone()),
@@ -82,7 +128,10 @@ fn main() -> Result<()> {
     let store = SqliteStore::open(&dir)
         .with_context(|| format!("opening the database in {}", dir.display()))?;
     match cli.command {
-        Command::Serve { listen } => serve(Arc::new(store), listen, &dir),
+        Command::Serve {
+            listen,
+            configure_local_plugin,
+        } => serve(Arc::new(store), listen, &dir, configure_local_plugin),
         Command::Project { command } => match command {
             ProjectCommand::Create { name } => {
                 let p = store.create_project(&name)?;
@@ -133,7 +182,13 @@ fn main() -> Result<()> {
     }
 }
 
-fn serve(store: Arc<SqliteStore>, listen: SocketAddr, dir: &std::path::Path) -> Result<()> {
+fn serve(
+    store: Arc<SqliteStore>,
+    listen: SocketAddr,
+    dir: &std::path::Path,
+    configure_local_plugin: bool,
+) -> Result<()> {
+    let url = format!("http://{listen}");
     if store.projects()?.is_empty() {
         let project = "My Project";
         store.create_project(project)?;
@@ -144,8 +199,15 @@ fn serve(store: Arc<SqliteStore>, listen: SocketAddr, dir: &std::path::Path) -> 
             dir.display()
         );
         println!("Executive producer token (for the review page): {exec}");
-        println!("Producer token (paste into the plugin's settings): {producer}");
+        println!("Producer token, for the plugin's settings: {producer}");
+        println!("  with server URL {url} and project {project:?}");
+        if configure_local_plugin {
+            configure_plugin(&url, project, &producer)?;
+            println!("  (already set up for the plugin on this computer)");
+        }
         println!("These are shown once; `liner token add` issues more.");
+    } else {
+        println!("Projects and tokens already exist; `liner token list` shows them.");
     }
     if !listen.ip().is_loopback() {
         tracing::warn!("listening on {listen}: reachable from other machines");
@@ -155,21 +217,24 @@ fn serve(store: Arc<SqliteStore>, listen: SocketAddr, dir: &std::path::Path) -> 
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
+        // Handlers first, so a signal right after the "Serving" line is already graceful.
+        #[cfg(unix)]
+        let (mut term, mut int) = {
+            use tokio::signal::unix::{signal, SignalKind};
+            (
+                signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+                signal(SignalKind::interrupt()).context("installing the Ctrl-C handler")?,
+            )
+        };
         println!("Serving the record on http://{}", listener.local_addr()?);
-        let shutdown = async {
-            let ctrl_c = tokio::signal::ctrl_c();
+        let shutdown = async move {
             #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("SIGTERM handler");
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
             #[cfg(not(unix))]
-            let _ = ctrl_c.await;
+            let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
         liner_server::run(listener, store, shutdown).await?;

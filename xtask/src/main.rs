@@ -1,5 +1,7 @@
 //! `cargo xtask`: bundling (nice-plug-xtask) plus the project's own commands:
-//! - `install`: bundle in release mode and copy the bundles into the user's plugin folders;
+//! - `install`: bundle in release mode, copy the bundles into the user's plugin folders, then
+//!   start the record server (`liner serve`; on its first run it creates a project and prints
+//!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: bundle, then run every test (the VST3 test loads the bundle's library);
 //! - `bench`: build the release reference plugins, then run the benchmark.
 
@@ -11,7 +13,14 @@ const BUNDLE_NAME: &str = "Liner Notes";
 fn main() -> nice_plug_xtask::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("install") => install(),
+        Some("install") => {
+            install()?;
+            if args.iter().any(|a| a == "--no-serve") {
+                Ok(())
+            } else {
+                serve()
+            }
+        }
         Some("bench") => bench(),
         Some("test") => test(&args[1..]),
         _ => nice_plug_xtask::main(),
@@ -54,6 +63,21 @@ fn install() -> nice_plug_xtask::Result<()> {
         copy_replacing(&src, &dst)?;
         println!("installed {}", dst.display());
     }
+    Ok(())
+}
+
+/// Builds and runs the record server in the foreground (Ctrl-C stops it gracefully).
+fn serve() -> nice_plug_xtask::Result<()> {
+    cargo(&["build", "--release", "-p", "liner-server", "--bin", "liner"])?;
+    let liner = Path::new("target/release/liner");
+    println!(
+        "Starting the record server (Ctrl-C stops it): {}",
+        liner.display()
+    );
+    let status = std::process::Command::new(liner)
+        .args(["serve", "--configure-local-plugin"])
+        .status()?;
+    anyhow::ensure!(status.success(), "the record server stopped with {status}");
     Ok(())
 }
 

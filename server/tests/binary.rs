@@ -1,0 +1,231 @@
+//! The `liner` binary as a user runs it: first run, admin commands, graceful shutdown on
+//! SIGTERM, and a server killed with SIGKILL mid-push and restarted (nothing lost, nothing
+//! stored twice).
+
+use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+use liner_record::sync::{sync_once, SyncClient};
+use liner_record::{Journal, Role};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn liner(data: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
+    c.arg("--data").arg(data);
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `liner serve` and waits until it listens; returns the child and its stdout lines.
+fn serve(data: &std::path::Path, port: u16, config: &std::path::Path) -> (Child, Vec<String>) {
+    let mut child = liner(data)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--configure-local-plugin",
+        ])
+        .env("LINER_NOTES_CONFIG_DIR", config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "server exited: {lines:?}"
+        );
+        let serving = line.starts_with("Serving the record on");
+        lines.push(line.trim_end().to_owned());
+        if serving {
+            break;
+        }
+    }
+    // Keep draining so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    (child, lines)
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+fn note(i: usize) -> Event {
+    Event::new(
+        &Context {
+            project: "My Project".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: uuid::Uuid::now_v7(),
+            author: "Producer".into(),
+            role: Role::Producer,
+        },
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: format!("note {i}"),
+            category: Category::General,
+            anchor: None,
+            take: None,
+            private: false,
+        }),
+    )
+}
+
+#[test]
+fn the_first_run_creates_a_project_and_tokens_once_and_sets_up_the_local_plugin() {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, lines) = serve(data.path(), port, config.path());
+    let text = lines.join("\n");
+    assert!(
+        text.contains("First run: created project \"My Project\""),
+        "{text}"
+    );
+    let token = |label: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(label))
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {label} in {text}"))
+    };
+    let exec = token("Executive producer token (for the review page): ");
+    let producer = token("Producer token, for the plugin's settings: ");
+    assert!(exec.starts_with("ln_") && producer.starts_with("ln_"));
+    // The plugin on this computer now defaults to this server with the producer token.
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config.path().join("last-settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["server_url"], format!("http://127.0.0.1:{port}"));
+    assert_eq!(settings["token_ref"], "local");
+    let tokens: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config.path().join("tokens.json")).unwrap()).unwrap();
+    assert_eq!(tokens["local"], producer.as_str());
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+
+    // A later run prints no secrets.
+    let (mut child, lines) = serve(data.path(), port, config.path());
+    let text = lines.join("\n");
+    assert!(!text.contains("ln_"), "{text}");
+    assert!(text.contains("already exist"));
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+
+    // The CLI lists tokens without secrets and revokes them.
+    let list = liner(data.path()).args(["token", "list"]).output().unwrap();
+    let list = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        list.contains("Executive producer\texecutive\tactive"),
+        "{list}"
+    );
+    assert!(!list.contains("ln_"));
+    let out = liner(data.path())
+        .args([
+            "token",
+            "add",
+            "--project",
+            "My Project",
+            "--name",
+            "Kim",
+            "--role",
+            "boss",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+}
+
+#[test]
+fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice() {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, lines) = serve(data.path(), port, config.path());
+    let producer = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Producer token, for the plugin's settings: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let client = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
+    let events: Vec<Event> = (0..3000).map(note).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut kills = 0;
+    for (round, chunk) in events.chunks(600).enumerate() {
+        j.append(chunk).unwrap();
+        // Kill the server while this round's pushes are in flight (SIGKILL: no goodbye),
+        // or stop it gracefully (SIGTERM), then bring it back.
+        let pusher = {
+            let (url, producer, dir) = (url.clone(), producer.clone(), dir.path().to_owned());
+            std::thread::spawn(move || {
+                let j = Journal::open(dir).unwrap();
+                let c = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
+                let _ = sync_once(&j, &c, Duration::ZERO);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(5 + 7 * round as u64));
+        signal(
+            &child,
+            if round % 2 == 0 {
+                libc::SIGKILL
+            } else {
+                libc::SIGTERM
+            },
+        );
+        child.wait().unwrap();
+        kills += 1;
+        pusher.join().unwrap();
+        child = serve(data.path(), port, config.path()).0;
+    }
+    // Sync until everything is acknowledged.
+    loop {
+        assert!(Instant::now() < deadline, "never caught up");
+        if let Ok(r) = sync_once(&j, &client, Duration::ZERO) {
+            if r.pending == 0 && j.unacked().unwrap().is_empty() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = liner(data.path())
+        .args(["project", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("My Project"));
+    // Read everything back through the API: every event once.
+    let (pulled, _) = {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (page, last) = client.pull(after, Duration::ZERO).unwrap();
+            if page.is_empty() {
+                break (all, last);
+            }
+            after = last;
+            all.extend(page);
+        }
+    };
+    let ids: std::collections::HashSet<_> = pulled.iter().map(|(id, _)| *id).collect();
+    assert_eq!(pulled.len(), ids.len(), "an event stored twice");
+    assert_eq!(ids.len(), events.len());
+    assert!(events.iter().all(|e| ids.contains(&e.id)));
+    assert_eq!(kills, 5);
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+}
