@@ -226,7 +226,9 @@ fn serve(
                 signal(SignalKind::interrupt()).context("installing the Ctrl-C handler")?,
             )
         };
-        println!("Serving the record on http://{}", listener.local_addr()?);
+        let addr = listener.local_addr()?;
+        println!("Review URL: http://{addr}/ (the review page itself comes with its own issue; today this address serves the sync API)");
+        println!("Serving the record on http://{addr}");
         let shutdown = async move {
             #[cfg(unix)]
             tokio::select! {

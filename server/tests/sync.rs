@@ -383,3 +383,41 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
         assert_eq!(read.events.len(), CLIENTS * EVENTS);
     }
 }
+
+/// Two machines holding the same events (one journal copied from the other) push them at
+/// the same time: the server keeps each once, and both journals end up acknowledged.
+#[test]
+fn two_clients_pushing_the_same_events_store_each_once() {
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let events: Vec<Event> = (0..400)
+        .map(|i| note("Sam", Role::Producer, &format!("shared {i}"), false))
+        .collect();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let handles: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(c, dir)| {
+            let j = Journal::open(dir.path()).unwrap();
+            j.append(&events).unwrap();
+            let token = s
+                .store
+                .add_token("P", &format!("Sam {c}"), Role::Producer)
+                .unwrap()
+                .1;
+            let url = s.url.clone();
+            std::thread::spawn(move || {
+                let client = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
+                let r = sync_once(&j, &client, Duration::ZERO).unwrap();
+                assert_eq!(r.pushed, 400);
+                assert!(j.unacked().unwrap().is_empty());
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let project = s.store.project("P").unwrap().unwrap();
+    assert_eq!(s.store.pull(&project, 0, 10_000).unwrap().len(), 400);
+}
