@@ -152,6 +152,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(|| async { Json(json!({ "ok": true })) }),
         )
         .route("/api/v1/events", get(pull).post(push))
+        .route("/api/v1/export", get(export))
         .with_state(state)
 }
 
@@ -336,6 +337,94 @@ async fn push(
     };
     tracing::info!(project = %project.name, token = token.id, events = batch.len(), conflict, "push");
     Ok((status, Json(json!({ "results": results }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: String,
+    song: Option<String>,
+    session: Option<Uuid>,
+    since: Option<String>,
+    until: Option<String>,
+    author: Option<String>,
+}
+
+/// `GET /api/v1/export?format=F[&song=S][&session=ID][&since=DATE][&until=DATE][&author=A]`:
+/// the project's decision log in any export format (private notes never reach the server).
+/// The number of entries a marker format left out is in `X-Liner-Left-Out`.
+async fn export(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use liner_record::export::{export, parse_date, Format, Scope};
+    let token = authenticate(&state, &headers).await?;
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("use ?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]: {e}"),
+        )
+    })?;
+    let format = Format::from_name(&q.format).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_format",
+            "format must be markdown, html, csv, json, reaper, audacity or midi",
+        )
+    })?;
+    let date = |d: &Option<String>| -> Result<Option<i64>, ApiError> {
+        d.as_deref()
+            .map(|t| {
+                parse_date(t).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_date",
+                        format!("{t:?} is not a date like 2026-11-27"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let scope = Scope {
+        song: q.song.clone(),
+        session: q.session,
+        since_ms: date(&q.since)?,
+        until_ms: date(&q.until)?,
+        author: q.author.clone(),
+        include_private: false,
+    };
+    let store = state.store.clone();
+    let project = token.project.clone();
+    let rows = blocking(move || store.pull(&project, 0, usize::MAX / 2)).await?;
+    let out = tokio::task::spawn_blocking(move || {
+        let events: Vec<Event> = rows
+            .into_iter()
+            .filter_map(|(_, json)| serde_json::from_str(&json).ok())
+            .collect();
+        export(&events, &scope, format)
+    })
+    .await
+    .map_err(internal)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"decision-log.{}\"",
+                    format.extension()
+                ),
+            ),
+            (
+                header::HeaderName::from_static("x-liner-left-out"),
+                out.left_out.to_string(),
+            ),
+        ],
+        out.bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

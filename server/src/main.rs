@@ -41,6 +41,36 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Export a decision log from the server's database (`--project`) or from a local
+    /// journal folder (`--journal`, no server needed).
+    Export {
+        #[arg(long, conflicts_with = "journal", required_unless_present = "journal")]
+        project: Option<String>,
+        /// A journal folder, e.g. ~/.local/share/liner-notes/journal/<project>-<hash>.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        #[arg(long)]
+        song: Option<String>,
+        #[arg(long)]
+        session: Option<uuid::Uuid>,
+        /// From this date (UTC), e.g. 2026-11-27 or 2026-11-27T14:00.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this date (UTC, exclusive).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        author: Option<String>,
+        /// markdown, html, csv, json, reaper, audacity or midi
+        #[arg(long)]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Include private notes (left out by default).
+        #[arg(long)]
+        include_private: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,6 +97,85 @@ enum TokenCommand {
     List,
     /// Revoke a token by id.
     Revoke { id: i64 },
+}
+
+fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
+    use liner_record::export::{self, parse_date, Format, Scope};
+    let Command::Export {
+        project,
+        journal,
+        song,
+        session,
+        since,
+        until,
+        author,
+        format,
+        output,
+        include_private,
+    } = &cli.command
+    else {
+        unreachable!("called for export only");
+    };
+    let format = Format::from_name(format).with_context(|| {
+        format!(
+            "unknown format {format:?}: use markdown, html, csv, json, reaper, audacity or midi"
+        )
+    })?;
+    let date = |d: &Option<String>| -> Result<Option<i64>> {
+        d.as_deref()
+            .map(|t| parse_date(t).with_context(|| format!("{t:?} is not a date like 2026-11-27")))
+            .transpose()
+    };
+    let scope = Scope {
+        song: song.clone(),
+        session: *session,
+        since_ms: date(since)?,
+        until_ms: date(until)?,
+        author: author.clone(),
+        include_private: *include_private,
+    };
+    let events: Vec<liner_record::Event> = match (journal, project, store) {
+        (Some(dir), _, _) => {
+            anyhow::ensure!(
+                dir.join("events.log").exists(),
+                "no journal in {}",
+                dir.display()
+            );
+            let report = liner_record::Journal::open(dir)?.read()?;
+            for s in &report.skipped {
+                eprintln!("skipped line {} (byte {}): {}", s.line, s.offset, s.reason);
+            }
+            report.events.into_iter().map(|e| e.event).collect()
+        }
+        (None, Some(name), Some(store)) => {
+            let p = store
+                .project(name)?
+                .with_context(|| format!("no project named {name:?} on this server"))?;
+            store
+                .pull(&p, 0, usize::MAX / 2)?
+                .into_iter()
+                .filter_map(|(_, json)| serde_json::from_str(&json).ok())
+                .collect()
+        }
+        _ => anyhow::bail!("say --project NAME (server) or --journal DIR (local)"),
+    };
+    let out = export::export(&events, &scope, format);
+    if out.left_out > 0 {
+        eprintln!(
+            "{} entries have no DAW position and are not in this {} file",
+            out.left_out,
+            format.name()
+        );
+    }
+    match output {
+        Some(path) => std::fs::write(path, &out.bytes)
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&out.bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// First-run convenience for a one-machine setup: the producer token stored by name in the
@@ -124,6 +233,13 @@ fn main() -> Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    if let Command::Export {
+        journal: Some(_), ..
+    } = &cli.command
+    {
+        // A journal export needs no server database.
+        return export(&cli, None);
+    }
     let dir = data_dir(&cli)?;
     let store = SqliteStore::open(&dir)
         .with_context(|| format!("opening the database in {}", dir.display()))?;
@@ -145,6 +261,7 @@ fn main() -> Result<()> {
                 Ok(())
             }
         },
+        Command::Export { .. } => export(&cli, Some(&store)),
         Command::Token { command } => match command {
             TokenCommand::Add {
                 project,

@@ -370,3 +370,72 @@ fn an_unknown_kind_from_a_newer_client_is_kept_byte_for_byte() {
         .unwrap();
     assert!(text.contains(&raw), "{text}");
 }
+
+#[test]
+fn the_decision_log_exports_through_the_api_in_every_format() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    let viewer = s.token("P", "Val", Role::Viewer);
+    let mut placed = note("P", Role::Producer, "snare, \"too\" loud");
+    placed.pos = Some(liner_record::DawPos {
+        seconds: Some(12.5),
+        bar: Some(7),
+        beat: Some(1.0),
+        ..Default::default()
+    });
+    let loose = note("P", Role::Producer, "no position");
+    push(&s, &t, &[&placed, &loose]);
+    for f in liner_record::export::Format::ALL {
+        let r = client()
+            .get(format!("{}/api/v1/export?format={}", s.url, f.name()))
+            .bearer_auth(&viewer)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", f.name());
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            f.content_type(),
+            "{}",
+            f.name()
+        );
+        let left_out: usize = r.headers()["x-liner-left-out"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let marker_format = matches!(
+            f,
+            liner_record::export::Format::ReaperCsv
+                | liner_record::export::Format::AudacityLabels
+                | liner_record::export::Format::Midi
+        );
+        assert_eq!(left_out, usize::from(marker_format), "{}", f.name());
+        assert!(!r.bytes().unwrap().is_empty());
+    }
+    let csv_text = client()
+        .get(format!("{}/api/v1/export?format=csv&song=Song", s.url))
+        .bearer_auth(&viewer)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        csv_text.contains("\"snare, \"\"too\"\" loud\""),
+        "{csv_text}"
+    );
+    let r = client()
+        .get(format!("{}/api/v1/export?format=pdf", s.url))
+        .bearer_auth(&viewer)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().unwrap()["error"]["code"], "bad_format");
+    assert_eq!(
+        client()
+            .get(format!("{}/api/v1/export?format=csv", s.url))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

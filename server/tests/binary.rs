@@ -229,3 +229,84 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
     signal(&child, libc::SIGTERM);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn liner_export_reads_a_local_journal_or_the_servers_database() {
+    // A producer who never set up a server: export straight from the journal.
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let mut placed = note(1);
+    placed.pos = Some(liner_record::DawPos {
+        seconds: Some(3.0),
+        bar: Some(2),
+        beat: Some(3.0),
+        ..Default::default()
+    });
+    j.append(&[placed, note(2)]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args(["export", "--journal"])
+        .arg(dir.path())
+        .args(["--format", "reaper"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("#,Name,Start,End,Length,Color"), "{text}");
+    assert!(
+        text.contains("M1,Producer: note 1,0:00:03.000,,,"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 entries have no DAW position"));
+
+    // From the server's database, to a file, one song, since a date.
+    let data = tempfile::tempdir().unwrap();
+    {
+        let store = liner_server::store::SqliteStore::open(data.path()).unwrap();
+        let p = liner_server::store::Store::create_project(&store, "My Project").unwrap();
+        let e = note(3);
+        liner_server::store::Store::push(&store, &p, &[(e.id, e.to_json())]).unwrap();
+    }
+    let file = data.path().join("log.md");
+    let out = liner(data.path())
+        .args([
+            "export",
+            "--project",
+            "My Project",
+            "--song",
+            "S",
+            "--since",
+            "2020-01-01",
+            "--format",
+            "markdown",
+            "-o",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        md.contains("note 3") && md.starts_with("# Session decision log"),
+        "{md}"
+    );
+    // Clear errors for bad input.
+    let out = liner(data.path())
+        .args(["export", "--project", "Nope", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no project named"));
+    let out = liner(data.path())
+        .args(["export", "--project", "My Project", "--format", "pdf"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
+}

@@ -18,6 +18,20 @@ pub use json::{import_json, ImportError};
 
 use crate::event::Event;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_as_utc() {
+        assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date("1970-01-01T01:30"), Some(5_400_000));
+        assert_eq!(parse_date("1970-01-01 00:01"), Some(60_000));
+        assert_eq!(parse_date("1970-13-01"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}
+
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -76,6 +90,48 @@ impl Format {
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }
+}
+
+impl Format {
+    /// The MIME type to serve it with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Csv | Format::ReaperCsv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            Format::AudacityLabels => "text/plain; charset=utf-8",
+            Format::Midi => "audio/midi",
+        }
+    }
+}
+
+/// Parses a date (`2026-11-27`, midnight UTC) or a date and time (`2026-11-27T14:30` or
+/// `2026-11-27 14:30`, UTC) into UTC milliseconds.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time_part) = match text.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let (h, m) = match time_part {
+        None => (0, 0),
+        Some(t) => {
+            let (h, m) = t.trim_end_matches('Z').split_once(':')?;
+            (h.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?)
+        }
+    };
+    let dt = date.with_hms(h, m, 0).ok()?.assume_utc();
+    Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// What an export produced.
