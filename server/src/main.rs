@@ -41,6 +41,16 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Import a JSON export (`liner export --format json`) into the server's database
+    /// (`--project`) or a local journal (`--journal`). Events already there are skipped; the
+    /// same id with other content is reported and left alone.
+    Import {
+        file: PathBuf,
+        #[arg(long, conflicts_with = "journal", required_unless_present = "journal")]
+        project: Option<String>,
+        #[arg(long)]
+        journal: Option<PathBuf>,
+    },
     /// Export a decision log from the server's database (`--project`) or from a local
     /// journal folder (`--journal`, no server needed).
     Export {
@@ -97,6 +107,12 @@ enum TokenCommand {
     List,
     /// Revoke a token by id.
     Revoke { id: i64 },
+}
+
+fn read_export(file: &std::path::Path) -> Result<Vec<liner_record::Event>> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(liner_record::export::import_json(&bytes)
+        .with_context(|| format!("reading {}", file.display()))?)
 }
 
 fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
@@ -240,6 +256,24 @@ fn main() -> Result<()> {
         // A journal export needs no server database.
         return export(&cli, None);
     }
+    if let Command::Import {
+        file,
+        journal: Some(dir),
+        ..
+    } = &cli.command
+    {
+        let events = read_export(file)?;
+        let journal = liner_record::Journal::open(dir)?;
+        let known: std::collections::HashSet<uuid::Uuid> =
+            journal.scan()?.ids.into_iter().collect();
+        let new: Vec<_> = events
+            .into_iter()
+            .filter(|e| !known.contains(&e.id))
+            .collect();
+        journal.append(&new)?;
+        println!("imported {} new events into {}", new.len(), dir.display());
+        return Ok(());
+    }
     let dir = data_dir(&cli)?;
     let store = SqliteStore::open(&dir)
         .with_context(|| format!("opening the database in {}", dir.display()))?;
@@ -262,6 +296,36 @@ fn main() -> Result<()> {
             }
         },
         Command::Export { .. } => export(&cli, Some(&store)),
+        Command::Import { file, project, .. } => {
+            let name = project
+                .as_deref()
+                .context("say --project NAME (server) or --journal DIR (local)")?;
+            let p = store
+                .project(name)?
+                .with_context(|| format!("no project named {name:?} on this server"))?;
+            let events = read_export(&file)?;
+            let wrong = events.iter().filter(|e| e.project != p.name).count();
+            anyhow::ensure!(
+                wrong == 0,
+                "{wrong} events belong to another project than {name:?}; nothing imported"
+            );
+            let rows: Vec<_> = events.iter().map(|e| (e.id, e.to_json())).collect();
+            let outcomes = store.push(&p, &rows)?;
+            use liner_server::store::PushOutcome;
+            let stored = outcomes
+                .iter()
+                .filter(|o| matches!(o, PushOutcome::Stored(_)))
+                .count();
+            let conflicts = outcomes
+                .iter()
+                .filter(|o| matches!(o, PushOutcome::Conflict))
+                .count();
+            println!(
+                "imported {stored} new events into {name:?} ({} already there, {conflicts} conflicting ids left alone)",
+                outcomes.len() - stored - conflicts
+            );
+            Ok(())
+        }
         Command::Token { command } => match command {
             TokenCommand::Add {
                 project,

@@ -310,3 +310,89 @@ fn liner_export_reads_a_local_journal_or_the_servers_database() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
 }
+
+#[test]
+fn a_json_export_imports_back_into_the_same_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.append(&(0..5).map(note).collect::<Vec<_>>()).unwrap();
+    let json = dir.path().join("export.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args(["export", "--journal"])
+        .arg(dir.path())
+        .args(["--format", "json", "-o"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Into a server database, twice: the second time adds nothing.
+    let data = tempfile::tempdir().unwrap();
+    liner_server::store::Store::create_project(
+        &liner_server::store::SqliteStore::open(data.path()).unwrap(),
+        "My Project",
+    )
+    .unwrap();
+    for expect in ["imported 5 new events", "imported 0 new events"] {
+        let out = liner(data.path())
+            .args(["import", "--project", "My Project"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(expect));
+    }
+    // Exported again from the server: the same bytes.
+    let again = data.path().join("again.json");
+    let out = liner(data.path())
+        .args([
+            "export",
+            "--project",
+            "My Project",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(&json).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    // And into another journal.
+    let other = tempfile::tempdir().unwrap();
+    let out = liner(data.path())
+        .args(["import", "--journal"])
+        .arg(other.path())
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        Journal::open(other.path())
+            .unwrap()
+            .scan()
+            .unwrap()
+            .ids
+            .len(),
+        5
+    );
+    // Not an export: a clear error.
+    std::fs::write(&again, b"{}").unwrap();
+    let out = liner(data.path())
+        .args(["import", "--project", "My Project"])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Liner Notes export"));
+}
