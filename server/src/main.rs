@@ -111,8 +111,7 @@ enum TokenCommand {
 
 fn read_export(file: &std::path::Path) -> Result<Vec<liner_record::Event>> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok(liner_record::export::import_json(&bytes)
-        .with_context(|| format!("reading {}", file.display()))?)
+    liner_record::export::import_json(&bytes).with_context(|| format!("reading {}", file.display()))
 }
 
 fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
