@@ -93,6 +93,22 @@ fn group(entries: &[Entry]) -> Grouped<'_> {
     out
 }
 
+/// A track's entries: those not tied to a take first, then one group per take (the take
+/// itself and the notes on it), in take order.
+fn by_take<'a>(items: &[&'a Entry]) -> Vec<(Option<u32>, Vec<&'a Entry>)> {
+    let mut groups: Vec<(Option<u32>, Vec<&Entry>)> = vec![(None, Vec::new())];
+    let mut takes: BTreeMap<u32, Vec<&Entry>> = BTreeMap::new();
+    for e in items {
+        match e.take {
+            None => groups[0].1.push(e),
+            Some(t) => takes.entry(t).or_default().push(e),
+        }
+    }
+    groups.extend(takes.into_iter().map(|(t, list)| (Some(t), list)));
+    groups.retain(|(_, list)| !list.is_empty());
+    groups
+}
+
 fn title(scope: &Scope, entries: &[Entry]) -> String {
     let mut t = String::from("Session decision log");
     if let Some(song) = &scope.song {
@@ -229,27 +245,30 @@ pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
                     track
                 };
                 let _ = writeln!(o, "#### {}\n", md(name));
-                for e in items {
-                    let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();
-                    let _ = write!(
-                        o,
-                        "- **{}**{} · {} ({}) · {} · {}",
-                        md(&where_text(e)),
-                        md(&take),
-                        md(&e.author),
-                        e.role,
-                        md(e.kind.category()),
-                        md(&e.text)
-                    );
-                    if let Some(v) = &e.verdict {
-                        let _ = write!(o, " · **{}**", verdict_label(v.verdict));
-                        if !v.comment.is_empty() {
-                            let _ = write!(o, ": {}", md(&v.comment));
+                for (take, list) in by_take(&items) {
+                    if let Some(t) = take {
+                        let _ = writeln!(o, "##### Take {t}\n");
+                    }
+                    for e in list {
+                        let _ = write!(
+                            o,
+                            "- **{}** · {} ({}) · {} · {}",
+                            md(&where_text(e)),
+                            md(&e.author),
+                            e.role,
+                            md(e.kind.category()),
+                            md(&e.text)
+                        );
+                        if let Some(v) = &e.verdict {
+                            let _ = write!(o, " · **{}**", verdict_label(v.verdict));
+                            if !v.comment.is_empty() {
+                                let _ = write!(o, ": {}", md(&v.comment));
+                            }
                         }
+                        o.push('\n');
                     }
                     o.push('\n');
                 }
-                o.push('\n');
             }
         }
         let rows = recall_rows(views, song);
@@ -282,13 +301,13 @@ pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
 
 const PRINT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
 padding:0 1rem;color:#111}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:2px solid #333}\
-h3{font-size:1.05rem;color:#333}h4{margin:.8rem 0 .3rem}table{border-collapse:collapse;\
+h3{font-size:1.05rem;color:#333}h4{margin:.8rem 0 .3rem}h5{margin:.4rem 0 .2rem 1rem}table{border-collapse:collapse;\
 margin:.5rem 0}td,th{border:1px solid #999;padding:.2rem .5rem;text-align:left;\
 vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap}\
 .where{font-variant-numeric:tabular-nums;font-weight:600}.v-approved{color:#070}\
 .v-rejected{color:#a00}.v-changes_requested{color:#b60}\
 @media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}\
-h3,h4{break-after:avoid}li,tr{break-inside:avoid}}";
+h3,h4,h5{break-after:avoid}li,tr{break-inside:avoid}}";
 
 pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
     let mut o = String::new();
@@ -315,33 +334,37 @@ pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
                 } else {
                     track
                 };
-                let _ = writeln!(o, "<h4>{}</h4>\n<ul>", h(name));
-                for e in items {
-                    let take = e.take.map(|t| format!(" · take {t}")).unwrap_or_default();
-                    let _ = write!(
-                        o,
-                        "<li><span class=\"where\">{}</span>{} · {} ({}) · {} · {}",
-                        h(&where_text(e)),
-                        h(&take),
-                        h(&e.author),
-                        e.role,
-                        h(e.kind.category()),
-                        h(&e.text)
-                    );
-                    if let Some(v) = &e.verdict {
+                let _ = writeln!(o, "<h4>{}</h4>", h(name));
+                for (take, list) in by_take(&items) {
+                    if let Some(t) = take {
+                        let _ = writeln!(o, "<h5>Take {t}</h5>");
+                    }
+                    o.push_str("<ul>\n");
+                    for e in list {
                         let _ = write!(
                             o,
-                            " · <strong class=\"v-{}\">{}</strong>",
-                            v.verdict.as_str(),
-                            verdict_label(v.verdict)
+                            "<li><span class=\"where\">{}</span> · {} ({}) · {} · {}",
+                            h(&where_text(e)),
+                            h(&e.author),
+                            e.role,
+                            h(e.kind.category()),
+                            h(&e.text)
                         );
-                        if !v.comment.is_empty() {
-                            let _ = write!(o, ": {}", h(&v.comment));
+                        if let Some(v) = &e.verdict {
+                            let _ = write!(
+                                o,
+                                " · <strong class=\"v-{}\">{}</strong>",
+                                v.verdict.as_str(),
+                                verdict_label(v.verdict)
+                            );
+                            if !v.comment.is_empty() {
+                                let _ = write!(o, ": {}", h(&v.comment));
+                            }
                         }
+                        o.push_str("</li>\n");
                     }
-                    o.push_str("</li>\n");
+                    o.push_str("</ul>\n");
                 }
-                o.push_str("</ul>\n");
             }
         }
         let rows = recall_rows(views, song);
