@@ -7,6 +7,7 @@
 //! - [`position`]: bars.beats and h:mm:ss.mmm text, and conversion with a tempo map.
 //! - [`journal`]: the local, durable, multi-writer, crash-safe journal with sync state.
 //! - [`export`]: the decision log in every format of FORMATS.md.
+//! - [`settings`]: who works on what, and where tokens and last-used settings are kept.
 //! - `sync` (feature `client`): the sync protocol's client, through the journal.
 //!
 //! No audio, no async, no plugin framework, no server: the plugin and the server both build
@@ -16,6 +17,7 @@ pub mod event;
 pub mod export;
 pub mod journal;
 pub mod position;
+pub mod settings;
 #[cfg(feature = "client")]
 pub mod sync;
 pub mod views;

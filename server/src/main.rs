@@ -196,42 +196,15 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
 /// First-run convenience for a one-machine setup: the producer token stored by name in the
 /// plugin's config folder, and this server and project as new instances' defaults.
 fn configure_plugin(url: &str, project: &str, token: &str) -> Result<()> {
-    let dir = std::env::var_os("LINER_NOTES_CONFIG_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| dirs_config().map(|d| d.join("liner-notes")))
-        .context("no config folder (set LINER_NOTES_CONFIG_DIR or HOME)")?;
-    std::fs::create_dir_all(&dir)?;
-    let tokens = dir.join("tokens.json");
-    let mut map: serde_json::Map<String, serde_json::Value> = std::fs::read(&tokens)
-        .ok()
-        .and_then(|d| serde_json::from_slice(&d).ok())
-        .unwrap_or_default();
-    map.insert("local".into(), token.into());
-    std::fs::write(&tokens, serde_json::to_vec_pretty(&map)?)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))?;
-    }
-    let settings = dir.join("last-settings.json");
-    let mut s: serde_json::Map<String, serde_json::Value> = std::fs::read(&settings)
-        .ok()
-        .and_then(|d| serde_json::from_slice(&d).ok())
-        .unwrap_or_default();
-    s.insert("project".into(), project.into());
-    s.insert("server_url".into(), url.into());
-    s.insert("token_ref".into(), "local".into());
-    s.entry("role").or_insert("producer".into());
-    std::fs::write(&settings, serde_json::to_vec_pretty(&s)?)?;
+    use liner_record::settings::{config_dir, store_token_in, Settings};
+    let dir = config_dir().context("no config folder (set LINER_NOTES_CONFIG_DIR or HOME)")?;
+    store_token_in(&dir, "local", token)?;
+    let mut settings = Settings::last_used_in(&dir);
+    settings.project = project.into();
+    settings.server_url = url.into();
+    settings.token_ref = "local".into();
+    settings.remember_in(&dir)?;
     Ok(())
-}
-
-fn dirs_config() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {

@@ -1,0 +1,173 @@
+//! Who is working, on what: an instance's settings, saved in the DAW project, with the last
+//! ones used on this machine as the default for new instances.
+//!
+//! The server token itself is never here (a shared project file must not leak it): settings
+//! name it (`token_ref`), and the token lives in the user's config folder (`tokens.json`).
+//! Shared by the plugin (which reads both files) and the server's first run (which sets up
+//! the plugin on the same computer).
+
+use crate::Role;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Environment variable that moves the config folder (tests, portable setups).
+pub const CONFIG_DIR_ENV: &str = "LINER_NOTES_CONFIG_DIR";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub project: String,
+    pub song: String,
+    /// Empty until the host reports the track name or someone types it.
+    pub track: String,
+    pub author: String,
+    pub role: Role,
+    /// The record server, e.g. `http://127.0.0.1:7878`; empty when working offline.
+    pub server_url: String,
+    /// Which stored token to use with that server (the token itself is not here).
+    pub token_ref: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            project: "Untitled project".into(),
+            song: "Untitled song".into(),
+            track: String::new(),
+            author: std::env::var("USER")
+                .or_else(|_| std::env::var("USERNAME"))
+                .unwrap_or_else(|_| "Producer".into()),
+            role: Role::Producer,
+            server_url: String::new(),
+            token_ref: String::new(),
+        }
+    }
+}
+
+/// `$LINER_NOTES_CONFIG_DIR`, else the platform's config folder + `liner-notes`.
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os(CONFIG_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|d| d.join("liner-notes")))
+}
+
+const LAST_USED_FILE: &str = "last-settings.json";
+const TOKENS_FILE: &str = "tokens.json";
+
+/// The secret of a stored server token, by the name settings use for it (`token_ref`).
+/// Tokens live in the user's config folder, never in the DAW project.
+pub fn token_for(token_ref: &str) -> Option<String> {
+    let dir = config_dir()?;
+    token_in(&dir, token_ref)
+}
+
+/// [`token_for`] in a given config folder.
+pub fn token_in(dir: &Path, token_ref: &str) -> Option<String> {
+    let data = std::fs::read(dir.join(TOKENS_FILE)).ok()?;
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_slice(&data).ok()?;
+    map.get(token_ref).cloned()
+}
+
+/// Stores a token secret under a name (atomically; the file is readable by its owner only
+/// on Unix).
+pub fn store_token_in(dir: &Path, token_ref: &str, secret: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(TOKENS_FILE);
+    let mut map: std::collections::BTreeMap<String, String> = std::fs::read(&path)
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default();
+    map.insert(token_ref.to_owned(), secret.to_owned());
+    let tmp = dir.join(format!(
+        "{TOKENS_FILE}.{}.tmp",
+        crate::journal::unique_suffix()
+    ));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&map)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(tmp, path)
+}
+
+impl Settings {
+    /// The settings last used on this machine, else the defaults. Never fails: an unreadable
+    /// file means defaults.
+    pub fn last_used() -> Settings {
+        config_dir().map_or_else(Settings::default, |d| Settings::last_used_in(&d))
+    }
+
+    /// [`Settings::last_used`] from a given config folder.
+    pub fn last_used_in(dir: &Path) -> Settings {
+        std::fs::read(dir.join(LAST_USED_FILE))
+            .ok()
+            .and_then(|data| serde_json::from_slice(&data).ok())
+            .unwrap_or_default()
+    }
+
+    /// Remembers these settings as the default for new instances.
+    pub fn remember(&self) -> std::io::Result<()> {
+        match config_dir() {
+            Some(d) => self.remember_in(&d),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Settings::remember`] in a given config folder, written atomically (a temporary file
+    /// renamed over the old one), so a crash never leaves half a file.
+    pub fn remember_in(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(
+            "{LAST_USED_FILE}.{}.tmp",
+            crate::journal::unique_suffix()
+        ));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(tmp, dir.join(LAST_USED_FILE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_instances_default_to_the_last_settings_used_here() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Settings::last_used_in(dir.path()), Settings::default());
+        let mine = Settings {
+            project: "Album".into(),
+            song: "Opener".into(),
+            author: "Kim".into(),
+            role: Role::Engineer,
+            server_url: "http://127.0.0.1:7878".into(),
+            ..Settings::default()
+        };
+        mine.remember_in(dir.path()).unwrap();
+        assert_eq!(Settings::last_used_in(dir.path()), mine);
+    }
+
+    #[test]
+    fn an_unreadable_settings_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LAST_USED_FILE), b"{broken").unwrap();
+        assert_eq!(Settings::last_used_in(dir.path()), Settings::default());
+    }
+
+    #[test]
+    fn tokens_are_stored_by_name_outside_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(token_in(dir.path(), "studio"), None);
+        store_token_in(dir.path(), "studio", "ln_secret").unwrap();
+        store_token_in(dir.path(), "home", "ln_other").unwrap();
+        assert_eq!(token_in(dir.path(), "studio").as_deref(), Some("ln_secret"));
+        assert_eq!(token_in(dir.path(), "home").as_deref(), Some("ln_other"));
+    }
+
+    #[test]
+    fn settings_never_hold_a_token() {
+        let json = serde_json::to_string(&Settings::default()).unwrap();
+        assert!(!json.contains("\"token\""), "{json}");
+    }
+}
