@@ -17,8 +17,7 @@ use uuid::Uuid;
 struct Server {
     url: String,
     store: Arc<SqliteStore>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: liner_server::Background,
     _dir: tempfile::TempDir,
 }
 
@@ -26,35 +25,13 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let s = store.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                liner_server::run(listener, s, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
+        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
         Server {
-            url: format!("http://{}", rx.recv().unwrap()),
+            url: running.url(),
             store,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
             _dir: dir,
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap();
     }
 }
 

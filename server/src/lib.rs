@@ -26,3 +26,57 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// A server on its own thread and runtime, stopped gracefully when dropped: for tests,
+/// benches and anything that embeds the server next to synchronous code.
+pub struct Background {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Binds `addr` (e.g. `127.0.0.1:0` for any free port) and serves `store` until dropped.
+    pub fn start(store: Arc<dyn store::Store>, addr: &str) -> std::io::Result<Background> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("liner-server".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)
+                        .expect("a listener tokio accepts");
+                    let shutdown = async {
+                        let _ = stopped.await;
+                    };
+                    if let Err(e) = run(listener, store, shutdown).await {
+                        tracing::error!("the server stopped: {e}");
+                    }
+                });
+            })?;
+        Ok(Background {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

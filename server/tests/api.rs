@@ -9,12 +9,11 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A running server; stops (gracefully) when dropped.
+/// A running server over a fresh database; stops (gracefully) when dropped.
 struct Server {
     url: String,
     store: Arc<SqliteStore>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: liner_server::Background,
     _dir: tempfile::TempDir,
 }
 
@@ -22,27 +21,11 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let s = store.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                liner_server::run(listener, s, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
+        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
         Server {
-            url: format!("http://{addr}"),
+            url: running.url(),
             store,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
             _dir: dir,
         }
     }
@@ -52,13 +35,6 @@ impl Server {
             self.store.create_project(project).unwrap();
         }
         self.store.add_token(project, name, role).unwrap().1
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap();
     }
 }
 

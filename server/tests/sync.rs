@@ -10,43 +10,19 @@ use std::time::Duration;
 struct Server {
     url: String,
     store: Arc<SqliteStore>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: liner_server::Background,
 }
 
 impl Server {
     /// Starts on `addr` ("127.0.0.1:0" for any port) over the database in `dir`.
     fn start(dir: &std::path::Path, addr: &str) -> Server {
         let store = Arc::new(SqliteStore::open(dir).unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (s, addr) = (store.clone(), addr.to_owned());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                liner_server::run(listener, s, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = rx.recv().unwrap();
+        let running = liner_server::Background::start(store.clone(), addr).unwrap();
         Server {
-            url: format!("http://{addr}"),
+            url: running.url(),
             store,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap();
     }
 }
 
