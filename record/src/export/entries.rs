@@ -113,16 +113,16 @@ fn place(pos: &DawPos, map: Option<&TempoMap>) -> Option<Place> {
     })
 }
 
-fn decision_text(d: &crate::event::Decision) -> String {
-    let settings: Vec<String> = d
-        .settings
+/// A decision's settings as text: `band low shelf, frequency 120 Hz, gain -3 dB`.
+pub(crate) fn settings_text(d: &crate::event::Decision) -> String {
+    d.settings
         .iter()
         .map(|s| {
-            let value = match (&s.text, s.value) {
-                (Some(t), _) => t.clone(),
-                (None, Some(v)) => format!("{v}"),
-                (None, None) => String::new(),
-            };
+            let value = s
+                .text
+                .clone()
+                .or(s.value.map(|v| format!("{v}")))
+                .unwrap_or_default();
             let unit = s
                 .unit
                 .as_deref()
@@ -130,11 +130,16 @@ fn decision_text(d: &crate::event::Decision) -> String {
                 .unwrap_or_default();
             format!("{} {value}{unit}", s.name)
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A decision as one line: processor, settings, reason.
+fn decision_text(d: &crate::event::Decision) -> String {
     let mut text = d.processor.clone();
-    if !settings.is_empty() {
+    if !d.settings.is_empty() {
         text.push_str(": ");
-        text.push_str(&settings.join(", "));
+        text.push_str(&settings_text(d));
     }
     if !d.reason.is_empty() {
         text.push_str(" — ");

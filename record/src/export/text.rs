@@ -1,7 +1,7 @@
 //! The decision log for people: Markdown and printable HTML, grouped by song, session (date,
 //! who was there, how long), track; with a summary on top and a recall sheet per song.
 
-use super::entries::{Entry, EntryKind, Scope};
+use super::entries::{settings_text, Entry, EntryKind, Scope};
 use crate::event::Verdict;
 use crate::views::Views;
 use std::collections::BTreeMap;
@@ -201,26 +201,6 @@ fn recall_rows<'a>(views: &'a Views, song: &str) -> Vec<&'a crate::views::Decisi
         .into_iter()
         .filter(|d| d.song == song)
         .collect()
-}
-
-fn settings_text(d: &crate::event::Decision) -> String {
-    d.settings
-        .iter()
-        .map(|s| {
-            let value = s
-                .text
-                .clone()
-                .or(s.value.map(|v| format!("{v}")))
-                .unwrap_or_default();
-            let unit = s
-                .unit
-                .as_deref()
-                .map(|u| format!(" {u}"))
-                .unwrap_or_default();
-            format!("{} {value}{unit}", s.name)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
