@@ -396,16 +396,7 @@ async fn export(
     };
     let store = state.store.clone();
     let project = token.project.clone();
-    let rows = blocking(move || store.pull(&project, 0, usize::MAX / 2)).await?;
-    let out = tokio::task::spawn_blocking(move || {
-        let events: Vec<Event> = rows
-            .into_iter()
-            .filter_map(|(_, json)| serde_json::from_str(&json).ok())
-            .collect();
-        export(&events, &scope, format)
-    })
-    .await
-    .map_err(internal)?;
+    let out = blocking(move || Ok(export(&store.events(&project)?, &scope, format))).await?;
     Ok((
         StatusCode::OK,
         [

@@ -166,11 +166,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
             let p = store
                 .project(name)?
                 .with_context(|| format!("no project named {name:?} on this server"))?;
-            store
-                .pull(&p, 0, usize::MAX / 2)?
-                .into_iter()
-                .filter_map(|(_, json)| serde_json::from_str(&json).ok())
-                .collect()
+            store.events(&p)?
         }
         _ => anyhow::bail!("say --project NAME (server) or --journal DIR (local)"),
     };
