@@ -48,12 +48,17 @@ fn plugin_dirs() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
     }
 }
 
-fn install() -> nice_plug_xtask::Result<()> {
+/// From the workspace root, bundles the plugin in release mode into `target/bundled/`.
+fn bundle_release() -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
     nice_plug_xtask::main_with_args(
         "cargo xtask",
         ["bundle", PLUGIN_PACKAGE, "--release"].map(String::from),
-    )?;
+    )
+}
+
+fn install() -> nice_plug_xtask::Result<()> {
+    bundle_release()?;
     let bundled = Path::new("target/bundled");
     let (clap_dir, vst3_dir) = plugin_dirs()?;
     for (ext, dir) in [("clap", &clap_dir), ("vst3", &vst3_dir)] {
@@ -85,11 +90,7 @@ fn serve() -> nice_plug_xtask::Result<()> {
 /// environment, so the VST3 test loads the library a DAW would load. Extra arguments go to
 /// `cargo test`.
 fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
-    nice_plug_xtask::chdir_workspace_root()?;
-    nice_plug_xtask::main_with_args(
-        "cargo xtask",
-        ["bundle", PLUGIN_PACKAGE, "--release"].map(String::from),
-    )?;
+    bundle_release()?;
     // Journals and settings written by earlier test runs (see .cargo/config.toml).
     for dir in ["target/test-data", "target/test-config"] {
         if Path::new(dir).exists() {
