@@ -15,56 +15,6 @@ use std::sync::Arc;
 #[derive(Params, Default)]
 struct NoParams {}
 
-const STEREO: &[AudioIOLayout] = &[AudioIOLayout {
-    main_input_channels: NonZeroU32::new(2),
-    main_output_channels: NonZeroU32::new(2),
-    ..AudioIOLayout::const_default()
-}];
-
-#[derive(Default)]
-struct Null {
-    params: Arc<NoParams>,
-}
-
-impl Plugin for Null {
-    const NAME: &'static str = "Null Reference";
-    const VENDOR: &'static str = "Liner Notes tests";
-    const URL: &'static str = "";
-    const EMAIL: &'static str = "";
-    const VERSION: &'static str = "0.0.0";
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO;
-    type Editor = ();
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    /// Does nothing, but opaquely: a real plugin's `process()` cannot be seen through by the
-    /// optimizer, so the framework must prepare the buffers and the transport for it. Without
-    /// the `black_box`, LTO deletes nice-plug's transport decoding for this plugin alone and
-    /// the comparison would charge that framework cost to Liner Notes.
-    #[inline(never)]
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
-        std::hint::black_box((buffer, aux, context));
-        ProcessStatus::KeepAlive
-    }
-}
-
-impl ClapPlugin for Null {
-    const CLAP_ID: &'static str = "org.linernotes.test.null";
-    const CLAP_DESCRIPTION: Option<&'static str> = None;
-    const CLAP_MANUAL_URL: Option<&'static str> = None;
-    const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect];
-}
-
 /// Liner Notes' parameters, so the framework does the same per-block parameter work.
 #[derive(Params)]
 struct LinerLikeParams {
@@ -83,87 +33,81 @@ impl Default for LinerLikeParams {
     }
 }
 
-#[derive(Default)]
-struct NullSampleAccurate {
-    params: Arc<LinerLikeParams>,
+const STEREO: &[AudioIOLayout] = &[AudioIOLayout {
+    main_input_channels: NonZeroU32::new(2),
+    main_output_channels: NonZeroU32::new(2),
+    ..AudioIOLayout::const_default()
+}];
+
+/// One stereo reference plugin: its type, parameters, name, CLAP id, whether nice-plug splits
+/// blocks at parameter changes, and its `process()` body (never inlined into the wrapper: a
+/// real plugin's `process()` is opaque to the optimizer too).
+macro_rules! reference_plugin {
+    (
+        $ty:ident, $params:ty, $name:literal, $id:literal, sample_accurate: $sa:literal,
+        |$buffer:ident, $aux:ident, $context:ident| $body:block
+    ) => {
+        #[derive(Default)]
+        struct $ty {
+            params: Arc<$params>,
+        }
+
+        impl Plugin for $ty {
+            const NAME: &'static str = $name;
+            const VENDOR: &'static str = "Liner Notes tests";
+            const URL: &'static str = "";
+            const EMAIL: &'static str = "";
+            const VERSION: &'static str = "0.0.0";
+            const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO;
+            const SAMPLE_ACCURATE_AUTOMATION: bool = $sa;
+            type Editor = ();
+            type SysExMessage = ();
+            type BackgroundTask = ();
+
+            fn params(&self) -> Arc<dyn Params> {
+                self.params.clone()
+            }
+
+            #[inline(never)]
+            fn process(
+                &mut self,
+                $buffer: &mut Buffer,
+                $aux: &mut AuxiliaryBuffers,
+                $context: &mut impl ProcessContext<Self>,
+            ) -> ProcessStatus {
+                $body
+                ProcessStatus::KeepAlive
+            }
+        }
+
+        impl ClapPlugin for $ty {
+            const CLAP_ID: &'static str = $id;
+            const CLAP_DESCRIPTION: Option<&'static str> = None;
+            const CLAP_MANUAL_URL: Option<&'static str> = None;
+            const CLAP_SUPPORT_URL: Option<&'static str> = None;
+            const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect];
+        }
+    };
 }
 
-impl Plugin for NullSampleAccurate {
-    const NAME: &'static str = "Null Reference (sample-accurate)";
-    const VENDOR: &'static str = "Liner Notes tests";
-    const URL: &'static str = "";
-    const EMAIL: &'static str = "";
-    const VERSION: &'static str = "0.0.0";
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO;
-    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
-    type Editor = ();
-    type SysExMessage = ();
-    type BackgroundTask = ();
+// Does nothing, but opaquely: without the `black_box`, LTO deletes nice-plug's transport
+// decoding for this plugin alone and the comparison would charge that framework cost to
+// Liner Notes.
+reference_plugin!(Null, NoParams, "Null Reference", "org.linernotes.test.null",
+sample_accurate: false, |buffer, aux, context| {
+    std::hint::black_box((buffer, aux, context));
+});
 
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
+reference_plugin!(NullSampleAccurate, LinerLikeParams, "Null Reference (sample-accurate)",
+"org.linernotes.test.null-sample-accurate", sample_accurate: true, |buffer, aux, context| {
+    std::hint::black_box((buffer, aux, context));
+});
 
-    /// As `Null::process`: nothing, opaquely.
-    #[inline(never)]
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
-        std::hint::black_box((buffer, aux, context));
-        ProcessStatus::KeepAlive
-    }
-}
-
-impl ClapPlugin for NullSampleAccurate {
-    const CLAP_ID: &'static str = "org.linernotes.test.null-sample-accurate";
-    const CLAP_DESCRIPTION: Option<&'static str> = None;
-    const CLAP_MANUAL_URL: Option<&'static str> = None;
-    const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect];
-}
-
-#[derive(Default)]
-struct AllocProbe {
-    params: Arc<NoParams>,
-}
-
-impl Plugin for AllocProbe {
-    const NAME: &'static str = "Alloc Probe";
-    const VENDOR: &'static str = "Liner Notes tests";
-    const URL: &'static str = "";
-    const EMAIL: &'static str = "";
-    const VERSION: &'static str = "0.0.0";
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO;
-    type Editor = ();
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
-        // Deliberately wrong: a heap allocation on the audio thread.
-        let scratch: Vec<f32> = Vec::with_capacity(buffer.samples() + 1);
-        std::hint::black_box(scratch);
-        ProcessStatus::KeepAlive
-    }
-}
-
-impl ClapPlugin for AllocProbe {
-    const CLAP_ID: &'static str = "org.linernotes.test.alloc-probe";
-    const CLAP_DESCRIPTION: Option<&'static str> = None;
-    const CLAP_MANUAL_URL: Option<&'static str> = None;
-    const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect];
-}
+reference_plugin!(AllocProbe, NoParams, "Alloc Probe", "org.linernotes.test.alloc-probe",
+sample_accurate: false, |buffer, _aux, _context| {
+    // Deliberately wrong: a heap allocation on the audio thread.
+    let scratch: Vec<f32> = Vec::with_capacity(buffer.samples() + 1);
+    std::hint::black_box(scratch);
+});
 
 nice_export_clap!(Null, NullSampleAccurate, AllocProbe);
