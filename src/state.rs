@@ -285,14 +285,11 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
     let migrated = InstanceState {
         version: STATE_VERSION,
         instance,
+        // Fixed, not this machine's: the same log migrates to the same events everywhere.
         settings: Settings {
-            project: "Untitled project".into(),
-            song: "Untitled song".into(),
-            track: String::new(),
             author: "unknown".into(),
             role: liner_record::Role::Producer,
-            server_url: String::new(),
-            token_ref: String::new(),
+            ..Settings::default()
         },
         events: Vec::new(),
         dropped: 0,

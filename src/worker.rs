@@ -314,6 +314,17 @@ struct SyncTarget {
     client: Option<(String, liner_record::sync::SyncClient)>,
 }
 
+impl SyncTarget {
+    fn new() -> Self {
+        SyncTarget {
+            status: SyncStatus::Pending(0),
+            failures: 0,
+            next_try: Instant::now(),
+            client: None,
+        }
+    }
+}
+
 /// How long one long poll waits for news (it also bounds how long removing the last plugin
 /// instance may wait for the sync thread).
 pub const LONG_POLL: Duration = Duration::from_secs(1);
@@ -467,12 +478,7 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
     // Reuse the HTTP client while the token stays the same.
     let client = {
         let mut sync = shared.sync.lock();
-        let t = sync.entry(key.clone()).or_insert_with(|| SyncTarget {
-            status: SyncStatus::Pending(0),
-            failures: 0,
-            next_try: Instant::now(),
-            client: None,
-        });
+        let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
         match t.client.take() {
             Some((tok, c)) if tok == token => c,
             _ => match SyncClient::new(url, &token, LONG_POLL + Duration::from_secs(10)) {
@@ -506,12 +512,7 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
 /// failures: 0.5 s doubling to 30 s).
 fn set_sync(shared: &Shared, key: &(String, String), outcome: Result<usize, String>) {
     let mut sync = shared.sync.lock();
-    let t = sync.entry(key.clone()).or_insert_with(|| SyncTarget {
-        status: SyncStatus::Pending(0),
-        failures: 0,
-        next_try: Instant::now(),
-        client: None,
-    });
+    let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
     match outcome {
         Ok(pending) => {
             t.failures = 0;
