@@ -3,7 +3,7 @@
 
 use super::entries::{settings_text, Entry, EntryKind, Scope};
 use crate::event::Verdict;
-use crate::views::Views;
+use crate::views::{VerdictView, Views};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use uuid::Uuid;
@@ -203,80 +203,214 @@ fn recall_rows<'a>(views: &'a Views, song: &str) -> Vec<&'a crate::views::Decisi
         .collect()
 }
 
-pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
+/// What differs between the two people formats: escaping and markup. The structure (title,
+/// summary, song / session / track / take headings, entries, recall sheets) is written once,
+/// in [`render`].
+trait Markup {
+    fn esc(&self, text: &str) -> String;
+    fn begin(&self, o: &mut String, title: &str, s: &Summary);
+    fn end(&self, o: &mut String);
+    fn heading(&self, o: &mut String, level: usize, text: &str);
+    fn list_start(&self, o: &mut String);
+    fn list_end(&self, o: &mut String);
+    /// One entry: where (escaped), the rest (escaped), and its verdict.
+    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>);
+    /// A titled table; cells are escaped.
+    fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]);
+}
+
+struct Md;
+
+impl Markup for Md {
+    fn esc(&self, text: &str) -> String {
+        md(text)
+    }
+
+    fn begin(&self, o: &mut String, title: &str, s: &Summary) {
+        let _ = writeln!(o, "# {title}\n");
+        let _ = writeln!(o, "| open | approved | rejected | changes requested |");
+        let _ = writeln!(o, "|---:|---:|---:|---:|");
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |\n",
+            s.open, s.approved, s.rejected, s.changes
+        );
+    }
+
+    fn end(&self, _o: &mut String) {}
+
+    fn heading(&self, o: &mut String, level: usize, text: &str) {
+        let _ = writeln!(o, "{} {text}\n", "#".repeat(level));
+    }
+
+    fn list_start(&self, _o: &mut String) {}
+
+    fn list_end(&self, o: &mut String) {
+        o.push('\n');
+    }
+
+    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
+        let _ = write!(o, "- **{place}** · {rest}");
+        if let Some(v) = verdict {
+            let _ = write!(o, " · **{}**", verdict_label(v.verdict));
+            if !v.comment.is_empty() {
+                let _ = write!(o, ": {}", md(&v.comment));
+            }
+        }
+        o.push('\n');
+    }
+
+    fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]) {
+        self.heading(o, 3, title);
+        let _ = writeln!(o, "| {} |", header.join(" | "));
+        let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+            let _ = writeln!(o, "| {} |", cells.join(" | "));
+        }
+        o.push('\n');
+    }
+}
+
+struct Html;
+
+impl Markup for Html {
+    fn esc(&self, text: &str) -> String {
+        h(text)
+    }
+
+    fn begin(&self, o: &mut String, title: &str, s: &Summary) {
+        let _ = write!(
+            o,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{title}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{title}</h1>\n\
+             <table class=\"summary\"><tr><th>open</th><th>approved</th><th>rejected</th>\
+             <th>changes requested</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             </tr></table>\n",
+            s.open, s.approved, s.rejected, s.changes
+        );
+    }
+
+    fn end(&self, o: &mut String) {
+        o.push_str("</body>\n</html>\n");
+    }
+
+    fn heading(&self, o: &mut String, level: usize, text: &str) {
+        let _ = writeln!(o, "<h{level}>{text}</h{level}>");
+    }
+
+    fn list_start(&self, o: &mut String) {
+        o.push_str("<ul>\n");
+    }
+
+    fn list_end(&self, o: &mut String) {
+        o.push_str("</ul>\n");
+    }
+
+    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
+        let _ = write!(o, "<li><span class=\"where\">{place}</span> · {rest}");
+        if let Some(v) = verdict {
+            let _ = write!(
+                o,
+                " · <strong class=\"v-{}\">{}</strong>",
+                v.verdict.as_str(),
+                verdict_label(v.verdict)
+            );
+            if !v.comment.is_empty() {
+                let _ = write!(o, ": {}", h(&v.comment));
+            }
+        }
+        o.push_str("</li>\n");
+    }
+
+    fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]) {
+        let _ = write!(o, "<h3>{title}</h3>\n<table><tr>");
+        for c in header {
+            let _ = write!(o, "<th>{c}</th>");
+        }
+        o.push_str("</tr>\n");
+        for row in rows {
+            o.push_str("<tr>");
+            for c in row {
+                let _ = write!(o, "<td>{}</td>", h(c));
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</table>\n");
+    }
+}
+
+fn render(m: &dyn Markup, entries: &[Entry], views: &Views, scope: &Scope) -> String {
     let mut o = String::new();
-    let s = summary(entries);
-    let _ = writeln!(o, "# {}\n", md(&title(scope, entries)));
-    let _ = writeln!(o, "| open | approved | rejected | changes requested |");
-    let _ = writeln!(o, "|---:|---:|---:|---:|");
-    let _ = writeln!(
-        o,
-        "| {} | {} | {} | {} |\n",
-        s.open, s.approved, s.rejected, s.changes
-    );
+    m.begin(&mut o, &m.esc(&title(scope, entries)), &summary(entries));
     for (song, sessions) in group(entries) {
-        let _ = writeln!(o, "## {}\n", md(song));
+        m.heading(&mut o, 2, &m.esc(song));
         for (session, tracks) in sessions {
-            let _ = writeln!(o, "### {}\n", md(&session_line(views, session)));
+            m.heading(&mut o, 3, &m.esc(&session_line(views, session)));
             for (track, items) in tracks {
                 let name = if track.is_empty() {
                     "(no track)"
                 } else {
                     track
                 };
-                let _ = writeln!(o, "#### {}\n", md(name));
+                m.heading(&mut o, 4, &m.esc(name));
                 for (take, list) in by_take(&items) {
                     if let Some(t) = take {
-                        let _ = writeln!(o, "##### Take {t}\n");
+                        m.heading(&mut o, 5, &format!("Take {t}"));
                     }
+                    m.list_start(&mut o);
                     for e in list {
-                        let _ = write!(
-                            o,
-                            "- **{}** · {} ({}) · {} · {}",
-                            md(&where_text(e)),
-                            md(&e.author),
+                        let rest = format!(
+                            "{} ({}) · {} · {}",
+                            m.esc(&e.author),
                             e.role,
-                            md(e.kind.category()),
-                            md(&e.text)
+                            m.esc(e.kind.category()),
+                            m.esc(&e.text)
                         );
-                        if let Some(v) = &e.verdict {
-                            let _ = write!(o, " · **{}**", verdict_label(v.verdict));
-                            if !v.comment.is_empty() {
-                                let _ = write!(o, ": {}", md(&v.comment));
-                            }
-                        }
-                        o.push('\n');
+                        m.item(&mut o, &m.esc(&where_text(e)), &rest, e.verdict.as_ref());
                     }
-                    o.push('\n');
+                    m.list_end(&mut o);
                 }
             }
         }
-        let rows = recall_rows(views, song);
-        if !rows.is_empty() {
-            let _ = writeln!(o, "### Recall sheet — {}\n", md(song));
-            let _ = writeln!(
-                o,
-                "| track | kind | processor | settings | reason | verdict |"
-            );
-            let _ = writeln!(o, "|---|---|---|---|---|---|");
-            for d in rows {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    md(&d.track),
-                    d.kind,
-                    md(&d.decision.processor),
-                    md(&settings_text(&d.decision)),
-                    md(&d.decision.reason),
+        let rows: Vec<Vec<String>> = recall_rows(views, song)
+            .into_iter()
+            .map(|d| {
+                vec![
+                    d.track.clone(),
+                    d.kind.to_owned(),
+                    d.decision.processor.clone(),
+                    settings_text(&d.decision),
+                    d.decision.reason.clone(),
                     d.verdict
                         .as_ref()
                         .map_or("open", |v| verdict_label(v.verdict))
-                );
-            }
-            o.push('\n');
+                        .to_owned(),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            m.table(
+                &mut o,
+                &format!("Recall sheet — {}", m.esc(song)),
+                &[
+                    "track",
+                    "kind",
+                    "processor",
+                    "settings",
+                    "reason",
+                    "verdict",
+                ],
+                &rows,
+            );
         }
     }
+    m.end(&mut o);
     o
+}
+
+pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
+    render(&Md, entries, views, scope)
 }
 
 const PRINT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
@@ -290,88 +424,5 @@ vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap
 h3,h4,h5{break-after:avoid}li,tr{break-inside:avoid}}";
 
 pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
-    let mut o = String::new();
-    let s = summary(entries);
-    let t = h(&title(scope, entries));
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{t}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{t}</h1>\n\
-         <table class=\"summary\"><tr><th>open</th><th>approved</th><th>rejected</th>\
-         <th>changes requested</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-         </tr></table>\n",
-        s.open, s.approved, s.rejected, s.changes
-    );
-    let mut by_song: BTreeMap<&str, ()> = BTreeMap::new();
-    for (song, sessions) in group(entries) {
-        by_song.insert(song, ());
-        let _ = writeln!(o, "<h2>{}</h2>", h(song));
-        for (session, tracks) in sessions {
-            let _ = writeln!(o, "<h3>{}</h3>", h(&session_line(views, session)));
-            for (track, items) in tracks {
-                let name = if track.is_empty() {
-                    "(no track)"
-                } else {
-                    track
-                };
-                let _ = writeln!(o, "<h4>{}</h4>", h(name));
-                for (take, list) in by_take(&items) {
-                    if let Some(t) = take {
-                        let _ = writeln!(o, "<h5>Take {t}</h5>");
-                    }
-                    o.push_str("<ul>\n");
-                    for e in list {
-                        let _ = write!(
-                            o,
-                            "<li><span class=\"where\">{}</span> · {} ({}) · {} · {}",
-                            h(&where_text(e)),
-                            h(&e.author),
-                            e.role,
-                            h(e.kind.category()),
-                            h(&e.text)
-                        );
-                        if let Some(v) = &e.verdict {
-                            let _ = write!(
-                                o,
-                                " · <strong class=\"v-{}\">{}</strong>",
-                                v.verdict.as_str(),
-                                verdict_label(v.verdict)
-                            );
-                            if !v.comment.is_empty() {
-                                let _ = write!(o, ": {}", h(&v.comment));
-                            }
-                        }
-                        o.push_str("</li>\n");
-                    }
-                    o.push_str("</ul>\n");
-                }
-            }
-        }
-        let rows = recall_rows(views, song);
-        if !rows.is_empty() {
-            let _ = writeln!(
-                o,
-                "<h3>Recall sheet — {}</h3>\n<table><tr><th>track</th><th>kind</th>\
-                 <th>processor</th><th>settings</th><th>reason</th><th>verdict</th></tr>",
-                h(song)
-            );
-            for d in rows {
-                let _ = writeln!(
-                    o,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    h(&d.track),
-                    d.kind,
-                    h(&d.decision.processor),
-                    h(&settings_text(&d.decision)),
-                    h(&d.decision.reason),
-                    d.verdict
-                        .as_ref()
-                        .map_or("open", |v| verdict_label(v.verdict))
-                );
-            }
-            o.push_str("</table>\n");
-        }
-    }
-    o.push_str("</body>\n</html>\n");
-    o
+    render(&Html, entries, views, scope)
 }
