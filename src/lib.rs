@@ -16,8 +16,10 @@
 
 pub mod audio;
 pub mod capture;
+pub mod editor;
 pub mod params;
 pub mod playhead;
+pub mod record_view;
 pub mod settings;
 pub mod state;
 pub mod worker;
@@ -111,12 +113,35 @@ impl Plugin for LinerNotes {
     /// The wrapper splits blocks at parameter changes, so a mark lands on its exact sample.
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::PluginEditor>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let (w, h) = *self.params.editor_size.read();
+        let state = nice_plug_egui::EguiEditorState::from_size(
+            nice_plug::editor::dpi::LogicalSize::new(w as f32, h as f32),
+            1.0,
+        );
+        let notifier = nice_plug_egui::RepaintNotifier::new();
+        let wake = notifier.clone();
+        let app = editor::EditorApp::new(
+            self.registration.link(),
+            self.playhead.clone(),
+            self.params.editor_size.clone(),
+            Arc::new(move || wake.request_repaint()),
+        );
+        let (min_w, min_h) = editor::MIN_SIZE;
+        let settings = nice_plug_egui::EguiNiceSettings::new()
+            .with_tile("Liner Notes")
+            .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
+                nice_plug::editor::dpi::LogicalSize::new(min_w, min_h),
+            ));
+        nice_plug_egui::create_egui_editor(state, notifier, settings, editor::PluginEditor { app })
     }
 
     fn filter_state(state: &mut PluginState) {

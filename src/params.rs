@@ -25,6 +25,10 @@ pub struct LinerParams {
     /// the worker, serialized by the host's state save; never touched by the audio thread.
     #[persist = "instance"]
     pub state: Arc<SavedState>,
+
+    /// The editor window's size in logical points, so it reopens as the producer left it.
+    #[persist = "editor-size"]
+    pub editor_size: Arc<parking_lot::RwLock<(u32, u32)>>,
 }
 
 impl Default for LinerParams {
@@ -33,6 +37,7 @@ impl Default for LinerParams {
             mark: BoolParam::new("Mark", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             state: Arc::new(SavedState::new(InstanceState::new())),
+            editor_size: Arc::new(parking_lot::RwLock::new(crate::editor::DEFAULT_SIZE)),
         }
     }
 }

@@ -105,6 +105,42 @@ impl Position {
     }
 }
 
+impl Position {
+    /// The position `seconds` later (earlier when negative) at this tempo and time signature,
+    /// never before the start of the timeline: how the editor nudges a note's stamp. Bars are
+    /// recounted from this position's bar line, so odd meters stay right.
+    pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
+        let mut p = *self;
+        let mut dt = seconds;
+        if let Some(s) = p.seconds {
+            dt = dt.max(-s);
+            p.seconds = Some(s + dt);
+        }
+        if sample_rate > 0.0 {
+            p.samples = p
+                .samples
+                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
+        }
+        if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
+            let new_beats = beats + dt * tempo / 60.0;
+            p.beats = Some(new_beats);
+            if let (Some(start), Some((num, den)), Some(bar)) =
+                (p.bar_start_beats, p.time_sig, p.bar)
+            {
+                let bar_len = num as f64 * 4.0 / den as f64;
+                let bars = ((new_beats - start) / bar_len).floor();
+                if bars.abs() < 1e6 {
+                    let new_start = start + bars * bar_len;
+                    p.bar_start_beats = Some(new_start);
+                    p.bar = Some(bar.saturating_add(bars as i32));
+                    p.beat = Some((new_beats - new_start) * den as f64 / 4.0 + 1.0);
+                }
+            }
+        }
+        p
+    }
+}
+
 /// Where a block started, as the host reported it: what the audio thread remembers of the
 /// previous block (cheap to copy; no arithmetic).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -512,6 +548,25 @@ mod tests {
         t.time_sig_numerator = Some(sig.0);
         t.time_sig_denominator = Some(sig.1);
         t
+    }
+
+    #[test]
+    fn shifting_back_and_forth_recounts_bars_and_stops_at_zero() {
+        // 4/4 at 120 bpm: 2 s = 4 beats = one bar.
+        let mut t = transport_at(9.5, 120.0, (4, 4));
+        t.pos_seconds = Some(4.75);
+        t.bar_start_pos_beats = Some(8.0);
+        t.bar_number = Some(2);
+        let p = Position::from_transport(&t);
+        assert_eq!((p.bar, p.beat), (Some(3), Some(2.5)));
+        let back = p.shifted(-2.0, 48_000.0);
+        assert_eq!((back.bar, back.beat), (Some(2), Some(2.5)));
+        assert_eq!(back.seconds, Some(2.75));
+        let fwd = p.shifted(2.0, 48_000.0);
+        assert_eq!((fwd.bar, fwd.beat), (Some(4), Some(2.5)));
+        let start = p.shifted(-60.0, 48_000.0);
+        assert_eq!(start.seconds, Some(0.0));
+        assert_eq!((start.bar, start.beat), (Some(1), Some(1.0)));
     }
 
     #[test]

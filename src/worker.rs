@@ -14,6 +14,7 @@
 //! never wait for the disk.
 
 use crate::capture::{CaptureEvent, NumberFloors};
+use crate::record_view::{RecordCache, RecordSnapshot};
 use crate::state::SavedState;
 use liner_record::{Body, Event, Journal};
 use parking_lot::Mutex;
@@ -55,6 +56,23 @@ struct Slot {
     unjournaled: Mutex<Vec<Event>>,
     /// Events being written right now (not yet durable).
     in_flight: AtomicUsize,
+    /// Open editors watching this instance's project record, and how to wake them.
+    watchers: Mutex<Vec<(u64, Repaint)>>,
+}
+
+/// Wakes an editor (requests a repaint); called from the worker and sync threads.
+pub type Repaint = Arc<dyn Fn() + Send + Sync>;
+
+impl Slot {
+    fn project(&self) -> String {
+        self.state.read().settings.project.clone()
+    }
+
+    fn wake_watchers(&self) {
+        for (_, repaint) in self.watchers.lock().iter() {
+            repaint();
+        }
+    }
 }
 
 /// Journals by project, opened once per process and shared (so appends share fsyncs).
@@ -291,6 +309,8 @@ struct Shared {
     orphans: Mutex<Vec<Event>>,
     /// Sync state per (server URL, project).
     sync: Mutex<HashMap<(String, String), SyncTarget>>,
+    /// Folded records of the projects open editors watch, by project.
+    records: Mutex<HashMap<String, RecordCache>>,
     stop: AtomicBool,
 }
 
@@ -370,6 +390,7 @@ fn worker() -> Arc<Worker> {
         journals: Mutex::new(Journals::default()),
         orphans: Mutex::new(Vec::new()),
         sync: Mutex::new(HashMap::new()),
+        records: Mutex::new(HashMap::new()),
         stop: AtomicBool::new(false),
     });
     let thread = {
@@ -403,7 +424,34 @@ fn run(shared: &Shared) {
             slot.collect(shared);
         }
         write_to_journals(&slots, shared);
+        refresh_records(&slots, shared);
         std::thread::park_timeout(POLL_INTERVAL);
+    }
+}
+
+/// Brings the records that open editors watch up to date with their journals (which other
+/// instances, other processes and the sync thread also append to) and wakes the editors whose
+/// record changed. Records nobody watches are dropped.
+fn refresh_records(slots: &[Arc<Slot>], shared: &Shared) {
+    let mut watched: HashMap<String, Vec<&Arc<Slot>>> = HashMap::new();
+    for slot in slots {
+        if !slot.watchers.lock().is_empty() {
+            watched.entry(slot.project()).or_default().push(slot);
+        }
+    }
+    let mut records = shared.records.lock();
+    records.retain(|project, _| watched.contains_key(project));
+    for (project, watchers) in watched {
+        let journal = match shared.journals.lock().get(&project) {
+            Ok(j) => j,
+            Err(_) => continue, // reported by the journal status
+        };
+        let cache = records.entry(project).or_insert_with(RecordCache::new);
+        match cache.refresh(&journal) {
+            Ok(true) => watchers.iter().for_each(|s| s.wake_watchers()),
+            Ok(false) => {}
+            Err(e) => shared.journals.lock().note_error(e.to_string()),
+        }
     }
 }
 
@@ -513,6 +561,7 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
 fn set_sync(shared: &Shared, key: &(String, String), outcome: Result<usize, String>) {
     let mut sync = shared.sync.lock();
     let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
+    let before = t.status.clone();
     match outcome {
         Ok(pending) => {
             t.failures = 0;
@@ -537,13 +586,44 @@ fn set_sync(shared: &Shared, key: &(String, String), outcome: Result<usize, Stri
             t.status = SyncStatus::Offline { since_ms, reason };
         }
     }
+    if t.status != before {
+        drop(sync);
+        let slots: Vec<Arc<Slot>> = shared.slots.lock().clone();
+        for slot in slots {
+            let st = slot.state.read();
+            let same = st.settings.server_url.trim() == key.0 && st.settings.project == key.1;
+            drop(st);
+            if same {
+                slot.wake_watchers();
+            }
+        }
+    }
 }
 
 /// An instance's membership in the worker. Dropping it drains the queue one last time, so no
 /// event that reached the queue is lost when the plugin is removed.
 pub struct Registration {
+    link: Link,
+}
+
+/// What other threads (the editor) use of an instance's worker side. Cheap to clone; every
+/// method returns at once (no disk, no network): slow work stays on the worker threads.
+#[derive(Clone)]
+pub struct Link {
     slot: Arc<Slot>,
     worker: Arc<Worker>,
+}
+
+/// Keeps the worker following the instance's project record while held (an open editor).
+pub struct RecordWatch {
+    slot: Arc<Slot>,
+    id: u64,
+}
+
+impl Drop for RecordWatch {
+    fn drop(&mut self) {
+        self.slot.watchers.lock().retain(|(id, _)| *id != self.id);
+    }
 }
 
 /// Registers an instance: from now on its queued events reach the journal and `state`,
@@ -564,24 +644,54 @@ pub fn register(
         import: Mutex::new(None),
         unjournaled: Mutex::new(Vec::new()),
         in_flight: AtomicUsize::new(0),
+        watchers: Mutex::new(Vec::new()),
     });
     worker.shared.slots.lock().push(slot.clone());
-    Registration { slot, worker }
+    Registration {
+        link: Link { slot, worker },
+    }
 }
 
 impl Registration {
     /// Moves everything queued into the journal and the state now, instead of at the next
     /// poll. Blocks on the disk: not for the GUI thread.
     pub fn flush(&self) -> usize {
-        self.slot.drain(&self.worker.shared)
+        self.link.slot.drain(&self.link.worker.shared)
     }
 
+    /// The handle the editor uses.
+    pub fn link(&self) -> Link {
+        self.link.clone()
+    }
+
+    /// See [`Link::submit`].
+    pub fn submit(&self, event: Event) {
+        self.link.submit(event)
+    }
+
+    /// See [`Link::sync_status`].
+    pub fn sync_status(&self) -> SyncStatus {
+        self.link.sync_status()
+    }
+
+    /// See [`Link::journal_status`].
+    pub fn journal_status(&self) -> (usize, Option<String>) {
+        self.link.journal_status()
+    }
+}
+
+impl Link {
     /// Hands an event (a typed note, a rating) to the worker; returns at once.
     pub fn submit(&self, event: Event) {
         self.slot.submitted.lock().push(event);
         if let Some(t) = &self.worker.thread {
             t.thread().unpark();
         }
+    }
+
+    /// The instance's saved state (settings, identity). The audio thread never locks it.
+    pub fn state(&self) -> &Arc<SavedState> {
+        &self.slot.state
     }
 
     /// How this instance's project stands with its server.
@@ -615,24 +725,50 @@ impl Registration {
             self.worker.shared.journals.lock().last_error.clone(),
         )
     }
+
+    /// Asks the worker to follow this instance's project record and to call `repaint` whenever
+    /// it (or the sync status) changes, until the returned guard is dropped.
+    pub fn watch(&self, repaint: Repaint) -> RecordWatch {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        self.slot.watchers.lock().push((id, repaint));
+        if let Some(t) = &self.worker.thread {
+            t.thread().unpark();
+        }
+        RecordWatch {
+            slot: self.slot.clone(),
+            id,
+        }
+    }
+
+    /// The latest folded record of this instance's project, if a watch has produced one.
+    pub fn record(&self) -> Option<Arc<RecordSnapshot>> {
+        let project = self.slot.project();
+        self.worker
+            .shared
+            .records
+            .lock()
+            .get(&project)
+            .map(|c| c.snapshot.clone())
+    }
 }
 
 #[cfg(test)]
 impl Registration {
     /// Fsyncs made so far on `project`'s journal by this process's worker.
     fn fsyncs(&self, project: &str) -> u64 {
-        let j = self.worker.shared.journals.lock().get(project).unwrap();
+        let j = self.link.worker.shared.journals.lock().get(project).unwrap();
         j.fsync_count()
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let shared = &self.worker.shared;
-        shared.slots.lock().retain(|s| !Arc::ptr_eq(s, &self.slot));
-        self.slot.drain(shared);
+        let (slot, shared) = (&self.link.slot, &self.link.worker.shared);
+        shared.slots.lock().retain(|s| !Arc::ptr_eq(s, slot));
+        slot.drain(shared);
         // Whatever could not be written is retried by the worker until it can be.
-        let left = std::mem::take(&mut *self.slot.unjournaled.lock());
+        let left = std::mem::take(&mut *slot.unjournaled.lock());
         shared.orphans.lock().extend(left);
     }
 }
@@ -725,6 +861,6 @@ mod tests {
     fn instances_share_one_thread_that_stops_with_the_last() {
         let (_a, _, reg_a) = instance("worker test shared");
         let (_b, _, reg_b) = instance("worker test shared");
-        assert!(Arc::ptr_eq(&reg_a.worker, &reg_b.worker));
+        assert!(Arc::ptr_eq(&reg_a.link.worker, &reg_b.link.worker));
     }
 }

@@ -153,9 +153,18 @@ fn line_for(id: Uuid, payload: &str) -> String {
 /// be read and the bytes seen. A missing file is an empty one.
 fn scan_file(
     path: &Path,
+    each: impl FnMut(usize, u64, Uuid, &[u8]),
+) -> Result<(Vec<Skipped>, u64)> {
+    scan_file_from(path, 0, each)
+}
+
+/// [`scan_file`] from byte `from` (which must start a line); line numbers count from there.
+fn scan_file_from(
+    path: &Path,
+    from: u64,
     mut each: impl FnMut(usize, u64, Uuid, &[u8]),
 ) -> Result<(Vec<Skipped>, u64)> {
-    let file = match File::open(path) {
+    let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(io_err(path)(e)),
@@ -166,11 +175,20 @@ fn scan_file(
     file.lock_shared().map_err(io_err(path))?;
     let limit = file.metadata().map(|m| m.len());
     let _ = file.unlock();
-    let mut file = file.take(limit.map_err(io_err(path))?);
+    let limit = limit.map_err(io_err(path))?;
+    if from >= limit {
+        return Ok((Vec::new(), limit.max(from)));
+    }
+    if from > 0 {
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(from))
+            .map_err(io_err(path))?;
+    }
+    let mut file = file.take(limit - from);
     const CHUNK: usize = 4 << 20;
     let mut buf = vec![0u8; CHUNK];
     let mut filled = 0usize; // bytes in buf
-    let mut base = 0u64; // file offset of buf[0]
+    let mut base = from; // file offset of buf[0]
     let mut line_no = 0usize;
     let mut skipped = Vec::new();
     loop {
@@ -526,6 +544,39 @@ impl Journal {
         Ok(report)
     }
 
+    /// The events appended since byte `offset` (0 for all), parsed, and the offset to pass
+    /// next time. Only whole batches are seen (appends take an exclusive lock); a torn or
+    /// corrupt line is skipped and reported. Does not drop repeats: callers that keep the
+    /// events also keep their ids. Lets a reader follow a growing journal without re-reading
+    /// it.
+    pub fn read_since(&self, offset: u64) -> Result<(Vec<Event>, Vec<Skipped>, u64)> {
+        let mut events = Vec::new();
+        let mut bad = Vec::new();
+        let (mut skipped, end) =
+            scan_file_from(&self.events_path, offset, |line, offset, id, payload| {
+                match serde_json::from_slice::<Event>(payload) {
+                    Ok(event) if event.id == id => events.push(event),
+                    Ok(_) => bad.push(Skipped {
+                        line,
+                        offset,
+                        reason: "the line's id and its event's id differ".into(),
+                    }),
+                    Err(e) => bad.push(Skipped {
+                        line,
+                        offset,
+                        reason: format!("unreadable event: {e}"),
+                    }),
+                }
+            })?;
+        // A torn last line is not consumed: the next read starts at it again.
+        let end = match skipped.iter().find(|s| s.reason.starts_with("incomplete last line")) {
+            Some(torn) => torn.offset,
+            None => end,
+        };
+        skipped.extend(bad);
+        Ok((events, skipped, end))
+    }
+
     /// Records that the server has these events.
     pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
         if ids.is_empty() {
@@ -635,6 +686,37 @@ mod tests {
         let back: Vec<&Event> = r.events.iter().map(|s| &s.event).collect();
         assert_eq!(back, events.iter().collect::<Vec<_>>());
         assert_eq!(j.scan().unwrap().ids.len(), 3);
+    }
+
+    #[test]
+    fn read_since_follows_a_growing_journal_and_waits_at_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let first: Vec<Event> = (1..=3).map(mark).collect();
+        j.append(&first).unwrap();
+        let (events, skipped, offset) = j.read_since(0).unwrap();
+        assert_eq!(events, first);
+        assert!(skipped.is_empty());
+        let second: Vec<Event> = (4..=5).map(mark).collect();
+        j.append(&second).unwrap();
+        let (events, _, offset) = j.read_since(offset).unwrap();
+        assert_eq!(events, second);
+        // A writer dies mid-line: nothing is returned and the offset stays at the torn line.
+        let path = dir.path().join("events.log");
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"1234abcd 0190").unwrap();
+        let (events, _, at_torn) = j.read_since(offset).unwrap();
+        assert!(events.is_empty());
+        assert_eq!(at_torn, offset);
+        // The next append ends the torn line; the reader reports it once and reads on.
+        let third = mark(6);
+        j.append(std::slice::from_ref(&third)).unwrap();
+        let (events, skipped, end) = j.read_since(at_torn).unwrap();
+        assert_eq!(events, vec![third]);
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].reason.contains("corrupt"), "{skipped:?}");
+        assert_eq!(end, std::fs::metadata(&path).unwrap().len());
+        assert!(j.read_since(end).unwrap().0.is_empty());
     }
 
     #[test]

@@ -178,6 +178,22 @@ impl SyncClient {
         Ok((acked, conflicts))
     }
 
+    /// Checks that the server answers and takes the token, without moving any event (the
+    /// editor's "test connection").
+    pub fn probe(&self) -> Result<(), SyncError> {
+        self.check(
+            self.http
+                .get(format!(
+                    "{}/api/v1/events?after={}&limit=1&wait=0",
+                    self.base,
+                    i64::MAX
+                ))
+                .bearer_auth(&self.token)
+                .send(),
+        )
+        .map(drop)
+    }
+
     /// Events after `after`, waiting up to `wait` for new ones: (id, exact JSON), last seq.
     pub fn pull(
         &self,

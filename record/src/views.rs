@@ -162,6 +162,7 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
     };
     let mut notes: BTreeMap<Uuid, NoteView> = BTreeMap::new();
     let mut deleted: BTreeSet<Uuid> = BTreeSet::new();
+    let mut marks_by_number: BTreeMap<(Uuid, u32), usize> = BTreeMap::new();
     let mut takes: BTreeMap<TakeRef, TakeView> = BTreeMap::new();
     let mut sessions: BTreeMap<Uuid, SessionView> = BTreeMap::new();
     let mut explicit_session: BTreeMap<Uuid, (Option<i64>, Option<i64>)> = BTreeMap::new();
@@ -275,16 +276,30 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
                 instance,
                 number,
                 label,
-            } => views.marks.push(MarkView {
-                id: e.id,
-                song: e.song.clone(),
-                track: e.track.clone(),
-                instance: *instance,
-                number: *number,
-                label: label.clone(),
-                at: e.at,
-                pos: e.pos,
-            }),
+            } => {
+                // A later mark event with the same instance and number names the mark (the
+                // editor's "fill in"): the first keeps its place, the latest label wins.
+                match marks_by_number.get(&(*instance, *number)) {
+                    Some(&i) => {
+                        if label.is_some() {
+                            views.marks[i].label = label.clone();
+                        }
+                    }
+                    None => {
+                        marks_by_number.insert((*instance, *number), views.marks.len());
+                        views.marks.push(MarkView {
+                            id: e.id,
+                            song: e.song.clone(),
+                            track: e.track.clone(),
+                            instance: *instance,
+                            number: *number,
+                            label: label.clone(),
+                            at: e.at,
+                            pos: e.pos,
+                        })
+                    }
+                }
+            }
             Body::EqDecision(d) | Body::FxDecision(d) => views.decisions.push(DecisionView {
                 id: e.id,
                 song: e.song.clone(),
@@ -451,6 +466,32 @@ mod tests {
             ),
             t,
         )
+    }
+
+    #[test]
+    fn a_later_mark_with_the_same_number_names_the_mark_in_place() {
+        let instance = Uuid::from_u128(9);
+        let mark = |label: Option<&str>, t| {
+            at(
+                Event::new(
+                    &ctx("Sam", Role::Producer),
+                    None,
+                    Body::Mark {
+                        instance,
+                        number: 3,
+                        label: label.map(str::to_owned),
+                    },
+                ),
+                t,
+            )
+        };
+        let dropped = mark(None, 10);
+        let named = mark(Some("count-in too long"), 20);
+        let views = fold([&named, &dropped]);
+        assert_eq!(views.marks.len(), 1);
+        assert_eq!(views.marks[0].id, dropped.id);
+        assert_eq!(views.marks[0].at, 10);
+        assert_eq!(views.marks[0].label.as_deref(), Some("count-in too long"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod text;
 
 pub use entries::{entries, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError};
+pub use text::date;
 
 use crate::event::Event;
 

@@ -1,0 +1,218 @@
+//! The list of everything said about the song (notes, EQ/FX decisions, marks), newest first,
+//! with its filters. Rows are recomputed only when the record or a filter changes, and only
+//! the rows on screen are drawn, so 10,000 notes scroll smoothly.
+
+use crate::record_view::RecordSnapshot;
+use liner_record::event::{Category, Verdict};
+use liner_record::position::{format_bar_beat, format_time};
+use liner_record::views::{DecisionView, MarkView, NoteView, VerdictView};
+use liner_record::DawPos;
+use std::collections::BTreeSet;
+
+/// Which kind of entry a row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Note,
+    Decision,
+    Mark,
+}
+
+/// A row: an index into the snapshot's notes, decisions or marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub kind: RowKind,
+    pub index: usize,
+    pub at: i64,
+}
+
+/// What the verdict filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VerdictFilter {
+    #[default]
+    Any,
+    /// Not judged yet.
+    Open,
+    Is(Verdict),
+}
+
+/// What the category filter keeps: a note category (decisions count as EQ/FX), or marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KindFilter {
+    #[default]
+    Any,
+    Category(Category),
+    Marks,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    pub kind: KindFilter,
+    pub author: Option<String>,
+    pub track: Option<String>,
+    pub verdict: VerdictFilter,
+    pub text: String,
+}
+
+/// The filtered rows of one snapshot, cached.
+#[derive(Default)]
+pub struct Rows {
+    key: Option<(u64, String, Filter, bool)>,
+    pub rows: Vec<Row>,
+    /// Authors and tracks of the song, for the filter menus.
+    pub authors: BTreeSet<String>,
+    pub tracks: BTreeSet<String>,
+}
+
+/// The position of an entry as a DAW shows it: "17.3 · 0:32.500".
+pub fn place(pos: Option<&DawPos>) -> String {
+    let Some(p) = pos else {
+        return "—".into();
+    };
+    let bb = match (p.bar, p.beat) {
+        (Some(bar), Some(beat)) => Some(format_bar_beat(bar, beat)),
+        _ => None,
+    };
+    let time = p.seconds.map(format_time);
+    match (bb, time) {
+        (Some(b), Some(t)) => format!("{b} · {t}"),
+        (Some(b), None) => b,
+        (None, Some(t)) => t,
+        (None, None) => "—".into(),
+    }
+}
+
+/// A mark's line in the list: its label, or "unnamed mark at 17.3" until someone names it.
+pub fn mark_text(m: &MarkView) -> String {
+    match &m.label {
+        Some(l) => l.clone(),
+        None => {
+            let at = match m.pos.and_then(|p| p.bar.zip(p.beat)) {
+                Some((bar, beat)) => format_bar_beat(bar, beat),
+                None => m.pos.and_then(|p| p.seconds).map_or("?".into(), format_time),
+            };
+            format!("unnamed mark at {at}")
+        }
+    }
+}
+
+/// A decision in one line: "Pro-Q 3: 250 Hz −3 dB — boxy".
+pub fn decision_text(d: &DecisionView) -> String {
+    let settings: Vec<String> = d
+        .decision
+        .settings
+        .iter()
+        .map(|s| {
+            let value = match (s.value, &s.text) {
+                (Some(v), _) => format!("{v}"),
+                (None, Some(t)) => t.clone(),
+                (None, None) => String::new(),
+            };
+            let unit = s.unit.as_deref().unwrap_or("");
+            format!("{} {value}{}{unit}", s.name, if unit.is_empty() { "" } else { " " })
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let mut out = format!("{}: {}", d.decision.processor, settings.join(", "));
+    if !d.decision.reason.is_empty() {
+        out.push_str(" — ");
+        out.push_str(&d.decision.reason);
+    }
+    out
+}
+
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    needle_lower.is_empty() || hay.to_lowercase().contains(needle_lower)
+}
+
+fn verdict_ok(f: VerdictFilter, v: Option<&VerdictView>) -> bool {
+    match f {
+        VerdictFilter::Any => true,
+        VerdictFilter::Open => v.is_none(),
+        VerdictFilter::Is(want) => v.is_some_and(|v| v.verdict == want),
+    }
+}
+
+impl Rows {
+    /// Brings the rows up to date; cheap when neither the snapshot nor the filter changed.
+    pub fn update(&mut self, snap: &RecordSnapshot, song: &str, filter: &Filter, hide_private: bool) {
+        let key = (snap.version, song.to_owned(), filter.clone(), hide_private);
+        if self.key.as_ref() == Some(&key) {
+            return;
+        }
+        self.key = Some(key);
+        let v = &snap.views;
+        let needle = filter.text.trim().to_lowercase();
+        let who_ok = |author: &str| filter.author.as_deref().is_none_or(|a| a == author);
+        let track_ok = |track: &str| filter.track.as_deref().is_none_or(|t| t == track);
+        self.rows.clear();
+        self.authors.clear();
+        self.tracks.clear();
+
+        let note_ok = |n: &NoteView| {
+            (!hide_private || !n.private)
+                && match filter.kind {
+                    KindFilter::Any => true,
+                    KindFilter::Category(c) => n.category == c,
+                    KindFilter::Marks => false,
+                }
+                && who_ok(&n.author)
+                && track_ok(&n.track)
+                && verdict_ok(filter.verdict, n.verdict.as_ref())
+                && contains_ci(&n.text, &needle)
+        };
+        for (i, n) in v.notes.iter().enumerate().filter(|(_, n)| n.song == song) {
+            self.authors.insert(n.author.clone());
+            self.tracks.insert(n.track.clone());
+            if note_ok(n) {
+                self.rows.push(Row {
+                    kind: RowKind::Note,
+                    index: i,
+                    at: n.created_at,
+                });
+            }
+        }
+        for (i, d) in v.decisions.iter().enumerate().filter(|(_, d)| d.song == song) {
+            self.authors.insert(d.author.clone());
+            self.tracks.insert(d.track.clone());
+            let category = if d.kind == "eq" {
+                Category::Eq
+            } else {
+                Category::Fx
+            };
+            let ok = match filter.kind {
+                KindFilter::Any => true,
+                KindFilter::Category(c) => c == category,
+                KindFilter::Marks => false,
+            } && who_ok(&d.author)
+                && track_ok(&d.track)
+                && verdict_ok(filter.verdict, d.verdict.as_ref())
+                && contains_ci(&decision_text(d), &needle);
+            if ok {
+                self.rows.push(Row {
+                    kind: RowKind::Decision,
+                    index: i,
+                    at: d.at,
+                });
+            }
+        }
+        for (i, m) in v.marks.iter().enumerate().filter(|(_, m)| m.song == song) {
+            self.tracks.insert(m.track.clone());
+            let ok = matches!(filter.kind, KindFilter::Any | KindFilter::Marks)
+                && filter.author.is_none()
+                && track_ok(&m.track)
+                && filter.verdict == VerdictFilter::Any
+                && contains_ci(&mark_text(m), &needle);
+            if ok {
+                self.rows.push(Row {
+                    kind: RowKind::Mark,
+                    index: i,
+                    at: m.at,
+                });
+            }
+        }
+        // Newest first; ties in a stable order.
+        self.rows
+            .sort_by(|a, b| b.at.cmp(&a.at).then(a.index.cmp(&b.index)));
+    }
+}

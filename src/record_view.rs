@@ -1,0 +1,116 @@
+//! The project record as an open editor sees it: the worker follows the project's journal
+//! (only the bytes appended since its last look), folds the events into views and publishes
+//! an immutable snapshot. The GUI thread never reads the disk: it clones an `Arc`.
+
+use liner_record::{fold, Event, Journal, JournalError, Views};
+use std::collections::HashSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// One folded state of a project's journal.
+#[derive(Debug, Default)]
+pub struct RecordSnapshot {
+    /// Grows with every change; the editor recomputes its filtered rows only when it moves.
+    pub version: u64,
+    pub views: Views,
+    /// Every event id in the journal: a note the editor submitted is saved once its id is here.
+    pub ids: HashSet<Uuid>,
+    /// Journal lines that could not be read (reported, skipped).
+    pub unreadable: usize,
+}
+
+/// What the worker keeps per watched project to build snapshots incrementally.
+pub(crate) struct RecordCache {
+    offset: u64,
+    events: Vec<Event>,
+    ids: HashSet<Uuid>,
+    unreadable: usize,
+    pub(crate) snapshot: Arc<RecordSnapshot>,
+}
+
+impl RecordCache {
+    pub(crate) fn new() -> Self {
+        RecordCache {
+            offset: 0,
+            events: Vec::new(),
+            ids: HashSet::new(),
+            unreadable: 0,
+            snapshot: Arc::new(RecordSnapshot::default()),
+        }
+    }
+
+    /// Reads what the journal gained since the last call and, if anything did, publishes a new
+    /// snapshot. Returns whether it did. A repeated event (same id) is kept once.
+    pub(crate) fn refresh(&mut self, journal: &Journal) -> Result<bool, JournalError> {
+        let (events, skipped, end) = journal.read_since(self.offset)?;
+        let first = self.offset == 0 && self.snapshot.version == 0;
+        self.offset = end;
+        self.unreadable += skipped.len();
+        let mut changed = first || !skipped.is_empty();
+        for e in events {
+            if self.ids.insert(e.id) {
+                self.events.push(e);
+                changed = true;
+            }
+        }
+        if changed {
+            self.snapshot = Arc::new(RecordSnapshot {
+                version: self.snapshot.version + 1,
+                views: fold(&self.events),
+                ids: self.ids.clone(),
+                unreadable: self.unreadable,
+            });
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liner_record::event::{Body, Category, Context, NoteAdded, Role};
+
+    fn note(text: &str) -> Event {
+        let ctx = Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: Uuid::now_v7(),
+            author: "A".into(),
+            role: Role::Producer,
+        };
+        Event::new(
+            &ctx,
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: text.into(),
+                category: Category::Mix,
+                anchor: None,
+                take: None,
+                private: false,
+            }),
+        )
+    }
+
+    #[test]
+    fn snapshots_follow_the_journal_and_change_only_when_it_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let mut cache = RecordCache::new();
+        assert!(cache.refresh(&journal).unwrap(), "the first look publishes");
+        assert_eq!(cache.snapshot.version, 1);
+        assert!(!cache.refresh(&journal).unwrap());
+        let a = note("a");
+        journal.append(std::slice::from_ref(&a)).unwrap();
+        assert!(cache.refresh(&journal).unwrap());
+        assert_eq!(cache.snapshot.views.notes.len(), 1);
+        assert!(cache.snapshot.ids.contains(&a.id));
+        // The same event again (another process re-importing it) changes nothing.
+        journal.append(std::slice::from_ref(&a)).unwrap();
+        assert!(!cache.refresh(&journal).unwrap());
+        assert_eq!(cache.snapshot.version, 2);
+        journal.append(&[note("b")]).unwrap();
+        assert!(cache.refresh(&journal).unwrap());
+        assert_eq!(cache.snapshot.views.notes.len(), 2);
+    }
+}
