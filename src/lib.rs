@@ -138,9 +138,10 @@ impl Plugin for LinerNotes {
         let (min_w, min_h) = editor::MIN_SIZE;
         let settings = nice_plug_egui::EguiNiceSettings::new()
             .with_tile("Liner Notes")
-            .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
-                nice_plug::editor::dpi::LogicalSize::new(min_w, min_h),
-            ));
+            .with_resize_hint(
+                ResizeHint::resizable()
+                    .with_min_logical_size(nice_plug::editor::dpi::LogicalSize::new(min_w, min_h)),
+            );
         nice_plug_egui::create_egui_editor(state, notifier, settings, editor::PluginEditor { app })
     }
 

@@ -757,7 +757,14 @@ impl Link {
 impl Registration {
     /// Fsyncs made so far on `project`'s journal by this process's worker.
     fn fsyncs(&self, project: &str) -> u64 {
-        let j = self.link.worker.shared.journals.lock().get(project).unwrap();
+        let j = self
+            .link
+            .worker
+            .shared
+            .journals
+            .lock()
+            .get(project)
+            .unwrap();
         j.fsync_count()
     }
 }

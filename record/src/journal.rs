@@ -569,7 +569,10 @@ impl Journal {
                 }
             })?;
         // A torn last line is not consumed: the next read starts at it again.
-        let end = match skipped.iter().find(|s| s.reason.starts_with("incomplete last line")) {
+        let end = match skipped
+            .iter()
+            .find(|s| s.reason.starts_with("incomplete last line"))
+        {
             Some(torn) => torn.offset,
             None => end,
         };

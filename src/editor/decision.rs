@@ -67,7 +67,10 @@ impl DecisionForm {
                 continue;
             }
             if name.is_empty() {
-                problems.push(format!("Line {}: which band or parameter is {value}?", i + 1));
+                problems.push(format!(
+                    "Line {}: which band or parameter is {value}?",
+                    i + 1
+                ));
                 continue;
             }
             let unit = (!row.unit.is_empty()).then(|| row.unit.to_owned());
@@ -144,8 +147,14 @@ mod tests {
         };
         assert_eq!(d.processor, "1176");
         assert_eq!(d.settings.len(), 3);
-        assert_eq!((d.settings[0].value, d.settings[0].unit.as_deref()), (Some(4.0), Some(":1")));
-        assert_eq!((d.settings[1].text.as_deref(), d.settings[1].unit.as_deref()), (Some("slow"), None));
+        assert_eq!(
+            (d.settings[0].value, d.settings[0].unit.as_deref()),
+            (Some(4.0), Some(":1"))
+        );
+        assert_eq!(
+            (d.settings[1].text.as_deref(), d.settings[1].unit.as_deref()),
+            (Some("slow"), None)
+        );
         assert_eq!(d.settings[2].value, Some(-2.5));
     }
 

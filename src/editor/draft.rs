@@ -196,11 +196,7 @@ impl Draft {
     /// The range's end as it stands now: fixed, or following the playhead.
     pub fn range_end(&self, playhead: &Playhead) -> Option<Position> {
         let s = self.stamp.as_ref()?;
-        s.to.or_else(|| {
-            self.range
-                .then(|| playhead_position(playhead))
-                .flatten()
-        })
+        s.to.or_else(|| self.range.then(|| playhead_position(playhead)).flatten())
     }
 
     /// The note as an event, or `None` when there is no text. Does not clear the draft.
@@ -320,7 +316,10 @@ mod tests {
         d.text.push('x');
         d.text_changed(&playhead_at(10.0, 0), None);
         assert_eq!(d.stamp, None);
-        assert_eq!(anchor(&d.to_event(&ctx(), &playhead_at(1.0, 0)).unwrap()), None);
+        assert_eq!(
+            anchor(&d.to_event(&ctx(), &playhead_at(1.0, 0)).unwrap()),
+            None
+        );
     }
 
     #[test]

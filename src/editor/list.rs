@@ -88,7 +88,10 @@ pub fn mark_text(m: &MarkView) -> String {
         None => {
             let at = match m.pos.and_then(|p| p.bar.zip(p.beat)) {
                 Some((bar, beat)) => format_bar_beat(bar, beat),
-                None => m.pos.and_then(|p| p.seconds).map_or("?".into(), format_time),
+                None => m
+                    .pos
+                    .and_then(|p| p.seconds)
+                    .map_or("?".into(), format_time),
             };
             format!("unnamed mark at {at}")
         }
@@ -108,9 +111,13 @@ pub fn decision_text(d: &DecisionView) -> String {
                 (None, None) => String::new(),
             };
             let unit = s.unit.as_deref().unwrap_or("");
-            format!("{} {value}{}{unit}", s.name, if unit.is_empty() { "" } else { " " })
-                .trim()
-                .to_owned()
+            format!(
+                "{} {value}{}{unit}",
+                s.name,
+                if unit.is_empty() { "" } else { " " }
+            )
+            .trim()
+            .to_owned()
         })
         .collect();
     let mut out = format!("{}: {}", d.decision.processor, settings.join(", "));
@@ -135,7 +142,13 @@ fn verdict_ok(f: VerdictFilter, v: Option<&VerdictView>) -> bool {
 
 impl Rows {
     /// Brings the rows up to date; cheap when neither the snapshot nor the filter changed.
-    pub fn update(&mut self, snap: &RecordSnapshot, song: &str, filter: &Filter, hide_private: bool) {
+    pub fn update(
+        &mut self,
+        snap: &RecordSnapshot,
+        song: &str,
+        filter: &Filter,
+        hide_private: bool,
+    ) {
         let key = (snap.version, song.to_owned(), filter.clone(), hide_private);
         if self.key.as_ref() == Some(&key) {
             return;
@@ -172,7 +185,12 @@ impl Rows {
                 });
             }
         }
-        for (i, d) in v.decisions.iter().enumerate().filter(|(_, d)| d.song == song) {
+        for (i, d) in v
+            .decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.song == song)
+        {
             self.authors.insert(d.author.clone());
             self.tracks.insert(d.track.clone());
             let category = if d.kind == "eq" {

@@ -27,7 +27,7 @@ use draft::Draft;
 use liner_record::event::{Body, TakeRef};
 use liner_record::export::Format;
 use liner_record::Event;
-use list::{Filter, Rows, RowKind};
+use list::{Filter, RowKind, Rows};
 use nice_plug::prelude::TrackInfo;
 
 use parking_lot::RwLock;
@@ -355,11 +355,22 @@ pub fn export_song(
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let safe: String = song
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let day = liner_record::export::date(liner_record::event::now_ms());
-    let path = dir.join(format!("{} decision log {day}.{}", safe.trim(), format.extension()));
-    std::fs::write(&path, &out.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let path = dir.join(format!(
+        "{} decision log {day}.{}",
+        safe.trim(),
+        format.extension()
+    ));
+    std::fs::write(&path, &out.bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }
 

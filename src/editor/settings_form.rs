@@ -113,7 +113,9 @@ impl SettingsForm {
         }
         let token = self.token.trim();
         if !token.is_empty()
-            && (!token.starts_with("ln_") || token.len() < 20 || token.contains(char::is_whitespace))
+            && (!token.starts_with("ln_")
+                || token.len() < 20
+                || token.contains(char::is_whitespace))
         {
             out.push(Problem {
                 field: "token",
@@ -170,7 +172,11 @@ impl SettingsForm {
 
     /// Checks the server and the token (the pasted one, else the stored one); off the GUI
     /// thread.
-    pub fn test_connection(&self, current: &Settings, repaint: Repaint) -> Chore<Result<String, String>> {
+    pub fn test_connection(
+        &self,
+        current: &Settings,
+        repaint: Repaint,
+    ) -> Chore<Result<String, String>> {
         let settings = self.to_settings(current);
         let pasted = self.token.trim().to_owned();
         Chore::spawn("test-connection", repaint, move || {
@@ -189,7 +195,10 @@ impl SettingsForm {
             let client = SyncClient::new(&settings.server_url, &token, Duration::from_secs(5))
                 .map_err(|e| e.to_string())?;
             client.probe().map_err(|e| e.to_string())?;
-            Ok(format!("Connected to {}: the token works", settings.server_url))
+            Ok(format!(
+                "Connected to {}: the token works",
+                settings.server_url
+            ))
         })
     }
 }

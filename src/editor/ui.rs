@@ -12,7 +12,6 @@ use liner_record::event::{Body, Category, NoteEdited, Rating, Verdict};
 use liner_record::export::Format;
 use liner_record::views::VerdictView;
 
-
 /// Height of one list row; rows are laid out at this fixed height so only visible ones are
 /// drawn.
 const ROW_HEIGHT: f32 = 22.0;
@@ -225,7 +224,8 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.label(RichText::new(&settings.song).strong().size(16.0));
         if let Some((_, Some((r, g, b)))) = &app.host_track {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, Color32::from_rgb(*r, *g, *b));
+            ui.painter()
+                .rect_filled(rect, 2.0, Color32::from_rgb(*r, *g, *b));
         }
         let host_named = app.host_track.as_ref().is_some_and(|(n, _)| !n.is_empty());
         if host_named {
@@ -266,13 +266,16 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.toggle_value(&mut app.client_in_room, "Client in the room")
             .on_hover_text("Hide every note at once (Ctrl+H)");
+        let l = ui.label("Format");
         egui::ComboBox::from_id_salt("export-format")
             .selected_text(app.export_format.name())
             .show_ui(ui, |ui| {
                 for f in Format::ALL {
                     ui.selectable_value(&mut app.export_format, f, f.name());
                 }
-            });
+            })
+            .response
+            .labelled_by(l.id);
         let busy = app.export_chore.is_some();
         if ui
             .add_enabled(!busy, egui::Button::new("Export log"))
@@ -284,12 +287,19 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.checkbox(&mut app.export_private, "with private notes");
     });
     if let Some(reason) = sync_line(&app.link.sync_status()).2 {
-        ui.label(RichText::new(reason).small().color(Color32::from_rgb(225, 85, 85)));
+        ui.label(
+            RichText::new(reason)
+                .small()
+                .color(Color32::from_rgb(225, 85, 85)),
+        );
     }
     if let Some(m) = &app.export_message {
         let (text, color) = match m {
             Ok(t) => (t.clone(), Color32::from_rgb(80, 190, 110)),
-            Err(e) => (format!("Export failed: {e}"), Color32::from_rgb(225, 85, 85)),
+            Err(e) => (
+                format!("Export failed: {e}"),
+                Color32::from_rgb(225, 85, 85),
+            ),
         };
         ui.label(RichText::new(text).small().color(color));
     }
@@ -307,18 +317,18 @@ fn capture(app: &mut EditorApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         let live = playhead_position(&ph);
         let transport = if ph.pos.recording {
-            "● rec"
+            "REC"
         } else if ph.pos.playing {
-            "▶"
+            "PLAY"
         } else {
-            "■"
+            "STOP"
         };
         ui.label(RichText::new(format!("{transport} {}", position_text(live))).monospace());
         ui.separator();
         let stamp = match &app.draft.stamp {
             Some(s) => match app.draft.range_end(&ph) {
                 Some(end) => format!(
-                    "note at {} → {}",
+                    "note at {} to {}",
                     position_text(Some(s.from)),
                     position_text(Some(end))
                 ),
@@ -330,18 +340,25 @@ fn capture(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.label(RichText::new(stamp).monospace().strong());
     });
     ui.horizontal_wrapped(|ui| {
-        if ui.small_button("−2 s").on_hover_text("Ctrl+←").clicked() {
+        if ui.small_button("−2 s").on_hover_text("Ctrl+Left").clicked() {
             app.draft.stamp_now(&ph);
             app.draft.nudge(-NUDGE_SECONDS);
             app.focus_capture = true;
         }
-        if ui.small_button("+2 s").on_hover_text("Ctrl+→").clicked() {
+        if ui
+            .small_button("+2 s")
+            .on_hover_text("Ctrl+Right")
+            .clicked()
+        {
             app.draft.stamp_now(&ph);
             app.draft.nudge(NUDGE_SECONDS);
             app.focus_capture = true;
         }
         if ui
-            .add_enabled(last_mark(app).is_some(), egui::Button::new("to last mark").small())
+            .add_enabled(
+                last_mark(app).is_some(),
+                egui::Button::new("to last mark").small(),
+            )
             .on_hover_text("Ctrl+M")
             .clicked()
         {
@@ -371,10 +388,12 @@ fn capture(app: &mut EditorApp, ui: &mut egui::Ui) {
         }
         ui.separator();
         ui.checkbox(&mut app.draft.private, "private")
-            .on_hover_text("Stays on this computer: never synced or exported unless asked (Ctrl+P)");
+            .on_hover_text(
+                "Stays on this computer: never synced or exported unless asked (Ctrl+P)",
+            );
         if let Some(take) = app.draft.take {
             if ui
-                .small_button(format!("take {} ✕", take.number))
+                .small_button(format!("take {} (detach)", take.number))
                 .on_hover_text("The note is about this take; click to detach it")
                 .clicked()
             {
@@ -434,6 +453,7 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
             KindFilter::Category(c) => category_label(c).to_owned(),
             KindFilter::Marks => "marks".to_owned(),
         };
+        let l = ui.label("Kind");
         egui::ComboBox::from_id_salt("filter-kind")
             .selected_text(kind_text)
             .show_ui(ui, |ui| {
@@ -446,8 +466,11 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                     );
                 }
                 ui.selectable_value(&mut app.filter.kind, KindFilter::Marks, "marks");
-            });
+            })
+            .response
+            .labelled_by(l.id);
         let authors: Vec<String> = app.rows.authors.iter().cloned().collect();
+        let l = ui.label("Author");
         egui::ComboBox::from_id_salt("filter-author")
             .selected_text(app.filter.author.as_deref().unwrap_or("everyone"))
             .show_ui(ui, |ui| {
@@ -455,17 +478,26 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 for a in authors {
                     ui.selectable_value(&mut app.filter.author, Some(a.clone()), a);
                 }
-            });
+            })
+            .response
+            .labelled_by(l.id);
         let tracks: Vec<String> = app.rows.tracks.iter().cloned().collect();
+        let l = ui.label("Track filter");
         egui::ComboBox::from_id_salt("filter-track")
             .selected_text(app.filter.track.as_deref().unwrap_or("all tracks"))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut app.filter.track, None, "all tracks");
                 for t in tracks {
-                    let label = if t.is_empty() { "(no track)".to_owned() } else { t.clone() };
+                    let label = if t.is_empty() {
+                        "(no track)".to_owned()
+                    } else {
+                        t.clone()
+                    };
                     ui.selectable_value(&mut app.filter.track, Some(t), label);
                 }
-            });
+            })
+            .response
+            .labelled_by(l.id);
         let verdict_text = match app.filter.verdict {
             VerdictFilter::Any => "any verdict",
             VerdictFilter::Open => "open",
@@ -473,6 +505,7 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
             VerdictFilter::Is(Verdict::Rejected) => "rejected",
             VerdictFilter::Is(Verdict::ChangesRequested) => "changes requested",
         };
+        let l = ui.label("Verdict");
         egui::ComboBox::from_id_salt("filter-verdict")
             .selected_text(verdict_text)
             .show_ui(ui, |ui| {
@@ -486,7 +519,9 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                     VerdictFilter::Is(Verdict::ChangesRequested),
                     "changes requested",
                 );
-            });
+            })
+            .response
+            .labelled_by(l.id);
         labelled_field(ui, "Search", &mut app.filter.text, 140.0, false);
     });
 }
@@ -497,7 +532,11 @@ fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
     filters(app, ui);
     for e in &app.unsaved {
         if let Body::NoteAdded(n) = &e.body {
-            ui.label(RichText::new(format!("saving… {}", n.text)).italics().weak());
+            ui.label(
+                RichText::new(format!("saving… {}", n.text))
+                    .italics()
+                    .weak(),
+            );
         }
     }
     if app.selected.is_some() {
@@ -522,7 +561,11 @@ fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
             }
         });
     if let Some(sel) = clicked {
-        app.selected = if app.selected == Some(sel) { None } else { Some(sel) };
+        app.selected = if app.selected == Some(sel) {
+            None
+        } else {
+            Some(sel)
+        };
         app.edit = None;
         app.confirm_delete = None;
     }
@@ -541,7 +584,7 @@ fn list_row(
             let pos = match &n.anchor {
                 Some(liner_record::event::Anchor::Point { at }) => place(Some(at)),
                 Some(liner_record::event::Anchor::Range { from, to }) => {
-                    format!("{} → {}", place(Some(from)), place(Some(to)))
+                    format!("{} to {}", place(Some(from)), place(Some(to)))
                 }
                 None => "—".into(),
             };
@@ -557,7 +600,7 @@ fn list_row(
         }
         RowKind::Decision => {
             let d = &v.decisions[row.index];
-            let kind = if d.kind == "eq" { "EQ ✓" } else { "FX ✓" };
+            let kind = if d.kind == "eq" { "EQ" } else { "FX" };
             (
                 d.id,
                 place(d.pos.as_ref()),
@@ -570,7 +613,15 @@ fn list_row(
         }
         RowKind::Mark => {
             let m = &v.marks[row.index];
-            (m.id, place(m.pos.as_ref()), "Mark", "", mark_text(m), None, false)
+            (
+                m.id,
+                place(m.pos.as_ref()),
+                "Mark",
+                "",
+                mark_text(m),
+                None,
+                false,
+            )
         }
     };
     let selected = app.selected == Some((row.kind, id));
@@ -603,7 +654,11 @@ fn list_row(
             }
         })
         .response;
-    let r = ui.interact(r.rect, ui.scope_id().with(("row", id)), egui::Sense::click());
+    let r = ui.interact(
+        r.rect,
+        ui.scope_id().with(("row", id)),
+        egui::Sense::click(),
+    );
     r.clicked().then_some((row.kind, id))
 }
 
@@ -696,13 +751,16 @@ fn own_note_actions(app: &mut EditorApp, ui: &mut egui::Ui, n: &liner_record::vi
             let mut cancel = false;
             ui.horizontal_wrapped(|ui| {
                 let r = labelled_field(ui, "Edit note", &mut edit.text, 300.0, false);
+                let l = ui.label("Category");
                 egui::ComboBox::from_id_salt("edit-category")
                     .selected_text(category_label(edit.category))
                     .show_ui(ui, |ui| {
                         for c in CATEGORIES {
                             ui.selectable_value(&mut edit.category, c, category_label(c));
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(l.id);
                 save = (r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)))
                     | ui.button("Save").clicked();
                 cancel = ui.button("Cancel").clicked();
@@ -753,6 +811,41 @@ fn own_note_actions(app: &mut EditorApp, ui: &mut egui::Ui, n: &liner_record::vi
     }
 }
 
+/// A clickable star, drawn (the bundled fonts have no star glyph).
+fn star(ui: &mut egui::Ui, lit: bool, name: &str) -> egui::Response {
+    let size = egui::vec2(16.0, 16.0);
+    let (rect, r) = ui.allocate_exact_size(size, egui::Sense::click());
+    let name = name.to_owned();
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+    let c = rect.center();
+    let points: Vec<egui::Pos2> = (0..10)
+        .map(|i| {
+            let radius = if i % 2 == 0 { 7.5 } else { 3.2 };
+            let a = std::f32::consts::PI * (i as f32 / 5.0) - std::f32::consts::FRAC_PI_2;
+            c + radius * egui::vec2(a.cos(), a.sin())
+        })
+        .collect();
+    let color = if lit {
+        Color32::GOLD
+    } else if r.hovered() {
+        Color32::LIGHT_GRAY
+    } else {
+        Color32::DARK_GRAY
+    };
+    // The star is concave: fill it as triangles from the centre.
+    let mut mesh = egui::Mesh::default();
+    let centre = mesh.vertices.len() as u32;
+    mesh.colored_vertex(c, color);
+    for p in &points {
+        mesh.colored_vertex(*p, color);
+    }
+    for i in 0..10u32 {
+        mesh.add_triangle(centre, centre + 1 + i, centre + 1 + (i + 1) % 10);
+    }
+    ui.painter().add(egui::Shape::mesh(mesh));
+    r.on_hover_text(name)
+}
+
 fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
     let me = app.instance();
     let mut mine: Vec<_> = app
@@ -766,8 +859,7 @@ fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
     mine.sort_by(|a, b| b.take.number.cmp(&a.take.number));
     if mine.is_empty() {
         ui.label(
-            RichText::new("No takes yet: arm a track and record; each pass shows up here.")
-                .weak(),
+            RichText::new("No takes yet: arm a track and record; each pass shows up here.").weak(),
         );
         return;
     }
@@ -779,8 +871,8 @@ fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(format!("Take {}", t.take.number)).strong());
                     let span = match (&t.start, &t.end) {
-                        (Some(s), Some(e)) => format!("{} → {}", place(Some(s)), place(Some(e))),
-                        (Some(s), None) => format!("{} → recording…", place(Some(s))),
+                        (Some(s), Some(e)) => format!("{} to {}", place(Some(s)), place(Some(e))),
+                        (Some(s), None) => format!("{} to … (recording)", place(Some(s))),
                         _ => "—".into(),
                     };
                     ui.label(RichText::new(span).monospace().small());
@@ -801,11 +893,11 @@ fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
                     ui.separator();
                     for s in 1..=5u8 {
                         let lit = t.stars.is_some_and(|n| n >= s);
-                        let star = RichText::new(if lit { "★" } else { "☆" })
-                            .color(if lit { Color32::GOLD } else { Color32::GRAY });
-                        let r = ui
-                            .add(egui::Button::new(star).frame(false))
-                            .on_hover_text(format!("{s} star{}", if s > 1 { "s" } else { "" }));
+                        let r = star(
+                            ui,
+                            lit,
+                            &format!("{s} star{}", if s > 1 { "s" } else { "" }),
+                        );
                         if r.clicked() {
                             let rating = t.rating.unwrap_or(Rating::Maybe);
                             ratings.push((t.take, rating, Some(s), note.clone()));
@@ -851,6 +943,7 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             labelled_field(ui, "Band / parameter", &mut row.name, 150.0, false);
             labelled_field(ui, "Value", &mut row.value, 70.0, false);
+            let l = ui.label("Unit");
             egui::ComboBox::from_id_salt(("unit", i))
                 .width(56.0)
                 .selected_text(if row.unit.is_empty() { "—" } else { row.unit })
@@ -858,8 +951,15 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
                     for u in UNITS {
                         ui.selectable_value(&mut row.unit, u, if u.is_empty() { "—" } else { u });
                     }
-                });
-            if rows > 1 && ui.small_button("✕").on_hover_text("Remove this line").clicked() {
+                })
+                .response
+                .labelled_by(l.id);
+            if rows > 1
+                && ui
+                    .small_button("x")
+                    .on_hover_text("Remove this line")
+                    .clicked()
+            {
                 remove = Some(i);
             }
         });
@@ -893,7 +993,6 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
     let form = app
         .settings
         .get_or_insert_with(|| SettingsForm::from_settings(&current));
-    let problems = form.problems();
     egui::Grid::new("settings-grid")
         .num_columns(2)
         .spacing([10.0, 6.0])
@@ -904,14 +1003,16 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
             ui.end_row();
             labelled_field(ui, "Your name", &mut form.author, 260.0, false);
             ui.end_row();
-            ui.label("Role");
+            let l = ui.label("Role");
             egui::ComboBox::from_id_salt("settings-role")
                 .selected_text(form.role.as_str())
                 .show_ui(ui, |ui| {
                     for r in ROLES {
                         ui.selectable_value(&mut form.role, r, r.as_str());
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
             ui.end_row();
             labelled_field(ui, "Server", &mut form.server_url, 260.0, false)
                 .on_hover_text("e.g. http://studio-pc:7878; empty to work offline");
@@ -922,6 +1023,7 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
             );
             ui.end_row();
         });
+    let problems = form.problems();
     for p in &problems {
         ui.label(RichText::new(&p.message).color(Color32::from_rgb(225, 85, 85)));
     }

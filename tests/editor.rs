@@ -1,0 +1,462 @@
+//! The real editor code, headless (egui_kittest), against the real worker and journal: typing
+//! a note, saving and discarding it, the filters, rating a take, the EQ form, the settings
+//! checks and the privacy switch.
+
+use egui::accesskit::Role as A11yRole;
+use egui::Key;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use liner_notes::capture::CaptureEvent;
+use liner_notes::editor::{EditorApp, Tab};
+use liner_notes::playhead::{HostTransport, SharedPlayhead};
+use liner_notes::state::{InstanceState, SavedState};
+use liner_notes::worker::{self, Registration};
+use liner_record::event::{Anchor, Body, Category, Context, NoteAdded, Rating, TakeRef, Verdict};
+use liner_record::{Event, Journal, Role};
+use nice_plug::prelude::Transport;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+struct Rig {
+    _producer: rtrb::Producer<CaptureEvent>,
+    state: Arc<SavedState>,
+    playhead: Arc<SharedPlayhead>,
+    registration: Registration,
+    project: String,
+}
+
+/// A registered instance of a fresh project (journals live under target/, see
+/// .cargo/config.toml), as the plugin sets one up.
+fn rig() -> Rig {
+    let project = format!("editor test {}", Uuid::now_v7());
+    let (tx, rx) = rtrb::RingBuffer::new(64);
+    let mut st = InstanceState::new();
+    st.settings.project = project.clone();
+    st.settings.song = "Night Drive".into();
+    st.settings.track = "Lead vox".into();
+    st.settings.author = "Sam".into();
+    st.settings.role = Role::Producer;
+    st.settings.server_url.clear();
+    let state = Arc::new(SavedState::new(st));
+    let registration = worker::register(
+        rx,
+        state.clone(),
+        Arc::new(AtomicU64::new(0)),
+        Arc::default(),
+    );
+    Rig {
+        _producer: tx,
+        state,
+        playhead: Arc::new(SharedPlayhead::new()),
+        registration,
+        project,
+    }
+}
+
+impl Rig {
+    fn harness(&self) -> Harness<'static, EditorApp> {
+        let app = EditorApp::new(
+            self.registration.link(),
+            self.playhead.clone(),
+            Arc::new(parking_lot::RwLock::new((820, 560))),
+            Arc::new(|| {}),
+        );
+        Harness::builder()
+            .with_size(egui::vec2(900.0, 640.0))
+            .build_ui_state(|ui, app: &mut EditorApp| app.show(ui), app)
+    }
+
+    /// The DAW at `seconds` (120 bpm, 4/4), as the audio thread would publish it.
+    fn daw_at(&self, seconds: f64, playing: bool, recording: bool, blocks: u64) {
+        let mut t = Transport::new(48_000.0);
+        let beats = seconds * 2.0;
+        t.playing = playing;
+        t.recording = recording;
+        t.tempo = Some(120.0);
+        t.time_sig_numerator = Some(4);
+        t.time_sig_denominator = Some(4);
+        t.pos_seconds = Some(seconds);
+        t.pos_beats = Some(beats);
+        t.bar_start_pos_beats = Some((beats / 4.0).floor() * 4.0);
+        t.bar_number = Some((beats / 4.0).floor() as i32);
+        t.loop_range_seconds = Some((8.0, 16.0));
+        self.playhead.publish(&HostTransport::capture(&t), blocks);
+    }
+
+    fn journal(&self) -> Journal {
+        Journal::open_project(&self.project).unwrap()
+    }
+
+    fn events(&self) -> Vec<Event> {
+        self.journal()
+            .read()
+            .unwrap()
+            .events
+            .into_iter()
+            .map(|s| s.event)
+            .collect()
+    }
+
+    fn ctx(&self, author: &str, role: Role) -> Context {
+        let mut c = self.state.read().context(worker::session_id());
+        c.author = author.into();
+        c.role = role;
+        c
+    }
+
+    fn instance(&self) -> Uuid {
+        self.state.read().instance
+    }
+}
+
+/// Steps the editor until `done` holds (the worker writes and publishes in the background).
+fn step_until(h: &mut Harness<'_, EditorApp>, what: &str, done: impl Fn(&EditorApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn notes_in(events: &[Event]) -> Vec<&NoteAdded> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::NoteAdded(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn note_event(ctx: &Context, text: &str, category: Category) -> Event {
+    Event::new(
+        ctx,
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category,
+            anchor: None,
+            take: None,
+            private: false,
+        }),
+    )
+}
+
+#[test]
+fn a_note_is_stamped_at_its_first_keystroke_and_enter_saves_it_to_the_journal() {
+    let rig = rig();
+    let mut h = rig.harness();
+    rig.daw_at(10.0, true, false, 1);
+    h.step();
+    assert!(
+        h.get_by_label("Note").is_focused(),
+        "the note field is ready"
+    );
+    h.get_by_label("Note").type_text("k");
+    h.step();
+    // Ten seconds of typing later the playhead is elsewhere; the note stays at 10 s.
+    rig.daw_at(20.0, true, false, 2);
+    h.get_by_label("Note").type_text("ick is late here");
+    h.step();
+    assert!(h.query_by_label_contains("note at 6.1").is_some());
+    h.key_press(Key::Enter);
+    h.step();
+    assert!(h.state().draft.text.is_empty(), "Enter clears the field");
+    step_until(&mut h, "the note in the list", |app| {
+        app.unsaved().is_empty() && app.rows().rows.len() == 1
+    });
+    let events = rig.events();
+    let notes = notes_in(&events);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].text, "kick is late here");
+    let Some(Anchor::Point { at }) = notes[0].anchor else {
+        panic!("{:?}", notes[0].anchor)
+    };
+    assert_eq!(at.seconds, Some(10.0));
+    assert_eq!((at.bar, at.beat), (Some(6), Some(1.0)));
+    assert!(h.query_by_label("kick is late here").is_some(), "listed");
+    assert!(
+        h.get_by_label("Note").is_focused(),
+        "ready for the next note"
+    );
+}
+
+#[test]
+fn escape_discards_the_note_and_nothing_reaches_the_journal() {
+    let rig = rig();
+    let mut h = rig.harness();
+    rig.daw_at(3.0, false, false, 1);
+    h.step();
+    h.get_by_label("Note").type_text("this is a mistake");
+    h.step();
+    h.key_press(Key::Escape);
+    h.step();
+    assert!(h.state().draft.text.is_empty());
+    assert!(h.state().draft.stamp.is_none());
+    // A second note after it: once it is in the journal, the first would be too (the worker
+    // keeps submission order), so its absence is proven.
+    h.get_by_label("Note").type_text("keeper line");
+    h.step();
+    h.key_press(Key::Enter);
+    h.step();
+    step_until(&mut h, "the second note", |app| {
+        app.unsaved().is_empty() && app.rows().rows.len() == 1
+    });
+    let events = rig.events();
+    let texts: Vec<&str> = notes_in(&events).iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, ["keeper line"]);
+}
+
+#[test]
+fn shortcuts_pick_the_category_and_nudge_the_stamp() {
+    let rig = rig();
+    let mut h = rig.harness();
+    rig.daw_at(10.0, true, false, 1);
+    h.step();
+    h.get_by_label("Note").type_text("vocal pitchy");
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Num4);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::ArrowLeft);
+    h.step();
+    assert_eq!(h.state().draft.category, Category::Vocal);
+    assert_eq!(h.state().draft.stamp.unwrap().from.seconds, Some(8.0));
+    h.key_press(Key::Enter);
+    h.step();
+    step_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    let events = rig.events();
+    assert_eq!(notes_in(&events)[0].category, Category::Vocal);
+}
+
+#[test]
+fn filters_narrow_the_list_by_category_author_verdict_and_text() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    let alex = rig.ctx("Alex", Role::Engineer);
+    let exec = rig.ctx("Jo", Role::Executive);
+    let hiss = note_event(&sam, "tape hiss in the intro", Category::Technical);
+    let vocal = note_event(&alex, "double the chorus vocal", Category::Vocal);
+    let mix = note_event(&alex, "more air on the mix", Category::Mix);
+    let mut other_song = note_event(&sam, "other song note", Category::Mix);
+    other_song.song = "Another Song".into();
+    let verdict = Event::new(
+        &exec,
+        None,
+        Body::Verdict {
+            target: vocal.id,
+            verdict: Verdict::ChangesRequested,
+            comment: "try it an octave up".into(),
+        },
+    );
+    rig.journal()
+        .append(&[hiss, vocal, mix, other_song, verdict])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the record", |app| app.rows().rows.len() == 3);
+    assert!(
+        h.query_by_label("other song note").is_none(),
+        "other songs stay out"
+    );
+    assert!(
+        h.query_by_label("try it an octave up").is_some(),
+        "the executive's comment"
+    );
+
+    h.state_mut().filter.author = Some("Alex".into());
+    h.step();
+    h.step();
+    assert_eq!(h.state().rows().rows.len(), 2);
+    h.state_mut().filter.verdict =
+        liner_notes::editor::list::VerdictFilter::Is(Verdict::ChangesRequested);
+    h.step();
+    h.step();
+    assert_eq!(h.state().rows().rows.len(), 1);
+    assert!(h.query_by_label("double the chorus vocal").is_some());
+    assert!(h.query_by_label("more air on the mix").is_none());
+
+    h.state_mut().filter = Default::default();
+    h.state_mut().filter.kind =
+        liner_notes::editor::list::KindFilter::Category(Category::Technical);
+    h.step();
+    h.step();
+    assert_eq!(h.state().rows().rows.len(), 1);
+
+    // The search box, typed into like a user would.
+    h.state_mut().filter = Default::default();
+    h.step();
+    h.get_by_label("Search").focus();
+    h.step();
+    h.get_by_label("Search").type_text("AIR");
+    h.step();
+    h.step();
+    assert_eq!(h.state().filter.text, "AIR");
+    assert_eq!(h.state().rows().rows.len(), 1);
+    assert!(h.query_by_label("more air on the mix").is_some());
+    assert!(h.query_by_label("tape hiss in the intro").is_none());
+}
+
+#[test]
+fn rating_a_take_records_it() {
+    let rig = rig();
+    let me = rig.ctx("Sam", Role::Producer);
+    let take = TakeRef {
+        instance: rig.instance(),
+        number: 2,
+    };
+    rig.journal()
+        .append(&[
+            Event::new(&me, None, Body::TakeStarted { take }),
+            Event::new(&me, None, Body::TakeEnded { take }),
+        ])
+        .unwrap();
+    let mut h = rig.harness();
+    h.state_mut().tab = Tab::Takes;
+    step_until(&mut h, "the take", |app| {
+        app.record().views.takes.len() == 1
+    });
+    h.step();
+    h.get_by_label("keeper").click();
+    h.step();
+    h.get_by_label("4 stars").hover();
+    h.step();
+    step_until(&mut h, "the rating", |app| {
+        app.record().views.takes[0].rating == Some(Rating::Keeper)
+    });
+    h.get_by_label("4 stars").click();
+    h.step();
+    step_until(&mut h, "the stars", |app| {
+        app.record().views.takes[0].stars == Some(4)
+    });
+    let rated: Vec<_> = rig
+        .events()
+        .into_iter()
+        .filter_map(|e| match e.body {
+            Body::TakeRated {
+                take: t,
+                rating,
+                stars,
+                ..
+            } => Some((t, rating, stars)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rated,
+        [
+            (take, Rating::Keeper, None),
+            (take, Rating::Keeper, Some(4))
+        ]
+    );
+}
+
+#[test]
+fn the_eq_form_records_a_structured_decision_at_the_playhead() {
+    let rig = rig();
+    let mut h = rig.harness();
+    rig.daw_at(30.0, false, false, 1);
+    h.step();
+    h.get_by_label("EQ / FX decision").click();
+    h.step();
+    // Saving an empty form explains what is missing and records nothing.
+    h.get_by_label("Record decision").click();
+    h.step();
+    assert!(h.query_by_label_contains("Name the processor").is_some());
+    for (field, text) in [
+        ("Processor", "Pro-Q 3"),
+        ("Band / parameter", "band 2 250 Hz"),
+        ("Value", "-3.5"),
+        ("Why", "boxy low mids"),
+    ] {
+        h.get_by_label(field).focus();
+        h.step();
+        h.get_by_label(field).type_text(text);
+        h.step();
+    }
+    h.get_by_label("Record decision").click();
+    h.step();
+    step_until(&mut h, "the decision", |app| {
+        app.record().views.decisions.len() == 1
+    });
+    let events = rig.events();
+    let d = events
+        .iter()
+        .find_map(|e| match &e.body {
+            Body::EqDecision(d) => Some((d.clone(), e.pos)),
+            _ => None,
+        })
+        .expect("an EQ decision");
+    assert_eq!(d.0.processor, "Pro-Q 3");
+    assert_eq!(d.0.settings.len(), 1);
+    assert_eq!(d.0.settings[0].name, "band 2 250 Hz");
+    assert_eq!(d.0.settings[0].value, Some(-3.5));
+    assert_eq!(d.0.settings[0].unit.as_deref(), Some("dB"));
+    assert_eq!(d.0.reason, "boxy low mids");
+    assert_eq!(d.1.and_then(|p| p.seconds), Some(30.0));
+}
+
+#[test]
+fn settings_explain_what_is_wrong_and_refuse_to_save_it() {
+    let rig = rig();
+    let mut h = rig.harness();
+    h.step();
+    h.get_by_label("Settings").click();
+    h.step();
+    h.get_by_label("Server").focus();
+    h.step();
+    h.get_by_label("Server").type_text("ftp://studio");
+    h.step();
+    assert!(h
+        .query_by_label_contains("must start with http:// or https://")
+        .is_some());
+    h.get_by_label("Token").focus();
+    h.step();
+    h.get_by_label("Token").type_text("hunter2");
+    h.step();
+    assert!(h
+        .query_by_label_contains("not a Liner Notes token")
+        .is_some());
+    h.get_by_label("Save settings").click();
+    h.step();
+    assert_eq!(rig.state.read().settings.server_url, "", "nothing saved");
+    // An empty name is refused too.
+    h.get_by_label("Your name").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Backspace);
+    h.step();
+    assert!(h
+        .query_by_label_contains("Your name cannot be empty")
+        .is_some());
+    assert_eq!(rig.state.read().settings.author, "Sam");
+}
+
+#[test]
+fn client_in_the_room_hides_every_note_at_once() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    rig.journal()
+        .append(&[note_event(&sam, "the singer is flat", Category::Vocal)])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    h.step();
+    assert!(h.query_by_label("the singer is flat").is_some());
+    h.get_by_role_and_label(A11yRole::Button, "Client in the room")
+        .click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("the singer is flat").is_none());
+    assert!(
+        h.query_by_label("Note").is_none(),
+        "no capture field either"
+    );
+    h.get_by_label("Show notes").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("the singer is flat").is_some());
+}
