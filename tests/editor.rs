@@ -460,3 +460,247 @@ fn client_in_the_room_hides_every_note_at_once() {
     h.step();
     assert!(h.query_by_label("the singer is flat").is_some());
 }
+
+#[test]
+fn the_editor_repaints_only_for_changes_and_a_moving_playhead_and_stops_when_closed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let rig = rig();
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let app = EditorApp::new(
+        rig.registration.link(),
+        rig.playhead.clone(),
+        Arc::new(parking_lot::RwLock::new((820, 560))),
+        Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 640.0))
+        .build_ui_state(|ui, app: &mut EditorApp| app.show(ui), app);
+    let next_repaint = |h: &Harness<'_, EditorApp>| {
+        h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
+    };
+    rig.daw_at(5.0, false, false, 1);
+    h.run_ok().expect("settles");
+    assert!(
+        rig.playhead.is_watched(),
+        "open: the audio thread publishes"
+    );
+    assert_eq!(
+        next_repaint(&h),
+        Duration::MAX,
+        "stopped and idle: no repaint"
+    );
+
+    rig.daw_at(5.0, true, false, 2);
+    h.step();
+    assert!(
+        next_repaint(&h) <= Duration::from_millis(50),
+        "playing: follows the playhead"
+    );
+
+    // A change in the record wakes the window from the worker.
+    let before = wakes.load(Ordering::SeqCst);
+    let sam = rig.ctx("Alex", Role::Engineer);
+    rig.journal()
+        .append(&[note_event(&sam, "from the other room", Category::Mix)])
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while wakes.load(Ordering::SeqCst) == before {
+        assert!(Instant::now() < deadline, "never woken by the record");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    // Closed: no playhead publishing, no record following, no wakes.
+    h.state_mut().close();
+    assert!(!rig.playhead.is_watched());
+    std::thread::sleep(Duration::from_millis(50));
+    let closed = wakes.load(Ordering::SeqCst);
+    rig.journal()
+        .append(&[note_event(&sam, "while closed", Category::Mix)])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(wakes.load(Ordering::SeqCst), closed);
+}
+
+#[test]
+fn an_unnamed_mark_is_listed_and_can_be_named_later() {
+    let rig = rig();
+    let me = rig.ctx("Sam", Role::Producer);
+    let pos = liner_record::DawPos {
+        seconds: Some(33.0),
+        bar: Some(17),
+        beat: Some(3.0),
+        ..Default::default()
+    };
+    rig.journal()
+        .append(&[Event::new(
+            &me,
+            Some(pos),
+            Body::Mark {
+                instance: rig.instance(),
+                number: 1,
+                label: None,
+            },
+        )])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the mark", |app| app.rows().rows.len() == 1);
+    h.step();
+    h.get_by_label("unnamed mark at 17.3").click();
+    h.step();
+    h.step();
+    h.get_by_label("Name this mark").focus();
+    h.step();
+    h.get_by_label("Name this mark")
+        .type_text("count-in too long");
+    h.step();
+    h.get_by_label("Save name").click();
+    h.step();
+    step_until(&mut h, "the name", |app| {
+        app.record().views.marks[0].label.as_deref() == Some("count-in too long")
+    });
+    h.step();
+    assert_eq!(h.state().record().views.marks.len(), 1, "still one mark");
+    assert!(h.query_by_label("unnamed mark at 17.3").is_none());
+    assert!(!h
+        .query_all_by_label("count-in too long")
+        .collect::<Vec<_>>()
+        .is_empty());
+}
+
+#[test]
+fn your_own_notes_can_be_edited_and_deleted_and_others_cannot() {
+    let rig = rig();
+    let mine = note_event(
+        &rig.ctx("Sam", Role::Producer),
+        "snare too loud",
+        Category::Mix,
+    );
+    let theirs = note_event(
+        &rig.ctx("Alex", Role::Engineer),
+        "hat is fine",
+        Category::Mix,
+    );
+    rig.journal().append(&[mine.clone(), theirs]).unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the notes", |app| app.rows().rows.len() == 2);
+    h.step();
+    h.get_by_label("hat is fine").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Mix · Alex").is_some(),
+        "the detail shows"
+    );
+    assert!(h.query_by_label("Edit").is_none(), "not mine");
+    h.get_by_label("snare too loud").click();
+    h.step();
+    h.step();
+    h.get_by_label("Edit").click();
+    h.step();
+    h.step();
+    h.get_by_label("Edit note").focus();
+    h.step();
+    h.get_by_label("Edit note").type_text(", ride it down 2 dB");
+    h.step();
+    h.get_by_label("Save").click();
+    h.step();
+    step_until(&mut h, "the edit", |app| {
+        app.record()
+            .views
+            .notes
+            .iter()
+            .any(|n| n.text == "snare too loud, ride it down 2 dB")
+    });
+    h.step();
+    h.get_by_label("Delete").click();
+    h.step();
+    h.step();
+    h.get_by_label("Really delete").click();
+    h.step();
+    step_until(&mut h, "the delete", |app| app.rows().rows.len() == 1);
+    let kinds: Vec<&str> = rig
+        .events()
+        .iter()
+        .map(|e| e.body.kind())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|k| match k {
+            "note_edited" => "edit",
+            "note_deleted" => "delete",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "edit").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "delete").count(), 1);
+}
+
+#[test]
+fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
+    use liner_server::store::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let server = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+    let rig = rig();
+    store.create_project(&rig.project).unwrap();
+    let token = store
+        .add_token(&rig.project, "Sam", Role::Producer)
+        .unwrap()
+        .1;
+    let mut h = rig.harness();
+    h.step();
+    h.get_by_label("Settings").click();
+    h.step();
+    let type_into = |h: &mut Harness<'_, EditorApp>, field: &str, text: &str| {
+        h.get_by_label(field).focus();
+        h.step();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+        h.step();
+        h.get_by_label(field).type_text(text);
+        h.step();
+    };
+    type_into(&mut h, "Server", &server.url());
+    type_into(&mut h, "Token", &format!("ln_{}", "0".repeat(64)));
+    h.get_by_label("Test connection").click();
+    h.step();
+    let found = |h: &mut Harness<'_, EditorApp>, text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            h.step();
+            if h.query_by_label_contains(text).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never showed {text:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    found(&mut h, "refused the token");
+    type_into(&mut h, "Token", &token);
+    h.get_by_label("Test connection").click();
+    found(&mut h, "the token works");
+
+    h.get_by_label("Save settings").click();
+    h.step();
+    let settings = rig.state.read().settings.clone();
+    assert_eq!(settings.server_url, server.url());
+    let saved_project = serde_json::to_string(&*rig.state.read()).unwrap();
+    assert!(
+        !saved_project.contains(&token),
+        "the token is not in the DAW project"
+    );
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while liner_notes::settings::token_in(&config, &settings.token_ref).as_deref()
+        != Some(token.as_str())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the token never reached the config folder"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // With the token in place the status dot turns to synced.
+    found(&mut h, "Sync: synced");
+}

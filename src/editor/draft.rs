@@ -324,8 +324,10 @@ mod tests {
 
     #[test]
     fn nudges_loop_and_ranges_anchor_where_asked() {
-        let mut d = Draft::default();
-        d.text = "bridge drags".into();
+        let mut d = Draft {
+            text: "bridge drags".into(),
+            ..Draft::default()
+        };
         d.text_changed(&playhead_at(10.0, 1), None);
         d.nudge(-NUDGE_SECONDS);
         d.nudge(-NUDGE_SECONDS);
@@ -339,8 +341,10 @@ mod tests {
         assert_eq!((from.seconds, to.seconds), (Some(8.0), Some(16.0)));
         assert_eq!((from.bar, to.bar), (Some(5), Some(9)));
         // Range mode by hand: from the stamp to wherever the playhead is when fixed.
-        let mut d = Draft::default();
-        d.text = "x".into();
+        let mut d = Draft {
+            text: "x".into(),
+            ..Draft::default()
+        };
         d.text_changed(&playhead_at(4.0, 1), None);
         d.toggle_range(&playhead_at(4.0, 1));
         d.end_range_here(&playhead_at(7.0, 2));

@@ -69,7 +69,7 @@ pub fn place(pos: Option<&DawPos>) -> String {
         return "—".into();
     };
     let bb = match (p.bar, p.beat) {
-        (Some(bar), Some(beat)) => Some(format_bar_beat(bar, beat)),
+        (Some(bar), Some(beat)) => Some(short_bar_beat(bar, beat)),
         _ => None,
     };
     let time = p.seconds.map(format_time);
@@ -81,13 +81,19 @@ pub fn place(pos: Option<&DawPos>) -> String {
     }
 }
 
+/// Bar and beat as people say it: "17.3", or "17.3.50" between beats.
+pub fn short_bar_beat(bar: i32, beat: f64) -> String {
+    let full = format_bar_beat(bar, beat);
+    full.strip_suffix(".00").map(str::to_owned).unwrap_or(full)
+}
+
 /// A mark's line in the list: its label, or "unnamed mark at 17.3" until someone names it.
 pub fn mark_text(m: &MarkView) -> String {
     match &m.label {
         Some(l) => l.clone(),
         None => {
             let at = match m.pos.and_then(|p| p.bar.zip(p.beat)) {
-                Some((bar, beat)) => format_bar_beat(bar, beat),
+                Some((bar, beat)) => short_bar_beat(bar, beat),
                 None => m
                     .pos
                     .and_then(|p| p.seconds)

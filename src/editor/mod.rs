@@ -50,6 +50,9 @@ pub enum Tab {
     Settings,
 }
 
+/// The track's name and RGB colour as the host reports them.
+type HostTrack = (String, Option<(u8, u8, u8)>);
+
 /// An edit of one of your own notes (or the name of a mark), being typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditBuffer {
@@ -69,7 +72,7 @@ pub struct EditorApp {
     /// follows the record only then.
     watching: Option<(PlayheadSubscription, RecordWatch)>,
     /// The track's name and colour as the host reports them.
-    host_track: Option<(String, Option<(u8, u8, u8)>)>,
+    host_track: Option<HostTrack>,
     /// Persisted window size (logical points), saved with the DAW project.
     size: Arc<RwLock<(u32, u32)>>,
 

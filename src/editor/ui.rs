@@ -539,27 +539,33 @@ fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
             );
         }
     }
-    if app.selected.is_some() {
-        egui::Panel::bottom("liner-detail")
-            .resizable(true)
-            .default_size(120.0)
-            .show(ui, |ui| detail(app, ui));
-    }
+    // The detail of the selected row sits below the list, which gets what is left.
+    let detail_height = if app.selected.is_some() { 150.0 } else { 0.0 };
+    let list_height = (ui.available_height() - detail_height).max(3.0 * ROW_HEIGHT);
     let total = app.rows.rows.len();
+    let mut clicked = None;
     if total == 0 {
         ui.label(RichText::new("Nothing here yet: type a note above.").weak());
-        return;
-    }
-    let mut clicked = None;
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, ROW_HEIGHT, total, |ui, range| {
-            for row in &app.rows.rows[range] {
-                if let Some(sel) = list_row(app, ui, *row) {
-                    clicked = Some(sel);
+    } else {
+        egui::ScrollArea::vertical()
+            .id_salt("liner-list")
+            .max_height(list_height)
+            .auto_shrink([false, false])
+            .show_rows(ui, ROW_HEIGHT, total, |ui, range| {
+                for row in &app.rows.rows[range] {
+                    if let Some(sel) = list_row(app, ui, *row) {
+                        clicked = Some(sel);
+                    }
                 }
-            }
-        });
+            });
+    }
+    if app.selected.is_some() {
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .id_salt("liner-detail")
+            .auto_shrink([false, false])
+            .show(ui, |ui| detail(app, ui));
+    }
     if let Some(sel) = clicked {
         app.selected = if app.selected == Some(sel) {
             None
@@ -674,7 +680,9 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                 app.selected = None;
                 return;
             };
-            ui.label(RichText::new(&n.text).size(15.0));
+            if n.author == me {
+                own_note_actions(app, ui, &n);
+            }
             ui.label(
                 RichText::new(format!(
                     "{} · {} · {} · {}",
@@ -692,9 +700,7 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                     ui.label(format!("{}: {}", verdict.author, verdict.comment));
                 });
             }
-            if n.author == me {
-                own_note_actions(app, ui, &n);
-            }
+            ui.label(RichText::new(&n.text).size(15.0));
         }
         RowKind::Decision => {
             if let Some(d) = v.decisions.iter().find(|d| d.id == id) {
@@ -856,7 +862,7 @@ fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
         .filter(|t| t.take.instance == me)
         .cloned()
         .collect();
-    mine.sort_by(|a, b| b.take.number.cmp(&a.take.number));
+    mine.sort_by_key(|t| std::cmp::Reverse(t.take.number));
     if mine.is_empty() {
         ui.label(
             RichText::new("No takes yet: arm a track and record; each pass shows up here.").weak(),
