@@ -3,9 +3,10 @@
 //! the rows on screen are drawn, so 10,000 notes scroll smoothly.
 
 use crate::record_view::RecordSnapshot;
+use liner_record::event::Rating;
 use liner_record::event::{Category, Verdict};
 use liner_record::position::{format_bar_beat, format_time};
-use liner_record::views::{DecisionView, MarkView, NoteView, VerdictView};
+use liner_record::views::{DecisionView, MarkView, NoteView, TakeView, VerdictView};
 use liner_record::DawPos;
 use std::collections::BTreeSet;
 
@@ -15,6 +16,7 @@ pub enum RowKind {
     Note,
     Decision,
     Mark,
+    Take,
 }
 
 /// A row: an index into the snapshot's notes, decisions or marks.
@@ -134,6 +136,24 @@ pub fn decision_text(d: &DecisionView) -> String {
     out
 }
 
+/// A take in one line: "Take 3 · keeper · 4/5 · lovely ad-libs".
+pub fn take_text(t: &TakeView) -> String {
+    let mut parts = vec![format!("Take {}", t.take.number)];
+    match t.rating {
+        Some(Rating::Keeper) => parts.push("keeper".into()),
+        Some(Rating::Maybe) => parts.push("maybe".into()),
+        Some(Rating::Scratch) => parts.push("scratch".into()),
+        None => parts.push("not rated".into()),
+    }
+    if let Some(s) = t.stars {
+        parts.push(format!("{s}/5"));
+    }
+    if let Some(n) = t.note.as_deref().filter(|n| !n.is_empty()) {
+        parts.push(n.to_owned());
+    }
+    parts.join(" · ")
+}
+
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     needle_lower.is_empty() || hay.to_lowercase().contains(needle_lower)
 }
@@ -232,6 +252,23 @@ impl Rows {
                     kind: RowKind::Mark,
                     index: i,
                     at: m.at,
+                });
+            }
+        }
+        for (i, t) in v.takes.iter().enumerate().filter(|(_, t)| t.song == song) {
+            self.tracks.insert(t.track.clone());
+            let ok = matches!(
+                filter.kind,
+                KindFilter::Any | KindFilter::Category(Category::Take)
+            ) && filter.author.is_none()
+                && track_ok(&t.track)
+                && verdict_ok(filter.verdict, t.verdict.as_ref())
+                && contains_ci(&take_text(t), &needle);
+            if ok {
+                self.rows.push(Row {
+                    kind: RowKind::Take,
+                    index: i,
+                    at: t.started_at.unwrap_or_default(),
                 });
             }
         }

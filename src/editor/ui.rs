@@ -3,7 +3,7 @@
 
 use super::decision::UNITS;
 use super::draft::{playhead_position, CATEGORIES, NUDGE_SECONDS};
-use super::list::{decision_text, mark_text, place, KindFilter, RowKind, VerdictFilter};
+use super::list::{decision_text, mark_text, place, take_text, KindFilter, RowKind, VerdictFilter};
 use super::settings_form::{SettingsForm, ROLES};
 use super::{EditBuffer, EditorApp, Tab};
 use crate::worker::SyncStatus;
@@ -617,6 +617,22 @@ fn list_row(
                 false,
             )
         }
+        RowKind::Take => {
+            let t = &v.takes[row.index];
+            let pos = match (&t.start, &t.end) {
+                (Some(s), Some(e)) => format!("{} to {}", place(Some(s)), place(Some(e))),
+                (s, _) => place(s.as_ref()),
+            };
+            (
+                t.id.unwrap_or_default(),
+                pos,
+                "Take",
+                t.track.as_str(),
+                take_text(t),
+                t.verdict.as_ref(),
+                false,
+            )
+        }
         RowKind::Mark => {
             let m = &v.marks[row.index];
             (
@@ -634,14 +650,25 @@ fn list_row(
     let r = ui
         .horizontal(|ui| {
             ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
-            if row.kind == RowKind::Mark {
-                ui.label(RichText::new("mark").small().weak());
-            } else {
-                verdict_badge(ui, verdict);
-            }
-            ui.add_sized(
-                [150.0, ROW_HEIGHT - 6.0],
-                egui::Label::new(RichText::new(pos).monospace().small()).truncate(),
+            ui.allocate_ui_with_layout(
+                egui::vec2(58.0, ROW_HEIGHT - 6.0),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_width(58.0);
+                    if row.kind == RowKind::Mark {
+                        ui.label(RichText::new("mark").small().weak());
+                    } else {
+                        verdict_badge(ui, verdict);
+                    }
+                },
+            );
+            ui.allocate_ui_with_layout(
+                egui::vec2(150.0, ROW_HEIGHT - 6.0),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_width(150.0);
+                    ui.add(egui::Label::new(RichText::new(pos).monospace().small()).truncate());
+                },
             );
             ui.label(RichText::new(kind).small().strong());
             if !author.is_empty() {
@@ -706,6 +733,17 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
             if let Some(d) = v.decisions.iter().find(|d| d.id == id) {
                 ui.label(RichText::new(decision_text(d)).size(15.0));
                 if let Some(verdict) = &d.verdict {
+                    ui.horizontal_wrapped(|ui| {
+                        verdict_badge(ui, Some(verdict));
+                        ui.label(format!("{}: {}", verdict.author, verdict.comment));
+                    });
+                }
+            }
+        }
+        RowKind::Take => {
+            if let Some(t) = v.takes.iter().find(|t| t.id == Some(id)) {
+                ui.label(RichText::new(take_text(t)).size(15.0));
+                if let Some(verdict) = &t.verdict {
                     ui.horizontal_wrapped(|ui| {
                         verdict_badge(ui, Some(verdict));
                         ui.label(format!("{}: {}", verdict.author, verdict.comment));

@@ -3,7 +3,10 @@
 //!   start the record server (`liner serve`; on its first run it creates a project and prints
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: bundle, then run every test (the VST3 test loads the bundle's library);
-//! - `bench`: build the release reference plugins, then run the benchmark.
+//! - `bench`: build the release reference plugins, then run the benchmark;
+//! - `screenshot`: the real editor of the standalone build (dummy audio backend) under Xvfb,
+//!   on a demo project, saved as `docs/editor.png` (needs `xvfb imagemagick pkg-config
+//!   libasound2-dev libjack-jackd2-dev` and Mesa).
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +26,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         }
         Some("bench") => bench(),
         Some("test") => test(&args[1..]),
+        Some("screenshot") => screenshot(),
         _ => nice_plug_xtask::main(),
     }
 }
@@ -117,6 +121,64 @@ fn bench() -> nice_plug_xtask::Result<()> {
         "reference_plugins",
     ])?;
     cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
+}
+
+/// Seeds a demo project into a throwaway data folder, opens the standalone editor on it under
+/// a private Xvfb display and saves a screenshot of the screen (the window fills it).
+fn screenshot() -> nice_plug_xtask::Result<()> {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    nice_plug_xtask::chdir_workspace_root()?;
+    cargo(&[
+        "build",
+        "--release",
+        "--features",
+        "standalone",
+        "--bin",
+        "liner-notes-standalone",
+    ])?;
+    let demo = std::env::current_dir()?.join("target/screenshot");
+    if demo.exists() {
+        std::fs::remove_dir_all(&demo)?;
+    }
+    let data = demo.join("data");
+    let config = demo.join("config");
+    let with_dirs = |c: &mut Command| {
+        c.env("LINER_NOTES_DATA_DIR", &data)
+            .env("LINER_NOTES_CONFIG_DIR", &config);
+    };
+    let mut seed = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    seed.args(["run", "--release", "--example", "demo_record"]);
+    with_dirs(&mut seed);
+    anyhow::ensure!(seed.status()?.success(), "seeding the demo project failed");
+
+    let display = ":87";
+    let mut xvfb = Command::new("Xvfb")
+        .args([display, "-screen", "0", "820x560x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot start Xvfb (apt-get install xvfb): {e}"))?;
+    std::thread::sleep(Duration::from_secs(1));
+    let mut app = Command::new("target/release/liner-notes-standalone");
+    app.args(["--backend", "dummy"]).env("DISPLAY", display);
+    with_dirs(&mut app);
+    let mut app = app.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    std::thread::sleep(Duration::from_secs(5));
+    std::fs::create_dir_all("docs")?;
+    let shot = Command::new("import")
+        .args(["-window", "root", "docs/editor.png"])
+        .env("DISPLAY", display)
+        .status();
+    let _ = app.kill();
+    let _ = app.wait();
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    let shot =
+        shot.map_err(|e| anyhow::anyhow!("cannot run import (apt-get install imagemagick): {e}"))?;
+    anyhow::ensure!(shot.success(), "import failed");
+    println!("saved docs/editor.png");
+    Ok(())
 }
 
 fn cargo(args: &[&str]) -> nice_plug_xtask::Result<()> {
