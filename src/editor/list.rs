@@ -55,10 +55,48 @@ pub struct Filter {
     pub text: String,
 }
 
+/// Lower-cased searchable text of every entry of one snapshot, so a change of the search text
+/// costs a substring scan, not 10,000 allocations.
+#[derive(Default)]
+struct Haystacks {
+    version: Option<u64>,
+    notes: Vec<String>,
+    decisions: Vec<String>,
+    marks: Vec<String>,
+    takes: Vec<String>,
+}
+
+impl Haystacks {
+    fn update(&mut self, snap: &RecordSnapshot) {
+        if self.version == Some(snap.version) {
+            return;
+        }
+        let v = &snap.views;
+        self.version = Some(snap.version);
+        self.notes = v.notes.iter().map(|n| n.text.to_lowercase()).collect();
+        self.decisions = v
+            .decisions
+            .iter()
+            .map(|d| decision_text(d).to_lowercase())
+            .collect();
+        self.marks = v
+            .marks
+            .iter()
+            .map(|m| mark_text(m).to_lowercase())
+            .collect();
+        self.takes = v
+            .takes
+            .iter()
+            .map(|t| take_text(t).to_lowercase())
+            .collect();
+    }
+}
+
 /// The filtered rows of one snapshot, cached.
 #[derive(Default)]
 pub struct Rows {
     key: Option<(u64, String, Filter, bool)>,
+    haystacks: Haystacks,
     pub rows: Vec<Row>,
     /// Authors and tracks of the song, for the filter menus.
     pub authors: BTreeSet<String>,
@@ -154,8 +192,8 @@ pub fn take_text(t: &TakeView) -> String {
     parts.join(" · ")
 }
 
-fn contains_ci(hay: &str, needle_lower: &str) -> bool {
-    needle_lower.is_empty() || hay.to_lowercase().contains(needle_lower)
+fn contains_ci(hay_lower: &str, needle_lower: &str) -> bool {
+    needle_lower.is_empty() || hay_lower.contains(needle_lower)
 }
 
 fn verdict_ok(f: VerdictFilter, v: Option<&VerdictView>) -> bool {
@@ -180,6 +218,8 @@ impl Rows {
             return;
         }
         self.key = Some(key);
+        self.haystacks.update(snap);
+        let hay = &self.haystacks;
         let v = &snap.views;
         let needle = filter.text.trim().to_lowercase();
         let who_ok = |author: &str| filter.author.as_deref().is_none_or(|a| a == author);
@@ -188,7 +228,7 @@ impl Rows {
         self.authors.clear();
         self.tracks.clear();
 
-        let note_ok = |n: &NoteView| {
+        let note_ok = |i: usize, n: &NoteView| {
             (!hide_private || !n.private)
                 && match filter.kind {
                     KindFilter::Any => true,
@@ -198,12 +238,12 @@ impl Rows {
                 && who_ok(&n.author)
                 && track_ok(&n.track)
                 && verdict_ok(filter.verdict, n.verdict.as_ref())
-                && contains_ci(&n.text, &needle)
+                && contains_ci(&hay.notes[i], &needle)
         };
         for (i, n) in v.notes.iter().enumerate().filter(|(_, n)| n.song == song) {
             self.authors.insert(n.author.clone());
             self.tracks.insert(n.track.clone());
-            if note_ok(n) {
+            if note_ok(i, n) {
                 self.rows.push(Row {
                     kind: RowKind::Note,
                     index: i,
@@ -231,7 +271,7 @@ impl Rows {
             } && who_ok(&d.author)
                 && track_ok(&d.track)
                 && verdict_ok(filter.verdict, d.verdict.as_ref())
-                && contains_ci(&decision_text(d), &needle);
+                && contains_ci(&hay.decisions[i], &needle);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Decision,
@@ -246,7 +286,7 @@ impl Rows {
                 && filter.author.is_none()
                 && track_ok(&m.track)
                 && filter.verdict == VerdictFilter::Any
-                && contains_ci(&mark_text(m), &needle);
+                && contains_ci(&hay.marks[i], &needle);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Mark,
@@ -263,7 +303,7 @@ impl Rows {
             ) && filter.author.is_none()
                 && track_ok(&t.track)
                 && verdict_ok(filter.verdict, t.verdict.as_ref())
-                && contains_ci(&take_text(t), &needle);
+                && contains_ci(&hay.takes[i], &needle);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Take,

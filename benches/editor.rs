@@ -1,0 +1,201 @@
+//! What one editor frame costs on the GUI thread with 10,000 notes in the song, against the
+//! same editor on an empty song measured in the same run (the baseline): the real editor code
+//! on a headless egui context, layout and tessellation included, CPU time of the GUI thread.
+//!
+//! Cases: idle frames (what a repaint while the playhead moves costs), frames that scroll the
+//! list, and frames right after the search filter changed (the rows are recomputed). Target:
+//! under 2 ms of CPU per frame. Run with `cargo bench --bench editor`.
+
+use liner_notes::editor::EditorApp;
+use liner_notes::playhead::SharedPlayhead;
+use liner_notes::state::{InstanceState, SavedState};
+use liner_notes::worker;
+use liner_record::event::{Body, Category, Context, NoteAdded, Verdict};
+use liner_record::{Event, Journal, Role};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const NOTES: usize = 10_000;
+const FRAMES: usize = 300;
+
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+struct Subject {
+    app: EditorApp,
+    ctx: egui::Context,
+    _producer: rtrb::Producer<liner_notes::capture::CaptureEvent>,
+    _registration: worker::Registration,
+}
+
+fn subject(notes: usize) -> Subject {
+    let project = format!("editor bench {}", Uuid::now_v7());
+    let ctx_for = |author: &str, role| Context {
+        project: project.clone(),
+        song: "Bench Song".into(),
+        track: format!("Track {}", author.len()),
+        session: Uuid::now_v7(),
+        author: author.into(),
+        role,
+    };
+    let authors = [
+        ctx_for("Sam", Role::Producer),
+        ctx_for("Alex", Role::Engineer),
+    ];
+    let exec = ctx_for("Jo", Role::Executive);
+    let mut events = Vec::with_capacity(notes + notes / 10);
+    for i in 0..notes {
+        let e = Event::new(
+            &authors[i % 2],
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: format!("note {i}: the snare needs more crack in bar {}", i % 120),
+                category: [Category::Mix, Category::Vocal, Category::Eq][i % 3],
+                anchor: None,
+                take: None,
+                private: false,
+            }),
+        );
+        if i % 10 == 0 {
+            events.push(Event::new(
+                &exec,
+                None,
+                Body::Verdict {
+                    target: e.id,
+                    verdict: Verdict::ChangesRequested,
+                    comment: "shorter".into(),
+                },
+            ));
+        }
+        events.push(e);
+    }
+    Journal::open_project(&project)
+        .unwrap()
+        .append(&events)
+        .unwrap();
+
+    let (tx, rx) = rtrb::RingBuffer::new(16);
+    let mut st = InstanceState::new();
+    st.settings.project = project;
+    st.settings.song = "Bench Song".into();
+    st.settings.server_url.clear();
+    let state = Arc::new(SavedState::new(st));
+    let registration = worker::register(rx, state, Arc::new(AtomicU64::new(0)), Arc::default());
+    let mut app = EditorApp::new(
+        registration.link(),
+        Arc::new(SharedPlayhead::new()),
+        Arc::new(parking_lot::RwLock::new((820, 560))),
+        Arc::new(|| {}),
+    );
+    app.open();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app_notes(&registration) < notes {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never folded the record"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Subject {
+        app,
+        ctx: egui::Context::default(),
+        _producer: tx,
+        _registration: registration,
+    }
+}
+
+fn app_notes(reg: &worker::Registration) -> usize {
+    reg.link().record().map_or(0, |r| r.views.notes.len())
+}
+
+/// One frame as the plugin window runs it: input, the editor, tessellation.
+fn frame(s: &mut Subject, events: Vec<egui::Event>) -> Duration {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(820.0, 560.0),
+        )),
+        events,
+        ..Default::default()
+    };
+    let start = thread_cpu();
+    let out = s.ctx.run_ui(input, |ui| s.app.show(ui));
+    let prims = s.ctx.tessellate(out.shapes, out.pixels_per_point);
+    std::hint::black_box(prims);
+    thread_cpu() - start
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn run(s: &mut Subject, case: &str) -> Duration {
+    for _ in 0..20 {
+        frame(s, Vec::new()); // warm up: fonts, galleys, rows
+    }
+    let times: Vec<Duration> = (0..FRAMES)
+        .map(|i| match case {
+            "idle" => frame(s, Vec::new()),
+            "scroll" => frame(
+                s,
+                vec![
+                    egui::Event::PointerMoved(egui::pos2(400.0, 400.0)),
+                    egui::Event::MouseWheel {
+                        unit: egui::MouseWheelUnit::Point,
+                        delta: egui::vec2(0.0, if i % 100 < 50 { -60.0 } else { 60.0 }),
+                        phase: egui::TouchPhase::Move,
+                        modifiers: egui::Modifiers::NONE,
+                        source: egui::MouseWheelSource::Wheel,
+                    },
+                ],
+            ),
+            "filter" => {
+                s.app.filter.text = if i % 2 == 0 {
+                    "snare".into()
+                } else {
+                    String::new()
+                };
+                frame(s, Vec::new())
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    median(times)
+}
+
+fn main() {
+    let mut empty = subject(0);
+    let mut full = subject(NOTES);
+    println!("editor frame, median CPU time of {FRAMES} frames (820x560, layout + tessellation)");
+    let mut worst = Duration::ZERO;
+    for case in ["idle", "scroll", "filter"] {
+        let base = run(&mut empty, case);
+        let loaded = run(&mut full, case);
+        worst = worst.max(loaded);
+        println!(
+            "  {case:>6}: empty song {:>8.3} ms | {NOTES} notes {:>8.3} ms | ratio {:.2}x",
+            base.as_secs_f64() * 1e3,
+            loaded.as_secs_f64() * 1e3,
+            loaded.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    println!(
+        "worst case with {NOTES} notes: {:.3} ms (target < 2 ms): {}",
+        worst.as_secs_f64() * 1e3,
+        if worst < Duration::from_millis(2) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
