@@ -309,8 +309,12 @@ struct Shared {
     orphans: Mutex<Vec<Event>>,
     /// Sync state per (server URL, project).
     sync: Mutex<HashMap<(String, String), SyncTarget>>,
-    /// Folded records of the projects open editors watch, by project.
+    /// Folded records of the projects open editors watch, by project. Only the worker thread
+    /// locks this (it reads the disk while holding it).
     records: Mutex<HashMap<String, RecordCache>>,
+    /// The latest snapshot of each watched project. Locked only to swap or clone an `Arc`, so
+    /// the editor never waits for the worker's reading and folding.
+    snapshots: Mutex<HashMap<String, Arc<RecordSnapshot>>>,
     stop: AtomicBool,
 }
 
@@ -391,6 +395,7 @@ fn worker() -> Arc<Worker> {
         orphans: Mutex::new(Vec::new()),
         sync: Mutex::new(HashMap::new()),
         records: Mutex::new(HashMap::new()),
+        snapshots: Mutex::new(HashMap::new()),
         stop: AtomicBool::new(false),
     });
     let thread = {
@@ -441,14 +446,24 @@ fn refresh_records(slots: &[Arc<Slot>], shared: &Shared) {
     }
     let mut records = shared.records.lock();
     records.retain(|project, _| watched.contains_key(project));
+    shared
+        .snapshots
+        .lock()
+        .retain(|project, _| watched.contains_key(project));
     for (project, watchers) in watched {
         let journal = match shared.journals.lock().get(&project) {
             Ok(j) => j,
             Err(_) => continue, // reported by the journal status
         };
-        let cache = records.entry(project).or_insert_with(RecordCache::new);
+        let cache = records
+            .entry(project.clone())
+            .or_insert_with(RecordCache::new);
         match cache.refresh(&journal) {
-            Ok(true) => watchers.iter().for_each(|s| s.wake_watchers()),
+            Ok(true) => {
+                let snap = cache.snapshot.clone();
+                shared.snapshots.lock().insert(project, snap);
+                watchers.iter().for_each(|s| s.wake_watchers());
+            }
             Ok(false) => {}
             Err(e) => shared.journals.lock().note_error(e.to_string()),
         }
@@ -523,21 +538,25 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
             return false;
         }
     };
-    // Reuse the HTTP client while the token stays the same.
-    let client = {
+    // Reuse the HTTP client while the token stays the same (built outside the lock: the
+    // editor reads the status under it).
+    let reused = {
         let mut sync = shared.sync.lock();
         let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
         match t.client.take() {
-            Some((tok, c)) if tok == token => c,
-            _ => match SyncClient::new(url, &token, LONG_POLL + Duration::from_secs(10)) {
-                Ok(c) => c,
-                Err(e) => {
-                    drop(sync);
-                    set_sync(shared, key, Err(e.to_string()));
-                    return false;
-                }
-            },
+            Some((tok, c)) if tok == token => Some(c),
+            _ => None,
         }
+    };
+    let client = match reused {
+        Some(c) => c,
+        None => match SyncClient::new(url, &token, LONG_POLL + Duration::from_secs(10)) {
+            Ok(c) => c,
+            Err(e) => {
+                set_sync(shared, key, Err(e.to_string()));
+                return false;
+            }
+        },
     };
     let result = sync_once(&journal, &client, LONG_POLL);
     let waited = result.is_ok();
@@ -744,12 +763,7 @@ impl Link {
     /// The latest folded record of this instance's project, if a watch has produced one.
     pub fn record(&self) -> Option<Arc<RecordSnapshot>> {
         let project = self.slot.project();
-        self.worker
-            .shared
-            .records
-            .lock()
-            .get(&project)
-            .map(|c| c.snapshot.clone())
+        self.worker.shared.snapshots.lock().get(&project).cloned()
     }
 }
 

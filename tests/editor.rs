@@ -704,3 +704,125 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
     // With the token in place the status dot turns to synced.
     found(&mut h, "Sync: synced");
 }
+
+#[test]
+fn the_export_button_writes_the_songs_log_and_private_notes_only_when_asked() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    let mut secret = note_event(&sam, "the label hates this mix", Category::General);
+    if let Body::NoteAdded(n) = &mut secret.body {
+        n.private = true;
+    }
+    rig.journal()
+        .append(&[note_event(&sam, "brighter hats", Category::Mix), secret])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the notes", |app| app.rows().rows.len() == 2);
+    h.get_by_label("Export log").click();
+    let exported = |h: &mut Harness<'_, EditorApp>| -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            h.step();
+            if let Some(node) = h.query_by_label_contains("Exported to ") {
+                let path = node
+                    .value()
+                    .unwrap()
+                    .trim_start_matches("Exported to ")
+                    .to_owned();
+                return std::fs::read_to_string(path).unwrap();
+            }
+            assert!(Instant::now() < deadline, "never exported");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let log = exported(&mut h);
+    assert!(log.contains("brighter hats"), "{log}");
+    assert!(
+        !log.contains("the label hates this mix"),
+        "private stays out: {log}"
+    );
+    h.get_by_label("with private notes").click();
+    h.step();
+    h.get_by_label("Export log").click();
+    let mut log = exported(&mut h);
+    // The first export's message may still be on screen for a frame; wait for the new file.
+    while !log.contains("the label hates this mix") {
+        log = exported(&mut h);
+    }
+}
+
+#[test]
+fn the_take_being_recorded_is_preselected_for_a_new_note() {
+    let rig = rig();
+    let me = rig.ctx("Sam", Role::Producer);
+    let take = TakeRef {
+        instance: rig.instance(),
+        number: 7,
+    };
+    rig.journal()
+        .append(&[Event::new(&me, None, Body::TakeStarted { take })])
+        .unwrap();
+    let mut h = rig.harness();
+    rig.daw_at(12.0, true, true, 1);
+    step_until(&mut h, "the open take", |app| {
+        app.record().views.takes.len() == 1
+    });
+    h.get_by_label("Note").type_text("great ad-lib");
+    h.step();
+    h.step();
+    assert_eq!(h.state().draft.take, Some(take));
+    assert!(h.query_by_label("take 7 (detach)").is_some());
+    h.key_press(Key::Enter);
+    h.step();
+    step_until(&mut h, "the note", |app| {
+        app.record().views.notes.len() == 1
+    });
+    assert_eq!(h.state().record().views.notes[0].take, Some(take));
+}
+
+#[test]
+fn the_hosts_track_name_replaces_only_names_it_gave() {
+    let rig = rig();
+    let mut h = rig.harness();
+    h.step();
+    h.state_mut()
+        .set_host_track("Lead vox", Some((200, 40, 40)));
+    assert_eq!(rig.state.read().settings.track, "Lead vox");
+    h.state_mut().set_host_track("Lead vox dbl", None);
+    assert_eq!(
+        rig.state.read().settings.track,
+        "Lead vox dbl",
+        "a host rename follows"
+    );
+    rig.state.write().settings.track = "Vox (Sam's name)".into();
+    h.state_mut().set_host_track("Audio 3", None);
+    assert_eq!(
+        rig.state.read().settings.track,
+        "Vox (Sam's name)",
+        "typed names stay"
+    );
+}
+
+#[test]
+fn at_200_percent_scaling_the_editor_still_takes_notes() {
+    let rig = rig();
+    let app = EditorApp::new(
+        rig.registration.link(),
+        rig.playhead.clone(),
+        Arc::new(parking_lot::RwLock::new((820, 560))),
+        Arc::new(|| {}),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(820.0, 560.0))
+        .with_pixels_per_point(2.0)
+        .build_ui_state(|ui, app: &mut EditorApp| app.show(ui), app);
+    rig.daw_at(1.0, false, false, 1);
+    h.step();
+    let field = h.get_by_label("Note").rect();
+    assert!(field.width() > 300.0 && field.max.y < 560.0, "{field:?}");
+    h.get_by_label("Note").type_text("at double size");
+    h.step();
+    h.key_press(Key::Enter);
+    h.step();
+    step_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+}

@@ -225,7 +225,7 @@ impl EditorApp {
             .views
             .takes
             .iter()
-            .filter(|t| t.take.instance == me && t.end.is_none() && t.start.is_some())
+            .filter(|t| t.take.instance == me && t.end.is_none() && t.id.is_some())
             .max_by_key(|t| t.take.number)
             .map(|t| t.take)
     }
