@@ -113,7 +113,7 @@ impl Plugin for LinerNotes {
     /// The wrapper splits blocks at parameter changes, so a mark lands on its exact sample.
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = nice_plug_egui::EguiEditor<editor::PluginEditor>;
+    type Editor = editor::window::LinerEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -122,11 +122,6 @@ impl Plugin for LinerNotes {
     }
 
     fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        let (w, h) = *self.params.editor_size.read();
-        let state = nice_plug_egui::EguiEditorState::from_size(
-            nice_plug::editor::dpi::LogicalSize::new(w as f32, h as f32),
-            1.0,
-        );
         let notifier = nice_plug_egui::RepaintNotifier::new();
         let wake = notifier.clone();
         let app = editor::EditorApp::new(
@@ -135,14 +130,11 @@ impl Plugin for LinerNotes {
             self.params.editor_size.clone(),
             Arc::new(move || wake.request_repaint()),
         );
-        let (min_w, min_h) = editor::MIN_SIZE;
-        let settings = nice_plug_egui::EguiNiceSettings::new()
-            .with_tile("Liner Notes")
-            .with_resize_hint(
-                ResizeHint::resizable()
-                    .with_min_logical_size(nice_plug::editor::dpi::LogicalSize::new(min_w, min_h)),
-            );
-        nice_plug_egui::create_egui_editor(state, notifier, settings, editor::PluginEditor { app })
+        Some(editor::window::LinerEditor::new(
+            app,
+            self.params.editor_size.clone(),
+            notifier,
+        ))
     }
 
     fn filter_state(state: &mut PluginState) {

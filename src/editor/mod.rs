@@ -17,6 +17,7 @@ pub mod draft;
 pub mod list;
 pub mod settings_form;
 mod ui;
+pub mod window;
 
 use crate::playhead::{Playhead, PlayheadSubscription, SharedPlayhead};
 use crate::record_view::RecordSnapshot;
@@ -377,9 +378,10 @@ pub fn export_song(
     Ok(path)
 }
 
-/// The nice-plug-egui side: the window opens and closes, the host reports the track.
+/// The nice-plug-egui side: the window opens and closes, the host reports the track. The app
+/// is shared so that the window can be rebuilt (see [`window`]) without losing the draft.
 pub struct PluginEditor {
-    pub app: EditorApp,
+    pub app: Arc<parking_lot::Mutex<EditorApp>>,
 }
 
 impl nice_plug_egui::NiceEguiApp for PluginEditor {
@@ -390,12 +392,12 @@ impl nice_plug_egui::NiceEguiApp for PluginEditor {
         _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         ui::style(&egui_ctx);
-        self.app.open();
+        self.app.lock().open();
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut nice_plug_egui::Frame) {
-        self.app.show(ui);
+        self.app.lock().show(ui);
         // Keys go to the host unless a text field is being typed in: the DAW's own
         // shortcuts (space for play) keep working while the window has focus.
         let capture = if ui.ctx().egui_wants_keyboard_input() {
@@ -408,11 +410,11 @@ impl nice_plug_egui::NiceEguiApp for PluginEditor {
 
     fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
         let l = new_size.logical;
-        *self.app.size.write() = (l.width.round() as u32, l.height.round() as u32);
+        *self.app.lock().size.write() = (l.width.round() as u32, l.height.round() as u32);
     }
 
     fn editor_closed(&mut self) {
-        self.app.close();
+        self.app.lock().close();
     }
 
     fn track_info_changed(&mut self, info: TrackInfo) {
@@ -420,6 +422,6 @@ impl nice_plug_egui::NiceEguiApp for PluginEditor {
             let (r, g, b, _) = c.rgba();
             (r, g, b)
         });
-        self.app.set_host_track(info.name(), color);
+        self.app.lock().set_host_track(info.name(), color);
     }
 }
