@@ -826,3 +826,39 @@ fn at_200_percent_scaling_the_editor_still_takes_notes() {
     h.step();
     step_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
 }
+
+#[test]
+fn the_header_switches_between_the_songs_of_the_record() {
+    let rig = rig();
+    let mut other = note_event(
+        &rig.ctx("Alex", Role::Engineer),
+        "b-side note",
+        Category::Mix,
+    );
+    other.song = "B-Side".into();
+    rig.journal()
+        .append(&[
+            note_event(
+                &rig.ctx("Sam", Role::Producer),
+                "a-side note",
+                Category::Mix,
+            ),
+            other,
+        ])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the record", |app| {
+        app.record().views.notes.len() == 2
+    });
+    h.step();
+    assert!(h.query_by_label("a-side note").is_some());
+    h.get_by_label("Song").click();
+    h.step();
+    h.step();
+    h.get_by_label("B-Side").click();
+    h.step();
+    h.step();
+    assert_eq!(rig.state.read().settings.song, "B-Side");
+    assert!(h.query_by_label("b-side note").is_some());
+    assert!(h.query_by_label("a-side note").is_none());
+}

@@ -383,6 +383,17 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
 }
 
 impl Views {
+    /// Every song the record mentions (notes, takes, decisions, marks, the tracklist).
+    pub fn songs(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.notes.iter().map(|n| n.song.clone()).collect();
+        out.extend(self.takes.iter().map(|t| t.song.clone()));
+        out.extend(self.decisions.iter().map(|d| d.song.clone()));
+        out.extend(self.marks.iter().map(|m| m.song.clone()));
+        out.extend(self.tracklist.iter().flatten().cloned());
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
     /// The standing decision per (song, track, processor): the latest approved one, else the
     /// latest. This is what a recall sheet lists.
     pub fn standing_decisions(&self) -> Vec<&DecisionView> {

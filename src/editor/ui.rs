@@ -221,7 +221,23 @@ fn sync_line(status: &SyncStatus) -> (Color32, String, Option<String>) {
 fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
     let settings = app.link.state().read().settings.clone();
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(&settings.song).strong().size(16.0));
+        // Switching songs mid-session is one click; a new song is named in the settings.
+        let mut songs = app.snap.views.songs();
+        songs.insert(settings.song.clone());
+        let mut song = settings.song.clone();
+        let l = ui.label("Song");
+        egui::ComboBox::from_id_salt("header-song")
+            .selected_text(RichText::new(&settings.song).strong().size(16.0))
+            .show_ui(ui, |ui| {
+                for s in &songs {
+                    ui.selectable_value(&mut song, s.clone(), s);
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if song != settings.song {
+            app.link.state().write().settings.song = song;
+        }
         if let Some((_, Some((r, g, b)))) = &app.host_track {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
             ui.painter()
