@@ -82,7 +82,27 @@ impl Position {
         if sample_rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return p;
         }
-        let dt = frames as f64 / sample_rate as f64;
+        p.moved(frames as f64 / sample_rate as f64)
+    }
+
+    /// The position `seconds` later (earlier when negative) at this tempo and time signature,
+    /// never before the start of the timeline: how the editor nudges a note's stamp. Bars are
+    /// recounted from this position's bar line, so odd meters stay right.
+    pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
+        let dt = self.seconds.map_or(seconds, |s| seconds.max(-s));
+        let mut p = *self;
+        if sample_rate > 0.0 {
+            p.samples = p
+                .samples
+                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
+        }
+        p.moved(dt)
+    }
+
+    /// Seconds, beats, bar and beat moved by `dt` seconds at this tempo and time signature
+    /// (samples are the caller's).
+    fn moved(mut self, dt: f64) -> Self {
+        let p = &mut self;
         p.seconds = p.seconds.map(|s| s + dt);
         if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
             let new_beats = beats + dt * tempo / 60.0;
@@ -91,53 +111,16 @@ impl Position {
                 (p.bar_start_beats, p.time_sig, p.bar)
             {
                 let bar_len = num as f64 * 4.0 / den as f64;
-                let bars_crossed = ((new_beats - start) / bar_len).floor();
-                if (1.0..1e6).contains(&bars_crossed) {
-                    let new_start = start + bars_crossed * bar_len;
-                    p.bar_start_beats = Some(new_start);
-                    p.bar = Some(bar.saturating_add(bars_crossed as i32));
+                let bars = ((new_beats - start) / bar_len).floor();
+                if bars != 0.0 && bars.abs() < 1e6 {
+                    p.bar_start_beats = Some(start + bars * bar_len);
+                    p.bar = Some(bar.saturating_add(bars as i32));
                 }
                 let start = p.bar_start_beats.unwrap_or(start);
                 p.beat = Some((new_beats - start) * den as f64 / 4.0 + 1.0);
             }
         }
-        p
-    }
-}
-
-impl Position {
-    /// The position `seconds` later (earlier when negative) at this tempo and time signature,
-    /// never before the start of the timeline: how the editor nudges a note's stamp. Bars are
-    /// recounted from this position's bar line, so odd meters stay right.
-    pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
-        let mut p = *self;
-        let mut dt = seconds;
-        if let Some(s) = p.seconds {
-            dt = dt.max(-s);
-            p.seconds = Some(s + dt);
-        }
-        if sample_rate > 0.0 {
-            p.samples = p
-                .samples
-                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
-        }
-        if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
-            let new_beats = beats + dt * tempo / 60.0;
-            p.beats = Some(new_beats);
-            if let (Some(start), Some((num, den)), Some(bar)) =
-                (p.bar_start_beats, p.time_sig, p.bar)
-            {
-                let bar_len = num as f64 * 4.0 / den as f64;
-                let bars = ((new_beats - start) / bar_len).floor();
-                if bars.abs() < 1e6 {
-                    let new_start = start + bars * bar_len;
-                    p.bar_start_beats = Some(new_start);
-                    p.bar = Some(bar.saturating_add(bars as i32));
-                    p.beat = Some((new_beats - new_start) * den as f64 / 4.0 + 1.0);
-                }
-            }
-        }
-        p
+        self
     }
 }
 

@@ -236,6 +236,29 @@ fn scan_file_from(
     }
 }
 
+/// Parses a checked line's event; a line whose JSON does not parse, or whose event has
+/// another id than the line, is reported as skipped.
+fn parse_line(
+    line: usize,
+    offset: u64,
+    id: Uuid,
+    payload: &[u8],
+) -> std::result::Result<(&str, Event), Skipped> {
+    let skipped = |reason: String| Skipped {
+        line,
+        offset,
+        reason,
+    };
+    let json =
+        std::str::from_utf8(payload).map_err(|e| skipped(format!("unreadable event: {e}")))?;
+    let event: Event =
+        serde_json::from_str(json).map_err(|e| skipped(format!("unreadable event: {e}")))?;
+    if event.id != id {
+        return Err(skipped("the line's id and its event's id differ".into()));
+    }
+    Ok((json, event))
+}
+
 fn check_line(line: &[u8]) -> std::result::Result<(Uuid, &[u8]), String> {
     if line.len() < 9 + 36 || line[8] != b' ' {
         return Err(format!("corrupt line ({} bytes): no checksum", line.len()));
@@ -510,15 +533,8 @@ impl Journal {
                 }
                 return;
             }
-            let parsed = std::str::from_utf8(payload)
-                .map_err(|e| e.to_string())
-                .and_then(|json| {
-                    serde_json::from_str::<Event>(json)
-                        .map(|event| (json, event))
-                        .map_err(|e| e.to_string())
-                });
-            match parsed {
-                Ok((json, event)) if event.id == id => {
+            match parse_line(line, offset, id, payload) {
+                Ok((json, event)) => {
                     seen.insert(id, crc32fast::hash(payload));
                     report.events.push(StoredEvent {
                         id,
@@ -526,16 +542,7 @@ impl Journal {
                         event,
                     })
                 }
-                Ok(_) => bad.push(Skipped {
-                    line,
-                    offset,
-                    reason: "the line's id and its event's id differ".into(),
-                }),
-                Err(reason) => bad.push(Skipped {
-                    line,
-                    offset,
-                    reason: format!("unreadable event: {reason}"),
-                }),
+                Err(s) => bad.push(s),
             }
         })?;
         report.skipped = skipped;
@@ -552,22 +559,14 @@ impl Journal {
     pub fn read_since(&self, offset: u64) -> Result<(Vec<Event>, Vec<Skipped>, u64)> {
         let mut events = Vec::new();
         let mut bad = Vec::new();
-        let (mut skipped, end) =
-            scan_file_from(&self.events_path, offset, |line, offset, id, payload| {
-                match serde_json::from_slice::<Event>(payload) {
-                    Ok(event) if event.id == id => events.push(event),
-                    Ok(_) => bad.push(Skipped {
-                        line,
-                        offset,
-                        reason: "the line's id and its event's id differ".into(),
-                    }),
-                    Err(e) => bad.push(Skipped {
-                        line,
-                        offset,
-                        reason: format!("unreadable event: {e}"),
-                    }),
-                }
-            })?;
+        let (mut skipped, end) = scan_file_from(
+            &self.events_path,
+            offset,
+            |line, offset, id, payload| match parse_line(line, offset, id, payload) {
+                Ok((_, event)) => events.push(event),
+                Err(s) => bad.push(s),
+            },
+        )?;
         // A torn last line is not consumed: the next read starts at it again.
         let end = match skipped
             .iter()

@@ -13,16 +13,7 @@ use liner_record::Event;
 pub const NUDGE_SECONDS: f64 = 2.0;
 
 /// Categories in chip order; chip `i` has the shortcut Ctrl+`i+1`.
-pub const CATEGORIES: [Category; 8] = [
-    Category::Take,
-    Category::Eq,
-    Category::Fx,
-    Category::Vocal,
-    Category::Arrangement,
-    Category::Mix,
-    Category::Technical,
-    Category::General,
-];
+pub const CATEGORIES: [Category; 8] = Category::ALL;
 
 /// Where the note is anchored.
 #[derive(Debug, Clone, Copy, PartialEq)]

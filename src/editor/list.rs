@@ -196,6 +196,19 @@ fn contains_ci(hay_lower: &str, needle_lower: &str) -> bool {
     needle_lower.is_empty() || hay_lower.contains(needle_lower)
 }
 
+impl KindFilter {
+    /// Whether an entry of `category` (a note's, EQ/FX for decisions, Take for takes; `None`
+    /// for marks) passes.
+    fn admits(self, category: Option<Category>) -> bool {
+        match (self, category) {
+            (KindFilter::Any, _) => true,
+            (KindFilter::Category(want), Some(c)) => want == c,
+            (KindFilter::Marks, None) => true,
+            _ => false,
+        }
+    }
+}
+
 fn verdict_ok(f: VerdictFilter, v: Option<&VerdictView>) -> bool {
     match f {
         VerdictFilter::Any => true,
@@ -230,11 +243,7 @@ impl Rows {
 
         let note_ok = |i: usize, n: &NoteView| {
             (!hide_private || !n.private)
-                && match filter.kind {
-                    KindFilter::Any => true,
-                    KindFilter::Category(c) => n.category == c,
-                    KindFilter::Marks => false,
-                }
+                && filter.kind.admits(Some(n.category))
                 && who_ok(&n.author)
                 && track_ok(&n.track)
                 && verdict_ok(filter.verdict, n.verdict.as_ref())
@@ -264,11 +273,8 @@ impl Rows {
             } else {
                 Category::Fx
             };
-            let ok = match filter.kind {
-                KindFilter::Any => true,
-                KindFilter::Category(c) => c == category,
-                KindFilter::Marks => false,
-            } && who_ok(&d.author)
+            let ok = filter.kind.admits(Some(category))
+                && who_ok(&d.author)
                 && track_ok(&d.track)
                 && verdict_ok(filter.verdict, d.verdict.as_ref())
                 && contains_ci(&hay.decisions[i], &needle);
@@ -282,7 +288,7 @@ impl Rows {
         }
         for (i, m) in v.marks.iter().enumerate().filter(|(_, m)| m.song == song) {
             self.tracks.insert(m.track.clone());
-            let ok = matches!(filter.kind, KindFilter::Any | KindFilter::Marks)
+            let ok = filter.kind.admits(None)
                 && filter.author.is_none()
                 && track_ok(&m.track)
                 && filter.verdict == VerdictFilter::Any
@@ -297,10 +303,8 @@ impl Rows {
         }
         for (i, t) in v.takes.iter().enumerate().filter(|(_, t)| t.song == song) {
             self.tracks.insert(t.track.clone());
-            let ok = matches!(
-                filter.kind,
-                KindFilter::Any | KindFilter::Category(Category::Take)
-            ) && filter.author.is_none()
+            let ok = filter.kind.admits(Some(Category::Take))
+                && filter.author.is_none()
                 && track_ok(&t.track)
                 && verdict_ok(filter.verdict, t.verdict.as_ref())
                 && contains_ci(&hay.takes[i], &needle);

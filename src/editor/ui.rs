@@ -56,6 +56,16 @@ fn verdict_badge(ui: &mut egui::Ui, v: Option<&VerdictView>) {
     }
 }
 
+/// The executive's verdict and comment in full, for the detail of a row.
+fn verdict_line(ui: &mut egui::Ui, v: Option<&VerdictView>) {
+    if let Some(verdict) = v {
+        ui.horizontal_wrapped(|ui| {
+            verdict_badge(ui, Some(verdict));
+            ui.label(format!("{}: {}", verdict.author, verdict.comment));
+        });
+    }
+}
+
 fn category_label(c: Category) -> &'static str {
     match c {
         Category::Take => "Take",
@@ -737,34 +747,19 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                 .small()
                 .weak(),
             );
-            if let Some(verdict) = &n.verdict {
-                ui.horizontal_wrapped(|ui| {
-                    verdict_badge(ui, Some(verdict));
-                    ui.label(format!("{}: {}", verdict.author, verdict.comment));
-                });
-            }
+            verdict_line(ui, n.verdict.as_ref());
             ui.label(RichText::new(&n.text).size(15.0));
         }
         RowKind::Decision => {
             if let Some(d) = v.decisions.iter().find(|d| d.id == id) {
                 ui.label(RichText::new(decision_text(d)).size(15.0));
-                if let Some(verdict) = &d.verdict {
-                    ui.horizontal_wrapped(|ui| {
-                        verdict_badge(ui, Some(verdict));
-                        ui.label(format!("{}: {}", verdict.author, verdict.comment));
-                    });
-                }
+                verdict_line(ui, d.verdict.as_ref());
             }
         }
         RowKind::Take => {
             if let Some(t) = v.takes.iter().find(|t| t.id == Some(id)) {
                 ui.label(RichText::new(take_text(t)).size(15.0));
-                if let Some(verdict) = &t.verdict {
-                    ui.horizontal_wrapped(|ui| {
-                        verdict_badge(ui, Some(verdict));
-                        ui.label(format!("{}: {}", verdict.author, verdict.comment));
-                    });
-                }
+                verdict_line(ui, t.verdict.as_ref());
             }
         }
         RowKind::Mark => {
