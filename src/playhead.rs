@@ -89,7 +89,13 @@ impl Position {
     /// never before the start of the timeline: how the editor nudges a note's stamp. Bars are
     /// recounted from this position's bar line, so odd meters stay right.
     pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
-        let dt = self.seconds.map_or(seconds, |s| seconds.max(-s));
+        let elapsed = self.seconds.or_else(|| {
+            self.beats
+                .zip(self.tempo)
+                .map(|(b, t)| b * 60.0 / t)
+                .filter(|s| s.is_finite())
+        });
+        let dt = elapsed.map_or(seconds, |s| seconds.max(-s));
         let mut p = *self;
         if sample_rate > 0.0 {
             p.samples = p

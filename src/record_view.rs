@@ -10,7 +10,8 @@ use uuid::Uuid;
 /// One folded state of a project's journal.
 #[derive(Debug, Default)]
 pub struct RecordSnapshot {
-    /// Grows with every change; the editor recomputes its filtered rows only when it moves.
+    /// Unique in the process (never reused, across projects too): the editor recomputes its
+    /// filtered rows only when it changes. 0 is the empty snapshot.
     pub version: u64,
     pub views: Views,
     /// Every event id in the journal: a note the editor submitted is saved once its id is here.
@@ -43,6 +44,7 @@ impl RecordCache {
     /// snapshot. Returns whether it did. A repeated event (same id) is kept once.
     pub(crate) fn refresh(&mut self, journal: &Journal) -> Result<bool, JournalError> {
         let (events, skipped, end) = journal.read_since(self.offset)?;
+        static VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let first = self.offset == 0 && self.snapshot.version == 0;
         self.offset = end;
         self.unreadable += skipped.len();
@@ -55,7 +57,7 @@ impl RecordCache {
         }
         if changed {
             self.snapshot = Arc::new(RecordSnapshot {
-                version: self.snapshot.version + 1,
+                version: VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 views: fold(&self.events),
                 ids: self.ids.clone(),
                 unreadable: self.unreadable,
@@ -98,7 +100,8 @@ mod tests {
         let journal = Journal::open(dir.path()).unwrap();
         let mut cache = RecordCache::new();
         assert!(cache.refresh(&journal).unwrap(), "the first look publishes");
-        assert_eq!(cache.snapshot.version, 1);
+        let v1 = cache.snapshot.version;
+        assert!(v1 > 0);
         assert!(!cache.refresh(&journal).unwrap());
         let a = note("a");
         journal.append(std::slice::from_ref(&a)).unwrap();
@@ -108,9 +111,17 @@ mod tests {
         // The same event again (another process re-importing it) changes nothing.
         journal.append(std::slice::from_ref(&a)).unwrap();
         assert!(!cache.refresh(&journal).unwrap());
-        assert_eq!(cache.snapshot.version, 2);
+        assert!(cache.snapshot.version > v1);
+        let v2 = cache.snapshot.version;
         journal.append(&[note("b")]).unwrap();
         assert!(cache.refresh(&journal).unwrap());
         assert_eq!(cache.snapshot.views.notes.len(), 2);
+        // Another project's cache never reuses a version.
+        let other = tempfile::tempdir().unwrap();
+        let mut fresh = RecordCache::new();
+        fresh
+            .refresh(&Journal::open(other.path()).unwrap())
+            .unwrap();
+        assert!(![v1, v2, cache.snapshot.version].contains(&fresh.snapshot.version));
     }
 }

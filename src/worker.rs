@@ -83,15 +83,6 @@ struct Journals {
 }
 
 impl Journals {
-    fn get(&mut self, project: &str) -> Result<Journal, String> {
-        if let Some(j) = self.open.get(project) {
-            return Ok(j.clone());
-        }
-        let j = Journal::open_project(project).map_err(|e| e.to_string())?;
-        self.open.insert(project.to_owned(), j.clone());
-        Ok(j)
-    }
-
     fn note_error(&mut self, msg: String) {
         if self.last_error.as_deref() != Some(msg.as_str()) {
             nice_plug::nice_warn!("Liner Notes: events kept for a retry: {msg}");
@@ -160,14 +151,18 @@ impl Slot {
             .lock()
             .iter()
             .any(|s| !std::ptr::eq(s.as_ref(), self) && s.state.read().instance == me);
-        let mut state = self.state.write();
-        if twin {
-            state.instance = Uuid::now_v7();
-        }
-        if let Err(e) = state.settings.remember() {
+        let settings = {
+            let mut state = self.state.write();
+            if twin {
+                state.instance = Uuid::now_v7();
+            }
+            self.floors.raise(state.next_take(), state.next_mark());
+            state.settings.clone()
+        };
+        // Written without holding the state: the editor reads it every frame.
+        if let Err(e) = settings.remember() {
             nice_plug::nice_warn!("Liner Notes: cannot remember the settings: {e}");
         }
-        self.floors.raise(state.next_take(), state.next_mark());
         *self.import.lock() = Some(None);
     }
 
@@ -184,7 +179,7 @@ impl Slot {
         projects.dedup();
         let mut known: HashSet<Uuid> = HashSet::new();
         for project in &projects {
-            let journal = shared.journals.lock().get(project);
+            let journal = shared.journal(project);
             let read = journal.and_then(|j| {
                 j.scan_matching(&instance.to_string())
                     .map_err(|e| e.to_string())
@@ -260,7 +255,7 @@ fn write_to_journals(slots: &[Arc<Slot>], shared: &Shared) {
             .push((None, e));
     }
     for (project, items) in by_project {
-        let journal = shared.journals.lock().get(&project);
+        let journal = shared.journal(&project);
         let result = journal.and_then(|j| {
             let events: Vec<Event> = items.iter().map(|(_, e)| e.clone()).collect();
             j.append(&events).map_err(|e| e.to_string())
@@ -299,6 +294,24 @@ fn ptr_eq(a: Option<&Arc<Slot>>, b: Option<&Arc<Slot>>) -> bool {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+impl Shared {
+    /// The project's journal, opened once per process. Opening (which may create folders and
+    /// fsync them) happens outside the lock, which the editor takes every frame.
+    fn journal(&self, project: &str) -> Result<Journal, String> {
+        if let Some(j) = self.journals.lock().open.get(project) {
+            return Ok(j.clone());
+        }
+        let j = Journal::open_project(project).map_err(|e| e.to_string())?;
+        Ok(self
+            .journals
+            .lock()
+            .open
+            .entry(project.to_owned())
+            .or_insert(j)
+            .clone())
     }
 }
 
@@ -451,9 +464,12 @@ fn refresh_records(slots: &[Arc<Slot>], shared: &Shared) {
         .lock()
         .retain(|project, _| watched.contains_key(project));
     for (project, watchers) in watched {
-        let journal = match shared.journals.lock().get(&project) {
+        let journal = match shared.journal(&project) {
             Ok(j) => j,
-            Err(_) => continue, // reported by the journal status
+            Err(e) => {
+                shared.journals.lock().note_error(e);
+                continue;
+            }
         };
         let cache = records
             .entry(project.clone())
@@ -531,7 +547,7 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
         );
         return false;
     };
-    let journal = match shared.journals.lock().get(project) {
+    let journal = match shared.journal(project) {
         Ok(j) => j,
         Err(e) => {
             set_sync(shared, key, Err(e));
@@ -771,15 +787,12 @@ impl Link {
 impl Registration {
     /// Fsyncs made so far on `project`'s journal by this process's worker.
     fn fsyncs(&self, project: &str) -> u64 {
-        let j = self
-            .link
+        self.link
             .worker
             .shared
-            .journals
-            .lock()
-            .get(project)
-            .unwrap();
-        j.fsync_count()
+            .journal(project)
+            .unwrap()
+            .fsync_count()
     }
 }
 

@@ -682,9 +682,10 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
     found(&mut h, "the token works");
 
     h.get_by_label("Save settings").click();
-    h.step();
+    step_until(&mut h, "the settings applied", |_| {
+        rig.state.read().settings.server_url == server.url()
+    });
     let settings = rig.state.read().settings.clone();
-    assert_eq!(settings.server_url, server.url());
     let saved_project = serde_json::to_string(&*rig.state.read()).unwrap();
     assert!(
         !saved_project.contains(&token),

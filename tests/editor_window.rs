@@ -11,14 +11,15 @@ use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
 
-/// A private X server for this test process, stopped when dropped.
-struct Xvfb(Child);
+/// A private X server for this test process. It outlives the process by a moment: a small
+/// shell watcher stops it once the process is gone. (Stopping it earlier would pull the display
+/// from under connections the GL stack keeps open until exit, and Xlib ends the process with an
+/// error when its display goes away.)
+struct Xvfb(#[allow(dead_code)] Child);
 
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Threads of this process right now.
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
 }
 
 fn start_xvfb() -> (Xvfb, String) {
@@ -27,21 +28,28 @@ fn start_xvfb() -> (Xvfb, String) {
         if std::path::Path::new(&format!("/tmp/.X{display}-lock")).exists() {
             continue;
         }
-        let child = Command::new("Xvfb")
-            .args([
-                &format!(":{display}"),
-                "-screen",
-                "0",
-                "1024x768x24",
-                "-nolisten",
-                "tcp",
-            ])
+        assert!(
+            Command::new("Xvfb")
+                .arg("-help")
+                .stderr(Stdio::null())
+                .status()
+                .is_ok(),
+            "Xvfb is needed for this test: apt-get install xvfb libgl1-mesa-dri libglx-mesa0"
+        );
+        // The watcher ends Xvfb once this process is gone (or Xvfb itself ended).
+        let script = format!(
+            "Xvfb :{display} -screen 0 1024x768x24 -nolisten tcp & x=$!; \
+             while kill -0 {pid} 2>/dev/null && kill -0 $x 2>/dev/null; do sleep 0.2; done; \
+             kill $x 2>/dev/null",
+            pid = std::process::id()
+        );
+        let child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect(
-                "Xvfb is needed for this test: apt-get install xvfb libgl1-mesa-dri libglx-mesa0",
-            );
+            .expect("starting sh");
         let socket = format!("/tmp/.X11-unix/X{display}");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !std::path::Path::new(&socket).exists() {
@@ -59,16 +67,81 @@ fn start_xvfb() -> (Xvfb, String) {
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what} ({} threads)",
+            threads()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-#[test]
-fn the_editor_opens_in_the_hosts_window_while_audio_runs_and_closes_cleanly() {
+/// Set in the child process that runs the scenario.
+const CHILD_ENV: &str = "LINER_EDITOR_WINDOW_CHILD";
+const PASSED: &str = "EDITOR-WINDOW-SCENARIO-PASSED";
+
+/// The scenario runs in a child process, which leaves with `_exit` once every assertion held:
+/// the GL stack (Mesa) unloads its driver from thread-exit and process-exit destructors, which
+/// sometimes crash while the process winds down (not in anything a host sees while the plugin
+/// is loaded). A run where baseview 0.4.2's window thread misses the stop request on `destroy`
+/// (it happens about once in twenty runs under Xvfb, in baseview's event loop) is timed out and
+/// run once more, saying so; any failed assertion fails the test at once.
+fn main() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        open_use_and_close_the_editor();
+        println!("{PASSED}");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: ends the process without running exit-time destructors (see above).
+        unsafe { libc::_exit(0) };
+    }
+    let exe = std::env::current_exe().unwrap();
+    for attempt in 1..=2 {
+        let mut child = Command::new(&exe)
+            .env(CHILD_ENV, "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("running the scenario");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut out = String::new();
+        use std::io::Read;
+        let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+        match status {
+            Some(s) if s.success() && out.contains(PASSED) => {
+                println!("test the_editor_opens_in_the_hosts_window_while_audio_runs_and_closes_cleanly ... ok");
+                println!(
+                    "\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
+                );
+                return;
+            }
+            Some(s) => panic!("the editor window scenario failed ({s}):\n{out}"),
+            None if attempt == 1 => eprintln!(
+                "the editor window did not close within 90 s (baseview's window thread missed \
+                 the stop request); running the scenario once more"
+            ),
+            None => panic!("the editor window did not close, twice:\n{out}"),
+        }
+    }
+}
+
+fn open_use_and_close_the_editor() {
     let (_xvfb, display) = start_xvfb();
-    // This binary has one test, so nothing else reads the environment concurrently.
+    // This binary has one test, so nothing else reads the environment concurrently. A config
+    // folder of its own: no last-used server, so no sync threads come and go during the test.
     std::env::set_var("DISPLAY", &display);
+    let config = tempfile::tempdir().unwrap();
+    std::env::set_var("LINER_NOTES_CONFIG_DIR", config.path());
 
     // The host's window that the editor embeds into.
     let (conn, screen_num) = x11rb::connect(Some(&display)).expect("connecting to Xvfb");
@@ -110,6 +183,7 @@ fn the_editor_opens_in_the_hosts_window_while_audio_runs_and_closes_cleanly() {
         is_floating: false,
     };
     assert!(gui.is_api_supported(&h, embedded));
+    let threads_before = threads();
     gui.create(&h, embedded).expect("creating the editor");
     let _ = gui.set_scale(&h, 1.0);
     let size = gui.get_size(&h).expect("a size");
@@ -146,6 +220,9 @@ fn the_editor_opens_in_the_hosts_window_while_audio_runs_and_closes_cleanly() {
     gui.hide(&h).expect("hiding");
     gui.destroy(&h);
     wait_for("the editor's window to go", || children(&conn) == 0);
+    wait_for("the editor's window thread to end", || {
+        threads() <= threads_before
+    });
     plugin.deactivate(processor);
     // A fresh instance loading that project opens at the remembered size.
     let blob = plugin.save_state();
@@ -157,4 +234,6 @@ fn the_editor_opens_in_the_hosts_window_while_audio_runs_and_closes_cleanly() {
     let size = gui.get_size(&h).expect("a size");
     assert_eq!((size.width, size.height), (900, 620));
     gui.destroy(&h);
+    drop(again);
+    drop(plugin);
 }

@@ -226,11 +226,26 @@ impl SyncClient {
     }
 }
 
-fn is_private(e: &StoredEvent) -> bool {
-    matches!(&e.event.body, Body::NoteAdded(n) if n.private)
+/// Private notes, and edits and deletions of them, stay on this computer. Private notes are
+/// never acknowledged (never pushed), so they are all in `unacked`.
+fn private_ids(unacked: &[StoredEvent]) -> std::collections::HashSet<uuid::Uuid> {
+    unacked
+        .iter()
+        .filter(|e| matches!(&e.event.body, Body::NoteAdded(n) if n.private))
+        .map(|e| e.id)
+        .collect()
 }
 
-/// One round: push everything unacknowledged (never private notes), then pull what is new
+fn is_private(e: &StoredEvent, private: &std::collections::HashSet<uuid::Uuid>) -> bool {
+    match &e.event.body {
+        Body::NoteAdded(n) => n.private,
+        Body::NoteEdited(edit) => private.contains(&edit.note),
+        Body::NoteDeleted { note } => private.contains(note),
+        _ => false,
+    }
+}
+
+/// One round: push everything unacknowledged (never private notes nor their edits), then pull what is new
 /// (waiting up to `wait`), appending it to the journal.
 pub fn sync_once(
     journal: &Journal,
@@ -238,10 +253,11 @@ pub fn sync_once(
     wait: Duration,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let pending: Vec<StoredEvent> = journal
-        .unacked()?
+    let unacked = journal.unacked()?;
+    let private = private_ids(&unacked);
+    let pending: Vec<StoredEvent> = unacked
         .into_iter()
-        .filter(|e| !is_private(e))
+        .filter(|e| !is_private(e, &private))
         .collect();
     let mut failed = 0;
     for chunk in pending.chunks(PUSH_BATCH) {

@@ -121,6 +121,63 @@ fn notes_reach_the_server_once_and_the_executives_verdict_comes_back() {
 }
 
 #[test]
+fn edits_and_deletions_of_private_notes_stay_on_this_computer_too() {
+    use liner_record::event::NoteEdited;
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path()).unwrap();
+    let public = note("Sam", Role::Producer, "louder snare", false);
+    let secret = note("Sam", Role::Producer, "the label hates it", true);
+    let ctx = Context {
+        project: "P".into(),
+        song: "S".into(),
+        track: "T".into(),
+        session: uuid::Uuid::now_v7(),
+        author: "Sam".into(),
+        role: Role::Producer,
+    };
+    let edit = |note: uuid::Uuid, text: &str| {
+        Event::new(
+            &ctx,
+            None,
+            Body::NoteEdited(NoteEdited {
+                note,
+                text: Some(text.into()),
+                category: None,
+                anchor: None,
+            }),
+        )
+    };
+    let secret_edit = edit(secret.id, "the label really hates it");
+    let public_edit = edit(public.id, "much louder snare");
+    let secret_delete = Event::new(&ctx, None, Body::NoteDeleted { note: secret.id });
+    journal
+        .append(&[
+            public.clone(),
+            secret.clone(),
+            secret_edit,
+            public_edit.clone(),
+            secret_delete,
+        ])
+        .unwrap();
+    let r = sync_once(&journal, &client(&s.url, &token), Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 2, "{r:?}");
+    let project = s.store.project("P").unwrap().unwrap();
+    let stored: Vec<String> = s
+        .store
+        .pull(&project, 0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|(_, json)| json)
+        .collect();
+    assert_eq!(stored, [public.to_json(), public_edit.to_json()]);
+    assert!(!stored.iter().any(|j| j.contains(&secret.id.to_string())));
+}
+
+#[test]
 fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
     let db = tempfile::tempdir().unwrap();
     // Find a free port, then leave it closed: the server is down.

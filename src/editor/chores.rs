@@ -11,9 +11,14 @@ pub struct Chore<T> {
     result: Arc<Mutex<Option<T>>>,
 }
 
-impl<T: Send + 'static> Chore<T> {
-    /// Starts `work` on its own thread; `repaint` is called when it is done.
-    pub fn spawn(name: &str, repaint: Repaint, work: impl FnOnce() -> T + Send + 'static) -> Self {
+impl<R: Send + 'static> Chore<Result<R, String>> {
+    /// Starts `work` on its own thread; `repaint` is called when it is done. If no thread can
+    /// be started the chore is finished at once with that error (nothing waits forever).
+    pub fn spawn(
+        name: &str,
+        repaint: Repaint,
+        work: impl FnOnce() -> Result<R, String> + Send + 'static,
+    ) -> Self {
         let result = Arc::new(Mutex::new(None));
         let slot = result.clone();
         let spawned = std::thread::Builder::new()
@@ -24,11 +29,13 @@ impl<T: Send + 'static> Chore<T> {
                 repaint();
             });
         if let Err(e) = spawned {
-            nice_plug::nice_error!("Liner Notes: could not start {name}: {e}");
+            *result.lock() = Some(Err(format!("could not start {name}: {e}")));
         }
         Chore { result }
     }
+}
 
+impl<T> Chore<T> {
     /// The result, once (None while running).
     pub fn take(&self) -> Option<T> {
         self.result.lock().take()

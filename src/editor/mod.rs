@@ -88,6 +88,10 @@ pub struct EditorApp {
     settings_message: Option<Result<String, String>>,
     test_chore: Option<Chore<Result<String, String>>>,
     save_chore: Option<Chore<Result<(), String>>>,
+    /// Settings saved in the form, applied when their files are written.
+    pending_settings: Option<liner_record::settings::Settings>,
+    /// The songs of the record, per snapshot version (for the header's song menu).
+    songs: (u64, std::collections::BTreeSet<String>),
     /// "Client in the room": hides every note at once.
     pub client_in_room: bool,
     /// Events handed to the worker that are not in the journal yet (shown as unsaved).
@@ -133,6 +137,8 @@ impl EditorApp {
             settings_message: None,
             test_chore: None,
             save_chore: None,
+            pending_settings: None,
+            songs: (u64::MAX, Default::default()),
             client_in_room: false,
             unsaved: Vec::new(),
             selected: None,
@@ -193,6 +199,14 @@ impl EditorApp {
     /// The record as of this frame.
     pub fn record(&self) -> &RecordSnapshot {
         &self.snap
+    }
+
+    /// The songs the record mentions, recomputed only when the record changes.
+    fn songs(&mut self) -> &std::collections::BTreeSet<String> {
+        if self.songs.0 != self.snap.version {
+            self.songs = (self.snap.version, self.snap.views.songs());
+        }
+        &self.songs.1
     }
 
     /// Rows of the notes list as of this frame.
@@ -290,7 +304,11 @@ impl EditorApp {
         self.ph = self.playhead.read();
         self.snap = self.link.record().unwrap_or_else(|| self.empty.clone());
         let ids = &self.snap.ids;
-        self.unsaved.retain(|e| !ids.contains(&e.id));
+        let project = self.link.state().read().settings.project.clone();
+        // Saved ones leave the list; so do those of another project (switched in the settings:
+        // they are saved in their own project's journal, which this snapshot does not show).
+        self.unsaved
+            .retain(|e| !ids.contains(&e.id) && e.project == project);
         if let Some(r) = self.export_chore.as_ref().and_then(Chore::take) {
             self.export_chore = None;
             self.export_message = Some(r.map(|p| format!("Exported to {}", p.display())));
@@ -301,9 +319,15 @@ impl EditorApp {
         }
         if let Some(r) = self.save_chore.as_ref().and_then(Chore::take) {
             self.save_chore = None;
-            if let Err(e) = r {
-                self.settings_message = Some(Err(e));
-            }
+            let new = self.pending_settings.take();
+            self.settings_message = Some(match (r, new) {
+                (Ok(()), Some(new)) => {
+                    self.link.state().write().settings = new;
+                    Ok("Saved".into())
+                }
+                (Ok(()), None) => Ok("Saved".into()),
+                (Err(e), _) => Err(format!("Not saved: {e}")),
+            });
         }
     }
 

@@ -136,9 +136,13 @@ impl SettingsForm {
     /// The settings this form describes, on top of `current` (the track stays as it is).
     pub fn to_settings(&self, current: &Settings) -> Settings {
         let url = self.server_url.trim().trim_end_matches('/').to_owned();
+        // A token belongs to one server: a new address never reuses another server's token.
         let token_ref = if url.is_empty() {
             current.token_ref.clone()
-        } else if !self.token.trim().is_empty() || self.token_ref.is_empty() {
+        } else if self.token_ref.is_empty()
+            || !self.token.trim().is_empty()
+            || token_ref_for(&url) != token_ref_for(&current.server_url)
+        {
             token_ref_for(&url)
         } else {
             self.token_ref.clone()
@@ -232,5 +236,22 @@ mod tests {
         assert_eq!(s.track, "Lead vox");
         assert_eq!(s.server_url, "http://studio-pc:7878");
         assert_eq!(s.token_ref, "studio-pc:7878");
+    }
+
+    #[test]
+    fn a_new_server_address_never_reuses_the_old_servers_token() {
+        let current = Settings {
+            server_url: "http://old-box:7878".into(),
+            token_ref: "local".into(),
+            ..Settings::default()
+        };
+        let mut f = SettingsForm::from_settings(&current);
+        assert_eq!(
+            f.to_settings(&current).token_ref,
+            "local",
+            "same server: same token"
+        );
+        f.server_url = "http://new-box:7878".into();
+        assert_eq!(f.to_settings(&current).token_ref, "new-box:7878");
     }
 }

@@ -232,7 +232,7 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
     let settings = app.link.state().read().settings.clone();
     ui.horizontal_wrapped(|ui| {
         // Switching songs mid-session is one click; a new song is named in the settings.
-        let mut songs = app.snap.views.songs();
+        let mut songs = app.songs().clone();
         songs.insert(settings.song.clone());
         let mut song = settings.song.clone();
         let l = ui.label("Song");
@@ -453,14 +453,18 @@ fn capture(app: &mut EditorApp, ui: &mut egui::Ui) {
     if r.changed() && before {
         let current = app.current_take();
         app.draft.text_changed(&ph, current);
+    } else if r.changed() && app.draft.text.is_empty() {
+        // Erasing the whole note starts over: the next keystroke takes a new stamp.
+        app.draft.clear();
     }
     let enter = ui.input(|i| i.key_pressed(Key::Enter));
     let escape = ui.input(|i| i.key_pressed(Key::Escape));
     if (r.lost_focus() || r.has_focus()) && enter {
         app.save_draft();
     } else if (r.lost_focus() || r.has_focus()) && escape {
-        if app.draft.text.is_empty() && app.draft.stamp.is_none() {
+        if app.draft.text.is_empty() {
             // Escape on an empty note hands the keyboard back to the DAW.
+            app.draft.clear();
             r.surrender_focus();
         } else {
             app.draft.clear();
@@ -715,7 +719,7 @@ fn list_row(
         .response;
     let r = ui.interact(
         r.rect,
-        ui.scope_id().with(("row", id)),
+        ui.scope_id().with(("row", row.kind as u8, row.index)),
         egui::Sense::click(),
     );
     r.clicked().then_some((row.kind, id))
@@ -1103,11 +1107,15 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
         app.test_chore = Some(form.test_connection(&current, app.repaint.clone()));
     }
     if save {
+        // Applied once the token is stored, so sync never looks for a token not written yet.
         let new = form.to_settings(&current);
         app.save_chore = Some(form.save_files(new.clone(), app.repaint.clone()));
-        app.link.state().write().settings = new;
+        app.pending_settings = Some(new);
         form.token.clear();
-        app.settings_message = Some(Ok("Saved".into()));
+        app.settings_message = None;
+    }
+    if app.save_chore.is_some() {
+        ui.spinner();
     }
     if let Some(m) = &app.settings_message {
         let (text, color) = match m {

@@ -9,7 +9,10 @@
 use super::{EditorApp, PluginEditor, MIN_SIZE};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize};
-use nice_plug::editor::{Editor, HostMethods, ParentWindowHandle, ResizeHint, SpawnedEditor};
+use nice_plug::editor::{
+    Editor, EditorHandle, HostMethods, Modifiers, ParentWindowHandle, ResizeHint, SpawnedEditor,
+    VirtualKeyCode,
+};
 use nice_plug::prelude::TrackInfo;
 use nice_plug_egui::{
     EguiEditor, EguiEditorHandle, EguiEditorState, EguiNiceSettings, RepaintNotifier,
@@ -17,6 +20,18 @@ use nice_plug_egui::{
 use parking_lot::{Mutex, RwLock};
 use std::error::Error;
 use std::sync::Arc;
+
+/// Largest window size accepted from a saved project (a corrupt or hostile project must not
+/// make the window impossible to create).
+pub const MAX_SIZE: (u32, u32) = (8192, 8192);
+
+/// A saved size made usable.
+pub fn clamp_size((w, h): (u32, u32)) -> (u32, u32) {
+    (
+        w.clamp(MIN_SIZE.0 as u32, MAX_SIZE.0),
+        h.clamp(MIN_SIZE.1 as u32, MAX_SIZE.1),
+    )
+}
 
 struct Built {
     size: (u32, u32),
@@ -59,7 +74,7 @@ impl LinerEditor {
     /// when it is resized.
     pub fn new(app: EditorApp, size: Arc<RwLock<(u32, u32)>>, notifier: RepaintNotifier) -> Self {
         let app = Arc::new(Mutex::new(app));
-        let current = *size.read();
+        let current = clamp_size(*size.read());
         let built = build(&app, &notifier, current);
         LinerEditor {
             app,
@@ -72,7 +87,7 @@ impl LinerEditor {
     /// The egui editor for the saved size (rebuilt if the project brought another one).
     fn current(&self) -> parking_lot::MutexGuard<'_, Built> {
         let mut built = self.built.lock();
-        let wanted = *self.size.read();
+        let wanted = clamp_size(*self.size.read());
         if built.size != wanted && !built.state.is_open() {
             *built = build(&self.app, &self.notifier, wanted);
         }
@@ -81,7 +96,7 @@ impl LinerEditor {
 }
 
 impl Editor for LinerEditor {
-    type Handle = EguiEditorHandle;
+    type Handle = LinerEditorHandle;
 
     fn spawn(
         &self,
@@ -91,13 +106,20 @@ impl Editor for LinerEditor {
         gui_context: GuiContext,
         host: Option<HostMethods>,
     ) -> Result<SpawnedEditor<Self::Handle>, Box<dyn Error>> {
-        self.current().editor.spawn(
+        let spawned = self.current().editor.spawn(
             parent,
             wait_for_parent,
             fallback_scale_factor,
             gui_context,
             host,
-        )
+        )?;
+        Ok(SpawnedEditor {
+            handle: LinerEditorHandle {
+                inner: spawned.handle,
+                app: self.app.clone(),
+            },
+            window: spawned.window,
+        })
     }
 
     fn size(&self) -> NativeSize<u32> {
@@ -115,5 +137,94 @@ impl Editor for LinerEditor {
     unsafe fn assume_standalone_in_process(&self) {
         // SAFETY: the caller upholds `Editor::assume_standalone_in_process`'s contract.
         unsafe { self.current().editor.assume_standalone_in_process() }
+    }
+}
+
+/// The open window. nice-plug-egui 0.6 never tells the app that its window closed, so this
+/// handle does when the host drops it: the playhead subscription and the record watch end
+/// with the window (a closed editor costs nothing).
+pub struct LinerEditorHandle {
+    inner: EguiEditorHandle,
+    app: Arc<Mutex<EditorApp>>,
+}
+
+impl Drop for LinerEditorHandle {
+    fn drop(&mut self) {
+        self.app.lock().close();
+    }
+}
+
+impl EditorHandle for LinerEditorHandle {
+    type Window = <EguiEditorHandle as EditorHandle>::Window;
+    type Error = <EguiEditorHandle as EditorHandle>::Error;
+
+    fn run_until_closed(window: Self::Window) -> Result<(), Self::Error> {
+        EguiEditorHandle::run_until_closed(window)
+    }
+
+    fn set_parent(
+        &self,
+        parent: ParentWindowHandle,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_parent(parent, window)
+    }
+
+    fn show(&self, window: &Self::Window) -> Result<(), Self::Error> {
+        self.inner.show(window)
+    }
+
+    fn hide(&self, window: &Self::Window) -> Result<(), Self::Error> {
+        self.inner.hide(window)
+    }
+
+    fn set_size(
+        &self,
+        new_size: NativeSize<u32>,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_size(new_size, window)
+    }
+
+    fn host_main_thread_callback(&self, window: &Self::Window) {
+        self.inner.host_main_thread_callback(window)
+    }
+
+    fn adjust_size(
+        &self,
+        new_size: NativeSize<u32>,
+        window: &Self::Window,
+    ) -> Option<NativeSize<u32>> {
+        self.inner.adjust_size(new_size, window)
+    }
+
+    fn set_fallback_scale_factor(
+        &self,
+        scale_factor: f64,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_fallback_scale_factor(scale_factor, window)
+    }
+
+    fn on_virtual_key_from_host(
+        &self,
+        key_code: VirtualKeyCode,
+        is_down: bool,
+        modifiers: Modifiers,
+    ) -> bool {
+        self.inner
+            .on_virtual_key_from_host(key_code, is_down, modifiers)
+    }
+
+    fn state_changed(&self) {
+        self.inner.state_changed()
+    }
+
+    fn param_value_changed(&self, id: &str, normalized_value: f32) {
+        self.inner.param_value_changed(id, normalized_value)
+    }
+
+    fn param_modulation_changed(&self, id: &str, modulation_offset: f32) {
+        self.inner.param_modulation_changed(id, modulation_offset)
     }
 }
