@@ -10,7 +10,7 @@
 //! (futex), which the audio thread must never make. The audio thread only pushes to a wait-free
 //! ring; the worker looks at the rings every [`POLL_INTERVAL`].
 //!
-//! Other threads (the editor) hand events to the worker with [`Registration::submit`]; they
+//! Other threads (the editor) hand events to the worker with [`Link::submit`]; they
 //! never wait for the disk.
 
 use crate::capture::{CaptureEvent, NumberFloors};
@@ -698,21 +698,6 @@ impl Registration {
     pub fn link(&self) -> Link {
         self.link.clone()
     }
-
-    /// See [`Link::submit`].
-    pub fn submit(&self, event: Event) {
-        self.link.submit(event)
-    }
-
-    /// See [`Link::sync_status`].
-    pub fn sync_status(&self) -> SyncStatus {
-        self.link.sync_status()
-    }
-
-    /// See [`Link::journal_status`].
-    pub fn journal_status(&self) -> (usize, Option<String>) {
-        self.link.journal_status()
-    }
 }
 
 impl Link {
@@ -844,7 +829,7 @@ mod tests {
                 private: false,
             }),
         );
-        reg.submit(note.clone());
+        reg.link().submit(note.clone());
         let journal = Journal::open_project(&project).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while journal.scan().unwrap().ids.is_empty() {
@@ -855,7 +840,7 @@ mod tests {
         assert_eq!(read.events.len(), 1);
         assert_eq!(read.events[0].event, note);
         assert_eq!(state.read().events, vec![note]);
-        assert_eq!(reg.journal_status(), (0, None));
+        assert_eq!(reg.link().journal_status(), (0, None));
     }
 
     /// Fifty instances in one process share the worker, which writes all their events with
@@ -868,7 +853,7 @@ mod tests {
         for (_, state, reg) in &instances {
             let ctx = state.read().context(session_id());
             for n in 0..20 {
-                reg.submit(Event::new(
+                reg.link().submit(Event::new(
                     &ctx,
                     None,
                     Body::Mark {

@@ -88,6 +88,15 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// A query string that does not parse, with the form it should take.
+    fn bad_query(usage: &str, e: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("use {usage}: {e}"),
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -360,10 +369,9 @@ async fn export(
     use liner_record::export::{export, parse_date, Format, Scope};
     let token = authenticate(&state, &headers).await?;
     let Query(q) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            format!("use ?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]: {e}"),
+        ApiError::bad_query(
+            "?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]",
+            e,
         )
     })?;
     let format = Format::from_name(&q.format).ok_or_else(|| {
@@ -433,13 +441,7 @@ async fn pull(
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let token = authenticate(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            format!("use ?after=SEQ&limit=N&wait=SECONDS: {e}"),
-        )
-    })?;
+    let Query(q) = query.map_err(|e| ApiError::bad_query("?after=SEQ&limit=N&wait=SECONDS", e))?;
     let limit = q.limit.unwrap_or(500).clamp(1, MAX_PULL);
     let wait = Duration::from_secs(q.wait.min(MAX_WAIT_SECONDS));
     let project: Project = token.project.clone();

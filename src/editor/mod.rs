@@ -415,8 +415,8 @@ impl nice_plug_egui::NiceEguiApp for PluginEditor {
         _gui: nice_plug::context::gui::GuiContext,
         _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // The first frame opens the app's subscriptions (`EditorApp::show`).
         ui::style(&egui_ctx);
-        self.app.lock().open();
         Ok(())
     }
 

@@ -90,6 +90,17 @@ const DIGITS: [Key; 8] = [
     Key::Num8,
 ];
 
+/// A combo box with a visible label that screen readers and tests find too.
+fn labelled_combo(
+    ui: &mut egui::Ui,
+    label: &str,
+    combo: egui::ComboBox,
+    options: impl FnOnce(&mut egui::Ui),
+) {
+    let l = ui.label(label);
+    combo.show_ui(ui, options).response.labelled_by(l.id);
+}
+
 /// A single-line text field with a visible label that screen readers and tests find too.
 fn labelled_field(
     ui: &mut egui::Ui,
@@ -230,21 +241,23 @@ fn sync_line(status: &SyncStatus) -> (Color32, String, Option<String>) {
 
 fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
     let settings = app.link.state().read().settings.clone();
+    let sync = app.link.sync_status();
     ui.horizontal_wrapped(|ui| {
         // Switching songs mid-session is one click; a new song is named in the settings.
         let mut songs = app.songs().clone();
         songs.insert(settings.song.clone());
         let mut song = settings.song.clone();
-        let l = ui.label("Song");
-        egui::ComboBox::from_id_salt("header-song")
-            .selected_text(RichText::new(&settings.song).strong().size(16.0))
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Song",
+            egui::ComboBox::from_id_salt("header-song")
+                .selected_text(RichText::new(&settings.song).strong().size(16.0)),
+            |ui| {
                 for s in &songs {
                     ui.selectable_value(&mut song, s.clone(), s);
                 }
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         if song != settings.song {
             app.link.state().write().settings.song = song;
         }
@@ -273,7 +286,7 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.label(format!("{} · {}", settings.author, settings.role.as_str()));
         ui.separator();
-        let (color, text, reason) = sync_line(&app.link.sync_status());
+        let (color, text, reason) = sync_line(&sync);
         let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
         ui.painter().circle_filled(rect.center(), 5.0, color);
         let r = ui.label(format!("Sync: {text}"));
@@ -292,16 +305,16 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.toggle_value(&mut app.client_in_room, "Client in the room")
             .on_hover_text("Hide every note at once (Ctrl+H)");
-        let l = ui.label("Format");
-        egui::ComboBox::from_id_salt("export-format")
-            .selected_text(app.export_format.name())
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Format",
+            egui::ComboBox::from_id_salt("export-format").selected_text(app.export_format.name()),
+            |ui| {
                 for f in Format::ALL {
                     ui.selectable_value(&mut app.export_format, f, f.name());
                 }
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         let busy = app.export_chore.is_some();
         if ui
             .add_enabled(!busy, egui::Button::new("Export log"))
@@ -312,7 +325,7 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         }
         ui.checkbox(&mut app.export_private, "with private notes");
     });
-    if let Some(reason) = sync_line(&app.link.sync_status()).2 {
+    if let Some(reason) = sync_line(&sync).2 {
         ui.label(
             RichText::new(reason)
                 .small()
@@ -483,10 +496,11 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
             KindFilter::Category(c) => category_label(c).to_owned(),
             KindFilter::Marks => "marks".to_owned(),
         };
-        let l = ui.label("Kind");
-        egui::ComboBox::from_id_salt("filter-kind")
-            .selected_text(kind_text)
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Kind",
+            egui::ComboBox::from_id_salt("filter-kind").selected_text(kind_text),
+            |ui| {
                 ui.selectable_value(&mut app.filter.kind, KindFilter::Any, "all kinds");
                 for c in CATEGORIES {
                     ui.selectable_value(
@@ -496,26 +510,28 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                     );
                 }
                 ui.selectable_value(&mut app.filter.kind, KindFilter::Marks, "marks");
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         let authors: Vec<String> = app.rows.authors.iter().cloned().collect();
-        let l = ui.label("Author");
-        egui::ComboBox::from_id_salt("filter-author")
-            .selected_text(app.filter.author.as_deref().unwrap_or("everyone"))
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Author",
+            egui::ComboBox::from_id_salt("filter-author")
+                .selected_text(app.filter.author.as_deref().unwrap_or("everyone")),
+            |ui| {
                 ui.selectable_value(&mut app.filter.author, None, "everyone");
                 for a in authors {
                     ui.selectable_value(&mut app.filter.author, Some(a.clone()), a);
                 }
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         let tracks: Vec<String> = app.rows.tracks.iter().cloned().collect();
-        let l = ui.label("Track filter");
-        egui::ComboBox::from_id_salt("filter-track")
-            .selected_text(app.filter.track.as_deref().unwrap_or("all tracks"))
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Track filter",
+            egui::ComboBox::from_id_salt("filter-track")
+                .selected_text(app.filter.track.as_deref().unwrap_or("all tracks")),
+            |ui| {
                 ui.selectable_value(&mut app.filter.track, None, "all tracks");
                 for t in tracks {
                     let label = if t.is_empty() {
@@ -525,9 +541,8 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                     };
                     ui.selectable_value(&mut app.filter.track, Some(t), label);
                 }
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         let verdict_text = match app.filter.verdict {
             VerdictFilter::Any => "any verdict",
             VerdictFilter::Open => "open",
@@ -535,10 +550,11 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
             VerdictFilter::Is(Verdict::Rejected) => "rejected",
             VerdictFilter::Is(Verdict::ChangesRequested) => "changes requested",
         };
-        let l = ui.label("Verdict");
-        egui::ComboBox::from_id_salt("filter-verdict")
-            .selected_text(verdict_text)
-            .show_ui(ui, |ui| {
+        labelled_combo(
+            ui,
+            "Verdict",
+            egui::ComboBox::from_id_salt("filter-verdict").selected_text(verdict_text),
+            |ui| {
                 let f = &mut app.filter.verdict;
                 ui.selectable_value(f, VerdictFilter::Any, "any verdict");
                 ui.selectable_value(f, VerdictFilter::Open, "open");
@@ -549,9 +565,8 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                     VerdictFilter::Is(Verdict::ChangesRequested),
                     "changes requested",
                 );
-            })
-            .response
-            .labelled_by(l.id);
+            },
+        );
         labelled_field(ui, "Search", &mut app.filter.text, 140.0, false);
     });
 }
@@ -810,16 +825,17 @@ fn own_note_actions(app: &mut EditorApp, ui: &mut egui::Ui, n: &liner_record::vi
             let mut cancel = false;
             ui.horizontal_wrapped(|ui| {
                 let r = labelled_field(ui, "Edit note", &mut edit.text, 300.0, false);
-                let l = ui.label("Category");
-                egui::ComboBox::from_id_salt("edit-category")
-                    .selected_text(category_label(edit.category))
-                    .show_ui(ui, |ui| {
+                labelled_combo(
+                    ui,
+                    "Category",
+                    egui::ComboBox::from_id_salt("edit-category")
+                        .selected_text(category_label(edit.category)),
+                    |ui| {
                         for c in CATEGORIES {
                             ui.selectable_value(&mut edit.category, c, category_label(c));
                         }
-                    })
-                    .response
-                    .labelled_by(l.id);
+                    },
+                );
                 save = (r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)))
                     | ui.button("Save").clicked();
                 cancel = ui.button("Cancel").clicked();
@@ -1002,17 +1018,18 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             labelled_field(ui, "Band / parameter", &mut row.name, 150.0, false);
             labelled_field(ui, "Value", &mut row.value, 70.0, false);
-            let l = ui.label("Unit");
-            egui::ComboBox::from_id_salt(("unit", i))
-                .width(56.0)
-                .selected_text(if row.unit.is_empty() { "—" } else { row.unit })
-                .show_ui(ui, |ui| {
+            labelled_combo(
+                ui,
+                "Unit",
+                egui::ComboBox::from_id_salt(("unit", i))
+                    .width(56.0)
+                    .selected_text(if row.unit.is_empty() { "—" } else { row.unit }),
+                |ui| {
                     for u in UNITS {
                         ui.selectable_value(&mut row.unit, u, if u.is_empty() { "—" } else { u });
                     }
-                })
-                .response
-                .labelled_by(l.id);
+                },
+            );
             if rows > 1
                 && ui
                     .small_button("x")
@@ -1062,16 +1079,16 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
             ui.end_row();
             labelled_field(ui, "Your name", &mut form.author, 260.0, false);
             ui.end_row();
-            let l = ui.label("Role");
-            egui::ComboBox::from_id_salt("settings-role")
-                .selected_text(form.role.as_str())
-                .show_ui(ui, |ui| {
+            labelled_combo(
+                ui,
+                "Role",
+                egui::ComboBox::from_id_salt("settings-role").selected_text(form.role.as_str()),
+                |ui| {
                     for r in ROLES {
                         ui.selectable_value(&mut form.role, r, r.as_str());
                     }
-                })
-                .response
-                .labelled_by(l.id);
+                },
+            );
             ui.end_row();
             labelled_field(ui, "Server", &mut form.server_url, 260.0, false)
                 .on_hover_text("e.g. http://studio-pc:7878; empty to work offline");
