@@ -10,8 +10,10 @@
 //!   automation, which Liner Notes needs to put marks on their exact sample.
 //!
 //! Run with `cargo xtask bench` (it builds the release reference plugins first). Rounds of the
-//! subjects alternate so that frequency scaling and the other core's load hit all alike; the
-//! report is the median per-block time of each and the ratios. Target: <= 1.10x the null.
+//! subjects alternate, each round starting with the next subject, so that frequency scaling and
+//! the other core's load hit all alike; the report is the median per-block time of each and the
+//! ratios. Target: <= 1.10x the null. The two null plugins cost the same to within a few
+//! percent, and their ratio, printed last, shows how much one run's noise is.
 //! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa` help profiling.
 
 #[path = "../tests/common/host.rs"]
@@ -135,8 +137,11 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
-    for _ in 0..rounds {
-        for s in subjects.iter_mut() {
+    for r in 0..rounds {
+        // Each round starts with the next subject, so none is always first after a switch.
+        let n = subjects.len();
+        for i in 0..n {
+            let s = &mut subjects[(r + i) % n];
             if only.is_empty() || only == s.key {
                 s.round();
             }
@@ -179,18 +184,24 @@ fn main() {
         "  sample-accurate null / null plugin:   {:.3}x (nice-plug's sample-accurate mode)",
         null_sa.median() / null.median()
     );
-    let log = host::capture_log(&subjects[0].instance.save_state());
+    let mut liner_instance = None;
+    for s in subjects {
+        let Subject {
+            key,
+            mut instance,
+            processor,
+            ..
+        } = s;
+        // Deactivating drains the audio queue, so the saved state has every event.
+        instance.deactivate(processor);
+        if key == "liner" {
+            liner_instance = Some(instance);
+        }
+    }
+    let log = host::capture_log(&liner_instance.expect("liner subject").save_state());
     println!(
         "  Liner Notes captured {} events, dropped {}",
         log["events"].as_array().map_or(0, Vec::len),
         log["dropped"]
     );
-    for s in subjects {
-        let Subject {
-            mut instance,
-            processor,
-            ..
-        } = s;
-        instance.deactivate(processor);
-    }
 }
