@@ -16,6 +16,7 @@
 use crate::capture::{CaptureEvent, NumberFloors};
 use crate::record_view::{RecordCache, RecordSnapshot};
 use crate::state::SavedState;
+use liner_record::sync::SyncCancel;
 use liner_record::{Body, Event, Journal};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -329,6 +330,9 @@ struct Shared {
     /// the editor never waits for the worker's reading and folding.
     snapshots: Mutex<HashMap<String, Arc<RecordSnapshot>>>,
     stop: AtomicBool,
+    /// Fired with `stop`: ends the sync thread's request in flight (a long poll, or a stalled
+    /// server) at once, so removing the last instance does not wait for it.
+    cancel_sync: SyncCancel,
 }
 
 /// How an instance's project stands with its server, for the editor's status dot.
@@ -362,8 +366,8 @@ impl SyncTarget {
     }
 }
 
-/// How long one long poll waits for news (it also bounds how long removing the last plugin
-/// instance may wait for the sync thread).
+/// How long one long poll waits for news (a stop cancels it: removing the last plugin
+/// instance does not wait for it).
 pub const LONG_POLL: Duration = Duration::from_secs(1);
 
 /// The running worker thread. Dropped (and joined) with its last [`Registration`].
@@ -376,6 +380,7 @@ struct Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
+        self.shared.cancel_sync.cancel();
         for thread in [self.thread.take(), self.sync_thread.take()]
             .into_iter()
             .flatten()
@@ -410,6 +415,7 @@ fn worker() -> Arc<Worker> {
         records: Mutex::new(HashMap::new()),
         snapshots: Mutex::new(HashMap::new()),
         stop: AtomicBool::new(false),
+        cancel_sync: SyncCancel::new(),
     });
     let thread = {
         let shared = shared.clone();
@@ -567,7 +573,7 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
     let client = match reused {
         Some(c) => c,
         None => match SyncClient::new(url, &token, LONG_POLL + Duration::from_secs(10)) {
-            Ok(c) => c,
+            Ok(c) => c.with_cancel(shared.cancel_sync.clone()),
             Err(e) => {
                 set_sync(shared, key, Err(e.to_string()));
                 return false;
@@ -575,6 +581,9 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
         },
     };
     let result = sync_once(&journal, &client, LONG_POLL);
+    if matches!(result, Err(SyncError::Cancelled)) {
+        return false; // the worker is stopping; nothing to report
+    }
     let waited = result.is_ok();
     // Every failure backs off; a wrong token or a refusal will not fix itself, but the
     // settings may change, so they are retried too (slowly).

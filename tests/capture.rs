@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::host::{capture_log, event_number, state_json, Instance, Processor, Timeline};
+use common::host::{
+    capture_log, event_number, state_blob, state_json, Instance, Processor, Timeline,
+};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -243,9 +245,7 @@ fn an_unreadable_saved_log_is_set_aside_and_the_host_keeps_going() {
     let mut good = Instance::new();
     let mut state = state_json(&good.save_state());
     state["fields"]["instance"] = Value::String("{this is not json".into());
-    let json = serde_json::to_vec(&state).unwrap();
-    let mut blob = (json.len() as u64).to_le_bytes().to_vec();
-    blob.extend_from_slice(&json);
+    let blob = state_blob(&state);
 
     let mut plugin = Instance::new();
     plugin.load_state(&blob);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::host::{capture_log, state_json, Instance, Timeline};
+use common::host::{capture_log, edit_instance_state, Instance, Timeline};
 use liner_record::event::Body;
 use liner_record::Journal;
 use serde_json::Value;
@@ -106,18 +106,13 @@ fn a_project_opened_on_another_machine_brings_its_events_into_this_journal() {
     }
     // "Machine B" has never seen this project: give the saved state a project name whose
     // journal does not exist yet.
-    let mut state = state_json(&a.save_state());
-    let mut inner: Value =
-        serde_json::from_str(state["fields"]["instance"].as_str().unwrap()).unwrap();
     let project = format!("Imported {}", Uuid::now_v7());
-    inner["settings"]["project"] = Value::String(project.clone());
-    for e in inner["events"].as_array_mut().unwrap() {
-        e["project"] = Value::String(project.clone());
-    }
-    state["fields"]["instance"] = Value::String(inner.to_string());
-    let json = serde_json::to_vec(&state).unwrap();
-    let mut blob = (json.len() as u64).to_le_bytes().to_vec();
-    blob.extend_from_slice(&json);
+    let blob = edit_instance_state(&a.save_state(), |inner| {
+        inner["settings"]["project"] = Value::String(project.clone());
+        for e in inner["events"].as_array_mut().unwrap() {
+            e["project"] = Value::String(project.clone());
+        }
+    });
     assert!(Journal::open_project(&project)
         .unwrap()
         .scan()
@@ -127,6 +122,7 @@ fn a_project_opened_on_another_machine_brings_its_events_into_this_journal() {
 
     let mut b = Instance::new();
     b.load_state(&blob);
+    let inner = capture_log(&blob);
     let instance: Uuid = inner["instance"].as_str().unwrap().parse().unwrap();
     let events = journal_events(&project, instance, 1);
     assert_eq!(events.len(), 1);

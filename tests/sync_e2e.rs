@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::host::{capture_log, state_json, Instance, Timeline};
+use common::host::{capture_log, Instance, Timeline};
 use liner_record::event::{Body, Context, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
@@ -65,19 +65,13 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
 
     // The plugin, set up for this project and server (as a loaded project would be).
     let mut plugin = Instance::new();
-    let mut state = state_json(&plugin.save_state());
-    let mut inner: Value =
-        serde_json::from_str(state["fields"]["instance"].as_str().unwrap()).unwrap();
-    inner["settings"]["project"] = Value::String(project.clone());
-    inner["settings"]["author"] = Value::String("Sam".into());
-    inner["settings"]["role"] = Value::String("producer".into());
-    inner["settings"]["server_url"] = Value::String(s.url.clone());
-    inner["settings"]["token_ref"] = Value::String(token_ref);
-    state["fields"]["instance"] = Value::String(inner.to_string());
-    let json = serde_json::to_vec(&state).unwrap();
-    let mut blob = (json.len() as u64).to_le_bytes().to_vec();
-    blob.extend_from_slice(&json);
-    plugin.load_state(&blob);
+    plugin.edit_settings(|settings| {
+        settings["project"] = Value::String(project.clone());
+        settings["author"] = Value::String("Sam".into());
+        settings["role"] = Value::String("producer".into());
+        settings["server_url"] = Value::String(s.url.clone());
+        settings["token_ref"] = Value::String(token_ref);
+    });
 
     let mark = plugin.param_id("Mark");
     let mut p = plugin.activate(48_000.0, 256, 2);

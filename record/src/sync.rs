@@ -9,13 +9,21 @@
 //! at once (they came from the server); the cursor moves only after they are durable.
 //!
 //! Private notes are never pushed.
+//!
+//! Blocking, and cancellable: each call runs on the client's own single-thread runtime and
+//! returns [`SyncError::Cancelled`] as soon as its [`SyncCancel`] fires, closing the connection.
+//! The plugin's sync thread sits in a long poll most of the time; without this, removing the
+//! last plugin instance would freeze the DAW until the poll (or a stalled server's timeout)
+//! ended.
 
 use crate::event::Body;
 use crate::journal::{Journal, JournalError, StoredEvent};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Events per push request (the server takes up to 1,000).
@@ -36,6 +44,8 @@ pub enum SyncError {
     Server(String),
     #[error("the local journal: {0}")]
     Journal(#[from] JournalError),
+    #[error("sync was stopped (the plugin is closing); unsent notes wait in the journal")]
+    Cancelled,
 }
 
 impl SyncError {
@@ -46,11 +56,34 @@ impl SyncError {
     }
 }
 
+/// Stops the requests of every [`SyncClient`] given it, now and later. Cloning shares it.
+#[derive(Debug, Clone, Default)]
+pub struct SyncCancel(CancellationToken);
+
+impl SyncCancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ends the requests in flight (they return [`SyncError::Cancelled`]) and refuses new ones.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
 /// One server connection.
 pub struct SyncClient {
-    http: reqwest::blocking::Client,
+    http: reqwest::Client,
+    /// Dropped with the client: tasks are dropped, and its blocking pool (name lookups only)
+    /// is waited for, so no thread outlives the client.
+    runtime: tokio::runtime::Runtime,
     base: String,
     token: String,
+    cancel: SyncCancel,
 }
 
 #[derive(Deserialize)]
@@ -109,42 +142,79 @@ pub struct SyncReport {
 impl SyncClient {
     /// `timeout` bounds every request; a long poll's `wait` must stay below it.
     pub fn new(base_url: &str, token: &str, timeout: Duration) -> Result<Self, SyncError> {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
-            .map_err(|e| SyncError::Server(e.to_string()))?;
+            .map_err(|e| SyncError::Server(format!("cannot start the HTTP client: {e}")))?;
+        let http = {
+            let _in_runtime = runtime.enter();
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|e| SyncError::Server(e.to_string()))?
+        };
         Ok(SyncClient {
             http,
+            runtime,
             base: base_url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
+            cancel: SyncCancel::new(),
         })
     }
 
-    fn check(
+    /// Makes `cancel` stop this client's requests (instead of a private one nobody fires).
+    pub fn with_cancel(mut self, cancel: SyncCancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Runs one request to completion on this thread, unless cancelled first.
+    fn block<T>(
         &self,
-        r: reqwest::Result<reqwest::blocking::Response>,
-    ) -> Result<reqwest::blocking::Response, SyncError> {
-        let r = r.map_err(|e| {
-            if e.is_connect() || e.is_timeout() || e.is_request() {
-                SyncError::Unreachable(self.base.clone())
-            } else {
-                SyncError::Server(e.to_string())
+        request: impl Future<Output = Result<T, SyncError>>,
+    ) -> Result<T, SyncError> {
+        let cancelled = self.cancel.0.cancelled();
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = cancelled => Err(SyncError::Cancelled),
+                r = request => r,
             }
-        })?;
+        })
+    }
+
+    fn unreachable_or_server(&self, e: reqwest::Error) -> SyncError {
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            SyncError::Unreachable(self.base.clone())
+        } else {
+            SyncError::Server(e.to_string())
+        }
+    }
+
+    async fn check(
+        &self,
+        r: reqwest::Result<reqwest::Response>,
+    ) -> Result<reqwest::Response, SyncError> {
+        let r = r.map_err(|e| self.unreachable_or_server(e))?;
         let status = r.status();
         if status.is_success() || status == reqwest::StatusCode::CONFLICT {
             return Ok(r);
         }
-        let message = r
-            .json::<ErrorAnswer>()
-            .map(|e| e.error.message)
-            .unwrap_or_else(|_| status.to_string());
+        let message = match r.json::<ErrorAnswer>().await {
+            Ok(e) => e.error.message,
+            Err(_) => status.to_string(),
+        };
         Err(match status.as_u16() {
             401 => SyncError::BadToken,
             400..=499 => SyncError::Refused(message),
             _ => SyncError::Server(message),
         })
+    }
+
+    /// The body of an accepted answer (a timeout while reading it counts as unreachable).
+    async fn text(&self, r: reqwest::Response) -> Result<String, SyncError> {
+        r.text().await.map_err(|e| self.unreachable_or_server(e))
     }
 
     /// Sends events (exact JSON); returns the ids the server has now (stored or duplicate)
@@ -158,15 +228,19 @@ impl SyncClient {
             body.push_str(&e.json);
         }
         body.push_str("]}");
-        let r = self.check(
-            self.http
+        let text = self.block(async {
+            let sent = self
+                .http
                 .post(format!("{}/api/v1/events", self.base))
                 .bearer_auth(&self.token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body)
-                .send(),
-        )?;
-        let answer: PushAnswer = r.json().map_err(|e| SyncError::Server(e.to_string()))?;
+                .send()
+                .await;
+            self.text(self.check(sent).await?).await
+        })?;
+        let answer: PushAnswer =
+            serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
         let mut acked = Vec::new();
         let mut conflicts = Vec::new();
         for res in answer.results {
@@ -181,17 +255,19 @@ impl SyncClient {
     /// Checks that the server answers and takes the token, without moving any event (the
     /// editor's "test connection").
     pub fn probe(&self) -> Result<(), SyncError> {
-        self.check(
-            self.http
+        self.block(async {
+            let sent = self
+                .http
                 .get(format!(
                     "{}/api/v1/events?after={}&limit=1&wait=0",
                     self.base,
                     i64::MAX
                 ))
                 .bearer_auth(&self.token)
-                .send(),
-        )
-        .map(drop)
+                .send()
+                .await;
+            self.check(sent).await.map(drop)
+        })
     }
 
     /// Events after `after`, waiting up to `wait` for new ones: (id, exact JSON), last seq.
@@ -200,17 +276,19 @@ impl SyncClient {
         after: u64,
         wait: Duration,
     ) -> Result<(Vec<(Uuid, String)>, u64), SyncError> {
-        let r = self.check(
-            self.http
+        let text = self.block(async {
+            let sent = self
+                .http
                 .get(format!(
                     "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
                     self.base,
                     wait.as_secs()
                 ))
                 .bearer_auth(&self.token)
-                .send(),
-        )?;
-        let text = r.text().map_err(|e| SyncError::Server(e.to_string()))?;
+                .send()
+                .await;
+            self.text(self.check(sent).await?).await
+        })?;
         let answer: PullAnswer =
             serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
         let mut out = Vec::with_capacity(answer.events.len());

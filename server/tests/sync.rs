@@ -1,7 +1,7 @@
 //! Journals syncing through the real server: offline-first, exactly once, verdicts flow back.
 
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
-use liner_record::sync::{sync_once, SyncClient, SyncError};
+use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError};
 use liner_record::{Journal, Role};
 use liner_server::store::{SqliteStore, Store};
 use std::sync::Arc;
@@ -226,6 +226,50 @@ fn a_wrong_token_is_explained_and_not_retried_blindly() {
     assert!(matches!(err, SyncError::BadToken));
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("token"));
+}
+
+#[test]
+fn a_cancelled_long_poll_ends_at_once_and_leaves_the_journal_as_it_was() {
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.append(&[note("Sam", Role::Producer, "before", false)])
+        .unwrap();
+    let cancel = SyncCancel::new();
+    let c = client(&s.url, &token).with_cancel(cancel.clone());
+    assert_eq!(sync_once(&j, &c, Duration::ZERO).unwrap().pushed, 1);
+    // Caught up, nothing new on the server: the pull waits its whole 8 s unless cancelled.
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        cancel.cancel();
+    });
+    let started = std::time::Instant::now();
+    let err = sync_once(&j, &c, Duration::from_secs(8)).unwrap_err();
+    let took = started.elapsed();
+    canceller.join().unwrap();
+    assert!(matches!(err, SyncError::Cancelled), "{err}");
+    assert!(!err.is_retryable());
+    assert!(
+        took < Duration::from_secs(4),
+        "the long poll was not cut short: {took:?}"
+    );
+    // Nothing changed: the note is acknowledged, once on the server.
+    assert!(j.unacked().unwrap().is_empty());
+    let project = s.store.project("P").unwrap().unwrap();
+    assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
+    // Once cancelled, the client refuses new requests without sending them.
+    j.append(&[note("Sam", Role::Producer, "after", false)])
+        .unwrap();
+    assert!(matches!(
+        sync_once(&j, &c, Duration::ZERO),
+        Err(SyncError::Cancelled)
+    ));
+    assert!(matches!(c.probe(), Err(SyncError::Cancelled)));
+    assert_eq!(j.unacked().unwrap().len(), 1);
+    assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
 }
 
 /// A TCP proxy in front of the server that misbehaves at random: refuses connections, cuts

@@ -222,6 +222,12 @@ impl Instance {
         Processor::new(stopped, max_frames as usize, channels)
     }
 
+    /// Changes the instance's settings as a project saved with them would (a state round trip).
+    pub fn edit_settings(&mut self, edit: impl FnOnce(&mut serde_json::Value)) {
+        let blob = edit_instance_state(&self.save_state(), |inner| edit(&mut inner["settings"]));
+        self.load_state(&blob);
+    }
+
     pub fn deactivate(&mut self, processor: Processor) {
         let stopped = processor.processor.stop_processing();
         self.instance.deactivate(stopped);
@@ -234,6 +240,23 @@ pub fn state_json(blob: &[u8]) -> serde_json::Value {
     let len = u64::from_le_bytes(blob[..8].try_into().unwrap()) as usize;
     assert_eq!(len, blob.len() - 8, "length prefix matches the JSON");
     serde_json::from_slice(&blob[8..]).expect("state is JSON")
+}
+
+/// A CLAP state blob for `state`: the inverse of [`state_json`].
+pub fn state_blob(state: &serde_json::Value) -> Vec<u8> {
+    let json = serde_json::to_vec(state).unwrap();
+    let mut blob = (json.len() as u64).to_le_bytes().to_vec();
+    blob.extend_from_slice(&json);
+    blob
+}
+
+/// `blob` with its instance state (identity, settings, events) changed by `edit`.
+pub fn edit_instance_state(blob: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut state = state_json(blob);
+    let mut inner = capture_log(blob);
+    edit(&mut inner);
+    state["fields"]["instance"] = serde_json::Value::String(inner.to_string());
+    state_blob(&state)
 }
 
 /// The instance's persisted state (identity, settings, events) out of a saved plugin state.
