@@ -212,9 +212,17 @@ impl SyncClient {
         })
     }
 
-    /// The body of an accepted answer (a timeout while reading it counts as unreachable).
-    async fn text(&self, r: reqwest::Response) -> Result<String, SyncError> {
-        r.text().await.map_err(|e| self.unreachable_or_server(e))
+    /// Sends `request` with the token; the accepted answer's body (a timeout while reading it
+    /// counts as unreachable).
+    fn send(&self, request: reqwest::RequestBuilder) -> Result<String, SyncError> {
+        self.block(async {
+            let sent = request.bearer_auth(&self.token).send().await;
+            let answer = self.check(sent).await?;
+            answer
+                .text()
+                .await
+                .map_err(|e| self.unreachable_or_server(e))
+        })
     }
 
     /// Sends events (exact JSON); returns the ids the server has now (stored or duplicate)
@@ -228,17 +236,12 @@ impl SyncClient {
             body.push_str(&e.json);
         }
         body.push_str("]}");
-        let text = self.block(async {
-            let sent = self
-                .http
+        let text = self.send(
+            self.http
                 .post(format!("{}/api/v1/events", self.base))
-                .bearer_auth(&self.token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body)
-                .send()
-                .await;
-            self.text(self.check(sent).await?).await
-        })?;
+                .body(body),
+        )?;
         let answer: PushAnswer =
             serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
         let mut acked = Vec::new();
@@ -255,19 +258,12 @@ impl SyncClient {
     /// Checks that the server answers and takes the token, without moving any event (the
     /// editor's "test connection").
     pub fn probe(&self) -> Result<(), SyncError> {
-        self.block(async {
-            let sent = self
-                .http
-                .get(format!(
-                    "{}/api/v1/events?after={}&limit=1&wait=0",
-                    self.base,
-                    i64::MAX
-                ))
-                .bearer_auth(&self.token)
-                .send()
-                .await;
-            self.check(sent).await.map(drop)
-        })
+        self.send(self.http.get(format!(
+            "{}/api/v1/events?after={}&limit=1&wait=0",
+            self.base,
+            i64::MAX
+        )))
+        .map(drop)
     }
 
     /// Events after `after`, waiting up to `wait` for new ones: (id, exact JSON), last seq.
@@ -276,19 +272,11 @@ impl SyncClient {
         after: u64,
         wait: Duration,
     ) -> Result<(Vec<(Uuid, String)>, u64), SyncError> {
-        let text = self.block(async {
-            let sent = self
-                .http
-                .get(format!(
-                    "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
-                    self.base,
-                    wait.as_secs()
-                ))
-                .bearer_auth(&self.token)
-                .send()
-                .await;
-            self.text(self.check(sent).await?).await
-        })?;
+        let text = self.send(self.http.get(format!(
+            "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
+            self.base,
+            wait.as_secs()
+        )))?;
         let answer: PullAnswer =
             serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
         let mut out = Vec::with_capacity(answer.events.len());
