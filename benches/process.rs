@@ -115,6 +115,21 @@ impl Subject {
     }
 }
 
+/// Keeps the timing thread on one CPU (the last), so a migration does not land in one subject's
+/// rounds. Threads started earlier (Liner Notes' worker) keep every CPU.
+fn pin_to_last_cpu() {
+    // SAFETY: plain libc calls on a zeroed cpu_set_t for the calling thread.
+    unsafe {
+        let n = libc::sysconf(libc::_SC_NPROCESSORS_ONLN);
+        if n < 2 {
+            return;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET((n - 1) as usize, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         // `cargo bench -- --list` and `cargo test --benches` probe harness=false benches.
@@ -132,6 +147,7 @@ fn main() {
             NULL_SAMPLE_ACCURATE_ID,
         ),
     ];
+    pin_to_last_cpu();
     let only = std::env::var("LINER_BENCH_ONLY").unwrap_or_default();
     let rounds = std::env::var("LINER_BENCH_ROUNDS")
         .ok()

@@ -77,6 +77,10 @@ pub struct Detector {
     /// Where the previous block started, in seconds; kept only while recording (it is only
     /// needed to see loop wraps).
     prev_seconds: Option<f64>,
+    /// The tempo and time signature at the last change (a take or the transport starting):
+    /// what [`Detector::close`] has to carry the last block's start to its end in beats.
+    /// Kept on the rare path only, so blocks pay nothing for it.
+    meter: HostTransport,
 }
 
 impl Default for Detector {
@@ -115,6 +119,7 @@ impl Detector {
             floors,
             prev: None,
             prev_seconds: None,
+            meter: HostTransport::default(),
         }
     }
 
@@ -131,7 +136,7 @@ impl Detector {
         let Some((start, frames)) = self.prev else {
             return;
         };
-        let at = HostTransport::default().at_block_start(&start);
+        let at = self.meter.at_block_start(&start);
         if let Some(take) = self.take.take() {
             emit(CaptureEvent {
                 kind: CaptureKind::TakeEnded { take },
@@ -210,6 +215,7 @@ impl Detector {
         mut emit: impl FnMut(CaptureEvent),
     ) {
         let now = *now;
+        self.meter = now.tempo_and_meter();
         // The previous block's end: its start position, carried forward by its length, with
         // this block's tempo and time signature (a change exactly there is not worth a copy
         // of every field on every block).
@@ -386,6 +392,33 @@ mod tests {
             run(&mut d, pos(0, false, false), true),
             Vec::<(CaptureKind, Option<i64>)>::new()
         );
+    }
+
+    #[test]
+    fn closing_carries_the_last_block_to_its_end_in_beats_too() {
+        let mut d = Run::new(Detector::default());
+        let at = |samples: i64| {
+            let mut t = pos(samples, true, true);
+            t.tempo = Some(120.0);
+            t.time_sig_numerator = Some(4);
+            t.time_sig_denominator = Some(4);
+            t.pos_seconds = Some(samples as f64 / SR as f64);
+            t.pos_beats = Some(samples as f64 / SR as f64 * 2.0);
+            t
+        };
+        d.block(at(0), 24_000, false);
+        d.block(at(24_000), 24_000, false);
+        let mut ends = Vec::new();
+        d.d.close(|e| ends.push(e.position()));
+        assert_eq!(ends.len(), 2, "take and transport end");
+        for end in ends {
+            // The last block started at 0.5 s (beat 1.0) and lasted 0.5 s: it ends at 1 s,
+            // which is beat 2.0 at 120 bpm.
+            assert_eq!(end.samples, Some(48_000));
+            assert_eq!(end.seconds, Some(1.0));
+            assert_eq!(end.beats, Some(2.0));
+            assert_eq!(end.tempo, Some(120.0));
+        }
     }
 
     #[test]

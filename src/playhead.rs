@@ -305,6 +305,17 @@ impl HostTransport {
         t
     }
 
+    /// Only the tempo and time signature of this transport (stopped, no position): enough to
+    /// carry a remembered block start forward in beats and bars.
+    pub fn tempo_and_meter(&self) -> Self {
+        HostTransport {
+            flags: self.flags & (T_TEMPO | T_SIG),
+            tempo: self.tempo,
+            sig: self.sig,
+            ..HostTransport::default()
+        }
+    }
+
     /// This transport with its position replaced by `start` (where an earlier block began):
     /// tempo, time signature and loop stay; the position fields come from that block.
     pub fn at_block_start(mut self, start: &BlockStart) -> Self {
