@@ -73,13 +73,11 @@ pub struct Detector {
     next_mark: u32,
     floors: Arc<NumberFloors>,
     /// Where the previous block started and how long it was; `None` before the first block.
-    prev: Option<(BlockStart, u32)>,
-    /// Where the previous block started, in seconds; kept only while recording (it is only
-    /// needed to see loop wraps).
-    prev_seconds: Option<f64>,
-    /// The tempo and time signature at the last change (a take or the transport starting):
-    /// what [`Detector::close`] has to carry the last block's start to its end in beats.
-    /// Kept on the rare path only, so blocks pay nothing for it.
+    /// Written every block: the one store-heavy part of the common path, kept small.
+    prev: Option<BlockStart>,
+    /// Tempo, time signature and bar line at the last change (a take or the transport
+    /// starting): what [`Detector::close`] needs to carry the last block's start to its end in
+    /// beats and bars. Kept on the rare path only, so blocks pay nothing for it.
     meter: HostTransport,
 }
 
@@ -96,10 +94,16 @@ impl Default for Detector {
 /// 22.05 kHz is 0.37 s). Nobody loop-records passes shorter than half a second.
 const MIN_WRAP_SECONDS: f64 = 0.5;
 
-/// The position in seconds from whichever timeline the host gave. Cheap: no rounding, no libm.
-#[inline]
-fn seconds_hint(t: &Transport) -> Option<f64> {
-    match (t.pos_seconds, t.pos_samples, t.pos_beats, t.tempo) {
+/// A position in seconds from whichever timeline the host gave (beats at `t`'s tempo).
+/// Cheap: no rounding, no libm.
+#[inline(always)]
+fn seconds_hint(
+    seconds: Option<f64>,
+    samples: Option<i64>,
+    beats: Option<f64>,
+    t: &Transport,
+) -> Option<f64> {
+    match (seconds, samples, beats, t.tempo) {
         (Some(s), _, _, _) => Some(s),
         (None, Some(n), _, _) if t.sample_rate > 0.0 => Some(n as f64 / t.sample_rate as f64),
         (None, None, Some(b), Some(tempo)) if tempo > 0.0 => Some(b * 60.0 / tempo),
@@ -118,7 +122,6 @@ impl Detector {
             next_mark: 1,
             floors,
             prev: None,
-            prev_seconds: None,
             meter: HostTransport::default(),
         }
     }
@@ -133,9 +136,10 @@ impl Detector {
     /// Processing stops: ends an open take and the transport where the last block ended, so
     /// nothing is left open when the host deactivates the plugin.
     pub fn close(&mut self, mut emit: impl FnMut(CaptureEvent)) {
-        let Some((start, frames)) = self.prev else {
+        let Some(start) = self.prev else {
             return;
         };
+        let frames = start.frames;
         let at = self.meter.at_block_start(&start);
         if let Some(take) = self.take.take() {
             emit(CaptureEvent {
@@ -153,7 +157,6 @@ impl Detector {
         }
         self.was_playing = false;
         self.prev = None;
-        self.prev_seconds = None;
     }
 
     /// The take being recorded now, if any.
@@ -176,16 +179,20 @@ impl Detector {
     ) {
         let playing = transport.playing;
         let recording = playing && transport.recording;
-        let now_seconds = if recording {
-            seconds_hint(transport)
-        } else {
-            None
-        };
-        // now < prev + prev_frames / sr - MIN_WRAP, multiplied through by sr (no division).
-        let wrapped = match (self.prev_seconds, now_seconds, &self.prev) {
-            (Some(prev), Some(now), Some((_, prev_frames))) if self.take.is_some() => {
-                let sr = transport.sample_rate as f64;
-                (prev - now) * sr + *prev_frames as f64 > MIN_WRAP_SECONDS * sr
+        // A jump back while recording: now < prev + prev_frames / sr - MIN_WRAP, multiplied
+        // through by sr (no division).
+        let wrapped = match &self.prev {
+            Some(prev) if recording && self.take.is_some() => {
+                let t = transport;
+                let then = seconds_hint(prev.seconds(), prev.samples(), prev.beats(), t);
+                let now = seconds_hint(t.pos_seconds, t.pos_samples, t.pos_beats, t);
+                match (then, now) {
+                    (Some(then), Some(now)) => {
+                        let sr = t.sample_rate as f64;
+                        (then - now) * sr + prev.frames as f64 > MIN_WRAP_SECONDS * sr
+                    }
+                    _ => false,
+                }
             }
             _ => false,
         };
@@ -198,8 +205,7 @@ impl Detector {
             self.changed(&now, playing, recording, wrapped, mark_edge, emit);
         }
         self.mark_was_on = mark_on;
-        self.prev = Some((BlockStart::of(transport), frames));
-        self.prev_seconds = now_seconds;
+        self.prev = Some(BlockStart::of(transport, frames));
     }
 
     /// The rare path: something happened in this block.
@@ -215,12 +221,12 @@ impl Detector {
         mut emit: impl FnMut(CaptureEvent),
     ) {
         let now = *now;
-        self.meter = now.tempo_and_meter();
+        self.meter = now.tempo_and_bar_line();
         // The previous block's end: its start position, carried forward by its length, with
-        // this block's tempo and time signature (a change exactly there is not worth a copy
-        // of every field on every block).
+        // this block's tempo and time signature and its bar counted from this block's bar
+        // line (a meter change exactly there is not worth more stores on every block).
         let (end_at, end_advance) = match &self.prev {
-            Some((start, frames)) => (now.at_block_start(start), *frames),
+            Some(start) => (now.at_block_start(start), start.frames),
             None => (now, 0),
         };
         if let Some(take) = self.take {
@@ -419,6 +425,47 @@ mod tests {
             assert_eq!(end.beats, Some(2.0));
             assert_eq!(end.tempo, Some(120.0));
         }
+    }
+
+    #[test]
+    fn a_take_ending_at_a_loop_wrap_is_placed_in_its_own_bar_in_seven_eight() {
+        // 7/8 at 120 bpm: a bar is 3.5 quarter notes; blocks of half a second are one beat.
+        // The host reports the bar line of each block, as DAWs with meter changes do.
+        let at = |beats: f64| {
+            let mut t = Transport::new(SR);
+            t.playing = true;
+            t.recording = true;
+            t.tempo = Some(120.0);
+            t.time_sig_numerator = Some(7);
+            t.time_sig_denominator = Some(8);
+            t.pos_seconds = Some(beats / 2.0);
+            t.pos_beats = Some(beats);
+            let bar = (beats / 3.5).floor();
+            t.bar_start_pos_beats = Some(bar * 3.5);
+            t.bar_number = Some(bar as i32);
+            t
+        };
+        let mut d = Run::new(Detector::default());
+        for beat in 0..5 {
+            d.block(at(beat as f64), 24_000, false);
+        }
+        // Back to the loop start: the pass that ended at beat 5 is in bar 2 (beat 4 of 7/8),
+        // although this block's bar line is bar 1's.
+        let events = d.block(at(0.0), 24_000, false);
+        let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                CaptureKind::TakeEnded { take: 1 },
+                CaptureKind::TakeStarted { take: 2 }
+            ]
+        );
+        let end = events[0].position();
+        assert_eq!(end.beats, Some(5.0));
+        assert_eq!(end.seconds, Some(2.5));
+        assert_eq!((end.bar, end.beat), (Some(2), Some(4.0)));
+        let start = events[1].position();
+        assert_eq!((start.bar, start.beat), (Some(1), Some(1.0)));
     }
 
     #[test]

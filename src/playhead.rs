@@ -130,29 +130,40 @@ impl Position {
     }
 }
 
-/// Where a block started, as the host reported it: what the audio thread remembers of the
-/// previous block (cheap to copy; no arithmetic).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Where a block started on the host's three timelines, and how long it was: what the audio
+/// thread remembers of every block, so it is written with four plain stores. An absent value
+/// is NaN (seconds, beats) or `i64::MIN` (samples) rather than an `Option`, whose tag would be
+/// one more store each; a host that sends NaN for a position is one that sent none, as in
+/// [`Position`]. Bars are not kept: they are recounted from a known bar line when needed.
+#[derive(Debug, Clone, Copy)]
 pub struct BlockStart {
-    pub sample_rate: f32,
-    pub seconds: Option<f64>,
-    pub beats: Option<f64>,
-    pub samples: Option<i64>,
-    pub bar_start_beats: Option<f64>,
-    pub bar_number: Option<i32>,
+    seconds: f64,
+    beats: f64,
+    samples: i64,
+    pub frames: u32,
 }
 
 impl BlockStart {
-    #[inline]
-    pub fn of(t: &Transport) -> Self {
+    #[inline(always)]
+    pub fn of(t: &Transport, frames: u32) -> Self {
         BlockStart {
-            sample_rate: t.sample_rate,
-            seconds: t.pos_seconds,
-            beats: t.pos_beats,
-            samples: t.pos_samples,
-            bar_start_beats: t.bar_start_pos_beats,
-            bar_number: t.bar_number,
+            seconds: t.pos_seconds.unwrap_or(f64::NAN),
+            beats: t.pos_beats.unwrap_or(f64::NAN),
+            samples: t.pos_samples.unwrap_or(i64::MIN),
+            frames,
         }
+    }
+
+    pub fn seconds(&self) -> Option<f64> {
+        (!self.seconds.is_nan()).then_some(self.seconds)
+    }
+
+    pub fn beats(&self) -> Option<f64> {
+        (!self.beats.is_nan()).then_some(self.beats)
+    }
+
+    pub fn samples(&self) -> Option<i64> {
+        (self.samples != i64::MIN).then_some(self.samples)
     }
 }
 
@@ -305,20 +316,38 @@ impl HostTransport {
         t
     }
 
-    /// Only the tempo and time signature of this transport (stopped, no position): enough to
-    /// carry a remembered block start forward in beats and bars.
-    pub fn tempo_and_meter(&self) -> Self {
+    /// This transport without its position: tempo, time signature, the bar line it was in and
+    /// the sample rate, stopped. Enough to place a later block start in beats and bars.
+    pub fn tempo_and_bar_line(&self) -> Self {
         HostTransport {
-            flags: self.flags & (T_TEMPO | T_SIG),
+            flags: self.flags & (T_TEMPO | T_SIG | T_BAR_START | T_BAR_NUMBER),
+            sample_rate: self.sample_rate,
             tempo: self.tempo,
             sig: self.sig,
+            bar_start_beats: self.bar_start_beats,
+            bar_number: self.bar_number,
             ..HostTransport::default()
         }
     }
 
-    /// This transport with its position replaced by `start` (where an earlier block began):
-    /// tempo, time signature and loop stay; the position fields come from that block.
+    /// This transport moved to `start` (where another block began): tempo, time signature and
+    /// loop stay; the position comes from that block, and its bar is counted from this
+    /// transport's bar line (exact unless the meter changed in between). Without a bar line the
+    /// bar is left for [`Position::from_transport`] to derive from the beats.
     pub fn at_block_start(mut self, start: &BlockStart) -> Self {
+        let bar = match (
+            start.beats(),
+            self.flags & (T_BAR_START | T_BAR_NUMBER | T_SIG),
+        ) {
+            (Some(beats), f) if f == T_BAR_START | T_BAR_NUMBER | T_SIG => {
+                let (num, den) = self.sig;
+                let len = num as f64 * 4.0 / den as f64;
+                let bars = ((beats - self.bar_start_beats) / len).floor();
+                (len.is_finite() && len > 0.0 && bars.abs() < 1e6)
+                    .then_some((self.bar_start_beats + bars * len, bars as i32))
+            }
+            _ => None,
+        };
         let mut set = |bit: u32, present: bool| {
             if present {
                 self.flags |= bit;
@@ -326,17 +355,17 @@ impl HostTransport {
                 self.flags &= !bit;
             }
         };
-        set(T_SECONDS, start.seconds.is_some());
-        set(T_BEATS, start.beats.is_some());
-        set(T_SAMPLES, start.samples.is_some());
-        set(T_BAR_START, start.bar_start_beats.is_some());
-        set(T_BAR_NUMBER, start.bar_number.is_some());
-        self.pos_seconds = start.seconds.unwrap_or_default();
-        self.pos_beats = start.beats.unwrap_or_default();
-        self.pos_samples = start.samples.unwrap_or_default();
-        self.bar_start_beats = start.bar_start_beats.unwrap_or_default();
-        self.bar_number = start.bar_number.unwrap_or_default();
-        self.sample_rate = start.sample_rate;
+        set(T_SECONDS, start.seconds().is_some());
+        set(T_BEATS, start.beats().is_some());
+        set(T_SAMPLES, start.samples().is_some());
+        set(T_BAR_START | T_BAR_NUMBER, bar.is_some());
+        self.pos_seconds = start.seconds().unwrap_or_default();
+        self.pos_beats = start.beats().unwrap_or_default();
+        self.pos_samples = start.samples().unwrap_or_default();
+        if let Some((bar_start, bars)) = bar {
+            self.bar_start_beats = bar_start;
+            self.bar_number = self.bar_number.saturating_add(bars);
+        }
         self
     }
 
@@ -604,6 +633,18 @@ mod tests {
         assert_eq!(p.beats, None);
         let _ = p.advanced(u32::MAX, 0.0);
         let _ = p.advanced(1, f32::NAN);
+        // A remembered block placed with a meaningless meter claims no NaN bar line.
+        for sig in [(7, 0), (-3, 4), (0, 0), (i32::MAX, 1)] {
+            let mut here = transport_at(1.0, 120.0, sig);
+            here.bar_start_pos_beats = Some(0.0);
+            here.bar_number = Some(0);
+            let mut then = Transport::new(48_000.0);
+            then.pos_beats = Some(8.0);
+            let start = BlockStart::of(&then, 64);
+            let p = HostTransport::capture(&here).at_block_start(&start).position(64);
+            assert!(p.bar_start_beats.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
+            assert!(p.beat.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
+        }
     }
 
     #[test]
@@ -637,6 +678,41 @@ mod tests {
         let later = host.position(48_000);
         assert_eq!((later.bar, later.beat), (Some(2), Some(2.0)));
         assert_eq!(host.seconds_hint(), Some(1.5));
+    }
+
+    #[test]
+    fn a_remembered_block_start_is_placed_in_its_bar_from_another_blocks_bar_line() {
+        // 7/8: bars are 3.5 quarter notes. This block is at the song's start (bar line 0).
+        let mut here = Transport::new(48_000.0);
+        here.tempo = Some(120.0);
+        here.time_sig_numerator = Some(7);
+        here.time_sig_denominator = Some(8);
+        here.pos_beats = Some(0.0);
+        here.bar_start_pos_beats = Some(0.0);
+        here.bar_number = Some(0);
+        let mut then = Transport::new(48_000.0);
+        then.pos_beats = Some(8.0);
+        then.pos_seconds = Some(4.0);
+        let start = BlockStart::of(&then, 64);
+        let p = HostTransport::capture(&here)
+            .at_block_start(&start)
+            .position(0);
+        // Beat 8 is in the third bar (7.0 to 10.5), on its third eighth note.
+        assert_eq!(
+            (p.beats, p.seconds, p.samples),
+            (Some(8.0), Some(4.0), Some(192_000))
+        );
+        assert_eq!(
+            (p.bar, p.beat, p.bar_start_beats),
+            (Some(3), Some(3.0), Some(7.0))
+        );
+        // A block start without beats gets them from its seconds at this tempo, and its bar
+        // from the meter (nice-plug's derivation): the same place.
+        then.pos_beats = None;
+        let p = HostTransport::capture(&here)
+            .at_block_start(&BlockStart::of(&then, 64))
+            .position(0);
+        assert_eq!((p.beats, p.bar, p.beat), (Some(8.0), Some(3), Some(3.0)));
     }
 
     /// A reader racing a writer only ever sees snapshots the writer published whole: every
