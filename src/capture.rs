@@ -3,7 +3,8 @@
 //! [`Detector::block`] runs once per (sub-)block on the audio thread. It only compares a few
 //! values and calls `emit` with small `Copy` events: no allocation, no lock, no syscall, and no
 //! panic for any input (positions may be missing, NaN or jump anywhere). Events carry the raw
-//! host transport; bars, beats and seconds are worked out by the worker, off the audio thread.
+//! host transport; bars, beats and seconds are worked out by the worker, off the audio thread
+//! (the rare path only copies).
 
 use crate::playhead::{BlockStart, HostTransport, Position};
 use nice_plug::prelude::Transport;
@@ -75,10 +76,12 @@ pub struct Detector {
     /// Where the previous block started and how long it was; `None` before the first block.
     /// Written every block: the one store-heavy part of the common path, kept small.
     prev: Option<BlockStart>,
-    /// Tempo, time signature and bar line at the last change (a take or the transport
-    /// starting): what [`Detector::close`] needs to carry the last block's start to its end in
-    /// beats and bars. Kept on the rare path only, so blocks pay nothing for it.
-    meter: HostTransport,
+    /// Tempo, time signature and bar line of a block no later than the previous one, with no
+    /// meter change since: bars of a remembered block are counted from it. Taken at every
+    /// change (a take, the transport) and when the time signature changes.
+    bar_line: HostTransport,
+    /// `bar_line`'s time signature, to see a change with one comparison per block.
+    meter: (i32, i32),
 }
 
 impl Default for Detector {
@@ -122,7 +125,8 @@ impl Detector {
             next_mark: 1,
             floors,
             prev: None,
-            meter: HostTransport::default(),
+            bar_line: HostTransport::default(),
+            meter: (0, 0),
         }
     }
 
@@ -140,7 +144,7 @@ impl Detector {
             return;
         };
         let frames = start.frames;
-        let at = self.meter.at_block_start(&start);
+        let at = self.bar_line.at_block_start(&start);
         if let Some(take) = self.take.take() {
             emit(CaptureEvent {
                 kind: CaptureKind::TakeEnded { take },
@@ -206,6 +210,21 @@ impl Detector {
         }
         self.mark_was_on = mark_on;
         self.prev = Some(BlockStart::of(transport, frames));
+        let meter = (
+            transport.time_sig_numerator.unwrap_or(0),
+            transport.time_sig_denominator.unwrap_or(0),
+        );
+        if meter != self.meter {
+            self.new_bar_line(&HostTransport::capture(transport));
+        }
+    }
+
+    /// The time signature changed: bars from here on are counted from this block.
+    #[cold]
+    #[inline(never)]
+    fn new_bar_line(&mut self, now: &HostTransport) {
+        self.bar_line = now.tempo_and_bar_line();
+        self.meter = now.meter();
     }
 
     /// The rare path: something happened in this block.
@@ -221,14 +240,13 @@ impl Detector {
         mut emit: impl FnMut(CaptureEvent),
     ) {
         let now = *now;
-        self.meter = now.tempo_and_bar_line();
-        // The previous block's end: its start position, carried forward by its length, with
-        // this block's tempo and time signature and its bar counted from this block's bar
-        // line (a meter change exactly there is not worth more stores on every block).
+        // The previous block's end: its start position, with bars counted from the bar line
+        // kept, carried forward by its length at that tempo.
         let (end_at, end_advance) = match &self.prev {
-            Some(start) => (now.at_block_start(start), start.frames),
+            Some(start) => (self.bar_line.at_block_start(start), start.frames),
             None => (now, 0),
         };
+        self.new_bar_line(&now);
         if let Some(take) = self.take {
             if !recording || wrapped {
                 emit(CaptureEvent {
@@ -428,30 +446,36 @@ mod tests {
     }
 
     #[test]
-    fn a_take_ending_at_a_loop_wrap_is_placed_in_its_own_bar_in_seven_eight() {
-        // 7/8 at 120 bpm: a bar is 3.5 quarter notes; blocks of half a second are one beat.
-        // The host reports the bar line of each block, as DAWs with meter changes do.
+    fn a_take_ending_at_a_loop_wrap_keeps_its_bar_and_meter_across_a_meter_change() {
+        // 120 bpm: blocks of half a second are one beat. Two bars of 4/4 (beats 0 to 8), then
+        // 7/8 (bars of 3.5 quarter notes). The host reports each block's meter and bar line,
+        // as DAWs with meter changes do. The loop runs from beat 6 (4/4) to beat 10 (7/8).
         let at = |beats: f64| {
             let mut t = Transport::new(SR);
             t.playing = true;
             t.recording = true;
             t.tempo = Some(120.0);
-            t.time_sig_numerator = Some(7);
-            t.time_sig_denominator = Some(8);
+            let (sig, bar, bar_start) = if beats < 8.0 {
+                ((4, 4), (beats / 4.0).floor(), (beats / 4.0).floor() * 4.0)
+            } else {
+                let k = ((beats - 8.0) / 3.5).floor();
+                ((7, 8), 2.0 + k, 8.0 + k * 3.5)
+            };
+            t.time_sig_numerator = Some(sig.0);
+            t.time_sig_denominator = Some(sig.1);
             t.pos_seconds = Some(beats / 2.0);
             t.pos_beats = Some(beats);
-            let bar = (beats / 3.5).floor();
-            t.bar_start_pos_beats = Some(bar * 3.5);
+            t.bar_start_pos_beats = Some(bar_start);
             t.bar_number = Some(bar as i32);
             t
         };
         let mut d = Run::new(Detector::default());
-        for beat in 0..5 {
+        for beat in 6..10 {
             d.block(at(beat as f64), 24_000, false);
         }
-        // Back to the loop start: the pass that ended at beat 5 is in bar 2 (beat 4 of 7/8),
-        // although this block's bar line is bar 1's.
-        let events = d.block(at(0.0), 24_000, false);
+        // Back to the loop start, in 4/4: the pass ended at beat 10, which is in bar 3, the
+        // first 7/8 bar, on its fifth eighth note.
+        let events = d.block(at(6.0), 24_000, false);
         let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
@@ -461,11 +485,12 @@ mod tests {
             ]
         );
         let end = events[0].position();
-        assert_eq!(end.beats, Some(5.0));
-        assert_eq!(end.seconds, Some(2.5));
-        assert_eq!((end.bar, end.beat), (Some(2), Some(4.0)));
+        assert_eq!((end.beats, end.seconds), (Some(10.0), Some(5.0)));
+        assert_eq!(end.time_sig, Some((7, 8)));
+        assert_eq!((end.bar, end.beat), (Some(3), Some(5.0)));
         let start = events[1].position();
-        assert_eq!((start.bar, start.beat), (Some(1), Some(1.0)));
+        assert_eq!(start.time_sig, Some((4, 4)));
+        assert_eq!((start.bar, start.beat), (Some(2), Some(3.0)));
     }
 
     #[test]

@@ -131,10 +131,11 @@ impl Position {
 }
 
 /// Where a block started on the host's three timelines, and how long it was: what the audio
-/// thread remembers of every block, so it is written with four plain stores. An absent value
-/// is NaN (seconds, beats) or `i64::MIN` (samples) rather than an `Option`, whose tag would be
-/// one more store each; a host that sends NaN for a position is one that sent none, as in
-/// [`Position`]. Bars are not kept: they are recounted from a known bar line when needed.
+/// thread remembers of every block, so it is written with plain stores and no arithmetic. An
+/// absent value is NaN (seconds, beats) or `i64::MIN` (samples) rather than an `Option`, whose
+/// tag would be one more store each; a host that sends NaN for a position is one that sent
+/// none, as in [`Position`]. Bars are not kept: the detector counts them from a bar line it
+/// keeps on its rare path (see [`HostTransport::at_block_start`]).
 #[derive(Debug, Clone, Copy)]
 pub struct BlockStart {
     seconds: f64,
@@ -177,7 +178,7 @@ pub struct LoopRange {
 }
 
 /// The host's transport for one (sub-)block exactly as reported, copied without interpretation
-/// so that the audio thread does no arithmetic on it. [`HostTransport::position`] and
+/// so that the audio thread does no arithmetic on it (it only copies and tests flags). [`HostTransport::position`] and
 /// [`HostTransport::playhead`] derive bars, beats and seconds later, on whichever thread reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HostTransport {
@@ -316,11 +317,12 @@ impl HostTransport {
         t
     }
 
-    /// This transport without its position: tempo, time signature, the bar line it was in and
-    /// the sample rate, stopped. Enough to place a later block start in beats and bars.
+    /// This transport without its position: play state, tempo, time signature, the bar line it
+    /// was in and the sample rate. Enough to place a later block start in beats and bars.
     pub fn tempo_and_bar_line(&self) -> Self {
         HostTransport {
-            flags: self.flags & (T_TEMPO | T_SIG | T_BAR_START | T_BAR_NUMBER),
+            flags: self.flags
+                & (T_PLAYING | T_RECORDING | T_TEMPO | T_SIG | T_BAR_START | T_BAR_NUMBER),
             sample_rate: self.sample_rate,
             tempo: self.tempo,
             sig: self.sig,
@@ -330,16 +332,23 @@ impl HostTransport {
         }
     }
 
-    /// This transport moved to `start` (where another block began): tempo, time signature and
+    /// The time signature, as two words for a cheap comparison (0 where absent).
+    pub fn meter(&self) -> (i32, i32) {
+        if self.flags & T_SIG != 0 {
+            self.sig
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// This transport moved to `start` (where a later block began): tempo, time signature and
     /// loop stay; the position comes from that block, and its bar is counted from this
-    /// transport's bar line (exact unless the meter changed in between). Without a bar line the
-    /// bar is left for [`Position::from_transport`] to derive from the beats.
+    /// transport's bar line in this time signature. Exact when the meter did not change in
+    /// between (the detector keeps a bar line from after the last meter change). Without a bar
+    /// line or beats, the bar is left for [`Position::from_transport`] to derive.
     pub fn at_block_start(mut self, start: &BlockStart) -> Self {
-        let bar = match (
-            start.beats(),
-            self.flags & (T_BAR_START | T_BAR_NUMBER | T_SIG),
-        ) {
-            (Some(beats), f) if f == T_BAR_START | T_BAR_NUMBER | T_SIG => {
+        let bar = match (start.beats(), self.flags & (T_BAR_START | T_SIG)) {
+            (Some(beats), f) if f == T_BAR_START | T_SIG => {
                 let (num, den) = self.sig;
                 let len = num as f64 * 4.0 / den as f64;
                 let bars = ((beats - self.bar_start_beats) / len).floor();
@@ -358,13 +367,15 @@ impl HostTransport {
         set(T_SECONDS, start.seconds().is_some());
         set(T_BEATS, start.beats().is_some());
         set(T_SAMPLES, start.samples().is_some());
-        set(T_BAR_START | T_BAR_NUMBER, bar.is_some());
         self.pos_seconds = start.seconds().unwrap_or_default();
         self.pos_beats = start.beats().unwrap_or_default();
         self.pos_samples = start.samples().unwrap_or_default();
-        if let Some((bar_start, bars)) = bar {
-            self.bar_start_beats = bar_start;
-            self.bar_number = self.bar_number.saturating_add(bars);
+        match bar {
+            Some((bar_start, bars)) => {
+                self.bar_start_beats = bar_start;
+                self.bar_number = self.bar_number.saturating_add(bars);
+            }
+            None => self.flags &= !(T_BAR_START | T_BAR_NUMBER),
         }
         self
     }
@@ -633,17 +644,17 @@ mod tests {
         assert_eq!(p.beats, None);
         let _ = p.advanced(u32::MAX, 0.0);
         let _ = p.advanced(1, f32::NAN);
-        // A remembered block placed with a meaningless meter claims no NaN bar line.
-        for sig in [(7, 0), (-3, 4), (0, 0), (i32::MAX, 1)] {
+        // A block start placed from a bar line in a meaningless meter gets no bar counted
+        // from it (nor a NaN bar line).
+        for sig in [(7, 0), (-3, 4), (0, 0)] {
             let mut here = transport_at(1.0, 120.0, sig);
             here.bar_start_pos_beats = Some(0.0);
             here.bar_number = Some(0);
             let mut then = Transport::new(48_000.0);
             then.pos_beats = Some(8.0);
-            let start = BlockStart::of(&then, 64);
-            let p = HostTransport::capture(&here).at_block_start(&start).position(64);
-            assert!(p.bar_start_beats.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
-            assert!(p.beat.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
+            let placed = HostTransport::capture(&here).at_block_start(&BlockStart::of(&then, 64));
+            assert_eq!(placed.flags & (T_BAR_START | T_BAR_NUMBER), 0, "{sig:?}");
+            let _ = placed.position(64);
         }
     }
 
@@ -681,38 +692,37 @@ mod tests {
     }
 
     #[test]
-    fn a_remembered_block_start_is_placed_in_its_bar_from_another_blocks_bar_line() {
-        // 7/8: bars are 3.5 quarter notes. This block is at the song's start (bar line 0).
+    fn a_later_block_start_is_placed_in_its_bar_from_an_earlier_bar_line() {
+        // 7/8 (bars of 3.5 quarter notes) from a bar line at beat 7, which is bar 2 from 0.
         let mut here = Transport::new(48_000.0);
         here.tempo = Some(120.0);
         here.time_sig_numerator = Some(7);
         here.time_sig_denominator = Some(8);
-        here.pos_beats = Some(0.0);
-        here.bar_start_pos_beats = Some(0.0);
-        here.bar_number = Some(0);
+        here.pos_beats = Some(7.5);
+        here.bar_start_pos_beats = Some(7.0);
+        here.bar_number = Some(2);
         let mut then = Transport::new(48_000.0);
-        then.pos_beats = Some(8.0);
-        then.pos_seconds = Some(4.0);
+        then.pos_beats = Some(15.0);
+        then.pos_seconds = Some(7.5);
         let start = BlockStart::of(&then, 64);
-        let p = HostTransport::capture(&here)
-            .at_block_start(&start)
-            .position(0);
-        // Beat 8 is in the third bar (7.0 to 10.5), on its third eighth note.
+        let bar_line = HostTransport::capture(&here).tempo_and_bar_line();
+        let p = bar_line.at_block_start(&start).position(0);
+        // Beat 15 is in the bar from 14.0 (bar 4 from 0, shown as 5) on its third eighth.
         assert_eq!(
             (p.beats, p.seconds, p.samples),
-            (Some(8.0), Some(4.0), Some(192_000))
+            (Some(15.0), Some(7.5), Some(360_000))
         );
         assert_eq!(
             (p.bar, p.beat, p.bar_start_beats),
-            (Some(3), Some(3.0), Some(7.0))
+            (Some(5), Some(3.0), Some(14.0))
         );
-        // A block start without beats gets them from its seconds at this tempo, and its bar
-        // from the meter (nice-plug's derivation): the same place.
-        then.pos_beats = None;
+        // nice-plug's VST3 side gives bar lines without numbers: the line is still counted.
+        here.bar_number = None;
         let p = HostTransport::capture(&here)
-            .at_block_start(&BlockStart::of(&then, 64))
+            .tempo_and_bar_line()
+            .at_block_start(&start)
             .position(0);
-        assert_eq!((p.beats, p.bar, p.beat), (Some(8.0), Some(3), Some(3.0)));
+        assert_eq!((p.beat, p.bar_start_beats), (Some(3.0), Some(14.0)));
     }
 
     /// A reader racing a writer only ever sees snapshots the writer published whole: every

@@ -381,11 +381,12 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
         self.shared.cancel_sync.cancel();
-        for thread in [self.thread.take(), self.sync_thread.take()]
-            .into_iter()
-            .flatten()
-        {
+        let threads = [self.thread.take(), self.sync_thread.take()];
+        // Wake both before waiting for either, so neither sleeps out its park.
+        for thread in threads.iter().flatten() {
             thread.thread().unpark();
+        }
+        for thread in threads.into_iter().flatten() {
             let _ = thread.join();
         }
         // A last try for events of removed instances; what still fails is reported.

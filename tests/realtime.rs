@@ -34,8 +34,8 @@ struct Expected {
 
 /// A deterministic session generated block by block without allocating (the script runs on
 /// the guarded thread too): the transport plays and stops, record passes start and end, loop
-/// wraps happen mid-take, a mark pedal is pressed every so often, and now and then a burst of
-/// presses far faster than the worker drains fills the audio queue.
+/// wraps happen mid-take, the meter changes, a mark pedal is pressed every so often, and now
+/// and then a burst of presses far faster than the worker drains fills the audio queue.
 struct Script {
     rng: u64,
     timeline: Timeline,
@@ -94,6 +94,14 @@ impl Script {
         }
         if i % 900 == 450 {
             self.timeline.recording = !self.timeline.recording;
+        }
+        // Meter changes (7/8 and 4/4 in turn): the detector takes a new bar line.
+        if i % 1_300 == 650 {
+            self.timeline.sig = if self.timeline.sig == (7, 8) {
+                (4, 4)
+            } else {
+                (7, 8)
+            };
         }
         let mut wrapped = false;
         if i % 700 == 350 && self.timeline.playing && self.pos > 200_000 {

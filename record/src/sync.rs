@@ -11,10 +11,12 @@
 //! Private notes are never pushed.
 //!
 //! Blocking, and cancellable: each call runs on the client's own single-thread runtime and
-//! returns [`SyncError::Cancelled`] as soon as its [`SyncCancel`] fires, closing the connection.
+//! returns [`SyncError::Cancelled`] as soon as its [`SyncCancel`] fires (the request is
+//! abandoned; its connection closes when the client is dropped).
 //! The plugin's sync thread sits in a long poll most of the time; without this, removing the
 //! last plugin instance would freeze the DAW until the poll (or a stalled server's timeout)
-//! ended.
+//! ended. Not covered: a host name lookup in progress (the system resolver cannot be
+//! interrupted, and the client waits for it when dropped so no thread outlives it).
 
 use crate::event::Body;
 use crate::journal::{Journal, JournalError, StoredEvent};
