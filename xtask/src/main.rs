@@ -75,6 +75,25 @@ fn install() -> nice_plug_xtask::Result<()> {
     Ok(())
 }
 
+/// The data, config and export folders `.cargo/config.toml` gives every process cargo runs
+/// (tests must never touch the user's real ones). `cargo xtask` is such a process, but what it
+/// installs is for real use: the server must keep its record, and set up the plugin, in the
+/// user's folders, as the DAW's plugin will look there. A value the user set in their own
+/// environment is kept (cargo does not override it, and it does not end in `target/test-…`).
+const TEST_FOLDERS: [(&str, &str); 3] = [
+    ("LINER_NOTES_DATA_DIR", "target/test-data"),
+    ("LINER_NOTES_CONFIG_DIR", "target/test-config"),
+    ("LINER_NOTES_EXPORT_DIR", "target/test-exports"),
+];
+
+fn without_test_folders(command: &mut std::process::Command) {
+    for (var, test_dir) in TEST_FOLDERS {
+        if std::env::var_os(var).is_some_and(|v| Path::new(&v).ends_with(test_dir)) {
+            command.env_remove(var);
+        }
+    }
+}
+
 /// Builds and runs the record server in the foreground (Ctrl-C stops it gracefully).
 fn serve() -> nice_plug_xtask::Result<()> {
     cargo(&["build", "--release", "-p", "liner-server", "--bin", "liner"])?;
@@ -83,9 +102,10 @@ fn serve() -> nice_plug_xtask::Result<()> {
         "Starting the record server (Ctrl-C stops it): {}",
         liner.display()
     );
-    let status = std::process::Command::new(liner)
-        .args(["serve", "--configure-local-plugin"])
-        .status()?;
+    let mut command = std::process::Command::new(liner);
+    command.args(["serve", "--configure-local-plugin"]);
+    without_test_folders(&mut command);
+    let status = command.status()?;
     anyhow::ensure!(status.success(), "the record server stopped with {status}");
     Ok(())
 }
@@ -208,5 +228,33 @@ fn copy_replacing(src: &Path, dst: &Path) -> std::io::Result<()> {
         Ok(())
     } else {
         std::fs::copy(src, dst).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cargo gives tests the same `[env]` as `cargo xtask`, so this sees the real situation:
+    /// the test folders are set, and the server `install` starts must not inherit them.
+    #[test]
+    fn the_server_started_by_install_uses_the_users_folders_not_the_test_ones() {
+        for (var, test_dir) in TEST_FOLDERS {
+            let set =
+                std::env::var_os(var).expect("cargo sets the test folders (.cargo/config.toml)");
+            assert!(Path::new(&set).ends_with(test_dir), "{var}={set:?}");
+        }
+        let mut command = std::process::Command::new("liner");
+        without_test_folders(&mut command);
+        let removed: std::collections::BTreeSet<_> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(var, _)| var.to_string_lossy().into_owned())
+            .collect();
+        let expected = TEST_FOLDERS
+            .map(|(var, _)| var.to_owned())
+            .into_iter()
+            .collect();
+        assert_eq!(removed, expected);
     }
 }
