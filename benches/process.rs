@@ -28,6 +28,9 @@ const BLOCKS_PER_ROUND: usize = 20_000;
 /// About two seconds of timing in all: enough that one interrupt or a busy moment of the
 /// machine does not move a median.
 const ROUNDS: usize = 300;
+/// Rounds run first and not counted: caches, branch predictors and the CPU's clock settle, and
+/// the disk writes of a build that just finished are out of the way.
+const WARM_UP_ROUNDS: usize = 20;
 
 fn release_library(dir: &str, stem: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -155,7 +158,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
-    for r in 0..rounds {
+    for r in 0..WARM_UP_ROUNDS + rounds {
         // Each round starts with the next subject, so none is always first after a switch.
         let n = subjects.len();
         for i in 0..n {
@@ -163,6 +166,9 @@ fn main() {
             if only.is_empty() || only == s.key {
                 s.round();
             }
+        }
+        if r + 1 == WARM_UP_ROUNDS {
+            subjects.iter_mut().for_each(|s| s.samples.clear());
         }
     }
     if !only.is_empty() {
