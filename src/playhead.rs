@@ -36,6 +36,35 @@ pub struct Position {
     pub recording: bool,
 }
 
+/// The bar line (in quarter notes) and the bar number (from 0) a position is in: the host's,
+/// when its bar line holds the position; otherwise counted from the song's start in this time
+/// signature, as for hosts that report none. Ardour 7's VST3 side reports the line of the
+/// following bar (beat 1.9 in 4/4 comes with a bar line at 4.0), which taken as is would put
+/// notes on negative beats.
+fn bar_of(
+    t: &Transport,
+    beats: Option<f64>,
+    time_sig: Option<(u16, u16)>,
+) -> (Option<f64>, Option<i32>) {
+    const SLACK: f64 = 1e-6;
+    let bar_len = time_sig.map(|(n, d)| n as f64 * 4.0 / d as f64);
+    let host_line = t.bar_start_pos_beats.filter(|s| s.is_finite());
+    match (host_line, beats, bar_len) {
+        (Some(line), Some(b), Some(len)) if b - line < -SLACK || b - line > len + SLACK => {
+            let bars = (b / len).floor();
+            if bars.abs() < 1e9 {
+                (Some(bars * len), Some(bars as i32))
+            } else {
+                (None, None)
+            }
+        }
+        _ => (
+            t.bar_start_pos_beats().filter(|b| b.is_finite()),
+            t.bar_number(),
+        ),
+    }
+}
+
 impl Position {
     /// Reads the host's transport for the start of the current (sub-)block.
     pub fn from_transport(t: &Transport) -> Self {
@@ -48,7 +77,7 @@ impl Position {
             _ => None,
         };
         let beats = t.pos_beats().filter(|b| b.is_finite());
-        let bar_start_beats = t.bar_start_pos_beats().filter(|b| b.is_finite());
+        let (bar_start_beats, bar_number) = bar_of(t, beats, time_sig);
         let beat = match (beats, bar_start_beats, time_sig) {
             (Some(b), Some(start), Some((_, den))) => Some((b - start) * den as f64 / 4.0 + 1.0),
             _ => None,
@@ -63,7 +92,7 @@ impl Position {
             samples,
             seconds,
             beats,
-            bar: t.bar_number().map(|b| b.saturating_add(1)),
+            bar: bar_number.map(|b| b.saturating_add(1)),
             beat,
             bar_start_beats,
             tempo: t.tempo.filter(|t| t.is_finite() && *t > 0.0),
@@ -723,6 +752,32 @@ mod tests {
             .at_block_start(&start)
             .position(0);
         assert_eq!((p.beat, p.bar_start_beats), (Some(3.0), Some(14.0)));
+    }
+
+    #[test]
+    fn a_host_bar_line_that_does_not_hold_the_position_is_replaced_by_a_counted_one() {
+        // As Ardour 7 reports through VST3: beat 1.93 in 4/4 with the bar line at 4.0.
+        let mut t = transport_at(1.9314, 120.0, (4, 4));
+        t.bar_start_pos_beats = Some(4.0);
+        let p = Position::from_transport(&t);
+        assert_eq!((p.bar, p.bar_start_beats), (Some(1), Some(0.0)));
+        assert!((p.beat.unwrap() - 2.9314).abs() < 1e-9, "{p:?}");
+        // Before the song's start (a pre-roll), bars count back from it.
+        let mut t = transport_at(-0.074, 120.0, (4, 4));
+        t.bar_start_pos_beats = Some(4.0);
+        let p = Position::from_transport(&t);
+        assert_eq!((p.bar, p.bar_start_beats), (Some(0), Some(-4.0)));
+        assert!((p.beat.unwrap() - 4.926).abs() < 1e-9, "{p:?}");
+        // A bar line that holds the position is the host's to keep (bars of a meter change
+        // are not countable from the song's start).
+        let mut t = transport_at(12.5, 120.0, (7, 8));
+        t.bar_start_pos_beats = Some(11.0);
+        t.bar_number = Some(2);
+        let p = Position::from_transport(&t);
+        assert_eq!(
+            (p.bar, p.bar_start_beats, p.beat),
+            (Some(3), Some(11.0), Some(4.0))
+        );
     }
 
     /// A reader racing a writer only ever sees snapshots the writer published whole: every
