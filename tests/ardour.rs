@@ -1,8 +1,9 @@
 //! The VST3 plugin in a real DAW: Ardour 7 (Debian's `ardour`), driven headless by its Lua
 //! session tool `ardour7-lua` on Ardour's dummy audio backend. Ardour scans and instantiates
-//! the bundle `cargo xtask test` built, inserts it on a stereo track, plays, records a pass
-//! and stops; the plugin's journal must then hold exactly that session, at the places Ardour
-//! reported.
+//! the bundle `cargo xtask test` built and inserts it on a stereo track. One session plays,
+//! records a pass and stops: the plugin's journal must then hold exactly that session, at the
+//! places Ardour reported. Another records noise from a bus and bounces it through the plugin:
+//! the audio must come out bit-exact.
 //!
 //! Ardour is a test prerequisite like Xvfb (`.ci/run` installs it): without it this fails
 //! and says so, rather than passing without having looked.
@@ -58,14 +59,17 @@ fn bundle_dir() -> PathBuf {
     dir
 }
 
-/// Runs the session script; returns Ardour's printed positions by step name.
-fn run_ardour(work: &Path) -> Vec<(String, i64)> {
+/// Runs a session script; returns its "LN <what> <value>" lines. One Ardour at a time: the
+/// take test's tolerances assume the machine is not shared with another DAW.
+fn run_ardour(work: &Path, session_script: &str) -> Vec<(String, String)> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let script = work.join("session.lua");
     let session_dir = work.join("session");
     std::fs::write(
         &script,
         format!(
-            "SESSION_DIR = {:?}\n{SESSION_SCRIPT}",
+            "SESSION_DIR = {:?}\n{session_script}",
             session_dir.to_str().unwrap()
         ),
     )
@@ -129,22 +133,44 @@ fn run_ardour(work: &Path) -> Vec<(String, i64)> {
         .lines()
         .filter_map(|l| l.strip_prefix("LN "))
         .map(|l| {
-            let (what, at) = l.split_once(' ').unwrap();
-            (what.to_owned(), at.trim().parse().unwrap())
+            let (what, value) = l.split_once(' ').unwrap();
+            (what.to_owned(), value.trim().to_owned())
         })
         .collect()
+}
+
+/// The samples of a mono 32-bit float WAV file as Ardour writes them, as raw bytes.
+fn wav_samples(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..4], b"RIFF", "{}", path.display());
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if &bytes[at..at + 4] == b"fmt " {
+            let format = u16::from_le_bytes([bytes[at + 8], bytes[at + 9]]);
+            let bits = u16::from_le_bytes([bytes[at + 22], bytes[at + 23]]);
+            assert_eq!((format, bits), (3, 32), "32-bit float: {}", path.display());
+        }
+        if &bytes[at..at + 4] == b"data" {
+            return bytes[at + 8..at + 8 + size].to_vec();
+        }
+        at += 8 + size + (size & 1);
+    }
+    panic!("no data chunk in {}", path.display());
 }
 
 #[test]
 fn ardour_loads_the_vst3_and_its_record_pass_becomes_one_take_at_the_right_place() {
     let work = tempfile::tempdir().unwrap();
-    let steps = run_ardour(work.path());
-    let at = |what: &str| {
+    let steps = run_ardour(work.path(), SESSION_SCRIPT);
+    let at = |what: &str| -> i64 {
         steps
             .iter()
             .find(|(w, _)| w == what)
             .unwrap_or_else(|| panic!("no {what} in {steps:?}"))
             .1
+            .parse()
+            .unwrap()
     };
     let (record_on, record_off, stop) = (at("record_on"), at("record_off"), at("stop"));
 
@@ -207,5 +233,102 @@ fn ardour_loads_the_vst3_and_its_record_pass_becomes_one_take_at_the_right_place
         let beats = pos["beats"].as_f64().unwrap();
         // Ardour's two timelines agree to a sample or so (1 beat is 24,000 samples here).
         assert!((beats - seconds * 2.0).abs() < 2e-3, "{e}");
+    }
+}
+
+/// A bus with Ardour's noise generator feeds the track, which records it; the recorded region
+/// (fades off) is then bounced through the track's processing up to and including Liner
+/// Notes. A control bounces it once more through the fader at half gain.
+const BIT_EXACT_SCRIPT: &str = r#"
+local s = create_session(SESSION_DIR, "liner", 48000)
+assert(s, "Ardour could not create a session")
+local track = Session:new_audio_track(2, 2, nil, 1, "Vocals",
+  ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
+local plugin = ARDOUR.LuaAPI.new_plugin(Session, "Liner Notes", ARDOUR.PluginType.VST3, "")
+assert(not plugin:isnil(), "Ardour did not find the Liner Notes VST3")
+assert(track:add_processor_by_index(plugin, 0, nil, true) == 0, "could not insert the plugin")
+local bus = Session:new_audio_route(2, 2, nil, 1, "Source",
+  ARDOUR.PresentationInfo.Flag.AudioBus, ARDOUR.PresentationInfo.max_order):front()
+local noise = ARDOUR.LuaAPI.new_luaproc(Session, "ACE Noise")
+assert(not noise:isnil(), "no ACE Noise")
+assert(bus:add_processor_by_index(noise, 0, nil, true) == 0)
+track:input():disconnect_all(nil)
+for c = 0, 1 do
+  assert(track:input():connect(track:input():audio(c), bus:output():audio(c):name(), nil) == 0)
+end
+track:rec_enable_control():set_value(1, PBD.GroupControlDisposition.NoGroup)
+Session:maybe_enable_record(false)
+Session:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
+ARDOUR.LuaAPI.usleep(1500000)
+Session:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
+ARDOUR.LuaAPI.usleep(500000)
+Session:disable_record(false, false)
+local region = nil
+for r in track:playlist():region_list():iter() do region = r end
+assert(region, "nothing was recorded")
+local audio = region:to_audioregion()
+audio:set_fade_in_active(false)
+audio:set_fade_out_active(false)
+local from = region:position():samples()
+local to = (region:position() + region:length()):samples()
+local through_plugin = track:bounce_range(from, to, ARDOUR.InterThreadInfo(), plugin, true, "")
+track:gain_control():set_value(0.5, PBD.GroupControlDisposition.NoGroup)
+local through_fader = track:bounce_range(from, to, ARDOUR.InterThreadInfo(), track:main_outs(), true, "")
+for c = 0, 1 do
+  print("LN recorded " .. region:source(c):name())
+  print("LN through_plugin " .. through_plugin:source(c):name())
+  print("LN through_fader " .. through_fader:source(c):name())
+end
+Session:save_state("", false, false, false, false, false)
+close_session()
+print("LN closed 0")
+"#;
+
+#[test]
+fn audio_recorded_in_ardour_comes_out_of_the_plugin_bit_exact() {
+    let work = tempfile::tempdir().unwrap();
+    let steps = run_ardour(work.path(), BIT_EXACT_SCRIPT);
+    // Ardour names the interchange folder after the session folder.
+    let audio_files = work.path().join("session/interchange/session/audiofiles");
+    let files = |what: &str| -> Vec<PathBuf> {
+        let found: Vec<_> = steps
+            .iter()
+            .filter(|(w, _)| w == what)
+            .map(|(_, name)| audio_files.join(name))
+            .collect();
+        assert_eq!(found.len(), 2, "{what}: {steps:?}");
+        found
+    };
+    let (recorded, through_plugin, through_fader) = (
+        files("recorded"),
+        files("through_plugin"),
+        files("through_fader"),
+    );
+    for c in 0..2 {
+        let input = wav_samples(&recorded[c]);
+        let samples: Vec<f32> = input
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert!(
+            samples.len() > 48_000,
+            "over a second recorded: {}",
+            samples.len()
+        );
+        let nonzero = samples.iter().filter(|s| **s != 0.0).count();
+        assert!(
+            nonzero > samples.len() * 9 / 10,
+            "noise was recorded: {nonzero}"
+        );
+        let output = wav_samples(&through_plugin[c]);
+        assert_eq!(output.len(), input.len());
+        let first_difference = input.iter().zip(&output).position(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "channel {c}: not bit-exact");
+        // The control: the same comparison sees the fader's half gain.
+        assert_ne!(
+            wav_samples(&through_fader[c]),
+            input,
+            "channel {c}: the control"
+        );
     }
 }
