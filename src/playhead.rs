@@ -36,24 +36,32 @@ pub struct Position {
     pub recording: bool,
 }
 
-/// The bar line (in quarter notes) and the bar number (from 0) a position is in: the host's,
-/// when its bar line holds the position; otherwise counted from the song's start in this time
-/// signature, as for hosts that report none. Ardour 7's VST3 side reports the line of the
+/// The bar line (in quarter notes) and the bar number (from 0) a position is in. The host's bar
+/// line is moved by whole bars until it holds the position, and its bar number with it: a
+/// transport placed at another block's position keeps the bar line it had (see
+/// [`HostTransport::at_block_start`]), and Ardour 7's VST3 side reports the line of the
 /// following bar (beat 1.9 in 4/4 comes with a bar line at 4.0), which taken as is would put
-/// notes on negative beats.
+/// notes on negative beats. Moving by bars of this time signature is exact unless the meter
+/// changed in between. Without a host bar line the bar is counted from the song's start (by
+/// nice-plug), as before.
 fn bar_of(
     t: &Transport,
     beats: Option<f64>,
     time_sig: Option<(u16, u16)>,
 ) -> (Option<f64>, Option<i32>) {
+    /// A position this close before a bar line is on it.
     const SLACK: f64 = 1e-6;
     let bar_len = time_sig.map(|(n, d)| n as f64 * 4.0 / d as f64);
     let host_line = t.bar_start_pos_beats.filter(|s| s.is_finite());
     match (host_line, beats, bar_len) {
-        (Some(line), Some(b), Some(len)) if b - line < -SLACK || b - line > len + SLACK => {
-            let bars = (b / len).floor();
+        (Some(line), Some(b), Some(len)) => {
+            let bars = ((b - line + SLACK) / len).floor();
             if bars.abs() < 1e9 {
-                (Some(bars * len), Some(bars as i32))
+                let number = match t.bar_number {
+                    Some(n) => Some(n.saturating_add(bars as i32)),
+                    None => t.bar_number(),
+                };
+                (Some(line + bars * len), number)
             } else {
                 (None, None)
             }
@@ -79,7 +87,10 @@ impl Position {
         let beats = t.pos_beats().filter(|b| b.is_finite());
         let (bar_start_beats, bar_number) = bar_of(t, beats, time_sig);
         let beat = match (beats, bar_start_beats, time_sig) {
-            (Some(b), Some(start), Some((_, den))) => Some((b - start) * den as f64 / 4.0 + 1.0),
+            // Never before the bar's first beat (a position within the slack of a bar line).
+            (Some(b), Some(start), Some((_, den))) => {
+                Some(((b - start) * den as f64 / 4.0 + 1.0).max(1.0))
+            }
             _ => None,
         };
         let seconds = t.pos_seconds().filter(|s| s.is_finite());
@@ -370,22 +381,12 @@ impl HostTransport {
         }
     }
 
-    /// This transport moved to `start` (where a later block began): tempo, time signature and
-    /// loop stay; the position comes from that block, and its bar is counted from this
-    /// transport's bar line in this time signature. Exact when the meter did not change in
-    /// between (the detector keeps a bar line from after the last meter change). Without a bar
-    /// line or beats, the bar is left for [`Position::from_transport`] to derive.
+    /// This transport moved to `start` (where a later block began): tempo, time signature,
+    /// loop and bar line stay; the position comes from that block. Reading the position then
+    /// counts the bar from the bar line kept ([`Position::from_transport`]); exact when the
+    /// meter did not change in between (the detector keeps a bar line from after the last
+    /// meter change). A block without beats gets no bar.
     pub fn at_block_start(mut self, start: &BlockStart) -> Self {
-        let bar = match (start.beats(), self.flags & (T_BAR_START | T_SIG)) {
-            (Some(beats), f) if f == T_BAR_START | T_SIG => {
-                let (num, den) = self.sig;
-                let len = num as f64 * 4.0 / den as f64;
-                let bars = ((beats - self.bar_start_beats) / len).floor();
-                (len.is_finite() && len > 0.0 && bars.abs() < 1e6)
-                    .then_some((self.bar_start_beats + bars * len, bars as i32))
-            }
-            _ => None,
-        };
         let mut set = |bit: u32, present: bool| {
             if present {
                 self.flags |= bit;
@@ -396,16 +397,12 @@ impl HostTransport {
         set(T_SECONDS, start.seconds().is_some());
         set(T_BEATS, start.beats().is_some());
         set(T_SAMPLES, start.samples().is_some());
+        if start.beats().is_none() {
+            set(T_BAR_START | T_BAR_NUMBER, false);
+        }
         self.pos_seconds = start.seconds().unwrap_or_default();
         self.pos_beats = start.beats().unwrap_or_default();
         self.pos_samples = start.samples().unwrap_or_default();
-        match bar {
-            Some((bar_start, bars)) => {
-                self.bar_start_beats = bar_start;
-                self.bar_number = self.bar_number.saturating_add(bars);
-            }
-            None => self.flags &= !(T_BAR_START | T_BAR_NUMBER),
-        }
         self
     }
 
@@ -673,17 +670,21 @@ mod tests {
         assert_eq!(p.beats, None);
         let _ = p.advanced(u32::MAX, 0.0);
         let _ = p.advanced(1, f32::NAN);
-        // A block start placed from a bar line in a meaningless meter gets no bar counted
-        // from it (nor a NaN bar line).
-        for sig in [(7, 0), (-3, 4), (0, 0)] {
+        // A block start placed from a bar line in a meaningless meter gets no NaN bar line
+        // nor beat.
+        for sig in [(7, 0), (-3, 4), (0, 0), (i32::MAX, 1)] {
             let mut here = transport_at(1.0, 120.0, sig);
             here.bar_start_pos_beats = Some(0.0);
             here.bar_number = Some(0);
             let mut then = Transport::new(48_000.0);
             then.pos_beats = Some(8.0);
             let placed = HostTransport::capture(&here).at_block_start(&BlockStart::of(&then, 64));
-            assert_eq!(placed.flags & (T_BAR_START | T_BAR_NUMBER), 0, "{sig:?}");
-            let _ = placed.position(64);
+            let p = placed.position(64);
+            assert!(
+                p.bar_start_beats.is_none_or(f64::is_finite),
+                "{sig:?}: {p:?}"
+            );
+            assert!(p.beat.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
         }
     }
 
@@ -768,6 +769,26 @@ mod tests {
         let p = Position::from_transport(&t);
         assert_eq!((p.bar, p.bar_start_beats), (Some(0), Some(-4.0)));
         assert!((p.beat.unwrap() - 4.926).abs() < 1e-9, "{p:?}");
+        // After a meter change (4/4 for 8 beats, then 3/4), a late line is moved back by bars
+        // of the current meter, not recounted from the song's start: beat 10 is in the 3/4
+        // bar from 8.0, on its third beat.
+        let mut t = transport_at(10.0, 120.0, (3, 4));
+        t.bar_start_pos_beats = Some(11.0);
+        let p = Position::from_transport(&t);
+        assert_eq!((p.bar_start_beats, p.beat), (Some(8.0), Some(3.0)));
+        let mut t = transport_at(10.0, 120.0, (3, 4));
+        t.bar_start_pos_beats = Some(11.0);
+        t.bar_number = Some(3);
+        assert_eq!(Position::from_transport(&t).bar, Some(3));
+        // Exactly on the next bar line is that bar's first beat, not the last one's fifth.
+        let mut t = transport_at(8.0, 120.0, (4, 4));
+        t.bar_start_pos_beats = Some(4.0);
+        t.bar_number = Some(1);
+        let p = Position::from_transport(&t);
+        assert_eq!(
+            (p.bar, p.bar_start_beats, p.beat),
+            (Some(3), Some(8.0), Some(1.0))
+        );
         // A bar line that holds the position is the host's to keep (bars of a meter change
         // are not countable from the song's start).
         let mut t = transport_at(12.5, 120.0, (7, 8));

@@ -13,10 +13,63 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const ARDOUR_LUA: &str = "ardour7-lua";
-/// Where Debian's package puts Ardour's libraries and its VST3 scanner.
-const ARDOUR_LIBS: &str = "/usr/lib/ardour7";
-const VST3_SCANNER: &str = "/usr/lib/ardour7/ardour-vst3-scanner";
+/// Debian's Ardour, any of the versions whose Lua API these scripts use (7 in Debian 12, 8
+/// later): its Lua session tool, and its libraries' folder, which holds the VST3 scanner.
+struct Ardour {
+    lua: String,
+    libs: PathBuf,
+}
+
+fn ardour() -> Ardour {
+    for version in [7, 8] {
+        let libs = PathBuf::from(format!("/usr/lib/ardour{version}"));
+        let lua = format!("/usr/bin/ardour{version}-lua");
+        if libs.join("ardour-vst3-scanner").exists() && Path::new(&lua).exists() {
+            return Ardour { lua, libs };
+        }
+    }
+    panic!(
+        "Ardour 7 or 8 is not installed (no /usr/bin/ardour7-lua nor ardour8-lua): install it \
+         with `apt-get install ardour`, as .ci/run does"
+    );
+}
+
+/// Runs `command` in its own process group with its output in files under `work`, and kills
+/// the whole group if it is still running after `limit`. Returns the status and the output.
+fn run_with_limit(
+    command: &mut Command,
+    work: &Path,
+    name: &str,
+    limit: Duration,
+) -> (std::process::ExitStatus, String) {
+    use std::os::unix::process::CommandExt;
+    let out_path = work.join(format!("{name}.out"));
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = command
+        .process_group(0)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: signals the child's own process group (its pid), nothing else.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+            panic!("{name} did not finish within {limit:?}:\n{output}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (
+        status,
+        std::fs::read_to_string(&out_path).unwrap_or_default(),
+    )
+}
 
 /// The Lua session: a second of playback, a second recorded on a rec-armed track, half a
 /// second more, stop. It prints where Ardour's transport was at each step ("LN <what> <sample>").
@@ -84,50 +137,26 @@ fn run_ardour(work: &Path, session_script: &str) -> Vec<(String, String)> {
             .env("LINER_NOTES_DATA_DIR", work.join("data"))
             .env("LINER_NOTES_CONFIG_DIR", work.join("liner-config"));
     };
+    let ardour = ardour();
     // A fresh Ardour knows no plugins until its scanner (a separate program, as in the GUI)
     // has indexed the bundle.
-    let mut scan = Command::new(VST3_SCANNER);
+    let mut scan = Command::new(ardour.libs.join("ardour-vst3-scanner"));
     in_work(&mut scan);
-    let scanned = scan
-        .env("LD_LIBRARY_PATH", ARDOUR_LIBS)
+    scan.env("LD_LIBRARY_PATH", &ardour.libs)
         .arg("-f")
-        .arg(bundle_dir().join("Liner Notes.vst3"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {VST3_SCANNER} ({e}): install Ardour (`apt-get install ardour`), as .ci/run does"));
-    let report = String::from_utf8_lossy(&scanned.stderr).into_owned()
-        + &String::from_utf8_lossy(&scanned.stdout);
+        .arg(bundle_dir().join("Liner Notes.vst3"));
+    let (status, report) = run_with_limit(&mut scan, work, "scanner", Duration::from_secs(60));
     assert!(
-        scanned.status.success() && report.contains("Found Plugin: Liner Notes"),
+        status.success() && report.contains("Found Plugin: Liner Notes"),
         "Ardour's VST3 scanner did not index the bundle:\n{report}"
     );
-    let mut lua = Command::new(ARDOUR_LUA);
+    let mut lua = Command::new(&ardour.lua);
     in_work(&mut lua);
-    let mut child = lua
-        .arg(&script)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {ARDOUR_LUA} ({e}): install Ardour (`apt-get install ardour`), \
-                 as .ci/run does"
-            )
-        });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("Ardour did not finish the session within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    lua.arg(&script);
+    let (status, stdout) = run_with_limit(&mut lua, work, "ardour", Duration::from_secs(120));
     assert!(
-        out.status.success() && stdout.contains("LN closed"),
-        "Ardour failed ({}):\n{stdout}\n{stderr}",
-        out.status
+        status.success() && stdout.contains("LN closed"),
+        "Ardour failed ({status}):\n{stdout}"
     );
     stdout
         .lines()
@@ -136,6 +165,22 @@ fn run_ardour(work: &Path, session_script: &str) -> Vec<(String, String)> {
             let (what, value) = l.split_once(' ').unwrap();
             (what.to_owned(), value.trim().to_owned())
         })
+        .collect()
+}
+
+/// Everything the plugin wrote to its journal during the session (it has one project).
+fn journal_events(work: &Path) -> Vec<Value> {
+    let journals: Vec<_> = std::fs::read_dir(work.join("data/journal"))
+        .expect("the plugin wrote a journal")
+        .map(|d| d.unwrap().path())
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    let journal = liner_record::Journal::open(&journals[0]).unwrap();
+    let read = journal.read().unwrap();
+    assert!(read.skipped.is_empty(), "{:?}", read.skipped);
+    read.events
+        .iter()
+        .map(|e| serde_json::from_str(&e.json).unwrap())
         .collect()
 }
 
@@ -174,19 +219,7 @@ fn ardour_loads_the_vst3_and_its_record_pass_becomes_one_take_at_the_right_place
     };
     let (record_on, record_off, stop) = (at("record_on"), at("record_off"), at("stop"));
 
-    let journals: Vec<_> = std::fs::read_dir(work.path().join("data/journal"))
-        .expect("the plugin wrote a journal")
-        .map(|d| d.unwrap().path())
-        .collect();
-    assert_eq!(journals.len(), 1, "{journals:?}");
-    let journal = liner_record::Journal::open(&journals[0]).unwrap();
-    let read = journal.read().unwrap();
-    assert!(read.skipped.is_empty(), "{:?}", read.skipped);
-    let events: Vec<Value> = read
-        .events
-        .iter()
-        .map(|e| serde_json::from_str(&e.json).unwrap())
-        .collect();
+    let events = journal_events(work.path());
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -231,6 +264,13 @@ fn ardour_loads_the_vst3_and_its_record_pass_becomes_one_take_at_the_right_place
         );
         let seconds = pos["seconds"].as_f64().unwrap();
         let beats = pos["beats"].as_f64().unwrap();
+        assert_eq!(pos["time_sig"], serde_json::json!([4, 4]), "{e}");
+        let bar = pos["bar"].as_i64().unwrap();
+        assert_eq!(bar, (beats / 4.0).floor() as i64 + 1, "{e}");
+        assert!(
+            (beats - (bar - 1) as f64 * 4.0 - (beat - 1.0)).abs() < 1e-9,
+            "{e}"
+        );
         // Ardour's two timelines agree to a sample or so (1 beat is 24,000 samples here).
         assert!((beats - seconds * 2.0).abs() < 2e-3, "{e}");
     }
@@ -274,6 +314,7 @@ local to = (region:position() + region:length()):samples()
 local through_plugin = track:bounce_range(from, to, ARDOUR.InterThreadInfo(), plugin, true, "")
 track:gain_control():set_value(0.5, PBD.GroupControlDisposition.NoGroup)
 local through_fader = track:bounce_range(from, to, ARDOUR.InterThreadInfo(), track:main_outs(), true, "")
+print("LN plugin_active " .. tostring(plugin:active()))
 for c = 0, 1 do
   print("LN recorded " .. region:source(c):name())
   print("LN through_plugin " .. through_plugin:source(c):name())
@@ -299,6 +340,16 @@ fn audio_recorded_in_ardour_comes_out_of_the_plugin_bit_exact() {
         assert_eq!(found.len(), 2, "{what}: {steps:?}");
         found
     };
+    // The plugin was in the chain and running: active, and it saw the take.
+    assert!(
+        steps.contains(&("plugin_active".to_owned(), "true".to_owned())),
+        "{steps:?}"
+    );
+    let kinds: Vec<String> = journal_events(work.path())
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "take_started"), "{kinds:?}");
     let (recorded, through_plugin, through_fader) = (
         files("recorded"),
         files("through_plugin"),
