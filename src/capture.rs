@@ -80,8 +80,6 @@ pub struct Detector {
     /// meter change since: bars of a remembered block are counted from it. Taken at every
     /// change (a take, the transport) and when the time signature changes.
     bar_line: HostTransport,
-    /// `bar_line`'s time signature, to see a change with one comparison per block.
-    meter: (i32, i32),
 }
 
 impl Default for Detector {
@@ -126,7 +124,6 @@ impl Detector {
             floors,
             prev: None,
             bar_line: HostTransport::default(),
-            meter: (0, 0),
         }
     }
 
@@ -210,11 +207,12 @@ impl Detector {
         }
         self.mark_was_on = mark_on;
         self.prev = Some(BlockStart::of(transport, frames));
-        let meter = (
-            transport.time_sig_numerator.unwrap_or(0),
-            transport.time_sig_denominator.unwrap_or(0),
-        );
-        if meter != self.meter {
+        // As `HostTransport` keeps it: a time signature needs both of its numbers.
+        let meter = match (transport.time_sig_numerator, transport.time_sig_denominator) {
+            (Some(n), Some(d)) => (n, d),
+            _ => (0, 0),
+        };
+        if meter != self.bar_line.meter() {
             self.new_bar_line(&HostTransport::capture(transport));
         }
     }
@@ -224,7 +222,6 @@ impl Detector {
     #[inline(never)]
     fn new_bar_line(&mut self, now: &HostTransport) {
         self.bar_line = now.tempo_and_bar_line();
-        self.meter = now.meter();
     }
 
     /// The rare path: something happened in this block.

@@ -49,28 +49,39 @@ fn bar_of(
     beats: Option<f64>,
     time_sig: Option<(u16, u16)>,
 ) -> (Option<f64>, Option<i32>) {
-    /// A position this close before a bar line is on it.
-    const SLACK: f64 = 1e-6;
     let bar_len = time_sig.map(|(n, d)| n as f64 * 4.0 / d as f64);
     let host_line = t.bar_start_pos_beats.filter(|s| s.is_finite());
     match (host_line, beats, bar_len) {
-        (Some(line), Some(b), Some(len)) => {
-            let bars = ((b - line + SLACK) / len).floor();
-            if bars.abs() < 1e9 {
+        (Some(line), Some(b), Some(len)) => match bar_holding(line, b, len) {
+            Some((line, bars)) => {
                 let number = match t.bar_number {
-                    Some(n) => Some(n.saturating_add(bars as i32)),
+                    Some(n) => Some(n.saturating_add(bars)),
                     None => t.bar_number(),
                 };
-                (Some(line + bars * len), number)
-            } else {
-                (None, None)
+                (Some(line), number)
             }
-        }
+            None => (None, None),
+        },
         _ => (
             t.bar_start_pos_beats().filter(|b| b.is_finite()),
             t.bar_number(),
         ),
     }
+}
+
+/// The bar line holding the position `beats`, found from the bar line `line` by whole bars of
+/// `len` quarter notes, and how many bars that is (a position within a millionth of a beat
+/// before a line is on it). `None` for a meaningless length or distance.
+fn bar_holding(line: f64, beats: f64, len: f64) -> Option<(f64, i32)> {
+    const SLACK: f64 = 1e-6;
+    let bars = ((beats - line + SLACK) / len).floor();
+    (len.is_finite() && len > 0.0 && bars.abs() < 1e6).then_some((line + bars * len, bars as i32))
+}
+
+/// The beat in its bar (from 1) of the position `beats` in the bar from `line`, in a meter of
+/// `den`th notes; never before the first (a position within the slack of a bar line).
+fn beat_in_bar(beats: f64, line: f64, den: u16) -> f64 {
+    ((beats - line) * den as f64 / 4.0 + 1.0).max(1.0)
 }
 
 impl Position {
@@ -87,10 +98,7 @@ impl Position {
         let beats = t.pos_beats().filter(|b| b.is_finite());
         let (bar_start_beats, bar_number) = bar_of(t, beats, time_sig);
         let beat = match (beats, bar_start_beats, time_sig) {
-            // Never before the bar's first beat (a position within the slack of a bar line).
-            (Some(b), Some(start), Some((_, den))) => {
-                Some(((b - start) * den as f64 / 4.0 + 1.0).max(1.0))
-            }
+            (Some(b), Some(start), Some((_, den))) => Some(beat_in_bar(b, start, den)),
             _ => None,
         };
         let seconds = t.pos_seconds().filter(|s| s.is_finite());
@@ -157,13 +165,12 @@ impl Position {
                 (p.bar_start_beats, p.time_sig, p.bar)
             {
                 let bar_len = num as f64 * 4.0 / den as f64;
-                let bars = ((new_beats - start) / bar_len).floor();
-                if bars != 0.0 && bars.abs() < 1e6 {
-                    p.bar_start_beats = Some(start + bars * bar_len);
-                    p.bar = Some(bar.saturating_add(bars as i32));
+                if let Some((line, bars)) = bar_holding(start, new_beats, bar_len) {
+                    p.bar_start_beats = Some(line);
+                    p.bar = Some(bar.saturating_add(bars));
                 }
                 let start = p.bar_start_beats.unwrap_or(start);
-                p.beat = Some((new_beats - start) * den as f64 / 4.0 + 1.0);
+                p.beat = Some(beat_in_bar(new_beats, start, den));
             }
         }
         self
@@ -372,7 +379,7 @@ impl HostTransport {
         }
     }
 
-    /// The time signature, as two words for a cheap comparison (0 where absent).
+    /// The time signature, as two words for a cheap comparison ((0, 0) where absent).
     pub fn meter(&self) -> (i32, i32) {
         if self.flags & T_SIG != 0 {
             self.sig

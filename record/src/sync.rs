@@ -23,7 +23,6 @@ use crate::journal::{Journal, JournalError, StoredEvent};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
-use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -70,10 +69,6 @@ impl SyncCancel {
     /// Ends the requests in flight (they return [`SyncError::Cancelled`]) and refuses new ones.
     pub fn cancel(&self) {
         self.0.cancel();
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.is_cancelled()
     }
 }
 
@@ -171,21 +166,6 @@ impl SyncClient {
         self
     }
 
-    /// Runs one request to completion on this thread, unless cancelled first.
-    fn block<T>(
-        &self,
-        request: impl Future<Output = Result<T, SyncError>>,
-    ) -> Result<T, SyncError> {
-        let cancelled = self.cancel.0.cancelled();
-        self.runtime.block_on(async {
-            tokio::select! {
-                biased;
-                _ = cancelled => Err(SyncError::Cancelled),
-                r = request => r,
-            }
-        })
-    }
-
     fn unreachable_or_server(&self, e: reqwest::Error) -> SyncError {
         if e.is_connect() || e.is_timeout() || e.is_request() {
             SyncError::Unreachable(self.base.clone())
@@ -214,16 +194,24 @@ impl SyncClient {
         })
     }
 
-    /// Sends `request` with the token; the accepted answer's body (a timeout while reading it
-    /// counts as unreachable).
+    /// Sends `request` with the token and waits, on this thread, for the accepted answer's
+    /// body (a timeout while reading it counts as unreachable), unless cancelled first.
     fn send(&self, request: reqwest::RequestBuilder) -> Result<String, SyncError> {
-        self.block(async {
+        let cancelled = self.cancel.0.cancelled();
+        let answered = async {
             let sent = request.bearer_auth(&self.token).send().await;
             let answer = self.check(sent).await?;
             answer
                 .text()
                 .await
                 .map_err(|e| self.unreachable_or_server(e))
+        };
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = cancelled => Err(SyncError::Cancelled),
+                r = answered => r,
+            }
         })
     }
 

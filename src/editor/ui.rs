@@ -101,6 +101,29 @@ fn labelled_combo(
     combo.show_ui(ui, options).response.labelled_by(l.id);
 }
 
+/// A labelled filter menu over `values`: one of them, or none (`everything`). `shown` names a
+/// value in the menu.
+fn choice_filter(
+    ui: &mut egui::Ui,
+    (label, id, everything): (&str, &str, &str),
+    current: &mut Option<String>,
+    values: &std::collections::BTreeSet<String>,
+    shown: impl Fn(&str) -> String,
+) {
+    let selected = current.as_deref().map_or(everything.to_owned(), &shown);
+    labelled_combo(
+        ui,
+        label,
+        egui::ComboBox::from_id_salt(id).selected_text(selected),
+        |ui| {
+            ui.selectable_value(current, None, everything);
+            for v in values {
+                ui.selectable_value(current, Some(v.clone()), shown(v));
+            }
+        },
+    );
+}
+
 /// A single-line text field with a visible label that screen readers and tests find too.
 fn labelled_field(
     ui: &mut egui::Ui,
@@ -512,34 +535,23 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 ui.selectable_value(&mut app.filter.kind, KindFilter::Marks, "marks");
             },
         );
-        let authors: Vec<String> = app.rows.authors.iter().cloned().collect();
-        labelled_combo(
+        choice_filter(
             ui,
-            "Author",
-            egui::ComboBox::from_id_salt("filter-author")
-                .selected_text(app.filter.author.as_deref().unwrap_or("everyone")),
-            |ui| {
-                ui.selectable_value(&mut app.filter.author, None, "everyone");
-                for a in authors {
-                    ui.selectable_value(&mut app.filter.author, Some(a.clone()), a);
-                }
-            },
+            ("Author", "filter-author", "everyone"),
+            &mut app.filter.author,
+            &app.rows.authors,
+            str::to_owned,
         );
-        let tracks: Vec<String> = app.rows.tracks.iter().cloned().collect();
-        labelled_combo(
+        choice_filter(
             ui,
-            "Track filter",
-            egui::ComboBox::from_id_salt("filter-track")
-                .selected_text(app.filter.track.as_deref().unwrap_or("all tracks")),
-            |ui| {
-                ui.selectable_value(&mut app.filter.track, None, "all tracks");
-                for t in tracks {
-                    let label = if t.is_empty() {
-                        "(no track)".to_owned()
-                    } else {
-                        t.clone()
-                    };
-                    ui.selectable_value(&mut app.filter.track, Some(t), label);
+            ("Track filter", "filter-track", "all tracks"),
+            &mut app.filter.track,
+            &app.rows.tracks,
+            |t| {
+                if t.is_empty() {
+                    "(no track)".to_owned()
+                } else {
+                    t.to_owned()
                 }
             },
         );

@@ -116,11 +116,7 @@ fn serve() -> nice_plug_xtask::Result<()> {
 fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     bundle_release()?;
     // Journals and settings written by earlier test runs (see .cargo/config.toml).
-    for dir in [
-        "target/test-data",
-        "target/test-config",
-        "target/test-exports",
-    ] {
+    for (_, dir) in TEST_FOLDERS {
         if Path::new(dir).exists() {
             std::fs::remove_dir_all(dir)?;
         }
