@@ -17,8 +17,15 @@
 //! - `at` is wall-clock UTC milliseconds since the Unix epoch.
 //! - `pos` is optional: hosts differ in what they report.
 //! - `kind` names the body's shape. An event whose kind this version does not know parses as
-//!   [`Body::Unknown`], keeping its body verbatim; stores keep the original bytes of every
-//!   event ([`crate::journal`]), so nothing is dropped or rewritten on the way through.
+//!   [`Body::Unknown`], keeping its body's JSON as it was, less the whitespace between tokens.
+//!
+//! # Canonical form
+//!
+//! [`Event::to_json`] writes an event's canonical line: compact, one line, fields in the order
+//! above. The server stores and serves every event in this form ([`Event::canonical`]), so no
+//! writer can make an event other clients cannot read (a pretty-printed event spans lines, and
+//! journals are made of lines). An event made by this crate is already canonical. Envelope
+//! fields a newer version adds are not kept by this version's canonical form.
 //!
 //! Adding a kind or an optional field is compatible; changing or removing one is not.
 
@@ -491,10 +498,39 @@ impl Body {
             "session_closed" => Body::SessionClosed,
             _ => Body::Unknown {
                 kind: kind.to_owned(),
-                body: RawJson(body),
+                body: RawJson(compact(body)),
             },
         })
     }
+}
+
+/// Valid JSON without the whitespace between its tokens (strings, numbers and key order
+/// untouched).
+fn compact(raw: Box<RawValue>) -> Box<RawValue> {
+    let text = raw.get();
+    if !text.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        return raw;
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+            out.push(c);
+        }
+    }
+    RawValue::from_string(out).expect("removing whitespace between tokens keeps JSON valid")
 }
 
 /// One event of the record.
@@ -592,9 +628,19 @@ impl Event {
         }
     }
 
-    /// The event as one line of JSON (no newline).
+    /// The event's canonical line of JSON (no newline; see the module docs).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize")
+    }
+
+    /// Reads an event from any valid JSON and gives it with its canonical line.
+    ///
+    /// # Errors
+    /// When `json` is not an event of the record.
+    pub fn canonical(json: &str) -> serde_json::Result<(Event, String)> {
+        let event: Event = serde_json::from_str(json)?;
+        let line = event.to_json();
+        Ok((event, line))
     }
 }
 
@@ -719,18 +765,44 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_kind_keeps_its_body_verbatim() {
-        let json = r#"{"v":3,"id":"01900000-0000-7000-8000-000000000001","project":"P","session":"01900000-0000-7000-8000-000000000002","author":"A","role":"artist","at":5,"kind":"lyric_sheet","body":{"lines": [1, 2,  3]},"future_field":true}"#;
+    fn an_unknown_kind_keeps_its_body_less_the_whitespace() {
+        let json = r#"{"v":3,"id":"01900000-0000-7000-8000-000000000001","project":"P","session":"01900000-0000-7000-8000-000000000002","author":"A","role":"artist","at":5,"kind":"lyric_sheet","body":{"z": [1, 2,  3.50],
+  "a": "two  spaces \" and\n a newline"},"future_field":true}"#;
         let e: Event = serde_json::from_str(json).unwrap();
         match &e.body {
             Body::Unknown { kind, body } => {
                 assert_eq!(kind, "lyric_sheet");
-                assert_eq!(body.get(), r#"{"lines": [1, 2,  3]}"#);
+                assert_eq!(
+                    body.get(),
+                    r#"{"z":[1,2,3.50],"a":"two  spaces \" and\n a newline"}"#
+                );
             }
             other => panic!("{other:?}"),
         }
         let again: Event = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(again, e);
+    }
+
+    #[test]
+    fn the_canonical_line_of_a_pretty_printed_event_is_one_line_and_stable() {
+        let e = Event::new(
+            &ctx(),
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: "line one\nline two".into(),
+                category: Category::Vocal,
+                anchor: None,
+                take: None,
+                private: false,
+            }),
+        );
+        let pretty = serde_json::to_string_pretty(&e).unwrap();
+        assert!(pretty.contains('\n'));
+        let (back, line) = Event::canonical(&pretty).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(line, e.to_json());
+        assert!(!line.contains('\n'));
+        assert_eq!(Event::canonical(&line).unwrap().1, line);
     }
 
     #[test]

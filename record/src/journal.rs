@@ -19,13 +19,18 @@
 //!   rest is read.
 //! - **Sync state.** Which events the server has acknowledged (`acks.log`, append-only) and
 //!   the last server sequence number seen (`cursor.json`, replaced atomically).
+//! - **Held back.** Events kept from the server, and why (`aside.log`, append-only, the last
+//!   line per id counts): refused by a server, brought in from a DAW project file and waiting
+//!   for the user's agreement, dropped by the user; and pulled events that could not be
+//!   journaled. See [`Aside`].
 //!
 //! # Files (format version 1; never change, only add)
 //!
 //! A project's journal is a folder (see [`project_dir`]) holding `events.log` and `acks.log`,
 //! both made of lines `CCCCCCCC ID PAYLOAD\n`: a CRC-32 (8 lowercase hex digits) of everything
 //! after the first space, the event's UUID, and for `events.log` the event exactly as made or
-//! received (one line of JSON, see [`crate::event`]); `acks.log` lines carry no payload.
+//! received (one line of JSON, see [`crate::event`]); `acks.log` lines carry no payload;
+//! `aside.log` lines carry an [`Aside`] as JSON.
 
 use crate::event::Event;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -361,12 +366,53 @@ struct CommitState {
     waiters: BTreeMap<u64, usize>,
     failed: BTreeMap<u64, String>,
 }
+/// Why an event is held back from the server (a line of `aside.log`). The latest line for an
+/// id is its state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Aside {
+    /// A server refused it, with its code and words; it is not sent again. The author may fix
+    /// it (a corrected copy replaces it) or drop it.
+    Refused { code: String, reason: String },
+    /// It came from a DAW project file made elsewhere: shown, but sent only once the user
+    /// agrees.
+    Imported,
+    /// The user agreed to send it as it is.
+    Released,
+    /// The user dropped it, or a corrected or re-signed copy replaced it: never sent, not
+    /// shown.
+    Dropped {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replaced_by: Option<Uuid>,
+    },
+    /// Pulled from a server at `seq` but not a readable event of this project; kept here
+    /// (its text as received) with the reason, so sync can move past it.
+    Unreadable {
+        seq: u64,
+        reason: String,
+        raw: String,
+    },
+}
+
+impl Aside {
+    /// Whether an event in this state stays off the server.
+    pub fn holds(&self) -> bool {
+        !matches!(self, Aside::Released)
+    }
+
+    /// Whether an event in this state is left out of what people see.
+    pub fn hides(&self) -> bool {
+        matches!(self, Aside::Dropped { .. })
+    }
+}
+
 /// A handle on one project's journal. Cheap to clone; all clones share group commit.
 #[derive(Clone)]
 pub struct Journal {
     dir: PathBuf,
     events_path: PathBuf,
     acks_path: PathBuf,
+    aside_path: PathBuf,
     commit: Arc<GroupCommit>,
     fsyncs: Arc<AtomicU64>,
 }
@@ -384,6 +430,7 @@ impl Journal {
         Ok(Journal {
             events_path: dir.join("events.log"),
             acks_path: dir.join("acks.log"),
+            aside_path: dir.join("aside.log"),
             dir,
             commit: Arc::default(),
             fsyncs: Arc::default(),
@@ -612,6 +659,39 @@ impl Journal {
             .into_iter()
             .filter(|e| !acked.contains(&e.id))
             .collect())
+    }
+
+    /// Holds events back (or releases them), durably.
+    pub fn set_aside(&self, entries: &[(Uuid, Aside)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        for (id, aside) in entries {
+            let json = serde_json::to_string(aside).expect("an Aside always serializes");
+            bytes.extend_from_slice(line_for(*id, &json).as_bytes());
+        }
+        append_locked(&self.aside_path, &bytes)?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The state of every event held back or released (the last line per id). Lines that
+    /// cannot be read are skipped: the event they named is then treated as never held.
+    pub fn aside(&self) -> Result<HashMap<Uuid, Aside>> {
+        let mut out = HashMap::new();
+        scan_file(&self.aside_path, |_, _, id, payload| {
+            if let Ok(a) = serde_json::from_slice::<Aside>(payload) {
+                out.insert(id, a);
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// The size of `aside.log` in bytes: grows whenever something is held or released, so a
+    /// reader can tell cheaply whether to read it again.
+    pub fn aside_len(&self) -> u64 {
+        std::fs::metadata(&self.aside_path).map_or(0, |m| m.len())
     }
 
     /// The last server sequence number seen (0 before the first pull).

@@ -2,10 +2,14 @@
 //!
 //! Layout:
 //! - [`event`]: the event model and its versioned wire/storage format.
+//! - [`rules`]: who may say what (ownership, verdict targets, the executive's kinds, clocks).
+//! - [`limits`]: how big any part of an event may be.
 //! - [`views`]: the pure fold of events into notes, takes, decisions, verdicts, tracklist and
 //!   sessions.
 //! - [`position`]: bars.beats and h:mm:ss.mmm text, and conversion with a tempo map.
 //! - [`journal`]: the local, durable, multi-writer, crash-safe journal with sync state.
+//! - [`outbox`]: what a journal sends to a server and what waits for the user (the pure step
+//!   of sync), and the user's answers (send as me, fix, drop).
 //! - [`export`]: the decision log in every format of FORMATS.md.
 //! - [`settings`]: who works on what, and where tokens and last-used settings are kept.
 //! - `sync` (feature `client`): the sync protocol's client, through the journal.
@@ -16,7 +20,10 @@
 pub mod event;
 pub mod export;
 pub mod journal;
+pub mod limits;
+pub mod outbox;
 pub mod position;
+pub mod rules;
 pub mod settings;
 #[cfg(feature = "client")]
 pub mod sync;

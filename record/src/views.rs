@@ -4,13 +4,17 @@
 //! [`fold`] is pure and deterministic: any order and any duplication of the same set of
 //! events gives the same [`Views`]. Events are de-duplicated by id, then applied in
 //! (`at`, `id`) order; edits of one note resolve last-writer-wins by (`at`, `id`), field by
-//! field. Only the executive role's verdicts, tracklist orders and song selections count.
+//! field. The rules of [`crate::rules`] apply: only a note's author edits or deletes it, only
+//! a take's or a mark's owner changes it, a verdict counts only on something judgeable of its
+//! project, and only the executive role's verdicts, tracklist orders and song selections count.
 //! Two different events with the same id are a conflict: reported, and the one with the
 //! smaller JSON is used so the result still does not depend on order.
 
 use crate::event::{
-    Anchor, Body, Category, DawPos, Decision, Event, Rating, Role, TakeRef, Verdict,
+    Anchor, Body, Category, DawPos, Decision, Event, NoteAdded, NoteEdited, Rating, Role,
+    TakeRef, Verdict,
 };
+use crate::rules::{self, Claim, Subject};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -102,7 +106,7 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn duration_ms(&self) -> i64 {
-        self.ended_at - self.started_at
+        self.ended_at.saturating_sub(self.started_at)
     }
 }
 
@@ -133,6 +137,17 @@ fn order_key(e: &Event) -> (i64, Uuid) {
 
 /// Folds a set of events into views. See the module docs for the guarantees.
 pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
+    let (events, conflicts) = distinct(events);
+    let mut f = Folder::new(&events);
+    for e in &events {
+        f.apply(e);
+    }
+    f.finish(conflicts)
+}
+
+/// The events by id, once each, in (`at`, `id`) order, and the ids seen with two contents
+/// (the one with the smaller JSON is kept, so the result does not depend on order).
+fn distinct<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<&'a Event>, Vec<Uuid>) {
     let mut by_id: BTreeMap<Uuid, (&Event, Option<String>)> = BTreeMap::new();
     let mut conflicts = BTreeSet::new();
     for e in events {
@@ -155,62 +170,156 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
     }
     let mut events: Vec<&Event> = by_id.into_values().map(|(e, _)| e).collect();
     events.sort_by_key(|e| order_key(e));
+    (events, conflicts.into_iter().collect())
+}
 
-    let mut views = Views {
-        conflicts: conflicts.into_iter().collect(),
-        ..Default::default()
-    };
-    let mut notes: BTreeMap<Uuid, NoteView> = BTreeMap::new();
-    let mut deleted: BTreeSet<Uuid> = BTreeSet::new();
-    let mut marks_by_number: BTreeMap<(Uuid, u32), usize> = BTreeMap::new();
-    let mut takes: BTreeMap<TakeRef, TakeView> = BTreeMap::new();
-    let mut sessions: BTreeMap<Uuid, SessionView> = BTreeMap::new();
-    let mut explicit_session: BTreeMap<Uuid, (Option<i64>, Option<i64>)> = BTreeMap::new();
+/// The fold's working state: one method per kind of event.
+struct Folder<'a> {
+    views: Views,
+    notes: BTreeMap<Uuid, NoteView>,
+    deleted: BTreeSet<Uuid>,
+    marks_by_number: BTreeMap<(Uuid, u32), usize>,
+    takes: BTreeMap<TakeRef, TakeView>,
+    sessions: BTreeMap<Uuid, SessionView>,
+    explicit_session: BTreeMap<Uuid, (Option<i64>, Option<i64>)>,
+    /// Who owns each note, take and mark ([`rules`]).
+    owners: BTreeMap<Subject, String>,
+    /// Events a verdict may judge, by id, with their project.
+    judgeable: BTreeMap<Uuid, &'a str>,
+}
 
-    let take_entry = |takes: &mut BTreeMap<TakeRef, TakeView>, e: &Event, take: TakeRef| {
-        takes.entry(take).or_insert_with(|| TakeView {
-            take,
-            id: None,
-            song: e.song.clone(),
-            track: e.track.clone(),
-            session: e.session,
-            start: None,
-            end: None,
-            started_at: None,
-            rating: None,
-            stars: None,
-            note: None,
-            verdict: None,
-        });
-    };
+impl<'a> Folder<'a> {
+    /// Prepares the fold: notes first (so an edit whose clock ran behind its note's still
+    /// applies), the owners that do not depend on order (a note's adder, a take's starter),
+    /// and what verdicts may judge.
+    fn new(events: &[&'a Event]) -> Self {
+        let mut f = Folder {
+            views: Views::default(),
+            notes: BTreeMap::new(),
+            deleted: BTreeSet::new(),
+            marks_by_number: BTreeMap::new(),
+            takes: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            explicit_session: BTreeMap::new(),
+            owners: BTreeMap::new(),
+            judgeable: BTreeMap::new(),
+        };
+        for e in events {
+            if rules::judgeable(&e.body) {
+                f.judgeable.insert(e.id, e.project.as_str());
+            }
+            match &e.body {
+                Body::NoteAdded(n) => {
+                    f.owners.insert(Subject::Note(e.id), e.author.clone());
+                    f.notes.insert(e.id, NoteView::new(e, n));
+                }
+                Body::TakeStarted { take } => {
+                    f.owners
+                        .entry(Subject::Take(*take))
+                        .or_insert_with(|| e.author.clone());
+                }
+                _ => {}
+            }
+        }
+        f
+    }
 
-    // Adds first, so an edit whose clock ran behind its note's still applies.
-    for e in &events {
-        if let Body::NoteAdded(n) = &e.body {
-            notes.insert(
-                e.id,
-                NoteView {
-                    id: e.id,
-                    song: e.song.clone(),
-                    track: e.track.clone(),
-                    session: e.session,
-                    author: e.author.clone(),
-                    role: e.role,
-                    category: n.category,
-                    text: n.text.clone(),
-                    anchor: n.anchor.or(e.pos.map(|at| Anchor::Point { at })),
-                    take: n.take,
-                    private: n.private,
-                    created_at: e.at,
-                    edited_at: None,
-                    verdict: None,
-                },
-            );
+    /// Whether `e` may do what it claims; takes ownership of what it makes.
+    fn allowed(&mut self, e: &Event) -> bool {
+        let Some(claim) = rules::claim(e) else {
+            return true;
+        };
+        let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
+        let ok = rules::judge_claim(claim, &e.author, self.owners.get(&s).map(String::as_str))
+            .is_ok();
+        if ok {
+            self.owners.entry(s).or_insert_with(|| e.author.clone());
+        }
+        ok
+    }
+
+    fn apply(&mut self, e: &Event) {
+        self.session_seen(e);
+        if !self.allowed(e) {
+            return;
+        }
+        let executive = e.role == Role::Executive;
+        match &e.body {
+            Body::NoteAdded(_) => {}
+            Body::NoteEdited(edit) => self.note_edited(e, edit),
+            Body::NoteDeleted { note } => {
+                self.deleted.insert(*note);
+            }
+            Body::TakeStarted { take } => {
+                let t = self.take(e, *take);
+                if t.id.is_none() {
+                    t.id = Some(e.id);
+                    t.start = e.pos;
+                    t.started_at = Some(e.at);
+                    t.song = e.song.clone();
+                    t.track = e.track.clone();
+                    t.session = e.session;
+                }
+            }
+            Body::TakeEnded { take } => self.take(e, *take).end = e.pos,
+            Body::TakeRated {
+                take,
+                rating,
+                stars,
+                note,
+            } => {
+                let t = self.take(e, *take);
+                t.rating = Some(*rating);
+                t.stars = *stars;
+                t.note = note.clone();
+            }
+            Body::Mark {
+                instance,
+                number,
+                label,
+            } => self.mark(e, *instance, *number, label),
+            Body::EqDecision(d) | Body::FxDecision(d) => self.decision(e, d),
+            Body::Verdict {
+                target,
+                verdict,
+                comment,
+            } if executive => {
+                // Only something judgeable, of the same project.
+                if self.judgeable.get(target) == Some(&e.project.as_str()) {
+                    self.views.verdicts.insert(
+                        *target,
+                        VerdictView {
+                            verdict: *verdict,
+                            comment: comment.clone(),
+                            author: e.author.clone(),
+                            at: e.at,
+                            id: e.id,
+                        },
+                    );
+                }
+            }
+            Body::TracklistOrder { songs } if executive => {
+                self.views.tracklist = Some(songs.clone())
+            }
+            Body::SongSelection { song, selected } if executive => {
+                self.views.song_selection.insert(song.clone(), *selected);
+            }
+            Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
+            Body::SessionOpened => {
+                let x = self.explicit_session.entry(e.session).or_default();
+                x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
+            }
+            Body::SessionClosed => {
+                let x = self.explicit_session.entry(e.session).or_default();
+                x.1 = Some(x.1.map_or(e.at, |t: i64| t.max(e.at)));
+            }
+            Body::TransportStarted | Body::TransportStopped => {}
+            Body::Unknown { .. } => self.views.unknown += 1,
         }
     }
 
-    for e in &events {
-        let s = sessions.entry(e.session).or_insert_with(|| SessionView {
+    fn session_seen(&mut self, e: &Event) {
+        let s = self.sessions.entry(e.session).or_insert_with(|| SessionView {
             id: e.session,
             people: BTreeSet::new(),
             songs: BTreeSet::new(),
@@ -223,163 +332,141 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
         }
         s.started_at = s.started_at.min(e.at);
         s.ended_at = s.ended_at.max(e.at);
-        let executive = e.role == Role::Executive;
+    }
 
-        match &e.body {
-            Body::NoteAdded(_) => {}
-            Body::NoteEdited(edit) => {
-                if let Some(n) = notes.get_mut(&edit.note) {
-                    if let Some(text) = &edit.text {
-                        n.text = text.clone();
-                    }
-                    if let Some(c) = edit.category {
-                        n.category = c;
-                    }
-                    if let Some(a) = edit.anchor {
-                        n.anchor = Some(a);
-                    }
-                    n.edited_at = Some(e.at);
-                }
+    fn note_edited(&mut self, e: &Event, edit: &NoteEdited) {
+        if let Some(n) = self.notes.get_mut(&edit.note) {
+            if let Some(text) = &edit.text {
+                n.text = text.clone();
             }
-            Body::NoteDeleted { note } => {
-                deleted.insert(*note);
+            if let Some(c) = edit.category {
+                n.category = c;
             }
-            Body::TakeStarted { take } => {
-                take_entry(&mut takes, e, *take);
-                let t = takes.get_mut(take).unwrap();
-                if t.id.is_none() {
-                    t.id = Some(e.id);
-                    t.start = e.pos;
-                    t.started_at = Some(e.at);
-                    t.song = e.song.clone();
-                    t.track = e.track.clone();
-                    t.session = e.session;
-                }
+            if let Some(a) = edit.anchor {
+                n.anchor = Some(a);
             }
-            Body::TakeEnded { take } => {
-                take_entry(&mut takes, e, *take);
-                takes.get_mut(take).unwrap().end = e.pos;
-            }
-            Body::TakeRated {
-                take,
-                rating,
-                stars,
-                note,
-            } => {
-                take_entry(&mut takes, e, *take);
-                let t = takes.get_mut(take).unwrap();
-                t.rating = Some(*rating);
-                t.stars = *stars;
-                t.note = note.clone();
-            }
-            Body::Mark {
-                instance,
-                number,
-                label,
-            } => {
-                // A later mark event with the same instance and number names the mark (the
-                // editor's "fill in"): the first keeps its place, the latest label wins.
-                match marks_by_number.get(&(*instance, *number)) {
-                    Some(&i) => {
-                        if label.is_some() {
-                            views.marks[i].label = label.clone();
-                        }
-                    }
-                    None => {
-                        marks_by_number.insert((*instance, *number), views.marks.len());
-                        views.marks.push(MarkView {
-                            id: e.id,
-                            song: e.song.clone(),
-                            track: e.track.clone(),
-                            instance: *instance,
-                            number: *number,
-                            label: label.clone(),
-                            at: e.at,
-                            pos: e.pos,
-                        })
-                    }
-                }
-            }
-            Body::EqDecision(d) | Body::FxDecision(d) => views.decisions.push(DecisionView {
-                id: e.id,
-                song: e.song.clone(),
-                track: e.track.clone(),
-                session: e.session,
-                kind: if matches!(e.body, Body::EqDecision(_)) {
-                    "eq"
-                } else {
-                    "fx"
-                },
-                decision: d.clone(),
-                author: e.author.clone(),
-                role: e.role,
-                at: e.at,
-                pos: e.pos,
-                verdict: None,
-            }),
-            Body::Verdict {
-                target,
-                verdict,
-                comment,
-            } if executive => {
-                views.verdicts.insert(
-                    *target,
-                    VerdictView {
-                        verdict: *verdict,
-                        comment: comment.clone(),
-                        author: e.author.clone(),
-                        at: e.at,
-                        id: e.id,
-                    },
-                );
-            }
-            Body::TracklistOrder { songs } if executive => views.tracklist = Some(songs.clone()),
-            Body::SongSelection { song, selected } if executive => {
-                views.song_selection.insert(song.clone(), *selected);
-            }
-            Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
-            Body::SessionOpened => {
-                let x = explicit_session.entry(e.session).or_default();
-                x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
-            }
-            Body::SessionClosed => {
-                let x = explicit_session.entry(e.session).or_default();
-                x.1 = Some(x.1.map_or(e.at, |t: i64| t.max(e.at)));
-            }
-            Body::TransportStarted | Body::TransportStopped => {}
-            Body::Unknown { .. } => views.unknown += 1,
+            n.edited_at = Some(e.at);
         }
     }
 
-    for id in &deleted {
-        notes.remove(id);
+    fn take(&mut self, e: &Event, take: TakeRef) -> &mut TakeView {
+        self.takes.entry(take).or_insert_with(|| TakeView {
+            take,
+            id: None,
+            song: e.song.clone(),
+            track: e.track.clone(),
+            session: e.session,
+            start: None,
+            end: None,
+            started_at: None,
+            rating: None,
+            stars: None,
+            note: None,
+            verdict: None,
+        })
     }
-    let verdict = |id: &Uuid| views.verdicts.get(id).cloned();
-    views.notes = notes.into_values().collect();
-    views.notes.sort_by_key(|n| (n.created_at, n.id));
-    for n in &mut views.notes {
-        n.verdict = verdict(&n.id);
-    }
-    views.takes = takes.into_values().collect();
-    for t in &mut views.takes {
-        t.verdict = t.id.as_ref().and_then(verdict);
-    }
-    for d in &mut views.decisions {
-        d.verdict = verdict(&d.id);
-    }
-    for (id, (opened, closed)) in explicit_session {
-        if let Some(s) = sessions.get_mut(&id) {
-            if let Some(o) = opened {
-                s.started_at = o;
+
+    /// A later mark event with the same instance and number names the mark (the editor's
+    /// "fill in"): the first keeps its place, the latest label wins.
+    fn mark(&mut self, e: &Event, instance: Uuid, number: u32, label: &Option<String>) {
+        match self.marks_by_number.get(&(instance, number)) {
+            Some(&i) => {
+                if label.is_some() {
+                    self.views.marks[i].label = label.clone();
+                }
             }
-            if let Some(c) = closed {
-                s.ended_at = c.max(s.started_at);
+            None => {
+                self.marks_by_number
+                    .insert((instance, number), self.views.marks.len());
+                self.views.marks.push(MarkView {
+                    id: e.id,
+                    song: e.song.clone(),
+                    track: e.track.clone(),
+                    instance,
+                    number,
+                    label: label.clone(),
+                    at: e.at,
+                    pos: e.pos,
+                })
             }
         }
     }
-    views.sessions = sessions.into_values().collect();
-    views.sessions.sort_by_key(|s| (s.started_at, s.id));
-    views
+
+    fn decision(&mut self, e: &Event, d: &Decision) {
+        self.views.decisions.push(DecisionView {
+            id: e.id,
+            song: e.song.clone(),
+            track: e.track.clone(),
+            session: e.session,
+            kind: if matches!(e.body, Body::EqDecision(_)) {
+                "eq"
+            } else {
+                "fx"
+            },
+            decision: d.clone(),
+            author: e.author.clone(),
+            role: e.role,
+            at: e.at,
+            pos: e.pos,
+            verdict: None,
+        })
+    }
+
+    /// Removes deleted notes, hangs verdicts on what they judge, closes sessions.
+    fn finish(mut self, conflicts: Vec<Uuid>) -> Views {
+        let mut views = std::mem::take(&mut self.views);
+        views.conflicts = conflicts;
+        for id in &self.deleted {
+            self.notes.remove(id);
+        }
+        let verdict = |id: &Uuid| views.verdicts.get(id).cloned();
+        views.notes = self.notes.into_values().collect();
+        views.notes.sort_by_key(|n| (n.created_at, n.id));
+        for n in &mut views.notes {
+            n.verdict = verdict(&n.id);
+        }
+        views.takes = self.takes.into_values().collect();
+        for t in &mut views.takes {
+            t.verdict = t.id.as_ref().and_then(verdict);
+        }
+        for d in &mut views.decisions {
+            d.verdict = verdict(&d.id);
+        }
+        for (id, (opened, closed)) in self.explicit_session {
+            if let Some(s) = self.sessions.get_mut(&id) {
+                if let Some(o) = opened {
+                    s.started_at = o;
+                }
+                if let Some(c) = closed {
+                    s.ended_at = c.max(s.started_at);
+                }
+            }
+        }
+        views.sessions = self.sessions.into_values().collect();
+        views.sessions.sort_by_key(|s| (s.started_at, s.id));
+        views
+    }
+}
+
+impl NoteView {
+    fn new(e: &Event, n: &NoteAdded) -> Self {
+        NoteView {
+            id: e.id,
+            song: e.song.clone(),
+            track: e.track.clone(),
+            session: e.session,
+            author: e.author.clone(),
+            role: e.role,
+            category: n.category,
+            text: n.text.clone(),
+            anchor: n.anchor.or(e.pos.map(|at| Anchor::Point { at })),
+            take: n.take,
+            private: n.private,
+            created_at: e.at,
+            edited_at: None,
+            verdict: None,
+        }
+    }
 }
 
 impl Views {
@@ -428,7 +515,7 @@ impl Views {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Context, NoteAdded, NoteEdited};
+    use crate::event::Context;
 
     fn ctx(author: &str, role: Role) -> Context {
         Context {
@@ -579,5 +666,140 @@ mod tests {
         assert_eq!(v.sessions[0].duration_ms(), 60_000);
         let names: Vec<&str> = v.sessions[0].people.iter().map(|p| p.0.as_str()).collect();
         assert_eq!(names, ["Ana", "Sam"]);
+    }
+
+    fn by(author: &str, role: Role, body: Body, t: i64) -> Event {
+        at(Event::new(&ctx(author, role), None, body), t)
+    }
+
+    #[test]
+    fn only_a_notes_author_edits_or_deletes_it() {
+        let n = note("the producer's note", 10);
+        let hijack = by(
+            "Ari",
+            Role::Artist,
+            Body::NoteEdited(NoteEdited {
+                note: n.id,
+                text: Some("rewritten by the artist".into()),
+                category: None,
+                anchor: None,
+            }),
+            20,
+        );
+        let exec_note = by(
+            "Eve",
+            Role::Executive,
+            Body::NoteAdded(NoteAdded {
+                text: "keep the bridge".into(),
+                category: Category::Arrangement,
+                anchor: None,
+                take: None,
+                private: false,
+            }),
+            5,
+        );
+        let delete = by(
+            "Ari",
+            Role::Artist,
+            Body::NoteDeleted { note: exec_note.id },
+            30,
+        );
+        let v = fold([&n, &hijack, &exec_note, &delete]);
+        assert_eq!(v.notes.len(), 2);
+        assert_eq!(v.notes[1].text, "the producer's note");
+        assert_eq!(v.notes[1].edited_at, None);
+        // The author's own edit still applies.
+        let own = edit(&n, "tightened", 40);
+        assert_eq!(fold([&n, &hijack, &own]).notes[0].text, "tightened");
+    }
+
+    #[test]
+    fn only_a_takes_and_a_marks_owner_rates_or_renames_them() {
+        let instance = Uuid::from_u128(7);
+        let take = TakeRef {
+            instance,
+            number: 1,
+        };
+        let started = by("Sam", Role::Producer, Body::TakeStarted { take }, 10);
+        let rate = |author: &str, rating, t| {
+            by(
+                author,
+                Role::Producer,
+                Body::TakeRated {
+                    take,
+                    rating,
+                    stars: None,
+                    note: None,
+                },
+                t,
+            )
+        };
+        // Someone else's rating, even stamped before the take started, does not count.
+        let other = rate("Kim", Rating::Scratch, 5);
+        let own = rate("Sam", Rating::Keeper, 20);
+        let v = fold([&other, &started, &own]);
+        assert_eq!(v.takes[0].rating, Some(Rating::Keeper));
+        assert_eq!(fold([&other, &started]).takes[0].rating, None);
+
+        let mark = |author: &str, label: Option<&str>, t| {
+            by(
+                author,
+                Role::Producer,
+                Body::Mark {
+                    instance,
+                    number: 2,
+                    label: label.map(str::to_owned),
+                },
+                t,
+            )
+        };
+        let dropped = mark("Sam", None, 10);
+        let renamed = mark("Kim", Some("Kim was here"), 20);
+        assert_eq!(fold([&dropped, &renamed]).marks[0].label, None);
+    }
+
+    #[test]
+    fn a_verdict_counts_only_on_something_judgeable_of_its_project() {
+        let n = note("x", 1);
+        let verdict = |target: Uuid, project: &str| {
+            let mut e = by(
+                "Eve",
+                Role::Executive,
+                Body::Verdict {
+                    target,
+                    verdict: Verdict::Approved,
+                    comment: String::new(),
+                },
+                2,
+            );
+            e.project = project.into();
+            e
+        };
+        let mark = by(
+            "Sam",
+            Role::Producer,
+            Body::Mark {
+                instance: Uuid::from_u128(3),
+                number: 1,
+                label: None,
+            },
+            1,
+        );
+        let nowhere = verdict(Uuid::from_u128(99), "P");
+        let on_mark = verdict(mark.id, "P");
+        let other_project = verdict(n.id, "Q");
+        let v = fold([&n, &mark, &nowhere, &on_mark, &other_project]);
+        assert!(v.verdicts.is_empty(), "{:?}", v.verdicts);
+        assert!(v.notes[0].verdict.is_none());
+        let good = verdict(n.id, "P");
+        assert_eq!(fold([&n, &good]).verdicts.len(), 1);
+    }
+
+    #[test]
+    fn clocks_from_the_far_future_or_past_do_not_overflow() {
+        let past = note("a", i64::MIN);
+        let future = edit(&past, "b", i64::MAX);
+        let v = fold([&past, &future]);
+        assert_eq!(v.sessions[0].duration_ms(), i64::MAX);
     }
 }

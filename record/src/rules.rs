@@ -1,0 +1,129 @@
+//! Who may say what: the ownership and target rules of the record, in one place for the
+//! server (which refuses what breaks them) and the fold (which ignores it), so an import or a
+//! hand-edited journal cannot get around them either.
+//!
+//! - A note belongs to the person who added it: only they edit or delete it.
+//! - A take and a mark belong to the person whose event first names them (for a take, its
+//!   `take_started` when there is one): only they end, rate or rename it.
+//! - A verdict judges a note, an EQ/FX decision, a take (its `take_started` event) or a song
+//!   selection of the same project; anything else is not a target.
+//! - Verdicts, tracklist orders and song selections count from the executive role only.
+//! - An event's wall clock may run at most [`MAX_AHEAD_MS`] ahead of the server's.
+//!
+//! A person is the name their token carries (the event's `author`).
+
+use crate::event::{Body, Event, Role, TakeRef};
+use uuid::Uuid;
+
+/// How far ahead of the server's clock an event's `at` may be (a day: clocks are wrong, but
+/// not by more, and an event from the far future would win every "latest" forever).
+pub const MAX_AHEAD_MS: i64 = 86_400_000;
+
+/// Something that belongs to one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    /// A note, by the id of its `note_added` event.
+    Note(Uuid),
+    Take(TakeRef),
+    Mark { instance: Uuid, number: u32 },
+}
+
+impl Subject {
+    /// A stable text key (for storage).
+    pub fn key(&self) -> String {
+        match self {
+            Subject::Note(id) => format!("note:{id}"),
+            Subject::Take(t) => format!("take:{}:{}", t.instance, t.number),
+            Subject::Mark { instance, number } => format!("mark:{instance}:{number}"),
+        }
+    }
+}
+
+/// What an event does to a [`Subject`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Makes it: the author becomes its owner.
+    Makes(Subject),
+    /// Changes it: it must exist, and the author must own it.
+    Changes(Subject),
+    /// Makes it if nobody has, else changes it.
+    MakesOrChanges(Subject),
+}
+
+/// The claim an event makes, if any.
+pub fn claim(e: &Event) -> Option<Claim> {
+    Some(match &e.body {
+        Body::NoteAdded(_) => Claim::Makes(Subject::Note(e.id)),
+        Body::NoteEdited(edit) => Claim::Changes(Subject::Note(edit.note)),
+        Body::NoteDeleted { note } => Claim::Changes(Subject::Note(*note)),
+        Body::TakeStarted { take } | Body::TakeEnded { take } | Body::TakeRated { take, .. } => {
+            Claim::MakesOrChanges(Subject::Take(*take))
+        }
+        Body::Mark {
+            instance, number, ..
+        } => Claim::MakesOrChanges(Subject::Mark {
+            instance: *instance,
+            number: *number,
+        }),
+        _ => return None,
+    })
+}
+
+/// Whether a verdict may judge this event.
+pub fn judgeable(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::NoteAdded(_)
+            | Body::EqDecision(_)
+            | Body::FxDecision(_)
+            | Body::TakeStarted { .. }
+            | Body::SongSelection { .. }
+    )
+}
+
+/// The event a verdict judges.
+pub fn verdict_target(e: &Event) -> Option<Uuid> {
+    match &e.body {
+        Body::Verdict { target, .. } => Some(*target),
+        _ => None,
+    }
+}
+
+/// Whether only the executive role may record this.
+pub fn executive_only(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. }
+    )
+}
+
+/// Whether `role` may record `body` at all (before ownership): viewers record nothing, and
+/// the executive's kinds need the executive role.
+pub fn may_record(role: Role, body: &Body) -> bool {
+    role != Role::Viewer && (!executive_only(body) || role == Role::Executive)
+}
+
+/// Whether an event stamped `at` is too far ahead of `now` (both UTC ms).
+pub fn too_far_ahead(at: i64, now: i64) -> bool {
+    at > now.saturating_add(MAX_AHEAD_MS)
+}
+
+/// Why a claim is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// It changes something of someone else's.
+    NotYours { owner: String },
+    /// It changes something that does not exist.
+    Unknown,
+}
+
+/// Judges `claim` by `author`, given the subject's current owner (None: nobody has it yet).
+pub fn judge_claim(claim: Claim, author: &str, owner: Option<&str>) -> Result<(), Refusal> {
+    match (claim, owner) {
+        (Claim::Changes(_), None) => Err(Refusal::Unknown),
+        (_, Some(owner)) if owner != author => Err(Refusal::NotYours {
+            owner: owner.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
