@@ -218,7 +218,6 @@ fn main() -> anyhow::Result<()> {
         author: "Sam".into(),
         role: Role::Producer,
         server_url: String::new(),
-        token_ref: String::new(),
     }
     .remember_in(&dir)?;
     println!(

@@ -16,6 +16,8 @@
 use crate::capture::{CaptureEvent, NumberFloors};
 use crate::record_view::{RecordCache, RecordSnapshot};
 use crate::state::SavedState;
+use liner_record::journal::Aside;
+use liner_record::outbox::{Identity, Waiting};
 use liner_record::sync::SyncCancel;
 use liner_record::{Body, Event, Journal};
 use parking_lot::Mutex;
@@ -142,9 +144,10 @@ impl Slot {
         made
     }
 
-    /// The host loaded a saved state: remember its settings as this machine's defaults, give
-    /// the instance a new identity if another live instance has the same one (a duplicated
-    /// track), and schedule bringing its events into the journal.
+    /// The host loaded a saved state: give the instance a new identity if another live
+    /// instance has the same one (a duplicated track), and schedule bringing its events into
+    /// the journal. A project file is data, not authority: its settings never become this
+    /// machine's defaults for new instances.
     fn loaded(self: &Slot, shared: &Shared) {
         let me = self.state.read().instance;
         let twin = shared
@@ -152,71 +155,70 @@ impl Slot {
             .lock()
             .iter()
             .any(|s| !std::ptr::eq(s.as_ref(), self) && s.state.read().instance == me);
-        let settings = {
+        {
             let mut state = self.state.write();
             if twin {
                 state.instance = Uuid::now_v7();
             }
             self.floors.raise(state.next_take(), state.next_mark());
-            state.settings.clone()
-        };
-        // Written without holding the state: the editor reads it every frame.
-        if let Err(e) = settings.remember() {
-            nice_plug::nice_warn!("Liner Notes: cannot remember the settings: {e}");
         }
         *self.import.lock() = Some(None);
     }
 
-    /// Appends the saved state's events that this machine's journal does not have yet, and
-    /// raises the numbering floors past the numbers this instance already used there.
+    /// Brings the saved state's events that this machine's journal does not have yet into
+    /// it, held back from the server until the user agrees ([`Aside::Imported`]), and raises
+    /// the numbering floors past the numbers this instance already used there. Only this
+    /// instance's own kind of events of its own project come in ([`instance_made`]).
     fn import_saved_events(&self, shared: &Shared) {
-        let (events, instance) = {
+        let (events, instance, project) = {
             let state = self.state.read();
-            (state.events.clone(), state.instance)
+            let project = state.settings.project.clone();
+            let own: Vec<Event> = state
+                .events
+                .iter()
+                .filter(|e| instance_made(e, state.instance, &project))
+                .cloned()
+                .collect();
+            (own, state.instance, project)
         };
-        let mut projects: Vec<String> = events.iter().map(|e| e.project.clone()).collect();
-        projects.push(self.state.read().settings.project.clone());
-        projects.sort();
-        projects.dedup();
-        let mut known: HashSet<Uuid> = HashSet::new();
-        for project in &projects {
-            let journal = shared.journal(project);
-            let read = journal.and_then(|j| {
-                j.scan_matching(&instance.to_string())
-                    .map_err(|e| e.to_string())
-            });
-            match read {
-                Ok((ids, mine)) => {
-                    known.extend(ids);
-                    let (mut take, mut mark) = (1, 1);
-                    for event in mine {
-                        match event.body {
-                            Body::TakeStarted { take: t } | Body::TakeEnded { take: t }
-                                if t.instance == instance =>
-                            {
-                                take = take.max(t.number.saturating_add(1));
-                            }
-                            Body::Mark {
-                                instance: i,
-                                number,
-                                ..
-                            } if i == instance => mark = mark.max(number.saturating_add(1)),
-                            _ => {}
-                        }
-                    }
-                    self.floors.raise(take, mark);
+        let failed = |msg: String| {
+            shared.journals.lock().note_error(msg);
+            *self.import.lock() = Some(Some(Instant::now()));
+        };
+        let journal = match shared.journal(&project) {
+            Ok(j) => j,
+            Err(msg) => return failed(msg),
+        };
+        let (known, mine) = match journal.scan_matching(&instance.to_string()) {
+            Ok((ids, mine)) => (ids.into_iter().collect::<HashSet<Uuid>>(), mine),
+            Err(e) => return failed(e.to_string()),
+        };
+        let (mut take, mut mark) = (1, 1);
+        for event in mine {
+            match event.body {
+                Body::TakeStarted { take: t } | Body::TakeEnded { take: t }
+                    if t.instance == instance =>
+                {
+                    take = take.max(t.number.saturating_add(1));
                 }
-                Err(msg) => {
-                    shared.journals.lock().note_error(msg);
-                    *self.import.lock() = Some(Some(Instant::now()));
-                    return;
-                }
+                Body::Mark {
+                    instance: i,
+                    number,
+                    ..
+                } if i == instance => mark = mark.max(number.saturating_add(1)),
+                _ => {}
             }
         }
+        self.floors.raise(take, mark);
         let missing: Vec<Event> = events
             .into_iter()
             .filter(|e| !known.contains(&e.id))
             .collect();
+        // Held first: if the journal then takes them, none can go out unasked.
+        let held: Vec<(Uuid, Aside)> = missing.iter().map(|e| (e.id, Aside::Imported)).collect();
+        if let Err(e) = journal.set_aside(&held) {
+            return failed(e.to_string());
+        }
         let mut pending = self.unjournaled.lock();
         let queued: HashSet<Uuid> = pending.iter().map(|e| e.id).collect();
         pending.extend(missing.into_iter().filter(|e| !queued.contains(&e.id)));
@@ -229,6 +231,33 @@ impl Slot {
         write_to_journals(std::slice::from_ref(self), shared);
         made
     }
+}
+
+/// Whether an event from a loaded project state may come into this machine's journal: it must
+/// be of the instance's project, of a kind a plugin instance makes (never a verdict, a
+/// tracklist, a song selection or a kind this version does not know), and where it names an
+/// instance (takes and marks), this one.
+fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
+    e.project == project
+        && match &e.body {
+            Body::TakeStarted { take } | Body::TakeEnded { take } | Body::TakeRated { take, .. } => {
+                take.instance == instance
+            }
+            Body::Mark { instance: i, .. } => *i == instance,
+            Body::NoteAdded(_)
+            | Body::NoteEdited(_)
+            | Body::NoteDeleted { .. }
+            | Body::EqDecision(_)
+            | Body::FxDecision(_)
+            | Body::TransportStarted
+            | Body::TransportStopped
+            | Body::SessionOpened
+            | Body::SessionClosed => true,
+            Body::Verdict { .. }
+            | Body::TracklistOrder { .. }
+            | Body::SongSelection { .. }
+            | Body::Unknown { .. } => false,
+        }
 }
 
 /// Writes every slot's waiting events (and orphans of removed instances) with one append per
@@ -344,6 +373,9 @@ pub enum SyncStatus {
     Synced,
     /// Events waiting to go out.
     Pending(usize),
+    /// Everything that can go out is on the server; this many events wait for someone (see
+    /// [`Link::waiting`]).
+    Waiting(usize),
     /// The server could not be used since `since_ms`; `reason` in words a producer can act on.
     Offline { since_ms: i64, reason: String },
 }
@@ -353,6 +385,10 @@ struct SyncTarget {
     failures: u32,
     next_try: Instant,
     client: Option<(String, liner_record::sync::SyncClient)>,
+    /// Who the token speaks for, as the server last said.
+    me: Option<Identity>,
+    /// Events that wait for someone, as of the last round.
+    waiting: Arc<Vec<(Event, Waiting)>>,
 }
 
 impl SyncTarget {
@@ -362,6 +398,8 @@ impl SyncTarget {
             failures: 0,
             next_try: Instant::now(),
             client: None,
+            me: None,
+            waiting: Arc::default(),
         }
     }
 }
@@ -499,7 +537,7 @@ fn refresh_records(slots: &[Arc<Slot>], shared: &Shared) {
 /// status it leaves.
 fn run_sync(shared: &Shared) {
     while !shared.stop.load(Ordering::Acquire) {
-        let targets: Vec<(String, String, String)> = {
+        let targets: Vec<(String, String)> = {
             let slots = shared.slots.lock();
             let mut t: Vec<_> = slots
                 .iter()
@@ -508,21 +546,19 @@ fn run_sync(shared: &Shared) {
                     (
                         st.settings.server_url.trim().to_owned(),
                         st.settings.project.clone(),
-                        st.settings.token_ref.clone(),
                     )
                 })
-                .filter(|(url, ..)| !url.is_empty())
+                .filter(|(url, _)| !url.is_empty())
                 .collect();
             t.sort();
             t.dedup();
             t
         };
         let mut waited = false;
-        for (url, project, token_ref) in targets {
+        for key in targets {
             if shared.stop.load(Ordering::Acquire) {
                 return;
             }
-            let key = (url.clone(), project.clone());
             let due = shared
                 .sync
                 .lock()
@@ -531,7 +567,7 @@ fn run_sync(shared: &Shared) {
             if !due {
                 continue;
             }
-            waited |= sync_target(shared, &key, &token_ref);
+            waited |= sync_target(shared, &key);
         }
         if !waited {
             std::thread::park_timeout(Duration::from_millis(250));
@@ -539,17 +575,20 @@ fn run_sync(shared: &Shared) {
     }
 }
 
-/// One sync round for a (server, project); returns whether it waited on a long poll.
-fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool {
+/// One sync round for a (server, project); returns whether it waited on a long poll. The
+/// token is the one this computer holds for the server's exact origin: a project naming a
+/// server this computer has no token for sends nothing at all.
+fn sync_target(shared: &Shared, key: &(String, String)) -> bool {
     use liner_record::sync::{sync_once, SyncClient, SyncError};
     let (url, project) = key;
-    let Some(token) = crate::settings::token_for(token_ref) else {
+    let Some(token) = crate::settings::token_for(url) else {
+        let origin = crate::settings::origin(url).unwrap_or_else(|| url.clone());
         set_sync(
             shared,
             key,
             Err(format!(
-                "no token named {token_ref:?} on this computer: paste the token from your \
-                 executive producer in the settings"
+                "this project syncs with {origin}, and this computer has no token for it: \
+                 nothing was sent. To connect, paste a token for {origin} in Settings"
             )),
         );
         return false;
@@ -581,40 +620,69 @@ fn sync_target(shared: &Shared, key: &(String, String), token_ref: &str) -> bool
             }
         },
     };
-    let result = sync_once(&journal, &client, LONG_POLL);
+    let result = sync_once(&journal, project, &client, LONG_POLL);
     if matches!(result, Err(SyncError::Cancelled)) {
         return false; // the worker is stopping; nothing to report
     }
     let waited = result.is_ok();
     // Every failure backs off; a wrong token or a refusal will not fix itself, but the
-    // settings may change, so they are retried too (slowly).
-    set_sync(
-        shared,
-        key,
-        result
-            .map(|r| r.pending)
-            .map_err(|e: SyncError| e.to_string()),
-    );
+    // settings may change, so they are retried too (with the same backoff).
+    let outcome = match result {
+        Ok(report) => {
+            adopt_identity(shared, key, &report.me);
+            let waiting: Vec<(Event, Waiting)> = report
+                .waiting
+                .into_iter()
+                .map(|(e, w)| (e.event, w))
+                .collect();
+            if let Some(t) = shared.sync.lock().get_mut(key) {
+                t.me = Some(report.me);
+                t.waiting = Arc::new(waiting);
+            }
+            Ok(shared.sync.lock().get(key).map_or(0, |t| t.waiting.len()))
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    set_sync(shared, key, outcome);
     if let Some(t) = shared.sync.lock().get_mut(key) {
         t.client = Some((token, client));
     }
     waited
 }
 
-/// Records a round's outcome: the status, and when to try again (backoff with jitter after
+/// New events of the instances syncing with `key` speak for the token's person and role.
+fn adopt_identity(shared: &Shared, key: &(String, String), me: &Identity) {
+    let slots: Vec<Arc<Slot>> = shared.slots.lock().clone();
+    for slot in slots {
+        let mine = {
+            let st = slot.state.read();
+            st.settings.server_url.trim() == key.0
+                && st.settings.project == key.1
+                && (st.settings.author != me.person || st.settings.role != me.role)
+        };
+        if mine {
+            let mut st = slot.state.write();
+            st.settings.author = me.person.clone();
+            st.settings.role = me.role;
+        }
+    }
+}
+
+/// Records a round's outcome (Ok: how many events wait for someone): the status, and when
+/// to try again (backoff with jitter after
 /// failures: 0.5 s doubling to 30 s).
 fn set_sync(shared: &Shared, key: &(String, String), outcome: Result<usize, String>) {
     let mut sync = shared.sync.lock();
     let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
     let before = t.status.clone();
     match outcome {
-        Ok(pending) => {
+        Ok(waiting) => {
             t.failures = 0;
             t.next_try = Instant::now();
-            t.status = if pending == 0 {
+            t.status = if waiting == 0 {
                 SyncStatus::Synced
             } else {
-                SyncStatus::Pending(pending)
+                SyncStatus::Waiting(waiting)
             };
         }
         Err(reason) => {
@@ -726,22 +794,51 @@ impl Link {
 
     /// How this instance's project stands with its server.
     pub fn sync_status(&self) -> SyncStatus {
-        let (url, project) = {
-            let st = self.slot.state.read();
-            (
-                st.settings.server_url.trim().to_owned(),
-                st.settings.project.clone(),
-            )
-        };
-        if url.is_empty() {
+        if self.target().0.is_empty() {
             return SyncStatus::Off;
         }
-        self.worker
+        self.target_state(|t| t.status.clone())
+            .unwrap_or(SyncStatus::Pending(0))
+    }
+
+    /// Who this instance's server says its token speaks for (None until a round succeeded).
+    pub fn identity(&self) -> Option<Identity> {
+        self.target_state(|t| t.me.clone()).flatten()
+    }
+
+    /// Events of this instance's project that wait for someone (refused, brought in from a
+    /// project file, made under another name, or never to go with this token), as of the
+    /// last sync round.
+    pub fn waiting(&self) -> Arc<Vec<(Event, Waiting)>> {
+        self.target_state(|t| t.waiting.clone()).unwrap_or_default()
+    }
+
+    /// Asks the sync thread for a round now (after the user changed what waits).
+    pub fn sync_soon(&self) {
+        if let Some(t) = self
+            .worker
             .shared
             .sync
             .lock()
-            .get(&(url, project))
-            .map_or(SyncStatus::Pending(0), |t| t.status.clone())
+            .get_mut(&self.target())
+        {
+            t.next_try = Instant::now();
+        }
+        if let Some(t) = &self.worker.sync_thread {
+            t.thread().unpark();
+        }
+    }
+
+    fn target(&self) -> (String, String) {
+        let st = self.slot.state.read();
+        (
+            st.settings.server_url.trim().to_owned(),
+            st.settings.project.clone(),
+        )
+    }
+
+    fn target_state<T>(&self, f: impl FnOnce(&SyncTarget) -> T) -> Option<T> {
+        self.worker.shared.sync.lock().get(&self.target()).map(f)
     }
 
     /// Events of this instance not yet durable in the journal (0 when all are), and the last

@@ -679,7 +679,7 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
     found(&mut h, "refused the token");
     type_into(&mut h, "Token", &token);
     h.get_by_label("Test connection").click();
-    found(&mut h, "the token works");
+    found(&mut h, "as Sam (producer)");
 
     h.get_by_label("Save settings").click();
     step_until(&mut h, "the settings applied", |_| {
@@ -693,7 +693,7 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
     );
     let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
     let deadline = Instant::now() + Duration::from_secs(10);
-    while liner_notes::settings::token_in(&config, &settings.token_ref).as_deref()
+    while liner_notes::settings::token_in(&config, &settings.server_url).as_deref()
         != Some(token.as_str())
     {
         assert!(

@@ -58,10 +58,10 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
         .add_token(&project, "Eve", Role::Executive)
         .unwrap()
         .1;
-    // The token lives in the user's config folder (cargo points it under target/), named.
-    let token_ref = format!("e2e-{}", Uuid::now_v7());
+    // The token lives in the user's config folder (cargo points it under target/), filed
+    // under the server's origin.
     let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
-    liner_notes::settings::store_token_in(&config, &token_ref, &producer_token).unwrap();
+    liner_notes::settings::store_token_in(&config, &s.url, &producer_token).unwrap();
 
     // The plugin, set up for this project and server (as a loaded project would be).
     let mut plugin = Instance::new();
@@ -70,7 +70,6 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
         settings["author"] = Value::String("Sam".into());
         settings["role"] = Value::String("producer".into());
         settings["server_url"] = Value::String(s.url.clone());
-        settings["token_ref"] = Value::String(token_ref);
     });
 
     let mark = plugin.param_id("Mark");
@@ -139,7 +138,7 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
     exec_journal.append(std::slice::from_ref(&verdict)).unwrap();
     let exec_client = SyncClient::new(&s.url, &exec_token, Duration::from_secs(10)).unwrap();
     assert_eq!(
-        sync_once(&exec_journal, &exec_client, Duration::ZERO)
+        sync_once(&exec_journal, &project, &exec_client, Duration::ZERO)
             .unwrap()
             .pushed,
         1

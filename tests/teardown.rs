@@ -39,15 +39,13 @@ fn stalled_server() -> (String, Arc<AtomicUsize>) {
 #[test]
 fn removing_the_last_instance_does_not_wait_for_a_stalled_sync_request() {
     let (url, accepted) = stalled_server();
-    let token_ref = format!("teardown-{}", Uuid::now_v7());
     let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
-    liner_notes::settings::store_token_in(&config, &token_ref, "ln_never_checked").unwrap();
+    liner_notes::settings::store_token_in(&config, &url, "ln_never_checked").unwrap();
 
     let mut plugin = Instance::new();
     plugin.edit_settings(|settings| {
         settings["project"] = Value::String(format!("Teardown {}", Uuid::now_v7()));
         settings["server_url"] = Value::String(url.clone());
-        settings["token_ref"] = Value::String(token_ref);
     });
     // A take, so there is something to push: the sync thread's request then hangs.
     let mut p = plugin.activate(48_000.0, 256, 2);

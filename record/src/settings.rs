@@ -1,10 +1,12 @@
 //! Who is working, on what: an instance's settings, saved in the DAW project, with the last
 //! ones used on this machine as the default for new instances.
 //!
-//! The server token itself is never here (a shared project file must not leak it): settings
-//! name it (`token_ref`), and the token lives in the user's config folder (`tokens.json`).
-//! Shared by the plugin (which reads both files) and the server's first run (which sets up
-//! the plugin on the same computer).
+//! The server token itself is never here (a shared project file must not leak it or choose
+//! it): the token lives in the user's config folder (`tokens.json`), filed under the exact
+//! origin (scheme, host and port) of the server it was issued by, and is looked up by the
+//! origin a request is about to go to. A project naming a server this computer holds no
+//! token for sends nothing. Shared by the plugin (which reads both files) and the server's
+//! first run (which sets up the plugin on the same computer).
 
 use crate::Role;
 use serde::{Deserialize, Serialize};
@@ -22,10 +24,9 @@ pub struct Settings {
     pub track: String,
     pub author: String,
     pub role: Role,
-    /// The record server, e.g. `http://127.0.0.1:7878`; empty when working offline.
+    /// The record server, e.g. `http://127.0.0.1:7878`; empty when working offline. Its
+    /// token is the one stored for its origin (never named here).
     pub server_url: String,
-    /// Which stored token to use with that server (the token itself is not here).
-    pub token_ref: String,
 }
 
 impl Default for Settings {
@@ -39,7 +40,6 @@ impl Default for Settings {
                 .unwrap_or_else(|_| "Producer".into()),
             role: Role::Producer,
             server_url: String::new(),
-            token_ref: String::new(),
         }
     }
 }
@@ -55,41 +55,65 @@ pub fn config_dir() -> Option<PathBuf> {
 const LAST_USED_FILE: &str = "last-settings.json";
 const TOKENS_FILE: &str = "tokens.json";
 
-/// The secret of a stored server token, by the name settings use for it (`token_ref`).
-/// Tokens live in the user's config folder, never in the DAW project.
-pub fn token_for(token_ref: &str) -> Option<String> {
-    let dir = config_dir()?;
-    token_in(&dir, token_ref)
+/// The origin of a server address, `scheme://host[:port]` (the port only when it is not the
+/// scheme's default), for http and https addresses; None for anything else.
+pub fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    Some(u.origin().ascii_serialization())
+}
+
+/// The secret of the token stored for the server at `url` (by its exact origin). Tokens live
+/// in the user's config folder, never in the DAW project.
+pub fn token_for(url: &str) -> Option<String> {
+    token_in(&config_dir()?, url)
 }
 
 /// [`token_for`] in a given config folder.
-pub fn token_in(dir: &Path, token_ref: &str) -> Option<String> {
+pub fn token_in(dir: &Path, url: &str) -> Option<String> {
+    let origin = origin(url)?;
     let data = std::fs::read(dir.join(TOKENS_FILE)).ok()?;
     let map: std::collections::BTreeMap<String, String> = serde_json::from_slice(&data).ok()?;
-    map.get(token_ref).cloned()
+    map.get(&origin).cloned()
 }
 
-/// Stores a token secret under a name (atomically; the file is readable by its owner only
-/// on Unix).
-pub fn store_token_in(dir: &Path, token_ref: &str, secret: &str) -> std::io::Result<()> {
+/// Stores a token secret for the server at `url` (under its origin; atomically, and on Unix
+/// readable by its owner only from the first byte). Entries of older versions, filed under
+/// other names, stay in the file and are never used.
+pub fn store_token_in(dir: &Path, url: &str, secret: &str) -> std::io::Result<()> {
+    let origin = origin(url).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{url:?} is not an http(s) server address"),
+        )
+    })?;
     std::fs::create_dir_all(dir)?;
     let path = dir.join(TOKENS_FILE);
     let mut map: std::collections::BTreeMap<String, String> = std::fs::read(&path)
         .ok()
         .and_then(|d| serde_json::from_slice(&d).ok())
         .unwrap_or_default();
-    map.insert(token_ref.to_owned(), secret.to_owned());
+    map.insert(origin, secret.to_owned());
     let tmp = dir.join(format!(
         "{TOKENS_FILE}.{}.tmp",
         crate::journal::unique_suffix()
     ));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&map)?)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    let written = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(&map)?)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(tmp, path)
+    written
 }
 
 impl Settings {
@@ -156,13 +180,48 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_stored_by_name_outside_the_settings() {
+    fn tokens_are_found_by_exact_origin_only() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(token_in(dir.path(), "studio"), None);
-        store_token_in(dir.path(), "studio", "ln_secret").unwrap();
-        store_token_in(dir.path(), "home", "ln_other").unwrap();
-        assert_eq!(token_in(dir.path(), "studio").as_deref(), Some("ln_secret"));
-        assert_eq!(token_in(dir.path(), "home").as_deref(), Some("ln_other"));
+        let studio = "http://studio-pc:7878";
+        assert_eq!(token_in(dir.path(), studio), None);
+        store_token_in(dir.path(), "http://studio-pc:7878/", "ln_secret").unwrap();
+        store_token_in(dir.path(), "https://home.example", "ln_other").unwrap();
+        assert_eq!(token_in(dir.path(), studio).as_deref(), Some("ln_secret"));
+        assert_eq!(
+            token_in(dir.path(), "https://home.example:443/liner").as_deref(),
+            Some("ln_other")
+        );
+        for elsewhere in [
+            "https://studio-pc:7878",
+            "http://studio-pc:7879",
+            "http://studio-pc.evil.example:7878",
+            "http://home.example",
+            "ftp://studio-pc:7878",
+            "studio-pc:7878",
+        ] {
+            assert_eq!(token_in(dir.path(), elsewhere), None, "{elsewhere}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(TOKENS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn tokens_filed_under_names_by_older_versions_are_never_used() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(TOKENS_FILE),
+            r#"{"local":"ln_old","studio-pc:7878":"ln_older"}"#,
+        )
+        .unwrap();
+        assert_eq!(token_in(dir.path(), "http://studio-pc:7878"), None);
+        assert_eq!(token_in(dir.path(), "http://local"), None);
     }
 
     #[test]

@@ -30,7 +30,7 @@
 
 use crate::event::Event;
 use crate::journal::{Aside, Journal, JournalError, StoredEvent};
-use crate::outbox::{outbox, Identity};
+use crate::outbox::{outbox, Identity, Waiting};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
@@ -318,7 +318,7 @@ pub struct Pulled {
 }
 
 /// What one round of sync did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SyncReport {
     /// Who the token speaks for.
     pub me: Identity,
@@ -326,9 +326,9 @@ pub struct SyncReport {
     pub pushed: usize,
     /// Events the server refused this round, with its words; set aside in the journal.
     pub refused: Vec<(Uuid, String)>,
-    /// Events that wait for someone: refused earlier, brought in from a project file, made
+    /// Events that wait for someone, and why: refused, brought in from a project file, made
     /// under another name, or never to go with this token (see [`crate::outbox`]).
-    pub waiting: usize,
+    pub waiting: Vec<(StoredEvent, Waiting)>,
     /// Events received from others and appended.
     pub pulled: usize,
     /// Pulled events that could not be journaled, set aside this round.
@@ -446,7 +446,7 @@ pub fn sync_once(
         me,
         pushed: 0,
         refused: Vec::new(),
-        waiting: 0,
+        waiting: Vec::new(),
         pulled: 0,
         unreadable: 0,
     };
@@ -481,8 +481,6 @@ pub fn sync_once(
         }
     }
     pushed?;
-    report.waiting = outbox(journal.unacked()?, &journal.aside()?, &report.me)
-        .waiting
-        .len();
+    report.waiting = outbox(journal.unacked()?, &journal.aside()?, &report.me).waiting;
     Ok(report)
 }

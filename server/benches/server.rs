@@ -12,7 +12,7 @@
 
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
+use liner_server::store::{Incoming, SqliteStore, Store};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -159,7 +159,12 @@ fn main() {
 
     // Long-poll delivery.
     let project = server.store.project("P").unwrap().unwrap();
-    let start_seq = server.store.last_seq(&project).unwrap();
+    let start_seq = server
+        .store
+        .pull(&project, 0, usize::MAX / 2)
+        .unwrap()
+        .last()
+        .map_or(0, |(seq, _)| *seq);
     let pusher_token = server
         .store
         .add_token("P", "pusher", Role::Producer)
@@ -240,13 +245,10 @@ fn main() {
     let p = server.store.create_project("Big").unwrap();
     let before = rss_mib();
     for chunk in 0..1_000 {
-        let batch: Vec<(uuid::Uuid, String)> = (0..1_000)
-            .map(|i| {
-                let e = note("Big", "p", chunk * 1_000 + i);
-                (e.id, e.to_json())
-            })
+        let batch: Vec<Incoming> = (0..1_000)
+            .map(|i| Incoming::from_event(note("Big", "p", chunk * 1_000 + i)))
             .collect();
-        server.store.push(&p, &batch).unwrap();
+        server.store.push(&p, None, &batch).unwrap();
     }
     let token = server.store.add_token("Big", "v", Role::Viewer).unwrap().1;
     let r = reqwest::blocking::Client::new()

@@ -26,8 +26,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
         /// On first run, also set up the plugin on this computer: store the producer token
-        /// (named "local") in the plugin's config folder and make this server and project
-        /// the default for new plugin instances.
+        /// for this server's address in the plugin's config folder and make this server and
+        /// project the default for new plugin instances.
         #[arg(long)]
         configure_local_plugin: bool,
     },
@@ -40,6 +40,17 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Who pushed what and when, from the server's audit trail (revoked tokens included).
+    Audit {
+        #[arg(long)]
+        project: String,
+        /// Only events pushed with this person's tokens.
+        #[arg(long)]
+        person: Option<String>,
+        /// Only events received from this date (UTC), e.g. 2026-11-27 or 2026-11-27T14:00.
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Import a JSON export (`liner export --format json`) into the server's database
     /// (`--project`) or a local journal (`--journal`). Events already there are skipped; the
@@ -93,12 +104,13 @@ enum ProjectCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Issue a token; the secret is shown once.
+    /// Issue a token for one person in one project with one role; the secret is shown once.
     Add {
         #[arg(long)]
         project: String,
-        #[arg(long)]
-        name: String,
+        /// The person it speaks for: their events carry this name (`--name` also works).
+        #[arg(long, alias = "name")]
+        person: String,
         /// producer, engineer, artist, executive or viewer
         #[arg(long)]
         role: String,
@@ -149,6 +161,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         author: author.clone(),
         include_private: *include_private,
     };
+    let mut received = Default::default();
     let events: Vec<liner_record::Event> = match (journal, project, store) {
         (Some(dir), _, _) => {
             anyhow::ensure!(
@@ -166,11 +179,12 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
             let p = store
                 .project(name)?
                 .with_context(|| format!("no project named {name:?} on this server"))?;
+            received = store.received(&p)?;
             store.events(&p)?
         }
         _ => anyhow::bail!("say --project NAME (server) or --journal DIR (local)"),
     };
-    let out = export::export(&events, &scope, format);
+    let out = export::export_received(&events, &received, &scope, format);
     if out.left_out > 0 {
         eprintln!(
             "{} entries have no DAW position and are not in this {} file",
@@ -189,16 +203,51 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
     Ok(())
 }
 
-/// First-run convenience for a one-machine setup: the producer token stored by name in the
-/// plugin's config folder, and this server and project as new instances' defaults.
-fn configure_plugin(url: &str, project: &str, token: &str) -> Result<()> {
+/// `liner audit`: one line per stored event, oldest first.
+fn audit(store: &SqliteStore, project: &str, person: Option<&str>, since: Option<&str>) -> Result<()> {
+    use liner_record::export::{date_time, parse_date};
+    let p = store
+        .project(project)?
+        .with_context(|| format!("no project named {project:?} on this server"))?;
+    let since = since
+        .map(|t| parse_date(t).with_context(|| format!("{t:?} is not a date like 2026-11-27")))
+        .transpose()?;
+    println!("seq\treceived\tperson\trole\ttoken\tkind\tevent");
+    for r in store.receipts(&p, since)? {
+        if person.is_some_and(|n| r.token.as_ref().is_none_or(|t| t.person != n)) {
+            continue;
+        }
+        let (who, role, token) = match &r.token {
+            Some(t) => (
+                t.person.as_str(),
+                t.role.as_str(),
+                format!("{}{}", t.id, if t.revoked { " (revoked)" } else { "" }),
+            ),
+            None => ("(import)", "-", "-".to_owned()),
+        };
+        println!(
+            "{}\t{}\t{who}\t{role}\t{token}\t{}\t{}",
+            r.seq,
+            date_time(r.received_ms),
+            r.kind,
+            r.id
+        );
+    }
+    Ok(())
+}
+
+/// First-run convenience for a one-machine setup: the producer token stored for this
+/// server's address in the plugin's config folder, and this server, project and person as new
+/// instances' defaults.
+fn configure_plugin(url: &str, project: &str, person: &str, token: &str) -> Result<()> {
     use liner_record::settings::{config_dir, store_token_in, Settings};
     let dir = config_dir().context("no config folder (set LINER_NOTES_CONFIG_DIR or HOME)")?;
-    store_token_in(&dir, "local", token)?;
+    store_token_in(&dir, url, token)?;
     let mut settings = Settings::last_used_in(&dir);
     settings.project = project.into();
     settings.server_url = url.into();
-    settings.token_ref = "local".into();
+    settings.author = person.into();
+    settings.role = Role::Producer;
     settings.remember_in(&dir)?;
     Ok(())
 }
@@ -264,6 +313,11 @@ fn main() -> Result<()> {
             }
         },
         Command::Export { .. } => export(&cli, Some(&store)),
+        Command::Audit {
+            project,
+            person,
+            since,
+        } => audit(&store, &project, person.as_deref(), since.as_deref()),
         Command::Import { file, project, .. } => {
             let name = project
                 .as_deref()
@@ -277,45 +331,67 @@ fn main() -> Result<()> {
                 wrong == 0,
                 "{wrong} events belong to another project than {name:?}; nothing imported"
             );
-            let rows: Vec<_> = events.iter().map(|e| (e.id, e.to_json())).collect();
-            let outcomes = store.push(&p, &rows)?;
-            use liner_server::store::PushOutcome;
-            let stored = outcomes
-                .iter()
-                .filter(|o| matches!(o, PushOutcome::Stored(_)))
-                .count();
-            let conflicts = outcomes
-                .iter()
-                .filter(|o| matches!(o, PushOutcome::Conflict))
-                .count();
+            // An import follows the record's rules too (ownership, verdict targets, limits).
+            use liner_server::store::{Incoming, PushOutcome};
+            let mut refused = 0;
+            let mut rows = Vec::new();
+            for e in events {
+                if let Err(too_big) = liner_record::limits::check(&e) {
+                    eprintln!("left out {}: {too_big}", e.id);
+                    refused += 1;
+                } else {
+                    rows.push(Incoming::from_event(e));
+                }
+            }
+            let outcomes = store.push(&p, None, &rows)?;
+            let (mut stored, mut duplicates, mut conflicts) = (0, 0, 0);
+            for (row, outcome) in rows.iter().zip(&outcomes) {
+                match outcome {
+                    PushOutcome::Stored(_) => stored += 1,
+                    PushOutcome::Duplicate(_) => duplicates += 1,
+                    PushOutcome::Conflict => conflicts += 1,
+                    PushOutcome::Refused { message, .. } => {
+                        eprintln!("left out {}: {message}", row.event.id);
+                        refused += 1;
+                    }
+                }
+            }
             println!(
-                "imported {stored} new events into {name:?} ({} already there, {conflicts} conflicting ids left alone)",
-                outcomes.len() - stored - conflicts
+                "imported {stored} new events into {name:?} ({duplicates} already there, \
+                 {conflicts} conflicting ids left alone, {refused} refused)"
             );
             Ok(())
         }
         Command::Token { command } => match command {
             TokenCommand::Add {
                 project,
-                name,
+                person,
                 role,
             } => {
                 let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-                let (info, secret) = store.add_token(&project, &name, role)?;
+                let person = person.trim();
+                anyhow::ensure!(
+                    !person.is_empty()
+                        && person.chars().count() <= liner_record::limits::MAX_NAME_CHARS
+                        && !person.chars().any(char::is_control),
+                    "the person's name must be 1 to {} characters, without line breaks",
+                    liner_record::limits::MAX_NAME_CHARS
+                );
+                let (info, secret) = store.add_token(&project, person, role)?;
                 println!(
                     "token {} for {} ({}) in {:?}:\n{secret}\n(shown once: store it now)",
-                    info.id, info.name, info.role, info.project.name
+                    info.id, info.person, info.role, info.project.name
                 );
                 Ok(())
             }
             TokenCommand::List => {
-                println!("id\tproject\tname\trole\tstatus");
+                println!("id\tproject\tperson\trole\tstatus");
                 for t in store.tokens()? {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
                         t.id,
                         t.project.name,
-                        t.name,
+                        t.person,
                         t.role,
                         if t.revoked { "revoked" } else { "active" }
                     );
@@ -351,7 +427,7 @@ fn serve(
         println!("Producer token, for the plugin's settings: {producer}");
         println!("  with server URL {url} and project {project:?}");
         if configure_local_plugin {
-            configure_plugin(&url, project, &producer)?;
+            configure_plugin(&url, project, "Producer", &producer)?;
             println!("  (already set up for the plugin on this computer)");
         }
         println!("These are shown once; `liner token add` issues more.");

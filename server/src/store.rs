@@ -31,19 +31,20 @@ pub struct Project {
     pub name: String,
 }
 
-/// A token as listed (never the secret).
+/// A token as listed (never the secret): one person in one project with one role.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenInfo {
     pub id: i64,
     pub project: Project,
-    pub name: String,
+    /// The person it speaks for: every event it pushes carries this name as its author.
+    pub person: String,
     pub role: Role,
     pub revoked: bool,
     pub created_ms: i64,
 }
 
 /// What happened to one pushed event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
     /// New: stored under this sequence number.
     Stored(u64),
@@ -51,6 +52,42 @@ pub enum PushOutcome {
     Duplicate(u64),
     /// The id is taken by an event with other content; nothing stored.
     Conflict,
+    /// Against the record's rules ([`liner_record::rules`]): `not_yours` or
+    /// `unknown_target`, with words for people; nothing stored.
+    Refused { code: &'static str, message: String },
+}
+
+/// One event to store: parsed, and its canonical line.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub event: liner_record::Event,
+    pub json: String,
+}
+
+impl Incoming {
+    /// Reads an event from any valid JSON (kept in canonical form).
+    pub fn parse(json: &str) -> serde_json::Result<Incoming> {
+        let (event, json) = liner_record::Event::canonical(json)?;
+        Ok(Incoming { event, json })
+    }
+
+    pub fn from_event(event: liner_record::Event) -> Incoming {
+        let json = event.to_json();
+        Incoming { event, json }
+    }
+}
+
+/// Who pushed a stored event, and when it arrived (the audit trail).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub id: Uuid,
+    /// The event's kind (from its stored line).
+    pub kind: String,
+    pub received_ms: i64,
+    /// The token that pushed it (None: imported by an administrator, or stored before
+    /// tokens were recorded). Revoked tokens keep their history.
+    pub token: Option<TokenInfo>,
 }
 
 /// What the handlers need from storage.
@@ -58,20 +95,52 @@ pub trait Store: Send + Sync + 'static {
     fn create_project(&self, name: &str) -> Result<Project>;
     fn project(&self, name: &str) -> Result<Option<Project>>;
     fn projects(&self) -> Result<Vec<Project>>;
-    /// Issues a token; returns it with its secret (shown once, stored hashed).
-    fn add_token(&self, project: &str, name: &str, role: Role) -> Result<(TokenInfo, String)>;
+    /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
+    fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
     fn tokens(&self) -> Result<Vec<TokenInfo>>;
     fn revoke_token(&self, id: i64) -> Result<()>;
     /// The live token with this secret, if any.
     fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>>;
-    /// Stores new events of a project in one transaction. `events` are (id, exact JSON).
-    fn push(&self, project: &Project, events: &[(Uuid, String)]) -> Result<Vec<PushOutcome>>;
+    /// Stores new events of a project in one transaction, in order, each judged by the
+    /// record's ownership and target rules against what is stored and what came before it in
+    /// the batch. `token` is who pushed them (None: an administrator's import).
+    fn push(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>>;
     /// Events after a sequence number, in order: (seq, JSON).
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>>;
-    fn last_seq(&self, project: &Project) -> Result<u64>;
+    /// Who pushed each event of a project and when, in sequence order, from `since_ms`
+    /// (received time) on.
+    fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
+
+    /// The audit trail of every event of a project, for the JSON export.
+    fn received(
+        &self,
+        project: &Project,
+    ) -> Result<std::collections::BTreeMap<Uuid, liner_record::export::Received>> {
+        Ok(self
+            .receipts(project, None)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    liner_record::export::Received {
+                        received_at: r.received_ms,
+                        token: r.token.as_ref().map(|t| t.id),
+                        person: r.token.as_ref().map(|t| t.person.clone()),
+                        role: r.token.as_ref().map(|t| t.role),
+                    },
+                )
+            })
+            .collect())
+    }
 
     /// Every event of a project, parsed, in sequence order (for exports). Stored events were
-    /// validated on the way in; one that no longer parses is skipped.
+    /// validated on the way in; one that does not parse (stored by an old version) is
+    /// skipped.
     fn events(&self, project: &Project) -> Result<Vec<liner_record::Event>> {
         Ok(self
             .pull(project, 0, usize::MAX / 2)?
@@ -107,7 +176,72 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (project_id, id)
     );
     CREATE INDEX events_by_project ON events(project_id, seq);",
+    // 2: who pushed each event; who owns each note, take and mark, and what verdicts may
+    // judge (liner_record::rules). Stored lines become canonical (see `backfill_2`).
+    "ALTER TABLE events ADD COLUMN token_id INTEGER REFERENCES tokens(id);
+    CREATE TABLE subjects (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        PRIMARY KEY (project_id, key)
+    );",
 ];
+
+/// Work in Rust that a migration needs, by version, run once right after its SQL.
+fn backfill(tx: &rusqlite::Transaction<'_>, version: usize) -> rusqlite::Result<()> {
+    match version {
+        2 => backfill_2(tx),
+        _ => Ok(()),
+    }
+}
+
+/// Rewrites every stored event as its canonical line (a line stored as sent before could
+/// span several lines and stop every reader), and records owners and judgeable events in
+/// sequence order (the first claimant owns). A stored line that is no event at all is left
+/// as it is: readers set it aside.
+fn backfill_2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, i64, String)> = {
+        let mut st = tx.prepare("SELECT seq, project_id, json FROM events ORDER BY seq")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (seq, project, json) in rows {
+        let Ok(incoming) = Incoming::parse(&json) else {
+            continue;
+        };
+        if incoming.json != json {
+            tx.execute(
+                "UPDATE events SET json = ?1 WHERE seq = ?2",
+                params![incoming.json, seq],
+            )?;
+        }
+        for key in owned_keys(&incoming.event) {
+            tx.execute(
+                "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
+                params![project, key, incoming.event.author],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The subjects an event stored makes its author the owner of (if nobody is), and the key
+/// that lets verdicts judge it.
+fn owned_keys(e: &liner_record::Event) -> Vec<String> {
+    use liner_record::rules::{self, Claim};
+    let mut keys = Vec::new();
+    if let Some(Claim::Makes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
+        keys.push(s.key());
+    }
+    if rules::judgeable(&e.body) {
+        keys.push(judgeable_key(e.id));
+    }
+    keys
+}
+
+fn judgeable_key(id: Uuid) -> String {
+    format!("judgeable:{id}")
+}
 
 fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
@@ -147,6 +281,7 @@ impl SqliteStore {
         )?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             tx.execute_batch(sql)?;
+            backfill(&tx, i + 1)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version) VALUES (?1)",
                 [i as i64 + 1],
@@ -163,6 +298,59 @@ impl SqliteStore {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct KindOnly {
+    kind: String,
+}
+
+/// Judges a new event by the ownership and target rules, given a lookup of a subject key's
+/// owner; `None` when it may be stored.
+fn judge(
+    e: &liner_record::Event,
+    owner_of: &mut impl FnMut(String) -> rusqlite::Result<Option<String>>,
+) -> rusqlite::Result<Option<PushOutcome>> {
+    use liner_record::rules::{self, Claim, Refusal};
+    if let Some(target) = rules::verdict_target(e) {
+        if owner_of(judgeable_key(target))?.is_none() {
+            return Ok(Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!(
+                    "the verdict judges {target}, which is no note, decision, take or song \
+                     selection of this project"
+                ),
+            }));
+        }
+    }
+    let Some(claim) = rules::claim(e) else {
+        return Ok(None);
+    };
+    let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
+    let owner = owner_of(s.key())?;
+    Ok(match rules::judge_claim(claim, &e.author, owner.as_deref()) {
+        Ok(()) => None,
+        Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
+            code: "not_yours",
+            message: format!(
+                "{} belongs to {owner:?}; only they can change it",
+                describe(&s)
+            ),
+        }),
+        Err(Refusal::Unknown) => Some(PushOutcome::Refused {
+            code: "unknown_target",
+            message: format!("{} is not in this project", describe(&s)),
+        }),
+    })
+}
+
+fn describe(s: &liner_record::rules::Subject) -> String {
+    use liner_record::rules::Subject;
+    match s {
+        Subject::Note(id) => format!("the note {id}"),
+        Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
+        Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
+    }
+}
+
 fn row_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
     let role: String = r.get(3)?;
     Ok(TokenInfo {
@@ -171,7 +359,7 @@ fn row_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
             id: r.get(6)?,
             name: r.get(7)?,
         },
-        name: r.get(2)?,
+        person: r.get(2)?,
         role: role.parse().unwrap_or(Role::Viewer),
         revoked: r.get::<_, i64>(4)? != 0,
         created_ms: r.get(5)?,
@@ -229,7 +417,7 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn add_token(&self, project: &str, name: &str, role: Role) -> Result<(TokenInfo, String)> {
+    fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)> {
         let p = self
             .project(project)?
             .ok_or_else(|| StoreError::NoProject(project.to_owned()))?;
@@ -245,13 +433,13 @@ impl Store for SqliteStore {
         let created = now_ms();
         conn.execute(
             "INSERT INTO tokens (project_id, name, role, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![p.id, name, role.as_str(), hash(&secret), created],
+            params![p.id, person, role.as_str(), hash(&secret), created],
         )?;
         Ok((
             TokenInfo {
                 id: conn.last_insert_rowid(),
                 project: p,
-                name: name.to_owned(),
+                person: person.to_owned(),
                 role,
                 revoked: false,
                 created_ms: created,
@@ -292,7 +480,12 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn push(&self, project: &Project, events: &[(Uuid, String)]) -> Result<Vec<PushOutcome>> {
+    fn push(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut out = Vec::with_capacity(events.len());
@@ -300,26 +493,92 @@ impl Store for SqliteStore {
             let mut find = tx
                 .prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (project_id, id, json, received_ms) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO events (project_id, id, json, received_ms, token_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut owner = tx.prepare_cached(
+                "SELECT owner FROM subjects WHERE project_id = ?1 AND key = ?2",
+            )?;
+            let mut own = tx.prepare_cached(
+                "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
             )?;
             let now = now_ms();
-            for (id, json) in events {
-                let id_text = id.to_string();
+            for incoming in events {
+                let id_text = incoming.event.id.to_string();
                 let existing: Option<(i64, String)> = find
                     .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
-                out.push(match existing {
-                    Some((seq, stored)) if stored == *json => PushOutcome::Duplicate(seq as u64),
+                let outcome = match existing {
+                    Some((seq, stored)) if stored == incoming.json => {
+                        PushOutcome::Duplicate(seq as u64)
+                    }
                     Some(_) => PushOutcome::Conflict,
                     None => {
-                        insert.execute(params![project.id, id_text, json, now])?;
-                        PushOutcome::Stored(tx.last_insert_rowid() as u64)
+                        let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
+                            owner
+                                .query_row(params![project.id, key], |r| r.get(0))
+                                .optional()
+                        };
+                        match judge(&incoming.event, &mut owner_of)? {
+                            Some(refused) => refused,
+                            None => {
+                                insert.execute(params![
+                                    project.id,
+                                    id_text,
+                                    incoming.json,
+                                    now,
+                                    token
+                                ])?;
+                                let seq = tx.last_insert_rowid() as u64;
+                                for key in owned_keys(&incoming.event) {
+                                    own.execute(params![project.id, key, incoming.event.author])?;
+                                }
+                                PushOutcome::Stored(seq)
+                            }
+                        }
                     }
-                });
+                };
+                out.push(outcome);
             }
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT e.seq, e.id, e.json, e.received_ms, t.id, t.name, t.role, t.revoked, \
+             t.created_ms FROM events e LEFT JOIN tokens t ON t.id = e.token_id \
+             WHERE e.project_id = ?1 AND e.received_ms >= ?2 ORDER BY e.seq",
+        )?;
+        let rows = st.query_map(params![project.id, since_ms.unwrap_or(i64::MIN)], |r| {
+            let json: String = r.get(2)?;
+            let token = match r.get::<_, Option<i64>>(4)? {
+                Some(id) => Some(TokenInfo {
+                    id,
+                    project: project.clone(),
+                    person: r.get(5)?,
+                    role: r.get::<_, String>(6)?.parse().unwrap_or(Role::Viewer),
+                    revoked: r.get::<_, i64>(7)? != 0,
+                    created_ms: r.get(8)?,
+                }),
+                None => None,
+            };
+            Ok(Receipt {
+                seq: r.get::<_, i64>(0)? as u64,
+                id: r
+                    .get::<_, String>(1)?
+                    .parse()
+                    .unwrap_or_else(|_| Uuid::nil()),
+                kind: serde_json::from_str::<KindOnly>(&json)
+                    .map(|k| k.kind)
+                    .unwrap_or_else(|_| "(unreadable)".into()),
+                received_ms: r.get(3)?,
+                token,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
@@ -333,11 +592,4 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn last_seq(&self, project: &Project) -> Result<u64> {
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE project_id = ?1",
-            [project.id],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
-    }
 }

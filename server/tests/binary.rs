@@ -108,10 +108,15 @@ fn the_first_run_creates_a_project_and_tokens_once_and_sets_up_the_local_plugin(
         serde_json::from_slice(&std::fs::read(config.path().join("last-settings.json")).unwrap())
             .unwrap();
     assert_eq!(settings["server_url"], format!("http://127.0.0.1:{port}"));
-    assert_eq!(settings["token_ref"], "local");
+    assert_eq!(settings["author"], "Producer");
+    // The token is filed under the server's origin: it only ever goes there.
     let tokens: serde_json::Value =
         serde_json::from_slice(&std::fs::read(config.path().join("tokens.json")).unwrap()).unwrap();
-    assert_eq!(tokens["local"], producer.as_str());
+    assert_eq!(
+        tokens[format!("http://127.0.0.1:{port}")],
+        producer.as_str(),
+        "{tokens}"
+    );
     signal(&child, libc::SIGTERM);
     assert!(child.wait().unwrap().success());
 
@@ -176,7 +181,7 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
             std::thread::spawn(move || {
                 let j = Journal::open(dir).unwrap();
                 let c = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
-                let _ = sync_once(&j, &c, Duration::ZERO);
+                let _ = sync_once(&j, "My Project", &c, Duration::ZERO);
             })
         };
         std::thread::sleep(Duration::from_millis(5 + 7 * round as u64));
@@ -196,8 +201,8 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
     // Sync until everything is acknowledged.
     loop {
         assert!(Instant::now() < deadline, "never caught up");
-        if let Ok(r) = sync_once(&j, &client, Duration::ZERO) {
-            if r.pending == 0 && j.unacked().unwrap().is_empty() {
+        if let Ok(r) = sync_once(&j, "My Project", &client, Duration::ZERO) {
+            if r.waiting.is_empty() && j.unacked().unwrap().is_empty() {
                 break;
             }
         }
@@ -221,7 +226,10 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
             all.extend(page);
         }
     };
-    let ids: std::collections::HashSet<_> = pulled.iter().map(|(id, _)| *id).collect();
+    let ids: std::collections::HashSet<uuid::Uuid> = pulled
+        .iter()
+        .map(|p| serde_json::from_str::<Event>(&p.raw).unwrap().id)
+        .collect();
     assert_eq!(pulled.len(), ids.len(), "an event stored twice");
     assert_eq!(ids.len(), events.len());
     assert!(events.iter().all(|e| ids.contains(&e.id)));
@@ -268,7 +276,13 @@ fn liner_export_reads_a_local_journal_or_the_servers_database() {
         let store = liner_server::store::SqliteStore::open(data.path()).unwrap();
         let p = liner_server::store::Store::create_project(&store, "My Project").unwrap();
         let e = note(3);
-        liner_server::store::Store::push(&store, &p, &[(e.id, e.to_json())]).unwrap();
+        liner_server::store::Store::push(
+            &store,
+            &p,
+            None,
+            &[liner_server::store::Incoming::from_event(e)],
+        )
+        .unwrap();
     }
     let file = data.path().join("log.md");
     let out = liner(data.path())

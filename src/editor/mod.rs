@@ -15,6 +15,7 @@ pub mod chores;
 pub mod decision;
 pub mod draft;
 pub mod list;
+pub mod outbox;
 pub mod settings_form;
 mod ui;
 pub mod window;
@@ -48,6 +49,8 @@ pub enum Tab {
     Notes,
     Takes,
     Decision,
+    /// What waits to be sent (refused, from a project file, under another name).
+    NotSent,
     Settings,
 }
 
@@ -104,6 +107,11 @@ pub struct EditorApp {
     export_private: bool,
     export_chore: Option<Chore<Result<PathBuf, String>>>,
     export_message: Option<Result<String, String>>,
+    /// An answer to what waits to be sent (send as me, fix, drop), being written.
+    outbox_chore: Option<Chore<Result<String, String>>>,
+    outbox_message: Option<Result<String, String>>,
+    /// A refused note being corrected: its id and the new text.
+    fixing: Option<(Uuid, String)>,
     /// Ask for keyboard focus on the note field next frame.
     focus_capture: bool,
     /// This frame's view of the world, read once at the start of the frame.
@@ -149,6 +157,9 @@ impl EditorApp {
             export_private: false,
             export_chore: None,
             export_message: None,
+            outbox_chore: None,
+            outbox_message: None,
+            fixing: None,
             focus_capture: true,
             ph: Playhead::default(),
             snap: empty.clone(),
@@ -313,6 +324,14 @@ impl EditorApp {
             self.export_chore = None;
             self.export_message = Some(r.map(|p| format!("Exported to {}", p.display())));
         }
+        if let Some(r) = self.outbox_chore.as_ref().and_then(Chore::take) {
+            self.outbox_chore = None;
+            if r.is_ok() {
+                self.fixing = None;
+            }
+            self.outbox_message = Some(r);
+            self.link.sync_soon();
+        }
         if let Some(r) = self.test_chore.as_ref().and_then(Chore::take) {
             self.test_chore = None;
             self.settings_message = Some(r);
@@ -345,6 +364,36 @@ impl EditorApp {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(250));
         }
+    }
+
+    fn project(&self) -> String {
+        self.link.state().read().settings.project.clone()
+    }
+
+    /// Sends what waits for agreement as the token's person (the "Not sent" page).
+    pub fn send_waiting_as_me(&mut self, me: liner_record::outbox::Identity) {
+        self.outbox_message = None;
+        self.outbox_chore = Some(outbox::send_as(self.project(), me, self.repaint.clone()));
+    }
+
+    /// Drops a waiting event for good.
+    pub fn drop_waiting(&mut self, id: Uuid) {
+        self.outbox_message = None;
+        self.outbox_chore = Some(outbox::drop_event(self.project(), id, self.repaint.clone()));
+    }
+
+    /// Sends the corrected text of a refused note being fixed.
+    pub fn fix_waiting(&mut self, original: Event) {
+        let Some((_, text)) = self.fixing.clone() else {
+            return;
+        };
+        self.outbox_message = None;
+        self.outbox_chore = Some(outbox::fix_note(
+            self.project(),
+            original,
+            text,
+            self.repaint.clone(),
+        ));
     }
 
     /// Starts writing the decision log of the current song in the chosen format.

@@ -1,12 +1,15 @@
 //! The settings form: who is working on what, and which record server to sync with.
 //!
-//! The token is never kept in the DAW project: it goes to the user's config folder under a
-//! name (`token_ref`) that the project keeps, so sharing a project file never leaks it.
+//! The token is never kept in the DAW project: it goes to the user's config folder, filed
+//! under the server's exact origin, and only ever goes to that origin. Once the server has
+//! said who the token speaks for, the name and role come from it, not from what was typed.
 //! Saving writes files and "test connection" talks to the network, so both run as chores.
 
 use super::chores::Chore;
-use crate::settings::{config_dir, store_token_in, token_for, Settings};
+use crate::settings::{config_dir, origin, store_token_in, token_for, Settings};
 use crate::worker::Repaint;
+use liner_record::limits::MAX_NAME_CHARS;
+use liner_record::outbox::Identity;
 use liner_record::sync::SyncClient;
 use liner_record::Role;
 use std::time::Duration;
@@ -20,8 +23,8 @@ pub const ROLES: [Role; 5] = [
     Role::Viewer,
 ];
 
-/// Longest accepted name (project, song, author, track).
-pub const MAX_NAME: usize = 120;
+/// Longest accepted name (project, song, author, track): the record's limit.
+pub const MAX_NAME: usize = MAX_NAME_CHARS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsForm {
@@ -30,9 +33,8 @@ pub struct SettingsForm {
     pub author: String,
     pub role: Role,
     pub server_url: String,
-    /// A newly pasted token; empty keeps the one already stored.
+    /// A newly pasted token; empty keeps the one already stored for the server.
     pub token: String,
-    token_ref: String,
 }
 
 /// One problem with the form, for the field it concerns.
@@ -56,17 +58,6 @@ fn name_problem(field: &'static str, label: &str, value: &str) -> Option<Problem
     Some(Problem { field, message })
 }
 
-/// The name a server's token is stored under: the server's host and port.
-fn token_ref_for(url: &str) -> String {
-    url::Url::parse(url.trim())
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_default()
-}
-
 impl SettingsForm {
     pub fn from_settings(s: &Settings) -> Self {
         SettingsForm {
@@ -76,7 +67,6 @@ impl SettingsForm {
             role: s.role,
             server_url: s.server_url.clone(),
             token: String::new(),
-            token_ref: s.token_ref.clone(),
         }
     }
 
@@ -134,38 +124,36 @@ impl SettingsForm {
     }
 
     /// The settings this form describes, on top of `current` (the track stays as it is).
-    pub fn to_settings(&self, current: &Settings) -> Settings {
+    /// With `me` (who the server says the token speaks for), the name and role are the
+    /// token's. A token belongs to one server: it is looked up by the address's origin, so a
+    /// new address never reuses another server's token.
+    pub fn to_settings(&self, current: &Settings, me: Option<&Identity>) -> Settings {
         let url = self.server_url.trim().trim_end_matches('/').to_owned();
-        // A token belongs to one server: a new address never reuses another server's token.
-        let token_ref = if url.is_empty() {
-            current.token_ref.clone()
-        } else if self.token_ref.is_empty()
-            || !self.token.trim().is_empty()
-            || token_ref_for(&url) != token_ref_for(&current.server_url)
-        {
-            token_ref_for(&url)
-        } else {
-            self.token_ref.clone()
+        let same_server = origin(&url).is_some() && origin(&url) == origin(&current.server_url);
+        let (author, role) = match me {
+            Some(me) if same_server && self.token.trim().is_empty() => {
+                (me.person.clone(), me.role)
+            }
+            _ => (self.author.trim().to_owned(), self.role),
         };
         Settings {
             project: self.project.trim().to_owned(),
             song: self.song.trim().to_owned(),
-            author: self.author.trim().to_owned(),
-            role: self.role,
+            author,
+            role,
             server_url: url,
-            token_ref,
             track: current.track.clone(),
         }
     }
 
-    /// Stores a newly pasted token and remembers the settings for new instances; off the GUI
-    /// thread. The result says what could not be written.
+    /// Stores a newly pasted token (for the server's origin) and remembers the settings for
+    /// new instances; off the GUI thread. The result says what could not be written.
     pub fn save_files(&self, settings: Settings, repaint: Repaint) -> Chore<Result<(), String>> {
         let token = self.token.trim().to_owned();
         Chore::spawn("save-settings", repaint, move || {
             if !token.is_empty() {
                 let dir = config_dir().ok_or("no config folder on this computer")?;
-                store_token_in(&dir, &settings.token_ref, &token)
+                store_token_in(&dir, &settings.server_url, &token)
                     .map_err(|e| format!("the token could not be stored in {dir:?}: {e}"))?;
             }
             settings
@@ -174,34 +162,42 @@ impl SettingsForm {
         })
     }
 
-    /// Checks the server and the token (the pasted one, else the stored one); off the GUI
-    /// thread.
+    /// Checks the server and the token (the pasted one, else the one stored for the
+    /// server's origin) and says who it speaks for; off the GUI thread.
     pub fn test_connection(
         &self,
         current: &Settings,
         repaint: Repaint,
     ) -> Chore<Result<String, String>> {
-        let settings = self.to_settings(current);
+        let settings = self.to_settings(current, None);
         let pasted = self.token.trim().to_owned();
         Chore::spawn("test-connection", repaint, move || {
             if settings.server_url.is_empty() {
                 return Err("No server address: notes stay on this computer".into());
             }
             let token = if pasted.is_empty() {
-                token_for(&settings.token_ref).ok_or_else(|| {
-                    "No token stored for this server: paste the token your executive \
-                     producer sent"
-                        .to_owned()
+                token_for(&settings.server_url).ok_or_else(|| {
+                    format!(
+                        "No token stored for {}: paste the token your executive producer sent",
+                        origin(&settings.server_url).unwrap_or_default()
+                    )
                 })?
             } else {
                 pasted
             };
             let client = SyncClient::new(&settings.server_url, &token, Duration::from_secs(5))
                 .map_err(|e| e.to_string())?;
-            client.probe().map_err(|e| e.to_string())?;
+            let me = client.me().map_err(|e| e.to_string())?;
+            if me.project != settings.project {
+                return Err(format!(
+                    "The token works, but it is for the project {:?}, not {:?}: set the \
+                     project to {:?} to sync with it",
+                    me.project, settings.project, me.project
+                ));
+            }
             Ok(format!(
-                "Connected to {}: the token works",
-                settings.server_url
+                "Connected to {} as {} ({}) in {:?}",
+                settings.server_url, me.person, me.role, me.project
             ))
         })
     }
@@ -219,7 +215,6 @@ mod tests {
             author: "Sam".into(),
             role: Role::Producer,
             server_url: String::new(),
-            token_ref: String::new(),
         })
     }
 
@@ -229,29 +224,35 @@ mod tests {
         f.server_url = "http://studio-pc:7878/".into();
         f.token = format!("ln_{}", "ab".repeat(32));
         assert_eq!(f.problems(), vec![]);
-        let s = f.to_settings(&Settings {
-            track: "Lead vox".into(),
-            ..Settings::default()
-        });
+        let s = f.to_settings(
+            &Settings {
+                track: "Lead vox".into(),
+                ..Settings::default()
+            },
+            None,
+        );
         assert_eq!(s.track, "Lead vox");
         assert_eq!(s.server_url, "http://studio-pc:7878");
-        assert_eq!(s.token_ref, "studio-pc:7878");
     }
 
     #[test]
-    fn a_new_server_address_never_reuses_the_old_servers_token() {
+    fn the_name_and_role_are_the_tokens_once_the_server_said_so() {
         let current = Settings {
-            server_url: "http://old-box:7878".into(),
-            token_ref: "local".into(),
+            server_url: "http://studio-pc:7878".into(),
+            author: "typed".into(),
             ..Settings::default()
         };
+        let me = Identity {
+            person: "Sam".into(),
+            role: Role::Engineer,
+            project: "Album".into(),
+        };
         let mut f = SettingsForm::from_settings(&current);
-        assert_eq!(
-            f.to_settings(&current).token_ref,
-            "local",
-            "same server: same token"
-        );
-        f.server_url = "http://new-box:7878".into();
-        assert_eq!(f.to_settings(&current).token_ref, "new-box:7878");
+        f.author = "someone else".into();
+        let s = f.to_settings(&current, Some(&me));
+        assert_eq!((s.author.as_str(), s.role), ("Sam", Role::Engineer));
+        // Another server (or a new token): the server has not said yet.
+        f.server_url = "http://other:7878".into();
+        assert_eq!(f.to_settings(&current, Some(&me)).author, "someone else");
     }
 }

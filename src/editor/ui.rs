@@ -7,9 +7,11 @@ use super::list::{decision_text, mark_text, place, take_text, KindFilter, RowKin
 use super::settings_form::{SettingsForm, ROLES};
 use super::{EditBuffer, EditorApp, Tab};
 use crate::worker::SyncStatus;
+use liner_record::outbox::Waiting;
 use egui::{Color32, Key, Modifiers, RichText};
 use liner_record::event::{Body, Category, NoteEdited, Rating, Verdict};
 use liner_record::export::Format;
+use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use liner_record::views::VerdictView;
 
 /// Height of one list row; rows are laid out at this fixed height so only visible ones are
@@ -125,20 +127,46 @@ fn choice_filter(
 }
 
 /// A single-line text field with a visible label that screen readers and tests find too.
+/// A labelled one-line field that takes at most `limit` characters (the record's limits: the
+/// server never refuses what was typed here for its size).
 fn labelled_field(
     ui: &mut egui::Ui,
     label: &str,
     text: &mut String,
     width: f32,
     password: bool,
+    limit: usize,
 ) -> egui::Response {
     let l = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .desired_width(width)
-            .password(password),
-    )
-    .labelled_by(l.id)
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(text)
+                .desired_width(width)
+                .password(password)
+                .char_limit(limit),
+        )
+        .labelled_by(l.id);
+    limit_counter(ui, text, limit);
+    r
+}
+
+/// "9,612 / 10,000" once a text is near its limit (the last tenth), so nobody types into a
+/// wall.
+fn limit_counter(ui: &mut egui::Ui, text: &str, limit: usize) {
+    let len = text.chars().count();
+    if len * 10 >= limit * 9 {
+        let color = if len >= limit {
+            Color32::from_rgb(225, 85, 85)
+        } else {
+            Color32::from_rgb(235, 170, 60)
+        };
+        ui.label(
+            RichText::new(format!("{len} / {limit}"))
+                .small()
+                .color(color),
+        )
+        .on_hover_text("The longest the record server takes");
+    }
 }
 
 pub(super) fn frame(app: &mut EditorApp, ui: &mut egui::Ui) {
@@ -164,6 +192,10 @@ pub(super) fn frame(app: &mut EditorApp, ui: &mut egui::Ui) {
             ui.selectable_value(&mut app.tab, Tab::Notes, notes);
             ui.selectable_value(&mut app.tab, Tab::Takes, "Takes");
             ui.selectable_value(&mut app.tab, Tab::Decision, "EQ / FX decision");
+            let waiting = app.link.waiting().len();
+            if waiting > 0 || app.tab == Tab::NotSent {
+                ui.selectable_value(&mut app.tab, Tab::NotSent, format!("Not sent ({waiting})"));
+            }
             if ui
                 .selectable_value(&mut app.tab, Tab::Settings, "Settings")
                 .clicked()
@@ -176,6 +208,7 @@ pub(super) fn frame(app: &mut EditorApp, ui: &mut egui::Ui) {
             Tab::Notes => notes(app, ui),
             Tab::Takes => takes(app, ui),
             Tab::Decision => decision(app, ui),
+            Tab::NotSent => not_sent(app, ui),
             Tab::Settings => settings(app, ui),
         }
     });
@@ -245,6 +278,11 @@ fn sync_line(status: &SyncStatus) -> (Color32, String, Option<String>) {
     match status {
         SyncStatus::Off => (Color32::GRAY, "offline by choice".into(), None),
         SyncStatus::Synced => (Color32::from_rgb(80, 190, 110), "synced".into(), None),
+        SyncStatus::Waiting(n) => (
+            Color32::from_rgb(235, 170, 60),
+            format!("synced, {n} not sent"),
+            None,
+        ),
         SyncStatus::Pending(0) => (Color32::from_rgb(235, 170, 60), "connecting".into(), None),
         SyncStatus::Pending(n) => (
             Color32::from_rgb(235, 170, 60),
@@ -349,11 +387,17 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.checkbox(&mut app.export_private, "with private notes");
     });
     if let Some(reason) = sync_line(&sync).2 {
-        ui.label(
-            RichText::new(reason)
-                .small()
-                .color(Color32::from_rgb(225, 85, 85)),
-        );
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(reason)
+                    .small()
+                    .color(Color32::from_rgb(225, 85, 85)),
+            );
+            if app.tab != Tab::Settings && ui.small_button("Open settings").clicked() {
+                app.tab = Tab::Settings;
+                app.settings = None;
+            }
+        });
     }
     if let Some(m) = &app.export_message {
         let (text, color) = match m {
@@ -483,9 +527,11 @@ fn capture(app: &mut EditorApp, ui: &mut egui::Ui) {
             egui::TextEdit::singleline(&mut app.draft.text)
                 .id(id)
                 .desired_width(f32::INFINITY)
+                .char_limit(MAX_TEXT_CHARS)
                 .hint_text("Type a note: Enter saves, Esc discards"),
         )
         .labelled_by(l.id);
+    limit_counter(ui, &app.draft.text, MAX_TEXT_CHARS);
     if r.changed() && before {
         let current = app.current_take();
         app.draft.text_changed(&ph, current);
@@ -579,7 +625,7 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 );
             },
         );
-        labelled_field(ui, "Search", &mut app.filter.text, 140.0, false);
+        labelled_field(ui, "Search", &mut app.filter.text, 140.0, false, MAX_NAME_CHARS);
     });
 }
 
@@ -807,7 +853,7 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
             });
             let mut save = false;
             ui.horizontal(|ui| {
-                let r = labelled_field(ui, "Name this mark", &mut edit.text, 260.0, false);
+                let r = labelled_field(ui, "Name this mark", &mut edit.text, 260.0, false, MAX_NAME_CHARS);
                 save = (r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)))
                     | ui.button("Save name").clicked();
             });
@@ -836,7 +882,7 @@ fn own_note_actions(app: &mut EditorApp, ui: &mut egui::Ui, n: &liner_record::vi
             let mut save = false;
             let mut cancel = false;
             ui.horizontal_wrapped(|ui| {
-                let r = labelled_field(ui, "Edit note", &mut edit.text, 300.0, false);
+                let r = labelled_field(ui, "Edit note", &mut edit.text, 300.0, false, MAX_TEXT_CHARS);
                 labelled_combo(
                     ui,
                     "Category",
@@ -994,7 +1040,7 @@ fn takes(app: &mut EditorApp, ui: &mut egui::Ui) {
                         .take_notes
                         .entry(t.take)
                         .or_insert_with(|| t.note.clone().unwrap_or_default());
-                    let r = labelled_field(ui, "Take note", buf, 220.0, false);
+                    let r = labelled_field(ui, "Take note", buf, 220.0, false, MAX_TEXT_CHARS);
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
                     if enter || ui.small_button("save").clicked() {
                         let text = buf.trim().to_owned();
@@ -1022,14 +1068,14 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
         );
     });
     ui.horizontal(|ui| {
-        labelled_field(ui, "Processor", &mut app.decision.processor, 220.0, false);
+        labelled_field(ui, "Processor", &mut app.decision.processor, 220.0, false, MAX_NAME_CHARS);
     });
     let mut remove = None;
     let rows = app.decision.rows.len();
     for (i, row) in app.decision.rows.iter_mut().enumerate() {
         ui.horizontal(|ui| {
-            labelled_field(ui, "Band / parameter", &mut row.name, 150.0, false);
-            labelled_field(ui, "Value", &mut row.value, 70.0, false);
+            labelled_field(ui, "Band / parameter", &mut row.name, 150.0, false, MAX_NAME_CHARS);
+            labelled_field(ui, "Value", &mut row.value, 70.0, false, MAX_NAME_CHARS);
             labelled_combo(
                 ui,
                 "Unit",
@@ -1061,11 +1107,13 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
     let l = ui.label("Why");
     ui.add(
         egui::TextEdit::multiline(&mut app.decision.reason)
+            .char_limit(MAX_TEXT_CHARS)
             .desired_rows(2)
             .desired_width(f32::INFINITY)
             .hint_text("what it fixes or brings out"),
     )
     .labelled_by(l.id);
+    limit_counter(ui, &app.decision.reason, MAX_TEXT_CHARS);
     let save = ui.button("Record decision").clicked()
         || ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
     if save {
@@ -1076,36 +1124,162 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
     }
 }
 
+/// What waits to be sent, and why: refused by the server (fix or drop), brought in from a
+/// project file or made under another name (send as the token's person, or drop), or never
+/// to go with this token (drop, or keep on this computer).
+fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let waiting = app.link.waiting();
+    let me = app.link.identity();
+    if waiting.is_empty() {
+        ui.label("Everything that can be sent is on the server.");
+        return;
+    }
+    let busy = app.outbox_chore.is_some();
+    if let Some(me) = &me {
+        let agree = waiting
+            .iter()
+            .filter(|(e, w)| w.awaits_agreement() && e.role == me.role)
+            .count();
+        if agree > 0 {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!(
+                    "{agree} events in this project were never synced: they came with the \
+                     DAW project from another computer, or were made under another name."
+                ));
+                if ui
+                    .add_enabled(
+                        !busy,
+                        egui::Button::new(format!("Send them as {}", me.person)),
+                    )
+                    .clicked()
+                {
+                    app.send_waiting_as_me(me.clone());
+                }
+            });
+            ui.separator();
+        }
+    }
+    if let Some(m) = &app.outbox_message {
+        let (text, color) = match m {
+            Ok(t) => (t.as_str(), Color32::from_rgb(80, 190, 110)),
+            Err(e) => (e.as_str(), Color32::from_rgb(225, 85, 85)),
+        };
+        ui.label(RichText::new(text).color(color));
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for (event, why) in waiting.iter() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(event.body.kind().replace('_', " ")).strong());
+                ui.label(super::outbox::summary(event));
+            });
+            let reason = match why {
+                Waiting::Refused { reason, .. } => format!("refused by the server: {reason}"),
+                Waiting::Imported => "from the DAW project file; waits for your OK".into(),
+                Waiting::OtherName => format!(
+                    "made as {:?}; waits for your OK to send it under your token's name",
+                    event.author
+                ),
+                Waiting::Cannot(why) => format!("stays on this computer: {why}"),
+            };
+            ui.label(
+                RichText::new(reason)
+                    .small()
+                    .color(Color32::from_rgb(235, 170, 60)),
+            );
+            let fixing = app.fixing.as_ref().is_some_and(|(id, _)| *id == event.id);
+            ui.horizontal(|ui| {
+                let fixable = matches!(why, Waiting::Refused { .. })
+                    && matches!(event.body, Body::NoteAdded(_));
+                if fixable && !fixing && ui.add_enabled(!busy, egui::Button::new("Fix")).clicked()
+                {
+                    if let Body::NoteAdded(n) = &event.body {
+                        let text: String = n.text.chars().take(MAX_TEXT_CHARS).collect();
+                        app.fixing = Some((event.id, text));
+                    }
+                }
+                if ui
+                    .add_enabled(!busy, egui::Button::new("Drop"))
+                    .on_hover_text("Never send it, and stop showing it")
+                    .clicked()
+                {
+                    app.drop_waiting(event.id);
+                }
+            });
+            if fixing {
+                let mut send = false;
+                let mut cancel = false;
+                if let Some((_, text)) = &mut app.fixing {
+                    let l = ui.label("Corrected note");
+                    ui.add(
+                        egui::TextEdit::multiline(text)
+                            .char_limit(MAX_TEXT_CHARS)
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(l.id);
+                    limit_counter(ui, text, MAX_TEXT_CHARS);
+                    ui.horizontal(|ui| {
+                        send = ui.add_enabled(!busy, egui::Button::new("Send fixed")).clicked();
+                        cancel = ui.button("Cancel").clicked();
+                    });
+                }
+                if send {
+                    app.fix_waiting(event.clone());
+                } else if cancel {
+                    app.fixing = None;
+                }
+            }
+            ui.separator();
+        }
+    });
+}
+
 fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
     let current = app.link.state().read().settings.clone();
+    let me = app.link.identity();
     let form = app
         .settings
         .get_or_insert_with(|| SettingsForm::from_settings(&current));
+    // Once the server said who the token speaks for, the name and role are the token's.
+    let from_token = me
+        .as_ref()
+        .filter(|_| form.server_url.trim() == current.server_url && form.token.is_empty());
     egui::Grid::new("settings-grid")
         .num_columns(2)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            labelled_field(ui, "Project", &mut form.project, 260.0, false);
+            labelled_field(ui, "Project", &mut form.project, 260.0, false, MAX_NAME_CHARS);
             ui.end_row();
-            labelled_field(ui, "Song", &mut form.song, 260.0, false);
+            labelled_field(ui, "Song", &mut form.song, 260.0, false, MAX_NAME_CHARS);
             ui.end_row();
-            labelled_field(ui, "Your name", &mut form.author, 260.0, false);
-            ui.end_row();
-            labelled_combo(
-                ui,
-                "Role",
-                egui::ComboBox::from_id_salt("settings-role").selected_text(form.role.as_str()),
-                |ui| {
-                    for r in ROLES {
-                        ui.selectable_value(&mut form.role, r, r.as_str());
-                    }
-                },
-            );
-            ui.end_row();
-            labelled_field(ui, "Server", &mut form.server_url, 260.0, false)
+            if let Some(me) = from_token {
+                ui.label("You are");
+                ui.label(format!("{} ({}), from your token", me.person, me.role))
+                    .on_hover_text(
+                        "Every note you make is signed with the name and role of the token \
+                         the server gave you",
+                    );
+                ui.end_row();
+            } else {
+                labelled_field(ui, "Your name", &mut form.author, 260.0, false, MAX_NAME_CHARS);
+                ui.end_row();
+                labelled_combo(
+                    ui,
+                    "Role",
+                    egui::ComboBox::from_id_salt("settings-role")
+                        .selected_text(form.role.as_str()),
+                    |ui| {
+                        for r in ROLES {
+                            ui.selectable_value(&mut form.role, r, r.as_str());
+                        }
+                    },
+                );
+                ui.end_row();
+            }
+            labelled_field(ui, "Server", &mut form.server_url, 260.0, false, 1000)
                 .on_hover_text("e.g. http://studio-pc:7878; empty to work offline");
             ui.end_row();
-            labelled_field(ui, "Token", &mut form.token, 260.0, true).on_hover_text(
+            labelled_field(ui, "Token", &mut form.token, 260.0, true, 1000).on_hover_text(
                 "Paste the token your executive producer sent. It is stored in your user \
                  config, never in the DAW project. Empty keeps the stored one.",
             );
@@ -1137,7 +1311,7 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
     }
     if save {
         // Applied once the token is stored, so sync never looks for a token not written yet.
-        let new = form.to_settings(&current);
+        let new = form.to_settings(&current, me.as_ref());
         app.save_chore = Some(form.save_files(new.clone(), app.repaint.clone()));
         app.pending_settings = Some(new);
         form.token.clear();

@@ -1,10 +1,28 @@
 //! JSON: the events themselves (exactly the record's format, see [`crate::event`]) plus the
 //! folded views, for other programs. `import_json` reads an export back into events;
-//! exporting those again gives the same bytes.
+//! exporting those again gives the same bytes. An export made by the server also carries the
+//! audit trail under `"received"`: per event id, when the server received it and the token
+//! (id, person, role) that pushed it.
 
 use super::Scope;
-use crate::event::Event;
-use serde::Deserialize;
+use crate::event::{Event, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How the server received one event (its audit trail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Received {
+    /// Server time, UTC ms.
+    pub received_at: i64,
+    /// The id of the token that pushed it; absent for an administrator's import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
 
 /// Marks the file so an import knows what it reads. Never change.
 const FORMAT: &str = "liner-notes-export";
@@ -31,7 +49,12 @@ pub enum ImportError {
 
 /// The events `scope` selects (by song, session, time and author of each event; private
 /// notes only when asked), in (at, id) order, and their views.
-pub fn export_json(events: &[Event], scope: &Scope) -> Vec<u8> {
+/// With `received` non-empty, the audit trail of the exported events follows the views.
+pub fn export_json(
+    events: &[Event],
+    scope: &Scope,
+    received: &BTreeMap<Uuid, Received>,
+) -> Vec<u8> {
     let mut chosen: Vec<&Event> = events
         .iter()
         .filter(|e| {
@@ -55,6 +78,14 @@ pub fn export_json(events: &[Event], scope: &Scope) -> Vec<u8> {
     }
     out.push_str("\n],\"views\":");
     out.push_str(&serde_json::to_string(&views).expect("views always serialize"));
+    if !received.is_empty() {
+        let trail: BTreeMap<&Uuid, &Received> = chosen
+            .iter()
+            .filter_map(|e| received.get_key_value(&e.id))
+            .collect();
+        out.push_str(",\"received\":");
+        out.push_str(&serde_json::to_string(&trail).expect("receipts always serialize"));
+    }
     out.push_str("}\n");
     out.into_bytes()
 }

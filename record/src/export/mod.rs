@@ -14,8 +14,8 @@ mod table;
 mod text;
 
 pub use entries::{entries, Entry, EntryKind, Scope};
-pub use json::{import_json, ImportError};
-pub use text::date;
+pub use json::{import_json, ImportError, Received};
+pub use text::{date, date_time};
 
 use crate::event::Event;
 
@@ -145,6 +145,16 @@ pub struct Exported {
 
 /// Renders the part of `events` that `scope` selects as `format`.
 pub fn export(events: &[Event], scope: &Scope, format: Format) -> Exported {
+    export_received(events, &Default::default(), scope, format)
+}
+
+/// [`export`], with the server's audit trail for the JSON export.
+pub fn export_received(
+    events: &[Event],
+    received: &std::collections::BTreeMap<uuid::Uuid, Received>,
+    scope: &Scope,
+    format: Format,
+) -> Exported {
     let views = crate::views::fold(events);
     let list = entries(events, &views, scope);
     match format {
@@ -161,7 +171,7 @@ pub fn export(events: &[Event], scope: &Scope, format: Format) -> Exported {
             left_out: 0,
         },
         Format::Json => Exported {
-            bytes: json::export_json(events, scope),
+            bytes: json::export_json(events, scope, received),
             left_out: 0,
         },
         Format::ReaperCsv => daw::reaper(&list),

@@ -26,7 +26,7 @@ fn datetime(ms: i64) -> time::OffsetDateTime {
 }
 
 fn duration(ms: i64) -> String {
-    let minutes = (ms.max(0) + 30_000) / 60_000;
+    let minutes = ms.max(0).saturating_add(30_000) / 60_000;
     if minutes >= 60 {
         format!("{} h {:02} min", minutes / 60, minutes % 60)
     } else {

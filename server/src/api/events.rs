@@ -1,0 +1,284 @@
+//! Pushing and pulling events.
+//!
+//! A push is judged event by event, so one bad event never holds up the others: each one
+//! must be an event (it is stored as its canonical line, never as sent), of the token's
+//! project, signed with the token's person and role, within the limits, not stamped more
+//! than a day ahead of the server's clock, of a kind the role may record, and within the
+//! ownership and target rules ([`liner_record::rules`]).
+
+use super::{authenticate, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES, MAX_PULL};
+use crate::store::{Incoming, Project, PushOutcome, TokenInfo};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use liner_record::event::Event;
+use liner_record::{limits, rules, Role};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why one event of a push is refused before storage is asked.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: String) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message,
+    }
+}
+
+/// Checks one event against the token and the clock: project, person and role, the
+/// executive's kinds, the limits, the time.
+fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), Refusal> {
+    if e.project != token.project.name {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "wrong_project",
+            format!(
+                "it belongs to project {:?}, but this token is for {:?}",
+                e.project, token.project.name
+            ),
+        ));
+    }
+    if e.author != token.person || e.role != token.role {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "wrong_author",
+            format!(
+                "it is signed {:?} ({}), but this token speaks for {:?} ({}); an event \
+                 speaks for the person whose token sends it",
+                e.author, e.role, token.person, token.role
+            ),
+        ));
+    }
+    if !rules::may_record(token.role, &e.body) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "executive_only",
+            format!(
+                "only the executive role can record {}",
+                e.body.kind().replace('_', " ")
+            ),
+        ));
+    }
+    limits::check(e).map_err(|too_big| {
+        refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_long",
+            too_big.to_string(),
+        )
+    })?;
+    if rules::too_far_ahead(e.at, now_ms) {
+        return Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at_in_future",
+            format!(
+                "it is stamped {} ms after the server's clock; more than a day ahead is \
+                 refused (set this computer's clock)",
+                e.at.saturating_sub(now_ms)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct PushBody<'a> {
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
+}
+
+/// The id of something that claims to be an event, if it has a readable one.
+fn claimed_id(raw: &RawValue) -> Option<uuid::Uuid> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: uuid::Uuid,
+    }
+    serde_json::from_str::<IdOnly>(raw.get()).ok().map(|i| i.id)
+}
+
+pub(super) async fn push(
+    State(state): State<Arc<AppState>>,
+    req: Request<Body>,
+) -> Result<Response, ApiError> {
+    let token = authenticate(&state, req.headers()).await?;
+    if token.role == Role::Viewer {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "viewer",
+            "a viewer token can read but not write",
+        ));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the request body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"
+                ),
+            )
+        })?;
+    let body: PushBody = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not {{\"events\":[...]}}: {e}"),
+        )
+    })?;
+    if body.events.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_too_long",
+            format!(
+                "{} events in one push; the limit is {MAX_BATCH}",
+                body.events.len()
+            ),
+        ));
+    }
+    // Each event: refused here, or handed to storage (which judges ownership and targets).
+    let now = liner_record::event::now_ms();
+    let mut checked: Vec<Result<Incoming, (Option<uuid::Uuid>, Refusal)>> = Vec::new();
+    for (i, raw) in body.events.iter().enumerate() {
+        checked.push(match Incoming::parse(raw.get()) {
+            Err(e) => Err((
+                claimed_id(raw),
+                refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_event",
+                    format!("event {i} is not a valid event: {e}"),
+                ),
+            )),
+            Ok(incoming) => match validate(&incoming.event, &token, now) {
+                Ok(()) => Ok(incoming),
+                Err(r) => Err((Some(incoming.event.id), r)),
+            },
+        });
+    }
+    let valid: Vec<Incoming> = checked
+        .iter()
+        .filter_map(|c| c.as_ref().ok().cloned())
+        .collect();
+    let store = state.store.clone();
+    let project = token.project.clone();
+    let token_id = token.id;
+    let mut outcomes = {
+        let project = project.clone();
+        blocking(move || store.push(&project, Some(token_id), &valid)).await?
+    }
+    .into_iter();
+
+    let mut first_problem: Option<StatusCode> = None;
+    let mut max_seq = 0;
+    let mut problem = |status: StatusCode| {
+        first_problem.get_or_insert(status);
+    };
+    let results: Vec<serde_json::Value> = checked
+        .into_iter()
+        .map(|c| match c {
+            Err((id, r)) => {
+                problem(r.status);
+                json!({ "id": id, "status": "refused",
+                        "error": { "code": r.code, "message": r.message } })
+            }
+            Ok(incoming) => {
+                let id = incoming.event.id;
+                match outcomes.next().expect("one outcome per stored event") {
+                    PushOutcome::Stored(seq) => {
+                        max_seq = max_seq.max(seq);
+                        json!({ "id": id, "status": "stored", "seq": seq })
+                    }
+                    PushOutcome::Duplicate(seq) => {
+                        json!({ "id": id, "status": "duplicate", "seq": seq })
+                    }
+                    PushOutcome::Conflict => {
+                        problem(StatusCode::CONFLICT);
+                        json!({ "id": id, "status": "conflict", "error": {
+                            "code": "conflict",
+                            "message": "an event with this id and other content is already \
+                                        stored; it was not changed" } })
+                    }
+                    PushOutcome::Refused { code, message } => {
+                        problem(if code == "not_yours" {
+                            StatusCode::FORBIDDEN
+                        } else {
+                            StatusCode::UNPROCESSABLE_ENTITY
+                        });
+                        json!({ "id": id, "status": "refused",
+                                "error": { "code": code, "message": message } })
+                    }
+                }
+            }
+        })
+        .collect();
+    if max_seq > 0 {
+        state.announce(project.id, max_seq);
+    }
+    let status = first_problem.unwrap_or(StatusCode::OK);
+    tracing::info!(project = %project.name, token = token.id, events = results.len(),
+        status = status.as_u16(), "push");
+    Ok((status, Json(json!({ "results": results }))).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct PullQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+    #[serde(default)]
+    wait: u64,
+}
+
+pub(super) async fn pull(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let token = authenticate(&state, &headers).await?;
+    let Query(q) = query.map_err(|e| ApiError::bad_query("?after=SEQ&limit=N&wait=SECONDS", e))?;
+    let limit = q.limit.unwrap_or(500).clamp(1, MAX_PULL);
+    let wait = Duration::from_secs(q.wait.min(super::MAX_WAIT_SECONDS));
+    let project: Project = token.project.clone();
+    // Subscribe before reading so an event stored in between still wakes us.
+    let mut watcher = state.watcher(project.id);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let store = state.store.clone();
+        let p = project.clone();
+        let rows = blocking(move || store.pull(&p, q.after, limit)).await?;
+        if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
+            let last = rows.last().map_or(q.after, |r| r.0);
+            let mut out = String::from("{\"events\":[");
+            for (i, (seq, json)) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&format!("{{\"seq\":{seq},\"event\":{json}}}"));
+            }
+            out.push_str(&format!("],\"last_seq\":{last}}}"));
+            return Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                out,
+            )
+                .into_response());
+        }
+        if tokio::time::timeout_at(deadline, watcher.changed())
+            .await
+            .is_err()
+        {
+            // Deadline: answer with what there is (nothing) on the next turn.
+            continue;
+        }
+    }
+}

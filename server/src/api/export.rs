@@ -1,0 +1,96 @@
+//! `GET /api/v1/export`: the decision log in any export format, for any reader of the
+//! project. The JSON export carries the audit trail (who pushed each event, and when).
+
+use super::{authenticate, blocking, ApiError, AppState};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub(super) struct ExportQuery {
+    format: String,
+    song: Option<String>,
+    session: Option<Uuid>,
+    since: Option<String>,
+    until: Option<String>,
+    author: Option<String>,
+}
+
+/// `GET /api/v1/export?format=F[&song=S][&session=ID][&since=DATE][&until=DATE][&author=A]`:
+/// the project's decision log in any export format (private notes never reach the server).
+/// The number of entries a marker format left out is in `X-Liner-Left-Out`.
+pub(super) async fn export(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use liner_record::export::{parse_date, Format, Scope};
+    let token = authenticate(&state, &headers).await?;
+    let Query(q) = query.map_err(|e| {
+        ApiError::bad_query(
+            "?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]",
+            e,
+        )
+    })?;
+    let format = Format::from_name(&q.format).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_format",
+            "format must be markdown, html, csv, json, reaper, audacity or midi",
+        )
+    })?;
+    let date = |d: &Option<String>| -> Result<Option<i64>, ApiError> {
+        d.as_deref()
+            .map(|t| {
+                parse_date(t).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_date",
+                        format!("{t:?} is not a date like 2026-11-27"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let scope = Scope {
+        song: q.song.clone(),
+        session: q.session,
+        since_ms: date(&q.since)?,
+        until_ms: date(&q.until)?,
+        author: q.author.clone(),
+        include_private: false,
+    };
+    let store = state.store.clone();
+    let project = token.project.clone();
+    let out = blocking(move || {
+        let events = store.events(&project)?;
+        let received = store.received(&project)?;
+        Ok(liner_record::export::export_received(
+            &events, &received, &scope, format,
+        ))
+    })
+    .await?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"decision-log.{}\"",
+                    format.extension()
+                ),
+            ),
+            (
+                header::HeaderName::from_static("x-liner-left-out"),
+                out.left_out.to_string(),
+            ),
+        ],
+        out.bytes,
+    )
+        .into_response())
+}
+

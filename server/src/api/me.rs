@@ -1,0 +1,21 @@
+//! `GET /api/v1/me`: who the token speaks for. The plugin asks at the start of every sync
+//! round and when someone tests a connection, and signs its events with the answer.
+
+use super::{authenticate, ApiError, AppState};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use liner_record::outbox::Identity;
+use std::sync::Arc;
+
+pub(super) async fn me(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Identity>, ApiError> {
+    let token = authenticate(&state, &headers).await?;
+    Ok(Json(Identity {
+        person: token.person,
+        role: token.role,
+        project: token.project.name,
+    }))
+}

@@ -1,0 +1,166 @@
+//! The HTTP API, versioned under `/api/v1`, JSON, bearer tokens. One file per area:
+//!
+//! - `GET  /api/v1/health`
+//! - [`me`]: `GET /api/v1/me`: who the token speaks for
+//! - [`events`]: `POST /api/v1/events` (push `{"events":[...]}`; idempotent by event id, each
+//!   event judged on its own) and `GET /api/v1/events?after=SEQ&limit=N&wait=SECONDS` (pull,
+//!   with a long poll)
+//! - [`export`]: `GET /api/v1/export?format=F...`: the decision log
+//!
+//! An error is a 4xx/5xx with `{"error":{"code":"...","message":"..."}}` and stores nothing
+//! from that request. A push is judged event by event: the answer lists what became of each
+//! (`stored`, `duplicate`, `conflict`, or `refused` with its error), the events that pass
+//! are stored, and the status is that of the first problem (200 when there is none).
+
+mod events;
+mod export;
+mod me;
+
+use crate::store::{Store, TokenInfo};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+pub use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+/// Most events in one push.
+pub const MAX_BATCH: usize = 1000;
+/// Most events in one pull answer, and the longest long poll.
+pub const MAX_PULL: usize = 1000;
+pub const MAX_WAIT_SECONDS: u64 = 30;
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Latest sequence number per project id, for long polls.
+    latest: Mutex<HashMap<i64, watch::Sender<u64>>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(AppState {
+            store,
+            latest: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn watcher(&self, project: i64) -> watch::Receiver<u64> {
+        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(project)
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    pub(crate) fn announce(&self, project: i64, seq: u64) {
+        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = map.entry(project).or_insert_with(|| watch::channel(0).0);
+        tx.send_if_modified(|v| {
+            let newer = seq > *v;
+            if newer {
+                *v = seq;
+            }
+            newer
+        });
+    }
+}
+
+/// An API error: status, stable code, words a person can act on.
+#[derive(Debug)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A query string that does not parse, with the form it should take.
+    pub(crate) fn bad_query(usage: &str, e: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("use {usage}: {e}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!("internal error: {e}");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server could not complete the request; try again",
+    )
+}
+
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenInfo, ApiError> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "no token: send `Authorization: Bearer <token>`",
+            )
+        })?
+        .to_owned();
+    let store = state.store.clone();
+    blocking(move || store.authenticate(&secret))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_token",
+                "this token is not valid (wrong, or revoked); ask for a new one",
+            )
+        })
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/health",
+            get(|| async { Json(json!({ "ok": true })) }),
+        )
+        .route("/api/v1/me", get(me::me))
+        .route("/api/v1/events", get(events::pull).post(events::push))
+        .route("/api/v1/export", get(export::export))
+        .with_state(state)
+}
+
