@@ -81,6 +81,19 @@ fn push(s: &Server, token: &str, events: &[&Event]) -> (StatusCode, Value) {
     (r.status(), r.json().unwrap())
 }
 
+/// The error code of a refused request, or of the first refused event of a push.
+fn code(r: &Value) -> &str {
+    r["error"]["code"]
+        .as_str()
+        .or_else(|| {
+            r["results"]
+                .as_array()?
+                .iter()
+                .find_map(|e| e["error"]["code"].as_str())
+        })
+        .unwrap_or("")
+}
+
 fn pull(s: &Server, token: &str, after: u64, wait: u64) -> (StatusCode, Value) {
     let r = client()
         .get(format!("{}/api/v1/events?after={after}&wait={wait}", s.url))
@@ -193,13 +206,13 @@ fn role_rules_hold() {
     let producer = s.token("P", "Sam", Role::Producer);
     let exec = s.token("P", "Eve", Role::Executive);
     let viewer = s.token("P", "Val", Role::Viewer);
-    let other = s.token("Q", "Olga", Role::Producer);
+    let other = s.token("Q", "Sam", Role::Producer);
     let n = note("P", Role::Producer, "x");
     assert_eq!(push(&s, &producer, &[&n]).0, StatusCode::OK);
 
-    let verdict = |role| {
+    let verdict = |author: &str, role| {
         Event::new(
-            &ctx("P", "Eve", role),
+            &ctx("P", author, role),
             None,
             Body::Verdict {
                 target: n.id,
@@ -208,25 +221,21 @@ fn role_rules_hold() {
             },
         )
     };
-    let (st, r) = push(&s, &producer, &[&verdict(Role::Producer)]);
-    assert_eq!(st, StatusCode::FORBIDDEN);
-    assert_eq!(r["error"]["code"], "executive_only", "{r}");
-    // Claiming the executive role with a producer token does not work either.
-    let (st, r) = push(&s, &producer, &[&verdict(Role::Executive)]);
+    let (st, r) = push(&s, &producer, &[&verdict("Sam", Role::Producer)]);
+    assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "executive_only"), "{r}");
+    // Claiming the executive role, or the executive's name, with a producer token does not
+    // work either.
+    for (author, role) in [("Sam", Role::Executive), ("Eve", Role::Executive)] {
+        let (st, r) = push(&s, &producer, &[&verdict(author, role)]);
+        assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "wrong_author"), "{r}");
+    }
     assert_eq!(
-        (st, r["error"]["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("wrong_role"))
-    );
-    assert_eq!(
-        push(&s, &exec, &[&verdict(Role::Executive)]).0,
+        push(&s, &exec, &[&verdict("Eve", Role::Executive)]).0,
         StatusCode::OK
     );
 
     let (st, r) = push(&s, &viewer, &[&note("P", Role::Viewer, "y")]);
-    assert_eq!(
-        (st, r["error"]["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("viewer"))
-    );
+    assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "viewer"));
     assert_eq!(
         pull(&s, &viewer, 0, 0).1["events"]
             .as_array()
@@ -237,10 +246,7 @@ fn role_rules_hold() {
 
     // A token never reads or writes another project.
     let (st, r) = push(&s, &other, &[&note("P", Role::Producer, "z")]);
-    assert_eq!(
-        (st, r["error"]["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("wrong_project"))
-    );
+    assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "wrong_project"));
     assert_eq!(pull(&s, &other, 0, 0).1["events"], json!([]));
 }
 
@@ -268,20 +274,25 @@ fn missing_wrong_and_revoked_tokens_are_refused() {
 }
 
 #[test]
-fn limits_are_clear_4xx_errors_and_store_nothing() {
+fn limits_are_clear_4xx_errors_and_a_bad_event_holds_up_no_other() {
     let s = Server::start();
     let t = s.token("P", "Sam", Role::Producer);
     let project = s.store.project("P").unwrap().unwrap();
     let good = note("P", Role::Producer, "fine");
-    // Too long a text, in a batch with a good event: nothing from the request is stored.
+    // Too long a text, in a batch with a good event: the good one is stored, the long one
+    // refused with the field and the limit named.
     let long = note("P", Role::Producer, &"x".repeat(10_001));
     let (st, r) = push(&s, &t, &[&good, &long]);
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        r["error"]["message"].as_str().unwrap().contains("event 1"),
-        "{r}"
-    );
-    assert!(s.store.pull(&project, 0, 1).unwrap().is_empty());
+    assert_eq!(r["results"][0]["status"], "stored", "{r}");
+    assert_eq!(r["results"][1]["status"], "refused", "{r}");
+    assert_eq!(r["results"][1]["id"], json!(long.id));
+    assert_eq!(r["results"][1]["error"]["code"], "too_long");
+    let message = r["results"][1]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("note text") && message.contains("10000"), "{message}");
+    let stored = s.store.pull(&project, 0, 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].1.contains(&good.id.to_string()));
     // Too many events.
     let many: Vec<Event> = (0..1001).map(|_| note("P", Role::Producer, "m")).collect();
     let (st, r) = push(&s, &t, &many.iter().collect::<Vec<_>>());
@@ -316,16 +327,18 @@ fn limits_are_clear_4xx_errors_and_store_nothing() {
         .send()
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(s.store.pull(&project, 0, 1).unwrap().is_empty());
+    assert_eq!(code(&r.json().unwrap()), "bad_event");
+    assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
 }
 
 #[test]
-fn an_unknown_kind_from_a_newer_client_is_kept_byte_for_byte() {
+fn an_unknown_kind_from_a_newer_client_is_kept_in_canonical_form() {
     let s = Server::start();
     let t = s.token("P", "Sam", Role::Producer);
+    let id = uuid::Uuid::now_v7();
     let raw = format!(
-        r#"{{"v":2,"id":"{}","project":"P","song":"S","track":"T","session":"{}","author":"Sam","role":"producer","at":5,"kind":"lyric_sheet","body":{{"lines":[1,  2]}},"future":true}}"#,
-        uuid::Uuid::now_v7(),
+        r#"{{"v":2,"id":"{id}","project":"P","song":"S","track":"T","session":"{}","author":"Sam","role":"producer","at":5,"kind":"lyric_sheet","body":{{"lines":[1,  2],
+        "text":"a  b"}},"future":true}}"#,
         uuid::Uuid::now_v7()
     );
     let body = format!(r#"{{"events":[{raw}]}}"#);
@@ -337,6 +350,11 @@ fn an_unknown_kind_from_a_newer_client_is_kept_byte_for_byte() {
         .send()
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let (_, pulled) = pull(&s, &t, 0, 0);
+    let stored = &pulled["events"][0]["event"];
+    assert_eq!(stored["id"], json!(id));
+    assert_eq!(stored["kind"], "lyric_sheet");
+    assert_eq!(stored["body"], json!({"lines": [1, 2], "text": "a  b"}));
     let text = client()
         .get(format!("{}/api/v1/events?after=0", s.url))
         .bearer_auth(&t)
@@ -344,7 +362,10 @@ fn an_unknown_kind_from_a_newer_client_is_kept_byte_for_byte() {
         .unwrap()
         .text()
         .unwrap();
-    assert!(text.contains(&raw), "{text}");
+    assert!(
+        text.contains(r#""kind":"lyric_sheet","body":{"lines":[1,2],"text":"a  b"}"#),
+        "{text}"
+    );
 }
 
 #[test]
