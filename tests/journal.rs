@@ -120,6 +120,9 @@ fn a_project_opened_on_another_machine_brings_its_events_into_this_journal() {
         .ids
         .is_empty());
 
+    // Machine A is gone (a live instance with the same identity here would be a duplicated
+    // track, which gets an identity of its own).
+    drop(a);
     let mut b = Instance::new();
     b.load_state(&blob);
     let inner = capture_log(&blob);
@@ -129,6 +132,15 @@ fn a_project_opened_on_another_machine_brings_its_events_into_this_journal() {
     assert_eq!(
         events[0].id.to_string(),
         inner["events"][0]["id"].as_str().unwrap()
+    );
+    // Brought in from a project file: held back from the server until the user agrees.
+    assert_eq!(
+        Journal::open_project(&project)
+            .unwrap()
+            .aside()
+            .unwrap()
+            .get(&events[0].id),
+        Some(&liner_record::journal::Aside::Imported)
     );
     // Loading the same project again adds nothing.
     b.load_state(&blob);

@@ -80,8 +80,9 @@ pub fn token_in(dir: &Path, url: &str) -> Option<String> {
 }
 
 /// Stores a token secret for the server at `url` (under its origin; atomically, and on Unix
-/// readable by its owner only from the first byte). Entries of older versions, filed under
-/// other names, stay in the file and are never used.
+/// readable by its owner only from the first byte). Writers in several threads or processes
+/// take turns (an exclusive lock on `tokens.json.lock`), so none loses another's token.
+/// Entries of older versions, filed under other names, stay in the file and are never used.
 pub fn store_token_in(dir: &Path, url: &str, secret: &str) -> std::io::Result<()> {
     let origin = origin(url).ok_or_else(|| {
         std::io::Error::new(
@@ -90,6 +91,12 @@ pub fn store_token_in(dir: &Path, url: &str, secret: &str) -> std::io::Result<()
         )
     })?;
     std::fs::create_dir_all(dir)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{TOKENS_FILE}.lock")))?;
+    lock.lock()?;
     let path = dir.join(TOKENS_FILE);
     let mut map: std::collections::BTreeMap<String, String> = std::fs::read(&path)
         .ok()

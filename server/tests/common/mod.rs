@@ -1,0 +1,122 @@
+//! What the server's test suites share: a real server over a fresh database, and requests.
+#![allow(dead_code)]
+
+use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+use liner_record::Role;
+use liner_server::store::{SqliteStore, Store};
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A running server over a fresh database; stops (gracefully) when dropped.
+pub struct Server {
+    pub url: String,
+    pub store: Arc<SqliteStore>,
+    _running: liner_server::Background,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+        Server {
+            url: running.url(),
+            store,
+            _running: running,
+            dir,
+        }
+    }
+
+    /// A token for `person` in `project` (created if needed).
+    pub fn token(&self, project: &str, person: &str, role: Role) -> String {
+        if self.store.project(project).unwrap().is_none() {
+            self.store.create_project(project).unwrap();
+        }
+        self.store.add_token(project, person, role).unwrap().1
+    }
+
+    /// The events stored in `project`, as stored.
+    pub fn stored(&self, project: &str) -> Vec<String> {
+        let p = self.store.project(project).unwrap().unwrap();
+        self.store
+            .pull(&p, 0, 1_000_000)
+            .unwrap()
+            .into_iter()
+            .map(|(_, json)| json)
+            .collect()
+    }
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+pub fn ctx(project: &str, author: &str, role: Role) -> Context {
+    Context {
+        project: project.into(),
+        song: "Song".into(),
+        track: "Vox".into(),
+        session: uuid::Uuid::now_v7(),
+        author: author.into(),
+        role,
+    }
+}
+
+pub fn note_by(project: &str, author: &str, role: Role, text: &str) -> Event {
+    Event::new(
+        &ctx(project, author, role),
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category: Category::Vocal,
+            anchor: None,
+            take: None,
+            private: false,
+        }),
+    )
+}
+
+/// Pushes events as they serialize; the status and the answer.
+pub fn push(s: &Server, token: &str, events: &[&Event]) -> (StatusCode, Value) {
+    push_raw(s, token, &json!({ "events": events }).to_string())
+}
+
+pub fn push_raw(s: &Server, token: &str, body: &str) -> (StatusCode, Value) {
+    let r = client()
+        .post(format!("{}/api/v1/events", s.url))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    (r.status(), r.json().unwrap())
+}
+
+pub fn get(s: &Server, token: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(format!("{}{path}", s.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    (r.status(), r.text().unwrap())
+}
+
+/// The error code of a refused request, or of the first refused event of a push.
+pub fn code(r: &Value) -> &str {
+    r["error"]["code"]
+        .as_str()
+        .or_else(|| {
+            r["results"]
+                .as_array()?
+                .iter()
+                .find_map(|e| e["error"]["code"].as_str())
+        })
+        .unwrap_or("")
+}
