@@ -240,9 +240,9 @@ impl Slot {
 fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
     e.project == project
         && match &e.body {
-            Body::TakeStarted { take } | Body::TakeEnded { take } | Body::TakeRated { take, .. } => {
-                take.instance == instance
-            }
+            Body::TakeStarted { take }
+            | Body::TakeEnded { take }
+            | Body::TakeRated { take, .. } => take.instance == instance,
             Body::Mark { instance: i, .. } => *i == instance,
             Body::NoteAdded(_)
             | Body::NoteEdited(_)
@@ -815,13 +815,7 @@ impl Link {
 
     /// Asks the sync thread for a round now (after the user changed what waits).
     pub fn sync_soon(&self) {
-        if let Some(t) = self
-            .worker
-            .shared
-            .sync
-            .lock()
-            .get_mut(&self.target())
-        {
+        if let Some(t) = self.worker.shared.sync.lock().get_mut(&self.target()) {
             t.next_try = Instant::now();
         }
         if let Some(t) = &self.worker.sync_thread {

@@ -127,14 +127,17 @@ fn play_with_a_mark(plugin: &mut Instance) {
 fn a_project_naming_a_foreign_server_sends_it_nothing_and_changes_no_defaults() {
     let project = format!("Trust {}", Uuid::now_v7());
     let home = Server::start(&project);
-    let token = home.store.add_token(&project, "Pat", Role::Producer).unwrap().1;
+    let token = home
+        .store
+        .add_token(&project, "Pat", Role::Producer)
+        .unwrap()
+        .1;
     // This computer holds a token for its own server, filed by origin, and (the downgrade
     // attack) one for https on the foreign server's own host and port.
     let spy = Spy::start(NOT_FOUND.into());
     liner_notes::settings::store_token_in(&config_dir(), &home.url, &token).unwrap();
     let https_twin = spy.url.replace("http://", "https://");
-    liner_notes::settings::store_token_in(&config_dir(), &https_twin, "ln_for_https_only")
-        .unwrap();
+    liner_notes::settings::store_token_in(&config_dir(), &https_twin, "ln_for_https_only").unwrap();
     let defaults = std::fs::read(config_dir().join("last-settings.json")).ok();
 
     // The hostile project: the foreign server, and names of tokens an older version filed.
@@ -147,14 +150,21 @@ fn a_project_naming_a_foreign_server_sends_it_nothing_and_changes_no_defaults() 
     play_with_a_mark(&mut plugin);
     // Sync rounds come every quarter second; give it many.
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(spy.heads(), Vec::<String>::new(), "nothing at all goes to it");
+    assert_eq!(
+        spy.heads(),
+        Vec::<String>::new(),
+        "nothing at all goes to it"
+    );
     assert_eq!(
         std::fs::read(config_dir().join("last-settings.json")).ok(),
         defaults,
         "loading a project never changes the defaults for new instances"
     );
     let fresh = Instance::new().save_state();
-    assert_ne!(capture_log(&fresh)["settings"]["server_url"], spy.url.as_str());
+    assert_ne!(
+        capture_log(&fresh)["settings"]["server_url"],
+        spy.url.as_str()
+    );
 
     // The control: the same plugin pointed at this computer's own server does sync, so the
     // silence above was the rule, not a broken harness.
@@ -232,7 +242,11 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     let project = format!("Trust import {}", Uuid::now_v7());
     let other_project = format!("{project} elsewhere");
     let home = Server::start(&project);
-    let token = home.store.add_token(&project, "Pat", Role::Producer).unwrap().1;
+    let token = home
+        .store
+        .add_token(&project, "Pat", Role::Producer)
+        .unwrap()
+        .1;
     liner_notes::settings::store_token_in(&config_dir(), &home.url, &token).unwrap();
 
     let mut plugin = Instance::new();
@@ -254,7 +268,12 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
                 comment: "approved, says the file".into(),
             },
         ),
-        event(&other_project, "Pat", Role::Producer, note("another project")),
+        event(
+            &other_project,
+            "Pat",
+            Role::Producer,
+            note("another project"),
+        ),
         event(
             &project,
             "Pat",
@@ -277,7 +296,12 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
                 },
             },
         ),
-        event(&project, "Kim", Role::Producer, note("made on Kim's laptop")),
+        event(
+            &project,
+            "Kim",
+            Role::Producer,
+            note("made on Kim's laptop"),
+        ),
         event(&project, "Ari", Role::Artist, note("made as an artist")),
     ];
     let ids: Vec<Uuid> = carried
@@ -324,7 +348,10 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     // Nothing of the file went out (a few more rounds to be sure).
     std::thread::sleep(Duration::from_millis(1500));
     let on_server: Vec<Uuid> = home.stored(&project).iter().map(|e| e.id).collect();
-    assert!(ids.iter().all(|id| !on_server.contains(id)), "{on_server:?}");
+    assert!(
+        ids.iter().all(|id| !on_server.contains(id)),
+        "{on_server:?}"
+    );
 
     // The user agrees ("send them as Pat"): Pat's own goes as it is, Kim's note goes
     // re-signed as Pat, the artist's stays here.
@@ -333,8 +360,12 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
         role: Role::Producer,
         project: project.clone(),
     };
-    let out = liner_record::outbox::outbox(journal.unacked().unwrap(), &journal.aside().unwrap(), &me);
-    assert_eq!(liner_record::outbox::send_as(&journal, &me, &out).unwrap(), 2);
+    let out =
+        liner_record::outbox::outbox(journal.unacked().unwrap(), &journal.aside().unwrap(), &me);
+    assert_eq!(
+        liner_record::outbox::send_as(&journal, &me, &out).unwrap(),
+        2
+    );
     wait_until("the agreed events on the server", || {
         let stored = home.stored(&project);
         stored.iter().any(|e| e.id == ids[3])

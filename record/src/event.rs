@@ -508,7 +508,10 @@ impl Body {
 /// untouched).
 fn compact(raw: Box<RawValue>) -> Box<RawValue> {
     let text = raw.get();
-    if !text.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
         return raw;
     }
     let mut out = String::with_capacity(text.len());

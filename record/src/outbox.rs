@@ -74,11 +74,7 @@ fn is_private(e: &Event, private: &HashSet<Uuid>) -> bool {
 }
 
 /// Sorts the unacknowledged events of a journal for a token speaking for `me`.
-pub fn outbox(
-    unacked: Vec<StoredEvent>,
-    aside: &HashMap<Uuid, Aside>,
-    me: &Identity,
-) -> Outbox {
+pub fn outbox(unacked: Vec<StoredEvent>, aside: &HashMap<Uuid, Aside>, me: &Identity) -> Outbox {
     let private = private_ids(&unacked);
     let mut out = Outbox::default();
     for e in unacked {
@@ -94,9 +90,9 @@ pub fn outbox(
             Some(Aside::Imported) => Some(Waiting::Imported),
             Some(Aside::Released) | None => None,
         };
-        let waiting = waiting.or_else(|| cannot(&e.event, me)).or_else(|| {
-            (e.event.author != me.person).then_some(Waiting::OtherName)
-        });
+        let waiting = waiting
+            .or_else(|| cannot(&e.event, me))
+            .or_else(|| (e.event.author != me.person).then_some(Waiting::OtherName));
         match waiting {
             Some(w) => out.waiting.push((e, w)),
             None => out.ready.push(e),

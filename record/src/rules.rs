@@ -25,7 +25,10 @@ pub enum Subject {
     /// A note, by the id of its `note_added` event.
     Note(Uuid),
     Take(TakeRef),
-    Mark { instance: Uuid, number: u32 },
+    Mark {
+        instance: Uuid,
+        number: u32,
+    },
 }
 
 impl Subject {

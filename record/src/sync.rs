@@ -264,7 +264,12 @@ impl SyncClient {
                     "stored" | "duplicate" => Pushed::Acked,
                     _ => {
                         let (code, reason) = r.error.map_or_else(
-                            || (r.status.clone(), format!("the server answered {}", r.status)),
+                            || {
+                                (
+                                    r.status.clone(),
+                                    format!("the server answered {}", r.status),
+                                )
+                            },
                             |e| (e.code, e.message),
                         );
                         Pushed::Refused { code, reason }

@@ -11,8 +11,8 @@
 //! smaller JSON is used so the result still does not depend on order.
 
 use crate::event::{
-    Anchor, Body, Category, DawPos, Decision, Event, NoteAdded, NoteEdited, Rating, Role,
-    TakeRef, Verdict,
+    Anchor, Body, Category, DawPos, Decision, Event, NoteAdded, NoteEdited, Rating, Role, TakeRef,
+    Verdict,
 };
 use crate::rules::{self, Claim, Subject};
 use serde::Serialize;
@@ -230,8 +230,8 @@ impl<'a> Folder<'a> {
             return true;
         };
         let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
-        let ok = rules::judge_claim(claim, &e.author, self.owners.get(&s).map(String::as_str))
-            .is_ok();
+        let ok =
+            rules::judge_claim(claim, &e.author, self.owners.get(&s).map(String::as_str)).is_ok();
         if ok {
             self.owners.entry(s).or_insert_with(|| e.author.clone());
         }
@@ -319,13 +319,16 @@ impl<'a> Folder<'a> {
     }
 
     fn session_seen(&mut self, e: &Event) {
-        let s = self.sessions.entry(e.session).or_insert_with(|| SessionView {
-            id: e.session,
-            people: BTreeSet::new(),
-            songs: BTreeSet::new(),
-            started_at: e.at,
-            ended_at: e.at,
-        });
+        let s = self
+            .sessions
+            .entry(e.session)
+            .or_insert_with(|| SessionView {
+                id: e.session,
+                people: BTreeSet::new(),
+                songs: BTreeSet::new(),
+                started_at: e.at,
+                ended_at: e.at,
+            });
         s.people.insert((e.author.clone(), e.role));
         if !e.song.is_empty() {
             s.songs.insert(e.song.clone());

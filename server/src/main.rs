@@ -204,7 +204,12 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
 }
 
 /// `liner audit`: one line per stored event, oldest first.
-fn audit(store: &SqliteStore, project: &str, person: Option<&str>, since: Option<&str>) -> Result<()> {
+fn audit(
+    store: &SqliteStore,
+    project: &str,
+    person: Option<&str>,
+    since: Option<&str>,
+) -> Result<()> {
     use liner_record::export::{date_time, parse_date};
     let p = store
         .project(project)?

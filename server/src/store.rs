@@ -326,20 +326,22 @@ fn judge(
     };
     let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
     let owner = owner_of(s.key())?;
-    Ok(match rules::judge_claim(claim, &e.author, owner.as_deref()) {
-        Ok(()) => None,
-        Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
-            code: "not_yours",
-            message: format!(
-                "{} belongs to {owner:?}; only they can change it",
-                describe(&s)
-            ),
-        }),
-        Err(Refusal::Unknown) => Some(PushOutcome::Refused {
-            code: "unknown_target",
-            message: format!("{} is not in this project", describe(&s)),
-        }),
-    })
+    Ok(
+        match rules::judge_claim(claim, &e.author, owner.as_deref()) {
+            Ok(()) => None,
+            Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
+                code: "not_yours",
+                message: format!(
+                    "{} belongs to {owner:?}; only they can change it",
+                    describe(&s)
+                ),
+            }),
+            Err(Refusal::Unknown) => Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!("{} is not in this project", describe(&s)),
+            }),
+        },
+    )
 }
 
 fn describe(s: &liner_record::rules::Subject) -> String {
@@ -496,9 +498,8 @@ impl Store for SqliteStore {
                 "INSERT INTO events (project_id, id, json, received_ms, token_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            let mut owner = tx.prepare_cached(
-                "SELECT owner FROM subjects WHERE project_id = ?1 AND key = ?2",
-            )?;
+            let mut owner =
+                tx.prepare_cached("SELECT owner FROM subjects WHERE project_id = ?1 AND key = ?2")?;
             let mut own = tx.prepare_cached(
                 "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
             )?;
@@ -591,5 +592,4 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-
 }

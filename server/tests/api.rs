@@ -222,12 +222,20 @@ fn role_rules_hold() {
         )
     };
     let (st, r) = push(&s, &producer, &[&verdict("Sam", Role::Producer)]);
-    assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "executive_only"), "{r}");
+    assert_eq!(
+        (st, code(&r)),
+        (StatusCode::FORBIDDEN, "executive_only"),
+        "{r}"
+    );
     // Claiming the executive role, or the executive's name, with a producer token does not
     // work either.
     for (author, role) in [("Sam", Role::Executive), ("Eve", Role::Executive)] {
         let (st, r) = push(&s, &producer, &[&verdict(author, role)]);
-        assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "wrong_author"), "{r}");
+        assert_eq!(
+            (st, code(&r)),
+            (StatusCode::FORBIDDEN, "wrong_author"),
+            "{r}"
+        );
     }
     assert_eq!(
         push(&s, &exec, &[&verdict("Eve", Role::Executive)]).0,
@@ -289,7 +297,10 @@ fn limits_are_clear_4xx_errors_and_a_bad_event_holds_up_no_other() {
     assert_eq!(r["results"][1]["id"], json!(long.id));
     assert_eq!(r["results"][1]["error"]["code"], "too_long");
     let message = r["results"][1]["error"]["message"].as_str().unwrap();
-    assert!(message.contains("note text") && message.contains("10000"), "{message}");
+    assert!(
+        message.contains("note text") && message.contains("10000"),
+        "{message}"
+    );
     let stored = s.store.pull(&project, 0, 10).unwrap();
     assert_eq!(stored.len(), 1);
     assert!(stored[0].1.contains(&good.id.to_string()));

@@ -408,9 +408,7 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
                 loop {
                     assert!(std::time::Instant::now() < deadline, "sync never settled");
                     match sync_once(&j, "P", &sc, Duration::ZERO) {
-                        Ok(r) if r.waiting.is_empty() && j.unacked().unwrap().is_empty() => {
-                            break
-                        }
+                        Ok(r) if r.waiting.is_empty() && j.unacked().unwrap().is_empty() => break,
                         Ok(_) => {}
                         Err(e) => {
                             assert!(

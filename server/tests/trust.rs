@@ -95,7 +95,10 @@ fn every_kind(who: &str, role: Role, instance: Uuid, judged: Uuid) -> Vec<(&'sta
                 },
             ),
         ),
-        ("eq_decision", event(who, role, Body::EqDecision(decision.clone()))),
+        (
+            "eq_decision",
+            event(who, role, Body::EqDecision(decision.clone())),
+        ),
         ("fx_decision", event(who, role, Body::FxDecision(decision))),
         (
             "verdict",
@@ -130,8 +133,14 @@ fn every_kind(who: &str, role: Role, instance: Uuid, judged: Uuid) -> Vec<(&'sta
                 },
             ),
         ),
-        ("transport_started", event(who, role, Body::TransportStarted)),
-        ("transport_stopped", event(who, role, Body::TransportStopped)),
+        (
+            "transport_started",
+            event(who, role, Body::TransportStarted),
+        ),
+        (
+            "transport_stopped",
+            event(who, role, Body::TransportStopped),
+        ),
         ("session_opened", event(who, role, Body::SessionOpened)),
         ("session_closed", event(who, role, Body::SessionClosed)),
         (
@@ -158,11 +167,17 @@ fn every_role_against_every_kind_and_every_endpoint() {
         assert_eq!(st, StatusCode::OK, "{role}: {me}");
         let me: Value = serde_json::from_str(&me).unwrap();
         assert_eq!(
-            (me["person"].as_str(), me["role"].as_str(), me["project"].as_str()),
+            (
+                me["person"].as_str(),
+                me["role"].as_str(),
+                me["project"].as_str()
+            ),
             (Some(person.as_str()), Some(role.as_str()), Some(P))
         );
         assert_eq!(get(&s, &token, "/api/v1/events?after=0").0, StatusCode::OK);
-        for format in ["markdown", "html", "csv", "json", "reaper", "audacity", "midi"] {
+        for format in [
+            "markdown", "html", "csv", "json", "reaper", "audacity", "midi",
+        ] {
             let (st, body) = get(&s, &token, &format!("/api/v1/export?format={format}"));
             assert_eq!(st, StatusCode::OK, "{role} exports {format}: {body}");
         }
@@ -211,7 +226,10 @@ fn nobody_speaks_for_anyone_else_or_changes_what_is_theirs() {
         .map(|(_, e)| e)
         .collect();
     let pats_note = pats[0].clone();
-    assert_eq!(push(&s, &pat, &pats.iter().collect::<Vec<_>>()).0, StatusCode::OK);
+    assert_eq!(
+        push(&s, &pat, &pats.iter().collect::<Vec<_>>()).0,
+        StatusCode::OK
+    );
     let eves_note = note_by(P, "Eve", Role::Executive, "keep the bridge");
     let approval = event(
         "Eve",
@@ -225,9 +243,17 @@ fn nobody_speaks_for_anyone_else_or_changes_what_is_theirs() {
     assert_eq!(push(&s, &eve, &[&eves_note, &approval]).0, StatusCode::OK);
 
     // Signed with another name (or role) than the token's.
-    for (author, role) in [("Pat", Role::Artist), ("Ari", Role::Producer), ("Eve", Role::Executive)] {
+    for (author, role) in [
+        ("Pat", Role::Artist),
+        ("Ari", Role::Producer),
+        ("Eve", Role::Executive),
+    ] {
         let (st, r) = push(&s, &ari, &[&note_by(P, author, role, "spoofed")]);
-        assert_eq!((st, code(&r)), (StatusCode::FORBIDDEN, "wrong_author"), "{r}");
+        assert_eq!(
+            (st, code(&r)),
+            (StatusCode::FORBIDDEN, "wrong_author"),
+            "{r}"
+        );
     }
 
     // The artist edits the producer's approved note, deletes the executive's, renames the
@@ -297,7 +323,10 @@ fn nobody_speaks_for_anyone_else_or_changes_what_is_theirs() {
     // A verdict on nothing, on a mark, on a note of another project.
     let other_project_note = note_by("Other", "Pat", Role::Producer, "elsewhere");
     let pat_other = s.token("Other", "Pat", Role::Producer);
-    assert_eq!(push(&s, &pat_other, &[&other_project_note]).0, StatusCode::OK);
+    assert_eq!(
+        push(&s, &pat_other, &[&other_project_note]).0,
+        StatusCode::OK
+    );
     for target in [Uuid::now_v7(), pats[2].id, other_project_note.id] {
         let v = event(
             "Eve",
@@ -320,14 +349,20 @@ fn nobody_speaks_for_anyone_else_or_changes_what_is_theirs() {
     let mut future = note_by(P, "Pat", Role::Producer, "from 2^62");
     future.at = 1 << 62;
     let (st, r) = push(&s, &pat, &[&future]);
-    assert_eq!((st, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "at_in_future"));
+    assert_eq!(
+        (st, code(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "at_in_future")
+    );
 
     // What stands: the producer's note as written, still approved; the executive's note.
     let (_, json) = get(&s, &pat, "/api/v1/export?format=json");
     let export: Value = serde_json::from_str(&json).unwrap();
     let notes = export["views"]["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 2, "{json}");
-    let pats_view = notes.iter().find(|n| n["id"] == pats_note.id.to_string()).unwrap();
+    let pats_view = notes
+        .iter()
+        .find(|n| n["id"] == pats_note.id.to_string())
+        .unwrap();
     assert_eq!(pats_view["text"], "own");
     assert_eq!(pats_view["verdict"]["verdict"], "approved");
     assert_eq!(export["views"]["marks"][0]["label"], "chorus");
@@ -376,14 +411,27 @@ fn the_audit_trail_names_the_token_behind_every_event() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let all = liner(&["audit", "--project", P]);
-    assert!(all.contains(&format!("Pat\tproducer\t{pat_id} (revoked)\tnote_added\t{}", n.id)), "{all}");
-    assert!(all.contains(&format!("Eve\texecutive")), "{all}");
+    assert!(
+        all.contains(&format!(
+            "Pat\tproducer\t{pat_id} (revoked)\tnote_added\t{}",
+            n.id
+        )),
+        "{all}"
+    );
+    assert!(all.contains("Eve\texecutive"), "{all}");
     let eves = liner(&["audit", "--project", P, "--person", "Eve"]);
-    assert!(eves.contains(&m.id.to_string()) && !eves.contains(&n.id.to_string()), "{eves}");
+    assert!(
+        eves.contains(&m.id.to_string()) && !eves.contains(&n.id.to_string()),
+        "{eves}"
+    );
     let later = liner(&["audit", "--project", P, "--since", "2999-01-01"]);
     assert_eq!(later.lines().count(), 1, "only the header: {later}");
 }
@@ -410,7 +458,10 @@ fn a_pretty_printed_event_is_stored_as_one_canonical_line_every_client_can_read(
     assert!(stored.contains(&poison.to_json()));
     // Pushing it again, pretty or not, is a duplicate, not a conflict.
     let (st, r) = push_raw(&s, &mallory, &format!("{{\"events\":[{pretty}]}}"));
-    assert_eq!((st, r["results"][0]["status"].as_str()), (StatusCode::OK, Some("duplicate")));
+    assert_eq!(
+        (st, r["results"][0]["status"].as_str()),
+        (StatusCode::OK, Some("duplicate"))
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
@@ -517,7 +568,8 @@ fn a_refused_event_is_set_aside_and_everything_else_goes_on() {
     let good = note_by(P, "Pat", Role::Producer, "fine");
     let long = note_by(P, "Pat", Role::Producer, &"x".repeat(10_001));
     let also_good = note_by(P, "Pat", Role::Producer, "also fine");
-    j.append(&[good.clone(), long.clone(), also_good.clone()]).unwrap();
+    j.append(&[good.clone(), long.clone(), also_good.clone()])
+        .unwrap();
     // Someone else's verdict waits on the server.
     let verdict = event(
         "Eve",
@@ -579,7 +631,9 @@ fn events_under_another_name_wait_for_the_user_and_go_as_the_tokens_person() {
     assert_eq!(stored.len(), 1);
     let sent: Event = serde_json::from_str(&stored[0]).unwrap();
     assert_eq!(sent.author, "Pat");
-    assert!(matches!(&sent.body, Body::NoteAdded(NoteAdded { text, .. }) if text == "typed before the token"));
+    assert!(
+        matches!(&sent.body, Body::NoteAdded(NoteAdded { text, .. }) if text == "typed before the token")
+    );
     assert_eq!(sent.at, typed.at);
     assert!(!stored[0].contains("I am the boss"));
 }

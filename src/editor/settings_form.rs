@@ -131,9 +131,7 @@ impl SettingsForm {
         let url = self.server_url.trim().trim_end_matches('/').to_owned();
         let same_server = origin(&url).is_some() && origin(&url) == origin(&current.server_url);
         let (author, role) = match me {
-            Some(me) if same_server && self.token.trim().is_empty() => {
-                (me.person.clone(), me.role)
-            }
+            Some(me) if same_server && self.token.trim().is_empty() => (me.person.clone(), me.role),
             _ => (self.author.trim().to_owned(), self.role),
         };
         Settings {

@@ -7,11 +7,11 @@ use super::list::{decision_text, mark_text, place, take_text, KindFilter, RowKin
 use super::settings_form::{SettingsForm, ROLES};
 use super::{EditBuffer, EditorApp, Tab};
 use crate::worker::SyncStatus;
-use liner_record::outbox::Waiting;
 use egui::{Color32, Key, Modifiers, RichText};
 use liner_record::event::{Body, Category, NoteEdited, Rating, Verdict};
 use liner_record::export::Format;
 use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use liner_record::outbox::Waiting;
 use liner_record::views::VerdictView;
 
 /// Height of one list row; rows are laid out at this fixed height so only visible ones are
@@ -625,7 +625,14 @@ fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 );
             },
         );
-        labelled_field(ui, "Search", &mut app.filter.text, 140.0, false, MAX_NAME_CHARS);
+        labelled_field(
+            ui,
+            "Search",
+            &mut app.filter.text,
+            140.0,
+            false,
+            MAX_NAME_CHARS,
+        );
     });
 }
 
@@ -853,7 +860,14 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
             });
             let mut save = false;
             ui.horizontal(|ui| {
-                let r = labelled_field(ui, "Name this mark", &mut edit.text, 260.0, false, MAX_NAME_CHARS);
+                let r = labelled_field(
+                    ui,
+                    "Name this mark",
+                    &mut edit.text,
+                    260.0,
+                    false,
+                    MAX_NAME_CHARS,
+                );
                 save = (r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)))
                     | ui.button("Save name").clicked();
             });
@@ -882,7 +896,14 @@ fn own_note_actions(app: &mut EditorApp, ui: &mut egui::Ui, n: &liner_record::vi
             let mut save = false;
             let mut cancel = false;
             ui.horizontal_wrapped(|ui| {
-                let r = labelled_field(ui, "Edit note", &mut edit.text, 300.0, false, MAX_TEXT_CHARS);
+                let r = labelled_field(
+                    ui,
+                    "Edit note",
+                    &mut edit.text,
+                    300.0,
+                    false,
+                    MAX_TEXT_CHARS,
+                );
                 labelled_combo(
                     ui,
                     "Category",
@@ -1068,13 +1089,27 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
         );
     });
     ui.horizontal(|ui| {
-        labelled_field(ui, "Processor", &mut app.decision.processor, 220.0, false, MAX_NAME_CHARS);
+        labelled_field(
+            ui,
+            "Processor",
+            &mut app.decision.processor,
+            220.0,
+            false,
+            MAX_NAME_CHARS,
+        );
     });
     let mut remove = None;
     let rows = app.decision.rows.len();
     for (i, row) in app.decision.rows.iter_mut().enumerate() {
         ui.horizontal(|ui| {
-            labelled_field(ui, "Band / parameter", &mut row.name, 150.0, false, MAX_NAME_CHARS);
+            labelled_field(
+                ui,
+                "Band / parameter",
+                &mut row.name,
+                150.0,
+                false,
+                MAX_NAME_CHARS,
+            );
             labelled_field(ui, "Value", &mut row.value, 70.0, false, MAX_NAME_CHARS);
             labelled_combo(
                 ui,
@@ -1190,8 +1225,7 @@ fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
             ui.horizontal(|ui| {
                 let fixable = matches!(why, Waiting::Refused { .. })
                     && matches!(event.body, Body::NoteAdded(_));
-                if fixable && !fixing && ui.add_enabled(!busy, egui::Button::new("Fix")).clicked()
-                {
+                if fixable && !fixing && ui.add_enabled(!busy, egui::Button::new("Fix")).clicked() {
                     if let Body::NoteAdded(n) = &event.body {
                         let text: String = n.text.chars().take(MAX_TEXT_CHARS).collect();
                         app.fixing = Some((event.id, text));
@@ -1219,7 +1253,9 @@ fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
                     .labelled_by(l.id);
                     limit_counter(ui, text, MAX_TEXT_CHARS);
                     ui.horizontal(|ui| {
-                        send = ui.add_enabled(!busy, egui::Button::new("Send fixed")).clicked();
+                        send = ui
+                            .add_enabled(!busy, egui::Button::new("Send fixed"))
+                            .clicked();
                         cancel = ui.button("Cancel").clicked();
                     });
                 }
@@ -1248,7 +1284,14 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
         .num_columns(2)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            labelled_field(ui, "Project", &mut form.project, 260.0, false, MAX_NAME_CHARS);
+            labelled_field(
+                ui,
+                "Project",
+                &mut form.project,
+                260.0,
+                false,
+                MAX_NAME_CHARS,
+            );
             ui.end_row();
             labelled_field(ui, "Song", &mut form.song, 260.0, false, MAX_NAME_CHARS);
             ui.end_row();
@@ -1261,13 +1304,19 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
                     );
                 ui.end_row();
             } else {
-                labelled_field(ui, "Your name", &mut form.author, 260.0, false, MAX_NAME_CHARS);
+                labelled_field(
+                    ui,
+                    "Your name",
+                    &mut form.author,
+                    260.0,
+                    false,
+                    MAX_NAME_CHARS,
+                );
                 ui.end_row();
                 labelled_combo(
                     ui,
                     "Role",
-                    egui::ComboBox::from_id_salt("settings-role")
-                        .selected_text(form.role.as_str()),
+                    egui::ComboBox::from_id_salt("settings-role").selected_text(form.role.as_str()),
                     |ui| {
                         for r in ROLES {
                             ui.selectable_value(&mut form.role, r, r.as_str());

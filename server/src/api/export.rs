@@ -93,4 +93,3 @@ pub(super) async fn export(
     )
         .into_response())
 }
-

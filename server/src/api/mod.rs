@@ -125,7 +125,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(internal)
 }
 
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenInfo, ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<TokenInfo, ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -163,4 +166,3 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/export", get(export::export))
         .with_state(state)
 }
-
