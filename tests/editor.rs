@@ -863,3 +863,99 @@ fn the_header_switches_between_the_songs_of_the_record() {
     assert!(h.query_by_label("b-side note").is_some());
     assert!(h.query_by_label("a-side note").is_none());
 }
+
+#[test]
+fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_page() {
+    use liner_server::store::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let server = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+    let rig = rig();
+    store.create_project(&rig.project).unwrap();
+    let token = store
+        .add_token(&rig.project, "Sam", Role::Producer)
+        .unwrap()
+        .1;
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
+    // Made before this editor capped the length, and on a laptop under a typed name.
+    let long = note_event(
+        &rig.ctx("Sam", Role::Producer),
+        &"la ".repeat(3_400),
+        Category::Vocal,
+    );
+    let laptop = note_event(
+        &rig.ctx("sam (laptop)", Role::Producer),
+        "typed on the laptop",
+        Category::Mix,
+    );
+    rig.journal()
+        .append(&[long.clone(), laptop.clone()])
+        .unwrap();
+    rig.state.write().settings.server_url = server.url();
+    let project = store.project(&rig.project).unwrap().unwrap();
+    let on_server = |text: &str| {
+        store
+            .pull(&project, 0, 1000)
+            .unwrap()
+            .into_iter()
+            .filter_map(|(_, json)| serde_json::from_str::<Event>(&json).ok())
+            .any(|e| matches!(&e.body, Body::NoteAdded(n) if n.text == text) && e.author == "Sam")
+    };
+
+    let mut h = rig.harness();
+    let found = |h: &mut Harness<'_, EditorApp>, text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            h.step();
+            if h.query_by_label_contains(text).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never showed {text:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    found(&mut h, "Not sent (2)");
+    h.get_by_label("Not sent (2)").click();
+    found(&mut h, "refused by the server: the note text is too long");
+    found(&mut h, "made as \"sam (laptop)\"");
+
+    // Sent as the token's person.
+    found(&mut h, "Send them as Sam");
+    h.get_by_label("Send them as Sam").click();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !on_server("typed on the laptop") {
+        assert!(
+            Instant::now() < deadline,
+            "the laptop's note never went out"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Fixed: the corrected copy goes, the refused one is dropped.
+    found(&mut h, "Not sent (1)");
+    h.get_by_label("Fix").click();
+    found(&mut h, "Corrected note");
+    // The correction field has the keyboard as soon as it opens.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    h.step();
+    h.get_by_label("Corrected note")
+        .type_text("la la la, shorter");
+    h.step();
+    h.get_by_label("Send fixed").click();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !on_server("la la la, shorter") {
+        assert!(Instant::now() < deadline, "the fixed note never went out");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    found(&mut h, "Not sent (0)");
+    found(&mut h, "Everything that can be sent is on the server");
+    // The original never reached the server, and the notes list shows the copy only.
+    assert!(!store
+        .pull(&project, 0, 1000)
+        .unwrap()
+        .iter()
+        .any(|(_, json)| json.contains(&long.id.to_string())));
+}

@@ -112,6 +112,8 @@ pub struct EditorApp {
     outbox_message: Option<Result<String, String>>,
     /// A refused note being corrected: its id and the new text.
     fixing: Option<(Uuid, String)>,
+    /// Put the keyboard in the correction field next frame (it just opened).
+    focus_fix: bool,
     /// Ask for keyboard focus on the note field next frame.
     focus_capture: bool,
     /// This frame's view of the world, read once at the start of the frame.
@@ -160,6 +162,7 @@ impl EditorApp {
             outbox_chore: None,
             outbox_message: None,
             fixing: None,
+            focus_fix: false,
             focus_capture: true,
             ph: Playhead::default(),
             snap: empty.clone(),

@@ -1201,6 +1201,7 @@ fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
         };
         ui.label(RichText::new(text).color(color));
     }
+    fix_panel(app, ui, &waiting, busy);
     egui::ScrollArea::vertical().show(ui, |ui| {
         for (event, why) in waiting.iter() {
             ui.horizontal_wrapped(|ui| {
@@ -1221,14 +1222,14 @@ fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
                     .small()
                     .color(Color32::from_rgb(235, 170, 60)),
             );
-            let fixing = app.fixing.as_ref().is_some_and(|(id, _)| *id == event.id);
             ui.horizontal(|ui| {
                 let fixable = matches!(why, Waiting::Refused { .. })
                     && matches!(event.body, Body::NoteAdded(_));
-                if fixable && !fixing && ui.add_enabled(!busy, egui::Button::new("Fix")).clicked() {
+                if fixable && ui.add_enabled(!busy, egui::Button::new("Fix")).clicked() {
                     if let Body::NoteAdded(n) = &event.body {
                         let text: String = n.text.chars().take(MAX_TEXT_CHARS).collect();
                         app.fixing = Some((event.id, text));
+                        app.focus_fix = true;
                     }
                 }
                 if ui
@@ -1239,35 +1240,61 @@ fn not_sent(app: &mut EditorApp, ui: &mut egui::Ui) {
                     app.drop_waiting(event.id);
                 }
             });
-            if fixing {
-                let mut send = false;
-                let mut cancel = false;
-                if let Some((_, text)) = &mut app.fixing {
-                    let l = ui.label("Corrected note");
-                    ui.add(
-                        egui::TextEdit::multiline(text)
-                            .char_limit(MAX_TEXT_CHARS)
-                            .desired_rows(3)
-                            .desired_width(f32::INFINITY),
-                    )
-                    .labelled_by(l.id);
-                    limit_counter(ui, text, MAX_TEXT_CHARS);
-                    ui.horizontal(|ui| {
-                        send = ui
-                            .add_enabled(!busy, egui::Button::new("Send fixed"))
-                            .clicked();
-                        cancel = ui.button("Cancel").clicked();
-                    });
-                }
-                if send {
-                    app.fix_waiting(event.clone());
-                } else if cancel {
-                    app.fixing = None;
-                }
-            }
             ui.separator();
         }
     });
+}
+
+/// The correction of a refused note, above the list so its buttons stay in view however
+/// long the text is (the field scrolls on its own).
+fn fix_panel(
+    app: &mut EditorApp,
+    ui: &mut egui::Ui,
+    waiting: &[(liner_record::Event, Waiting)],
+    busy: bool,
+) {
+    let Some(original) = app
+        .fixing
+        .as_ref()
+        .and_then(|(id, _)| waiting.iter().find(|(e, _)| e.id == *id))
+        .map(|(e, _)| e.clone())
+    else {
+        return;
+    };
+    let mut send = false;
+    let mut cancel = false;
+    if let Some((_, text)) = &mut app.fixing {
+        let l = ui.label("Corrected note");
+        let field = egui::ScrollArea::vertical()
+            .id_salt("fix-note")
+            .max_height(120.0)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(text)
+                        .char_limit(MAX_TEXT_CHARS)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(l.id)
+            })
+            .inner;
+        if std::mem::take(&mut app.focus_fix) {
+            field.request_focus();
+        }
+        limit_counter(ui, text, MAX_TEXT_CHARS);
+        ui.horizontal(|ui| {
+            send = ui
+                .add_enabled(!busy, egui::Button::new("Send fixed"))
+                .clicked();
+            cancel = ui.button("Cancel").clicked();
+        });
+        ui.separator();
+    }
+    if send {
+        app.fix_waiting(original);
+    } else if cancel {
+        app.fixing = None;
+    }
 }
 
 fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
