@@ -53,6 +53,9 @@ pub struct LinerNotes {
     /// Audio thread only: blocks processed since activation, published with the playhead.
     blocks: u64,
     sample_rate: f32,
+    /// Between `activate()` and `deactivate()` (hosts also deactivate instances that were never
+    /// activated; that closes no session).
+    active: bool,
     /// Keeps this instance registered with the shared worker; dropping it drains the queue.
     registration: worker::Registration,
 }
@@ -78,6 +81,7 @@ impl Default for LinerNotes {
             dropped,
             blocks: 0,
             sample_rate: 44_100.0,
+            active: false,
             registration,
         }
     }
@@ -87,6 +91,15 @@ impl LinerNotes {
     /// The playhead snapshot this instance publishes (for the editor).
     pub fn playhead(&self) -> Arc<SharedPlayhead> {
         self.playhead.clone()
+    }
+
+    /// Records that this instance was activated or deactivated (main thread only: it
+    /// allocates), with its song, track and author, for worked time.
+    fn session_event(&self, body: liner_record::Body) {
+        let ctx = self.params.state.read().context(worker::session_id());
+        self.registration
+            .link()
+            .submit(liner_record::Event::new(&ctx, None, body));
     }
 }
 
@@ -155,6 +168,11 @@ impl Plugin for LinerNotes {
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
+        // The instance starts working: one end of the stretch its person's worked time counts.
+        if !self.active {
+            self.session_event(liner_record::Body::SessionOpened);
+            self.active = true;
+        }
         // Continue take and mark numbering after what the saved state holds (the worker also
         // raises the floors from the journal, and after a load while processing).
         self.registration.flush();
@@ -176,6 +194,9 @@ impl Plugin for LinerNotes {
                 dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         });
+        if std::mem::take(&mut self.active) {
+            self.session_event(liner_record::Body::SessionClosed);
+        }
         self.registration.flush();
     }
 

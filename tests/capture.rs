@@ -14,12 +14,17 @@ const BLOCK: usize = 512;
 /// Fast enough that the script crosses bar lines: a 4/4 bar lasts half a second.
 const TEMPO: f64 = 480.0;
 
-/// Saves state until the capture log holds `n` events (the worker drains the audio queue every
-/// few milliseconds), then returns the log.
+/// Saves state until the capture log holds `n` events from the audio thread (the worker drains
+/// the audio queue every few milliseconds), then returns the log with those events only (the
+/// instance's `session_opened` / `session_closed`, made on the main thread, left out).
 fn wait_for_events(plugin: &mut Instance, n: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let log = capture_log(&plugin.save_state());
+        let mut log = capture_log(&plugin.save_state());
+        log["events"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| !e["kind"].as_str().unwrap().starts_with("session_"));
         let have = log["events"].as_array().unwrap().len();
         if have >= n || Instant::now() > deadline {
             return log;
@@ -121,6 +126,11 @@ fn a_scripted_session_yields_exactly_the_expected_events() {
     assert_eq!(got.remove(6), ev("take_started", 3, 24_576), "{got:?}");
     assert_eq!(got, expected);
     assert_eq!(log["dropped"], 0);
+    // Activation opened a session for worked time, stamped with the instance's song and track.
+    let all = capture_log(&plugin.save_state());
+    let first = &all["events"][0];
+    assert_eq!(first["kind"], "session_opened", "{all}");
+    assert_eq!(first["song"], all["settings"]["song"]);
 
     // Musical positions. The mark at sample 23140 is 0.48208 s = 3.85667 beats at 480 bpm:
     // bar 1, beat 4.85667 as a DAW shows it.

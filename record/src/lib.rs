@@ -5,7 +5,7 @@
 //! - [`rules`]: who may say what (ownership, verdict targets, the executive's kinds, clocks).
 //! - [`limits`]: how big any part of an event may be.
 //! - [`views`]: the pure fold of events into notes, takes, decisions, verdicts, tracklist and
-//!   sessions.
+//!   sessions; [`worked`]: worked time per person per song.
 //! - [`position`]: bars.beats and h:mm:ss.mmm text, and conversion with a tempo map.
 //! - [`journal`]: the local, durable, multi-writer, crash-safe journal with sync state.
 //! - [`outbox`]: what a journal sends to a server and what waits for the user (the pure step
@@ -28,6 +28,7 @@ pub mod settings;
 #[cfg(feature = "client")]
 pub mod sync;
 pub mod views;
+pub mod worked;
 
 pub use event::{Body, Context, DawPos, Event, Role};
 pub use journal::{Journal, JournalError};

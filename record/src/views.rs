@@ -110,6 +110,25 @@ impl SessionView {
     }
 }
 
+/// Who made a decision of the executive's, and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decided {
+    pub author: String,
+    pub at: i64,
+    /// The event that made it.
+    pub id: Uuid,
+}
+
+impl Decided {
+    fn of(e: &Event) -> Self {
+        Decided {
+            author: e.author.clone(),
+            at: e.at,
+            id: e.id,
+        }
+    }
+}
+
 /// Everything a fold produces.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Views {
@@ -122,8 +141,15 @@ pub struct Views {
     pub verdicts: BTreeMap<Uuid, VerdictView>,
     /// The executive's latest song order.
     pub tracklist: Option<Vec<String>>,
+    /// Who set that order, and when.
+    pub tracklist_decided: Option<Decided>,
     /// The executive's latest choice per song.
     pub song_selection: BTreeMap<String, bool>,
+    /// Who made each song's latest choice, and when (the `id` is what a verdict on the
+    /// song judges).
+    pub song_selection_decided: BTreeMap<String, Decided>,
+    /// Worked time per person per song ([`crate::worked`]).
+    pub worked: Vec<crate::worked::WorkedTime>,
     pub sessions: Vec<SessionView>,
     /// Ids seen with two different contents.
     pub conflicts: Vec<Uuid>,
@@ -142,7 +168,9 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Views {
     for e in &events {
         f.apply(e);
     }
-    f.finish(conflicts)
+    let mut views = f.finish(conflicts);
+    views.worked = crate::worked::worked_time(events.iter().copied());
+    views
 }
 
 /// The events by id, once each, in (`at`, `id`) order, and the ids seen with two contents
@@ -299,10 +327,14 @@ impl<'a> Folder<'a> {
                 }
             }
             Body::TracklistOrder { songs } if executive => {
-                self.views.tracklist = Some(songs.clone())
+                self.views.tracklist = Some(songs.clone());
+                self.views.tracklist_decided = Some(Decided::of(e));
             }
             Body::SongSelection { song, selected } if executive => {
                 self.views.song_selection.insert(song.clone(), *selected);
+                self.views
+                    .song_selection_decided
+                    .insert(song.clone(), Decided::of(e));
             }
             Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
             Body::SessionOpened => {

@@ -80,9 +80,12 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
         prop::collection::vec("[a-c]", 0..3).prop_map(|songs| Body::TracklistOrder { songs }),
         Just(Body::SessionOpened),
         Just(Body::SessionClosed),
+        Just(Body::TransportStarted),
+        Just(Body::TransportStopped),
     ];
     // Ids come from a small pool so that some events are notes referenced by edits.
     prop::collection::vec((0u128..12, 0i64..5, role(), 1u128..3, body), 0..24).prop_map(|items| {
+        // Times spread over minutes, so that some gaps join and some do not.
         let mut seen = std::collections::HashSet::new();
         items
             .into_iter()
@@ -95,7 +98,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 session: Uuid::from_u128(1000 + session),
                 author: format!("{role}"),
                 role,
-                at,
+                at: at * 170_000,
                 pos: None,
                 body,
             })
@@ -138,5 +141,27 @@ proptest! {
             shuffled.swap(i, (s >> 33) as usize % (i + 1));
         }
         prop_assert_eq!(fold(&shuffled), expected);
+    }
+
+    /// Worked time never exceeds the span of a person's own events on the song, and a
+    /// person with events on a song has a worked time for it.
+    #[test]
+    fn worked_time_lies_within_each_persons_events(events in events()) {
+        let views = fold(&events);
+        for w in &views.worked {
+            let ats: Vec<i64> = events
+                .iter()
+                .filter(|e| e.author == w.person && e.song == w.song)
+                .map(|e| e.at)
+                .collect();
+            prop_assert!(!ats.is_empty());
+            let span = ats.iter().max().unwrap() - ats.iter().min().unwrap();
+            prop_assert!(w.ms >= 0 && w.ms <= span, "{w:?} over a span of {span}");
+        }
+        for e in &events {
+            let counted = views.worked.iter().any(|w| w.person == e.author && w.song == e.song);
+            let work = !matches!(e.body, Body::SessionOpened | Body::SessionClosed);
+            prop_assert!(counted || !work, "{e:?} is work but not counted");
+        }
     }
 }

@@ -340,9 +340,83 @@ impl Markup for Html {
     }
 }
 
+/// The executive's decisions about the record: the songs in tracklist order, then other songs
+/// with a selection, each with whether it is on the record and who decided.
+fn record_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
+    let mut songs: Vec<&String> = views.tracklist.iter().flatten().collect();
+    for song in views.song_selection.keys() {
+        if !songs.contains(&song) {
+            songs.push(song);
+        }
+    }
+    songs
+        .into_iter()
+        .filter(|s| scope.song.as_deref().is_none_or(|want| want == s.as_str()))
+        .map(|song| {
+            let position = views
+                .tracklist
+                .iter()
+                .flatten()
+                .position(|s| s == song)
+                .map_or(String::new(), |i| (i + 1).to_string());
+            let selected = match views.song_selection.get(song) {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            let decided = views
+                .song_selection_decided
+                .get(song)
+                .map_or(String::new(), |d| {
+                    format!("{}, {}", d.author, date_time(d.at))
+                });
+            vec![position, song.clone(), selected.to_owned(), decided]
+        })
+        .collect()
+}
+
+/// Worked time per person per song, within the scope's song and author.
+fn worked_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
+    views
+        .worked
+        .iter()
+        .filter(|w| scope.song.as_deref().is_none_or(|s| s == w.song))
+        .filter(|w| scope.author.as_deref().is_none_or(|a| a == w.person))
+        .map(|w| {
+            let time = if w.ms < 60_000 {
+                "under a minute".to_owned()
+            } else {
+                duration(w.ms)
+            };
+            vec![w.song.clone(), w.person.clone(), time]
+        })
+        .collect()
+}
+
 fn render(m: &dyn Markup, entries: &[Entry], views: &Views, scope: &Scope) -> String {
     let mut o = String::new();
     m.begin(&mut o, &m.esc(&title(scope, entries)), &summary(entries));
+    let record = record_rows(views, scope);
+    if !record.is_empty() {
+        let order = match &views.tracklist_decided {
+            Some(d) => format!(
+                "The record — order set by {}, {}",
+                m.esc(&d.author),
+                date_time(d.at)
+            ),
+            None => "The record".to_owned(),
+        };
+        m.table(
+            &mut o,
+            &order,
+            &["#", "song", "on the record", "selection decided by"],
+            &record,
+        );
+    }
+    let worked = worked_rows(views, scope);
+    if !worked.is_empty() {
+        m.table(&mut o, "Worked time", &["song", "person", "time"], &worked);
+    }
     for (song, sessions) in group(entries) {
         m.heading(&mut o, 2, &m.esc(song));
         for (session, tracks) in sessions {
