@@ -5,11 +5,16 @@
 //!   SQLite file (bundled, WAL, a transaction per call, migrations only ever added).
 //! - [`api`]: the HTTP API under `/api/v1`: bearer tokens, role rules, limits, exactly-once
 //!   push, long-poll pull.
+//! - [`page`]: the executive producer's review page at `/`: sign-in, overview, decision
+//!   queue, song view, tracklist, live updates, exports.
+//! - [`state`]: what every handler shares (the store, long-poll wake-ups, folded records).
 //! - `main.rs`: the `liner` binary: `serve`, project and token admin.
 //!
 //! [`run`] serves on a listener until `shutdown` resolves, then finishes in-flight requests.
 
 pub mod api;
+pub mod page;
+pub mod state;
 pub mod store;
 
 use std::future::Future;
@@ -21,9 +26,14 @@ pub async fn run(
     store: Arc<dyn store::Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(api::AppState::new(store));
+    let state = state::AppState::new(store);
+    let app = api::router(state.clone()).merge(page::router(state.clone()));
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Long polls and live streams end now; requests in flight finish.
+            state.stop();
+        })
         .await
 }
 

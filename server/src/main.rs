@@ -457,7 +457,9 @@ fn serve(
             )
         };
         let addr = listener.local_addr()?;
-        println!("Review URL: http://{addr}/ (the review page itself comes with its own issue; today this address serves the sync API)");
+        println!(
+            "Review URL: http://{addr}/ (the executive producer signs in there with their token)"
+        );
         println!("Serving the record on http://{addr}");
         let shutdown = async move {
             #[cfg(unix)]

@@ -116,6 +116,15 @@ pub trait Store: Send + Sync + 'static {
     /// (received time) on.
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
 
+    /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
+    /// the secret's hash is stored.
+    fn create_session(&self, token: i64) -> Result<(String, String)>;
+    /// The live token and CSRF secret of a session (None: unknown, expired, or its token was
+    /// revoked).
+    fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>>;
+    /// Ends a session.
+    fn end_session(&self, secret: &str) -> Result<()>;
+
     /// The audit trail of every event of a project, for the JSON export.
     fn received(
         &self,
@@ -185,7 +194,17 @@ const MIGRATIONS: &[&str] = &[
         owner TEXT NOT NULL,
         PRIMARY KEY (project_id, key)
     );",
+    // 3: sign-in sessions of the review page (the cookie's secret, hashed; a CSRF secret).
+    "CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        token_id INTEGER NOT NULL REFERENCES tokens(id),
+        csrf TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );",
 ];
+
+/// How long a review page sign-in lasts.
+pub const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// Work in Rust that a migration needs, by version, run once right after its SQL.
 fn backfill(tx: &rusqlite::Transaction<'_>, version: usize) -> rusqlite::Result<()> {
@@ -241,6 +260,16 @@ fn owned_keys(e: &liner_record::Event) -> Vec<String> {
 
 fn judgeable_key(id: Uuid) -> String {
     format!("judgeable:{id}")
+}
+
+/// A new random secret: `prefix` and 64 hex digits.
+fn random_secret(prefix: &str) -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 fn hash(secret: &str) -> String {
@@ -423,14 +452,7 @@ impl Store for SqliteStore {
         let p = self
             .project(project)?
             .ok_or_else(|| StoreError::NoProject(project.to_owned()))?;
-        let secret: String = {
-            use rand::Rng;
-            let bytes: [u8; 32] = rand::rng().random();
-            format!(
-                "ln_{}",
-                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            )
-        };
+        let secret = random_secret("ln_");
         let conn = self.conn();
         let created = now_ms();
         conn.execute(
@@ -544,6 +566,44 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    fn create_session(&self, token: i64) -> Result<(String, String)> {
+        let (secret, csrf) = (random_secret("lns_"), random_secret(""));
+        self.conn().execute(
+            "INSERT INTO sessions (hash, token_id, csrf, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![hash(&secret), token, csrf, now_ms()],
+        )?;
+        Ok((secret, csrf))
+    }
+
+    fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!(
+                    "{TOKEN_SELECT} JOIN sessions s ON s.token_id = t.id \
+                     WHERE s.hash = ?1 AND s.created_ms > ?2"
+                ),
+                params![hash(secret), now_ms().saturating_sub(SESSION_MS)],
+                row_token,
+            )
+            .optional()?;
+        let Some(info) = found.filter(|t| !t.revoked) else {
+            return Ok(None);
+        };
+        let csrf: String = conn.query_row(
+            "SELECT csrf FROM sessions WHERE hash = ?1",
+            [hash(secret)],
+            |r| r.get(0),
+        )?;
+        Ok(Some((info, csrf)))
+    }
+
+    fn end_session(&self, secret: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE hash = ?1", [hash(secret)])?;
+        Ok(())
     }
 
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>> {

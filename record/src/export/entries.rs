@@ -114,7 +114,7 @@ fn place(pos: &DawPos, map: Option<&TempoMap>) -> Option<Place> {
 }
 
 /// A decision's settings as text: `band low shelf, frequency 120 Hz, gain -3 dB`.
-pub(crate) fn settings_text(d: &crate::event::Decision) -> String {
+pub fn settings_text(d: &crate::event::Decision) -> String {
     d.settings
         .iter()
         .map(|s| {

@@ -13,7 +13,7 @@ mod json;
 mod table;
 mod text;
 
-pub use entries::{entries, Entry, EntryKind, Scope};
+pub use entries::{entries, settings_text, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError, Received};
 pub use text::{date, date_time};
 

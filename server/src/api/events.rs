@@ -230,6 +230,26 @@ pub(super) async fn push(
     Ok((status, Json(json!({ "results": results }))).into_response())
 }
 
+/// A pull's answer: the events (as stored, one canonical line each) and the last sequence
+/// number.
+fn page_of(rows: &[(u64, String)], after: u64) -> Response {
+    let last = rows.last().map_or(after, |r| r.0);
+    let mut out = String::from("{\"events\":[");
+    for (i, (seq, json)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{{\"seq\":{seq},\"event\":{json}}}"));
+    }
+    out.push_str(&format!("],\"last_seq\":{last}}}"));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response()
+}
+
 #[derive(Deserialize)]
 pub(super) struct PullQuery {
     #[serde(default)]
@@ -257,28 +277,20 @@ pub(super) async fn pull(
         let p = project.clone();
         let rows = blocking(move || store.pull(&p, q.after, limit)).await?;
         if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
-            let last = rows.last().map_or(q.after, |r| r.0);
-            let mut out = String::from("{\"events\":[");
-            for (i, (seq, json)) in rows.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&format!("{{\"seq\":{seq},\"event\":{json}}}"));
-            }
-            out.push_str(&format!("],\"last_seq\":{last}}}"));
-            return Ok((
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                out,
-            )
-                .into_response());
+            return Ok(page_of(&rows, q.after));
         }
-        if tokio::time::timeout_at(deadline, watcher.changed())
-            .await
-            .is_err()
-        {
-            // Deadline: answer with what there is (nothing) on the next turn.
-            continue;
+        tokio::select! {
+            // News, or the deadline: either way, answer with what there is on the next turn.
+            _ = tokio::time::timeout_at(deadline, watcher.changed()) => {}
+            // The server is stopping: answer now rather than hold up the shutdown.
+            _ = state.stopped() => {
+                let rows = blocking({
+                    let (store, p) = (state.store.clone(), project.clone());
+                    move || store.pull(&p, q.after, limit)
+                })
+                .await?;
+                return Ok(page_of(&rows, q.after));
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `GET /api/v1/export`: the decision log in any export format, for any reader of the
-//! project. The JSON export carries the audit trail (who pushed each event, and when).
+//! project. The JSON export carries the audit trail (who pushed each event, and when). The
+//! review page's `/export` serves the same with its session cookie ([`export_for`]).
 
 use super::{authenticate, blocking, ApiError, AppState};
+use crate::store::Project;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Deserialize)]
-pub(super) struct ExportQuery {
+pub struct ExportQuery {
     format: String,
     song: Option<String>,
     session: Option<Uuid>,
@@ -27,8 +29,19 @@ pub(super) async fn export(
     headers: HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    use liner_record::export::{parse_date, Format, Scope};
     let token = authenticate(&state, &headers).await?;
+    export_for(&state, &token.project, query, false).await
+}
+
+/// The export of `project` that `query` asks for. With `inline_html`, the HTML log is shown
+/// rather than downloaded (the page's link, to read or print to PDF).
+pub async fn export_for(
+    state: &Arc<AppState>,
+    project: &Project,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    inline_html: bool,
+) -> Result<Response, ApiError> {
+    use liner_record::export::{export_received, parse_date, Format, Scope};
     let Query(q) = query.map_err(|e| {
         ApiError::bad_query(
             "?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]",
@@ -63,27 +76,34 @@ pub(super) async fn export(
         author: q.author.clone(),
         include_private: false,
     };
-    let store = state.store.clone();
-    let project = token.project.clone();
+    let state = state.clone();
+    let project = project.clone();
     let out = blocking(move || {
-        let events = store.events(&project)?;
-        let received = store.received(&project)?;
-        Ok(liner_record::export::export_received(
-            &events, &received, &scope, format,
-        ))
+        let record = state.record(&project)?;
+        let received = if format == Format::Json {
+            state.store.received(&project)?
+        } else {
+            Default::default()
+        };
+        Ok(export_received(&record.events, &received, &scope, format))
     })
     .await?;
+    let disposition = if inline_html && format == Format::Html {
+        "inline".to_owned()
+    } else {
+        format!(
+            "attachment; filename=\"decision-log.{}\"",
+            format.extension()
+        )
+    };
+    // The log is data: no script may run in it (its own stylesheet is inline).
+    let policy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
     Ok((
         StatusCode::OK,
         [
+            (header::CONTENT_SECURITY_POLICY, policy.to_owned()),
             (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"decision-log.{}\"",
-                    format.extension()
-                ),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
             (
                 header::HeaderName::from_static("x-liner-left-out"),
                 out.left_out.to_string(),

@@ -16,15 +16,16 @@ mod events;
 mod export;
 mod me;
 
-use crate::store::{Store, TokenInfo};
+pub use export::{export_for, ExportQuery};
+
+pub use crate::state::AppState;
+use crate::store::TokenInfo;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
+use std::sync::Arc;
 
 pub use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 
@@ -35,40 +36,6 @@ pub const MAX_BATCH: usize = 1000;
 /// Most events in one pull answer, and the longest long poll.
 pub const MAX_PULL: usize = 1000;
 pub const MAX_WAIT_SECONDS: u64 = 30;
-
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    /// Latest sequence number per project id, for long polls.
-    latest: Mutex<HashMap<i64, watch::Sender<u64>>>,
-}
-
-impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(AppState {
-            store,
-            latest: Mutex::new(HashMap::new()),
-        })
-    }
-
-    pub(crate) fn watcher(&self, project: i64) -> watch::Receiver<u64> {
-        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(project)
-            .or_insert_with(|| watch::channel(0).0)
-            .subscribe()
-    }
-
-    pub(crate) fn announce(&self, project: i64, seq: u64) {
-        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = map.entry(project).or_insert_with(|| watch::channel(0).0);
-        tx.send_if_modified(|v| {
-            let newer = seq > *v;
-            if newer {
-                *v = seq;
-            }
-            newer
-        });
-    }
-}
 
 /// An API error: status, stable code, words a person can act on.
 #[derive(Debug)]

@@ -1,6 +1,8 @@
 //! What the server's test suites share: a real server over a fresh database, and requests.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::Role;
 use liner_server::store::{SqliteStore, Store};
@@ -119,4 +121,18 @@ pub fn code(r: &Value) -> &str {
                 .find_map(|e| e["error"]["code"].as_str())
         })
         .unwrap_or("")
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

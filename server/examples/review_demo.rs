@@ -1,0 +1,379 @@
+//! Fills a server data folder with a small, realistic album project for the review page: three
+//! songs, several people and tracks, notes, takes with ratings, marks, EQ/FX decisions, some
+//! verdicts, a tracklist and song choices, and sessions with the transport rolling (worked
+//! time). Prints the executive producer's token.
+//!
+//! `cargo run -p liner-server --example review_demo -- DATA_DIR`, then
+//! `liner serve --data DATA_DIR` and sign in at the printed address. Used by
+//! `cargo xtask page-screenshots`.
+
+use liner_record::event::{
+    Anchor, Body, Category, Context, DawPos, Decision, NoteAdded, Rating, Setting, TakeRef, Verdict,
+};
+use liner_record::{Event, Role};
+use liner_server::store::{Incoming, SqliteStore, Store};
+use uuid::Uuid;
+
+const PROJECT: &str = "Night Drive LP";
+
+fn pos(seconds: f64, tempo: f64) -> DawPos {
+    let beats = seconds * tempo / 60.0;
+    DawPos {
+        samples: Some((seconds * 48_000.0) as i64),
+        seconds: Some(seconds),
+        beats: Some(beats),
+        bar: Some((beats / 4.0).floor() as i32 + 1),
+        beat: Some(beats % 4.0 + 1.0),
+        tempo: Some(tempo),
+        time_sig: Some((4, 4)),
+        playing: true,
+        recording: false,
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let dir = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: review_demo DATA_DIR"))?;
+    let store = SqliteStore::open(std::path::Path::new(&dir))?;
+    let project = store.create_project(PROJECT)?;
+    let people = [
+        ("Eve Marsh", Role::Executive),
+        ("Sam Okafor", Role::Producer),
+        ("Ana Ruiz", Role::Engineer),
+        ("Kim Lee", Role::Artist),
+    ];
+    let mut tokens = std::collections::HashMap::new();
+    let mut exec_secret = String::new();
+    for (person, role) in people {
+        let (info, secret) = store.add_token(PROJECT, person, role)?;
+        if role == Role::Executive {
+            exec_secret = secret;
+        }
+        tokens.insert(person, info.id);
+    }
+
+    let start = liner_record::event::now_ms() - 3 * 3_600_000;
+    let mut clock = start;
+    let mut push = |person: &str,
+                    role: Role,
+                    song: &str,
+                    track: &str,
+                    p: Option<DawPos>,
+                    body: Body|
+     -> anyhow::Result<Event> {
+        clock += 45_000;
+        let mut e = Event::new(
+            &Context {
+                project: PROJECT.into(),
+                song: song.into(),
+                track: track.into(),
+                session: Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("{person}{song}").as_bytes()),
+                author: person.into(),
+                role,
+            },
+            p,
+            body,
+        );
+        e.at = clock;
+        let outcome = store.push(
+            &project,
+            tokens.get(person).copied(),
+            &[Incoming::from_event(e.clone())],
+        )?;
+        anyhow::ensure!(
+            matches!(outcome[0], liner_server::store::PushOutcome::Stored(_)),
+            "demo event refused: {:?}",
+            outcome[0]
+        );
+        Ok(e)
+    };
+    let note = |text: &str, category: Category, at: DawPos, take: Option<TakeRef>| {
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category,
+            anchor: Some(Anchor::Point { at }),
+            take,
+            private: false,
+        })
+    };
+    let sam = ("Sam Okafor", Role::Producer);
+    let ana = ("Ana Ruiz", Role::Engineer);
+    let kim = ("Kim Lee", Role::Artist);
+    let eve = ("Eve Marsh", Role::Executive);
+    let mut judged = Vec::new();
+
+    for (song, tempo) in [
+        ("Night Drive", 96.0),
+        ("Paper Moons", 118.0),
+        ("Low Tide", 84.0),
+    ] {
+        // Sam's vocal session with three takes, rated.
+        let instance = Uuid::new_v5(&Uuid::NAMESPACE_OID, song.as_bytes());
+        push(sam.0, sam.1, song, "Lead vox", None, Body::SessionOpened)?;
+        push(
+            sam.0,
+            sam.1,
+            song,
+            "Lead vox",
+            Some(pos(0.0, tempo)),
+            Body::TransportStarted,
+        )?;
+        let mut takes = Vec::new();
+        for n in 1..=3u32 {
+            let take = TakeRef {
+                instance,
+                number: n,
+            };
+            push(
+                sam.0,
+                sam.1,
+                song,
+                "Lead vox",
+                Some(pos(20.0, tempo)),
+                Body::TakeStarted { take },
+            )?;
+            push(
+                sam.0,
+                sam.1,
+                song,
+                "Lead vox",
+                Some(pos(95.0, tempo)),
+                Body::TakeEnded { take },
+            )?;
+            takes.push(take);
+        }
+        for (take, rating, stars, text) in [
+            (takes[0], Rating::Scratch, 2, "pitchy in the pre-chorus"),
+            (
+                takes[1],
+                Rating::Maybe,
+                3,
+                "good energy, breath noise at bar 17",
+            ),
+            (takes[2], Rating::Keeper, 5, "the one: comp from here"),
+        ] {
+            let e = push(
+                sam.0,
+                sam.1,
+                song,
+                "Lead vox",
+                None,
+                Body::TakeRated {
+                    take,
+                    rating,
+                    stars: Some(stars),
+                    note: Some(text.into()),
+                },
+            )?;
+            let _ = e;
+        }
+        judged.push(
+            push(
+                sam.0,
+                sam.1,
+                song,
+                "Lead vox",
+                Some(pos(41.5, tempo)),
+                note(
+                    "Double the last line of the chorus, the lift needs it",
+                    Category::Vocal,
+                    pos(41.5, tempo),
+                    Some(takes[2]),
+                ),
+            )?
+            .id,
+        );
+        push(
+            sam.0,
+            sam.1,
+            song,
+            "Lead vox",
+            Some(pos(63.0, tempo)),
+            Body::Mark {
+                instance,
+                number: 1,
+                label: Some("ad-lib candidate".into()),
+            },
+        )?;
+        push(
+            sam.0,
+            sam.1,
+            song,
+            "Lead vox",
+            Some(pos(120.0, tempo)),
+            Body::TransportStopped,
+        )?;
+        push(sam.0, sam.1, song, "Lead vox", None, Body::SessionClosed)?;
+
+        // Ana's mix notes and decisions.
+        push(
+            ana.0,
+            ana.1,
+            song,
+            "Drum bus",
+            Some(pos(0.0, tempo)),
+            Body::TransportStarted,
+        )?;
+        judged.push(
+            push(
+                ana.0,
+                ana.1,
+                song,
+                "Drum bus",
+                Some(pos(12.0, tempo)),
+                Body::EqDecision(Decision {
+                    processor: "Pro-Q 3".into(),
+                    settings: vec![
+                        Setting {
+                            name: "low shelf".into(),
+                            value: Some(80.0),
+                            text: None,
+                            unit: Some("Hz".into()),
+                        },
+                        Setting {
+                            name: "gain".into(),
+                            value: Some(-2.5),
+                            text: None,
+                            unit: Some("dB".into()),
+                        },
+                    ],
+                    reason: "the kick and the bass were fighting below 100 Hz".into(),
+                }),
+            )?
+            .id,
+        );
+        judged.push(
+            push(
+                ana.0,
+                ana.1,
+                song,
+                "Drum bus",
+                Some(pos(33.0, tempo)),
+                Body::FxDecision(Decision {
+                    processor: "1176".into(),
+                    settings: vec![
+                        Setting {
+                            name: "ratio".into(),
+                            value: None,
+                            text: Some("4:1".into()),
+                            unit: None,
+                        },
+                        Setting {
+                            name: "attack".into(),
+                            value: Some(3.0),
+                            text: None,
+                            unit: None,
+                        },
+                    ],
+                    reason: "more snap on the snare without raising it".into(),
+                }),
+            )?
+            .id,
+        );
+        push(
+            ana.0,
+            ana.1,
+            song,
+            "Drum bus",
+            Some(pos(70.0, tempo)),
+            note(
+                "Room mics feel late against the close mics; nudge -4 ms?",
+                Category::Mix,
+                pos(70.0, tempo),
+                None,
+            ),
+        )?;
+        push(
+            ana.0,
+            ana.1,
+            song,
+            "Drum bus",
+            Some(pos(150.0, tempo)),
+            Body::TransportStopped,
+        )?;
+
+        // Kim's thoughts on the arrangement.
+        push(
+            kim.0,
+            kim.1,
+            song,
+            "Keys",
+            Some(pos(88.0, tempo)),
+            note(
+                "Bridge is too long: cut 8 bars, go straight to the last chorus",
+                Category::Arrangement,
+                pos(88.0, tempo),
+                None,
+            ),
+        )?;
+        push(
+            kim.0,
+            kim.1,
+            song,
+            "Keys",
+            Some(pos(101.0, tempo)),
+            note(
+                "I want the Rhodes dry here, <no reverb> & no chorus",
+                Category::Fx,
+                pos(101.0, tempo),
+                None,
+            ),
+        )?;
+    }
+
+    // Some of the executive's verdicts, the tracklist and the songs on the record.
+    for (i, target) in judged.iter().enumerate().take(4) {
+        let (verdict, comment) = match i {
+            0 => (Verdict::Approved, "Yes. Do it on every chorus."),
+            1 => (Verdict::Approved, ""),
+            2 => (Verdict::ChangesRequested, "Try 2:1 first, it pumps"),
+            _ => (Verdict::Rejected, "Keep the double off the verse"),
+        };
+        push(
+            eve.0,
+            eve.1,
+            "Night Drive",
+            "",
+            None,
+            Body::Verdict {
+                target: *target,
+                verdict,
+                comment: comment.into(),
+            },
+        )?;
+    }
+    push(
+        eve.0,
+        eve.1,
+        "",
+        "",
+        None,
+        Body::TracklistOrder {
+            songs: vec![
+                "Paper Moons".into(),
+                "Night Drive".into(),
+                "Low Tide".into(),
+            ],
+        },
+    )?;
+    for (song, selected) in [
+        ("Paper Moons", true),
+        ("Night Drive", true),
+        ("Low Tide", false),
+    ] {
+        push(
+            eve.0,
+            eve.1,
+            song,
+            "",
+            None,
+            Body::SongSelection {
+                song: song.into(),
+                selected,
+            },
+        )?;
+    }
+    println!("{exec_secret}");
+    Ok(())
+}

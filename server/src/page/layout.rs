@@ -1,0 +1,280 @@
+//! The frame of every page and the pieces the pages share. maud escapes every string it is
+//! given; nothing here builds HTML from text by hand.
+
+use super::auth::Signed;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use liner_record::event::Verdict;
+use liner_record::export::{Entry, EntryKind, Format};
+use liner_record::views::VerdictView;
+use maud::{html, Markup, DOCTYPE};
+
+/// Which page is showing (for the navigation).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Queue,
+    Song,
+    Tracklist,
+}
+
+/// What the frame shows around a page.
+pub struct Frame<'a> {
+    pub signed: &'a Signed,
+    pub title: &'a str,
+    pub nav: Nav,
+    /// The record's sequence number the page shows (live updates start after it).
+    pub seq: u64,
+    /// Items waiting for a verdict, for the navigation.
+    pub waiting: usize,
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Liner Notes" }
+            link rel="stylesheet" href="/assets/app.css";
+            script src="/assets/app.js" defer {}
+        }
+    }
+}
+
+/// A whole page: the frame around `main`.
+pub fn page(f: Frame<'_>, main: Markup) -> Response {
+    frame(f, main).into_response()
+}
+
+fn frame(f: Frame<'_>, main: Markup) -> Markup {
+    let t = &f.signed.token;
+    let link = |nav: Nav, href: &str, text: &str| {
+        html! {
+            a href=(href) aria-current=[(f.nav == nav).then_some("page")] { (text) }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(f.title))
+            body data-seq=(f.seq) data-csrf=(f.signed.csrf)
+                data-executive=(if f.signed.is_executive() { "yes" } else { "no" }) {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    div.brand {
+                        span.logo aria-hidden="true" { "♪" }
+                        span { "Liner Notes" }
+                        span.project { (t.project.name) }
+                    }
+                    nav aria-label="Pages" {
+                        (link(Nav::Overview, "/", "Overview"))
+                        a #nav-queue href="/queue" aria-current=[(f.nav == Nav::Queue).then_some("page")] {
+                            "Decision queue (" (f.waiting) ")"
+                        }
+                        (link(Nav::Tracklist, "/tracklist", "Tracklist"))
+                    }
+                    div.who {
+                        span { (t.person) " · " (t.role) }
+                        form method="post" action="/sign-out" {
+                            input type="hidden" name="csrf" value=(f.signed.csrf);
+                            button.quiet type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                @if !f.signed.is_executive() {
+                    p.readonly role="note" {
+                        "You are signed in as a " (t.role) ": this page is read-only for you. \
+                         The executive producer gives the verdicts."
+                    }
+                }
+                main #main tabindex="-1" { (main) }
+                footer {
+                    p.live #live aria-live="polite" { "" }
+                }
+            }
+        }
+    }
+}
+
+/// The sign-in form, with an optional problem to show.
+pub fn sign_in_page(status: StatusCode, problem: Option<&str>) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head("Sign in"))
+            body.signin {
+                main #main {
+                    h1 { span.logo aria-hidden="true" { "♪" } " Liner Notes" }
+                    p { "The review page for the executive producer: every note of the record, \
+                         your verdicts, the tracklist." }
+                    form method="post" action="/sign-in" {
+                        label for="token" { "Your token" }
+                        input #token type="password" name="token" autocomplete="current-password"
+                            required placeholder="ln_…";
+                        @if let Some(p) = problem {
+                            p.problem role="alert" { (p) }
+                        }
+                        button.primary type="submit" { "Sign in" }
+                    }
+                    p.hint { "The token was printed when the server first started, or comes \
+                              from `liner token add`. It stays in this browser's session \
+                              cookie, never in an address." }
+                }
+            }
+        }
+    };
+    (status, markup).into_response()
+}
+
+/// A page that says what went wrong.
+pub fn problem(status: StatusCode, message: &str) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head("Not done"))
+            body.signin {
+                main #main {
+                    h1 { "Not done" }
+                    p.problem role="alert" { (message) }
+                    p { a href="/" { "Back to the overview" } }
+                }
+            }
+        }
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], markup).into_response()
+}
+
+/// Words, a mark and a class for a verdict: never colour alone.
+pub fn verdict_words(v: Option<Verdict>) -> (&'static str, &'static str, &'static str) {
+    match v {
+        Some(Verdict::Approved) => ("✓", "Approved", "approved"),
+        Some(Verdict::Rejected) => ("✗", "Rejected", "rejected"),
+        Some(Verdict::ChangesRequested) => ("↻", "Changes requested", "changes"),
+        None => ("○", "Open", "open"),
+    }
+}
+
+pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
+    let (mark, words, class) = verdict_words(v.map(|v| v.verdict));
+    html! {
+        span class={ "badge v-" (class) } {
+            span aria-hidden="true" { (mark) } " " (words)
+        }
+        @if let Some(v) = v {
+            @if !v.comment.is_empty() {
+                " " q.comment { (v.comment) }
+            }
+        }
+    }
+}
+
+/// Where an entry sits: bar.beat and time, a range, or its wall-clock time.
+pub fn place(e: &Entry) -> String {
+    match (&e.start, &e.end) {
+        (Some(s), Some(t)) => format!(
+            "{}–{} · {}–{}",
+            s.bar_beat(),
+            t.bar_beat(),
+            s.time(),
+            t.time()
+        ),
+        (Some(s), None) => format!("{} · {}", s.bar_beat(), s.time()),
+        (None, _) => format!(
+            "no DAW position · {}",
+            liner_record::export::date_time(e.at)
+        ),
+    }
+}
+
+/// What an entry is, in words.
+pub fn kind_words(e: &Entry) -> String {
+    match e.kind {
+        EntryKind::Note(c) => format!("{} note", c.as_str()),
+        EntryKind::Eq => "EQ decision".into(),
+        EntryKind::Fx => "FX decision".into(),
+        EntryKind::Mark => "mark".into(),
+        EntryKind::Take => "take".into(),
+    }
+}
+
+/// The executive's three buttons and a comment for one judgeable entry (nothing for anyone
+/// else). `back` is where the page returns after deciding without the script.
+pub fn verdict_form(signed: &Signed, target: uuid::Uuid, back: &str) -> Markup {
+    if !signed.is_executive() {
+        return html! {};
+    }
+    let comment_id = format!("comment-{target}");
+    html! {
+        form.decide method="post" action="/verdict" {
+            // The default button: pressing Enter in the comment decides nothing.
+            button.sr type="submit" disabled { "Choose a verdict with the buttons" }
+            input type="hidden" name="csrf" value=(signed.csrf);
+            input type="hidden" name="target" value=(target);
+            input type="hidden" name="back" value=(back);
+            label.sr for=(comment_id) { "Comment" }
+            input id=(comment_id) type="text" name="comment" maxlength="10000"
+                placeholder="Comment (optional)" autocomplete="off";
+            button.approve type="submit" name="verdict" value="approved" title="Approve (a)" {
+                span aria-hidden="true" { "✓ " } "Approve"
+            }
+            button.reject type="submit" name="verdict" value="rejected" title="Reject (r)" {
+                span aria-hidden="true" { "✗ " } "Reject"
+            }
+            button.changes type="submit" name="verdict" value="changes_requested"
+                title="Request changes (c)" {
+                span aria-hidden="true" { "↻ " } "Request changes"
+            }
+        }
+    }
+}
+
+/// Links to every export format (`song`: of one song).
+pub fn export_links(song: Option<&str>) -> Markup {
+    let names = [
+        (Format::Html, "Printable log (HTML)"),
+        (Format::Markdown, "Markdown"),
+        (Format::Csv, "CSV"),
+        (Format::Json, "JSON"),
+        (Format::ReaperCsv, "REAPER markers"),
+        (Format::AudacityLabels, "Audacity labels"),
+        (Format::Midi, "MIDI markers"),
+    ];
+    html! {
+        nav.exports aria-label="Exports" {
+            span { "Export: " }
+            @for (format, words) in names {
+                @let href = match song {
+                    Some(s) => format!("/export?format={}&song={}", format.name(), encode(s)),
+                    None => format!("/export?format={}", format.name()),
+                };
+                a href=(href) { (words) }
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A duration for people: "2 h 05 min", "12 min", "under a minute".
+pub fn duration(ms: i64) -> String {
+    if ms < 60_000 {
+        return "under a minute".into();
+    }
+    let minutes = ms.saturating_add(30_000) / 60_000;
+    if minutes >= 60 {
+        format!("{} h {:02} min", minutes / 60, minutes % 60)
+    } else {
+        format!("{minutes} min")
+    }
+}

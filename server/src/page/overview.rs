@@ -1,0 +1,172 @@
+//! The overview (`/`): the project's songs in tracklist order with their status on the record,
+//! what waits for a verdict, the verdict counts, the last activity, worked time per person per
+//! song. Without a session, the sign-in form.
+
+use super::auth;
+use super::layout::{self, duration, encode, Frame, Nav};
+use super::queue::{awaiting, judgeable};
+use super::tracklist::songs_in_order;
+use crate::api::blocking;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use liner_record::event::Verdict;
+use liner_record::export::date_time;
+use maud::html;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Counts of one song (or the project).
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    open: usize,
+    approved: usize,
+    rejected: usize,
+    changes: usize,
+    last: Option<i64>,
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(signed) = auth::signed(&state, &headers).await else {
+        return layout::sign_in_page(StatusCode::OK, None);
+    };
+    let project = signed.token.project.clone();
+    let record = match blocking({
+        let state = state.clone();
+        move || state.record(&project)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let views = &record.views;
+    let rated = judgeable(&record);
+    let mut per_song: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut total = Counts::default();
+    for e in &record.entries {
+        let c = per_song.entry(e.song.as_str()).or_default();
+        for c in [&mut *c, &mut total] {
+            c.last = c.last.max(Some(e.at));
+            if !rated(e) {
+                continue;
+            }
+            match e.verdict.as_ref().map(|v| v.verdict) {
+                None => c.open += 1,
+                Some(Verdict::Approved) => c.approved += 1,
+                Some(Verdict::Rejected) => c.rejected += 1,
+                Some(Verdict::ChangesRequested) => c.changes += 1,
+            }
+        }
+    }
+    let last_event = record.events.iter().map(|e| e.at).max();
+    let waiting = awaiting(&record).count();
+    let songs = songs_in_order(views);
+    let main = html! {
+        h1 { "Overview" }
+        section.tiles aria-label="Verdicts" {
+            div.tile { span.num { (waiting) } span { "waiting for your verdict" } }
+            div.tile.t-approved { span.num { (total.approved) } span { "✓ approved" } }
+            div.tile.t-rejected { span.num { (total.rejected) } span { "✗ rejected" } }
+            div.tile.t-changes { span.num { (total.changes) } span { "↻ changes requested" } }
+            div.tile {
+                span.when { (last_event.map_or("nothing yet".into(), date_time)) }
+                span { "last activity" }
+            }
+        }
+        @if waiting > 0 {
+            p { a.primary-link href="/queue" { "Decide what is waiting (" (waiting) ")" } }
+        }
+        section aria-labelledby="songs-h" {
+            h2 #songs-h { "Songs" }
+            @if songs.is_empty() {
+                p.empty { "No songs yet: notes from the plugins appear here as they sync." }
+            } @else {
+                div.scroll {
+                    table.songs {
+                        thead { tr {
+                            th scope="col" { "#" }
+                            th scope="col" { "Song" }
+                            th scope="col" { "On the record" }
+                            th scope="col" { "Open" }
+                            th scope="col" { "Approved" }
+                            th scope="col" { "Rejected" }
+                            th scope="col" { "Changes" }
+                            th scope="col" { "Last activity" }
+                        } }
+                        tbody {
+                            @for song in &songs {
+                                @let c = per_song.get(song.as_str()).copied().unwrap_or_default();
+                                @let position = views.tracklist.iter().flatten()
+                                    .position(|s| s == song);
+                                tr {
+                                    td.num { (position.map_or(String::new(), |p| (p + 1).to_string())) }
+                                    th scope="row" {
+                                        a href={ "/song?name=" (encode(song)) } { (song) }
+                                    }
+                                    td { (selection_badge(views.song_selection.get(song).copied())) }
+                                    td.num { (c.open) }
+                                    td.num { (c.approved) }
+                                    td.num { (c.rejected) }
+                                    td.num { (c.changes) }
+                                    td { (c.last.map_or("—".into(), date_time)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="worked-h" {
+            h2 #worked-h { "Worked time" }
+            @if views.worked.is_empty() {
+                p.empty { "Nobody has worked on a song yet." }
+            } @else {
+                div.scroll {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Song" }
+                            th scope="col" { "Person" }
+                            th scope="col" { "Time" }
+                        } }
+                        tbody {
+                            @for w in &views.worked {
+                                tr {
+                                    td { (w.song) }
+                                    td { (w.person) }
+                                    td.num { (duration(w.ms)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                p.hint { "Time in which a person's plugin had the transport rolling or they \
+                          recorded something, pauses under five minutes included." }
+            }
+        }
+        (layout::export_links(None))
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: "Overview",
+            nav: Nav::Overview,
+            seq: record.seq,
+            waiting,
+        },
+        main,
+    )
+}
+
+/// A song's place on the record, in words and a mark.
+pub fn selection_badge(selected: Option<bool>) -> maud::Markup {
+    let (class, mark, words) = match selected {
+        Some(true) => ("approved", "✓", "On the record"),
+        Some(false) => ("rejected", "✗", "Left out"),
+        None => ("open", "○", "Undecided"),
+    };
+    html! {
+        span class={ "badge v-" (class) } { span aria-hidden="true" { (mark) } " " (words) }
+    }
+}

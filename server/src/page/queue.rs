@@ -1,0 +1,200 @@
+//! The decision queue (`/queue`): every note, EQ/FX decision and rated take awaiting the final
+//! say, oldest first, filterable by song, track, take, category and author. The executive
+//! decides with the buttons, or from the keyboard (the page's script: j/k to move, a/r/c to
+//! approve, reject or request changes, with the comment typed in the item's field).
+
+use super::auth;
+use super::layout::{self, encode, kind_words, place, Frame, Nav};
+use crate::api::blocking;
+use crate::state::{AppState, ProjectRecord};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use liner_record::export::{Entry, EntryKind};
+use maud::html;
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+/// How many items the queue shows at first (more on request).
+const PAGE: usize = 100;
+
+/// Whether an entry can be judged: notes, EQ/FX decisions, and takes once they are rated.
+pub fn judgeable(record: &ProjectRecord) -> impl Fn(&Entry) -> bool + '_ {
+    let rated: HashSet<uuid::Uuid> = record
+        .views
+        .takes
+        .iter()
+        .filter(|t| t.rating.is_some())
+        .filter_map(|t| t.id)
+        .collect();
+    move |e: &Entry| match e.kind {
+        EntryKind::Note(_) | EntryKind::Eq | EntryKind::Fx => true,
+        EntryKind::Take => rated.contains(&e.id),
+        EntryKind::Mark => false,
+    }
+}
+
+/// What waits for a verdict, oldest first.
+pub fn awaiting(record: &ProjectRecord) -> impl Iterator<Item = &Entry> {
+    let judgeable = judgeable(record);
+    let mut list: Vec<&Entry> = record
+        .entries
+        .iter()
+        .filter(|e| e.verdict.is_none() && judgeable(e))
+        .collect();
+    list.sort_by_key(|e| (e.at, e.id));
+    list.into_iter()
+}
+
+#[derive(Deserialize, Default)]
+pub struct Filter {
+    song: Option<String>,
+    track: Option<String>,
+    take: Option<String>,
+    category: Option<String>,
+    author: Option<String>,
+    show: Option<usize>,
+}
+
+impl Filter {
+    fn admits(&self, e: &Entry) -> bool {
+        let is = |want: &Option<String>, have: &str| {
+            want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+        };
+        is(&self.song, &e.song)
+            && is(&self.track, &e.track)
+            && is(&self.take, &e.take.map_or(String::new(), |t| t.to_string()))
+            && is(&self.category, e.kind.category())
+            && is(&self.author, &e.author)
+    }
+
+    /// This filter as a query string (for links that keep it).
+    fn query(&self) -> String {
+        let mut q = Vec::new();
+        for (name, value) in [
+            ("song", &self.song),
+            ("track", &self.track),
+            ("take", &self.take),
+            ("category", &self.category),
+            ("author", &self.author),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                q.push(format!("{name}={}", encode(v)));
+            }
+        }
+        q.join("&")
+    }
+}
+
+fn select(
+    name: &str,
+    label: &str,
+    chosen: &Option<String>,
+    options: &BTreeSet<String>,
+) -> maud::Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select id=(id) name=(name) {
+                option value="" { "All" }
+                @for o in options {
+                    option value=(o) selected[chosen.as_deref() == Some(o.as_str())] {
+                        @if o.is_empty() { "(none)" } @else { (o) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    filter: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let signed = match auth::require(&state, &headers).await {
+        Ok(s) => s,
+        Err(d) => return d.into_response(),
+    };
+    let filter = filter.map(|Query(f)| f).unwrap_or_default();
+    let project = signed.token.project.clone();
+    let record = match blocking({
+        let state = state.clone();
+        move || state.record(&project)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let all: Vec<&Entry> = awaiting(&record).collect();
+    let options = |f: fn(&Entry) -> String| all.iter().map(|e| f(e)).collect::<BTreeSet<_>>();
+    let shown: Vec<&&Entry> = all.iter().filter(|e| filter.admits(e)).collect();
+    let limit = filter.show.unwrap_or(PAGE).clamp(PAGE, 100_000);
+    let query = filter.query();
+    let back = if query.is_empty() {
+        "/queue".to_owned()
+    } else {
+        format!("/queue?{query}")
+    };
+    let main = html! {
+        h1 { "Decision queue" }
+        p.lede {
+            (shown.len()) " of " (all.len()) " waiting for the final say, oldest first."
+            @if signed.is_executive() {
+                " Keyboard: " kbd { "j" } " / " kbd { "k" } " to move, "
+                kbd { "a" } " approve, " kbd { "r" } " reject, " kbd { "c" } " request changes \
+                 (with the comment typed in the item)."
+            }
+        }
+        form.filters method="get" action="/queue" {
+            (select("song", "Song", &filter.song, &options(|e| e.song.clone())))
+            (select("track", "Track", &filter.track, &options(|e| e.track.clone())))
+            (select("take", "Take", &filter.take,
+                &options(|e| e.take.map_or(String::new(), |t| t.to_string()))))
+            (select("category", "Category", &filter.category,
+                &options(|e| e.kind.category().to_owned())))
+            (select("author", "Author", &filter.author, &options(|e| e.author.clone())))
+            button type="submit" { "Filter" }
+            @if !query.is_empty() { a href="/queue" { "Clear" } }
+        }
+        @if shown.is_empty() {
+            p.empty { "Nothing waits for a verdict here." }
+        }
+        ol.queue {
+            @for e in shown.iter().take(limit) {
+                li.item data-id=(e.id) tabindex="-1" {
+                    div.meta {
+                        a href={ "/song?name=" (encode(&e.song)) } { (e.song) }
+                        " · " (if e.track.is_empty() { "(no track)" } else { &e.track })
+                        @if let Some(t) = e.take { " · take " (t) }
+                        " · " span.where { (place(e)) }
+                    }
+                    p.what {
+                        span.kind { (kind_words(e)) } " by " strong { (e.author) }
+                        " (" (e.role) ")"
+                    }
+                    p.text { (e.text) }
+                    (layout::verdict_form(&signed, e.id, &back))
+                }
+            }
+        }
+        @if shown.len() > limit {
+            p { a href={ "/queue?" (query) @if !query.is_empty() { "&" } "show=" (limit + PAGE) } {
+                "Show more (" (shown.len() - limit) " left)"
+            } }
+        }
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: "Decision queue",
+            nav: Nav::Queue,
+            seq: record.seq,
+            waiting: all.len(),
+        },
+        main,
+    )
+}

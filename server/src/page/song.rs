@@ -1,0 +1,195 @@
+//! One song (`/song?name=...`): its notes, takes and marks by track on a timeline (bars.beats
+//! and time), take ratings, verdicts, and the recall sheet (the standing EQ/FX decision per
+//! track and processor).
+
+use super::auth;
+use super::layout::{self, kind_words, place, verdict_badge, Frame, Nav};
+use super::overview::selection_badge;
+use super::queue::{awaiting, judgeable};
+use crate::api::blocking;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use liner_record::export::{settings_text, Entry, EntryKind};
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct Which {
+    #[serde(default)]
+    name: String,
+}
+
+/// A track's entries on one line: takes as spans, notes as dots, marks as ticks, placed by
+/// time (an SVG: attributes, no inline style). The list below it says the same in words.
+fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
+    const W: f64 = 1000.0;
+    let x = |seconds: f64| (seconds / end * W).clamp(0.0, W);
+    let placed: Vec<&&Entry> = entries.iter().filter(|e| e.start.is_some()).collect();
+    html! {
+        svg.timeline viewBox="0 0 1000 40" preserveAspectRatio="none" role="img"
+            aria-label={ "Timeline of " (track) ": " (placed.len()) " items placed in time" } {
+            line x1="0" y1="20" x2="1000" y2="20" class="axis" {}
+            @for e in placed {
+                @let s = e.start.as_ref().expect("filtered");
+                @let class = format!("v-{}", layout::verdict_words(e.verdict.as_ref().map(|v| v.verdict)).2);
+                @match e.kind {
+                    EntryKind::Take => {
+                        @let to = e.end.as_ref().map_or(s.seconds, |t| t.seconds);
+                        rect class={ "take " (class) } x=(format!("{:.1}", x(s.seconds))) y="8"
+                            width=(format!("{:.1}", (x(to) - x(s.seconds)).max(3.0))) height="24" {
+                            title { (e.text) " · " (place(e)) }
+                        }
+                    }
+                    EntryKind::Mark => {
+                        rect class="mark" x=(format!("{:.1}", x(s.seconds) - 1.0)) y="2" width="2" height="36" {
+                            title { (e.text) " · " (place(e)) }
+                        }
+                    }
+                    _ => {
+                        circle class={ "note " (class) } cx=(format!("{:.1}", x(s.seconds))) cy="20" r="6" {
+                            title { (kind_words(e)) ": " (e.text) " · " (place(e)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    which: Result<Query<Which>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let signed = match auth::require(&state, &headers).await {
+        Ok(s) => s,
+        Err(d) => return d.into_response(),
+    };
+    let name = which.map(|Query(w)| w.name).unwrap_or_default();
+    let project = signed.token.project.clone();
+    let record = match blocking({
+        let state = state.clone();
+        move || state.record(&project)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let views = &record.views;
+    if !views.songs().contains(&name) {
+        return layout::problem(
+            StatusCode::NOT_FOUND,
+            "This project has no song of that name (yet).",
+        );
+    }
+    let rated = judgeable(&record);
+    let mut tracks: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+    for e in record.entries.iter().filter(|e| e.song == name) {
+        tracks.entry(e.track.as_str()).or_default().push(e);
+    }
+    for list in tracks.values_mut() {
+        list.sort_by(|a, b| {
+            let key = |e: &Entry| e.start.as_ref().map_or(f64::INFINITY, |p| p.seconds);
+            key(a)
+                .total_cmp(&key(b))
+                .then((a.at, a.id).cmp(&(b.at, b.id)))
+        });
+    }
+    let end = record
+        .entries
+        .iter()
+        .filter(|e| e.song == name)
+        .flat_map(|e| [e.start.as_ref(), e.end.as_ref()])
+        .flatten()
+        .map(|p| p.seconds)
+        .fold(1.0_f64, f64::max);
+    let recall: Vec<_> = views
+        .standing_decisions()
+        .into_iter()
+        .filter(|d| d.song == name)
+        .collect();
+    let back = format!("/song?name={}", layout::encode(&name));
+    let main = html! {
+        h1 { (name) }
+        p.lede {
+            (selection_badge(views.song_selection.get(&name).copied()))
+            @if let Some(d) = views.song_selection_decided.get(&name) {
+                " decided by " (d.author) ", " (liner_record::export::date_time(d.at))
+            }
+        }
+        (layout::export_links(Some(&name)))
+        @for (track, list) in &tracks {
+            section.track aria-label={ "Track " (track) } {
+                h2 { (if track.is_empty() { "(no track)" } else { track }) }
+                (timeline(track, list, end))
+                ul.entries {
+                    @for e in list {
+                        li.item data-id=(e.id) tabindex="-1" {
+                            div.meta {
+                                span.where { (place(e)) }
+                                @if let Some(t) = e.take { " · take " (t) }
+                                " · " span.kind { (kind_words(e)) }
+                                " · " strong { (e.author) } " (" (e.role) ")"
+                            }
+                            p.text { (e.text) }
+                            @if rated(e) {
+                                div.verdict { (verdict_badge(e.verdict.as_ref())) }
+                                @if e.verdict.is_none() {
+                                    (layout::verdict_form(&signed, e.id, &back))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="recall-h" {
+            h2 #recall-h { "Recall sheet" }
+            @if recall.is_empty() {
+                p.empty { "No EQ or FX decisions recorded for this song." }
+            } @else {
+                div.scroll {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Track" }
+                            th scope="col" { "Kind" }
+                            th scope="col" { "Processor" }
+                            th scope="col" { "Settings" }
+                            th scope="col" { "Reason" }
+                            th scope="col" { "Verdict" }
+                        } }
+                        tbody {
+                            @for d in &recall {
+                                tr {
+                                    td { (d.track) }
+                                    td { (d.kind.to_uppercase()) }
+                                    td { (d.decision.processor) }
+                                    td { (settings_text(&d.decision)) }
+                                    td { (d.decision.reason) }
+                                    td { (verdict_badge(d.verdict.as_ref())) }
+                                }
+                            }
+                        }
+                    }
+                }
+                p.hint { "The standing decision per track and processor: the latest approved \
+                          one, else the latest." }
+            }
+        }
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: &name,
+            nav: Nav::Song,
+            seq: record.seq,
+            waiting: awaiting(&record).count(),
+        },
+        main,
+    )
+}

@@ -1,0 +1,110 @@
+//! The tracklist (`/tracklist`): which songs make the record, and their order. Move a song with
+//! its up/down buttons (plain forms: they work without a mouse or the script) or drag it;
+//! put it on the record or leave it off. Each change is one event by the executive.
+
+use super::auth;
+use super::layout::{self, encode, Frame, Nav};
+use super::overview::selection_badge;
+use super::queue::awaiting;
+use crate::api::blocking;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use liner_record::Views;
+use maud::html;
+use std::sync::Arc;
+
+/// Every song of the record: the executive's order first, then the others by name.
+pub fn songs_in_order(views: &Views) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in views.tracklist.iter().flatten() {
+        if !s.is_empty() && !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    for s in views.songs() {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let signed = match auth::require(&state, &headers).await {
+        Ok(s) => s,
+        Err(d) => return d.into_response(),
+    };
+    let project = signed.token.project.clone();
+    let record = match blocking({
+        let state = state.clone();
+        move || state.record(&project)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let views = &record.views;
+    let songs = songs_in_order(views);
+    let exec = signed.is_executive();
+    let main = html! {
+        h1 { "Tracklist" }
+        p.lede {
+            "The songs in the record's order, and which make it."
+            @if let Some(d) = &views.tracklist_decided {
+                " Order set by " (d.author) ", " (liner_record::export::date_time(d.at)) "."
+            }
+            @if exec { " Move a song with its buttons, or drag it by its handle." }
+        }
+        @if songs.is_empty() {
+            p.empty { "No songs yet." }
+        }
+        ol.tracklist #tracklist {
+            @for (i, song) in songs.iter().enumerate() {
+                li.song data-song=(song) draggable=[exec.then_some("true")] {
+                    @if exec { span.handle aria-hidden="true" title="Drag to move" { "⠿" } }
+                    span.pos { (i + 1) }
+                    a.name href={ "/song?name=" (encode(song)) } { (song) }
+                    (selection_badge(views.song_selection.get(song).copied()))
+                    @if exec {
+                        div.controls {
+                            form method="post" action="/tracklist/move" {
+                                input type="hidden" name="csrf" value=(signed.csrf);
+                                input type="hidden" name="song" value=(song);
+                                button type="submit" name="direction" value="up"
+                                    disabled[i == 0] aria-label={ "Move " (song) " up" } { "↑ Up" }
+                                button type="submit" name="direction" value="down"
+                                    disabled[i + 1 == songs.len()]
+                                    aria-label={ "Move " (song) " down" } { "↓ Down" }
+                            }
+                            form method="post" action="/selection" {
+                                input type="hidden" name="csrf" value=(signed.csrf);
+                                input type="hidden" name="song" value=(song);
+                                @if views.song_selection.get(song) == Some(&true) {
+                                    button type="submit" name="selected" value="false"
+                                        aria-label={ "Leave off the record: " (song) } { "Leave off the record" }
+                                } @else {
+                                    button type="submit" name="selected" value="true"
+                                        aria-label={ "Put on the record: " (song) } { "Put on the record" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (layout::export_links(None))
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: "Tracklist",
+            nav: Nav::Tracklist,
+            seq: record.seq,
+            waiting: awaiting(&record).count(),
+        },
+        main,
+    )
+}

@@ -1,0 +1,112 @@
+//! What every request handler shares: the store, the long polls' wake-ups, and each project's
+//! folded record (kept up to date incrementally, so a page view does not re-read the
+//! database).
+
+use crate::store::{Project, Store, StoreError};
+use liner_record::export::{entries, Entry, Scope};
+use liner_record::{Event, Views};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// A project's record as of a sequence number: its events (in sequence order), their fold,
+/// and the fold as decision-log entries (the whole project; what the page lists).
+#[derive(Default)]
+pub struct ProjectRecord {
+    pub seq: u64,
+    pub events: Vec<Event>,
+    pub views: Views,
+    pub entries: Vec<Entry>,
+}
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Latest sequence number per project id, for long polls.
+    latest: Mutex<HashMap<i64, watch::Sender<u64>>>,
+    /// The folded record per project id, as of its last sequence number. A std mutex, held
+    /// only to swap an `Arc`: folding happens outside it.
+    records: Mutex<HashMap<i64, Arc<ProjectRecord>>>,
+    /// Raised when the server begins to stop: long polls and live streams end at once, so a
+    /// graceful shutdown never waits for them.
+    stopping: watch::Sender<bool>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(AppState {
+            store,
+            latest: Mutex::new(HashMap::new()),
+            records: Mutex::new(HashMap::new()),
+            stopping: watch::channel(false).0,
+        })
+    }
+
+    pub(crate) fn watcher(&self, project: i64) -> watch::Receiver<u64> {
+        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(project)
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    pub(crate) fn announce(&self, project: i64, seq: u64) {
+        let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = map.entry(project).or_insert_with(|| watch::channel(0).0);
+        tx.send_if_modified(|v| {
+            let newer = seq > *v;
+            if newer {
+                *v = seq;
+            }
+            newer
+        });
+    }
+
+    /// Tells long polls and live streams to end (the server is stopping).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once the server begins to stop.
+    pub async fn stopped(&self) {
+        let mut rx = self.stopping.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// The project's record, brought up to date: only events stored since the last call are
+    /// read and parsed; the fold is redone only when there are some. Blocking (the
+    /// database): call it from a blocking task.
+    pub fn record(&self, project: &Project) -> Result<Arc<ProjectRecord>, StoreError> {
+        let current = self
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&project.id)
+            .cloned()
+            .unwrap_or_default();
+        let rows = self.store.pull(project, current.seq, usize::MAX / 2)?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(current);
+        };
+        let mut events = current.events.clone();
+        // A row an earlier version stored that is no event is left out, as in exports.
+        events.extend(
+            rows.iter()
+                .filter_map(|(_, json)| serde_json::from_str(json).ok()),
+        );
+        let views = liner_record::fold(&events);
+        let entries = entries(&events, &views, &Scope::default());
+        let fresh = Arc::new(ProjectRecord {
+            seq: last,
+            events,
+            views,
+            entries,
+        });
+        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        // Another request may have brought it further meanwhile: keep the newest.
+        let keep = match map.get(&project.id) {
+            Some(other) if other.seq > fresh.seq => other.clone(),
+            _ => fresh,
+        };
+        map.insert(project.id, keep.clone());
+        Ok(keep)
+    }
+}

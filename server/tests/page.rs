@@ -1,0 +1,690 @@
+//! The executive producer's review page in a real browser (headless Chromium over WebDriver),
+//! against the real server, with producers syncing through the real sync client.
+
+mod common;
+
+use common::browser::Browser;
+use common::{note_by, Server};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, Locator};
+use liner_record::event::{Body, Event, Verdict};
+use liner_record::sync::{sync_once, SyncClient};
+use liner_record::{Journal, Role};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const P: &str = "Album";
+
+/// A producer's plugin on their own machine: a journal and the sync client.
+struct Producer {
+    dir: tempfile::TempDir,
+    url: String,
+    token: String,
+}
+
+impl Producer {
+    fn new(s: &Server, person: &str) -> Producer {
+        Producer {
+            dir: tempfile::tempdir().unwrap(),
+            url: s.url.clone(),
+            token: s.token(P, person, Role::Producer),
+        }
+    }
+
+    /// Writes events to the journal and syncs (push and pull), off the async runtime.
+    async fn record_and_sync(&self, events: Vec<Event>) {
+        let (dir, url, token) = (
+            self.dir.path().to_owned(),
+            self.url.clone(),
+            self.token.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let j = Journal::open(dir).unwrap();
+            j.append(&events).unwrap();
+            let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
+            let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
+            assert!(r.refused.is_empty(), "{:?}", r.refused);
+        })
+        .await
+        .unwrap();
+    }
+
+    fn journal(&self) -> Journal {
+        Journal::open(self.dir.path()).unwrap()
+    }
+}
+
+fn note_in(song: &str, author: &str, text: &str) -> Event {
+    let mut e = note_by(P, author, Role::Producer, text);
+    e.song = song.into();
+    e
+}
+
+async fn press(client: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
+}
+
+/// The events stored in the project, parsed.
+fn stored(s: &Server) -> Vec<Event> {
+    s.stored(P)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keyboard() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    let first = note_in("Night Drive", "Sam", "first take is a keeper");
+    sam.record_and_sync(vec![first.clone()]).await;
+
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    browser
+        .client
+        .goto(&format!("{}/queue", s.url))
+        .await
+        .unwrap();
+    assert!(browser.main_text().await.contains("first take is a keeper"));
+
+    // A producer's note arrives on the open page without a reload.
+    let late = note_in("Night Drive", "Sam", "the snare drags at bar 23");
+    let pushed = Instant::now();
+    sam.record_and_sync(vec![late.clone()]).await;
+    browser
+        .until(
+            "the new note on the open page",
+            Duration::from_secs(10),
+            |c| async move {
+                match c.find(Locator::Id("main")).await {
+                    Ok(m) => m.text().await.unwrap_or_default().contains("snare drags"),
+                    Err(_) => false,
+                }
+            },
+        )
+        .await;
+    let took = pushed.elapsed();
+    eprintln!("pushed note on the page after {took:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+
+    // j selects the oldest item; a approves it.
+    press(&browser.client, 'j').await;
+    press(&browser.client, 'a').await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let verdict = loop {
+        let found = stored(&s).into_iter().find(|e| {
+            matches!(e.body, Body::Verdict { target, verdict: Verdict::Approved, .. } if target == first.id)
+        });
+        if let Some(v) = found {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the approval never reached the server: {:?}",
+            s.stored(P)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (verdict.author.as_str(), verdict.role),
+        ("Eve", Role::Executive)
+    );
+    assert_eq!(verdict.song, "Night Drive");
+    // The approved note leaves the queue; the other stays.
+    browser
+        .until(
+            "the queue without the approved note",
+            Duration::from_secs(10),
+            |c| async move {
+                let text = match c.find(Locator::Id("main")).await {
+                    Ok(m) => m.text().await.unwrap_or_default(),
+                    Err(_) => return false,
+                };
+                !text.contains("first take is a keeper") && text.contains("snare drags")
+            },
+        )
+        .await;
+
+    // The verdict reaches the producer's journal through sync.
+    sam.record_and_sync(vec![]).await;
+    let j = sam.journal();
+    let read = j.read().unwrap();
+    let views = liner_record::fold(read.events.iter().map(|e| &e.event));
+    let note = views.notes.iter().find(|n| n.id == first.id).unwrap();
+    assert_eq!(note.verdict.as_ref().unwrap().verdict, Verdict::Approved);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mouse() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    sam.record_and_sync(vec![
+        note_in("Alpha", "Sam", "a"),
+        note_in("Bravo", "Sam", "b"),
+        note_in("Charlie", "Sam", "c"),
+    ])
+    .await;
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    browser
+        .client
+        .goto(&format!("{}/tracklist", s.url))
+        .await
+        .unwrap();
+
+    // The move buttons are plain buttons: focus one and press Enter.
+    let down = browser
+        .client
+        .find(Locator::Css("button[aria-label='Move Alpha down']"))
+        .await
+        .unwrap();
+    down.send_keys("\u{E007}").await.unwrap();
+    let order = |s: &Server| {
+        stored(s).into_iter().rev().find_map(|e| match e.body {
+            Body::TracklistOrder { songs } => Some(songs),
+            _ => None,
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while order(&s) != Some(vec!["Bravo".into(), "Alpha".into(), "Charlie".into()]) {
+        assert!(Instant::now() < deadline, "no new order: {:?}", order(&s));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // On the record, then off it: each one event.
+    for (label, selected) in [
+        ("Put on the record: Charlie", true),
+        ("Leave off the record: Charlie", false),
+    ] {
+        browser
+            .until(label, Duration::from_secs(10), |c| async move {
+                c.find(Locator::Css(&format!("button[aria-label='{label}']")))
+                    .await
+                    .is_ok()
+            })
+            .await;
+        browser
+            .client
+            .find(Locator::Css(&format!("button[aria-label='{label}']")))
+            .await
+            .unwrap()
+            .send_keys("\u{E007}")
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let last = stored(&s).into_iter().rev().find_map(|e| match e.body {
+                Body::SongSelection { song, selected } if song == "Charlie" => Some(selected),
+                _ => None,
+            });
+            if last == Some(selected) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{label} never recorded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    browser
+        .until(
+            "Charlie left out",
+            Duration::from_secs(10),
+            |c| async move {
+                match c.find(Locator::Css("li[data-song='Charlie']")).await {
+                    Ok(li) => li.text().await.unwrap_or_default().contains("Left out"),
+                    Err(_) => false,
+                }
+            },
+        )
+        .await;
+    let text = browser.main_text().await;
+    let positions: Vec<usize> = ["Bravo", "Alpha", "Charlie"]
+        .iter()
+        .map(|song| text.find(song).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // The overview and the decision logs say who decided.
+    let md = tokio::task::spawn_blocking({
+        let (url, exec) = (s.url.clone(), exec.clone());
+        move || {
+            reqwest::blocking::Client::new()
+                .get(format!("{url}/api/v1/export?format=markdown"))
+                .bearer_auth(exec)
+                .send()
+                .unwrap()
+                .text()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(md.contains("order set by Eve"), "{md}");
+    assert!(md.contains("| 3 | Charlie | no | Eve,"), "{md}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producer_reads_but_has_no_decision_controls_and_their_posts_are_refused() {
+    let s = Server::start();
+    let sam = Producer::new(&s, "Sam");
+    let n = note_in("Night Drive", "Sam", "keep the breath");
+    sam.record_and_sync(vec![n.clone()]).await;
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &sam.token).await;
+    for path in ["/queue", "/song?name=Night%20Drive", "/tracklist"] {
+        browser
+            .client
+            .goto(&format!("{}{path}", s.url))
+            .await
+            .unwrap();
+        let text = browser.main_text().await;
+        assert!(text.contains("Night Drive"), "{path}: {text}");
+        for control in [
+            "form.decide",
+            "form[action='/tracklist/move']",
+            "form[action='/selection']",
+        ] {
+            assert!(
+                browser.client.find(Locator::Css(control)).await.is_err(),
+                "{path} shows {control} to a producer"
+            );
+        }
+    }
+    let banner = browser
+        .client
+        .find(Locator::Css("p.readonly"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(banner.contains("read-only"), "{banner}");
+
+    // With the producer's own session and CSRF secret, a verdict POST is still refused.
+    let cookie = browser
+        .client
+        .get_all_cookies()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name() == "liner_session")
+        .unwrap()
+        .value()
+        .to_owned();
+    let csrf = browser
+        .client
+        .execute("return document.body.dataset.csrf", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = s.stored(P).len();
+    let url = s.url.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new()
+            .post(format!("{url}/verdict"))
+            .header("cookie", format!("liner_session={cookie}"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("target", &n.id.to_string()),
+                ("verdict", "approved"),
+                ("comment", ""),
+            ])
+            .send()
+            .unwrap()
+            .status()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(s.stored(P).len(), before);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_people_typed_shows_as_text_and_runs_nothing() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    let payload = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
+    let mut song_named = note_in("<b>Bold</b> & \"Quoted\"", "Sam", payload);
+    song_named.track = "<i>Vox</i>".into();
+    sam.record_and_sync(vec![song_named, note_in("Plain", "Sam", payload)])
+        .await;
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    for path in [
+        "/".to_owned(),
+        "/queue".to_owned(),
+        format!("/song?name={}", common::encode("<b>Bold</b> & \"Quoted\"")),
+        "/tracklist".to_owned(),
+    ] {
+        browser
+            .client
+            .goto(&format!("{}{path}", s.url))
+            .await
+            .unwrap();
+        // Give an injected handler every chance to run.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let probe = browser
+            .client
+            .execute(
+                "return [String(window.__pwned), document.querySelectorAll('main img, main b, main i, main script').length]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(probe, serde_json::json!(["undefined", 0]), "{path}");
+        let text = browser.main_text().await;
+        assert!(text.contains("<b>Bold</b> & \"Quoted\""), "{path}: {text}");
+        if path != "/" && path != "/tracklist" {
+            assert!(text.contains(payload), "{path}: {text}");
+        }
+    }
+    browser.close().await;
+}
+
+/// axe-core, from the npm registry (`.ci/run` installs it under `target/npm`, or name its
+/// `axe.min.js` in `AXE_CORE_JS`).
+fn axe_source() -> String {
+    let path = std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/npm/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is missing at {} ({e}): `npm install --prefix target/npm axe-core@4` \
+             (as .ci/run does)",
+            path.display()
+        )
+    })
+}
+
+/// Serious and critical accessibility violations axe finds on the current page.
+async fn axe(client: &Client, source: &str) -> Vec<String> {
+    client.execute(source, vec![]).await.unwrap();
+    let out = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(JSON.stringify(r.violations)))
+                .catch(e => done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations: Vec<serde_json::Value> = serde_json::from_str(out.as_str().unwrap()).unwrap();
+    violations
+        .into_iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| {
+            let targets: Vec<String> = v["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| n["target"].to_string())
+                .collect();
+            format!(
+                "{} ({}): {} at {}",
+                v["id"],
+                v["impact"],
+                v["help"],
+                targets.join(", ")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_passes_axe_at_laptop_and_phone_width() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    sam.record_and_sync(vec![
+        note_in("Night Drive", "Sam", "double the last chorus"),
+        note_in("Low Tide", "Sam", "bridge too long"),
+    ])
+    .await;
+    let source = axe_source();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        let browser = Browser::start(width, height).await;
+        browser.client.goto(&s.url).await.unwrap();
+        let mut problems = axe(&browser.client, &source).await;
+        problems
+            .iter_mut()
+            .for_each(|p| p.insert_str(0, "sign-in: "));
+        browser.sign_in(&s.url, &exec).await;
+        for path in ["/", "/queue", "/song?name=Night%20Drive", "/tracklist"] {
+            browser
+                .client
+                .goto(&format!("{}{path}", s.url))
+                .await
+                .unwrap();
+            for p in axe(&browser.client, &source).await {
+                problems.push(format!("{path} at {width}px: {p}"));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        browser.close().await;
+    }
+}
+
+/// Signs in over plain HTTP (no browser); the session cookie as set, and the redirect.
+fn sign_in_raw(s: &Server, token: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = client
+        .post(format!("{}/sign-in", s.url))
+        .form(&[("token", token)]);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().unwrap()
+}
+
+#[test]
+fn signing_in_sets_a_strict_http_only_cookie_and_state_changes_need_the_csrf_secret() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = s.token(P, "Sam", Role::Producer);
+    let n = note_by(P, "Sam", Role::Producer, "judge me");
+    common::push(&s, &sam, &[&n]);
+
+    let r = sign_in_raw(&s, "ln_wrong", &[]);
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(r.text().unwrap().contains("not valid"));
+
+    let r = sign_in_raw(&s, &exec, &[]);
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    assert!(
+        !cookie.contains(&exec),
+        "the token itself is never the cookie"
+    );
+    // Behind a TLS proxy the cookie is Secure.
+    let behind = sign_in_raw(&s, &exec, &[("x-forwarded-proto", "https")]);
+    assert!(behind.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+    // A sign-in posted from another site is refused.
+    let r = sign_in_raw(&s, &exec, &[("origin", "http://evil.example")]);
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/queue", s.url))
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let html = page.text().unwrap();
+    let csrf = html
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let verdict = |csrf: &str, origin: Option<&str>| {
+        let mut req = client
+            .post(format!("{}/verdict", s.url))
+            .header("cookie", &session)
+            .form(&[
+                ("csrf", csrf),
+                ("target", &n.id.to_string()),
+                ("verdict", "rejected"),
+                ("comment", "no"),
+                ("back", "//evil.example/"),
+            ]);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send().unwrap()
+    };
+    let count = || s.stored(P).len();
+    let before = count();
+    assert_eq!(verdict("", None).status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(
+        verdict("0123", None).status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        verdict(&csrf, Some("http://evil.example")).status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(count(), before, "nothing recorded");
+    let r = verdict(&csrf, Some(&s.url));
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/", "never back to another site");
+    assert_eq!(count(), before + 1);
+
+    // Without a session every page sends to the sign-in form, and every POST is refused.
+    let r = client.get(format!("{}/queue", s.url)).send().unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let r = client
+        .post(format!("{}/verdict", s.url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("target", &n.id.to_string()),
+            ("verdict", "approved"),
+        ])
+        .send()
+        .unwrap();
+    assert_ne!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(count(), before + 1);
+
+    // Signing out ends the session for good; revoking the token ends its other sessions.
+    let r = client
+        .post(format!("{}/sign-out", s.url))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let r = client
+        .get(format!("{}/queue", s.url))
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let other = sign_in_raw(&s, &exec, &[]);
+    let other = other.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    use liner_server::store::Store;
+    let id = s
+        .store
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.person == "Eve")
+        .unwrap()
+        .id;
+    s.store.revoke_token(id).unwrap();
+    let r = client
+        .get(format!("{}/queue", s.url))
+        .header("cookie", &other)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn the_printable_log_opens_in_the_browser_with_no_script_allowed() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let r = sign_in_raw(&s, &exec, &[]);
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .get(format!("{}/export?format=html", s.url))
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.headers()["content-disposition"], "inline");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'unsafe-inline'"),
+        "{csp}"
+    );
+    assert!(r.text().unwrap().contains("@media print"));
+    for format in ["markdown", "csv", "json", "reaper", "audacity", "midi"] {
+        let r = client
+            .get(format!("{}/export?format={format}", s.url))
+            .header("cookie", &session)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{format}");
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+    }
+    // Without a session, no log.
+    let r = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/export?format=csv", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+}
