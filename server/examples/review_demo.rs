@@ -31,11 +31,18 @@ fn pos(seconds: f64, tempo: f64) -> DawPos {
     }
 }
 
+#[allow(dead_code)] // also included by the page_screenshots example, which has its own main
 fn main() -> anyhow::Result<()> {
     let dir = std::env::args()
         .nth(1)
         .ok_or_else(|| anyhow::anyhow!("usage: review_demo DATA_DIR"))?;
-    let store = SqliteStore::open(std::path::Path::new(&dir))?;
+    println!("{}", seed(std::path::Path::new(&dir))?);
+    Ok(())
+}
+
+/// Fills the data folder `dir` with the demo project; returns the executive's token.
+pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
+    let store = SqliteStore::open(dir)?;
     let project = store.create_project(PROJECT)?;
     let people = [
         ("Eve Marsh", Role::Executive),
@@ -374,6 +381,5 @@ fn main() -> anyhow::Result<()> {
             },
         )?;
     }
-    println!("{exec_secret}");
-    Ok(())
+    Ok(exec_secret)
 }

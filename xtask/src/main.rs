@@ -6,7 +6,10 @@
 //! - `bench`: build the release reference plugins, then run the benchmark;
 //! - `screenshot`: the real editor of the standalone build (dummy audio backend) under Xvfb,
 //!   on a demo project, saved as `docs/editor.png` (needs `xvfb imagemagick pkg-config
-//!   libasound2-dev libjack-jackd2-dev` and Mesa).
+//!   libasound2-dev libjack-jackd2-dev` and Mesa);
+//! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
+//!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
+//!   `chromium chromium-driver`).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +30,15 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("bench") => bench(),
         Some("test") => test(&args[1..]),
         Some("screenshot") => screenshot(),
+        Some("page-screenshots") => cargo(&[
+            "run",
+            "-p",
+            "liner-server",
+            "--example",
+            "page_screenshots",
+            "--",
+            "docs",
+        ]),
         _ => nice_plug_xtask::main(),
     }
 }

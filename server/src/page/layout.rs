@@ -186,14 +186,20 @@ pub fn place(e: &Entry) -> String {
     }
 }
 
-/// What an entry is, in words.
+/// What an entry is, in words: "Vocal note", "EQ decision", "Take".
 pub fn kind_words(e: &Entry) -> String {
     match e.kind {
-        EntryKind::Note(c) => format!("{} note", c.as_str()),
+        EntryKind::Note(c) => {
+            let mut words = format!("{} note", c.as_str());
+            if let Some(first) = words.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            words
+        }
         EntryKind::Eq => "EQ decision".into(),
         EntryKind::Fx => "FX decision".into(),
-        EntryKind::Mark => "mark".into(),
-        EntryKind::Take => "take".into(),
+        EntryKind::Mark => "Mark".into(),
+        EntryKind::Take => "Take".into(),
     }
 }
 

@@ -63,6 +63,9 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let last_event = record.events.iter().map(|e| e.at).max();
     let waiting = awaiting(&record).count();
     let songs = songs_in_order(views);
+    // Worked time in the record's song order.
+    let mut worked: Vec<&liner_record::worked::WorkedTime> = views.worked.iter().collect();
+    worked.sort_by_key(|w| (songs.iter().position(|s| *s == w.song), w.person.clone()));
     let main = html! {
         h1 { "Overview" }
         section.tiles aria-label="Verdicts" {
@@ -89,10 +92,10 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                             th scope="col" { "#" }
                             th scope="col" { "Song" }
                             th scope="col" { "On the record" }
-                            th scope="col" { "Open" }
-                            th scope="col" { "Approved" }
-                            th scope="col" { "Rejected" }
-                            th scope="col" { "Changes" }
+                            th.num scope="col" { "Open" }
+                            th.num scope="col" { "Approved" }
+                            th.num scope="col" { "Rejected" }
+                            th.num scope="col" { "Changes" }
                             th scope="col" { "Last activity" }
                         } }
                         tbody {
@@ -128,10 +131,10 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                         thead { tr {
                             th scope="col" { "Song" }
                             th scope="col" { "Person" }
-                            th scope="col" { "Time" }
+                            th.num scope="col" { "Time" }
                         } }
                         tbody {
-                            @for w in &views.worked {
+                            @for w in &worked {
                                 tr {
                                     td { (w.song) }
                                     td { (w.person) }

@@ -26,8 +26,10 @@ pub struct Which {
 /// A track's entries on one line: takes as spans, notes as dots, marks as ticks, placed by
 /// time (an SVG: attributes, no inline style). The list below it says the same in words.
 fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
-    const W: f64 = 1000.0;
-    let x = |seconds: f64| (seconds / end * W).clamp(0.0, W);
+    // Inset, so that a marker at either end is drawn whole.
+    const LEFT: f64 = 8.0;
+    const W: f64 = 984.0;
+    let x = |seconds: f64| LEFT + (seconds / end * W).clamp(0.0, W);
     let placed: Vec<&&Entry> = entries.iter().filter(|e| e.start.is_some()).collect();
     html! {
         svg.timeline viewBox="0 0 1000 40" preserveAspectRatio="none" role="img"
@@ -127,6 +129,10 @@ pub async fn page(
             section.track aria-label={ "Track " (track) } {
                 h2 { (if track.is_empty() { "(no track)" } else { track }) }
                 (timeline(track, list, end))
+                div.scale aria-hidden="true" {
+                    span { (liner_record::position::format_time(0.0)) }
+                    span { (liner_record::position::format_time(end)) }
+                }
                 ul.entries {
                     @for e in list {
                         li.item data-id=(e.id) tabindex="-1" {
