@@ -1,97 +1,18 @@
 //! The real server on 127.0.0.1:0 with a temporary data folder, spoken to over HTTP.
 
-use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
+use liner_record::event::{Body, Category, Event, NoteAdded, Verdict};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
-use reqwest::blocking::Client;
+use liner_server::store::Store;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A running server over a fresh database; stops (gracefully) when dropped.
-struct Server {
-    url: String,
-    store: Arc<SqliteStore>,
-    _running: liner_server::Background,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-            _dir: dir,
-        }
-    }
-
-    fn token(&self, project: &str, name: &str, role: Role) -> String {
-        if self.store.project(project).unwrap().is_none() {
-            self.store.create_project(project).unwrap();
-        }
-        self.store.add_token(project, name, role).unwrap().1
-    }
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-fn ctx(project: &str, author: &str, role: Role) -> Context {
-    Context {
-        project: project.into(),
-        song: "Song".into(),
-        track: "Vox".into(),
-        session: uuid::Uuid::now_v7(),
-        author: author.into(),
-        role,
-    }
-}
+use common::{client, code, ctx, push, Server};
 
 fn note(project: &str, role: Role, text: &str) -> Event {
-    Event::new(
-        &ctx(project, "Sam", role),
-        None,
-        Body::NoteAdded(NoteAdded {
-            text: text.into(),
-            category: Category::Vocal,
-            anchor: None,
-            take: None,
-            private: false,
-        }),
-    )
-}
-
-fn push(s: &Server, token: &str, events: &[&Event]) -> (StatusCode, Value) {
-    let body = json!({ "events": events });
-    let r = client()
-        .post(format!("{}/api/v1/events", s.url))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .unwrap();
-    (r.status(), r.json().unwrap())
-}
-
-/// The error code of a refused request, or of the first refused event of a push.
-fn code(r: &Value) -> &str {
-    r["error"]["code"]
-        .as_str()
-        .or_else(|| {
-            r["results"]
-                .as_array()?
-                .iter()
-                .find_map(|e| e["error"]["code"].as_str())
-        })
-        .unwrap_or("")
+    common::note_by(project, "Sam", role, text)
 }
 
 fn pull(s: &Server, token: &str, after: u64, wait: u64) -> (StatusCode, Value) {

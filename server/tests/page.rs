@@ -75,6 +75,22 @@ fn stored(s: &Server) -> Vec<Event> {
         .collect()
 }
 
+/// Waits until `find` finds something in the stored events (every 50 ms, up to 10 s).
+async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(found) = find(stored(s)) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never stored: {what}: {:?}",
+            s.stored(P)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keyboard() {
     let s = Server::start();
@@ -97,16 +113,7 @@ async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keybo
     let pushed = Instant::now();
     sam.record_and_sync(vec![late.clone()]).await;
     browser
-        .until(
-            "the new note on the open page",
-            Duration::from_secs(10),
-            |c| async move {
-                match c.find(Locator::Id("main")).await {
-                    Ok(m) => m.text().await.unwrap_or_default().contains("snare drags"),
-                    Err(_) => false,
-                }
-            },
-        )
+        .until_text("#main", |t| t.contains("snare drags"))
         .await;
     let took = pushed.elapsed();
     eprintln!("pushed note on the page after {took:?}");
@@ -115,21 +122,12 @@ async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keybo
     // j selects the oldest item; a approves it.
     press(&browser.client, 'j').await;
     press(&browser.client, 'a').await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let verdict = loop {
-        let found = stored(&s).into_iter().find(|e| {
+    let verdict = until_stored(&s, "the approval", |events| {
+        events.into_iter().find(|e| {
             matches!(e.body, Body::Verdict { target, verdict: Verdict::Approved, .. } if target == first.id)
-        });
-        if let Some(v) = found {
-            break v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the approval never reached the server: {:?}",
-            s.stored(P)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        })
+    })
+    .await;
     assert_eq!(
         (verdict.author.as_str(), verdict.role),
         ("Eve", Role::Executive)
@@ -137,17 +135,9 @@ async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keybo
     assert_eq!(verdict.song, "Night Drive");
     // The approved note leaves the queue; the other stays.
     browser
-        .until(
-            "the queue without the approved note",
-            Duration::from_secs(10),
-            |c| async move {
-                let text = match c.find(Locator::Id("main")).await {
-                    Ok(m) => m.text().await.unwrap_or_default(),
-                    Err(_) => return false,
-                };
-                !text.contains("first take is a keeper") && text.contains("snare drags")
-            },
-        )
+        .until_text("#main", |t| {
+            !t.contains("first take is a keeper") && t.contains("snare drags")
+        })
         .await;
 
     // The verdict reaches the producer's journal through sync.
@@ -186,17 +176,13 @@ async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mo
         .await
         .unwrap();
     down.send_keys("\u{E007}").await.unwrap();
-    let order = |s: &Server| {
-        stored(s).into_iter().rev().find_map(|e| match e.body {
-            Body::TracklistOrder { songs } => Some(songs),
+    until_stored(&s, "the new order", |events| {
+        events.into_iter().rev().find_map(|e| match e.body {
+            Body::TracklistOrder { songs } if songs == ["Bravo", "Alpha", "Charlie"] => Some(()),
             _ => None,
         })
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while order(&s) != Some(vec!["Bravo".into(), "Alpha".into(), "Charlie".into()]) {
-        assert!(Instant::now() < deadline, "no new order: {:?}", order(&s));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     // On the record, then off it: each one event.
     for (label, selected) in [
         ("Put on the record: Charlie", true),
@@ -217,30 +203,17 @@ async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mo
             .send_keys("\u{E007}")
             .await
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let last = stored(&s).into_iter().rev().find_map(|e| match e.body {
+        until_stored(&s, label, |events| {
+            let last = events.into_iter().rev().find_map(|e| match e.body {
                 Body::SongSelection { song, selected } if song == "Charlie" => Some(selected),
                 _ => None,
             });
-            if last == Some(selected) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{label} never recorded");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            (last == Some(selected)).then_some(())
+        })
+        .await;
     }
     browser
-        .until(
-            "Charlie left out",
-            Duration::from_secs(10),
-            |c| async move {
-                match c.find(Locator::Css("li[data-song='Charlie']")).await {
-                    Ok(li) => li.text().await.unwrap_or_default().contains("Left out"),
-                    Err(_) => false,
-                }
-            },
-        )
+        .until_text("li[data-song='Charlie']", |t| t.contains("Left out"))
         .await;
     let text = browser.main_text().await;
     let positions: Vec<usize> = ["Bravo", "Alpha", "Charlie"]

@@ -11,7 +11,7 @@
 
 use super::layout;
 use crate::api::blocking;
-use crate::state::AppState;
+use crate::state::{AppState, ProjectRecord};
 use crate::store::TokenInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -64,10 +64,12 @@ pub async fn signed(state: &Arc<AppState>, headers: &HeaderMap) -> Option<Signed
     })
 }
 
-/// Why a request is not served: no session (to the sign-in form), or a refusal in words.
+/// Why a request is not served: no session (to the sign-in form), a refusal in words, or the
+/// store failing.
 pub enum Denied {
     SignIn,
     Refused(StatusCode, &'static str),
+    Failed(crate::api::ApiError),
 }
 
 impl IntoResponse for Denied {
@@ -75,8 +77,31 @@ impl IntoResponse for Denied {
         match self {
             Denied::SignIn => Redirect::to("/").into_response(),
             Denied::Refused(status, message) => layout::problem(status, message),
+            Denied::Failed(e) => e.into_response(),
         }
     }
+}
+
+/// The project's record as of now, for a signed-in visitor.
+pub async fn record_of(
+    state: &Arc<AppState>,
+    signed: &Signed,
+) -> Result<Arc<ProjectRecord>, Denied> {
+    let project = signed.token.project.clone();
+    let state = state.clone();
+    blocking(move || state.record(&project))
+        .await
+        .map_err(Denied::Failed)
+}
+
+/// The signed-in visitor and their project's record: what every page starts with.
+pub async fn signed_record(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+) -> Result<(Signed, Arc<ProjectRecord>), Denied> {
+    let signed = require(state, headers).await?;
+    let record = record_of(state, &signed).await?;
+    Ok((signed, record))
 }
 
 /// The signed-in visitor, or the answer that sends them to the sign-in form.

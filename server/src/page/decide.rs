@@ -137,13 +137,7 @@ pub async fn verdict(
         Err(d) => return d.into_response(),
     };
     // The verdict belongs to the song and track of what it judges.
-    let project = signed.token.project.clone();
-    let where_ = blocking({
-        let state = state.clone();
-        move || state.record(&project)
-    })
-    .await
-    .map(|r| {
+    let where_ = auth::record_of(&state, &signed).await.map(|r| {
         r.entries
             .iter()
             .find(|e| e.id == f.target)
@@ -159,7 +153,7 @@ pub async fn verdict(
     });
     let (song, track) = match where_ {
         Ok(w) => w,
-        Err(e) => return e.into_response(),
+        Err(d) => return d.into_response(),
     };
     let body = Body::Verdict {
         target: f.target,
@@ -182,13 +176,9 @@ pub async fn move_song(
     headers: HeaderMap,
     Form(f): Form<MoveForm>,
 ) -> Response {
-    let signed = match executive(&state, &headers, &f.csrf).await {
-        Ok(s) => s,
+    let (signed, mut order) = match executive_and_order(&state, &headers, &f.csrf).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
-    };
-    let mut order = match current_order(&state, &signed).await {
-        Ok(o) => o,
-        Err(e) => return e_page(e),
     };
     let Some(i) = order.iter().position(|s| *s == f.song) else {
         return refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, "No such song.");
@@ -225,13 +215,9 @@ pub async fn order(
     headers: HeaderMap,
     Form(f): Form<OrderForm>,
 ) -> Response {
-    let signed = match executive(&state, &headers, &f.csrf).await {
-        Ok(s) => s,
+    let (signed, current) = match executive_and_order(&state, &headers, &f.csrf).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
-    };
-    let current = match current_order(&state, &signed).await {
-        Ok(o) => o,
-        Err(e) => return e_page(e),
     };
     let wanted: Vec<String> = f.order.lines().map(str::to_owned).collect();
     let mut a = wanted.clone();
@@ -274,13 +260,9 @@ pub async fn selection(
     headers: HeaderMap,
     Form(f): Form<SelectionForm>,
 ) -> Response {
-    let signed = match executive(&state, &headers, &f.csrf).await {
-        Ok(s) => s,
+    let (signed, order) = match executive_and_order(&state, &headers, &f.csrf).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
-    };
-    let order = match current_order(&state, &signed).await {
-        Ok(o) => o,
-        Err(e) => return e_page(e),
     };
     if !order.contains(&f.song) {
         return refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, "No such song.");
@@ -301,12 +283,15 @@ pub async fn selection(
     .await
 }
 
-async fn current_order(state: &Arc<AppState>, signed: &Signed) -> Result<Vec<String>, ApiError> {
-    let project = signed.token.project.clone();
-    let state = state.clone();
-    blocking(move || state.record(&project))
-        .await
-        .map(|r| songs_in_order(&r.views))
+/// Signed in as the executive, with a valid CSRF secret, and the record's songs in order.
+async fn executive_and_order(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Signed, Vec<String>), auth::Denied> {
+    let signed = executive(state, headers, csrf).await?;
+    let record = auth::record_of(state, &signed).await?;
+    Ok((signed, songs_in_order(&record.views)))
 }
 
 /// `GET /export?format=F[&song=S]...`: the decision log with the session cookie. The HTML log

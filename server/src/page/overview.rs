@@ -6,7 +6,6 @@ use super::auth;
 use super::layout::{self, duration, encode, Frame, Nav};
 use super::queue::{awaiting, judgeable};
 use super::tracklist::songs_in_order;
-use crate::api::blocking;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -31,15 +30,9 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let Some(signed) = auth::signed(&state, &headers).await else {
         return layout::sign_in_page(StatusCode::OK, None);
     };
-    let project = signed.token.project.clone();
-    let record = match blocking({
-        let state = state.clone();
-        move || state.record(&project)
-    })
-    .await
-    {
+    let record = match auth::record_of(&state, &signed).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(d) => return d.into_response(),
     };
     let views = &record.views;
     let rated = judgeable(&record);

@@ -5,7 +5,6 @@
 
 use super::auth;
 use super::layout::{self, encode, kind_words, place, Frame, Nav};
-use crate::api::blocking;
 use crate::state::{AppState, ProjectRecord};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -114,21 +113,11 @@ pub async fn page(
     headers: HeaderMap,
     filter: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let signed = match auth::require(&state, &headers).await {
-        Ok(s) => s,
+    let (signed, record) = match auth::signed_record(&state, &headers).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
     };
     let filter = filter.map(|Query(f)| f).unwrap_or_default();
-    let project = signed.token.project.clone();
-    let record = match blocking({
-        let state = state.clone();
-        move || state.record(&project)
-    })
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
     let all: Vec<&Entry> = awaiting(&record).collect();
     let options = |f: fn(&Entry) -> String| all.iter().map(|e| f(e)).collect::<BTreeSet<_>>();
     let shown: Vec<&&Entry> = all.iter().filter(|e| filter.admits(e)).collect();

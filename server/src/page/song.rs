@@ -6,7 +6,6 @@ use super::auth;
 use super::layout::{self, kind_words, place, verdict_badge, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::{awaiting, judgeable};
-use crate::api::blocking;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -67,21 +66,11 @@ pub async fn page(
     headers: HeaderMap,
     which: Result<Query<Which>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let signed = match auth::require(&state, &headers).await {
-        Ok(s) => s,
+    let (signed, record) = match auth::signed_record(&state, &headers).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
     };
     let name = which.map(|Query(w)| w.name).unwrap_or_default();
-    let project = signed.token.project.clone();
-    let record = match blocking({
-        let state = state.clone();
-        move || state.record(&project)
-    })
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
     let views = &record.views;
     if !views.songs().contains(&name) {
         return layout::problem(

@@ -6,7 +6,6 @@ use super::auth;
 use super::layout::{self, encode, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::awaiting;
-use crate::api::blocking;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -32,19 +31,9 @@ pub fn songs_in_order(views: &Views) -> Vec<String> {
 }
 
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let signed = match auth::require(&state, &headers).await {
-        Ok(s) => s,
+    let (signed, record) = match auth::signed_record(&state, &headers).await {
+        Ok(x) => x,
         Err(d) => return d.into_response(),
-    };
-    let project = signed.token.project.clone();
-    let record = match blocking({
-        let state = state.clone();
-        move || state.record(&project)
-    })
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
     };
     let views = &record.views;
     let songs = songs_in_order(views);

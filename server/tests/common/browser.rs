@@ -112,6 +112,19 @@ impl Browser {
         .await;
     }
 
+    /// Waits until the text of the element `css` satisfies `check`.
+    pub async fn until_text(&self, css: &str, check: impl Fn(&str) -> bool) {
+        use fantoccini::Locator;
+        let check = &check;
+        self.until(css, Duration::from_secs(10), |c| async move {
+            match c.find(Locator::Css(css)).await {
+                Ok(e) => check(&e.text().await.unwrap_or_default()),
+                Err(_) => false,
+            }
+        })
+        .await;
+    }
+
     /// The text of the page's `<main>`.
     pub async fn main_text(&self) -> String {
         use fantoccini::Locator;
