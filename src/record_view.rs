@@ -1,6 +1,8 @@
 //! The project record as an open editor sees it: the worker follows the project's journal
 //! (only the bytes appended since its last look), folds the events into views and publishes
-//! an immutable snapshot. The GUI thread never reads the disk: it clones an `Arc`.
+//! an immutable snapshot. The GUI thread never reads the disk: it clones an `Arc`. Events the
+//! user dropped, or that a corrected or re-signed copy replaced (`aside.log`), are not shown.
+//! Each change refolds the whole record (the fold is a pure function of the event set).
 
 use liner_record::{fold, Event, Journal, JournalError, Views};
 use std::collections::HashSet;
@@ -14,17 +16,19 @@ pub struct RecordSnapshot {
     /// filtered rows only when it changes. 0 is the empty snapshot.
     pub version: u64,
     pub views: Views,
-    /// Every event id in the journal: a note the editor submitted is saved once its id is here.
-    pub ids: HashSet<Uuid>,
     /// Journal lines that could not be read (reported, skipped).
     pub unreadable: usize,
 }
 
-/// What the worker keeps per watched project to build snapshots incrementally.
+/// What the worker keeps per watched project: the events read so far (the journal is read
+/// only from where it was left), and the ids held out of view.
 pub(crate) struct RecordCache {
     offset: u64,
     events: Vec<Event>,
     ids: HashSet<Uuid>,
+    /// Dropped or replaced events (from `aside.log`), and that file's length when read.
+    hidden: HashSet<Uuid>,
+    aside_len: u64,
     unreadable: usize,
     pub(crate) snapshot: Arc<RecordSnapshot>,
 }
@@ -35,6 +39,8 @@ impl RecordCache {
             offset: 0,
             events: Vec::new(),
             ids: HashSet::new(),
+            hidden: HashSet::new(),
+            aside_len: 0,
             unreadable: 0,
             snapshot: Arc::new(RecordSnapshot::default()),
         }
@@ -51,15 +57,26 @@ impl RecordCache {
         let mut changed = first || !skipped.is_empty();
         for e in events {
             if self.ids.insert(e.id) {
-                self.events.push(e);
+                self.events.push(e.event);
                 changed = true;
             }
         }
+        let aside_len = journal.aside_len();
+        if aside_len != self.aside_len {
+            self.aside_len = aside_len;
+            self.hidden = journal
+                .aside()?
+                .into_iter()
+                .filter(|(_, a)| a.hides())
+                .map(|(id, _)| id)
+                .collect();
+            changed = true;
+        }
         if changed {
+            let hidden = &self.hidden;
             self.snapshot = Arc::new(RecordSnapshot {
                 version: VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                views: fold(&self.events),
-                ids: self.ids.clone(),
+                views: fold(self.events.iter().filter(|e| !hidden.contains(&e.id))),
                 unreadable: self.unreadable,
             });
         }
@@ -107,7 +124,7 @@ mod tests {
         journal.append(std::slice::from_ref(&a)).unwrap();
         assert!(cache.refresh(&journal).unwrap());
         assert_eq!(cache.snapshot.views.notes.len(), 1);
-        assert!(cache.snapshot.ids.contains(&a.id));
+        assert_eq!(cache.snapshot.views.notes[0].id, a.id);
         // The same event again (another process re-importing it) changes nothing.
         journal.append(std::slice::from_ref(&a)).unwrap();
         assert!(!cache.refresh(&journal).unwrap());
@@ -123,5 +140,10 @@ mod tests {
             .refresh(&Journal::open(other.path()).unwrap())
             .unwrap();
         assert!(![v1, v2, cache.snapshot.version].contains(&fresh.snapshot.version));
+        // A dropped note leaves the view.
+        liner_record::outbox::drop_events(&journal, &[a.id]).unwrap();
+        assert!(cache.refresh(&journal).unwrap());
+        assert_eq!(cache.snapshot.views.notes.len(), 1);
+        assert!(cache.snapshot.views.notes.iter().all(|n| n.id != a.id));
     }
 }

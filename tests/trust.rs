@@ -360,8 +360,11 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
         role: Role::Producer,
         project: project.clone(),
     };
-    let out =
-        liner_record::outbox::outbox(journal.unacked().unwrap(), &journal.aside().unwrap(), &me);
+    let out = liner_record::outbox::outbox(
+        journal.unacked_by(&home.url).unwrap(),
+        &journal.aside().unwrap(),
+        &me,
+    );
     assert_eq!(
         liner_record::outbox::send_as(&journal, &me, &out).unwrap(),
         2

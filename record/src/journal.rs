@@ -17,8 +17,12 @@
 //!   append first ends the torn line so it cannot swallow new events. Any corrupt line (bad
 //!   checksum, bad JSON) is reported with its line number and byte offset and skipped; the
 //!   rest is read.
-//! - **Sync state.** Which events the server has acknowledged (`acks.log`, append-only) and
-//!   the last server sequence number seen (`cursor.json`, replaced atomically).
+//! - **Sync state, per server.** For each server the journal syncs with, in its own folder
+//!   (`sync/<server>/`, see [`SyncFiles`]): which events that server acknowledged
+//!   (`acks.log`, append-only) and the last sequence number seen from it (`cursor.json`,
+//!   replaced atomically). (Version 1 kept one `acks.log` and `cursor.json` beside
+//!   `events.log`; they are no longer read: a server's folder starts empty, which costs one
+//!   round of re-sent duplicates and re-read events, never a missed one.)
 //! - **Held back.** Events kept from the server, and why (`aside.log`, append-only, the last
 //!   line per id counts): refused by a server, brought in from a DAW project file and waiting
 //!   for the user's agreement, dropped by the user; and pulled events that could not be
@@ -26,11 +30,12 @@
 //!
 //! # Files (format version 1; never change, only add)
 //!
-//! A project's journal is a folder (see [`project_dir`]) holding `events.log` and `acks.log`,
-//! both made of lines `CCCCCCCC ID PAYLOAD\n`: a CRC-32 (8 lowercase hex digits) of everything
-//! after the first space, the event's UUID, and for `events.log` the event exactly as made or
-//! received (one line of JSON, see [`crate::event`]); `acks.log` lines carry no payload;
-//! `aside.log` lines carry an [`Aside`] as JSON.
+//! A project's journal is a folder (see [`project_dir`]) holding `events.log`, `aside.log`
+//! and a `sync/` folder per server; the logs are made of lines `CCCCCCCC ID PAYLOAD\n`: a
+//! CRC-32 (8 lowercase hex digits) of everything after the first space, the event's UUID, and
+//! for `events.log` the event exactly as made or received (one line of JSON, see
+//! [`crate::event`]); `acks.log` lines carry no payload; `aside.log` lines carry an [`Aside`]
+//! as JSON.
 
 use crate::event::Event;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -411,7 +416,6 @@ impl Aside {
 pub struct Journal {
     dir: PathBuf,
     events_path: PathBuf,
-    acks_path: PathBuf,
     aside_path: PathBuf,
     commit: Arc<GroupCommit>,
     fsyncs: Arc<AtomicU64>,
@@ -429,7 +433,6 @@ impl Journal {
         }
         Ok(Journal {
             events_path: dir.join("events.log"),
-            acks_path: dir.join("acks.log"),
             aside_path: dir.join("aside.log"),
             dir,
             commit: Arc::default(),
@@ -520,14 +523,6 @@ impl Journal {
         }
     }
 
-    fn read_file(path: &Path) -> Result<Vec<u8>> {
-        match std::fs::read(path) {
-            Ok(data) => Ok(data),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(io_err(path)(e)),
-        }
-    }
-
     /// Checks every line and lists the event ids, without parsing events: what opening a
     /// journal needs, fast even for millions of events.
     pub fn scan(&self) -> Result<ScanReport> {
@@ -603,14 +598,18 @@ impl Journal {
     /// corrupt line is skipped and reported. Does not drop repeats: callers that keep the
     /// events also keep their ids. Lets a reader follow a growing journal without re-reading
     /// it.
-    pub fn read_since(&self, offset: u64) -> Result<(Vec<Event>, Vec<Skipped>, u64)> {
+    pub fn read_since(&self, offset: u64) -> Result<(Vec<StoredEvent>, Vec<Skipped>, u64)> {
         let mut events = Vec::new();
         let mut bad = Vec::new();
         let (mut skipped, end) = scan_file_from(
             &self.events_path,
             offset,
             |line, offset, id, payload| match parse_line(line, offset, id, payload) {
-                Ok((_, event)) => events.push(event),
+                Ok((json, event)) => events.push(StoredEvent {
+                    id,
+                    json: json.to_owned(),
+                    event,
+                }),
                 Err(s) => bad.push(s),
             },
         )?;
@@ -625,40 +624,6 @@ impl Journal {
         };
         skipped.extend(bad);
         Ok((events, skipped, end))
-    }
-
-    /// Records that the server has these events.
-    pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let bytes: Vec<u8> = ids
-            .iter()
-            .flat_map(|id| line_for(*id, "").into_bytes())
-            .collect();
-        append_locked(&self.acks_path, &bytes)?;
-        self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Ids the server has acknowledged.
-    pub fn acked(&self) -> Result<HashSet<Uuid>> {
-        let mut ids = HashSet::new();
-        scan_file(&self.acks_path, |_, _, id, _| {
-            ids.insert(id);
-        })?;
-        Ok(ids)
-    }
-
-    /// Events not yet acknowledged by the server, in journal order.
-    pub fn unacked(&self) -> Result<Vec<StoredEvent>> {
-        let acked = self.acked()?;
-        Ok(self
-            .read()?
-            .events
-            .into_iter()
-            .filter(|e| !acked.contains(&e.id))
-            .collect())
     }
 
     /// Holds events back (or releases them), durably.
@@ -694,13 +659,147 @@ impl Journal {
         std::fs::metadata(&self.aside_path).map_or(0, |m| m.len())
     }
 
+    /// The sync state of this journal with one server: its own acknowledgements, cursor and
+    /// place in the journal (see [`SyncFiles`]). Creates the folder and records the target.
+    pub fn sync_files(&self, url: &str, project: &str) -> Result<SyncFiles> {
+        let dir = self.dir.join("sync").join(target_name(url));
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent).map_err(io_err(parent))?;
+            }
+        }
+        let files = SyncFiles {
+            dir,
+            fsyncs: self.fsyncs.clone(),
+        };
+        let target = serde_json::json!({ "url": url.trim_end_matches('/'), "project": project });
+        if files.target().as_ref() != Some(&target) {
+            write_atomically(&files.dir, "target.json", target.to_string().as_bytes())
+                .map_err(io_err(&files.dir))?;
+        }
+        Ok(files)
+    }
+
+    /// The servers this journal syncs (or synced) with: `(url, project)` of every target
+    /// folder under `sync/`.
+    pub fn sync_targets(&self) -> Result<Vec<(String, String)>> {
+        let root = self.dir.join("sync");
+        let entries = match std::fs::read_dir(&root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&root)(e)),
+        };
+        let mut out: Vec<(String, String)> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read(e.path().join("target.json")).ok())
+            .filter_map(|data| serde_json::from_slice::<serde_json::Value>(&data).ok())
+            .filter_map(|v| {
+                Some((
+                    v["url"].as_str()?.to_owned(),
+                    v["project"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Events that the server at `url` has not acknowledged, in journal order (a full read:
+    /// for tools and tests; the sync keeps this incrementally).
+    pub fn unacked_by(&self, url: &str) -> Result<Vec<StoredEvent>> {
+        let dir = self.dir.join("sync").join(target_name(url));
+        let acked = SyncFiles {
+            dir,
+            fsyncs: self.fsyncs.clone(),
+        }
+        .acked()?;
+        Ok(self
+            .read()?
+            .events
+            .into_iter()
+            .filter(|e| !acked.contains(&e.id))
+            .collect())
+    }
+}
+
+/// The folder name of a sync target: the server address's letters and digits, and a
+/// checksum of the whole address.
+fn target_name(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    let bare = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let safe: String = bare
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(64)
+        .collect();
+    format!("{safe}-{:08x}", crc32fast::hash(url.as_bytes()))
+}
+
+/// Writes `name` in `dir` atomically: a temporary file, fsynced, renamed over the old one, the
+/// folder fsynced; a crash leaves the old or the new content, never a mix.
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{name}.{}.tmp", unique_suffix()));
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()
+}
+
+/// One sync target's files in a journal folder (`sync/<target>/`): `target.json` (which
+/// server and project), `acks.log` (ids that server acknowledged, lines as in `events.log`
+/// without payload) and `cursor.json` (the last server sequence number seen). Each target
+/// keeps its own, so two servers for one project never share a cursor or acknowledgements.
+#[derive(Clone)]
+pub struct SyncFiles {
+    dir: PathBuf,
+    fsyncs: Arc<AtomicU64>,
+}
+
+impl SyncFiles {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn target(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(self.dir.join("target.json")).ok()?).ok()
+    }
+
+    /// Records, durably, that the server has these events.
+    pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<u8> = ids
+            .iter()
+            .flat_map(|id| line_for(*id, "").into_bytes())
+            .collect();
+        append_locked(&self.dir.join("acks.log"), &bytes)?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Ids the server has acknowledged.
+    pub fn acked(&self) -> Result<HashSet<Uuid>> {
+        let mut ids = HashSet::new();
+        scan_file(&self.dir.join("acks.log"), |_, _, id, _| {
+            ids.insert(id);
+        })?;
+        Ok(ids)
+    }
+
     /// The last server sequence number seen (0 before the first pull).
     pub fn last_seq(&self) -> Result<u64> {
         let path = self.dir.join("cursor.json");
-        let data = Self::read_file(&path)?;
-        if data.is_empty() {
-            return Ok(0);
-        }
+        let data = match std::fs::read(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
         let v: serde_json::Value = serde_json::from_slice(&data).map_err(|e| JournalError::Io {
             path: path.clone(),
             source: std::io::Error::other(e),
@@ -708,25 +807,11 @@ impl Journal {
         Ok(v["last_seq"].as_u64().unwrap_or(0))
     }
 
-    /// Records the last server sequence number seen: written to a temporary file, fsynced and
-    /// renamed over the old one, so a crash leaves the old or the new value, never a mix.
+    /// Records the last server sequence number seen, atomically.
     pub fn set_last_seq(&self, seq: u64) -> Result<()> {
-        let path = self.dir.join("cursor.json");
-        let tmp = self
-            .dir
-            .join(format!("cursor.json.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(
-                serde_json::json!({ "last_seq": seq })
-                    .to_string()
-                    .as_bytes(),
-            )?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            File::open(&self.dir)?.sync_all()
-        };
-        write().map_err(io_err(&path))
+        let bytes = serde_json::json!({ "last_seq": seq }).to_string();
+        write_atomically(&self.dir, "cursor.json", bytes.as_bytes())
+            .map_err(io_err(&self.dir.join("cursor.json")))
     }
 }
 
@@ -777,13 +862,16 @@ mod tests {
         let j = Journal::open(dir.path()).unwrap();
         let first: Vec<Event> = (1..=3).map(mark).collect();
         j.append(&first).unwrap();
+        let plain = |stored: Vec<StoredEvent>| -> Vec<Event> {
+            stored.into_iter().map(|e| e.event).collect()
+        };
         let (events, skipped, offset) = j.read_since(0).unwrap();
-        assert_eq!(events, first);
+        assert_eq!(plain(events), first);
         assert!(skipped.is_empty());
         let second: Vec<Event> = (4..=5).map(mark).collect();
         j.append(&second).unwrap();
         let (events, _, offset) = j.read_since(offset).unwrap();
-        assert_eq!(events, second);
+        assert_eq!(plain(events), second);
         // A writer dies mid-line: nothing is returned and the offset stays at the torn line.
         let path = dir.path().join("events.log");
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -799,7 +887,7 @@ mod tests {
         let third = mark(6);
         j.append(std::slice::from_ref(&third)).unwrap();
         let (events, skipped, end) = j.read_since(at_torn).unwrap();
-        assert_eq!(events, vec![third]);
+        assert_eq!(plain(events), vec![third]);
         assert_eq!(skipped.len(), 1, "{skipped:?}");
         assert!(skipped[0].reason.contains("corrupt"), "{skipped:?}");
         assert_eq!(end, std::fs::metadata(&path).unwrap().len());
@@ -865,17 +953,30 @@ mod tests {
     }
 
     #[test]
-    fn acks_and_the_cursor_survive_reopening() {
+    fn each_server_keeps_its_own_acks_and_cursor_across_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path()).unwrap();
         let events: Vec<Event> = (1..=4).map(mark).collect();
         j.append(&events).unwrap();
-        j.ack(&[events[0].id, events[2].id]).unwrap();
-        j.set_last_seq(42).unwrap();
+        let (a, b) = ("http://studio:7878", "https://review.example/liner");
+        let fa = j.sync_files(a, "P").unwrap();
+        fa.ack(&[events[0].id, events[2].id]).unwrap();
+        fa.set_last_seq(42).unwrap();
+        j.sync_files(b, "P").unwrap().set_last_seq(7).unwrap();
         let j = Journal::open(dir.path()).unwrap();
-        let unacked: Vec<Uuid> = j.unacked().unwrap().iter().map(|e| e.id).collect();
-        assert_eq!(unacked, vec![events[1].id, events[3].id]);
-        assert_eq!(j.last_seq().unwrap(), 42);
+        let unacked =
+            |url| -> Vec<Uuid> { j.unacked_by(url).unwrap().iter().map(|e| e.id).collect() };
+        assert_eq!(unacked(a), vec![events[1].id, events[3].id]);
+        assert_eq!(unacked(b).len(), 4);
+        assert_eq!(j.sync_files(a, "P").unwrap().last_seq().unwrap(), 42);
+        assert_eq!(j.sync_files(b, "P").unwrap().last_seq().unwrap(), 7);
+        assert_eq!(
+            j.sync_targets().unwrap(),
+            vec![
+                ("http://studio:7878".to_owned(), "P".to_owned()),
+                ("https://review.example/liner".to_owned(), "P".to_owned())
+            ]
+        );
     }
 
     #[test]

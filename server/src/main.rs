@@ -41,6 +41,17 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Push and pull this computer's journals (the plugin's) without the DAW: every journal
+    /// with a server it syncs with, or the one named. Tokens come from the plugin's config
+    /// folder, by the server's address.
+    Sync {
+        /// One journal folder, e.g. ~/.local/share/liner-notes/journal/<project>-<hash>.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// Sync with this server (default: the servers each journal has synced with).
+        #[arg(long)]
+        server: Option<String>,
+    },
     /// Who pushed what and when, from the server's audit trail (revoked tokens included).
     Audit {
         #[arg(long)]
@@ -203,6 +214,88 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
     Ok(())
 }
 
+/// `liner sync`: each journal with each of its servers, one round (push, then pull), saying
+/// what moved and what was refused. Fails when any target failed.
+fn sync_journals(journal: Option<&std::path::Path>, server: Option<&str>) -> Result<()> {
+    use liner_record::sync::{sync_once, SyncClient};
+    let dirs: Vec<PathBuf> = match journal {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.join("events.log").exists(),
+                "no journal in {}",
+                dir.display()
+            );
+            vec![dir.to_owned()]
+        }
+        None => {
+            let root = liner_record::journal::data_dir()?.join("journal");
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+                .with_context(|| format!("reading {}", root.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("events.log").exists())
+                .collect();
+            dirs.sort();
+            dirs
+        }
+    };
+    let mut failed = 0;
+    let mut synced = 0;
+    for dir in dirs {
+        let j = liner_record::Journal::open(&dir)?;
+        let mut targets = j.sync_targets()?;
+        if let Some(url) = server {
+            let project = match targets.first() {
+                Some((_, p)) => p.clone(),
+                None => j
+                    .read()?
+                    .events
+                    .first()
+                    .map(|e| e.event.project.clone())
+                    .with_context(|| format!("{}: an empty journal", dir.display()))?,
+            };
+            targets = vec![(url.trim_end_matches('/').to_owned(), project)];
+        }
+        for (url, project) in targets {
+            let Some(token) = liner_record::settings::token_for(&url) else {
+                println!(
+                    "{}: {url}: no token for this server on this computer; skipped",
+                    dir.display()
+                );
+                continue;
+            };
+            println!("{}: {url} ({project:?}): syncing…", dir.display());
+            let client = SyncClient::new(&url, &token, std::time::Duration::from_secs(30))?;
+            match sync_once(&j, &project, &client, std::time::Duration::ZERO) {
+                Ok(r) => {
+                    synced += 1;
+                    println!(
+                        "  pushed {}, pulled {}, refused {}, waiting {}",
+                        r.pushed,
+                        r.pulled,
+                        r.refused.len(),
+                        r.waiting.len()
+                    );
+                    for (id, reason) in &r.refused {
+                        println!("  refused {id}: {reason}");
+                    }
+                    for (e, why) in &r.waiting {
+                        println!("  waiting {}: {why:?}", e.id);
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("  not synced: {e}");
+                }
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} journal(s) could not sync");
+    if synced == 0 {
+        println!("nothing to sync: no journal here names a server this computer has a token for");
+    }
+    Ok(())
+}
+
 /// `liner audit`: one line per stored event, oldest first.
 fn audit(
     store: &SqliteStore,
@@ -278,6 +371,10 @@ fn main() -> Result<()> {
         // A journal export needs no server database.
         return export(&cli, None);
     }
+    if let Command::Sync { journal, server } = &cli.command {
+        // Client-side: the plugin's journals, no server database.
+        return sync_journals(journal.as_deref(), server.as_deref());
+    }
     if let Command::Import {
         file,
         journal: Some(dir),
@@ -318,6 +415,7 @@ fn main() -> Result<()> {
             }
         },
         Command::Export { .. } => export(&cli, Some(&store)),
+        Command::Sync { .. } => unreachable!("handled before the database opens"),
         Command::Audit {
             project,
             person,

@@ -202,7 +202,7 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
     loop {
         assert!(Instant::now() < deadline, "never caught up");
         if let Ok(r) = sync_once(&j, "My Project", &client, Duration::ZERO) {
-            if r.waiting.is_empty() && j.unacked().unwrap().is_empty() {
+            if r.waiting.is_empty() && j.unacked_by(&url).unwrap().is_empty() {
                 break;
             }
         }
@@ -419,4 +419,75 @@ fn a_json_export_imports_back_into_the_same_record() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Liner Notes export"));
+}
+
+/// A producer who closed the DAW offline syncs later without opening it: `liner sync` pushes
+/// and pulls every journal that names a server it holds a token for, and says what moved and
+/// what was refused.
+#[test]
+fn liner_sync_sends_what_the_daw_left_behind() {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, lines) = serve(data.path(), port, config.path());
+    let producer = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Producer token, for the plugin's settings: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("http://127.0.0.1:{port}");
+    // The plugin's data folder: a journal that synced once (so it names the server), then
+    // got more notes while the server was out of reach, one of them too long.
+    let plugin_data = tempfile::tempdir().unwrap();
+    let dir = liner_record::journal::project_dir(plugin_data.path(), "My Project");
+    let j = Journal::open(&dir).unwrap();
+    j.append(&[note(1)]).unwrap();
+    let c = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
+    sync_once(&j, "My Project", &c, Duration::ZERO).unwrap();
+    let mut long = note(3);
+    if let Body::NoteAdded(n) = &mut long.body {
+        n.text = "x".repeat(10_001);
+    }
+    j.append(&[note(2), long.clone(), note(4)]).unwrap();
+
+    let run_with = |config: &std::path::Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+            .args(args)
+            .env("LINER_NOTES_DATA_DIR", plugin_data.path())
+            .env("LINER_NOTES_CONFIG_DIR", config)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // On a computer without a token for it, nothing is sent, and it says so.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (ok, text) = run_with(elsewhere.path(), &["sync"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("no token for this server"), "{text}");
+    assert_eq!(j.unacked_by(&url).unwrap().len(), 3);
+    // With the token the first run stored for this server (--configure-local-plugin).
+    let run = |args: &[&str]| run_with(config.path(), args);
+    let (ok, text) = run(&["sync"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("pushed 2, pulled 0, refused 1"), "{text}");
+    assert!(text.contains(&format!("refused {}", long.id)), "{text}");
+    assert!(text.contains("10000"), "{text}");
+    // Again: nothing new; and a named journal works the same.
+    let (ok, text) = run(&["sync", "--journal", dir.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("pushed 0, pulled 0, refused 0, waiting 1"),
+        "{text}"
+    );
+    assert_eq!(j.unacked_by(&url).unwrap().len(), 1);
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+    // The server gone: a clear failure.
+    let (ok, text) = run(&["sync"]);
+    assert!(!ok);
+    assert!(text.contains("cannot be reached"), "{text}");
 }

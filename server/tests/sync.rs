@@ -114,7 +114,7 @@ fn notes_reach_the_server_once_and_the_executives_verdict_comes_back() {
     // The private note never left the machine.
     assert!(!stored.iter().any(|(_, json)| json.contains("private")));
     assert!(producer
-        .unacked()
+        .unacked_by(&s.url)
         .unwrap()
         .iter()
         .any(|e| e.id == secret.id));
@@ -202,12 +202,12 @@ fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
     let err = sync_once(&j, "P", &c, Duration::ZERO).unwrap_err();
     assert!(matches!(err, SyncError::Unreachable(_)), "{err}");
     assert!(err.to_string().contains("cannot be reached"));
-    assert_eq!(j.unacked().unwrap().len(), 3);
+    assert_eq!(j.unacked_by(&format!("http://{addr}")).unwrap().len(), 3);
 
     let s = Server::start(db.path(), &addr);
     let r = sync_once(&j, "P", &c, Duration::ZERO).unwrap();
     assert_eq!(r.pushed, 3);
-    assert!(j.unacked().unwrap().is_empty());
+    assert!(j.unacked_by(&format!("http://{addr}")).unwrap().is_empty());
     let project = s.store.project("P").unwrap().unwrap();
     assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 3);
 }
@@ -254,7 +254,7 @@ fn a_cancelled_long_poll_ends_at_once_and_leaves_the_journal_as_it_was() {
         "the long poll was not cut short: {took:?}"
     );
     // Nothing changed: the note is acknowledged, once on the server.
-    assert!(j.unacked().unwrap().is_empty());
+    assert!(j.unacked_by(&s.url).unwrap().is_empty());
     let project = s.store.project("P").unwrap().unwrap();
     assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
     // Once cancelled, the client refuses new requests without sending them.
@@ -265,7 +265,7 @@ fn a_cancelled_long_poll_ends_at_once_and_leaves_the_journal_as_it_was() {
         Err(SyncError::Cancelled)
     ));
     assert!(matches!(c.me(), Err(SyncError::Cancelled)));
-    assert_eq!(j.unacked().unwrap().len(), 1);
+    assert_eq!(j.unacked_by(&s.url).unwrap().len(), 1);
     assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
 }
 
@@ -408,7 +408,9 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
                 loop {
                     assert!(std::time::Instant::now() < deadline, "sync never settled");
                     match sync_once(&j, "P", &sc, Duration::ZERO) {
-                        Ok(r) if r.waiting.is_empty() && j.unacked().unwrap().is_empty() => break,
+                        Ok(r) if r.waiting.is_empty() && j.unacked_by(&url).unwrap().is_empty() => {
+                            break
+                        }
                         Ok(_) => {}
                         Err(e) => {
                             assert!(
@@ -484,7 +486,7 @@ fn two_clients_pushing_the_same_events_store_each_once() {
                 let client = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
                 let r = sync_once(&j, "P", &client, Duration::ZERO).unwrap();
                 assert_eq!(r.pushed, 400);
-                assert!(j.unacked().unwrap().is_empty());
+                assert!(j.unacked_by(&url).unwrap().is_empty());
             })
         })
         .collect();
@@ -493,4 +495,75 @@ fn two_clients_pushing_the_same_events_store_each_once() {
     }
     let project = s.store.project("P").unwrap().unwrap();
     assert_eq!(s.store.pull(&project, 0, 10_000).unwrap().len(), 400);
+}
+
+/// One project, two servers (the studio's and a label's): each keeps its own acknowledgements
+/// and cursor in the journal, so each ends with every event; neither misses one the other
+/// acknowledged or sent.
+#[test]
+fn two_servers_for_one_project_each_end_with_every_event() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (
+        Server::start(da.path(), "127.0.0.1:0"),
+        Server::start(db.path(), "127.0.0.1:0"),
+    );
+    for s in [&a, &b] {
+        s.store.create_project("P").unwrap();
+    }
+    let token = |s: &Server| s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let (ta, tb) = (token(&a), token(&b));
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let mine: Vec<Event> = (0..5)
+        .map(|i| note("Sam", Role::Producer, &format!("mine {i}"), false))
+        .collect();
+    j.append(&mine).unwrap();
+    // Someone else's note reaches server A only.
+    let kim = a.store.add_token("P", "Kim", Role::Producer).unwrap().1;
+    let elsewhere = note("Kim", Role::Producer, "only on A", false);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Journal::open(other_dir.path()).unwrap();
+    other.append(std::slice::from_ref(&elsewhere)).unwrap();
+    sync_once(&other, "P", &client(&a.url, &kim), Duration::ZERO).unwrap();
+
+    let r = sync_once(&j, "P", &client(&a.url, &ta), Duration::ZERO).unwrap();
+    assert_eq!((r.pushed, r.pulled), (5, 1));
+    // B has seen nothing yet: everything goes to it, Kim's note too (Sam cannot sign it, so
+    // it is there only if B pulls it from its own writer: it is not Sam's to send).
+    let r = sync_once(&j, "P", &client(&b.url, &tb), Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 5, "A's acknowledgements are not B's");
+    // A second round with each moves nothing.
+    for (s, t) in [(&a, &ta), (&b, &tb)] {
+        let r = sync_once(&j, "P", &client(&s.url, t), Duration::ZERO).unwrap();
+        assert_eq!((r.pushed, r.pulled), (0, 0));
+    }
+    // New events on B come into the journal and then go on to A.
+    let kim_b = b.store.add_token("P", "Kim", Role::Producer).unwrap().1;
+    let on_b = note("Kim", Role::Producer, "only on B", false);
+    let other_b_dir = tempfile::tempdir().unwrap();
+    let other_b = Journal::open(other_b_dir.path()).unwrap();
+    other_b.append(std::slice::from_ref(&on_b)).unwrap();
+    sync_once(&other_b, "P", &client(&b.url, &kim_b), Duration::ZERO).unwrap();
+    let r = sync_once(&j, "P", &client(&b.url, &tb), Duration::ZERO).unwrap();
+    assert_eq!(r.pulled, 1);
+    let ids = |s: &Server| -> Vec<uuid::Uuid> {
+        let p = s.store.project("P").unwrap().unwrap();
+        s.store
+            .pull(&p, 0, 100)
+            .unwrap()
+            .iter()
+            .map(|(_, json)| serde_json::from_str::<Event>(json).unwrap().id)
+            .collect()
+    };
+    for e in &mine {
+        assert!(ids(&a).contains(&e.id) && ids(&b).contains(&e.id));
+    }
+    // Each server's cursor is its own: both pulls happened, nothing skipped.
+    let journal_ids = j.scan().unwrap().ids;
+    assert!(journal_ids.contains(&elsewhere.id) && journal_ids.contains(&on_b.id));
+    assert!(j
+        .unacked_by(&a.url)
+        .unwrap()
+        .iter()
+        .all(|e| e.id == on_b.id || e.id == elsewhere.id));
 }

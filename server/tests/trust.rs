@@ -623,7 +623,8 @@ fn events_under_another_name_wait_for_the_user_and_go_as_the_tokens_person() {
     let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
     assert_eq!((r.pushed, r.refused.len(), r.waiting.len()), (0, 0, 2));
     assert_eq!(r.me.person, "Pat");
-    let out = liner_record::outbox::outbox(j.unacked().unwrap(), &j.aside().unwrap(), &r.me);
+    let out =
+        liner_record::outbox::outbox(j.unacked_by(&s.url).unwrap(), &j.aside().unwrap(), &r.me);
     assert_eq!(liner_record::outbox::send_as(&j, &r.me, &out).unwrap(), 1);
     let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
     assert_eq!((r.pushed, r.waiting.len()), (1, 1));
@@ -650,6 +651,6 @@ fn a_token_for_another_project_moves_nothing() {
     let err = sync_once(&j, P, &client(&s, &other), Duration::ZERO).unwrap_err();
     assert!(err.to_string().contains("\"Other\""), "{err}");
     assert!(j.aside().unwrap().is_empty());
-    assert_eq!(j.unacked().unwrap().len(), 1);
+    assert_eq!(j.unacked_by(&s.url).unwrap().len(), 1);
     assert!(s.stored("Other").is_empty());
 }

@@ -317,12 +317,11 @@ impl EditorApp {
         self.open();
         self.ph = self.playhead.read();
         self.snap = self.link.record().unwrap_or_else(|| self.empty.clone());
-        let ids = &self.snap.ids;
-        let project = self.link.state().read().settings.project.clone();
-        // Saved ones leave the list; so do those of another project (switched in the settings:
-        // they are saved in their own project's journal, which this snapshot does not show).
-        self.unsaved
-            .retain(|e| !ids.contains(&e.id) && e.project == project);
+        // Saved ones (their own write returned) leave the list.
+        let saved = self.link.take_saved();
+        if !saved.is_empty() {
+            self.unsaved.retain(|e| !saved.contains(&e.id));
+        }
         if let Some(r) = self.export_chore.as_ref().and_then(Chore::take) {
             self.export_chore = None;
             self.export_message = Some(r.map(|p| format!("Exported to {}", p.display())));
@@ -376,7 +375,13 @@ impl EditorApp {
     /// Sends what waits for agreement as the token's person (the "Not sent" page).
     pub fn send_waiting_as_me(&mut self, me: liner_record::outbox::Identity) {
         self.outbox_message = None;
-        self.outbox_chore = Some(outbox::send_as(self.project(), me, self.repaint.clone()));
+        let url = self.link.state().read().settings.server_url.clone();
+        self.outbox_chore = Some(outbox::send_as(
+            self.project(),
+            url,
+            me,
+            self.repaint.clone(),
+        ));
     }
 
     /// Drops a waiting event for good.

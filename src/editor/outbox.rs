@@ -33,11 +33,17 @@ fn journal(project: &str) -> Result<Journal, String> {
     Journal::open_project(project).map_err(|e| e.to_string())
 }
 
-/// Sends every event that waits for agreement as `me` ([`outbox::send_as`]).
-pub fn send_as(project: String, me: Identity, repaint: Repaint) -> Chore<Result<String, String>> {
+/// Sends every event that waits for agreement as `me` ([`outbox::send_as`]) to the server at
+/// `url`.
+pub fn send_as(
+    project: String,
+    url: String,
+    me: Identity,
+    repaint: Repaint,
+) -> Chore<Result<String, String>> {
     Chore::spawn("send-as", repaint, move || {
         let j = journal(&project)?;
-        let unacked = j.unacked().map_err(|e| e.to_string())?;
+        let unacked = j.unacked_by(&url).map_err(|e| e.to_string())?;
         let aside = j.aside().map_err(|e| e.to_string())?;
         let n = outbox::send_as(&j, &me, &outbox::outbox(unacked, &aside, &me))
             .map_err(|e| e.to_string())?;

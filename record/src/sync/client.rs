@@ -1,0 +1,274 @@
+//! The HTTP side of sync: one server, one token, blocking calls that a [`SyncCancel`] ends at
+//! once. Requests never follow redirects (a token goes only to the server it is for).
+
+use super::{SyncError, PULL_PAGE};
+use crate::journal::StoredEvent;
+use crate::outbox::Identity;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// Stops the requests of every [`SyncClient`] given it, now and later. Cloning shares it.
+#[derive(Debug, Clone, Default)]
+pub struct SyncCancel(CancellationToken);
+
+impl SyncCancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ends the requests in flight (they return [`SyncError::Cancelled`]) and refuses new ones.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// One server connection.
+pub struct SyncClient {
+    http: reqwest::Client,
+    /// Dropped with the client: tasks are dropped, and its blocking pool (name lookups only)
+    /// is waited for, so no thread outlives the client.
+    runtime: tokio::runtime::Runtime,
+    base: String,
+    token: String,
+    cancel: SyncCancel,
+}
+
+#[derive(Deserialize)]
+struct PushAnswer {
+    results: Vec<PushResult>,
+}
+
+#[derive(Deserialize)]
+struct PushResult {
+    id: Uuid,
+    status: String,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct PullAnswer<'a> {
+    #[serde(borrow)]
+    events: Vec<PulledEvent<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PulledEvent<'a> {
+    seq: u64,
+    #[serde(borrow)]
+    event: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+}
+
+impl SyncClient {
+    /// The server's address as given (without a trailing `/`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `timeout` bounds every request; a long poll's `wait` must stay below it.
+    pub fn new(base_url: &str, token: &str, timeout: Duration) -> Result<Self, SyncError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SyncError::Server(format!("cannot start the HTTP client: {e}")))?;
+        let http = {
+            let _in_runtime = runtime.enter();
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(Duration::from_secs(5))
+                // A token never follows a redirect to another address.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| SyncError::Server(e.to_string()))?
+        };
+        Ok(SyncClient {
+            http,
+            runtime,
+            base: base_url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            cancel: SyncCancel::new(),
+        })
+    }
+
+    /// Makes `cancel` stop this client's requests (instead of a private one nobody fires).
+    pub fn with_cancel(mut self, cancel: SyncCancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    fn unreachable_or_server(&self, e: reqwest::Error) -> SyncError {
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            SyncError::Unreachable(self.base.clone())
+        } else {
+            SyncError::Server(e.to_string())
+        }
+    }
+
+    /// Sends `request` with the token and waits, on this thread, for the answer's status and
+    /// body (a timeout while reading it counts as unreachable), unless cancelled first. A
+    /// wrong token and a server error are errors; other answers are the caller's to read.
+    fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), SyncError> {
+        let cancelled = self.cancel.0.cancelled();
+        let answered = async {
+            let answer = request
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .map_err(|e| self.unreachable_or_server(e))?;
+            let status = answer.status();
+            let body = answer
+                .text()
+                .await
+                .map_err(|e| self.unreachable_or_server(e))?;
+            Ok((status, body))
+        };
+        let (status, body) = self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = cancelled => Err(SyncError::Cancelled),
+                r = answered => r,
+            }
+        })?;
+        let message = || {
+            serde_json::from_str::<ErrorAnswer>(&body)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| status.to_string())
+        };
+        match status.as_u16() {
+            401 => Err(SyncError::BadToken),
+            300..=399 => Err(SyncError::Refused(format!(
+                "the server answered with a redirect ({status}); the token is not sent \
+                 anywhere else: use the server's own address"
+            ))),
+            500..=599 => Err(SyncError::Server(message())),
+            _ => Ok((status, body)),
+        }
+    }
+
+    /// [`SyncClient::send`] where only a success will do.
+    fn send_ok(&self, request: reqwest::RequestBuilder) -> Result<String, SyncError> {
+        let (status, body) = self.send(request)?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(SyncError::Refused(
+            serde_json::from_str::<ErrorAnswer>(&body)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| status.to_string()),
+        ))
+    }
+
+    /// Who the token speaks for: person, role and project (the editor's "test connection",
+    /// and the start of every round).
+    pub fn me(&self) -> Result<Identity, SyncError> {
+        let body = self.send_ok(self.http.get(format!("{}/api/v1/me", self.base)))?;
+        serde_json::from_str(&body).map_err(|e| SyncError::Server(e.to_string()))
+    }
+
+    /// Sends events (their journal JSON); returns what became of each.
+    pub fn push(&self, events: &[&StoredEvent]) -> Result<Vec<(Uuid, Pushed)>, SyncError> {
+        let mut body = String::from("{\"events\":[");
+        for (i, e) in events.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&e.json);
+        }
+        body.push_str("]}");
+        let (status, text) = self.send(
+            self.http
+                .post(format!("{}/api/v1/events", self.base))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
+        )?;
+        // Per-event answers come with 200 and with the status of the first refusal; an
+        // answer without them refused the whole request.
+        let answer: PushAnswer = serde_json::from_str(&text).map_err(|_| {
+            SyncError::Refused(
+                serde_json::from_str::<ErrorAnswer>(&text)
+                    .map(|e| e.error.message)
+                    .unwrap_or_else(|_| status.to_string()),
+            )
+        })?;
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|r| {
+                let outcome = match r.status.as_str() {
+                    "stored" | "duplicate" => Pushed::Acked,
+                    _ => {
+                        let (code, reason) = r.error.map_or_else(
+                            || {
+                                (
+                                    r.status.clone(),
+                                    format!("the server answered {}", r.status),
+                                )
+                            },
+                            |e| (e.code, e.message),
+                        );
+                        Pushed::Refused { code, reason }
+                    }
+                };
+                (r.id, outcome)
+            })
+            .collect())
+    }
+
+    /// Events after `after`, waiting up to `wait` for new ones, each as received, and the
+    /// last sequence number of the page.
+    pub fn pull(&self, after: u64, wait: Duration) -> Result<(Vec<Pulled>, u64), SyncError> {
+        let text = self.send_ok(self.http.get(format!(
+            "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
+            self.base,
+            wait.as_secs()
+        )))?;
+        let answer: PullAnswer =
+            serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
+        let mut last = after;
+        let events = answer
+            .events
+            .into_iter()
+            .map(|e| {
+                last = last.max(e.seq);
+                Pulled {
+                    seq: e.seq,
+                    raw: e.event.get().to_owned(),
+                }
+            })
+            .collect();
+        Ok((events, last))
+    }
+}
+
+/// What the server did with one pushed event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pushed {
+    /// It has it now (stored, or it had it already).
+    Acked,
+    /// It refused it (or holds other content under its id): `code` and words for people.
+    Refused { code: String, reason: String },
+}
+
+/// One pulled event, as the server sent it.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub seq: u64,
+    pub raw: String,
+}

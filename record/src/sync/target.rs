@@ -1,0 +1,324 @@
+//! One server's sync of one journal, kept in memory between rounds so that a round costs the
+//! events that are new: the journal is read once when the target opens, then only what was
+//! appended since (`Journal::read_since`). What the server acknowledged and where its events
+//! were read up to live in the target's own files ([`SyncFiles`]).
+//!
+//! Pushing and pulling are separate steps with the network calls outside any borrow of the
+//! state ([`TargetSync::prepare_push`] / [`TargetSync::record_pushed`],
+//! [`TargetSync::cursor`] / [`TargetSync::take_pulled`]), so a syncer can push while its
+//! long poll waits.
+
+use super::{Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BATCH, PUSH_BYTES};
+use crate::event::{Body, Event};
+use crate::journal::{Aside, Journal, JournalError, StoredEvent, SyncFiles};
+use crate::outbox::{outbox, Identity, Outbox, Waiting};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What one round of sync did.
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    /// Who the token speaks for.
+    pub me: Identity,
+    /// Events the server now has that it did not acknowledge before.
+    pub pushed: usize,
+    /// Events the server refused this round, with its words; set aside in the journal.
+    pub refused: Vec<(Uuid, String)>,
+    /// Events that wait for someone, and why: refused, brought in from a project file, made
+    /// under another name, or never to go with this token (see [`crate::outbox`]).
+    pub waiting: Vec<(StoredEvent, Waiting)>,
+    /// Events received from others and appended.
+    pub pulled: usize,
+    /// Pulled events that could not be journaled, set aside this round.
+    pub unreadable: usize,
+}
+
+impl SyncReport {
+    pub fn new(me: Identity) -> Self {
+        SyncReport {
+            me,
+            pushed: 0,
+            refused: Vec::new(),
+            waiting: Vec::new(),
+            pulled: 0,
+            unreadable: 0,
+        }
+    }
+}
+
+/// `ready` in push requests of at most [`PUSH_BATCH`] events and [`PUSH_BYTES`] bytes.
+pub fn batches(ready: &[StoredEvent]) -> Vec<Vec<&StoredEvent>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < ready.len() {
+        let (mut end, mut bytes) = (start, 0);
+        while end < ready.len()
+            && end - start < PUSH_BATCH
+            && (end == start || bytes + ready[end].json.len() < PUSH_BYTES)
+        {
+            bytes += ready[end].json.len() + 1;
+            end += 1;
+        }
+        out.push(ready[start..end].iter().collect());
+        start = end;
+    }
+    out
+}
+
+/// One server's view of one journal.
+pub struct TargetSync {
+    journal: Journal,
+    files: SyncFiles,
+    project: String,
+    /// Bytes of `events.log` already read.
+    offset: u64,
+    /// The server's cursor (its last sequence number this journal holds).
+    cursor: u64,
+    /// Every event id in the journal (pulled events are added once).
+    known: HashSet<Uuid>,
+    /// Ids the server acknowledged.
+    acked: HashSet<Uuid>,
+    /// Private notes: they, their edits and deletions never leave this computer.
+    private: HashSet<Uuid>,
+    /// Journal events the server has not acknowledged, private ones left out, in order.
+    unsent: Vec<StoredEvent>,
+    /// `aside.log` as last read, and its length then.
+    aside: HashMap<Uuid, Aside>,
+    aside_len: u64,
+}
+
+impl TargetSync {
+    /// Opens the sync of `journal` with the server at `url` for `project`: reads the journal
+    /// and the server's acknowledgements once.
+    pub fn open(journal: &Journal, url: &str, project: &str) -> Result<Self, JournalError> {
+        let files = journal.sync_files(url, project)?;
+        let mut t = TargetSync {
+            journal: journal.clone(),
+            acked: files.acked()?,
+            cursor: files.last_seq()?,
+            files,
+            project: project.to_owned(),
+            offset: 0,
+            known: HashSet::new(),
+            private: HashSet::new(),
+            unsent: Vec::new(),
+            aside: HashMap::new(),
+            aside_len: u64::MAX,
+        };
+        t.refresh()?;
+        Ok(t)
+    }
+
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// Takes in what the journal gained since the last look, and `aside.log` if it changed.
+    pub fn refresh(&mut self) -> Result<(), JournalError> {
+        let (events, _unreadable, end) = self.journal.read_since(self.offset)?;
+        self.offset = end;
+        for e in events {
+            if !self.known.insert(e.id) {
+                continue; // a repeated line
+            }
+            let private = match &e.event.body {
+                Body::NoteAdded(n) => n.private,
+                Body::NoteEdited(edit) => self.private.contains(&edit.note),
+                Body::NoteDeleted { note } => self.private.contains(note),
+                _ => false,
+            };
+            if private {
+                self.private.insert(e.id);
+            } else if !self.acked.contains(&e.id) {
+                self.unsent.push(e);
+            }
+        }
+        let len = self.journal.aside_len();
+        if len != self.aside_len {
+            self.aside = self.journal.aside()?;
+            self.aside_len = len;
+        }
+        Ok(())
+    }
+
+    /// What goes out now and what waits, for a token speaking for `me` (after a refresh).
+    pub fn prepare_push(&mut self, me: &Identity) -> Result<Outbox, JournalError> {
+        self.refresh()?;
+        Ok(self.outbox(me))
+    }
+
+    fn outbox(&self, me: &Identity) -> Outbox {
+        outbox(self.unsent.clone(), &self.aside, me)
+    }
+
+    /// What waits for someone, as of now.
+    pub fn waiting(&self, me: &Identity) -> Vec<(StoredEvent, Waiting)> {
+        self.outbox(me).waiting
+    }
+
+    /// Records what the server did with pushed events: acknowledged (durably, then
+    /// forgotten from the unsent), or refused (set aside with its words).
+    pub fn record_pushed(
+        &mut self,
+        results: Vec<(Uuid, Pushed)>,
+        report: &mut SyncReport,
+    ) -> Result<(), JournalError> {
+        let mut acked = Vec::new();
+        let mut refused = Vec::new();
+        for (id, outcome) in results {
+            match outcome {
+                Pushed::Acked => acked.push(id),
+                Pushed::Refused { code, reason } => {
+                    report.refused.push((id, reason.clone()));
+                    refused.push((id, Aside::Refused { code, reason }));
+                }
+            }
+        }
+        self.files.ack(&acked)?;
+        self.journal.set_aside(&refused)?;
+        report.pushed += acked.len();
+        self.forget_acked(acked);
+        for (id, aside) in refused {
+            self.aside.insert(id, aside);
+        }
+        self.aside_len = self.journal.aside_len();
+        Ok(())
+    }
+
+    fn forget_acked(&mut self, ids: Vec<Uuid>) {
+        if ids.is_empty() {
+            return;
+        }
+        let set: HashSet<Uuid> = ids.iter().copied().collect();
+        self.unsent.retain(|e| !set.contains(&e.id));
+        self.acked.extend(ids);
+    }
+
+    /// The server's cursor: pull after this.
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Appends pulled events the journal does not have (in canonical form), sets aside those
+    /// that are not readable events of the project, acknowledges those not acknowledged yet,
+    /// then moves the cursor to `last`.
+    pub fn take_pulled(
+        &mut self,
+        pulled: Vec<Pulled>,
+        last: u64,
+        report: &mut SyncReport,
+    ) -> Result<(), JournalError> {
+        let mut new = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut to_ack = Vec::new();
+        for p in pulled {
+            let read = Event::canonical(&p.raw)
+                .map_err(|e| format!("not an event this version can read: {e}"))
+                .and_then(|(event, line)| {
+                    if event.project == self.project {
+                        Ok((event.id, line))
+                    } else {
+                        Err(format!(
+                            "it belongs to project {:?}, not {:?}",
+                            event.project, self.project
+                        ))
+                    }
+                });
+            match read {
+                Ok((id, line)) => {
+                    if self.known.insert(id) {
+                        new.push((id, line));
+                    }
+                    // Our own events coming back are acknowledged already: no second ack.
+                    if !self.acked.contains(&id) {
+                        to_ack.push(id);
+                    }
+                }
+                Err(reason) => unreadable.push((
+                    Uuid::now_v7(),
+                    Aside::Unreadable {
+                        seq: p.seq,
+                        reason,
+                        raw: p.raw,
+                    },
+                )),
+            }
+        }
+        // Durable first, then acknowledged, then the cursor moves past them.
+        self.journal.append_json(&new)?;
+        self.journal.set_aside(&unreadable)?;
+        self.files.ack(&to_ack)?;
+        report.pulled += new.len();
+        report.unreadable += unreadable.len();
+        self.forget_acked(to_ack);
+        if last > self.cursor {
+            self.files.set_last_seq(last)?;
+            self.cursor = last;
+        }
+        Ok(())
+    }
+
+    /// Pushes what is ready ([`batches`]), recording each request's answer before the next.
+    pub fn push(&mut self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
+        let ready = self.prepare_push(&report.me)?.ready;
+        for batch in batches(&ready) {
+            let results = client.push(&batch)?;
+            self.record_pushed(results, report)?;
+        }
+        Ok(())
+    }
+
+    /// Pulls page by page until caught up; only the first request waits (up to `wait`).
+    pub fn pull(
+        &mut self,
+        client: &SyncClient,
+        wait: Duration,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let mut wait = wait;
+        loop {
+            let (events, last) = client.pull(self.cursor, wait)?;
+            wait = Duration::ZERO;
+            let page = events.len();
+            self.take_pulled(events, last, report)?;
+            if page < PULL_PAGE {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One round for the journal of `project` with the server `client` talks to: learn who the
+/// token speaks for, push what is ready (refusals set aside, the rest goes on), then pull
+/// what is new (waiting up to `wait` for the first page). A push that fails still lets the
+/// pull run (unless the server is unreachable or sync was stopped); the push's error is
+/// returned after it. Reads the journal once: for one-off syncs (`liner sync`, tests); a
+/// long-lived syncer keeps its [`TargetSync`].
+pub fn sync_once(
+    journal: &Journal,
+    project: &str,
+    client: &SyncClient,
+    wait: Duration,
+) -> Result<SyncReport, SyncError> {
+    let me = client.me()?;
+    if me.project != project {
+        return Err(SyncError::WrongProject {
+            token: me.project,
+            journal: project.to_owned(),
+        });
+    }
+    let mut target = TargetSync::open(journal, client.base(), project)?;
+    let mut report = SyncReport::new(me);
+    let pushed = target.push(client, &mut report);
+    if let Err(e @ (SyncError::Cancelled | SyncError::Unreachable(_) | SyncError::BadToken)) =
+        pushed
+    {
+        return Err(e);
+    }
+    target.pull(client, wait, &mut report)?;
+    pushed?;
+    target.refresh()?;
+    report.waiting = target.waiting(&report.me);
+    Ok(report)
+}
