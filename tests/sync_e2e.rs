@@ -159,3 +159,81 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
     assert_eq!(take.verdict.as_ref().unwrap().comment, "that's the one");
     plugin.deactivate(p);
 }
+
+/// A server (or proxy) that answers every long poll at once with nothing is asked a few times
+/// a second, not thousands (the plugin once sent ~6,000 requests in 4 s to such a server).
+#[test]
+fn a_server_answering_long_polls_at_once_is_not_hammered() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let project = format!("Pace {}", Uuid::now_v7());
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let (polls, project) = (polls.clone(), project.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (polls, project) = (polls.clone(), project.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut out = conn;
+                    loop {
+                        let mut request = String::new();
+                        if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut length = 0;
+                        loop {
+                            let mut h = String::new();
+                            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                                length = v.trim().parse().unwrap_or(0);
+                            }
+                            if h == "\r\n" {
+                                break;
+                            }
+                        }
+                        let mut body = vec![0u8; length];
+                        std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+                        let answer = if request.starts_with("GET /api/v1/me") {
+                            serde_json::json!({"person": "Pat", "role": "producer", "project": project})
+                                .to_string()
+                        } else if request.starts_with("GET /api/v1/events") {
+                            polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            r#"{"events":[],"last_seq":0}"#.to_owned()
+                        } else {
+                            r#"{"results":[]}"#.to_owned()
+                        };
+                        let _ = write!(
+                            out,
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                    }
+                });
+            }
+        });
+    }
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    liner_notes::settings::store_token_in(&config, &url, "ln_impatient").unwrap();
+    let mut plugin = Instance::new();
+    plugin.edit_settings(|settings| {
+        settings["project"] = Value::String(project.clone());
+        settings["server_url"] = Value::String(url.clone());
+    });
+    wait_until("a first poll", || {
+        polls.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
+    let start = polls.load(std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(3));
+    let in_three_seconds = polls.load(std::sync::atomic::Ordering::SeqCst) - start;
+    eprintln!("{in_three_seconds} polls in 3 s");
+    assert!(
+        (3..=3 * liner_notes::worker::MAX_POLLS_PER_SECOND as usize + 2).contains(&in_three_seconds),
+        "{in_three_seconds} polls in 3 s"
+    );
+    drop(plugin);
+}
