@@ -189,7 +189,8 @@ fn a_server_answering_long_polls_at_once_is_not_hammered() {
                             if reader.read_line(&mut h).unwrap_or(0) == 0 {
                                 return;
                             }
-                            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:")
+                            {
                                 length = v.trim().parse().unwrap_or(0);
                             }
                             if h == "\r\n" {
@@ -232,7 +233,8 @@ fn a_server_answering_long_polls_at_once_is_not_hammered() {
     let in_three_seconds = polls.load(std::sync::atomic::Ordering::SeqCst) - start;
     eprintln!("{in_three_seconds} polls in 3 s");
     assert!(
-        (3..=3 * liner_notes::worker::MAX_POLLS_PER_SECOND as usize + 2).contains(&in_three_seconds),
+        (3..=3 * liner_notes::worker::MAX_POLLS_PER_SECOND as usize + 2)
+            .contains(&in_three_seconds),
         "{in_three_seconds} polls in 3 s"
     );
     drop(plugin);
