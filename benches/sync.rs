@@ -79,7 +79,7 @@ fn reader(url: String, token: String, seen: Arc<Mutex<HashMap<Uuid, Instant>>>) 
         let c = SyncClient::new(&url, &token, Duration::from_secs(15)).unwrap();
         let mut after = 0;
         loop {
-            let Ok((events, last)) = c.pull(after, Duration::from_secs(5)) else {
+            let Ok((events, last, _)) = c.pull(after, Duration::from_secs(5)) else {
                 return;
             };
             let now = Instant::now();

@@ -306,6 +306,31 @@ pub fn unique_suffix() -> String {
     )
 }
 
+/// Creates `dir` and its missing parents readable by their owner only (0700 on Unix): a
+/// journal holds private notes.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Opens a file for appending, creating it readable by its owner only (0600 on Unix) from
+/// the first byte.
+fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).read(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Makes a new directory entry durable: fsyncs the folder holding it.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
@@ -319,14 +344,9 @@ fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
     let created = !path.exists();
     if created {
         // The folder may have been removed under us; bring it back rather than fail forever.
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        create_private_dir(dir).map_err(io_err(dir))?;
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(path)
-        .map_err(io_err(path))?;
+    let mut file = open_private(path, true).map_err(io_err(path))?;
     if created {
         // A new file's name must survive a power cut too.
         sync_dir(dir).map_err(io_err(dir))?;
@@ -426,10 +446,10 @@ impl Journal {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Journal> {
         let dir = dir.into();
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-            if let Some(parent) = dir.parent() {
-                sync_dir(parent).map_err(io_err(parent))?;
-            }
+            create_private_dir(&dir).map_err(io_err(&dir))?;
+            // A relative folder's parent may be "": the current folder.
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+            sync_dir(parent.unwrap_or(Path::new("."))).map_err(io_err(&dir))?;
         }
         Ok(Journal {
             events_path: dir.join("events.log"),
@@ -664,7 +684,7 @@ impl Journal {
     pub fn sync_files(&self, url: &str, project: &str) -> Result<SyncFiles> {
         let dir = self.dir.join("sync").join(target_name(url));
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            create_private_dir(&dir).map_err(io_err(&dir))?;
             if let Some(parent) = dir.parent() {
                 sync_dir(parent).map_err(io_err(parent))?;
             }
@@ -743,7 +763,7 @@ fn target_name(url: &str) -> String {
 /// folder fsynced; a crash leaves the old or the new content, never a mix.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{name}.{}.tmp", unique_suffix()));
-    let mut f = File::create(&tmp)?;
+    let mut f = open_private(&tmp, false)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, dir.join(name))?;

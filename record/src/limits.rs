@@ -3,20 +3,38 @@
 //! its size.
 //!
 //! Sizes of text are counted in characters (what a person sees), not bytes.
+//!
+//! | what | limit |
+//! |---|---|
+//! | free text: note text, verdict comment, decision reason, take note | [`MAX_TEXT_CHARS`] characters |
+//! | a name: project, song, track, author, processor, kind, mark label, a tracklist song, a setting's text value | [`MAX_NAME_CHARS`] characters |
+//! | a setting's name and unit | [`MAX_SETTING_NAME_CHARS`] characters |
+//! | settings in one decision | [`MAX_SETTINGS`] |
+//! | songs in one tracklist | [`MAX_TRACKLIST`] |
+//! | one event's JSON | [`MAX_EVENT_BYTES`] bytes |
+//! | the body of a kind this version does not know | [`MAX_UNKNOWN_BODY_BYTES`] bytes, nested at most [`MAX_UNKNOWN_DEPTH`] deep, every string valid Unicode (no lone surrogate escapes) |
+//!
+//! The server adds its own (bodies, batches, pull answers: `server/src/api/`).
 
 use crate::event::{Body, Event};
 
 /// Longest free text: note text, verdict comments, decision reasons, take notes.
 pub const MAX_TEXT_CHARS: usize = 10_000;
-/// Longest name: project, song, track, author, processor, kind, mark label, a setting's
-/// name, unit and text value, a song in the tracklist.
+/// Longest name: project, song, track, author, processor, kind, mark label, a song in the
+/// tracklist, a setting's text value.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Longest name or unit of one setting.
+pub const MAX_SETTING_NAME_CHARS: usize = 100;
 /// Most settings in one EQ/FX decision.
-pub const MAX_SETTINGS: usize = 200;
+pub const MAX_SETTINGS: usize = 100;
 /// Most songs in one tracklist.
 pub const MAX_TRACKLIST: usize = 500;
+/// Largest event, its JSON in bytes (every field at its limit in 4-byte characters fits).
+pub const MAX_EVENT_BYTES: usize = 512 * 1024;
 /// Largest body of a kind this version does not know (its JSON, in bytes).
 pub const MAX_UNKNOWN_BODY_BYTES: usize = 40_000;
+/// Deepest nesting of arrays and objects in a body of a kind this version does not know.
+pub const MAX_UNKNOWN_DEPTH: usize = 32;
 
 /// What is too big, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,8 +72,44 @@ fn count(what: &'static str, len: usize, max: usize) -> Result<(), TooBig> {
     Ok(())
 }
 
-/// Checks every field of `e` against the limits.
+/// The deepest nesting of arrays and objects in valid JSON text.
+fn nesting(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Checks every field of `e` against the limits (and the size of the whole event).
 pub fn check(e: &Event) -> Result<(), TooBig> {
+    let bytes = e.to_json().len();
+    if bytes > MAX_EVENT_BYTES {
+        return Err(TooBig {
+            what: "the event",
+            len: bytes,
+            max: MAX_EVENT_BYTES,
+            unit: "bytes",
+        });
+    }
     chars("the project name", &e.project, MAX_NAME_CHARS)?;
     chars("the song name", &e.song, MAX_NAME_CHARS)?;
     chars("the track name", &e.track, MAX_NAME_CHARS)?;
@@ -74,7 +128,7 @@ pub fn check(e: &Event) -> Result<(), TooBig> {
             chars("the reason", &d.reason, MAX_TEXT_CHARS)?;
             count("the list of settings", d.settings.len(), MAX_SETTINGS)?;
             for s in &d.settings {
-                chars("a setting's name", &s.name, MAX_NAME_CHARS)?;
+                chars("a setting's name", &s.name, MAX_SETTING_NAME_CHARS)?;
                 chars(
                     "a setting's value",
                     s.text.as_deref().unwrap_or(""),
@@ -83,7 +137,7 @@ pub fn check(e: &Event) -> Result<(), TooBig> {
                 chars(
                     "a setting's unit",
                     s.unit.as_deref().unwrap_or(""),
-                    MAX_NAME_CHARS,
+                    MAX_SETTING_NAME_CHARS,
                 )?;
             }
             Ok(())
@@ -113,6 +167,25 @@ pub fn check(e: &Event) -> Result<(), TooBig> {
                     len,
                     max: MAX_UNKNOWN_BODY_BYTES,
                     unit: "bytes",
+                });
+            }
+            let depth = nesting(body.get());
+            if depth > MAX_UNKNOWN_DEPTH {
+                return Err(TooBig {
+                    what: "the nesting of an unknown kind's body",
+                    len: depth,
+                    max: MAX_UNKNOWN_DEPTH,
+                    unit: "levels",
+                });
+            }
+            // Every string must be Unicode other readers can take (a lone surrogate escape
+            // such as "\ud800" is valid JSON text but no string).
+            if serde_json::from_str::<serde_json::Value>(body.get()).is_err() {
+                return Err(TooBig {
+                    what: "a string in an unknown kind's body (not valid Unicode)",
+                    len: 1,
+                    max: 0,
+                    unit: "invalid strings",
                 });
             }
             Ok(())
@@ -151,6 +224,79 @@ mod tests {
                 private: false,
             }),
         )
+    }
+
+    fn unknown(body: &str) -> Event {
+        serde_json::from_str(&format!(
+            r#"{{"v":1,"id":"{}","project":"P","session":"{}","author":"A","role":"artist","at":5,"kind":"lyrics","body":{body}}}"#,
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7()
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn unknown_bodies_are_bounded_in_size_depth_and_unicode() {
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(check(&unknown(&deep)).unwrap_err().unit, "levels");
+        let fine = format!("{}\"[[[\"{}", "[".repeat(30), "]".repeat(30));
+        assert_eq!(
+            check(&unknown(&fine)),
+            Ok(()),
+            "brackets in strings do not count"
+        );
+        let lone = r#"{"line":"\ud800"}"#;
+        assert!(check(&unknown(lone)).unwrap_err().what.contains("Unicode"));
+        let paired = r#"{"line":"\ud83c\udfa4"}"#;
+        assert_eq!(check(&unknown(paired)), Ok(()));
+    }
+
+    #[test]
+    fn every_string_and_list_of_every_kind_has_a_limit() {
+        use crate::event::{Decision, Setting};
+        let ctx = Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: uuid::Uuid::now_v7(),
+            author: "Sam".into(),
+            role: Role::Producer,
+        };
+        let long = "x".repeat(3_000_000);
+        let setting = |name: &str| Setting {
+            name: name.into(),
+            value: None,
+            text: None,
+            unit: None,
+        };
+        let bodies = [
+            Body::Mark {
+                instance: uuid::Uuid::now_v7(),
+                number: 1,
+                label: Some(long.clone()),
+            },
+            Body::EqDecision(Decision {
+                processor: "Q".into(),
+                settings: vec![setting(&long)],
+                reason: String::new(),
+            }),
+            Body::EqDecision(Decision {
+                processor: "Q".into(),
+                settings: (0..100_000).map(|_| setting("gain")).collect(),
+                reason: String::new(),
+            }),
+            Body::TracklistOrder {
+                songs: (0..20_000).map(|i| i.to_string()).collect(),
+            },
+            Body::SongSelection {
+                song: long.clone(),
+                selected: true,
+            },
+        ];
+        for body in bodies {
+            let e = Event::new(&ctx, None, body);
+            assert!(check(&e).is_err(), "{}", e.body.kind());
+        }
     }
 
     #[test]

@@ -107,22 +107,30 @@ fn locate_change(prev: &TempoChange, mut next: TempoChange) -> TempoChange {
         }
     }
     if next.sig != prev.sig {
-        let new_len = next.bar_len();
-        let old_len = prev.bar_len();
-        let mut k = 0i32;
-        let mut start = next.bar_start_beats;
-        while start >= prev.beats - 1e-9 && k < 100_000 {
-            let old_bars = (start - prev.bar_start_beats) / old_len;
+        // The bar line `k` bars of the new grid before the point, start = S - k·n, must be bar
+        // `next.bar - k` of the old grid: S - k·n = P + o·(next.bar - k - prev.bar), so
+        // k = (S - P - o·Δbar) / (n - o): one candidate, checked, instead of a walk back.
+        let (n, o) = (next.bar_len(), prev.bar_len());
+        let delta_bar = next.bar as f64 - prev.bar as f64;
+        let lhs = next.bar_start_beats - prev.bar_start_beats - o * delta_bar;
+        let k = if (n - o).abs() < 1e-12 {
+            0.0
+        } else {
+            (lhs / (n - o)).round()
+        };
+        if k.is_finite() && (0.0..100_000.0).contains(&k) {
+            let k = k as i32;
+            let start = next.bar_start_beats - k as f64 * n;
+            let old_bars = (start - prev.bar_start_beats) / o;
             let on_old_grid = (old_bars - old_bars.round()).abs() < 1e-6;
-            if on_old_grid && prev.bar + old_bars.round() as i32 == next.bar - k {
+            let same_bar =
+                prev.bar.saturating_add(old_bars.round() as i32) == next.bar.saturating_sub(k);
+            if start >= prev.beats - 1e-9 && on_old_grid && same_bar {
                 next.seconds = at_beats(prev, start).max(prev.seconds);
                 next.beats = start;
-                next.bar -= k;
+                next.bar = next.bar.saturating_sub(k);
                 next.bar_start_beats = start;
-                break;
             }
-            k += 1;
-            start -= new_len;
         }
     }
     next
@@ -390,5 +398,67 @@ mod tests {
         // 3/4 bars last 1.5 s: 11 s is two bars after bar 5.
         assert_eq!(m.bar_beat_at(11.0), BarBeat { bar: 7, beat: 1.0 });
         assert!(close(m.seconds_at(BarBeat { bar: 6, beat: 2.0 }), 10.0));
+    }
+
+    /// The walk back over bar lines that `locate_change` once did (linear in the bars
+    /// between two points): the oracle its closed form must agree with.
+    fn locate_by_walking(prev: &TempoChange, mut next: TempoChange) -> TempoChange {
+        let at_beats = |c: &TempoChange, b: f64| c.seconds + (b - c.beats) * 60.0 / c.tempo;
+        let (n, o) = (next.bar_len(), prev.bar_len());
+        let mut k = 0i32;
+        let mut start = next.bar_start_beats;
+        while start >= prev.beats - 1e-9 && k < 100_000 {
+            let old_bars = (start - prev.bar_start_beats) / o;
+            let on_old_grid = (old_bars - old_bars.round()).abs() < 1e-6;
+            if on_old_grid && prev.bar + old_bars.round() as i32 == next.bar - k {
+                next.seconds = at_beats(prev, start).max(prev.seconds);
+                next.beats = start;
+                next.bar -= k;
+                next.bar_start_beats = start;
+                break;
+            }
+            k += 1;
+            start -= n;
+        }
+        next
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_meter_change_is_found_where_walking_back_over_bars_finds_it(
+            old_sig in proptest::sample::select(vec![(4u16, 4u16), (3, 4), (7, 8), (6, 8), (5, 4), (2, 2)]),
+            new_sig in proptest::sample::select(vec![(4u16, 4u16), (3, 4), (7, 8), (6, 8), (5, 4), (2, 2)]),
+            prev_bar in 1i32..50,
+            bars_to_change in 0i32..40,
+            bars_after in 0i32..40,
+            offset_beats in 0.0f64..3.0,
+            bar_noise in -2i32..3,
+            tempo in 60.0f64..180.0,
+        ) {
+            proptest::prop_assume!(old_sig != new_sig);
+            let prev = TempoChange {
+                seconds: 1.0,
+                beats: 2.0,
+                tempo,
+                sig: old_sig,
+                bar: prev_bar,
+                bar_start_beats: 2.0,
+            };
+            // The change at an old bar line, the point `bars_after` new bars later (its bar
+            // number sometimes off, as a host may report it).
+            let change_at = prev.bar_start_beats + bars_to_change as f64 * prev.bar_len();
+            let n = new_sig.0 as f64 * 4.0 / new_sig.1 as f64;
+            let bar_start = change_at + bars_after as f64 * n;
+            let beats = bar_start + offset_beats.min(n - 1e-3);
+            let next = TempoChange {
+                seconds: prev.seconds + (beats - prev.beats) * 60.0 / tempo,
+                beats,
+                tempo,
+                sig: new_sig,
+                bar: prev_bar + bars_to_change + bars_after + bar_noise,
+                bar_start_beats: bar_start,
+            };
+            proptest::prop_assert_eq!(locate_change(&prev, next), locate_by_walking(&prev, next));
+        }
     }
 }

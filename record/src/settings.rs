@@ -90,7 +90,7 @@ pub fn store_token_in(dir: &Path, url: &str, secret: &str) -> std::io::Result<()
             format!("{url:?} is not an http(s) server address"),
         )
     })?;
-    std::fs::create_dir_all(dir)?;
+    crate::journal::create_private_dir(dir)?;
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -149,13 +149,23 @@ impl Settings {
     /// [`Settings::remember`] in a given config folder, written atomically (a temporary file
     /// renamed over the old one), so a crash never leaves half a file.
     pub fn remember_in(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+        crate::journal::create_private_dir(dir)?;
         let tmp = dir.join(format!(
             "{LAST_USED_FILE}.{}.tmp",
             crate::journal::unique_suffix()
         ));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(tmp, dir.join(LAST_USED_FILE))
+        let written = (|| {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(&tmp)?, &serde_json::to_vec_pretty(self)?)?;
+            std::fs::rename(&tmp, dir.join(LAST_USED_FILE))
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
 }
 

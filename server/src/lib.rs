@@ -8,33 +8,40 @@
 //! - [`page`]: the executive producer's review page at `/`: sign-in, overview, decision
 //!   queue, song view, tracklist, live updates, exports.
 //! - [`state`]: what every handler shares (the store, long-poll wake-ups, folded records).
+//! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
 //! - `main.rs`: the `liner` binary: `serve`, project and token admin.
 //!
 //! [`run`] serves on a listener until `shutdown` resolves, then finishes in-flight requests.
 
 pub mod api;
 pub mod page;
+pub mod serve;
 pub mod state;
 pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
 
-/// Serves the API on `listener` until `shutdown` completes; requests in flight finish first.
+/// Serves the API and the page on `listener` until `shutdown` completes (see [`serve`]),
+/// with the default limits.
 pub async fn run(
     listener: tokio::net::TcpListener,
     store: Arc<dyn store::Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_with(listener, store, serve::Limits::default(), shutdown).await
+}
+
+/// [`run`] with given limits.
+pub async fn run_with(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn store::Store>,
+    limits: serve::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let state = state::AppState::new(store);
     let app = api::router(state.clone()).merge(page::router(state.clone()));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Long polls and live streams end now; requests in flight finish.
-            state.stop();
-        })
-        .await
+    serve::serve(listener, app, state, limits, shutdown).await
 }
 
 /// A server on its own thread and runtime, stopped gracefully when dropped: for tests,

@@ -25,6 +25,9 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
+        /// Most connections open at once; past it new ones are answered 503.
+        #[arg(long, default_value_t = liner_server::serve::Limits::default().max_connections)]
+        max_connections: usize,
         /// On first run, also set up the plugin on this computer: store the producer token
         /// for this server's address in the plugin's config folder and make this server and
         /// project the default for new plugin instances.
@@ -357,11 +360,30 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
     }
 }
 
+/// Lets the server keep as many connections as the system allows (the soft limit on open
+/// files, often 1,024, up to the hard one), so slow clients cannot use up its descriptors.
+fn raise_open_files_limit() {
+    // SAFETY: getrlimit/setrlimit on our own process, with a struct we own.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max.min(1 << 20);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 fn main() -> Result<()> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        // Colour codes only for a person at a terminal, never in a log file.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
     if let Command::Export {
@@ -370,6 +392,9 @@ fn main() -> Result<()> {
     {
         // A journal export needs no server database.
         return export(&cli, None);
+    }
+    if let Command::Serve { .. } = &cli.command {
+        raise_open_files_limit();
     }
     if let Command::Sync { journal, server } = &cli.command {
         // Client-side: the plugin's journals, no server database.
@@ -400,7 +425,17 @@ fn main() -> Result<()> {
         Command::Serve {
             listen,
             configure_local_plugin,
-        } => serve(Arc::new(store), listen, &dir, configure_local_plugin),
+            max_connections,
+        } => serve(
+            Arc::new(store),
+            listen,
+            &dir,
+            configure_local_plugin,
+            liner_server::serve::Limits {
+                max_connections,
+                ..Default::default()
+            },
+        ),
         Command::Project { command } => match command {
             ProjectCommand::Create { name } => {
                 let p = store.create_project(&name)?;
@@ -515,13 +550,32 @@ fn serve(
     listen: SocketAddr,
     dir: &std::path::Path,
     configure_local_plugin: bool,
+    limits: liner_server::serve::Limits,
 ) -> Result<()> {
     let url = format!("http://{listen}");
     if store.projects()?.is_empty() {
         let project = "My Project";
-        store.create_project(project)?;
-        let (_, exec) = store.add_token(project, "Executive producer", Role::Executive)?;
-        let (_, producer) = store.add_token(project, "Producer", Role::Producer)?;
+        // Everything durable first (the database, and the plugin's files on this computer),
+        // then the tokens printed: a first run that fails leaves nothing, and the next
+        // completes it.
+        let created = store
+            .create_project_with_tokens(
+                project,
+                &[
+                    ("Executive producer", Role::Executive),
+                    ("Producer", Role::Producer),
+                ],
+                &mut |tokens| {
+                    if configure_local_plugin {
+                        configure_plugin(&url, project, "Producer", &tokens[1].1)
+                            .map_err(|e| format!("setting up the plugin on this computer: {e:#}"))
+                    } else {
+                        Ok(())
+                    }
+                },
+            )
+            .context("the first run could not complete, so it created nothing; run it again")?;
+        let (exec, producer) = (&created[0].1, &created[1].1);
         println!(
             "First run: created project {project:?} in {}.",
             dir.display()
@@ -530,7 +584,6 @@ fn serve(
         println!("Producer token, for the plugin's settings: {producer}");
         println!("  with server URL {url} and project {project:?}");
         if configure_local_plugin {
-            configure_plugin(&url, project, "Producer", &producer)?;
             println!("  (already set up for the plugin on this computer)");
         }
         println!("These are shown once; `liner token add` issues more.");
@@ -569,7 +622,7 @@ fn serve(
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
-        liner_server::run(listener, store, shutdown).await?;
+        liner_server::run_with(listener, store, limits, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })
 }

@@ -29,7 +29,12 @@ pub struct AppState {
     /// Raised when the server begins to stop: long polls and live streams end at once, so a
     /// graceful shutdown never waits for them.
     stopping: watch::Sender<bool>,
+    /// Exports run at most [`MAX_EXPORTS`] at a time (any reader may ask for one).
+    pub exports: tokio::sync::Semaphore,
 }
+
+/// Most exports running at once; one more is answered `503` with `Retry-After`.
+pub const MAX_EXPORTS: usize = 2;
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
@@ -38,6 +43,7 @@ impl AppState {
             latest: Mutex::new(HashMap::new()),
             records: Mutex::new(HashMap::new()),
             stopping: watch::channel(false).0,
+            exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
         })
     }
 

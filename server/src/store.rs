@@ -21,6 +21,8 @@ pub enum StoreError {
     NoProject(String),
     #[error("no token with id {0}")]
     NoToken(i64),
+    #[error("{0}")]
+    Aborted(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -95,6 +97,15 @@ pub trait Store: Send + Sync + 'static {
     fn create_project(&self, name: &str) -> Result<Project>;
     fn project(&self, name: &str) -> Result<Option<Project>>;
     fn projects(&self) -> Result<Vec<Project>>;
+    /// Creates a project with a token per `(person, role)`, all in one transaction that
+    /// commits only if `ready` (given the tokens and their secrets) succeeds: a first run
+    /// either completes or leaves nothing behind.
+    fn create_project_with_tokens(
+        &self,
+        project: &str,
+        people: &[(&str, Role)],
+        ready: &mut dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String>,
+    ) -> Result<Vec<(TokenInfo, String)>>;
     /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
     fn tokens(&self) -> Result<Vec<TokenInfo>>;
@@ -288,13 +299,27 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `liner.db` in `dir`, in WAL mode, and applies migrations.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        let cannot = |what: &str, e: std::io::Error| {
             StoreError::Db(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                Some(format!("cannot create {}: {e}", dir.display())),
+                Some(format!("cannot {what} {}: {e}", dir.display())),
             ))
-        })?;
-        let mut conn = Connection::open(dir.join("liner.db"))?;
+        };
+        // The folder and the database are its owner's only (0700, 0600) from the start: it
+        // holds token hashes and every note. SQLite gives its -wal and -shm files the
+        // database's permissions.
+        liner_record::journal::create_private_dir(dir).map_err(|e| cannot("create", e))?;
+        let path = dir.join("liner.db");
+        {
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options
+                .open(&path)
+                .map_err(|e| cannot("create the database in", e))?;
+        }
+        let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -446,6 +471,47 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn create_project_with_tokens(
+        &self,
+        project: &str,
+        people: &[(&str, Role)],
+        ready: &mut dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String>,
+    ) -> Result<Vec<(TokenInfo, String)>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO projects (name, created_ms) VALUES (?1, ?2)",
+            params![project, now],
+        )?;
+        let p = Project {
+            id: tx.last_insert_rowid(),
+            name: project.to_owned(),
+        };
+        let mut out = Vec::new();
+        for (person, role) in people {
+            let secret = random_secret("ln_");
+            tx.execute(
+                "INSERT INTO tokens (project_id, name, role, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![p.id, person, role.as_str(), hash(&secret), now],
+            )?;
+            out.push((
+                TokenInfo {
+                    id: tx.last_insert_rowid(),
+                    project: p.clone(),
+                    person: (*person).to_owned(),
+                    role: *role,
+                    revoked: false,
+                    created_ms: now,
+                },
+                secret,
+            ));
+        }
+        ready(&out).map_err(StoreError::Aborted)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)> {

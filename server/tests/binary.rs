@@ -218,7 +218,7 @@ fn a_server_killed_mid_push_and_restarted_loses_nothing_and_stores_nothing_twice
         let mut all = Vec::new();
         let mut after = 0;
         loop {
-            let (page, last) = client.pull(after, Duration::ZERO).unwrap();
+            let (page, last, _) = client.pull(after, Duration::ZERO).unwrap();
             if page.is_empty() {
                 break (all, last);
             }

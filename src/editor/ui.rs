@@ -10,7 +10,7 @@ use crate::worker::SyncStatus;
 use egui::{Color32, Key, Modifiers, RichText};
 use liner_record::event::{Body, Category, NoteEdited, Rating, Verdict};
 use liner_record::export::Format;
-use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use liner_record::limits::{MAX_NAME_CHARS, MAX_SETTINGS, MAX_SETTING_NAME_CHARS, MAX_TEXT_CHARS};
 use liner_record::outbox::Waiting;
 use liner_record::views::VerdictView;
 
@@ -1108,7 +1108,7 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
                 &mut row.name,
                 150.0,
                 false,
-                MAX_NAME_CHARS,
+                MAX_SETTING_NAME_CHARS,
             );
             labelled_field(ui, "Value", &mut row.value, 70.0, false, MAX_NAME_CHARS);
             labelled_combo(
@@ -1136,7 +1136,13 @@ fn decision(app: &mut EditorApp, ui: &mut egui::Ui) {
     if let Some(i) = remove {
         app.decision.rows.remove(i);
     }
-    if ui.small_button("+ band / parameter").clicked() {
+    if ui
+        .add_enabled(
+            app.decision.rows.len() < MAX_SETTINGS,
+            egui::Button::new("+ band / parameter").small(),
+        )
+        .clicked()
+    {
         app.decision.rows.push(Default::default());
     }
     let l = ui.label("Why");

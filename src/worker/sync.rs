@@ -318,7 +318,7 @@ fn pull_round(
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let cursor = state.lock().cursor();
     // The long poll waits without the lock: pushes go on meanwhile.
-    let (events, last) = client.pull(cursor, wait)?;
+    let (events, last, more) = client.pull(cursor, wait)?;
     let me = shared
         .sync
         .lock()
@@ -330,8 +330,14 @@ fn pull_round(
             project: key.1.clone(),
         });
     let mut report = SyncReport::new(me);
+    let page = events.len();
     state.lock().take_pulled(events, last, &mut report)?;
-    Ok(report.pulled + report.unreadable)
+    // A full page, or one the server cut short: more waits, so the next poll comes at once.
+    Ok(if more || page >= liner_record::sync::PULL_PAGE {
+        page.max(1)
+    } else {
+        report.pulled + report.unreadable
+    })
 }
 
 /// Records a pull's outcome and says when to poll next: at once after news, no sooner than

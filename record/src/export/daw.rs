@@ -17,24 +17,17 @@ pub fn verdict_color(v: Option<Verdict>) -> &'static str {
     }
 }
 
-/// A one-line label: who and what, with line breaks and tabs flattened.
+/// A one-line label: who and what, every control character (line breaks, tabs, the rest)
+/// flattened to a space in every part of it, so no field can start a line or a column of its
+/// own in a line-based format.
 fn label(e: &Entry) -> String {
-    let text: String = e
-        .text
-        .chars()
-        .map(|c| {
-            if c == '\n' || c == '\r' || c == '\t' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let mut l = format!("{}: {}", e.author, text.trim());
+    let mut l = format!("{}: {}", e.author, e.text.trim());
     if let Some(v) = &e.verdict {
         l.push_str(&format!(" [{}]", v.verdict.as_str()));
     }
-    l
+    l.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// REAPER's Region/Marker Manager CSV: `#,Name,Start,End,Length,Color`; markers `M1`... with
@@ -62,7 +55,7 @@ pub fn reaper(entries: &[Entry]) -> Exported {
                 regions += 1;
                 w.write_record([
                     format!("R{regions}"),
-                    label(e),
+                    super::table::inert(&label(e)).into_owned(),
                     start.time(),
                     end.time(),
                     crate::position::format_time(end.seconds - start.seconds),
@@ -73,7 +66,7 @@ pub fn reaper(entries: &[Entry]) -> Exported {
                 markers += 1;
                 w.write_record([
                     format!("M{markers}"),
-                    label(e),
+                    super::table::inert(&label(e)).into_owned(),
                     start.time(),
                     String::new(),
                     String::new(),

@@ -1,4 +1,5 @@
-//! CSV: one row per entry, RFC 4180 (the `csv` crate quotes), UTF-8, header row.
+//! CSV: one row per entry, RFC 4180 (the `csv` crate quotes), UTF-8, header row. Cells
+//! people typed cannot run as spreadsheet formulas ([`inert`]).
 
 use super::entries::Entry;
 use super::text::date;
@@ -22,6 +23,16 @@ pub const COLUMNS: [&str; 15] = [
     "end_time_seconds",
 ];
 
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'` (OWASP's rule for CSV injection), which spreadsheets
+/// show as text.
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 pub fn csv(entries: &[Entry]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -41,18 +52,18 @@ pub fn csv(entries: &[Entry]) -> Vec<u8> {
             None => ("", ""),
         };
         w.write_record([
-            e.song.as_str(),
+            &*inert(&e.song),
             &date(e.at),
-            &e.track,
+            &inert(&e.track),
             &e.take.map(|t| t.to_string()).unwrap_or_default(),
             &bar_beat,
             &seconds,
-            &e.author,
+            &inert(&e.author),
             e.role.as_str(),
             e.kind.category(),
-            &e.text,
+            &inert(&e.text),
             verdict,
-            comment,
+            &inert(comment),
             &e.id.to_string(),
             &end_bar_beat,
             &end_seconds,

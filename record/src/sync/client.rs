@@ -53,6 +53,9 @@ struct PushResult {
 struct PullAnswer<'a> {
     #[serde(borrow)]
     events: Vec<PulledEvent<'a>>,
+    /// The server cut the page short (its byte limit): more follows at once.
+    #[serde(default)]
+    more: bool,
 }
 
 #[derive(Deserialize)]
@@ -231,9 +234,10 @@ impl SyncClient {
             .collect())
     }
 
-    /// Events after `after`, waiting up to `wait` for new ones, each as received, and the
-    /// last sequence number of the page.
-    pub fn pull(&self, after: u64, wait: Duration) -> Result<(Vec<Pulled>, u64), SyncError> {
+    /// Events after `after`, waiting up to `wait` for new ones, each as received; the last
+    /// sequence number of the page; and whether the server has more at once (a page cut
+    /// short by its size).
+    pub fn pull(&self, after: u64, wait: Duration) -> Result<(Vec<Pulled>, u64, bool), SyncError> {
         let text = self.send_ok(self.http.get(format!(
             "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
             self.base,
@@ -242,6 +246,7 @@ impl SyncClient {
         let answer: PullAnswer =
             serde_json::from_str(&text).map_err(|e| SyncError::Server(e.to_string()))?;
         let mut last = after;
+        let more = answer.more;
         let events = answer
             .events
             .into_iter()
@@ -253,7 +258,7 @@ impl SyncClient {
                 }
             })
             .collect();
-        Ok((events, last))
+        Ok((events, last, more))
     }
 }
 

@@ -278,11 +278,11 @@ impl TargetSync {
     ) -> Result<(), SyncError> {
         let mut wait = wait;
         loop {
-            let (events, last) = client.pull(self.cursor, wait)?;
+            let (events, last, more) = client.pull(self.cursor, wait)?;
             wait = Duration::ZERO;
             let page = events.len();
             self.take_pulled(events, last, report)?;
-            if page < PULL_PAGE {
+            if page < PULL_PAGE && !more {
                 return Ok(());
             }
         }

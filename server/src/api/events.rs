@@ -6,7 +6,9 @@
 //! than a day ahead of the server's clock, of a kind the role may record, and within the
 //! ownership and target rules ([`liner_record::rules`]).
 
-use super::{authenticate, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES, MAX_PULL};
+use super::{
+    authenticate, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES, MAX_PULL, MAX_PULL_BYTES,
+};
 use crate::store::{Incoming, Project, PushOutcome, TokenInfo};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -230,18 +232,26 @@ pub(super) async fn push(
     Ok((status, Json(json!({ "results": results }))).into_response())
 }
 
-/// A pull's answer: the events (as stored, one canonical line each) and the last sequence
-/// number.
+/// A pull's answer: the events (as stored, one canonical line each) up to
+/// [`MAX_PULL_BYTES`] (always at least one), the last sequence number, and `"more":true` when
+/// the page was cut short by its size (the client asks again at once).
 fn page_of(rows: &[(u64, String)], after: u64) -> Response {
-    let last = rows.last().map_or(after, |r| r.0);
     let mut out = String::from("{\"events\":[");
-    for (i, (seq, json)) in rows.iter().enumerate() {
-        if i > 0 {
+    let mut last = after;
+    let mut taken = 0;
+    for (seq, json) in rows {
+        if taken > 0 && out.len() + json.len() > MAX_PULL_BYTES {
+            break;
+        }
+        if taken > 0 {
             out.push(',');
         }
         out.push_str(&format!("{{\"seq\":{seq},\"event\":{json}}}"));
+        last = *seq;
+        taken += 1;
     }
-    out.push_str(&format!("],\"last_seq\":{last}}}"));
+    let more = taken < rows.len();
+    out.push_str(&format!("],\"last_seq\":{last},\"more\":{more}}}"));
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
@@ -266,6 +276,13 @@ pub(super) async fn pull(
 ) -> Result<Response, ApiError> {
     let token = authenticate(&state, &headers).await?;
     let Query(q) = query.map_err(|e| ApiError::bad_query("?after=SEQ&limit=N&wait=SECONDS", e))?;
+    // Sequence numbers are SQLite integers: a larger `after` would wrap and return everything.
+    if q.after > i64::MAX as u64 {
+        return Err(ApiError::bad_query(
+            "?after=SEQ&limit=N&wait=SECONDS",
+            format!("after={} is past any sequence number", q.after),
+        ));
+    }
     let limit = q.limit.unwrap_or(500).clamp(1, MAX_PULL);
     let wait = Duration::from_secs(q.wait.min(super::MAX_WAIT_SECONDS));
     let project: Project = token.project.clone();

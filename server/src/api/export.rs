@@ -76,6 +76,14 @@ pub async fn export_for(
         author: q.author.clone(),
         include_private: false,
     };
+    // Exports are the heaviest requests: a few at a time, the rest asked to come back.
+    let _running = state.exports.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "other exports are running; try again in a moment",
+        )
+    })?;
     let state = state.clone();
     let project = project.clone();
     let out = blocking(move || {

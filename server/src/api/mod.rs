@@ -35,6 +35,8 @@ pub const MAX_BODY_BYTES: usize = 4 << 20;
 pub const MAX_BATCH: usize = 1000;
 /// Most events in one pull answer, and the longest long poll.
 pub const MAX_PULL: usize = 1000;
+/// Largest pull answer in bytes (a page past it is cut short, with `"more":true`).
+pub const MAX_PULL_BYTES: usize = 4 << 20;
 pub const MAX_WAIT_SECONDS: u64 = 30;
 
 /// An API error: status, stable code, words a person can act on.
@@ -66,11 +68,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             Json(json!({ "error": { "code": self.code, "message": self.message } })),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        }
+        r
     }
 }
 
