@@ -92,6 +92,10 @@ pub struct Receipt {
     pub token: Option<TokenInfo>,
 }
 
+/// A last step before a first run's transaction commits, given the new tokens and their
+/// secrets; an error rolls everything back.
+pub type Ready<'a> = dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String> + 'a;
+
 /// What the handlers need from storage.
 pub trait Store: Send + Sync + 'static {
     fn create_project(&self, name: &str) -> Result<Project>;
@@ -104,7 +108,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         project: &str,
         people: &[(&str, Role)],
-        ready: &mut dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String>,
+        ready: &mut Ready<'_>,
     ) -> Result<Vec<(TokenInfo, String)>>;
     /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
@@ -477,7 +481,7 @@ impl Store for SqliteStore {
         &self,
         project: &str,
         people: &[(&str, Role)],
-        ready: &mut dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String>,
+        ready: &mut Ready<'_>,
     ) -> Result<Vec<(TokenInfo, String)>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
