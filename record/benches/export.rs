@@ -98,4 +98,54 @@ fn main() {
             }
         );
     }
+
+    // A hostile record: 10,000 marks far apart whose time signature flips at every one,
+    // against 10,000 ordinary marks (one meter), in the same run.
+    let marks = |flip: bool| -> Vec<Event> {
+        let ctx = Context {
+            project: "P".into(),
+            song: "S".into(),
+            track: "T".into(),
+            session: uuid::Uuid::now_v7(),
+            author: "Sam".into(),
+            role: Role::Producer,
+        };
+        (0..10_000)
+            .map(|i| {
+                let seconds = i as f64 * 500_000.0;
+                let sig = if flip && i % 2 == 1 { (7, 8) } else { (4, 4) };
+                let pos = DawPos {
+                    seconds: Some(seconds),
+                    beats: Some(seconds * 2.0),
+                    tempo: Some(120.0),
+                    time_sig: Some(sig),
+                    ..Default::default()
+                };
+                Event::new(
+                    &ctx,
+                    Some(pos),
+                    Body::Mark {
+                        instance: uuid::Uuid::from_u128(1),
+                        number: i,
+                        label: None,
+                    },
+                )
+            })
+            .collect()
+    };
+    let (plain, flipping) = (marks(false), marks(true));
+    for f in [Format::Csv, Format::Midi] {
+        let time = |events: &[Event]| {
+            let t = Instant::now();
+            export(events, &Scope::default(), f);
+            t.elapsed()
+        };
+        let (base, hostile) = (time(&plain), time(&flipping));
+        println!(
+            "10,000 marks, meter flipping at each, far apart, {}: {:.0} ms ({:.2}x the same marks in one meter)",
+            f.name(),
+            hostile.as_secs_f64() * 1e3,
+            hostile.as_secs_f64() / base.as_secs_f64()
+        );
+    }
 }

@@ -101,6 +101,7 @@ fn nesting(json: &str) -> usize {
 
 /// Checks every field of `e` against the limits (and the size of the whole event).
 pub fn check(e: &Event) -> Result<(), TooBig> {
+    fields(e)?;
     let bytes = e.to_json().len();
     if bytes > MAX_EVENT_BYTES {
         return Err(TooBig {
@@ -110,6 +111,11 @@ pub fn check(e: &Event) -> Result<(), TooBig> {
             unit: "bytes",
         });
     }
+    Ok(())
+}
+
+/// Each field against its own limit (the field named in the refusal).
+fn fields(e: &Event) -> Result<(), TooBig> {
     chars("the project name", &e.project, MAX_NAME_CHARS)?;
     chars("the song name", &e.song, MAX_NAME_CHARS)?;
     chars("the track name", &e.track, MAX_NAME_CHARS)?;

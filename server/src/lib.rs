@@ -55,6 +55,15 @@ pub struct Background {
 impl Background {
     /// Binds `addr` (e.g. `127.0.0.1:0` for any free port) and serves `store` until dropped.
     pub fn start(store: Arc<dyn store::Store>, addr: &str) -> std::io::Result<Background> {
+        Self::start_with(store, addr, serve::Limits::default())
+    }
+
+    /// [`Background::start`] with given limits.
+    pub fn start_with(
+        store: Arc<dyn store::Store>,
+        addr: &str,
+        limits: serve::Limits,
+    ) -> std::io::Result<Background> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -69,7 +78,7 @@ impl Background {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = run(listener, store, shutdown).await {
+                    if let Err(e) = run_with(listener, store, limits, shutdown).await {
                         tracing::error!("the server stopped: {e}");
                     }
                 });

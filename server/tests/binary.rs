@@ -491,3 +491,170 @@ fn liner_sync_sends_what_the_daw_left_behind() {
     assert!(!ok);
     assert!(text.contains("cannot be reached"), "{text}");
 }
+
+/// Finding 2 (shutdown): with half-sent requests open, SIGTERM did not stop the server within
+/// 20 s. Now it stops within its deadline, with long polls open too, and nothing it
+/// acknowledged is lost.
+#[test]
+fn sigterm_stops_the_server_within_its_deadline_whatever_clients_hold_open() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, lines) = serve(data.path(), port, config.path());
+    let producer = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Producer token, for the plugin's settings: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.append(&(0..50).map(note).collect::<Vec<_>>()).unwrap();
+    let c = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        sync_once(&j, "My Project", &c, Duration::ZERO)
+            .unwrap()
+            .pushed,
+        50
+    );
+    // Three half-sent requests and a long poll.
+    let _half: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(
+                b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\ncontent-length: 1000\r\n\r\n{\"ev",
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    let poll = {
+        let (url, producer) = (url.clone(), producer.clone());
+        std::thread::spawn(move || {
+            let c = SyncClient::new(&url, &producer, Duration::from_secs(40)).unwrap();
+            c.pull(1_000, Duration::from_secs(30))
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let status = child.wait().unwrap();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took < Duration::from_secs(11),
+        "the server took {took:?} to stop"
+    );
+    assert!(poll.join().unwrap().is_ok(), "the long poll was answered");
+    // Everything acknowledged is there after a restart.
+    let (mut child, _) = serve(data.path(), port, config.path());
+    let c = SyncClient::new(&url, &producer, Duration::from_secs(5)).unwrap();
+    let r = sync_once(&j, "My Project", &c, Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 0);
+    let all = liner(data.path())
+        .args(["export", "--project", "My Project", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&all.stdout).lines().count(), 51);
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+}
+
+/// Finding 5: with the config disk full the first run printed the tokens, failed, left a
+/// `.tmp`, and the next run never set the plugin up. Now a failed first run creates nothing
+/// and prints no secret, and the next run completes it. The secrets are the owner's only.
+#[cfg(unix)]
+#[test]
+fn a_first_run_completes_or_leaves_nothing_and_secrets_are_private_from_the_first_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let unwritable = tempfile::NamedTempFile::new().unwrap(); // a file where a folder goes
+    let out = liner(data.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--configure-local-plugin",
+        ])
+        .env("LINER_NOTES_CONFIG_DIR", unwritable.path().join("config"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(!printed.contains("ln_"), "no secret printed: {printed}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("created nothing"));
+    let list = liner(data.path())
+        .args(["project", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "");
+
+    let config = tempfile::tempdir().unwrap();
+    let (mut child, lines) = serve(data.path(), free_port(), config.path());
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("Executive producer token")));
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("already set up for the plugin")));
+    signal(&child, libc::SIGTERM);
+    assert!(child.wait().unwrap().success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.path().join("liner.db")), 0o600);
+    assert_eq!(mode(&config.path().join("tokens.json")), 0o600);
+    assert_eq!(mode(&config.path().join("last-settings.json")), 0o600);
+    assert!(std::fs::read_dir(config.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tmp")));
+    // A journal (which holds private notes) and its folder.
+    let plugin_data = tempfile::tempdir().unwrap();
+    let dir = liner_record::journal::project_dir(plugin_data.path(), "P");
+    let j = Journal::open(&dir).unwrap();
+    j.append(&[note(1)]).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("events.log")), 0o600);
+}
+
+/// Finding 6: `liner import FILE --journal newj` with a relative folder that did not exist
+/// failed the first time.
+#[test]
+fn an_import_into_a_new_relative_journal_folder_works_the_first_time() {
+    let work = tempfile::tempdir().unwrap();
+    let source = Journal::open(work.path().join("source")).unwrap();
+    source
+        .append(&(0..3).map(note).collect::<Vec<_>>())
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .current_dir(work.path())
+        .args([
+            "export",
+            "--journal",
+            "source",
+            "--format",
+            "json",
+            "-o",
+            "x.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .current_dir(work.path())
+        .args(["import", "x.json", "--journal", "newj"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 3 new events"));
+}
