@@ -246,7 +246,9 @@ fn load_v2(json: &str) -> Result<InstanceState, StateError> {
     if version > STATE_VERSION {
         return Err(StateError::TooNew(version));
     }
-    serde_json::from_value(value).map_err(StateError::Unreadable)
+    // Read from the text, as the host's load will: a value (which keeps the last of two
+    // fields of one name) can accept what the text does not.
+    serde_json::from_str(json).map_err(StateError::Unreadable)
 }
 
 /// Reads a capture log (format 1, or the unversioned shape before it).
@@ -355,6 +357,33 @@ pub fn filter_saved_state(
         serde_json::to_string(&state).expect("an InstanceState always serializes"),
     );
     err
+}
+
+/// Entry point for the fuzzer (`fuzz/`) and its regression tests: any bytes as the JSON of a
+/// DAW project's saved Liner Notes fields. Loading never fails and never panics, and what it
+/// leaves is a state this version reads.
+#[doc(hidden)]
+pub fn fuzz_saved_state(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let fields: BTreeMap<String, String> = match serde_json::from_str(text) {
+        Ok(f) => f,
+        // Not a map: as the state field itself, and as the old capture log.
+        Err(_) => BTreeMap::from([("instance".to_owned(), text.to_owned())]),
+    };
+    for mut f in [
+        fields.clone(),
+        BTreeMap::from([("capture".to_owned(), text.to_owned())]),
+    ] {
+        filter_saved_state(&mut f, "instance", "capture");
+        if let Some(json) = f.get("instance") {
+            let state: InstanceState =
+                serde_json::from_str(json).expect("a filtered state always reads");
+            let _ = state.next_take();
+            let _ = state.next_mark();
+        }
+    }
 }
 
 fn set_aside(raw: &str, err: &StateError) -> InstanceState {

@@ -19,6 +19,8 @@
 
 pub mod event;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod journal;
 pub mod limits;
 pub mod outbox;

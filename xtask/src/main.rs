@@ -7,6 +7,8 @@
 //! - `screenshot`: the real editor of the standalone build (dummy audio backend) under Xvfb,
 //!   on a demo project, saved as `docs/editor.png` (needs `xvfb imagemagick pkg-config
 //!   libasound2-dev libjack-jackd2-dev` and Mesa);
+//! - `fuzz [SECONDS]`: every coverage-guided target (`fuzz/`, cargo-fuzz on nightly) for
+//!   SECONDS each (60 by default), from what it kept in `fuzz/regressions`; stops at a crash;
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
@@ -30,6 +32,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("bench") => bench(),
         Some("test") => test(&args[1..]),
         Some("screenshot") => screenshot(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("page-screenshots") => cargo(&[
             "run",
             "-p",
@@ -210,6 +213,34 @@ fn screenshot() -> nice_plug_xtask::Result<()> {
         shot.map_err(|e| anyhow::anyhow!("cannot run import (apt-get install imagemagick): {e}"))?;
     anyhow::ensure!(shot.success(), "import failed");
     println!("saved docs/editor.png");
+    Ok(())
+}
+
+/// The fuzz targets, each run for `seconds` from a scratch corpus seeded by
+/// `fuzz/regressions/TARGET` (which keeps seeds and every input that ever crashed).
+fn fuzz(seconds: &str) -> nice_plug_xtask::Result<()> {
+    for target in ["event", "push_body", "saved_state", "journal"] {
+        let corpus = format!("fuzz/corpus/{target}");
+        std::fs::create_dir_all(&corpus)?;
+        let status = std::process::Command::new("cargo")
+            .current_dir("fuzz")
+            .args(["+nightly", "fuzz", "run", "-s", "none", target])
+            .args([
+                &format!("corpus/{target}"),
+                &format!("regressions/{target}"),
+            ])
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048",
+            ])
+            .status()?;
+        anyhow::ensure!(
+            status.success(),
+            "fuzz target {target} failed: keep its input from fuzz/artifacts/{target}/ in \
+             fuzz/regressions/{target}/ and fix it"
+        );
+    }
     Ok(())
 }
 

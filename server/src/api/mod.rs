@@ -16,6 +16,7 @@ mod events;
 mod export;
 mod me;
 
+pub use events::{fuzz_push_body, judge_body, Checked, Refusal};
 pub use export::{export_for, ExportQuery};
 
 pub use crate::state::AppState;
