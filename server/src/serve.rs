@@ -38,7 +38,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 4096,
-            shutdown_deadline: Duration::from_secs(10),
+            shutdown_deadline: Duration::from_secs(5),
         }
     }
 }
