@@ -18,6 +18,8 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/spread.rs"]
+mod spread;
 
 use host::{Instance, Processor, Timeline, CLAP_ID, NULL_ID, NULL_SAMPLE_ACCURATE_ID};
 use std::path::{Path, PathBuf};
@@ -181,9 +183,10 @@ fn main() {
     for s in &subjects {
         let m = s.median();
         println!(
-            "  {:<22} {:>7.1} ns  ({:.4}% of the {:.0} us real-time budget)",
+            "  {:<22} {:>7.1} ns  ({}; {:.4}% of the {:.0} us real-time budget)",
             s.name,
             m,
+            spread::Spread::of(&s.samples).range(1),
             m / budget_ns * 100.0,
             budget_ns / 1000.0
         );

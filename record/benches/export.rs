@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo bench -p liner-record --bench export`.
 
+#[path = "../../benches/common/spread.rs"]
+mod spread;
+
 use liner_record::event::{
     Body, Category, Context, DawPos, Decision, Event, NoteAdded, Role, Setting, TakeRef,
 };
@@ -73,25 +76,39 @@ fn main() {
         return;
     }
     let events = record(100_000);
-    let t = Instant::now();
-    let views = liner_record::fold(&events);
-    let fold = t.elapsed();
-    println!(
-        "100,000 events; folding them (baseline): {:.0} ms ({} notes)",
-        fold.as_secs_f64() * 1e3,
-        views.notes.len()
-    );
-    for f in Format::ALL {
+    // Every figure is the median of RUNS, the fold's runs interleaved with the exports'.
+    const RUNS: usize = 5;
+    let mut folds = Vec::new();
+    let mut notes = 0;
+    let mut took_by_format = vec![Vec::new(); Format::ALL.len()];
+    let mut bytes_by_format = vec![0; Format::ALL.len()];
+    for _ in 0..RUNS {
         let t = Instant::now();
-        let out = export(&events, &Scope::default(), f);
-        let took = t.elapsed();
+        notes = liner_record::fold(&events).notes.len();
+        folds.push(t.elapsed());
+        for (i, f) in Format::ALL.into_iter().enumerate() {
+            let t = Instant::now();
+            let out = export(&events, &Scope::default(), f);
+            took_by_format[i].push(t.elapsed());
+            bytes_by_format[i] = out.bytes.len();
+        }
+    }
+    let fold = spread::Spread::of_ms(&folds);
+    println!(
+        "100,000 events, median of {RUNS} runs; folding them (baseline): {:.0} ms ({}; {notes} notes)",
+        fold.median,
+        fold.range(0),
+    );
+    for (i, f) in Format::ALL.into_iter().enumerate() {
+        let took = spread::Spread::of_ms(&took_by_format[i]);
         println!(
-            "  {:<9} {:>7.0} ms  {:>5.2}x the fold  {:>9} bytes  {}",
+            "  {:<9} {:>7.0} ms ({})  {:>5.2}x the fold  {:>9} bytes  {}",
             f.name(),
-            took.as_secs_f64() * 1e3,
-            took.as_secs_f64() / fold.as_secs_f64(),
-            out.bytes.len(),
-            if took.as_secs_f64() < 1.0 {
+            took.median,
+            took.range(0),
+            took.median / fold.median,
+            bytes_by_format[i],
+            if took.median < 1000.0 {
                 "under 1 s"
             } else {
                 "OVER 1 s"

@@ -10,6 +10,9 @@
 //!
 //! Run: `cargo bench -p liner-server --bench page`.
 
+#[path = "../../benches/common/spread.rs"]
+mod spread;
+
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::Role;
 use liner_server::store::{Incoming, SqliteStore, Store};
@@ -117,10 +120,12 @@ fn main() {
     }
     let base = median(health);
     for (name, times) in [("overview", overview), ("decision queue", queue)] {
+        let spread = spread::Spread::of_ms(&times);
         let m = median(times);
         println!(
-            "{name} of {NOTES} notes: {:.1} ms median ({:.0}x the health round trip of {:.2} ms), target 50 ms: {}",
+            "{name} of {NOTES} notes: {:.1} ms median ({}; {:.0}x the health round trip of {:.2} ms), target 50 ms: {}",
             ms(m),
+            spread.range(1),
             m.as_secs_f64() / base.as_secs_f64(),
             ms(base),
             if ms(m) < 50.0 { "met" } else { "NOT met" }
@@ -181,10 +186,12 @@ fn main() {
         );
         clicks.push(t.elapsed());
     }
+    let spread = spread::Spread::of_ms(&clicks);
     let (m, p) = (median(clicks.clone()), p99(clicks));
     println!(
-        "verdict from click to visible on the page: {:.1} ms median, {:.1} ms p99 ({:.0}x the health round trip), target 100 ms: {}",
+        "verdict from click to visible on the page: {:.1} ms median ({}), {:.1} ms p99 ({:.0}x the health round trip), target 100 ms: {}",
         ms(m),
+        spread.range(1),
         ms(p),
         m.as_secs_f64() / base.as_secs_f64(),
         if ms(p) < 100.0 { "met" } else { "NOT met" }

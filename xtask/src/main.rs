@@ -3,7 +3,9 @@
 //!   start the record server (`liner serve`; on its first run it creates a project and prints
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: bundle, then run every test (the VST3 test loads the bundle's library);
-//! - `bench`: build the release reference plugins, then run the benchmark;
+//! - `bench`: build the release reference plugins, then run the process() benchmark;
+//! - `benchmarks`: every benchmark of the project, one after another, written to
+//!   `BENCHMARKS.md` with the machine they ran on;
 //! - `screenshot`: the real editor of the standalone build (dummy audio backend) under Xvfb,
 //!   on a demo project, saved as `docs/editor.png` (needs `xvfb imagemagick pkg-config
 //!   libasound2-dev libjack-jackd2-dev` and Mesa);
@@ -30,6 +32,7 @@ fn main() -> nice_plug_xtask::Result<()> {
             }
         }
         Some("bench") => bench(),
+        Some("benchmarks") => benchmarks(),
         Some("test") => test(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
@@ -156,6 +159,161 @@ fn bench() -> nice_plug_xtask::Result<()> {
         "reference_plugins",
     ])?;
     cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
+}
+
+/// Every benchmark: (package, bench, what it measures against which baseline).
+const BENCHMARKS: [(&str, &str, &str); 9] = [
+    (
+        PLUGIN_PACKAGE,
+        "process",
+        "`process()` per 64-frame stereo block, release builds hosted through the CLAP \
+         harness, transport playing and recording, record passes and marks; against two null \
+         nice-plug plugins in the same run (rounds interleaved). Target <= 1.10x the null.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "footprint",
+        "Resident memory and threads of a process hosting 1, 10 and 50 release instances \
+         (editor closed, each processing a second of audio), against the same process with \
+         the library loaded and no instance.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "soak",
+        "10,000,000 `process()` calls with the transport stopping and starting, record passes \
+         and marks, then 1,000,000 quiet calls: events captured against those the script \
+         made, events dropped, resident memory through the churn and through the quiet calls.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "editor",
+        "CPU time of one editor frame (820x560, layout and tessellation) with 10,000 notes, \
+         against the same editor on an empty song. Target < 2 ms.",
+    ),
+    (
+        "liner-record",
+        "journal",
+        "Group commit (1,000 appends from 250 writers against one after another) and opening \
+         a 1,000,000-event journal (against reading its bytes). On the disk under `$TMPDIR`.",
+    ),
+    (
+        "liner-record",
+        "export",
+        "Every export format on 100,000 events, against folding them; and 10,000 marks whose \
+         meter flips at each, against the same marks in one meter.",
+    ),
+    (
+        "liner-server",
+        "server",
+        "Ingest over HTTP against raw SQLite inserts; long-poll delivery to 8 and to 500 \
+         waiting clients (500 against 8 as the ratio); resident memory holding 1,000,000 \
+         events.",
+    ),
+    (
+        "liner-server",
+        "page",
+        "The review page with 10,000 notes waiting: overview and queue renders against the \
+         health round trip; a verdict from click to visible.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "sync",
+        "The plugin's real worker and a real server on loopback: a mark to a long-polling \
+         reader (against a direct push), a verdict back into the journal, one sync round on a \
+         1,000,000-event journal (against a one-event journal), idle CPU.",
+    ),
+];
+
+/// Runs every benchmark (release builds) one after another and writes `BENCHMARKS.md`: the
+/// machine, the command, and each report as printed, medians, spread and ratios included.
+fn benchmarks() -> nice_plug_xtask::Result<()> {
+    use std::fmt::Write as _;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    nice_plug_xtask::chdir_workspace_root()?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        PLUGIN_PACKAGE,
+        "--lib",
+        "--example",
+        "reference_plugins",
+    ])?;
+    let started = std::time::Instant::now();
+    let mut reports = String::new();
+    for (package, bench, what) in BENCHMARKS {
+        eprintln!("== {package} / {bench}");
+        let t = std::time::Instant::now();
+        let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["bench", "-q", "-p", package, "--bench", bench])
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut out = String::new();
+        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+            let line = line?;
+            println!("{line}");
+            out.push_str(&line);
+            out.push('\n');
+        }
+        anyhow::ensure!(child.wait()?.success(), "the {bench} benchmark failed");
+        write!(
+            reports,
+            "## {bench}\n\n{what}\n\n`cargo bench -p {package} --bench {bench}` ({:.0} s):\n\n\
+             ```text\n{}```\n\n",
+            t.elapsed().as_secs_f64(),
+            out
+        )?;
+    }
+    let doc = format!(
+        "# Benchmarks\n\n\
+         Every benchmark of the project, each against a baseline measured in the same run, as \
+         the last `cargo xtask benchmarks` printed them (it rewrites this file; {:.0} minutes \
+         in all). Medians with their spread (p10–p90 over many samples, the range over a \
+         few); ratios are to the baseline of the same run, so they travel between machines \
+         better than the times do. Targets are stated in each report.\n\n\
+         ## The machine\n\n{}\n{}",
+        started.elapsed().as_secs_f64() / 60.0,
+        machine(),
+        reports
+    );
+    std::fs::write("BENCHMARKS.md", doc)?;
+    eprintln!("wrote BENCHMARKS.md");
+    Ok(())
+}
+
+/// What the benchmarks ran on, as a Markdown list.
+fn machine() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("unknown".into(), |s| s.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or("unknown".into(), |kb| {
+            format!("{:.1} GiB", kb / 1024.0 / 1024.0)
+        });
+    let command = |c: &str, args: &[&str]| {
+        std::process::Command::new(c)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let date = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let commit = command("git", &["rev-parse", "--short", "HEAD"]);
+    format!(
+        "- CPU: {cpu}, {cores} cores available\n- memory: {memory}\n- kernel: {}\n- {}\n         - run: {date}, commit {commit}\n",
+        command("uname", &["-sr"]),
+        command("rustc", &["--version"]),
+    )
 }
 
 /// Seeds a demo project into a throwaway data folder, opens the standalone editor on it under
