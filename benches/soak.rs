@@ -52,6 +52,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
+    // Fresh data and config folders: the soak's instance opens a new project, not the last one
+    // used.
+    let folders = tempfile::tempdir().unwrap();
+    std::env::set_var("LINER_NOTES_DATA_DIR", folders.path().join("data"));
+    std::env::set_var("LINER_NOTES_CONFIG_DIR", folders.path().join("config"));
     let mut plugin = Instance::from_library(&release_library(), CLAP_ID);
     let mark = plugin.param_id("Mark");
     let mut p = plugin.activate(48_000.0, 64, 2);
