@@ -310,7 +310,7 @@ fn machine() -> String {
     let date = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let commit = command("git", &["rev-parse", "--short", "HEAD"]);
     format!(
-        "- CPU: {cpu}, {cores} cores available\n- memory: {memory}\n- kernel: {}\n- {}\n         - run: {date}, commit {commit}\n",
+        "- CPU: {cpu}, {cores} cores available\n- memory: {memory}\n- kernel: {}\n- {}\n- run: {date}, commit {commit}\n",
         command("uname", &["-sr"]),
         command("rustc", &["--version"]),
     )
