@@ -6,6 +6,8 @@
 //! list, and frames right after the search filter changed (the rows are recomputed). Target:
 //! under 2 ms of CPU per frame. Run with `cargo bench --bench editor`.
 
+#[path = "common/release.rs"]
+mod release;
 #[path = "common/spread.rs"]
 mod spread;
 
@@ -13,8 +15,7 @@ use liner_notes::editor::EditorApp;
 use liner_notes::playhead::SharedPlayhead;
 use liner_notes::state::{InstanceState, SavedState};
 use liner_notes::worker;
-use liner_record::event::{Body, Category, Context, NoteAdded, Verdict};
-use liner_record::{Event, Journal, Role};
+use liner_record::Journal;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,45 +43,7 @@ struct Subject {
 
 fn subject(notes: usize) -> Subject {
     let project = format!("editor bench {}", Uuid::now_v7());
-    let ctx_for = |author: &str, role| Context {
-        project: project.clone(),
-        song: "Bench Song".into(),
-        track: format!("Track {}", author.len()),
-        session: Uuid::now_v7(),
-        author: author.into(),
-        role,
-    };
-    let authors = [
-        ctx_for("Sam", Role::Producer),
-        ctx_for("Alex", Role::Engineer),
-    ];
-    let exec = ctx_for("Jo", Role::Executive);
-    let mut events = Vec::with_capacity(notes + notes / 10);
-    for i in 0..notes {
-        let e = Event::new(
-            &authors[i % 2],
-            None,
-            Body::NoteAdded(NoteAdded {
-                text: format!("note {i}: the snare needs more crack in bar {}", i % 120),
-                category: [Category::Mix, Category::Vocal, Category::Eq][i % 3],
-                anchor: None,
-                take: None,
-                private: false,
-            }),
-        );
-        if i % 10 == 0 {
-            events.push(Event::new(
-                &exec,
-                None,
-                Body::Verdict {
-                    target: e.id,
-                    verdict: Verdict::ChangesRequested,
-                    comment: "shorter".into(),
-                },
-            ));
-        }
-        events.push(e);
-    }
+    let events = release::notes_with_verdicts(&project, "Bench Song", notes);
     Journal::open_project(&project)
         .unwrap()
         .append(&events)

@@ -13,44 +13,20 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/release.rs"]
+mod release;
 
 use host::{Instance, Processor, Timeline, CLAP_ID};
-use liner_record::event::{Body, Category, Context, NoteAdded, Verdict};
-use liner_record::{Event, Journal, Role};
-use std::path::{Path, PathBuf};
+use liner_record::Journal;
+use std::path::Path;
 use std::time::Duration;
-
-fn release_library() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let p = target.join("release").join("libliner_notes.so");
-    assert!(
-        p.exists(),
-        "{} is missing: run `cargo xtask bench` first",
-        p.display()
-    );
-    p
-}
 
 /// (resident MiB, threads) of this process.
 fn footprint() -> (f64, usize) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| {
-                v.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<f64>()
-                    .unwrap()
-            })
-            .unwrap()
-    };
-    (field("VmRSS:") / 1024.0, field("Threads:") as usize)
+    (
+        release::resident_mib(),
+        release::status("Threads:") as usize,
+    )
 }
 
 /// Creates instances until there are `target`, each activated (and on `project` if given),
@@ -91,48 +67,9 @@ fn close(instances: Vec<Instance>, processors: Vec<Processor>) {
 
 /// Writes a journal of `notes` notes by two people, a verdict on every tenth.
 fn populate(project: &str, notes: usize) {
-    let ctx = |author: &str, role| Context {
-        project: project.into(),
-        song: "Song".into(),
-        track: format!("Track {}", author.len()),
-        session: uuid::Uuid::now_v7(),
-        author: author.into(),
-        role,
-    };
-    let (sam, alex, jo) = (
-        ctx("Sam", Role::Producer),
-        ctx("Alex", Role::Engineer),
-        ctx("Jo", Role::Executive),
-    );
-    let mut events = Vec::new();
-    for i in 0..notes {
-        let e = Event::new(
-            if i % 2 == 0 { &sam } else { &alex },
-            None,
-            Body::NoteAdded(NoteAdded {
-                text: format!("note {i}: the snare needs more crack in bar {}", i % 120),
-                category: Category::Mix,
-                anchor: None,
-                take: None,
-                private: false,
-            }),
-        );
-        if i % 10 == 0 {
-            events.push(Event::new(
-                &jo,
-                None,
-                Body::Verdict {
-                    target: e.id,
-                    verdict: Verdict::ChangesRequested,
-                    comment: "shorter".into(),
-                },
-            ));
-        }
-        events.push(e);
-    }
     Journal::open_project(project)
         .unwrap()
-        .append(&events)
+        .append(&release::notes_with_verdicts(project, "Song", notes))
         .unwrap();
 }
 
@@ -140,7 +77,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let lib = release_library();
+    let lib = release::release_library("release", "liner_notes");
     let folders = tempfile::tempdir().unwrap();
     std::env::set_var("LINER_NOTES_DATA_DIR", folders.path().join("data"));
     std::env::set_var("LINER_NOTES_CONFIG_DIR", folders.path().join("config"));

@@ -18,11 +18,13 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/release.rs"]
+mod release;
 #[path = "common/spread.rs"]
 mod spread;
 
 use host::{Instance, Processor, Timeline, CLAP_ID, NULL_ID, NULL_SAMPLE_ACCURATE_ID};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 const FRAMES: usize = 64;
@@ -33,20 +35,6 @@ const ROUNDS: usize = 300;
 /// Rounds run first and not counted: caches, branch predictors and the CPU's clock settle, and
 /// the disk writes of a build that just finished are out of the way.
 const WARM_UP_ROUNDS: usize = 20;
-
-fn release_library(dir: &str, stem: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let p = target.join(dir).join(format!("lib{stem}.so"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `cargo xtask bench`, which builds it",
-        p.display()
-    );
-    p
-}
 
 struct Subject {
     key: &'static str,
@@ -142,8 +130,8 @@ fn main() {
         // `cargo bench -- --list` and `cargo test --benches` probe harness=false benches.
         return;
     }
-    let liner_lib = release_library("release", "liner_notes");
-    let reference_lib = release_library("release/examples", "reference_plugins");
+    let liner_lib = release::release_library("release", "liner_notes");
+    let reference_lib = release::release_library("release/examples", "reference_plugins");
     let mut subjects = [
         Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID),
         Subject::new("null", "null plugin", &reference_lib, NULL_ID),

@@ -9,40 +9,11 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/release.rs"]
+mod release;
 
 use host::{capture_log, Instance, Timeline, CLAP_ID};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn release_library() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let p = target.join("release").join("libliner_notes.so");
-    assert!(
-        p.exists(),
-        "{} is missing: run `cargo xtask bench` first",
-        p.display()
-    );
-    p
-}
-
-fn resident_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .map(|v| {
-            v.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .unwrap()
-                / 1024.0
-        })
-        .unwrap()
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -57,7 +28,8 @@ fn main() {
     let folders = tempfile::tempdir().unwrap();
     std::env::set_var("LINER_NOTES_DATA_DIR", folders.path().join("data"));
     std::env::set_var("LINER_NOTES_CONFIG_DIR", folders.path().join("config"));
-    let mut plugin = Instance::from_library(&release_library(), CLAP_ID);
+    let mut plugin =
+        Instance::from_library(&release::release_library("release", "liner_notes"), CLAP_ID);
     let mark = plugin.param_id("Mark");
     let mut p = plugin.activate(48_000.0, 64, 2);
     let mut t = Timeline::new(48_000.0, 120.0, (4, 4));
@@ -84,7 +56,7 @@ fn main() {
             pos += 64;
         }
         if call == 1_000_000 {
-            after_first_million = resident_mib();
+            after_first_million = release::resident_mib();
         }
         if call % 100_000 == 0 {
             // Let the host's main thread answer the plugin's requests, as a DAW's loop does.
@@ -93,7 +65,7 @@ fn main() {
     }
     let took = started.elapsed();
     std::thread::sleep(Duration::from_millis(500));
-    let after_churn = resident_mib();
+    let after_churn = release::resident_mib();
     // The quiet hour: 1,000,000 more calls, transport rolling, nothing to capture. Whatever
     // the audio path or the worker leaked per block would show here alone.
     let quiet = 1_000_000;
@@ -107,7 +79,7 @@ fn main() {
         }
     }
     std::thread::sleep(Duration::from_millis(500));
-    let after_quiet = resident_mib();
+    let after_quiet = release::resident_mib();
     // Deactivating ends what is still running: the take, then the transport.
     expected += t.playing as u64 + t.recording as u64;
     plugin.deactivate(p);

@@ -146,8 +146,8 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     cargo(&args)
 }
 
-/// Builds the release reference plugins the benchmark compares against, then runs it.
-fn bench() -> nice_plug_xtask::Result<()> {
+/// The release plugin library and the reference plugins the benches compare against.
+fn build_release_plugins() -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
     cargo(&[
         "build",
@@ -157,7 +157,12 @@ fn bench() -> nice_plug_xtask::Result<()> {
         "--lib",
         "--example",
         "reference_plugins",
-    ])?;
+    ])
+}
+
+/// Builds the release reference plugins the benchmark compares against, then runs it.
+fn bench() -> nice_plug_xtask::Result<()> {
+    build_release_plugins()?;
     cargo(&["bench", "-p", PLUGIN_PACKAGE, "--bench", "process"])
 }
 
@@ -230,16 +235,7 @@ fn benchmarks() -> nice_plug_xtask::Result<()> {
     use std::fmt::Write as _;
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    nice_plug_xtask::chdir_workspace_root()?;
-    cargo(&[
-        "build",
-        "--release",
-        "-p",
-        PLUGIN_PACKAGE,
-        "--lib",
-        "--example",
-        "reference_plugins",
-    ])?;
+    build_release_plugins()?;
     let started = std::time::Instant::now();
     let mut reports = String::new();
     for (package, bench, what) in BENCHMARKS {
