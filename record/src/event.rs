@@ -244,6 +244,18 @@ pub struct NoteEdited {
     pub anchor: Option<Anchor>,
 }
 
+/// The audio around an event's moment (see [`crate::clips`]); attached by the instance that
+/// recorded it, to an event of its own author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipAttached {
+    /// The note, EQ/FX decision or mark the clip is of (the id of its event).
+    pub target: Uuid,
+    pub clip: crate::clips::Clip,
+    /// The clip of a private note: it stays in the local journal, never synced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
+}
+
 /// The body of an event, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -285,6 +297,7 @@ pub enum Body {
         song: String,
         selected: bool,
     },
+    ClipAttached(ClipAttached),
     TransportStarted,
     TransportStopped,
     SessionOpened,
@@ -376,6 +389,7 @@ impl Body {
             Body::Verdict { .. } => "verdict",
             Body::TracklistOrder { .. } => "tracklist_order",
             Body::SongSelection { .. } => "song_selection",
+            Body::ClipAttached(_) => "clip_attached",
             Body::TransportStarted => "transport_started",
             Body::TransportStopped => "transport_stopped",
             Body::SessionOpened => "session_opened",
@@ -430,6 +444,7 @@ impl Body {
                 song: song.clone(),
                 selected: *selected,
             }),
+            Body::ClipAttached(c) => raw(c),
             Body::TransportStarted
             | Body::TransportStopped
             | Body::SessionOpened
@@ -492,6 +507,7 @@ impl Body {
                     selected: b.selected,
                 }
             }
+            "clip_attached" => Body::ClipAttached(parse(json)?),
             "transport_started" => Body::TransportStarted,
             "transport_stopped" => Body::TransportStopped,
             "session_opened" => Body::SessionOpened,

@@ -761,7 +761,7 @@ fn target_name(url: &str) -> String {
 
 /// Writes `name` in `dir` atomically: a temporary file, fsynced, renamed over the old one, the
 /// folder fsynced; a crash leaves the old or the new content, never a mix.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{name}.{}.tmp", unique_suffix()));
     let mut f = open_private(&tmp, false)?;
     f.write_all(bytes)?;

@@ -1,7 +1,8 @@
 //! `liner-record`: the Liner Notes project record.
 //!
 //! Layout:
-//! - [`event`]: the event model and its versioned wire/storage format.
+//! - [`event`]: the event model and its versioned wire/storage format; [`clips`]: the audio
+//!   clips attached to notes, decisions and marks, and where a journal keeps them.
 //! - [`rules`]: who may say what (ownership, verdict targets, the executive's kinds, clocks).
 //! - [`limits`]: how big any part of an event may be.
 //! - [`views`]: the pure fold of events into notes, takes, decisions, verdicts, tracklist and
@@ -17,6 +18,7 @@
 //! No audio, no async, no plugin framework, no server: the plugin and the server both build
 //! on this crate.
 
+pub mod clips;
 pub mod event;
 pub mod export;
 #[doc(hidden)]

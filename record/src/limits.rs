@@ -196,7 +196,9 @@ fn fields(e: &Event) -> Result<(), TooBig> {
             }
             Ok(())
         }
-        Body::NoteDeleted { .. }
+        // Checked as it is read (crate::clips::Clip).
+        Body::ClipAttached(_)
+        | Body::NoteDeleted { .. }
         | Body::TakeStarted { .. }
         | Body::TakeEnded { .. }
         | Body::TransportStarted

@@ -54,7 +54,7 @@ pub struct Outbox {
     pub waiting: Vec<(StoredEvent, Waiting)>,
 }
 
-/// Private notes, and edits and deletions of them, stay on this computer. Private notes are
+/// Private notes, and edits, deletions and clips of them, stay on this computer. Private notes are
 /// never acknowledged (never pushed), so all of them are among the unacknowledged.
 fn private_ids(unacked: &[StoredEvent]) -> HashSet<Uuid> {
     unacked
@@ -69,6 +69,8 @@ fn is_private(e: &Event, private: &HashSet<Uuid>) -> bool {
         Body::NoteAdded(n) => n.private,
         Body::NoteEdited(edit) => private.contains(&edit.note),
         Body::NoteDeleted { note } => private.contains(note),
+        // A private note's clip, even if marked otherwise.
+        Body::ClipAttached(c) => c.private || private.contains(&c.target),
         _ => false,
     }
 }

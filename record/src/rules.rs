@@ -7,6 +7,8 @@
 //!   `take_started` when there is one): only they end, rate or rename it.
 //! - A verdict judges a note, an EQ/FX decision, a take (its `take_started` event) or a song
 //!   selection of the same project; anything else is not a target.
+//! - A clip is of a note, an EQ/FX decision or a mark of the same project and the same
+//!   author: only the person who made the moment attaches its audio.
 //! - Verdicts, tracklist orders and song selections count from the executive role only.
 //! - An event's wall clock may run at most [`MAX_AHEAD_MS`] ahead of the server's.
 //!
@@ -82,6 +84,22 @@ pub fn judgeable(body: &Body) -> bool {
             | Body::TakeStarted { .. }
             | Body::SongSelection { .. }
     )
+}
+
+/// Whether a clip may be attached to this event.
+pub fn clippable(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::NoteAdded(_) | Body::EqDecision(_) | Body::FxDecision(_) | Body::Mark { .. }
+    )
+}
+
+/// The event a clip is attached to.
+pub fn clip_target(e: &Event) -> Option<Uuid> {
+    match &e.body {
+        Body::ClipAttached(c) => Some(c.target),
+        _ => None,
+    }
 }
 
 /// The event a verdict judges.

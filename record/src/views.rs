@@ -29,6 +29,16 @@ pub struct VerdictView {
     pub id: Uuid,
 }
 
+/// The audio attached to a note, decision or mark (the latest, if several).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClipView {
+    pub clip: crate::clips::Clip,
+    pub private: bool,
+    pub at: i64,
+    /// The `clip_attached` event.
+    pub id: Uuid,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NoteView {
     pub id: Uuid,
@@ -139,6 +149,8 @@ pub struct Views {
     pub marks: Vec<MarkView>,
     /// The executive's latest verdict per judged event id.
     pub verdicts: BTreeMap<Uuid, VerdictView>,
+    /// The latest clip per note, decision or mark id ([`crate::clips`]).
+    pub clips: BTreeMap<Uuid, ClipView>,
     /// The executive's latest song order.
     pub tracklist: Option<Vec<String>>,
     /// Who set that order, and when.
@@ -214,6 +226,8 @@ struct Folder<'a> {
     owners: BTreeMap<Subject, String>,
     /// Events a verdict may judge, by id, with their project.
     judgeable: BTreeMap<Uuid, &'a str>,
+    /// Events a clip may be attached to, by id, with their project and author.
+    clippable: BTreeMap<Uuid, (&'a str, &'a str)>,
 }
 
 impl<'a> Folder<'a> {
@@ -231,10 +245,15 @@ impl<'a> Folder<'a> {
             explicit_session: BTreeMap::new(),
             owners: BTreeMap::new(),
             judgeable: BTreeMap::new(),
+            clippable: BTreeMap::new(),
         };
         for e in events {
             if rules::judgeable(&e.body) {
                 f.judgeable.insert(e.id, e.project.as_str());
+            }
+            if rules::clippable(&e.body) {
+                f.clippable
+                    .insert(e.id, (e.project.as_str(), e.author.as_str()));
             }
             match &e.body {
                 Body::NoteAdded(n) => {
@@ -337,6 +356,21 @@ impl<'a> Folder<'a> {
                     .insert(song.clone(), Decided::of(e));
             }
             Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
+            Body::ClipAttached(c) => {
+                // Only of a moment of the same project, by the same person.
+                let of = self.clippable.get(&c.target);
+                if of == Some(&(e.project.as_str(), e.author.as_str())) {
+                    self.views.clips.insert(
+                        c.target,
+                        ClipView {
+                            clip: c.clip.clone(),
+                            private: c.private,
+                            at: e.at,
+                            id: e.id,
+                        },
+                    );
+                }
+            }
             Body::SessionOpened => {
                 let x = self.explicit_session.entry(e.session).or_default();
                 x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
@@ -479,6 +513,12 @@ impl<'a> Folder<'a> {
         }
         views.sessions = self.sessions.into_values().collect();
         views.sessions.sort_by_key(|s| (s.started_at, s.id));
+        // Clips of what is still there.
+        let live: BTreeSet<Uuid> = (views.notes.iter().map(|n| n.id))
+            .chain(views.decisions.iter().map(|d| d.id))
+            .chain(views.marks.iter().map(|m| m.id))
+            .collect();
+        views.clips.retain(|target, _| live.contains(target));
         views
     }
 }
@@ -583,6 +623,54 @@ mod tests {
             ),
             t,
         )
+    }
+
+    fn clip_by(author: &str, target: Uuid, t: i64) -> Event {
+        let clip: crate::clips::Clip = serde_json::from_value(serde_json::json!({
+            "hash": crate::clips::ClipHash::of(author.as_bytes()).to_string(),
+            "format": "flac", "sample_rate": 48000, "channels": 2,
+            "frames": 48000, "moment": 100, "bytes": 10,
+        }))
+        .unwrap();
+        at(
+            Event::new(
+                &ctx(author, Role::Producer),
+                None,
+                Body::ClipAttached(crate::event::ClipAttached {
+                    target,
+                    clip,
+                    private: false,
+                }),
+            ),
+            t,
+        )
+    }
+
+    #[test]
+    fn a_clip_belongs_to_its_authors_moment_and_goes_with_it() {
+        let n = note("snare drags", 1);
+        let own = clip_by("Sam", n.id, 2);
+        let someone_elses = clip_by("Alex", n.id, 3);
+        let v = fold([&n, &own, &someone_elses]);
+        assert_eq!(v.clips.len(), 1);
+        assert_eq!(
+            v.clips[&n.id].id, own.id,
+            "Alex's clip of Sam's note is ignored"
+        );
+        let nowhere = clip_by("Sam", Uuid::now_v7(), 4);
+        assert_eq!(fold([&n, &nowhere]).clips.len(), 0);
+        let gone = at(
+            Event::new(
+                &ctx("Sam", Role::Producer),
+                None,
+                Body::NoteDeleted { note: n.id },
+            ),
+            5,
+        );
+        assert!(
+            fold([&n, &own, &gone]).clips.is_empty(),
+            "deleted with its note"
+        );
     }
 
     fn edit(of: &Event, text: &str, t: i64) -> Event {

@@ -39,7 +39,7 @@ pub async fn run_with(
     limits: serve::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = state::AppState::new(store);
+    let state = state::AppState::with_clip_quota(store, limits.clip_quota);
     let app = api::router(state.clone()).merge(page::router(state.clone()));
     serve::serve(listener, app, state, limits, shutdown).await
 }

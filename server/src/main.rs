@@ -28,6 +28,9 @@ enum Command {
         /// Most connections open at once; past it new ones are answered 503.
         #[arg(long, default_value_t = liner_server::serve::Limits::default().max_connections)]
         max_connections: usize,
+        /// Most megabytes (10^6 bytes) of audio clips one project may hold.
+        #[arg(long, default_value_t = liner_server::state::DEFAULT_CLIP_QUOTA / 1_000_000)]
+        clip_quota_mb: u64,
         /// On first run, also set up the plugin on this computer: store the producer token
         /// for this server's address in the plugin's config folder and make this server and
         /// project the default for new plugin instances.
@@ -426,6 +429,7 @@ fn main() -> Result<()> {
             listen,
             configure_local_plugin,
             max_connections,
+            clip_quota_mb,
         } => serve(
             Arc::new(store),
             listen,
@@ -433,6 +437,7 @@ fn main() -> Result<()> {
             configure_local_plugin,
             liner_server::serve::Limits {
                 max_connections,
+                clip_quota: clip_quota_mb.saturating_mul(1_000_000),
                 ..Default::default()
             },
         ),

@@ -32,6 +32,8 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Limits {
     pub max_connections: usize,
     pub shutdown_deadline: Duration,
+    /// Most bytes of audio clips one project may hold.
+    pub clip_quota: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +41,7 @@ impl Default for Limits {
         Limits {
             max_connections: 4096,
             shutdown_deadline: Duration::from_secs(5),
+            clip_quota: crate::state::DEFAULT_CLIP_QUOTA,
         }
     }
 }

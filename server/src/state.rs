@@ -31,19 +31,30 @@ pub struct AppState {
     stopping: watch::Sender<bool>,
     /// Exports run at most [`MAX_EXPORTS`] at a time (any reader may ask for one).
     pub exports: tokio::sync::Semaphore,
+    /// Most bytes of audio clips one project may hold.
+    pub clip_quota: u64,
 }
+
+/// A project's clip quota unless the server is told otherwise (`--clip-quota-mb`): about
+/// 400 clips of 12 s of 48 kHz stereo.
+pub const DEFAULT_CLIP_QUOTA: u64 = 2_000_000_000;
 
 /// Most exports running at once; one more is answered `503` with `Retry-After`.
 pub const MAX_EXPORTS: usize = 2;
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Self::with_clip_quota(store, DEFAULT_CLIP_QUOTA)
+    }
+
+    pub fn with_clip_quota(store: Arc<dyn Store>, clip_quota: u64) -> Arc<Self> {
         Arc::new(AppState {
             store,
             latest: Mutex::new(HashMap::new()),
             records: Mutex::new(HashMap::new()),
             stopping: watch::channel(false).0,
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
+            clip_quota,
         })
     }
 

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use liner_record::clips::ClipHash;
 use liner_record::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,25 @@ pub enum PushOutcome {
     /// Against the record's rules ([`liner_record::rules`]): `not_yours` or
     /// `unknown_target`, with words for people; nothing stored.
     Refused { code: &'static str, message: String },
+}
+
+/// What became of a clip sent to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClipPut {
+    Stored,
+    /// It was there already (a retry).
+    AlreadyStored,
+    /// No stored `clip_attached` event of the project names this hash.
+    Unknown,
+    /// The event names another size.
+    WrongSize {
+        expected: u64,
+    },
+    /// The project's clips would pass its quota.
+    OverQuota {
+        used: u64,
+        quota: u64,
+    },
 }
 
 /// One event to store: parsed, and its canonical line.
@@ -130,6 +150,22 @@ pub trait Store: Send + Sync + 'static {
     /// Who pushed each event of a project and when, in sequence order, from `since_ms`
     /// (received time) on.
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
+
+    /// Stores a clip's bytes for a project. They must be what a stored `clip_attached` event
+    /// of the project describes (the caller checked the hash; here: that an event names it,
+    /// and its size), and fit in the project's `quota` of clip bytes.
+    fn put_clip(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ClipPut>;
+    /// A stored clip's bytes.
+    fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
+    /// The bytes of clips a project holds.
+    fn clip_usage(&self, project: &Project) -> Result<u64>;
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.
@@ -216,6 +252,23 @@ const MIGRATIONS: &[&str] = &[
         csrf TEXT NOT NULL,
         created_ms INTEGER NOT NULL
     );",
+    // 4: audio clips: what `clip_attached` events name (hash and size), and the bytes sent.
+    // Stored events gain the subjects clips need (what may have a clip, and whose it is).
+    "CREATE TABLE clip_refs (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );
+    CREATE TABLE clips (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        data BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        token_id INTEGER REFERENCES tokens(id),
+        received_ms INTEGER NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );",
 ];
 
 /// How long a review page sign-in lasts.
@@ -225,6 +278,7 @@ pub const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
 fn backfill(tx: &rusqlite::Transaction<'_>, version: usize) -> rusqlite::Result<()> {
     match version {
         2 => backfill_2(tx),
+        4 => backfill_4(tx),
         _ => Ok(()),
     }
 }
@@ -259,6 +313,28 @@ fn backfill_2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Records, for every stored event, the subjects added since migration 2 (what may have a
+/// clip); the others are there already and stay as they are.
+fn backfill_4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut st = tx.prepare("SELECT project_id, json FROM events ORDER BY seq")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (project, json) in rows {
+        let Ok(event) = serde_json::from_str::<liner_record::Event>(&json) else {
+            continue;
+        };
+        for key in owned_keys(&event) {
+            tx.execute(
+                "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
+                params![project, key, event.author],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// The subjects an event stored makes its author the owner of (if nobody is), and the key
 /// that lets verdicts judge it.
 fn owned_keys(e: &liner_record::Event) -> Vec<String> {
@@ -270,7 +346,14 @@ fn owned_keys(e: &liner_record::Event) -> Vec<String> {
     if rules::judgeable(&e.body) {
         keys.push(judgeable_key(e.id));
     }
+    if rules::clippable(&e.body) {
+        keys.push(clippable_key(e.id));
+    }
     keys
+}
+
+fn clippable_key(id: Uuid) -> String {
+    format!("clippable:{id}")
 }
 
 fn judgeable_key(id: Uuid) -> String {
@@ -377,6 +460,26 @@ fn judge(
                      selection of this project"
                 ),
             }));
+        }
+    }
+    if let Some(target) = rules::clip_target(e) {
+        match owner_of(clippable_key(target))? {
+            None => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "unknown_target",
+                    message: format!(
+                        "the clip is of {target}, which is no note, decision or mark of this \
+                         project"
+                    ),
+                }))
+            }
+            Some(owner) if owner != e.author => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "not_yours",
+                    message: format!("{target} was made by {owner:?}; only they attach its audio"),
+                }))
+            }
+            Some(_) => {}
         }
     }
     let Some(claim) = rules::claim(e) else {
@@ -595,6 +698,9 @@ impl Store for SqliteStore {
             let mut own = tx.prepare_cached(
                 "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
             )?;
+            let mut clip_ref = tx.prepare_cached(
+                "INSERT OR IGNORE INTO clip_refs (project_id, hash, bytes) VALUES (?1, ?2, ?3)",
+            )?;
             let now = now_ms();
             for incoming in events {
                 let id_text = incoming.event.id.to_string();
@@ -625,6 +731,13 @@ impl Store for SqliteStore {
                                 let seq = tx.last_insert_rowid() as u64;
                                 for key in owned_keys(&incoming.event) {
                                     own.execute(params![project.id, key, incoming.event.author])?;
+                                }
+                                if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
+                                    clip_ref.execute(params![
+                                        project.id,
+                                        c.clip.hash.as_str(),
+                                        c.clip.bytes as i64
+                                    ])?;
                                 }
                                 PushOutcome::Stored(seq)
                             }
@@ -710,6 +823,89 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_clip(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ClipPut> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let expected: Option<i64> = tx
+            .query_row(
+                "SELECT bytes FROM clip_refs WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(expected) = expected else {
+            return Ok(ClipPut::Unknown);
+        };
+        if expected as u64 != bytes.len() as u64 {
+            return Ok(ClipPut::WrongSize {
+                expected: expected as u64,
+            });
+        }
+        let there: bool = tx
+            .query_row(
+                "SELECT 1 FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if there {
+            return Ok(ClipPut::AlreadyStored);
+        }
+        let used: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
+            [project.id],
+            |r| r.get(0),
+        )?;
+        if used as u64 + bytes.len() as u64 > quota {
+            return Ok(ClipPut::OverQuota {
+                used: used as u64,
+                quota,
+            });
+        }
+        tx.execute(
+            "INSERT INTO clips (project_id, hash, data, size, token_id, received_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                project.id,
+                hash.as_str(),
+                bytes,
+                bytes.len() as i64,
+                token,
+                now_ms()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(ClipPut::Stored)
+    }
+
+    fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn clip_usage(&self, project: &Project) -> Result<u64> {
+        let used: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
+            [project.id],
+            |r| r.get(0),
+        )?;
+        Ok(used as u64)
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {

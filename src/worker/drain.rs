@@ -214,7 +214,7 @@ impl Slot {
 
 /// Whether an event from a loaded project state may come into this machine's journal: it must
 /// be of the instance's project, of a kind a plugin instance makes (never a verdict, a
-/// tracklist, a song selection or a kind this version does not know), and where it names an
+/// tracklist, a song selection, a clip or a kind this version does not know), and where it names an
 /// instance (takes and marks), this one.
 fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
     e.project == project
@@ -232,7 +232,9 @@ fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
             | Body::TransportStopped
             | Body::SessionOpened
             | Body::SessionClosed => true,
-            Body::Verdict { .. }
+            // A clip's audio is not in the project file: its event alone is of no use.
+            Body::ClipAttached(_)
+            | Body::Verdict { .. }
             | Body::TracklistOrder { .. }
             | Body::SongSelection { .. }
             | Body::Unknown { .. } => false,

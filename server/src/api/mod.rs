@@ -6,16 +6,19 @@
 //!   event judged on its own) and `GET /api/v1/events?after=SEQ&limit=N&wait=SECONDS` (pull,
 //!   with a long poll)
 //! - [`export`]: `GET /api/v1/export?format=F...`: the decision log
+//! - [`clips`]: `PUT`/`GET /api/v1/clips/<hash>`: audio clips by content hash
 //!
 //! An error is a 4xx/5xx with `{"error":{"code":"...","message":"..."}}` and stores nothing
 //! from that request. A push is judged event by event: the answer lists what became of each
 //! (`stored`, `duplicate`, `conflict`, or `refused` with its error), the events that pass
 //! are stored, and the status is that of the first problem (200 when there is none).
 
+mod clips;
 mod events;
 mod export;
 mod me;
 
+pub use clips::serve_clip;
 pub use events::{fuzz_push_body, judge_body, Checked, Refusal};
 pub use export::{export_for, ExportQuery};
 
@@ -139,5 +142,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/events", get(events::pull).post(events::push))
         .route("/api/v1/export", get(export::export))
+        .route("/api/v1/clips/{hash}", get(clips::get).put(clips::put))
         .with_state(state)
 }

@@ -33,6 +33,20 @@ impl Server {
         }
     }
 
+    /// A server started some other way, kept with its store and folder.
+    pub fn attach(
+        running: liner_server::Background,
+        store: Arc<SqliteStore>,
+        dir: tempfile::TempDir,
+    ) -> Server {
+        Server {
+            url: running.url(),
+            store,
+            _running: running,
+            dir,
+        }
+    }
+
     /// A token for `person` in `project` (created if needed).
     pub fn token(&self, project: &str, person: &str, role: Role) -> String {
         if self.store.project(project).unwrap().is_none() {

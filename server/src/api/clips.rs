@@ -1,0 +1,195 @@
+//! Audio clips by content hash ([`liner_record::clips`]):
+//!
+//! - `PUT /api/v1/clips/<hash>`: the clip's bytes, after the `clip_attached` event naming
+//!   them was pushed. Any role that writes events may send them; the server checks the hash
+//!   (SHA-256 of the body), the size the event names, and the project's clip quota.
+//!   Idempotent: `201` stored, `200` already there.
+//! - `GET /api/v1/clips/<hash>`: the bytes, to readers of that project only (`404` for
+//!   anything else, so another project's hashes stay unknown). Single byte ranges are
+//!   served, as audio players ask for them.
+//!
+//! The review page serves the same bytes at `/clips/<hash>` to a signed-in session
+//! ([`serve_clip`]).
+
+use super::{authenticate, blocking, ApiError, AppState};
+use crate::store::{ClipPut, Project};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use liner_record::clips::{ClipFormat, ClipHash, MAX_CLIP_BYTES};
+use liner_record::Role;
+use serde_json::json;
+use std::sync::Arc;
+
+fn parse_hash(text: &str) -> Result<ClipHash, ApiError> {
+    // `<hash>` or `<hash>.flac`, as links name files.
+    let bare = text
+        .strip_suffix(&format!(".{}", ClipFormat::Flac.extension()))
+        .unwrap_or(text);
+    bare.parse()
+        .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_hash", e))
+}
+
+pub async fn put(
+    State(state): State<Arc<AppState>>,
+    Path(hash): Path<String>,
+    req: Request<Body>,
+) -> Result<Response, ApiError> {
+    let token = authenticate(&state, req.headers()).await?;
+    if token.role == Role::Viewer {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "viewer",
+            "a viewer token can read but not write",
+        ));
+    }
+    let hash = parse_hash(&hash)?;
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_CLIP_BYTES as usize)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("a clip is at most {MAX_CLIP_BYTES} bytes"),
+            )
+        })?;
+    if ClipHash::of(&bytes) != hash {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "the body's SHA-256 is not the hash in the address; the clip was damaged on the way",
+        ));
+    }
+    let (store, project, quota) = (state.store.clone(), token.project.clone(), state.clip_quota);
+    let put =
+        blocking(move || store.put_clip(&project, Some(token.id), &hash, &bytes, quota)).await?;
+    match put {
+        ClipPut::Stored => {
+            Ok((StatusCode::CREATED, Json(json!({ "stored": true }))).into_response())
+        }
+        ClipPut::AlreadyStored => Ok(Json(json!({ "stored": false })).into_response()),
+        ClipPut::Unknown => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_clip",
+            "no clip_attached event of this project names this clip; push the event first",
+        )),
+        ClipPut::WrongSize { expected } => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_size",
+            format!("the clip's event says it is {expected} bytes"),
+        )),
+        ClipPut::OverQuota { used, quota } => Err(ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "over_quota",
+            format!(
+                "the project's clips use {} of the server's {} MB; ask whoever runs the server \
+                 for more room (the notes themselves are all stored)",
+                used / 1_000_000,
+                quota / 1_000_000
+            ),
+        )),
+    }
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = authenticate(&state, &headers).await?;
+    serve_clip(&state, &token.project, &hash, &headers).await
+}
+
+/// A clip of `project` as an HTTP answer (a whole `200`, or the one range asked for).
+pub async fn serve_clip(
+    state: &AppState,
+    project: &Project,
+    hash: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(hash)?;
+    let (store, project) = (state.store.clone(), project.clone());
+    let bytes = blocking(move || store.clip(&project, &hash))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_clip",
+                "this project has no such clip (yet: it goes up after its note)",
+            )
+        })?;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| byte_range(r, bytes.len() as u64));
+    let total = bytes.len() as u64;
+    let (status, body, content_range) = match range {
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            bytes[start as usize..=end as usize].to_vec(),
+            Some(format!("bytes {start}-{end}/{total}")),
+        ),
+        None => (StatusCode::OK, bytes, None),
+    };
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(ClipFormat::Flac.mime()),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Content-addressed: the same address is always the same bytes.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::CONTENT_RANGE, cr);
+    }
+    Ok(r)
+}
+
+/// The inclusive byte range of a `Range: bytes=a-b` / `bytes=a-` / `bytes=-n` header within
+/// `len` bytes; None for anything else (several ranges, units other than bytes, out of
+/// range), which is answered with the whole clip.
+fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let (start, end) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            len - 1
+        } else {
+            b.parse::<u64>().ok()?.min(len - 1)
+        };
+        (start, end)
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn byte_ranges_are_read_as_players_send_them() {
+        assert_eq!(byte_range("bytes=0-", 100), Some((0, 99)));
+        assert_eq!(byte_range("bytes=10-19", 100), Some((10, 19)));
+        assert_eq!(byte_range("bytes=90-500", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=100-", 100), None);
+        assert_eq!(byte_range("bytes=5-2", 100), None);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(byte_range("items=0-1", 100), None);
+        assert_eq!(byte_range("bytes=x-1", 100), None);
+    }
+}
