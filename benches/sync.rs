@@ -168,6 +168,7 @@ fn main() {
                     kind: CaptureKind::Mark { mark: number },
                     at: HostTransport::default(),
                     advance: 0,
+                    frame: 0,
                 })
                 .unwrap();
             captured.push((number, Instant::now()));

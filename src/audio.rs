@@ -1,15 +1,18 @@
 //! The audio thread's work for one (sub-)block. Nothing else in the crate runs there.
 //!
 //! Per block: detect transport, take and mark edges (a few comparisons; the event path only
-//! when something happened), and publish the playhead snapshot while an editor watches it.
+//! when something happened), copy the input into the audio tap while the instance clips audio
+//! with its notes ([`crate::tap`]), and publish the playhead snapshot while an editor watches
+//! it.
 //!
 //! Guarantees, for any transport the host sends (missing, NaN, jumping): no allocation, no
-//! lock, no syscall, no I/O, no logging, no panic. The samples are never read or written:
-//! nice-plug hands the host's buffers through, so the output is bit-identical to the input
-//! (including NaN payloads and denormals) with zero latency.
+//! lock, no syscall, no I/O, no logging, no panic. The samples are never written (and only
+//! read by the tap): nice-plug hands the host's buffers through, so the output is
+//! bit-identical to the input (including NaN payloads and denormals) with zero latency.
 
 use crate::capture::{CaptureEvent, Detector};
 use crate::playhead::{HostTransport, SharedPlayhead};
+use crate::tap::TapWriter;
 use nice_plug::prelude::Transport;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -20,6 +23,10 @@ pub struct AudioState<'a> {
     pub producer: &'a mut rtrb::Producer<CaptureEvent>,
     pub dropped: &'a AtomicU64,
     pub blocks: &'a mut u64,
+    /// Frames processed before this block (the stream position clips are cut from).
+    pub frame: &'a mut u64,
+    /// The audio tap, while clips are on.
+    pub tap: Option<&'a mut TapWriter>,
 }
 
 /// Publishes the playhead, detects transport/take/mark edges and queues them for the worker.
@@ -28,21 +35,30 @@ pub struct AudioState<'a> {
 pub fn process_block(
     transport: &Transport,
     frames: u32,
+    input: &[&mut [f32]],
     mark_on: bool,
     state: &mut AudioState<'_>,
 ) {
     *state.blocks = state.blocks.wrapping_add(1);
+    let frame = *state.frame;
+    *state.frame = frame.wrapping_add(frames as u64);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
-    state.detector.block(transport, frames, mark_on, |event| {
-        if producer.push(event).is_err() {
-            dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    });
+    state
+        .detector
+        .block(transport, frames, mark_on, |mut event| {
+            event.frame = frame;
+            if producer.push(event).is_err() {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    if let Some(tap) = state.tap.as_deref_mut() {
+        tap.write(frame, input);
+    }
     if state.playhead.is_watched() {
         state
             .playhead
-            .publish(&HostTransport::capture(transport), *state.blocks);
+            .publish(&HostTransport::capture(transport), *state.blocks, frame);
     }
 }
 
@@ -58,6 +74,7 @@ mod tests {
         let (mut producer, _consumer) = rtrb::RingBuffer::new(8);
         let dropped = AtomicU64::new(0);
         let mut blocks = 0;
+        let mut frame = 0;
         let mut t = Transport::new(48_000.0);
         t.playing = true;
         t.pos_seconds = Some(2.0);
@@ -65,6 +82,7 @@ mod tests {
             process_block(
                 t,
                 64,
+                &[],
                 false,
                 &mut AudioState {
                     playhead: &playhead,
@@ -72,6 +90,8 @@ mod tests {
                     producer: &mut producer,
                     dropped: &dropped,
                     blocks: &mut blocks,
+                    frame: &mut frame,
+                    tap: None,
                 },
             )
         };
@@ -85,6 +105,7 @@ mod tests {
         run(&t);
         let seen = editor.playhead().read();
         assert_eq!(seen.blocks, 2);
+        assert_eq!(seen.frame, 64, "the second block starts at frame 64");
         assert_eq!(seen.pos.seconds, Some(2.0));
         assert!(seen.pos.playing);
         drop(editor);

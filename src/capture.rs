@@ -19,6 +19,9 @@ pub struct CaptureEvent {
     pub at: HostTransport,
     /// ...and how many frames after that block's start it happened.
     pub advance: u32,
+    /// The stream frame (frames this instance processed before) of the block being processed
+    /// when it was detected: set on the way out of `process()`; where a mark's audio is.
+    pub frame: u64,
 }
 
 impl CaptureEvent {
@@ -147,6 +150,7 @@ impl Detector {
                 kind: CaptureKind::TakeEnded { take },
                 at,
                 advance: frames,
+                frame: 0,
             });
         }
         if self.was_playing {
@@ -154,6 +158,7 @@ impl Detector {
                 kind: CaptureKind::TransportStopped,
                 at,
                 advance: frames,
+                frame: 0,
             });
         }
         self.was_playing = false;
@@ -250,6 +255,7 @@ impl Detector {
                     kind: CaptureKind::TakeEnded { take },
                     at: end_at,
                     advance: end_advance,
+                    frame: 0,
                 });
                 self.take = None;
             }
@@ -260,7 +266,12 @@ impl Detector {
             } else {
                 (CaptureKind::TransportStopped, end_at, end_advance)
             };
-            emit(CaptureEvent { kind, at, advance });
+            emit(CaptureEvent {
+                kind,
+                at,
+                advance,
+                frame: 0,
+            });
         }
         if recording && self.take.is_none() {
             let take = self.next_take.max(self.floors.take.load(Ordering::Relaxed));
@@ -270,6 +281,7 @@ impl Detector {
                 kind: CaptureKind::TakeStarted { take },
                 at: now,
                 advance: 0,
+                frame: 0,
             });
         }
         if mark_edge {
@@ -279,6 +291,7 @@ impl Detector {
                 kind: CaptureKind::Mark { mark },
                 at: now,
                 advance: 0,
+                frame: 0,
             });
         }
         self.was_playing = playing;

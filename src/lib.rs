@@ -22,6 +22,7 @@ pub mod playhead;
 pub mod record_view;
 pub mod settings;
 pub mod state;
+pub mod tap;
 pub mod worker;
 
 use capture::{CaptureEvent, Detector, NumberFloors};
@@ -52,6 +53,14 @@ pub struct LinerNotes {
     dropped: Arc<AtomicU64>,
     /// Audio thread only: blocks processed since activation, published with the playhead.
     blocks: u64,
+    /// Audio thread only: frames processed since the instance was made (never reset: the
+    /// stream position clips are cut from).
+    frame: u64,
+    /// Audio thread only: where the input goes while clips are on; made at activation.
+    tap: Option<tap::TapWriter>,
+    /// Whether this instance clips audio with its notes (the instance setting, mirrored for
+    /// the audio thread by the worker).
+    clip_on: Arc<std::sync::atomic::AtomicBool>,
     sample_rate: f32,
     /// Between `activate()` and `deactivate()` (hosts also deactivate instances that were never
     /// activated; that closes no session).
@@ -72,6 +81,7 @@ impl Default for LinerNotes {
             dropped.clone(),
             floors.clone(),
         );
+        let clip_on = registration.link().clip_switch();
         LinerNotes {
             params,
             playhead: Arc::new(SharedPlayhead::new()),
@@ -80,6 +90,9 @@ impl Default for LinerNotes {
             producer,
             dropped,
             blocks: 0,
+            frame: 0,
+            tap: None,
+            clip_on,
             sample_rate: 44_100.0,
             active: false,
             registration,
@@ -163,11 +176,17 @@ impl Plugin for LinerNotes {
 
     fn activate(
         &mut self,
-        _layout: &AudioIOLayout,
+        layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
+        // The tap for this sample rate and layout (its memory is only touched while clips
+        // are on); the worker gets the other end.
+        let channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
+        let (writer, reader) = tap::tap(buffer_config.sample_rate, channels);
+        self.tap = Some(writer);
+        self.registration.link().set_tap(reader);
         // The instance starts working: one end of the stretch its person's worked time counts.
         if !self.active {
             self.session_event(liner_record::Body::SessionOpened);
@@ -206,9 +225,15 @@ impl Plugin for LinerNotes {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        let tap = if self.clip_on.load(std::sync::atomic::Ordering::Relaxed) {
+            self.tap.as_mut()
+        } else {
+            None
+        };
         audio::process_block(
             context.transport(),
             buffer.samples() as u32,
+            buffer.as_slice_immutable(),
             self.params.mark.value(),
             &mut audio::AudioState {
                 playhead: &self.playhead,
@@ -216,6 +241,8 @@ impl Plugin for LinerNotes {
                 producer: &mut self.producer,
                 dropped: &self.dropped,
                 blocks: &mut self.blocks,
+                frame: &mut self.frame,
+                tap,
             },
         );
         // Keep being called while the input is silent: the transport still matters.

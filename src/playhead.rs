@@ -429,7 +429,7 @@ impl HostTransport {
     }
 
     #[inline]
-    fn encode(&self, blocks: u64) -> [u64; WORDS] {
+    fn encode(&self, blocks: u64, frame: u64) -> [u64; WORDS] {
         [
             self.flags as u64 | (self.sample_rate.to_bits() as u64) << 32,
             self.tempo.to_bits(),
@@ -444,6 +444,7 @@ impl HostTransport {
             self.loop_beats.0.to_bits(),
             self.loop_beats.1.to_bits(),
             blocks,
+            frame,
         ]
     }
 
@@ -466,14 +467,15 @@ impl HostTransport {
 }
 
 /// Everything the editor needs to stamp a note: the position at the start of the latest block,
-/// the loop range, and how many blocks have been processed (to tell a live playhead from a
-/// stale one).
+/// the loop range, how many blocks have been processed (to tell a live playhead from a
+/// stale one), and the stream frame of that block (where its audio is in a clip's history).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Playhead {
     pub pos: Position,
     pub loop_range: Option<LoopRange>,
     pub sample_rate: f32,
     pub blocks: u64,
+    pub frame: u64,
 }
 
 impl Playhead {
@@ -495,11 +497,12 @@ impl Playhead {
             loop_range,
             sample_rate: t.sample_rate,
             blocks,
+            frame: 0,
         }
     }
 }
 
-const WORDS: usize = 13;
+const WORDS: usize = 14;
 
 /// The latest transport of one plugin instance, written by its audio thread and read by any
 /// other thread (the editor stamps notes with it).
@@ -563,12 +566,12 @@ impl SharedPlayhead {
         self.readers.load(Ordering::Relaxed) > 0
     }
 
-    /// Publishes the transport of the block numbered `blocks`. Wait-free: thirteen relaxed
+    /// Publishes the transport of the block numbered `blocks`. Wait-free: fourteen relaxed
     /// stores between two sequence stores. Must only be called from one thread at a time (the
     /// audio thread of the owning instance); concurrent publishers could interleave words.
     #[inline]
-    pub fn publish(&self, transport: &HostTransport, blocks: u64) {
-        let w = transport.encode(blocks);
+    pub fn publish(&self, transport: &HostTransport, blocks: u64, frame: u64) {
+        let w = transport.encode(blocks, frame);
         // Only this thread writes `seq`, so reading it back cannot race.
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
@@ -583,6 +586,11 @@ impl SharedPlayhead {
     /// Reads a consistent transport and its block number, retrying while a write overlaps.
     /// Never blocks the writer.
     pub fn read_transport(&self) -> (HostTransport, u64) {
+        let w = self.read_words();
+        HostTransport::decode(&w)
+    }
+
+    fn read_words(&self) -> [u64; WORDS] {
         loop {
             let before = self.seq.load(Ordering::Acquire);
             if before % 2 == 1 {
@@ -596,15 +604,19 @@ impl SharedPlayhead {
             // Orders the data loads above before the re-check of the sequence number.
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) == before {
-                return HostTransport::decode(&w);
+                return w;
             }
         }
     }
 
     /// The latest playhead, with bars, beats and seconds worked out.
     pub fn read(&self) -> Playhead {
-        let (t, blocks) = self.read_transport();
-        t.playhead(blocks)
+        let w = self.read_words();
+        let (t, blocks) = HostTransport::decode(&w);
+        Playhead {
+            frame: w[13],
+            ..t.playhead(blocks)
+        }
     }
 }
 
@@ -708,11 +720,17 @@ mod tests {
         t.loop_range_seconds = Some((1.0, 2.0));
         let host = HostTransport::capture(&t);
         let shared = SharedPlayhead::new();
-        shared.publish(&host, 42);
+        shared.publish(&host, 42, 7);
         assert_eq!(shared.read_transport(), (host, 42));
-        assert_eq!(shared.read(), Playhead::from_transport(&t, 42));
+        assert_eq!(
+            shared.read(),
+            Playhead {
+                frame: 7,
+                ..Playhead::from_transport(&t, 42)
+            }
+        );
         let empty = Transport::new(44_100.0);
-        shared.publish(&HostTransport::capture(&empty), 1);
+        shared.publish(&HostTransport::capture(&empty), 1, 0);
         assert_eq!(shared.read(), Playhead::from_transport(&empty, 1));
         assert_eq!(shared.read().pos, Position::default());
     }
@@ -830,7 +848,7 @@ mod tests {
                     t.tempo = Some(x + 1.0);
                     t.bar_number = Some(n as i32);
                     t.loop_range_beats = Some((x, x * 3.0));
-                    shared.publish(&HostTransport::capture(&t), n);
+                    shared.publish(&HostTransport::capture(&t), n, n);
                 }
                 n
             })

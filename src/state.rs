@@ -40,6 +40,23 @@ pub struct InstanceState {
     /// Saved data this version could not read, kept verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_aside: Option<SetAside>,
+    /// "Clip audio with notes": keep the audio around each note, decision and mark
+    /// ([`crate::tap`], `worker::clips`). Off until someone turns it on, per instance.
+    #[serde(default)]
+    pub clip_audio: bool,
+    /// How much of a clip comes before its moment, and after, in seconds.
+    #[serde(default = "default_clip_before")]
+    pub clip_before: f32,
+    #[serde(default = "default_clip_after")]
+    pub clip_after: f32,
+}
+
+fn default_clip_before() -> f32 {
+    8.0
+}
+
+fn default_clip_after() -> f32 {
+    4.0
 }
 
 impl InstanceState {
@@ -52,6 +69,9 @@ impl InstanceState {
             events: Vec::new(),
             dropped: 0,
             set_aside: None,
+            clip_audio: false,
+            clip_before: default_clip_before(),
+            clip_after: default_clip_after(),
         }
     }
 
@@ -296,6 +316,9 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
         events: Vec::new(),
         dropped: 0,
         set_aside: None,
+        clip_audio: false,
+        clip_before: default_clip_before(),
+        clip_after: default_clip_after(),
     };
     let events = log
         .events
@@ -313,6 +336,7 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
                     kind,
                     at: Default::default(),
                     advance: 0,
+                    frame: 0,
                 },
                 session,
                 old.at_ms,

@@ -1,8 +1,9 @@
 //! The audio path itself (`liner_notes::audio::process_block`), called directly a million
-//! times with an editor watching the playhead (so every block publishes), the transport
+//! times with an editor watching the playhead (so every block publishes), clips on (every
+//! block goes into the audio tap until it is full, then is counted lost), the transport
 //! starting, stopping, recording and wrapping, marks firing and the queue full (nobody drains
-//! it): on a thread where any syscall ends the process, inside `assert_no_alloc`, which aborts
-//! on any allocation in debug builds.
+//! either): on a thread where any syscall ends the process, inside `assert_no_alloc`, which
+//! aborts on any allocation in debug builds.
 //!
 //! The CLAP long run in `realtime.rs` covers the same path through the real wrapper; this one
 //! adds the paths a CLAP host cannot reach before the editor exists: the playhead publish.
@@ -47,6 +48,10 @@ fn the_watched_audio_path_makes_no_syscall_and_no_allocation_for_a_million_block
         "the queue never filled: {r}"
     );
     assert!(r["last_seconds"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["last_frame"], (CALLS - 1) * 64, "{r}");
+    // The tap held its two seconds and lost the rest, whole blocks, never waiting.
+    let lost = r["tapped_lost"].as_u64().unwrap();
+    assert!(lost > 0 && lost < CALLS * 64 && lost.is_multiple_of(64), "{r}");
 }
 
 fn child() -> ! {
@@ -56,12 +61,17 @@ fn child() -> ! {
         rtrb::RingBuffer::<CaptureEvent>::new(liner_notes::AUDIO_QUEUE_CAPACITY);
     let dropped = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
+    let (tap, tap_reader) = liner_notes::tap::tap(48_000.0, 2);
     {
+        let mut tap = tap;
         let (playhead, dropped, done) = (playhead.clone(), dropped.clone(), done.clone());
         let mut producer = producer;
         std::thread::spawn(move || {
             let mut detector = Detector::default();
             let mut blocks = 0u64;
+            let mut frame = 0u64;
+            let mut left: Vec<f32> = (0..64).map(|i| (i as f32 * 0.1).sin()).collect();
+            let mut right = left.clone();
             let mut t = Transport::new(48_000.0);
             t.tempo = Some(128.0);
             t.time_sig_numerator = Some(5);
@@ -82,6 +92,7 @@ fn child() -> ! {
                     process_block(
                         &t,
                         64,
+                        &[&mut left[..], &mut right[..]],
                         mark,
                         &mut AudioState {
                             playhead: &playhead,
@@ -89,6 +100,8 @@ fn child() -> ! {
                             producer: &mut producer,
                             dropped: &dropped,
                             blocks: &mut blocks,
+                            frame: &mut frame,
+                            tap: Some(&mut tap),
                         },
                     )
                 });
@@ -113,6 +126,8 @@ fn child() -> ! {
             "queued": consumer.slots(),
             "dropped": dropped.load(Ordering::Relaxed),
             "last_seconds": seen.pos.seconds,
+            "last_frame": seen.frame,
+            "tapped_lost": tap_reader.lost_frames(),
         })
     );
     std::process::exit(0);

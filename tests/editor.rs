@@ -82,7 +82,8 @@ impl Rig {
         t.bar_start_pos_beats = Some((beats / 4.0).floor() * 4.0);
         t.bar_number = Some((beats / 4.0).floor() as i32);
         t.loop_range_seconds = Some((8.0, 16.0));
-        self.playhead.publish(&HostTransport::capture(&t), blocks);
+        self.playhead
+            .publish(&HostTransport::capture(&t), blocks, blocks * 64);
     }
 
     fn journal(&self) -> Journal {

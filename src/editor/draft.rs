@@ -22,6 +22,11 @@ pub struct Stamp {
     /// Set in range mode: the note covers `from..to`.
     pub to: Option<Position>,
     pub sample_rate: f32,
+    /// Where `from` is in the instance's audio stream (for its clip); None when the stamp
+    /// was moved to a recorded position or the loop, whose audio is not in the stream.
+    pub frame: Option<u64>,
+    /// The same for a fixed range end.
+    pub to_frame: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +64,17 @@ pub fn playhead_position(p: &Playhead) -> Option<Position> {
     (p.blocks > 0).then_some(p.pos)
 }
 
+/// A stamp at the playhead (None when no block was ever published).
+fn stamp_at(p: &Playhead) -> Option<Stamp> {
+    playhead_position(p).map(|from| Stamp {
+        from,
+        to: None,
+        sample_rate: p.sample_rate,
+        frame: Some(p.frame),
+        to_frame: None,
+    })
+}
+
 /// A recorded position (a mark's) in the editor's terms, with its bar line worked out so it
 /// can be nudged.
 pub fn position_of(d: &DawPos) -> Position {
@@ -90,11 +106,7 @@ impl Draft {
             return;
         }
         self.started = true;
-        self.stamp = playhead_position(playhead).map(|from| Stamp {
-            from,
-            to: None,
-            sample_rate: playhead.sample_rate,
-        });
+        self.stamp = stamp_at(playhead);
         if self.take.is_none() {
             self.take = current_take;
         }
@@ -104,11 +116,7 @@ impl Draft {
     pub fn stamp_now(&mut self, playhead: &Playhead) {
         if self.stamp.is_none() {
             self.started = true;
-            self.stamp = playhead_position(playhead).map(|from| Stamp {
-                from,
-                to: None,
-                sample_rate: playhead.sample_rate,
-            });
+            self.stamp = stamp_at(playhead);
         }
     }
 
@@ -117,6 +125,10 @@ impl Draft {
         if let Some(s) = &mut self.stamp {
             s.from = s.from.shifted(seconds, s.sample_rate);
             s.to = s.to.map(|t| t.shifted(seconds, s.sample_rate));
+            let frames = (seconds * s.sample_rate as f64).round() as i64;
+            let shift = |f: u64| f.checked_add_signed(frames);
+            s.frame = s.frame.and_then(shift);
+            s.to_frame = s.to_frame.and_then(shift);
         }
     }
 
@@ -127,6 +139,8 @@ impl Draft {
             from: position_of(at),
             to: None,
             sample_rate,
+            frame: None,
+            to_frame: None,
         });
         self.range = false;
     }
@@ -147,6 +161,7 @@ impl Draft {
         self.stamp_now(playhead);
         if let (Some(s), Some(end)) = (&mut self.stamp, playhead_position(playhead)) {
             s.to = Some(end);
+            s.to_frame = s.frame.map(|_| playhead.frame);
         }
     }
 
@@ -180,6 +195,8 @@ impl Draft {
             from: now.shifted(start - here, sr),
             to: Some(now.shifted(end - here, sr)),
             sample_rate: sr,
+            frame: None,
+            to_frame: None,
         });
         true
     }
@@ -188,6 +205,25 @@ impl Draft {
     pub fn range_end(&self, playhead: &Playhead) -> Option<Position> {
         let s = self.stamp.as_ref()?;
         s.to.or_else(|| self.range.then(|| playhead_position(playhead)).flatten())
+    }
+
+    /// Where the note's moment (and a range's end) is in the audio stream, for its clip.
+    pub fn moment(&self, playhead: &Playhead) -> Option<crate::worker::clips::Moment> {
+        let s = self.stamp.as_ref()?;
+        let frame = s.frame?;
+        let until = match s.to_frame {
+            Some(f) => Some(f),
+            None if self.range && s.to.is_none() => Some(playhead.frame),
+            None => None,
+        };
+        Some(match until {
+            // A range made backwards is the same stretch.
+            Some(u) if u < frame => crate::worker::clips::Moment {
+                frame: u,
+                until: Some(frame),
+            },
+            until => crate::worker::clips::Moment { frame, until },
+        })
     }
 
     /// The note as an event, or `None` when there is no text. Does not clear the draft.
@@ -265,6 +301,7 @@ mod tests {
             }),
             sample_rate: 48_000.0,
             blocks,
+            frame: (seconds * 48_000.0) as u64 + 1_000_000,
         }
     }
 
@@ -361,5 +398,28 @@ mod tests {
         assert!(d.private);
         assert!(d.text.is_empty() && d.stamp.is_none());
         assert!(d.to_event(&ctx(), &playhead_at(3.0, 1)).is_none());
+    }
+
+    #[test]
+    fn the_clip_moment_is_the_first_keystroke_in_the_stream_and_follows_nudges() {
+        let mut d = Draft {
+            text: "s".into(),
+            ..Draft::default()
+        };
+        d.text_changed(&playhead_at(10.0, 5), None);
+        // Typed on for ten seconds: the moment stays at the first keystroke.
+        let later = playhead_at(20.0, 900);
+        let m = d.moment(&later).unwrap();
+        assert_eq!(m.frame, 10 * 48_000 + 1_000_000);
+        assert_eq!(m.until, None);
+        d.nudge(-NUDGE_SECONDS);
+        assert_eq!(d.moment(&later).unwrap().frame, 8 * 48_000 + 1_000_000);
+        // A range fixed later covers the stream between.
+        d.end_range_here(&later);
+        let m = d.moment(&later).unwrap();
+        assert_eq!(m.until, Some(20 * 48_000 + 1_000_000));
+        // Moved to the loop: no audio of its own (the loop is not a stretch of the stream).
+        d.use_loop(&later);
+        assert_eq!(d.moment(&later), None);
     }
 }

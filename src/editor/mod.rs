@@ -229,8 +229,13 @@ impl EditorApp {
     }
 
     fn submit(&mut self, event: Event) {
+        self.submit_at(event, None);
+    }
+
+    /// Submits an event with a moment in the audio (its clip is cut if clips are on).
+    fn submit_at(&mut self, event: Event, moment: Option<crate::worker::clips::Moment>) {
         self.unsaved.push(event.clone());
-        self.link.submit(event);
+        self.link.submit_with_moment(event, moment);
     }
 
     fn context(&self) -> liner_record::Context {
@@ -264,7 +269,8 @@ impl EditorApp {
         let ctx = self.context();
         match self.draft.to_event(&ctx, &self.ph) {
             Some(e) => {
-                self.submit(e);
+                let moment = self.draft.moment(&self.ph);
+                self.submit_at(e, moment);
                 self.draft.clear();
                 self.focus_capture = true;
                 true
@@ -277,9 +283,14 @@ impl EditorApp {
     pub fn save_decision(&mut self) -> bool {
         match self.decision.to_body() {
             Ok(body) => {
-                let pos = draft::playhead_position(&self.ph).map(|p| crate::state::daw_pos(&p));
+                let here = draft::playhead_position(&self.ph);
+                let pos = here.map(|p| crate::state::daw_pos(&p));
                 let e = Event::new(&self.context(), pos, body);
-                self.submit(e);
+                let moment = here.map(|_| crate::worker::clips::Moment {
+                    frame: self.ph.frame,
+                    until: None,
+                });
+                self.submit_at(e, moment);
                 self.decision.clear();
                 self.decision_problems.clear();
                 true

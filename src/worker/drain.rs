@@ -9,7 +9,7 @@ use liner_record::journal::Aside;
 use liner_record::{Body, Event, Journal};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -41,6 +41,10 @@ pub(super) struct Slot {
     /// Of those, the ones written since the editor last asked (the append's own result: a
     /// note is saved when its write returned, not when a later snapshot happens to show it).
     pub(super) saved: Mutex<Vec<Uuid>>,
+    /// The instance's "clip audio with notes" setting, for the audio thread.
+    pub(super) clip_on: Arc<AtomicBool>,
+    /// The audio history and the clips waiting for their audio.
+    pub(super) clipper: Mutex<super::clips::Clipper>,
 }
 
 impl Slot {
@@ -52,6 +56,26 @@ impl Slot {
         for (_, repaint) in self.watchers.lock().iter() {
             repaint();
         }
+    }
+
+    /// An event this instance made off the worker thread (a clip): into the state and the
+    /// journal at the next poll.
+    pub(super) fn submit_made(&self, event: Event) {
+        self.submitted.lock().push(event);
+    }
+
+    /// Asks for the clip of `event` (made by this instance) if clips are on.
+    pub(super) fn clip(&self, event: &Event, private: bool, moment: super::clips::Moment) {
+        if !self.clip_on.load(Ordering::Relaxed) {
+            return;
+        }
+        let (before, after) = {
+            let st = self.state.read();
+            (st.clip_before, st.clip_after)
+        };
+        self.clipper
+            .lock()
+            .request(event, private, moment, before, after);
     }
 }
 
@@ -88,7 +112,15 @@ impl Slot {
                 let state = self.state.read();
                 let session = session_id();
                 while let Ok(ev) = consumer.pop() {
-                    new_events.push(state.record_event(&ev, session, at));
+                    let event = state.record_event(&ev, session, at);
+                    if matches!(event.body, Body::Mark { .. }) {
+                        let moment = super::clips::Moment {
+                            frame: ev.frame,
+                            until: None,
+                        };
+                        self.clip(&event, false, moment);
+                    }
+                    new_events.push(event);
                 }
             }
         }
@@ -138,6 +170,7 @@ impl Slot {
                 state.instance = Uuid::now_v7();
             }
             self.floors.raise(state.next_take(), state.next_mark());
+            self.clip_on.store(state.clip_audio, Ordering::Relaxed);
         }
         *self.import.lock() = Some(None);
         // The project may name a server: the sync threads look.

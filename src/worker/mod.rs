@@ -4,7 +4,9 @@
 //!   their project's journal (durable once the append returns) and the instance's saved state;
 //! - [`follow`]: the records open editors watch, kept up to date and published as snapshots;
 //! - [`sync`]: pushing new events to each server as soon as they are written, and pulling
-//!   what others recorded, on threads of their own.
+//!   what others recorded, on threads of their own;
+//! - [`clips`]: the rolling audio history of instances that clip audio with their notes, and
+//!   the clips cut from it (encoded on short-lived threads of their own).
 //!
 //! Fifty instances cost the same three threads (drain and follow share one). They start with
 //! the first registration and are joined when the last one is dropped, after a last push.
@@ -16,6 +18,7 @@
 //! Other threads (the editor) hand events to the worker with [`Link::submit`]; they never wait
 //! for the disk or the network.
 
+pub mod clips;
 mod drain;
 mod follow;
 mod sync;
@@ -196,6 +199,9 @@ fn run(shared: &Shared) {
             slot.collect(shared);
         }
         write_to_journals(&slots, shared);
+        clips::poll(&slots, |project| {
+            shared.journal(project).ok().map(|j| j.dir().to_path_buf())
+        });
         follow::refresh_records(&slots, shared);
         std::thread::park_timeout(POLL_INTERVAL);
     }
@@ -248,7 +254,11 @@ pub fn register(
         watchers: Mutex::new(Vec::new()),
         awaiting: Mutex::new(std::collections::HashSet::new()),
         saved: Mutex::new(Vec::new()),
+        clip_on: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        clipper: Mutex::new(clips::Clipper::default()),
     });
+    slot.clip_on
+        .store(slot.state.read().clip_audio, Ordering::Relaxed);
     worker.shared.slots.lock().push(slot.clone());
     // A new instance may name a server: the sync threads look.
     worker.shared.wake_sync_both();
@@ -271,6 +281,32 @@ impl Registration {
 }
 
 impl Link {
+    /// [`Link::submit`] for an event with a moment in the audio (a note, a decision): its
+    /// clip is cut if the instance clips audio with its notes.
+    pub fn submit_with_moment(&self, event: Event, moment: Option<clips::Moment>) {
+        if let Some(moment) = moment {
+            let private = matches!(&event.body, liner_record::Body::NoteAdded(n) if n.private);
+            self.slot.clip(&event, private, moment);
+        }
+        self.submit(event);
+    }
+
+    /// The switch the audio thread reads: whether to feed the tap.
+    pub fn clip_switch(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.slot.clip_on.clone()
+    }
+
+    /// Turns "clip audio with notes" on or off for this instance (saved with the project).
+    pub fn set_clip_audio(&self, on: bool) {
+        self.slot.state.write().clip_audio = on;
+        self.slot.clip_on.store(on, Ordering::Relaxed);
+    }
+
+    /// The worker's end of a new activation's audio tap.
+    pub fn set_tap(&self, tap: crate::tap::TapReader) {
+        self.slot.clipper.lock().set_tap(tap);
+    }
+
     /// Hands an event (a typed note, a rating) to the worker; returns at once.
     pub fn submit(&self, event: Event) {
         self.slot.awaiting.lock().insert(event.id);
