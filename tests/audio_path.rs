@@ -51,7 +51,10 @@ fn the_watched_audio_path_makes_no_syscall_and_no_allocation_for_a_million_block
     assert_eq!(r["last_frame"], (CALLS - 1) * 64, "{r}");
     // The tap held its two seconds and lost the rest, whole blocks, never waiting.
     let lost = r["tapped_lost"].as_u64().unwrap();
-    assert!(lost > 0 && lost < CALLS * 64 && lost.is_multiple_of(64), "{r}");
+    assert!(
+        lost > 0 && lost < CALLS * 64 && lost.is_multiple_of(64),
+        "{r}"
+    );
 }
 
 fn child() -> ! {

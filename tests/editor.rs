@@ -960,3 +960,95 @@ fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_
         .iter()
         .any(|(_, json)| json.contains(&long.id.to_string())));
 }
+
+#[test]
+fn a_note_typed_ten_seconds_after_its_stamp_gets_the_audio_of_its_stamp() {
+    let rig = rig();
+    let link = rig.registration.link();
+    let (mut tap, reader) = liner_notes::tap::tap(48_000.0, 2);
+    link.set_tap(reader);
+    link.set_clip_audio(true);
+    assert!(rig.state.read().clip_audio, "saved with the project");
+    // The stream: quiet noise with one click at 10 s (frame 480,000).
+    let click = 480_000u64;
+    let sample = |f: u64| {
+        if f == click {
+            0.9
+        } else {
+            ((f * 7919 % 1000) as f32 / 1000.0 - 0.5) * 0.01
+        }
+    };
+    let mut frame = 0u64;
+    let mut feed = |seconds: f64, tap: &mut liner_notes::tap::TapWriter| {
+        let until = frame + (seconds * 48_000.0) as u64;
+        let mut left = vec![0f32; 64];
+        let mut right = vec![0f32; 64];
+        while frame < until {
+            for i in 0..64 {
+                left[i] = sample(frame + i as u64);
+                right[i] = left[i];
+            }
+            tap.write(frame, &[&mut left[..], &mut right[..]]);
+            frame += 64;
+            if frame % 48_000 == 0 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        frame
+    };
+    let publish = |seconds: f64, frame: u64| {
+        let mut t = Transport::new(48_000.0);
+        t.playing = true;
+        t.tempo = Some(120.0);
+        t.pos_seconds = Some(seconds);
+        t.pos_beats = Some(seconds * 2.0);
+        rig.playhead
+            .publish(&HostTransport::capture(&t), frame / 64, frame);
+    };
+    let mut h = rig.harness();
+    let at = feed(10.0, &mut tap);
+    publish(10.0, at);
+    h.step();
+    h.get_by_label("Note").type_text("c");
+    h.step();
+    // Ten seconds of typing.
+    let at = feed(10.0, &mut tap);
+    publish(20.0, at);
+    h.get_by_label("Note").type_text("lick at the downbeat");
+    h.step();
+    h.key_press(Key::Enter);
+    h.step();
+    feed(1.0, &mut tap);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (note, clip) = loop {
+        let events = rig.events();
+        let note = events
+            .iter()
+            .find(|e| matches!(e.body, Body::NoteAdded(_)))
+            .map(|e| e.id);
+        let clip = events.iter().find_map(|e| match &e.body {
+            Body::ClipAttached(c) => Some(c.clone()),
+            _ => None,
+        });
+        if let (Some(n), Some(c)) = (note, clip) {
+            break (n, c);
+        }
+        assert!(Instant::now() < deadline, "no clip: {events:?}");
+        feed(0.1, &mut tap);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(clip.target, note);
+    assert_eq!(clip.clip.moment, 8 * 48_000, "the stamp, 8 s in");
+    let bytes = liner_record::clips::ClipStore::of_journal(rig.journal().dir())
+        .get(&clip.clip)
+        .unwrap()
+        .unwrap();
+    let mut reader = claxon::FlacReader::new(std::io::Cursor::new(bytes)).unwrap();
+    let left: Vec<i32> = reader.samples().step_by(2).map(|s| s.unwrap()).collect();
+    let loudest = (0..left.len()).max_by_key(|&i| left[i].abs()).unwrap();
+    assert_eq!(
+        loudest as u64, clip.clip.moment,
+        "the click of the first keystroke is at the moment, not the typing's end"
+    );
+}

@@ -46,7 +46,23 @@ fn fill(rng: &mut StdRng, buf: &mut [f32], adversarial: bool) {
 /// Runs `total` frames through in blocks whose sizes vary call to call (always including 1 and
 /// 8192), checking every output sample's bits against the input's.
 fn check_bit_exact(channels: usize, sample_rate: f64, bypass: bool, with_transport: bool) {
+    check_bit_exact_with(channels, sample_rate, bypass, with_transport, false);
+}
+
+fn check_bit_exact_with(
+    channels: usize,
+    sample_rate: f64,
+    bypass: bool,
+    with_transport: bool,
+    clips: bool,
+) {
     let mut plugin = Instance::new();
+    if clips {
+        let blob = common::host::edit_instance_state(&plugin.save_state(), |st| {
+            st["clip_audio"] = true.into();
+        });
+        plugin.load_state(&blob);
+    }
     plugin.select_channels(channels as u32);
     assert_eq!(
         plugin.main_port_channels(),
@@ -103,6 +119,16 @@ fn stereo_passes_every_bit_pattern_at_every_rate_and_block_size() {
 fn mono_passes_every_bit_pattern_at_every_rate_and_block_size() {
     for sr in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
         check_bit_exact(1, sr, false, true);
+    }
+}
+
+#[test]
+fn with_clips_on_every_bit_pattern_still_passes_untouched() {
+    // The tap reads every sample (NaN payloads, denormals, infinities included) and writes
+    // none.
+    for sr in [44_100.0, 192_000.0] {
+        check_bit_exact_with(2, sr, false, true, true);
+        check_bit_exact_with(1, sr, false, true, true);
     }
 }
 

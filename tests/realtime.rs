@@ -1,5 +1,6 @@
 //! Real-time safety, proven on the real plugin: a million `process()` calls that fire every
-//! audio-thread path (transport start/stop, takes, loop wraps, marks, a full queue) run on a
+//! audio-thread path (transport start/stop, takes, loop wraps, marks, a full queue, the audio
+//! tap of "clip audio with notes", full and drained) run on a
 //! thread where any syscall ends the process (seccomp), inside nice-plug's
 //! `assert_process_allocs` guard (debug builds), which aborts on any allocation.
 //!
@@ -172,6 +173,7 @@ fn a_million_process_calls_firing_every_event_path_allocate_nothing_and_make_no_
     // The bursts overflowed the queue, and every event is accounted for exactly once: either
     // captured (with a unique id) or counted as dropped.
     assert!(get("dropped") > 0, "the queue never filled: {r}");
+    assert!(get("clips") > 0, "the tap never fed a clip: {r}");
     assert_eq!(
         get("captured") + get("dropped"),
         get("expected_total"),
@@ -196,6 +198,14 @@ fn a_million_process_calls_firing_every_event_path_allocate_nothing_and_make_no_
 
 fn long_run_child() {
     let mut plugin = Instance::new();
+    // Clips on: every block also goes through the audio tap (short clips, so the marks'
+    // encodes stay cheap; the path on the audio thread is the same at any length).
+    let blob = common::host::edit_instance_state(&plugin.save_state(), |st| {
+        st["clip_audio"] = true.into();
+        st["clip_before"] = 0.05.into();
+        st["clip_after"] = 0.05.into();
+    });
+    plugin.load_state(&blob);
     let mark_id = plugin.param_id("Mark");
     let mut p = plugin.activate(SR, MAX_FRAMES as u32, 2);
     let mut script = Script {
@@ -256,13 +266,22 @@ fn long_run_child() {
 
     // Let the worker drain the last events, then read them back through the saved state:
     // wait until every event is accounted for (captured or dropped), or a deadline passes.
-    // The audio thread's events only: activation's session_opened is the main thread's.
+    // The audio thread's events only: activation's session_opened is the main thread's, and
+    // the clips are the worker's (counted apart: the tap fed it).
+    let clips = std::cell::Cell::new(0);
     let audio_log = |blob: &[u8]| {
         let mut log = common::host::capture_log(blob);
-        log["events"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|e| !e["kind"].as_str().unwrap().starts_with("session_"));
+        let events = log["events"].as_array_mut().unwrap();
+        clips.set(
+            events
+                .iter()
+                .filter(|e| e["kind"] == "clip_attached")
+                .count(),
+        );
+        events.retain(|e| {
+            let kind = e["kind"].as_str().unwrap();
+            !kind.starts_with("session_") && kind != "clip_attached"
+        });
         log
     };
     let accounted = |log: &serde_json::Value| {
@@ -295,6 +314,7 @@ fn long_run_child() {
         "take_started": count("take_started"),
         "take_ended": count("take_ended"),
         "mark": count("mark"),
+        "clips": clips.get(),
     });
     println!("LONG-RUN-RESULT {result}");
     // Exit now: the guarded thread can never be joined.

@@ -17,6 +17,7 @@ use liner_record::clips::{
 use liner_record::event::{Body, ClipAttached, Context};
 use liner_record::Event;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -26,6 +27,14 @@ pub const HISTORY_SECONDS: u64 = MAX_CLIP_SECONDS + 10;
 /// How long to wait for the audio after a moment (the transport may stop, the plugin may be
 /// deactivated): past this the clip is cut from what there is.
 const WAIT_FOR_AFTER: Duration = Duration::from_secs(2);
+/// Clips being encoded at once (each on a thread of its own); more wait, as requests, for
+/// their turn (the history holds their audio meanwhile).
+const MAX_ENCODING: usize = 2;
+/// Clips waiting per instance; a burst past this (a mark pedal held down) keeps the newest.
+const MAX_WAITING: usize = 64;
+
+static ENCODING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A gap in the stream longer than this (clips were off, the host stopped calling) starts
 /// the history anew instead of filling it with silence.
 const LONGEST_GAP_SECONDS: u64 = 1;
@@ -183,6 +192,13 @@ impl Clipper {
             }
         };
         let wait = Duration::from_secs_f64((end - moment.frame) as f64 / rate as f64);
+        if self.requests.len() >= MAX_WAITING {
+            let gone = self.requests.remove(0);
+            nice_plug::nice_warn!(
+                "Liner Notes: too many clips at once; {} keeps its note but not its audio",
+                gone.target
+            );
+        }
         self.requests.push(Request {
             target: event.id,
             ctx: Context {
@@ -218,6 +234,7 @@ impl Clipper {
         }
         let now = Instant::now();
         let history = &self.history;
+        let mut free = MAX_ENCODING.saturating_sub(ENCODING.load(Ordering::Acquire));
         self.requests.retain(|r| {
             let Some(h) = history else {
                 return now < r.give_up;
@@ -226,9 +243,15 @@ impl Clipper {
             if !complete && now < r.give_up {
                 return true;
             }
+            // Its turn comes when an encoder is free, as long as its moment is still held.
+            let held = h.len > 0 && r.moment >= h.start();
+            if held && free == 0 {
+                return true;
+            }
             // The moment must be held; the clip is what is held of start..end.
             let (from, to) = (r.start.max(h.start()), r.end.min(h.end));
             if h.len > 0 && from < to && (from..=to).contains(&r.moment) {
+                free = free.saturating_sub(1);
                 cut(Cut {
                     request: r.clone(),
                     rate: h.sample_rate,
@@ -251,13 +274,18 @@ pub(super) fn poll(slots: &[Arc<Slot>], journal_dir: impl Fn(&str) -> Option<Pat
                 continue;
             };
             let slot = slot.clone();
+            ENCODING.fetch_add(1, Ordering::AcqRel);
             let spawned = std::thread::Builder::new()
                 .name("liner-notes-clip".into())
-                .spawn(move || match attach(&cut, &dir) {
-                    Ok(event) => slot.submit_made(event),
-                    Err(e) => nice_plug::nice_warn!("Liner Notes: a clip was not kept: {e}"),
+                .spawn(move || {
+                    match attach(&cut, &dir) {
+                        Ok(event) => slot.submit_made(event),
+                        Err(e) => nice_plug::nice_warn!("Liner Notes: a clip was not kept: {e}"),
+                    }
+                    ENCODING.fetch_sub(1, Ordering::AcqRel);
                 });
             if let Err(e) = spawned {
+                ENCODING.fetch_sub(1, Ordering::AcqRel);
                 nice_plug::nice_warn!("Liner Notes: a clip was not kept: {e}");
             }
         }
