@@ -990,7 +990,7 @@ fn a_note_typed_ten_seconds_after_its_stamp_gets_the_audio_of_its_stamp() {
             }
             tap.write(frame, &[&mut left[..], &mut right[..]]);
             frame += 64;
-            if frame % 48_000 == 0 {
+            if frame.is_multiple_of(48_000) {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
