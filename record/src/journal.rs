@@ -812,6 +812,23 @@ impl SyncFiles {
         Ok(ids)
     }
 
+    /// Hashes of the clips the server has (`clips.log`, one per line).
+    pub fn clips_sent(&self) -> Result<HashSet<crate::clips::ClipHash>> {
+        let path = self.dir.join("clips.log");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Records that the server has a clip.
+    pub fn clip_sent(&self, hash: &crate::clips::ClipHash) -> Result<()> {
+        append_locked(&self.dir.join("clips.log"), format!("{hash}\n").as_bytes())?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The last server sequence number seen (0 before the first pull).
     pub fn last_seq(&self) -> Result<u64> {
         let path = self.dir.join("cursor.json");

@@ -14,6 +14,17 @@ struct Server {
 }
 
 impl Server {
+    /// A token of someone in another project ("Elsewhere").
+    fn token_elsewhere(&self) -> String {
+        if self.store.project("Elsewhere").unwrap().is_none() {
+            self.store.create_project("Elsewhere").unwrap();
+        }
+        self.store
+            .add_token("Elsewhere", "Max", Role::Executive)
+            .unwrap()
+            .1
+    }
+
     /// Starts on `addr` ("127.0.0.1:0" for any port) over the database in `dir`.
     fn start(dir: &std::path::Path, addr: &str) -> Server {
         let store = Arc::new(SqliteStore::open(dir).unwrap());
@@ -566,4 +577,179 @@ fn two_servers_for_one_project_each_end_with_every_event() {
         .unwrap()
         .iter()
         .all(|e| e.id == on_b.id || e.id == elsewhere.id));
+}
+
+/// A clip made with a note goes up after it through the misbehaving proxy, exactly once; a
+/// private note's clip never does; another client and a review page session fetch it; a
+/// person of another project cannot.
+#[test]
+fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_project_reads_it() {
+    use liner_record::clips::{Clip, ClipFormat, ClipStore};
+    use liner_record::event::ClipAttached;
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let sam = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let jo = s.store.add_token("P", "Jo", Role::Executive).unwrap().1;
+    let max = s.token_elsewhere();
+    let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = ChaosProxy::start(target, 0xc11b_5eed);
+    let url = format!("http://{}", proxy.addr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let store = ClipStore::of_journal(j.dir());
+    let attach = |n: &Event, bytes: &[u8], private: bool| -> (Event, Clip) {
+        let hash = store.put(bytes, ClipFormat::Flac).unwrap();
+        let clip: Clip = serde_json::from_value(serde_json::json!({
+            "hash": hash, "format": "flac", "sample_rate": 48000, "channels": 2,
+            "frames": 96000, "moment": 48000, "bytes": bytes.len(),
+        }))
+        .unwrap();
+        let e = Event::new(
+            &Context {
+                project: "P".into(),
+                song: "S".into(),
+                track: "T".into(),
+                session: n.session,
+                author: "Sam".into(),
+                role: Role::Producer,
+            },
+            None,
+            Body::ClipAttached(ClipAttached {
+                target: n.id,
+                clip: clip.clone(),
+                private,
+            }),
+        );
+        (e, clip)
+    };
+    // Twenty notes with 60 kB clips, and a private note with its clip.
+    let mut clips = Vec::new();
+    let mut events = Vec::new();
+    for n in 0..20u32 {
+        let audio: Vec<u8> = (0..60_000u32)
+            .map(|i| (i.wrapping_add(n << 20).wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let open = note("Sam", Role::Producer, &format!("take {n} drags"), false);
+        let (clip_event, clip) = attach(&open, &audio, false);
+        events.extend([open, clip_event]);
+        clips.push((clip, audio));
+    }
+    let secret = note("Sam", Role::Producer, "the singer is flat", true);
+    let (secret_clip_event, secret_clip) = attach(&secret, b"private audio", true);
+    events.extend([secret.clone(), secret_clip_event]);
+
+    // A client per round, as after a restart: each round opens connections of its own, so
+    // the proxy's fates fall on the clips' uploads too.
+    // A short timeout: a connection the proxy stalls costs a round, not the test's time.
+    let client = || SyncClient::new(&url, &sam, Duration::from_secs(2)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let project = s.store.project("P").unwrap().unwrap();
+    let (mut rounds, mut failures) = (0, 0);
+    let all_there = || {
+        clips
+            .iter()
+            .all(|(c, _)| s.store.clip(&project, &c.hash).unwrap().is_some())
+    };
+    // A note and its clip are written before each round (the private pair last), so the
+    // uploads spread over many rounds and connections.
+    let mut to_write = events.chunks(2).rev().collect::<Vec<_>>();
+    while !to_write.is_empty() || !all_there() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clips never all arrived"
+        );
+        if let Some(pair) = to_write.pop() {
+            j.append(pair).unwrap();
+        }
+        if sync_once(&j, "P", &client(), Duration::ZERO).is_err() {
+            failures += 1;
+        }
+        rounds += 1;
+    }
+    assert!(
+        failures > 0,
+        "the proxy never misbehaved in {rounds} rounds: nothing was proven"
+    );
+    // Settled: a clean round afterwards sends nothing more.
+    loop {
+        assert!(std::time::Instant::now() < deadline);
+        if let Ok(r) = sync_once(&j, "P", &client(), Duration::ZERO) {
+            assert_eq!(r.clips_sent, 0);
+            break;
+        }
+    }
+    let total: u64 = clips.iter().map(|(_, a)| a.len() as u64).sum();
+    assert_eq!(
+        s.store.clip_usage(&project).unwrap(),
+        total,
+        "each clip once"
+    );
+    for (c, audio) in &clips {
+        assert_eq!(&s.store.clip(&project, &c.hash).unwrap().unwrap(), audio);
+    }
+    let (clip, audio) = clips[0].clone();
+    let files = j.sync_files(&url, "P").unwrap();
+    assert!(files.clips_sent().unwrap().contains(&clip.hash));
+    // The private note's clip stayed here, and so did its event.
+    assert!(s.store.clip(&project, &secret_clip.hash).unwrap().is_none());
+    assert!(s
+        .store
+        .pull(&project, 0, 100)
+        .unwrap()
+        .iter()
+        .all(|(_, json)| !json.contains(&secret_clip.hash.to_string())));
+    eprintln!("20 clips sent in {rounds} rounds through the proxy, {failures} failed");
+
+    // Another client of the project, straight and through a review page session.
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let got = http
+        .get(format!("{}/api/v1/clips/{}", s.url, clip.hash))
+        .bearer_auth(&jo)
+        .send()
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().unwrap().as_ref(), &audio[..]);
+    let signed = http
+        .post(format!("{}/sign-in", s.url))
+        .form(&[("token", jo.as_str())])
+        .send()
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(format!("{}/clips/{}.flac", s.url, clip.hash))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "audio/flac");
+    assert_eq!(page.bytes().unwrap().as_ref(), &audio[..]);
+    let song = http
+        .get(format!("{}/song?name=S", s.url))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        song.contains(&format!("/clips/{}.flac", clip.hash)),
+        "{song}"
+    );
+    // Someone of another project: not found, as if it did not exist.
+    let other = http
+        .get(format!("{}/api/v1/clips/{}", s.url, clip.hash))
+        .bearer_auth(&max)
+        .send()
+        .unwrap();
+    assert_eq!(other.status(), 404);
 }

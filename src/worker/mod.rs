@@ -342,6 +342,12 @@ impl Link {
         self.target_state(|t| t.waiting.clone()).unwrap_or_default()
     }
 
+    /// Why this instance's clips wait on its server (the project's room for clips there is
+    /// full), as of the last push round.
+    pub fn clip_problem(&self) -> Option<String> {
+        self.target_state(|t| t.clip_problem.clone()).flatten()
+    }
+
     /// Asks the sync threads for a round now (the settings or what waits changed), backoff
     /// or not.
     pub fn sync_soon(&self) {

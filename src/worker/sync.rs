@@ -73,6 +73,8 @@ pub(super) struct SyncTarget {
     pub(super) me: Option<Identity>,
     /// Events that wait for someone, as of the last push round.
     pub(super) waiting: Arc<Vec<(Event, Waiting)>>,
+    /// Why clips wait on this server (its quota for the project is full), if they do.
+    pub(super) clip_problem: Option<String>,
     /// The journal as this server sees it (opened by whichever thread needs it first).
     state: Option<Arc<Mutex<TargetSync>>>,
 }
@@ -88,6 +90,7 @@ impl SyncTarget {
             last_ok: None,
             me: None,
             waiting: Arc::default(),
+            clip_problem: None,
             state: None,
         }
     }
@@ -247,6 +250,21 @@ fn push_round(
         let results = client.push(&batch)?;
         state.lock().record_pushed(results, &mut report)?;
     }
+    // Then the clips of what the server now has, each read and sent without the lock.
+    let (pending, store) = {
+        let st = state.lock();
+        (st.pending_clips(), st.clip_store())
+    };
+    for clip in pending {
+        let sent = match store.get(&clip) {
+            Ok(Some(bytes)) => Some(client.put_clip(&clip.hash, bytes)?),
+            Ok(None) => None,
+            Err(e) => return Err(SyncError::Local(format!("reading a clip: {e}"))),
+        };
+        if !state.lock().record_clip(&clip, sent, &mut report)? {
+            break;
+        }
+    }
     let waiting: Vec<(Event, Waiting)> = state
         .lock()
         .waiting(&report.me)
@@ -258,6 +276,7 @@ fn push_round(
         t.me = Some(report.me);
         t.waiting = Arc::new(waiting);
         t.last_ok = Some(Instant::now());
+        t.clip_problem = report.clip_problem;
     }
     Ok(count)
 }

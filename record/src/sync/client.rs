@@ -2,6 +2,7 @@
 //! once. Requests never follow redirects (a token goes only to the server it is for).
 
 use super::{SyncError, PULL_PAGE};
+use crate::clips::ClipHash;
 use crate::journal::StoredEvent;
 use crate::outbox::Identity;
 use serde::Deserialize;
@@ -128,6 +129,23 @@ impl SyncClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, String), SyncError> {
+        let (status, body) = self.send_unmapped(request)?;
+        let message = || {
+            serde_json::from_str::<ErrorAnswer>(&body)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| status.to_string())
+        };
+        match status.as_u16() {
+            500..=599 => Err(SyncError::Server(message())),
+            _ => Ok((status, body)),
+        }
+    }
+
+    /// [`SyncClient::send`] that leaves server errors (5xx) to the caller.
+    fn send_unmapped(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), SyncError> {
         let cancelled = self.cancel.0.cancelled();
         let answered = async {
             let answer = request
@@ -149,18 +167,12 @@ impl SyncClient {
                 r = answered => r,
             }
         })?;
-        let message = || {
-            serde_json::from_str::<ErrorAnswer>(&body)
-                .map(|e| e.error.message)
-                .unwrap_or_else(|_| status.to_string())
-        };
         match status.as_u16() {
             401 => Err(SyncError::BadToken),
             300..=399 => Err(SyncError::Refused(format!(
                 "the server answered with a redirect ({status}); the token is not sent \
                  anywhere else: use the server's own address"
             ))),
-            500..=599 => Err(SyncError::Server(message())),
             _ => Ok((status, body)),
         }
     }
@@ -260,6 +272,43 @@ impl SyncClient {
             .collect();
         Ok((events, last, more))
     }
+}
+
+impl SyncClient {
+    /// Sends a clip's bytes (after its `clip_attached` event was acknowledged).
+    pub fn put_clip(&self, hash: &ClipHash, bytes: Vec<u8>) -> Result<ClipSent, SyncError> {
+        let (status, body) = self.send_unmapped(
+            self.http
+                .put(format!("{}/api/v1/clips/{hash}", self.base))
+                .header(reqwest::header::CONTENT_TYPE, "audio/flac")
+                .body(bytes),
+        )?;
+        let error = || {
+            serde_json::from_str::<ErrorAnswer>(&body)
+                .map(|e| (e.error.code, e.error.message))
+                .unwrap_or_else(|_| (String::new(), status.to_string()))
+        };
+        Ok(match status.as_u16() {
+            200 | 201 => ClipSent::Stored,
+            507 => ClipSent::OverQuota(error().1),
+            404 if error().0 == "unknown_clip" => ClipSent::NotYet,
+            500..=599 => return Err(SyncError::Server(error().1)),
+            _ => ClipSent::Refused(error().1),
+        })
+    }
+}
+
+/// What the server did with a clip's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClipSent {
+    /// It has them (stored now or before).
+    Stored,
+    /// It knows no event naming them yet: try again later.
+    NotYet,
+    /// The project's clips fill the server's room for them; words for people.
+    OverQuota(String),
+    /// It refused them for good (damaged on the way, a size its event does not name).
+    Refused(String),
 }
 
 /// What the server did with one pushed event.

@@ -24,6 +24,11 @@
 //! set aside with the reason and the cursor moves past it; and pulling never waits for
 //! pushing to succeed.
 //!
+//! Clips ([`crate::clips`]) follow their events: once the server acknowledged a
+//! `clip_attached` event, the clip's bytes go up by their hash (`clips.log` in the server's
+//! sync folder lists what it has). A project over its clip quota is told in words and keeps
+//! syncing its events; a clip whose file this journal does not have is skipped.
+//!
 //! The token goes only to the server it was given for: requests never follow redirects.
 //!
 //! Blocking, and cancellable: each call runs on the client's own single-thread runtime and
@@ -37,7 +42,7 @@
 mod client;
 pub mod target;
 
-pub use client::{Pulled, Pushed, SyncCancel, SyncClient};
+pub use client::{ClipSent, Pulled, Pushed, SyncCancel, SyncClient};
 pub use target::{batches, sync_once, SyncReport, TargetSync};
 
 use crate::journal::JournalError;

@@ -8,7 +8,8 @@
 //! [`TargetSync::cursor`] / [`TargetSync::take_pulled`]), so a syncer can push while its
 //! long poll waits.
 
-use super::{Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BATCH, PUSH_BYTES};
+use super::{ClipSent, Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BATCH, PUSH_BYTES};
+use crate::clips::{Clip, ClipHash, ClipStore};
 use crate::event::{Body, Event};
 use crate::journal::{Aside, Journal, JournalError, StoredEvent, SyncFiles};
 use crate::outbox::{outbox, Identity, Outbox, Waiting};
@@ -32,6 +33,10 @@ pub struct SyncReport {
     pub pulled: usize,
     /// Pulled events that could not be journaled, set aside this round.
     pub unreadable: usize,
+    /// Clips the server took this round.
+    pub clips_sent: usize,
+    /// Why clips wait (the project's quota on the server is full), in words for people.
+    pub clip_problem: Option<String>,
 }
 
 impl SyncReport {
@@ -43,6 +48,8 @@ impl SyncReport {
             waiting: Vec::new(),
             pulled: 0,
             unreadable: 0,
+            clips_sent: 0,
+            clip_problem: None,
         }
     }
 }
@@ -86,6 +93,12 @@ pub struct TargetSync {
     /// `aside.log` as last read, and its length then.
     aside: HashMap<Uuid, Aside>,
     aside_len: u64,
+    /// Clips of this journal that may go to the server, by their event's id.
+    clips: Vec<(Uuid, Clip)>,
+    /// Hashes the server has ([`SyncFiles::clips_sent`]), and those it refused for good or
+    /// this journal lacks (not tried again while the target is open).
+    clips_sent: HashSet<ClipHash>,
+    clips_skipped: HashSet<ClipHash>,
 }
 
 impl TargetSync {
@@ -93,6 +106,7 @@ impl TargetSync {
     /// and the server's acknowledgements once.
     pub fn open(journal: &Journal, url: &str, project: &str) -> Result<Self, JournalError> {
         let files = journal.sync_files(url, project)?;
+        let clips_sent = files.clips_sent()?;
         let mut t = TargetSync {
             journal: journal.clone(),
             acked: files.acked()?,
@@ -105,6 +119,9 @@ impl TargetSync {
             unsent: Vec::new(),
             aside: HashMap::new(),
             aside_len: u64::MAX,
+            clips: Vec::new(),
+            clips_sent,
+            clips_skipped: HashSet::new(),
         };
         t.refresh()?;
         Ok(t)
@@ -126,11 +143,17 @@ impl TargetSync {
                 Body::NoteAdded(n) => n.private,
                 Body::NoteEdited(edit) => self.private.contains(&edit.note),
                 Body::NoteDeleted { note } => self.private.contains(note),
+                Body::ClipAttached(c) => c.private || self.private.contains(&c.target),
                 _ => false,
             };
             if private {
                 self.private.insert(e.id);
-            } else if !self.acked.contains(&e.id) {
+                continue;
+            }
+            if let Body::ClipAttached(c) = &e.event.body {
+                self.clips.push((e.id, c.clip.clone()));
+            }
+            if !self.acked.contains(&e.id) {
                 self.unsent.push(e);
             }
         }
@@ -193,6 +216,71 @@ impl TargetSync {
         let set: HashSet<Uuid> = ids.iter().copied().collect();
         self.unsent.retain(|e| !set.contains(&e.id));
         self.acked.extend(ids);
+    }
+
+    /// Clips whose events the server acknowledged and whose bytes it does not have yet.
+    pub fn pending_clips(&self) -> Vec<Clip> {
+        self.clips
+            .iter()
+            .filter(|(id, c)| {
+                self.acked.contains(id)
+                    && !self.clips_sent.contains(&c.hash)
+                    && !self.clips_skipped.contains(&c.hash)
+            })
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
+    /// Where this journal keeps its clips.
+    pub fn clip_store(&self) -> ClipStore {
+        ClipStore::of_journal(self.journal.dir())
+    }
+
+    /// Records what became of a clip sent (or found missing here: `None`). Returns false when
+    /// the rest should wait (the quota is full, or the server has not the event yet).
+    pub fn record_clip(
+        &mut self,
+        clip: &Clip,
+        sent: Option<ClipSent>,
+        report: &mut SyncReport,
+    ) -> Result<bool, JournalError> {
+        match sent {
+            Some(ClipSent::Stored) => {
+                self.files.clip_sent(&clip.hash)?;
+                self.clips_sent.insert(clip.hash.clone());
+                report.clips_sent += 1;
+                Ok(true)
+            }
+            Some(ClipSent::NotYet) => Ok(false),
+            Some(ClipSent::OverQuota(words)) => {
+                report.clip_problem = Some(words);
+                Ok(false)
+            }
+            Some(ClipSent::Refused(_)) | None => {
+                self.clips_skipped.insert(clip.hash.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    /// Sends the clips the server lacks, one by one, until one has to wait.
+    pub fn push_clips(
+        &mut self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let store = self.clip_store();
+        for clip in self.pending_clips() {
+            let sent = match store.get(&clip) {
+                Ok(Some(bytes)) => Some(client.put_clip(&clip.hash, bytes)?),
+                Ok(None) => None,
+                Err(e) => return Err(SyncError::Local(format!("reading a clip: {e}"))),
+            };
+            if !self.record_clip(&clip, sent, report)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The server's cursor: pull after this.
@@ -310,7 +398,9 @@ pub fn sync_once(
     }
     let mut target = TargetSync::open(journal, client.base(), project)?;
     let mut report = SyncReport::new(me);
-    let pushed = target.push(client, &mut report);
+    let pushed = target
+        .push(client, &mut report)
+        .and_then(|()| target.push_clips(client, &mut report));
     if let Err(e @ (SyncError::Cancelled | SyncError::Unreachable(_) | SyncError::BadToken)) =
         pushed
     {

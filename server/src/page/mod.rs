@@ -12,6 +12,7 @@
 //! - [`tracklist`]: which songs make the record, and their order.
 //! - [`decide`]: the executive's POSTs (verdicts, tracklist, selection), each one event.
 //! - [`live`]: server-sent events that tell open pages the record changed.
+//! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
 //! - [`assets`]: the stylesheet and the script.
 //!
 //! Every user-typed string is escaped (maud escapes everything it is given); the
@@ -22,6 +23,7 @@ mod assets;
 mod auth;
 mod decide;
 mod layout;
+mod listen;
 mod live;
 mod overview;
 mod queue;
@@ -52,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/selection", post(decide::selection))
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
+        .route("/clips/{hash}", get(listen::clip))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
         .layer(axum::middleware::map_response(security_headers))
@@ -68,8 +71,8 @@ async fn security_headers(mut r: Response) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-                 base-uri 'none'",
+                 media-src 'self'; connect-src 'self'; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'",
             ),
         );
     }

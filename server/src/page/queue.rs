@@ -135,7 +135,7 @@ pub async fn page(
             @if signed.is_executive() {
                 " Keyboard: " kbd { "j" } " / " kbd { "k" } " to move, "
                 kbd { "a" } " approve, " kbd { "r" } " reject, " kbd { "c" } " request changes \
-                 (with the comment typed in the item)."
+                 (with the comment typed in the item), " kbd { "p" } " play or pause its audio."
             }
         }
         form.filters method="get" action="/queue" {
@@ -166,6 +166,9 @@ pub async fn page(
                         " (" (e.role) ")"
                     }
                     p.text { (e.text) }
+                    @if let Some(clip) = record.views.clips.get(&e.id) {
+                        (super::listen::player(clip))
+                    }
                     (layout::verdict_form(&signed, e.id, &back))
                 }
             }

@@ -132,6 +132,9 @@ pub async fn page(
                                 " · " strong { (e.author) } " (" (e.role) ")"
                             }
                             p.text { (e.text) }
+                            @if let Some(clip) = views.clips.get(&e.id) {
+                                (super::listen::player(clip))
+                            }
                             @if rated(e) {
                                 div.verdict { (verdict_badge(e.verdict.as_ref())) }
                                 @if e.verdict.is_none() {

@@ -114,6 +114,12 @@
       e.preventDefault();
       return;
     }
+    if (e.key === "p") {
+      const item = current();
+      const audio = item && item.querySelector(".clip audio");
+      if (audio) { e.preventDefault(); if (audio.paused) { fromMoment(audio); audio.play(); } else { audio.pause(); } }
+      return;
+    }
     const verdict = { a: "approved", r: "rejected", c: "changes_requested" }[e.key];
     if (!verdict) return;
     const item = current();
@@ -126,6 +132,20 @@
     const item = e.target.closest && e.target.closest(".item[data-id]");
     if (item) select(item, false);
   });
+
+  // ---- clips: each plays from the moment it is about ----
+  function fromMoment(audio) {
+    if (audio.dataset.started) return;
+    audio.dataset.started = "yes";
+    const moment = parseFloat(audio.dataset.moment || "0");
+    if (moment > 0 && audio.currentTime < 0.01) audio.currentTime = moment;
+  }
+  document.addEventListener("play", (e) => {
+    if (e.target.matches && e.target.matches(".clip audio")) fromMoment(e.target);
+  }, true);
+  document.addEventListener("loadedmetadata", (e) => {
+    if (e.target.matches && e.target.matches(".clip audio")) fromMoment(e.target);
+  }, true);
 
   // ---- dragging the tracklist ----
   function bindTracklist() {
