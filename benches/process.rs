@@ -9,12 +9,18 @@
 //! - the same null plugin with Liner Notes' parameters and nice-plug's sample-accurate
 //!   automation, which Liner Notes needs to put marks on their exact sample.
 //!
+//! Liner Notes runs twice: as it comes (clips off), and clipping audio with its notes, where
+//! every block's input is also copied into the audio tap. Targets: <= 1.10x the null with
+//! clips off, <= 1.5x with clips on. (The worker here runs far behind the tap, which runs at
+//! hundreds of times real time: the tap fills and drops blocks, which costs the audio thread
+//! less than a tap the worker keeps empty; `benches/clips.rs` measures at real time.)
+//!
 //! Run with `cargo xtask bench` (it builds the release reference plugins first). Rounds of the
 //! subjects alternate, each round starting with the next subject, so that frequency scaling and
 //! the other core's load hit all alike; the report is the median per-block time of each and the
 //! ratios. Target: <= 1.10x the null. The two null plugins cost the same to within a few
 //! percent, and their ratio, printed last, shows how much one run's noise is.
-//! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa` help profiling.
+//! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa|liner-clips` help profiling.
 
 #[path = "../tests/common/host.rs"]
 mod host;
@@ -49,8 +55,20 @@ struct Subject {
 }
 
 impl Subject {
-    fn new(key: &'static str, name: &'static str, lib: &Path, id: &std::ffi::CStr) -> Self {
+    fn new(
+        key: &'static str,
+        name: &'static str,
+        lib: &Path,
+        id: &std::ffi::CStr,
+        clips: bool,
+    ) -> Self {
         let mut instance = Instance::from_library(lib, id);
+        if clips {
+            let blob = host::edit_instance_state(&instance.save_state(), |st| {
+                st["clip_audio"] = true.into();
+            });
+            instance.load_state(&blob);
+        }
         // Every subject gets the same events; those without a Mark parameter ignore them.
         let mark = (id != NULL_ID).then(|| instance.param_id("Mark"));
         let mut processor = instance.activate(48_000.0, FRAMES as u32, 2);
@@ -133,13 +151,21 @@ fn main() {
     let liner_lib = release::release_library("release", "liner_notes");
     let reference_lib = release::release_library("release/examples", "reference_plugins");
     let mut subjects = [
-        Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID),
-        Subject::new("null", "null plugin", &reference_lib, NULL_ID),
+        Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID, false),
+        Subject::new("null", "null plugin", &reference_lib, NULL_ID, false),
         Subject::new(
             "null-sa",
             "null, sample-accurate",
             &reference_lib,
             NULL_SAMPLE_ACCURATE_ID,
+            false,
+        ),
+        Subject::new(
+            "liner-clips",
+            "Liner Notes, clips on",
+            &liner_lib,
+            CLAP_ID,
+            true,
         ),
     ];
     pin_to_last_cpu();
@@ -179,7 +205,7 @@ fn main() {
             budget_ns / 1000.0
         );
     }
-    let [liner, null, null_sa] = &subjects;
+    let [liner, null, null_sa, clips] = &subjects;
     println!(
         "  fastest rounds: Liner Notes {:.1} ns, null {:.1} ns: {:.3}x",
         liner.min(),
@@ -194,6 +220,11 @@ fn main() {
     println!(
         "  Liner Notes / sample-accurate null:   {:.3}x (Liner Notes' own work)",
         liner.median() / null_sa.median()
+    );
+    let clips_ratio = clips.median() / null.median();
+    println!(
+        "  Liner Notes, clips on / null plugin:  {clips_ratio:.3}x (target <= 1.5x: {})",
+        if clips_ratio <= 1.5 { "met" } else { "NOT met" }
     );
     println!(
         "  sample-accurate null / null plugin:   {:.3}x (nice-plug's sample-accurate mode)",

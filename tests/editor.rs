@@ -1052,3 +1052,150 @@ fn a_note_typed_ten_seconds_after_its_stamp_gets_the_audio_of_its_stamp() {
         "the click of the first keystroke is at the moment, not the typing's end"
     );
 }
+
+/// The header's switch turns clips on (saved with the project); the note's clip shows in its
+/// row; a server whose room for the project's clips is full takes the note, keeps the clip
+/// waiting and the editor says why; with room again, the clip follows.
+#[test]
+fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_syncs() {
+    use liner_server::store::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    // Room for 1 kB of clips: less than any clip of a second of noise.
+    let limits = liner_server::serve::Limits {
+        clip_quota: 1_000,
+        ..Default::default()
+    };
+    let server =
+        liner_server::Background::start_with(store.clone(), "127.0.0.1:0", limits).unwrap();
+    let rig = rig();
+    store.create_project(&rig.project).unwrap();
+    let token = store
+        .add_token(&rig.project, "Sam", Role::Producer)
+        .unwrap()
+        .1;
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
+    rig.state.write().settings.server_url = server.url();
+    rig.state.write().clip_before = 1.0;
+    rig.state.write().clip_after = 0.5;
+    let link = rig.registration.link();
+    let (mut tap, reader) = liner_notes::tap::tap(48_000.0, 2);
+    link.set_tap(reader);
+    let mut frame = 0u64;
+    let mut noise = 0x2545_F491_u32;
+    let mut feed = |seconds: f64, tap: &mut liner_notes::tap::TapWriter| {
+        let until = frame + (seconds * 48_000.0) as u64;
+        let (mut left, mut right) = (vec![0f32; 64], vec![0f32; 64]);
+        while frame < until {
+            for i in 0..64 {
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                left[i] = (noise as f32 / u32::MAX as f32 - 0.5) * 0.5;
+                right[i] = -left[i];
+            }
+            tap.write(frame, &[&mut left[..], &mut right[..]]);
+            frame += 64;
+        }
+        frame
+    };
+
+    let mut h = rig.harness();
+    h.step();
+    assert!(!rig.state.read().clip_audio, "off by default");
+    h.get_by_label("Clips: off").click();
+    h.step();
+    h.step();
+    assert!(
+        rig.state.read().clip_audio,
+        "the switch is saved with the project"
+    );
+    assert!(h.query_by_label("Clips: on").is_some());
+
+    let at = feed(2.0, &mut tap);
+    let mut t = Transport::new(48_000.0);
+    t.playing = true;
+    t.tempo = Some(120.0);
+    t.pos_seconds = Some(2.0);
+    t.pos_beats = Some(4.0);
+    rig.playhead
+        .publish(&HostTransport::capture(&t), at / 64, at);
+    // Back to the note field (the click on the switch took the keyboard).
+    h.get_by_label("Note").click();
+    h.step();
+    h.get_by_label("Note").type_text("the hi-hat is harsh");
+    h.step();
+    assert_eq!(h.state().draft.text, "the hi-hat is harsh");
+    h.key_press(Key::Enter);
+    h.step();
+
+    let project = store.project(&rig.project).unwrap().unwrap();
+    let on_server = |kind: &str| {
+        store
+            .pull(&project, 0, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, json)| json.contains(&format!("\"kind\":\"{kind}\"")))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        feed(0.05, &mut tap);
+        h.step();
+        let said = h
+            .query_by_label_contains("Clips wait on the server")
+            .is_some();
+        if said && on_server("note_added") == 1 && on_server("clip_attached") == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the note, its clip's event and the quota's words: {} {} {said}; journal: {:?}; \
+             sync: {:?}",
+            on_server("note_added"),
+            on_server("clip_attached"),
+            rig.events()
+                .iter()
+                .map(|e| e.body.kind())
+                .collect::<Vec<_>>(),
+            link.sync_status()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        h.query_by_label_contains("Audio clip:").is_none(),
+        "nothing selected yet"
+    );
+    assert!(h.query_by_label("clip").is_some(), "the row shows its clip");
+    assert_eq!(store.clip_usage(&project).unwrap(), 0, "over the quota");
+    let clip = rig
+        .events()
+        .into_iter()
+        .find_map(|e| match e.body {
+            Body::ClipAttached(c) => Some(c.clip),
+            _ => None,
+        })
+        .unwrap();
+    assert!(clip.bytes > 1_000);
+    assert_eq!(clip.moment, 48_000, "a second before the moment");
+
+    // Room again (a server with a bigger quota on the same database): the clip follows and
+    // the words go away.
+    drop(server);
+    let addr = rig.state.read().settings.server_url.clone();
+    let server =
+        liner_server::Background::start(store.clone(), addr.trim_start_matches("http://")).unwrap();
+    link.sync_soon();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.clip(&project, &clip.hash).unwrap().is_none()
+        || h.query_by_label_contains("Clips wait on the server")
+            .is_some()
+    {
+        assert!(Instant::now() < deadline, "the clip never followed");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(store.clip_usage(&project).unwrap(), clip.bytes);
+    drop(server);
+}

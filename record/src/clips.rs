@@ -232,6 +232,71 @@ impl ClipStore {
     }
 }
 
+/// A clip that could not be encoded (the encoder's words; it never happens with the audio the
+/// plugin cuts).
+#[cfg(feature = "encode")]
+#[derive(Debug, thiserror::Error)]
+#[error("encoding a clip: {0}")]
+pub struct EncodeError(String);
+
+/// Planar float audio as a 24-bit FLAC file (values past full scale clipped, NaN silent).
+///
+/// flacenc 0.5's fixed predictors misjudge loud, noise-like 24-bit audio (a second of it came
+/// out at 130 MB: their bit count overflows, so a huge residual looks cheap), so they are not
+/// used: its LPC and verbatim coding cover every signal. And should an encoding still come
+/// out larger than the raw samples, it is made again verbatim.
+#[cfg(feature = "encode")]
+pub fn encode_flac(audio: &[Vec<f32>], rate: u32) -> Result<Vec<u8>, EncodeError> {
+    let channels = audio.len();
+    let frames = audio.first().map_or(0, Vec::len);
+    let full = ((1i64 << (CLIP_BITS - 1)) - 1) as f32;
+    let mut interleaved = Vec::with_capacity(frames * channels);
+    for i in 0..frames {
+        for ch in audio {
+            let x = ch[i];
+            let x = if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) };
+            interleaved.push((x * full).round() as i32);
+        }
+    }
+    let raw = frames * channels * (CLIP_BITS as usize / 8);
+    let bytes = encode_samples(&interleaved, channels, rate, true)?;
+    if bytes.len() <= raw + 4096 {
+        return Ok(bytes);
+    }
+    encode_samples(&interleaved, channels, rate, false)
+}
+
+/// Interleaved 24-bit samples as FLAC: with linear prediction, or verbatim.
+#[cfg(feature = "encode")]
+fn encode_samples(
+    interleaved: &[i32],
+    channels: usize,
+    rate: u32,
+    predict: bool,
+) -> Result<Vec<u8>, EncodeError> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let mut config = flacenc::config::Encoder::default();
+    config.subframe_coding.use_fixed = false;
+    config.subframe_coding.use_lpc = predict;
+    let config = config
+        .into_verified()
+        .map_err(|e| EncodeError(format!("the encoder's settings: {e:?}")))?;
+    let source = flacenc::source::MemSource::from_samples(
+        interleaved,
+        channels,
+        CLIP_BITS as usize,
+        rate as usize,
+    );
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
+        .map_err(|e| EncodeError(format!("{e:?}")))?;
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream
+        .write(&mut sink)
+        .map_err(|e| EncodeError(format!("writing it: {e:?}")))?;
+    Ok(sink.as_slice().to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +363,55 @@ mod tests {
         // A file whose bytes changed on disk is not the clip.
         std::fs::write(store.path(&clip), b"something else").unwrap();
         assert_eq!(store.get(&clip).unwrap(), None);
+    }
+
+    /// Loud white noise, the worst case for a predictor: at most the raw samples' size, and
+    /// still exact.
+    #[cfg(feature = "encode")]
+    #[test]
+    fn loud_noise_encodes_no_larger_than_its_samples_and_round_trips() {
+        let mut x = 0x2545_F491_u32;
+        let mut noise = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32 - 0.5) * 1.9
+        };
+        let audio: Vec<Vec<f32>> = vec![(0..48_000).map(|_| noise()).collect(); 2];
+        let bytes = encode_flac(&audio, 48_000).unwrap();
+        assert!(
+            bytes.len() <= 48_000 * 2 * 3 + 4096,
+            "{} bytes",
+            bytes.len()
+        );
+        let mut reader = claxon::FlacReader::new(std::io::Cursor::new(bytes)).unwrap();
+        let decoded: Vec<i32> = reader.samples().map(|s| s.unwrap()).collect();
+        let step = 1.0 / ((1 << 23) - 1) as f32;
+        for (i, s) in decoded.iter().enumerate() {
+            let want = audio[i % 2][i / 2].clamp(-1.0, 1.0);
+            assert!((*s as f32 * step - want).abs() <= step, "sample {i}");
+        }
+    }
+
+    #[cfg(feature = "encode")]
+    #[test]
+    fn flac_round_trips_within_one_24_bit_step() {
+        let audio: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..4_800)
+                    .map(|i| ((i * (c + 1)) as f32 * 0.01).sin() * 0.9)
+                    .collect()
+            })
+            .collect();
+        let bytes = encode_flac(&audio, 48_000).unwrap();
+        let mut reader = claxon::FlacReader::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(reader.streaminfo().bits_per_sample, 24);
+        let decoded: Vec<i32> = reader.samples().map(|s| s.unwrap()).collect();
+        assert_eq!(decoded.len(), 9_600);
+        let step = 1.0 / ((1 << 23) - 1) as f32;
+        for (i, s) in decoded.iter().enumerate() {
+            let want = audio[i % 2][i / 2];
+            assert!((*s as f32 * step - want).abs() <= step, "sample {i}");
+        }
     }
 }

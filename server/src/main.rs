@@ -108,6 +108,11 @@ enum Command {
         /// Include private notes (left out by default).
         #[arg(long)]
         include_private: bool,
+        /// With markdown or html: write the audio clip of each entry that has one into a
+        /// folder beside the log (`<log>-clips/`, files named after their entries), linked
+        /// from the log.
+        #[arg(long, requires = "output")]
+        clips: bool,
     },
 }
 
@@ -156,6 +161,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         format,
         output,
         include_private,
+        clips,
     } = &cli.command
     else {
         unreachable!("called for export only");
@@ -179,6 +185,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         include_private: *include_private,
     };
     let mut received = Default::default();
+    let mut on_server = None;
     let events: Vec<liner_record::Event> = match (journal, project, store) {
         (Some(dir), _, _) => {
             anyhow::ensure!(
@@ -197,11 +204,33 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
                 .project(name)?
                 .with_context(|| format!("no project named {name:?} on this server"))?;
             received = store.received(&p)?;
-            store.events(&p)?
+            let events = store.events(&p)?;
+            on_server = Some((store, p));
+            events
         }
         _ => anyhow::bail!("say --project NAME (server) or --journal DIR (local)"),
     };
-    let out = export::export_received(&events, &received, &scope, format);
+    let links = match (clips, output) {
+        (true, Some(log)) => {
+            anyhow::ensure!(
+                matches!(format, Format::Markdown | Format::Html),
+                "--clips goes with --format markdown or html: the other formats have no \
+                 place for a link to audio"
+            );
+            let read = |clip: &liner_record::clips::Clip| -> Result<Option<Vec<u8>>> {
+                match (&on_server, journal) {
+                    (Some((store, p)), _) => Ok(store.clip(p, &clip.hash)?),
+                    (None, Some(dir)) => {
+                        Ok(liner_record::clips::ClipStore::of_journal(dir).get(clip)?)
+                    }
+                    (None, None) => Ok(None),
+                }
+            };
+            write_clips(log, &export::clip_files(&events, &scope), read)?
+        }
+        _ => Default::default(),
+    };
+    let out = export::export_linked(&events, &received, &scope, format, &links);
     if out.left_out > 0 {
         eprintln!(
             "{} entries have no DAW position and are not in this {} file",
@@ -218,6 +247,39 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes the clips of an export into `<log>-clips/` beside `log`; returns the links the log
+/// gets (only to clips that are there: one this journal or server lacks is named on stderr).
+fn write_clips(
+    log: &std::path::Path,
+    files: &[liner_record::export::ClipFile],
+    read: impl Fn(&liner_record::clips::Clip) -> Result<Option<Vec<u8>>>,
+) -> Result<std::collections::BTreeMap<uuid::Uuid, String>> {
+    let stem = log
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "log".into());
+    let folder_name = format!("{stem}-clips");
+    let folder = log.with_file_name(&folder_name);
+    let mut written = Vec::new();
+    for f in files {
+        let Some(bytes) = read(&f.clip)? else {
+            eprintln!(
+                "the clip {} is not here; {} is left out",
+                f.clip.hash, f.name
+            );
+            continue;
+        };
+        std::fs::create_dir_all(&folder).with_context(|| format!("making {}", folder.display()))?;
+        let path = folder.join(&f.name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        written.push(f.clone());
+    }
+    if !written.is_empty() {
+        eprintln!("{} clips written to {}", written.len(), folder.display());
+    }
+    Ok(liner_record::export::clip_links(&folder_name, &written))
 }
 
 /// `liner sync`: each journal with each of its servers, one round (push, then pull), saying

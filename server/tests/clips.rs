@@ -216,3 +216,130 @@ fn a_project_past_its_clip_quota_is_told_and_keeps_every_note() {
     assert!(body.contains("notes themselves are all stored"), "{body}");
     assert_eq!(s.stored(P).len(), 4, "every event stayed");
 }
+
+fn liner_export(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
+        .arg("export")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `liner export --clips` writes each exported entry's clip beside the log, named after its
+/// entry, and links it from the log: from the server's database (a clip it never received is
+/// said and not linked) and from a journal (a private note's clip only with private notes).
+#[test]
+fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
+    let s = Server::start();
+    let sam = s.token(P, "Sam", Role::Producer);
+    let snare = note_by(P, "Sam", Role::Producer, "The snare drags at bar 23!");
+    let hat = note_by(P, "Sam", Role::Producer, "hi-hat too loud");
+    let plain = note_by(P, "Sam", Role::Producer, "no audio for this one");
+    let (snare_audio, hat_audio) = (b"snare audio".to_vec(), b"hi-hat audio".to_vec());
+    let (snare_clip, hat_clip) = (
+        attach("Sam", snare.id, &snare_audio, false),
+        attach("Sam", hat.id, &hat_audio, false),
+    );
+    let (status, body) = push(&s, &sam, &[&snare, &hat, &plain, &snare_clip, &hat_clip]);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let hash = clip_of(&snare_audio).hash.to_string();
+    assert_eq!(put(&s, &sam, &hash, &snare_audio).0, StatusCode::CREATED);
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let log = out_dir.path().join("Album log.md");
+    let data = s.dir.path().to_str().unwrap().to_owned();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args([
+            "--data",
+            &data,
+            "export",
+            "--project",
+            P,
+            "--format",
+            "markdown",
+        ])
+        .arg("-o")
+        .arg(&log)
+        .arg("--clips")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let folder = out_dir.path().join("Album log-clips");
+    let written: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["01-the-snare-drags-at-bar-23.flac"]);
+    assert_eq!(
+        std::fs::read(folder.join("01-the-snare-drags-at-bar-23.flac")).unwrap(),
+        snare_audio
+    );
+    assert!(
+        stderr.contains("02-hi-hat-too-loud.flac is left out"),
+        "{stderr}"
+    );
+    let md = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        md.contains("The snare drags at bar 23! · [audio clip](<Album%20log-clips/01-the-snare-drags-at-bar-23.flac>)"),
+        "{md}"
+    );
+    assert_eq!(md.matches("audio clip").count(), 1, "{md}");
+
+    // From a journal, as HTML: a private note's clip comes only with private notes.
+    let journal = tempfile::tempdir().unwrap();
+    let j = liner_record::Journal::open(journal.path()).unwrap();
+    let mut secret = note_by(P, "Sam", Role::Producer, "singer is flat");
+    if let Body::NoteAdded(n) = &mut secret.body {
+        n.private = true;
+    }
+    let secret_audio = b"private audio".to_vec();
+    let secret_clip = attach("Sam", secret.id, &secret_audio, true);
+    j.append(&[snare.clone(), snare_clip.clone(), secret, secret_clip])
+        .unwrap();
+    let store = liner_record::clips::ClipStore::of_journal(j.dir());
+    store
+        .put(&snare_audio, liner_record::clips::ClipFormat::Flac)
+        .unwrap();
+    store
+        .put(&secret_audio, liner_record::clips::ClipFormat::Flac)
+        .unwrap();
+    let dir = journal.path().to_str().unwrap();
+    for (private, expected) in [(false, 1), (true, 2)] {
+        let html = out_dir.path().join(format!("log-{private}.html"));
+        let mut args = vec!["--journal", dir, "--format", "html", "--clips", "-o"];
+        args.push(html.to_str().unwrap());
+        if private {
+            args.push("--include-private");
+        }
+        let out = liner_export(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert_eq!(page.matches("<a href=\"log-").count(), expected, "{page}");
+        let files = std::fs::read_dir(out_dir.path().join(format!("log-{private}-clips")))
+            .unwrap()
+            .count();
+        assert_eq!(files, expected);
+        assert_eq!(page.contains("singer-is-flat.flac"), private, "{page}");
+    }
+
+    // Formats with no place for a link say so, and write nothing.
+    let csv = out_dir.path().join("log.csv");
+    let out = liner_export(&[
+        "--journal",
+        dir,
+        "--format",
+        "csv",
+        "--clips",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--clips goes with --format markdown or html"));
+    assert!(!csv.exists() && !out_dir.path().join("log-clips").exists());
+}

@@ -661,3 +661,110 @@ fn the_printable_log_opens_in_the_browser_with_no_script_allowed() {
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
 }
+
+/// In real Chromium a note's clip plays from its moment: the song page's audio element loads
+/// the clip through the session, has the clip's duration and starts at the moment; in the
+/// decision queue `p` plays the focused item's clip and pauses it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_plays_a_notes_clip_from_its_moment() {
+    use liner_record::clips::{encode_flac, Clip, ClipFormat, ClipStore};
+    use liner_record::event::{ClipAttached, Context};
+    use liner_server::store::Store;
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    // Three seconds of a quiet 440 Hz tone, the moment two seconds in.
+    let tone: Vec<f32> = (0..144_000)
+        .map(|i| (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin() * 0.2)
+        .collect();
+    let bytes = encode_flac(&[tone.clone(), tone], 48_000).unwrap();
+    let hash = ClipStore::of_journal(sam.dir.path())
+        .put(&bytes, ClipFormat::Flac)
+        .unwrap();
+    let clip: Clip = serde_json::from_value(serde_json::json!({
+        "hash": hash, "format": "flac", "sample_rate": 48_000, "channels": 2,
+        "frames": 144_000, "moment": 96_000, "bytes": bytes.len(),
+    }))
+    .unwrap();
+    let note = note_in("Night Drive", "Sam", "the hi-hat is harsh here");
+    let attached = Event::new(
+        &Context {
+            project: P.into(),
+            song: note.song.clone(),
+            track: note.track.clone(),
+            session: note.session,
+            author: "Sam".into(),
+            role: Role::Producer,
+        },
+        None,
+        Body::ClipAttached(ClipAttached {
+            target: note.id,
+            clip: clip.clone(),
+            private: false,
+        }),
+    );
+    sam.record_and_sync(vec![note, attached]).await;
+    let project = s.store.project(P).unwrap().unwrap();
+    assert_eq!(s.store.clip(&project, &hash).unwrap(), Some(bytes));
+
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    let c = &browser.client;
+    // (readyState, duration, currentTime, paused) of the first clip player.
+    let player = |c: Client| async move {
+        let v = c
+            .execute(
+                "const a = document.querySelector('.clip audio');
+                 return a ? [a.readyState, a.duration, a.currentTime, a.paused] : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        v.as_array().map(|a| {
+            (
+                a[0].as_u64().unwrap_or(0),
+                a[1].as_f64().unwrap_or(0.0),
+                a[2].as_f64().unwrap_or(0.0),
+                a[3].as_bool().unwrap_or(true),
+            )
+        })
+    };
+    for page in ["/song?name=Night%20Drive", "/queue"] {
+        c.goto(&format!("{}{page}", s.url)).await.unwrap();
+        browser
+            .until(
+                "the clip's metadata",
+                Duration::from_secs(10),
+                |c| async move { player(c).await.is_some_and(|(ready, ..)| ready >= 1) },
+            )
+            .await;
+        let (_, duration, at, paused) = player(c.clone()).await.unwrap();
+        assert!((duration - 3.0).abs() < 0.01, "{page}: duration {duration}");
+        assert!(
+            (at - 2.0).abs() < 0.01,
+            "{page}: starts at {at}, not the moment"
+        );
+        assert!(paused, "nothing plays by itself");
+    }
+    // The queue: j focuses the item, p plays its clip from the moment, p again pauses it.
+    press(c, 'j').await;
+    press(c, 'p').await;
+    browser
+        .until(
+            "the clip playing",
+            Duration::from_secs(10),
+            |c| async move {
+                player(c)
+                    .await
+                    .is_some_and(|(_, _, at, paused)| !paused && at > 2.05)
+            },
+        )
+        .await;
+    press(c, 'p').await;
+    browser
+        .until("the clip paused", Duration::from_secs(10), |c| async move {
+            player(c).await.is_some_and(|(.., paused)| paused)
+        })
+        .await;
+    browser.close().await;
+}

@@ -366,6 +366,7 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.toggle_value(&mut app.client_in_room, "Client in the room")
             .on_hover_text("Hide every note at once (Ctrl+H)");
+        clip_switch(app, ui);
         labelled_combo(
             ui,
             "Format",
@@ -399,6 +400,16 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
             }
         });
     }
+    if let Some(problem) = app.link.clip_problem() {
+        ui.label(
+            RichText::new(format!(
+                "Clips wait on the server: {problem}. Your notes still sync; the clips follow \
+                 once there is room."
+            ))
+            .small()
+            .color(Color32::from_rgb(235, 170, 60)),
+        );
+    }
     if let Some(m) = &app.export_message {
         let (text, color) = match m {
             Ok(t) => (t.clone(), Color32::from_rgb(80, 190, 110)),
@@ -408,6 +419,73 @@ fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
             ),
         };
         ui.label(RichText::new(text).small().color(color));
+    }
+}
+
+/// How long clips are, applied at once (the next note's clip is cut to it).
+fn clip_lengths(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let (on, mut before, mut after) = {
+        let st = app.link.state().read();
+        (st.clip_audio, st.clip_before, st.clip_after)
+    };
+    let most = liner_record::clips::MAX_CLIP_SECONDS as f32;
+    ui.horizontal_wrapped(|ui| {
+        let mut switch = on;
+        if ui
+            .checkbox(&mut switch, "Clip audio with notes")
+            .on_hover_text("The same switch as in the header; saved with the project")
+            .changed()
+        {
+            app.link.set_clip_audio(switch);
+        }
+        let l = ui.label("seconds before");
+        let b = ui
+            .add(
+                egui::DragValue::new(&mut before)
+                    .range(0.0..=most)
+                    .speed(0.1)
+                    .max_decimals(1),
+            )
+            .labelled_by(l.id);
+        let l = ui.label("after");
+        let a = ui
+            .add(
+                egui::DragValue::new(&mut after)
+                    .range(0.0..=most)
+                    .speed(0.1)
+                    .max_decimals(1),
+            )
+            .labelled_by(l.id);
+        if b.changed() || a.changed() {
+            app.link.set_clip_lengths(before, after);
+        }
+        ui.label(
+            RichText::new(format!(
+                "a range note gets its whole range, up to {most:.0} s"
+            ))
+            .small()
+            .weak(),
+        );
+    });
+}
+
+/// "Clip audio with notes": the instance's switch, in the header so its state is always in
+/// sight (it is saved with the project).
+fn clip_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let (mut on, before, after) = {
+        let st = app.link.state().read();
+        (st.clip_audio, st.clip_before, st.clip_after)
+    };
+    let was_on = on;
+    let r = ui
+        .toggle_value(&mut on, if was_on { "Clips: on" } else { "Clips: off" })
+        .on_hover_text(format!(
+            "Clip audio with notes: keep {before:.0} s before and {after:.0} s after each \
+             note, decision and mark made while audio flows through this instance, so the \
+             reviewer hears the moment (a private note's clip stays on this computer)"
+        ));
+    if r.changed() {
+        app.link.set_clip_audio(on);
     }
 }
 
@@ -787,6 +865,10 @@ fn list_row(
             if private {
                 ui.label(RichText::new("private").small().weak());
             }
+            if let Some(c) = v.clips.get(&id) {
+                ui.label(RichText::new("clip").small().color(CLIP_COLOR))
+                    .on_hover_text(clip_text(c));
+            }
             let mut line = RichText::new(text);
             if selected {
                 line = line.strong();
@@ -811,6 +893,9 @@ fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
     };
     let me = app.link.state().read().settings.author.clone();
     let v = &app.snap.views;
+    if let Some(c) = v.clips.get(&id) {
+        ui.label(RichText::new(clip_text(c)).small().color(CLIP_COLOR));
+    }
     match kind {
         RowKind::Note => {
             let Some(n) = v.notes.iter().find(|n| n.id == id).cloned() else {
@@ -1367,6 +1452,12 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
             );
             ui.end_row();
         });
+    ui.separator();
+    clip_lengths(app, ui);
+    ui.separator();
+    let form = app
+        .settings
+        .get_or_insert_with(|| SettingsForm::from_settings(&current));
     let problems = form.problems();
     for p in &problems {
         ui.label(RichText::new(&p.message).color(Color32::from_rgb(225, 85, 85)));
@@ -1409,4 +1500,23 @@ fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
         };
         ui.label(RichText::new(text).color(color));
     }
+}
+
+const CLIP_COLOR: Color32 = Color32::from_rgb(110, 170, 230);
+
+/// What a row's clip holds, in words.
+fn clip_text(c: &liner_record::views::ClipView) -> String {
+    let clip = &c.clip;
+    format!(
+        "Audio clip: {:.1} s, the moment {:.1} s in ({} Hz, {}){}",
+        clip.seconds(),
+        clip.moment_seconds(),
+        clip.sample_rate,
+        if clip.channels == 1 { "mono" } else { "stereo" },
+        if c.private {
+            "; private, stays on this computer"
+        } else {
+            ""
+        }
+    )
 }

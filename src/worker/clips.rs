@@ -12,7 +12,7 @@
 use super::drain::Slot;
 use crate::tap::{TapBlock, TapReader};
 use liner_record::clips::{
-    Clip, ClipFormat, ClipHash, ClipStore, CLIP_BITS, CLIP_SAMPLE_RATES, MAX_CLIP_SECONDS,
+    encode_flac, Clip, ClipFormat, ClipHash, ClipStore, CLIP_SAMPLE_RATES, MAX_CLIP_SECONDS,
 };
 use liner_record::event::{Body, ClipAttached, Context};
 use liner_record::Event;
@@ -298,7 +298,7 @@ fn attach(cut: &Cut, dir: &std::path::Path) -> Result<Event, String> {
     let (request, rate, audio) = (&cut.request, cut.rate, &cut.audio);
     let frames = audio[0].len() as u64;
     let moment = request.moment - cut.from;
-    let bytes = encode_flac(audio, rate)?;
+    let bytes = encode_flac(audio, rate).map_err(|e| e.to_string())?;
     let store = ClipStore::of_journal(dir);
     let hash = store
         .put(&bytes, ClipFormat::Flac)
@@ -323,39 +323,6 @@ fn attach(cut: &Cut, dir: &std::path::Path) -> Result<Event, String> {
             private: request.private,
         }),
     ))
-}
-
-/// Planar float audio as a 24-bit FLAC file (values past full scale clipped, NaN silent).
-pub fn encode_flac(audio: &[Vec<f32>], rate: u32) -> Result<Vec<u8>, String> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
-    let channels = audio.len();
-    let frames = audio.first().map_or(0, Vec::len);
-    let full = ((1i64 << (CLIP_BITS - 1)) - 1) as f32;
-    let mut interleaved = Vec::with_capacity(frames * channels);
-    for i in 0..frames {
-        for ch in audio {
-            let x = ch[i];
-            let x = if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) };
-            interleaved.push((x * full).round() as i32);
-        }
-    }
-    let config = flacenc::config::Encoder::default()
-        .into_verified()
-        .map_err(|e| format!("the encoder's settings: {e:?}"))?;
-    let source = flacenc::source::MemSource::from_samples(
-        &interleaved,
-        channels,
-        CLIP_BITS as usize,
-        rate as usize,
-    );
-    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
-        .map_err(|e| format!("encoding: {e:?}"))?;
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream
-        .write(&mut sink)
-        .map_err(|e| format!("writing: {e:?}"))?;
-    Ok(sink.as_slice().to_vec())
 }
 
 #[cfg(test)]
@@ -390,26 +357,5 @@ mod tests {
         }
         assert_eq!(h.len, cap);
         assert_eq!(h.start(), h.end - cap);
-    }
-
-    #[test]
-    fn flac_round_trips_within_one_24_bit_step() {
-        let audio: Vec<Vec<f32>> = (0..2)
-            .map(|c| {
-                (0..4_800)
-                    .map(|i| ((i * (c + 1)) as f32 * 0.01).sin() * 0.9)
-                    .collect()
-            })
-            .collect();
-        let bytes = encode_flac(&audio, 48_000).unwrap();
-        let mut reader = claxon::FlacReader::new(std::io::Cursor::new(bytes)).unwrap();
-        assert_eq!(reader.streaminfo().bits_per_sample, 24);
-        let decoded: Vec<i32> = reader.samples().map(|s| s.unwrap()).collect();
-        assert_eq!(decoded.len(), 9_600);
-        let step = 1.0 / ((1 << 23) - 1) as f32;
-        for (i, s) in decoded.iter().enumerate() {
-            let want = audio[i % 2][i / 2];
-            assert!((*s as f32 * step - want).abs() <= step, "sample {i}");
-        }
     }
 }

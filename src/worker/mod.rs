@@ -302,6 +302,16 @@ impl Link {
         self.slot.clip_on.store(on, Ordering::Relaxed);
     }
 
+    /// How much of each clip comes before its moment and after, in seconds (saved with the
+    /// project; a clip is at most [`liner_record::clips::MAX_CLIP_SECONDS`] long in all).
+    pub fn set_clip_lengths(&self, before: f32, after: f32) {
+        let most = liner_record::clips::MAX_CLIP_SECONDS as f32;
+        let before = before.clamp(0.0, most);
+        let mut st = self.slot.state.write();
+        st.clip_before = before;
+        st.clip_after = after.clamp(0.0, most - before);
+    }
+
     /// The worker's end of a new activation's audio tap.
     pub fn set_tap(&self, tap: crate::tap::TapReader) {
         self.slot.clipper.lock().set_tap(tap);

@@ -38,6 +38,9 @@ pub const FINAL_PUSH: Duration = Duration::from_secs(2);
 
 /// A server counts as answering for the final push if it answered this recently.
 const RECENTLY: Duration = Duration::from_secs(30);
+/// How long clips that wait (the server's room for the project's clips is full) wait before
+/// they are offered again, when nothing else is pushed meanwhile.
+const CLIP_RETRY: Duration = Duration::from_secs(30);
 
 /// A server address and a project.
 pub(super) type Key = (String, String);
@@ -75,6 +78,8 @@ pub(super) struct SyncTarget {
     pub(super) waiting: Arc<Vec<(Event, Waiting)>>,
     /// Why clips wait on this server (its quota for the project is full), if they do.
     pub(super) clip_problem: Option<String>,
+    /// When to offer the clips that wait again, with nothing new to push meanwhile.
+    clip_retry: Option<Instant>,
     /// The journal as this server sees it (opened by whichever thread needs it first).
     state: Option<Arc<Mutex<TargetSync>>>,
 }
@@ -91,6 +96,7 @@ impl SyncTarget {
             me: None,
             waiting: Arc::default(),
             clip_problem: None,
+            clip_retry: None,
             state: None,
         }
     }
@@ -206,8 +212,13 @@ pub(super) fn run_push(shared: &Shared) {
                 outcome => {
                     set_sync(shared, &key, outcome.map_err(|e| e.to_string()));
                     if let Some(t) = shared.sync.lock().get(&key) {
-                        if t.failures > 0 {
-                            wake_at = Some(wake_at.map_or(t.next_push, |w| w.min(t.next_push)));
+                        let again = if t.failures > 0 {
+                            Some(t.next_push)
+                        } else {
+                            t.clip_retry
+                        };
+                        if let Some(at) = again {
+                            wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
                         }
                     }
                 }
@@ -255,13 +266,11 @@ fn push_round(
         let st = state.lock();
         (st.pending_clips(), st.clip_store())
     };
+    let mut clips_wait = false;
     for clip in pending {
-        let sent = match store.get(&clip) {
-            Ok(Some(bytes)) => Some(client.put_clip(&clip.hash, bytes)?),
-            Ok(None) => None,
-            Err(e) => return Err(SyncError::Local(format!("reading a clip: {e}"))),
-        };
+        let sent = liner_record::sync::send_clip(client, &store, &clip)?;
         if !state.lock().record_clip(&clip, sent, &mut report)? {
+            clips_wait = true;
             break;
         }
     }
@@ -272,11 +281,17 @@ fn push_round(
         .map(|(e, w)| (e.event, w))
         .collect();
     let count = waiting.len();
+    let mut problem_changed = false;
     if let Some(t) = shared.sync.lock().get_mut(key) {
         t.me = Some(report.me);
         t.waiting = Arc::new(waiting);
         t.last_ok = Some(Instant::now());
+        problem_changed = t.clip_problem != report.clip_problem;
         t.clip_problem = report.clip_problem;
+        t.clip_retry = clips_wait.then(|| Instant::now() + CLIP_RETRY);
+    }
+    if problem_changed {
+        repaint_target(shared, key);
     }
     Ok(count)
 }
@@ -454,23 +469,28 @@ fn set_sync(shared: &Shared, key: &Key, outcome: Result<usize, String>) {
     }
     if t.status != before {
         drop(sync);
-        let slots: Vec<_> = shared.slots.lock().clone();
-        let repaints: Vec<Repaint> = slots
-            .iter()
-            .filter(|slot| {
-                let st = slot.state.read();
-                st.settings.server_url.trim() == key.0 && st.settings.project == key.1
-            })
-            .flat_map(|slot| {
-                slot.watchers
-                    .lock()
-                    .iter()
-                    .map(|(_, r)| r.clone())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        repaints.iter().for_each(|r| r());
+        repaint_target(shared, key);
     }
+}
+
+/// Repaints the editors of the instances that sync with `key`.
+fn repaint_target(shared: &Shared, key: &Key) {
+    let slots: Vec<_> = shared.slots.lock().clone();
+    let repaints: Vec<Repaint> = slots
+        .iter()
+        .filter(|slot| {
+            let st = slot.state.read();
+            st.settings.server_url.trim() == key.0 && st.settings.project == key.1
+        })
+        .flat_map(|slot| {
+            slot.watchers
+                .lock()
+                .iter()
+                .map(|(_, r)| r.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    repaints.iter().for_each(|r| r());
 }
 
 /// The last instance is going: what is still waiting goes to every server that answered

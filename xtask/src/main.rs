@@ -167,13 +167,22 @@ fn bench() -> nice_plug_xtask::Result<()> {
 }
 
 /// Every benchmark: (package, bench, what it measures against which baseline).
-const BENCHMARKS: [(&str, &str, &str); 9] = [
+const BENCHMARKS: [(&str, &str, &str); 10] = [
     (
         PLUGIN_PACKAGE,
         "process",
         "`process()` per 64-frame stereo block, release builds hosted through the CLAP \
          harness, transport playing and recording, record passes and marks; against two null \
-         nice-plug plugins in the same run (rounds interleaved). Target <= 1.10x the null.",
+         nice-plug plugins in the same run (rounds interleaved), and with clips on. Targets \
+         <= 1.10x the null, <= 1.5x with clips on.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "clips",
+        "Clip audio with notes at real time (48 kHz stereo, 64-frame blocks paced to their \
+         deadlines, a mark every 5 s): the audio thread's CPU per block and every other \
+         thread's CPU, clips on against clips off in alternating phases. Targets: the audio \
+         thread <= 1.5x, the extra off it < 2% of one core.",
     ),
     (
         PLUGIN_PACKAGE,

@@ -7,12 +7,14 @@
 //! still appears (with its wall-clock time) in the formats for people, and the marker
 //! formats say how many they left out.
 
+mod clips;
 mod daw;
 mod entries;
 mod json;
 mod table;
 mod text;
 
+pub use clips::{clip_files, clip_links, ClipFile};
 pub use entries::{entries, settings_text, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError, Received};
 pub use text::{date, date_time};
@@ -155,15 +157,27 @@ pub fn export_received(
     scope: &Scope,
     format: Format,
 ) -> Exported {
+    export_linked(events, received, scope, format, &Default::default())
+}
+
+/// [`export_received`] whose Markdown and HTML link entries to their clips (`clips`: entry
+/// id to a relative path, from [`clip_links`]); the other formats have no place for them.
+pub fn export_linked(
+    events: &[Event],
+    received: &std::collections::BTreeMap<uuid::Uuid, Received>,
+    scope: &Scope,
+    format: Format,
+    clips: &std::collections::BTreeMap<uuid::Uuid, String>,
+) -> Exported {
     let views = crate::views::fold(events);
     let list = entries(events, &views, scope);
     match format {
         Format::Markdown => Exported {
-            bytes: text::markdown(&list, &views, scope).into_bytes(),
+            bytes: text::markdown(&list, &views, scope, clips).into_bytes(),
             left_out: 0,
         },
         Format::Html => Exported {
-            bytes: text::html(&list, &views, scope).into_bytes(),
+            bytes: text::html(&list, &views, scope, clips).into_bytes(),
             left_out: 0,
         },
         Format::Csv => Exported {

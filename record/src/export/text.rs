@@ -215,6 +215,8 @@ trait Markup {
     fn list_end(&self, o: &mut String);
     /// One entry: where (escaped), the rest (escaped), and its verdict.
     fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>);
+    /// A link to `path` (relative, already percent-encoded) reading `text` (plain words).
+    fn link(&self, path: &str, text: &str) -> String;
     /// A titled table; cells are escaped.
     fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]);
 }
@@ -247,6 +249,10 @@ impl Markup for Md {
 
     fn list_end(&self, o: &mut String) {
         o.push('\n');
+    }
+
+    fn link(&self, path: &str, text: &str) -> String {
+        format!("[{text}](<{path}>)")
     }
 
     fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
@@ -305,6 +311,10 @@ impl Markup for Html {
 
     fn list_end(&self, o: &mut String) {
         o.push_str("</ul>\n");
+    }
+
+    fn link(&self, path: &str, text: &str) -> String {
+        format!("<a href=\"{}\">{}</a>", h(path), h(text))
     }
 
     fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
@@ -393,7 +403,16 @@ fn worked_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn render(m: &dyn Markup, entries: &[Entry], views: &Views, scope: &Scope) -> String {
+/// Entry id to the relative path of its clip.
+type Links = BTreeMap<Uuid, String>;
+
+fn render(
+    m: &dyn Markup,
+    entries: &[Entry],
+    views: &Views,
+    scope: &Scope,
+    clips: &Links,
+) -> String {
     let mut o = String::new();
     m.begin(&mut o, &m.esc(&title(scope, entries)), &summary(entries));
     let record = record_rows(views, scope);
@@ -434,13 +453,17 @@ fn render(m: &dyn Markup, entries: &[Entry], views: &Views, scope: &Scope) -> St
                     }
                     m.list_start(&mut o);
                     for e in list {
-                        let rest = format!(
+                        let mut rest = format!(
                             "{} ({}) · {} · {}",
                             m.esc(&e.author),
                             e.role,
                             m.esc(e.kind.category()),
                             m.esc(&e.text)
                         );
+                        if let Some(path) = clips.get(&e.id) {
+                            rest.push_str(" · ");
+                            rest.push_str(&m.link(path, "audio clip"));
+                        }
                         m.item(&mut o, &m.esc(&where_text(e)), &rest, e.verdict.as_ref());
                     }
                     m.list_end(&mut o);
@@ -483,8 +506,8 @@ fn render(m: &dyn Markup, entries: &[Entry], views: &Views, scope: &Scope) -> St
     o
 }
 
-pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope) -> String {
-    render(&Md, entries, views, scope)
+pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope, clips: &Links) -> String {
+    render(&Md, entries, views, scope, clips)
 }
 
 const PRINT_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
@@ -497,6 +520,6 @@ vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap
 @media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}\
 h3,h4,h5{break-after:avoid}li,tr{break-inside:avoid}}";
 
-pub fn html(entries: &[Entry], views: &Views, scope: &Scope) -> String {
-    render(&Html, entries, views, scope)
+pub fn html(entries: &[Entry], views: &Views, scope: &Scope, clips: &Links) -> String {
+    render(&Html, entries, views, scope, clips)
 }

@@ -43,7 +43,7 @@ mod client;
 pub mod target;
 
 pub use client::{ClipSent, Pulled, Pushed, SyncCancel, SyncClient};
-pub use target::{batches, sync_once, SyncReport, TargetSync};
+pub use target::{batches, send_clip, sync_once, SyncReport, TargetSync};
 
 use crate::journal::JournalError;
 

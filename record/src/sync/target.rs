@@ -263,7 +263,8 @@ impl TargetSync {
         }
     }
 
-    /// Sends the clips the server lacks, one by one, until one has to wait.
+    /// Sends the clips the server lacks, one by one, until one has to wait (a syncer that
+    /// shares the target sends each with [`send_clip`] and records it under its lock).
     pub fn push_clips(
         &mut self,
         client: &SyncClient,
@@ -271,11 +272,7 @@ impl TargetSync {
     ) -> Result<(), SyncError> {
         let store = self.clip_store();
         for clip in self.pending_clips() {
-            let sent = match store.get(&clip) {
-                Ok(Some(bytes)) => Some(client.put_clip(&clip.hash, bytes)?),
-                Ok(None) => None,
-                Err(e) => return Err(SyncError::Local(format!("reading a clip: {e}"))),
-            };
+            let sent = send_clip(client, &store, &clip)?;
             if !self.record_clip(&clip, sent, report)? {
                 break;
             }
@@ -374,6 +371,20 @@ impl TargetSync {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Reads `clip` from `store` and sends it; `None` when this journal lacks it (or its bytes
+/// changed on disk): nothing to send, ever.
+pub fn send_clip(
+    client: &SyncClient,
+    store: &ClipStore,
+    clip: &Clip,
+) -> Result<Option<ClipSent>, SyncError> {
+    match store.get(clip) {
+        Ok(Some(bytes)) => Ok(Some(client.put_clip(&clip.hash, bytes)?)),
+        Ok(None) => Ok(None),
+        Err(e) => Err(SyncError::Local(format!("reading a clip: {e}"))),
     }
 }
 

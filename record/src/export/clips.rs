@@ -1,0 +1,117 @@
+//! The clips of a decision log: which entries of an export have audio, the file each clip
+//! gets in the folder beside the log, and the links the log carries to them.
+//!
+//! Files are named after their entries, in log order (`03-the-snare-drags-at-bar-23.flac`):
+//! a number keeps them in the log's order and unique, the words say what each is; only
+//! lowercase ASCII letters, digits and hyphens, so no name can climb out of the folder or
+//! need quoting anywhere.
+
+use super::entries::{entries, Scope};
+use crate::clips::Clip;
+use crate::event::Event;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How many characters of an entry's text name its clip's file.
+const NAME_CHARS: usize = 48;
+
+/// One clip to write beside a log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipFile {
+    /// The entry (note, decision or mark) it is the audio of.
+    pub entry: Uuid,
+    pub clip: Clip,
+    /// Its file name inside the clips folder.
+    pub name: String,
+}
+
+/// The clips of the entries `scope` exports, in log order, each with its file name. A
+/// private clip comes only with private notes (`scope.include_private`).
+pub fn clip_files(events: &[Event], scope: &Scope) -> Vec<ClipFile> {
+    let views = crate::views::fold(events);
+    let width = views.clips.len().max(1).to_string().len().max(2);
+    entries(events, &views, scope)
+        .into_iter()
+        .filter_map(|e| {
+            let c = views.clips.get(&e.id)?;
+            (!c.private || scope.include_private).then(|| (e, c.clip.clone()))
+        })
+        .enumerate()
+        .map(|(n, (e, clip))| ClipFile {
+            entry: e.id,
+            name: format!(
+                "{:0width$}-{}.{}",
+                n + 1,
+                slug(&e.text),
+                clip.format.extension()
+            ),
+            clip,
+        })
+        .collect()
+}
+
+/// The links a log carries: entry id to the clip's path relative to the log
+/// (`folder/name`), percent-encoded so it works as a Markdown or HTML link.
+pub fn clip_links(folder: &str, files: &[ClipFile]) -> BTreeMap<Uuid, String> {
+    files
+        .iter()
+        .map(|f| (f.entry, format!("{}/{}", percent(folder), f.name)))
+        .collect()
+}
+
+/// Lowercase words joined by hyphens, at most [`NAME_CHARS`] long; "clip" for text with no
+/// letters or digits.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    let mut gap = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('-');
+            }
+            gap = false;
+            if out.len() >= NAME_CHARS {
+                break;
+            }
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("clip");
+    }
+    out
+}
+
+/// A path segment with everything but unreserved ASCII percent-encoded.
+fn percent(segment: &str) -> String {
+    let mut out = String::new();
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain_words_that_stay_in_their_folder() {
+        assert_eq!(
+            slug("The snare DRAGS at bar 23!"),
+            "the-snare-drags-at-bar-23"
+        );
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("ça va — très bien"), "a-va-tr-s-bien");
+        assert_eq!(slug("!!!"), "clip");
+        assert!(slug(&"long ".repeat(40)).len() <= NAME_CHARS + 4);
+        assert_eq!(percent("My log-clips"), "My%20log-clips");
+        assert_eq!(percent("a/b"), "a%2Fb");
+    }
+}
