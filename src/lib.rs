@@ -196,8 +196,8 @@ impl Plugin for LinerNotes {
         // raises the floors from the journal, and after a load while processing).
         self.registration.flush();
         {
-            let state = self.params.state.read();
-            self.floors.raise(state.next_take(), state.next_mark());
+            let (take, mark) = self.params.state.read().next_numbers();
+            self.floors.raise(take, mark);
         }
         self.detector = Detector::new(self.floors.clone()).with_mark(self.params.mark.value());
         true

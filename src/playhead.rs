@@ -328,21 +328,6 @@ impl HostTransport {
         self.sample_rate
     }
 
-    /// The position in seconds from whichever timeline the host gave. Cheap enough for the
-    /// audio thread (no rounding, no libm).
-    #[inline]
-    pub fn seconds_hint(&self) -> Option<f64> {
-        if self.flags & T_SECONDS != 0 {
-            Some(self.pos_seconds)
-        } else if self.flags & T_SAMPLES != 0 && self.sample_rate > 0.0 {
-            Some(self.pos_samples as f64 / self.sample_rate as f64)
-        } else if self.flags & (T_BEATS | T_TEMPO) == T_BEATS | T_TEMPO && self.tempo > 0.0 {
-            Some(self.pos_beats * 60.0 / self.tempo)
-        } else {
-            None
-        }
-    }
-
     /// Rebuilds nice-plug's view, whose methods fill in what the host left out.
     fn to_transport(self) -> Transport {
         let mut t = Transport::new(self.sample_rate);
@@ -743,7 +728,6 @@ mod tests {
         assert_eq!(host.position(0), Position::from_transport(&t));
         let later = host.position(48_000);
         assert_eq!((later.bar, later.beat), (Some(2), Some(2.0)));
-        assert_eq!(host.seconds_hint(), Some(1.5));
     }
 
     #[test]

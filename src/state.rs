@@ -59,6 +59,30 @@ fn default_clip_after() -> f32 {
     4.0
 }
 
+/// The numbers the next take and the next mark get after `events` (1 and 1 when there are
+/// none): past the highest used, of `instance` only when it is named.
+pub fn next_numbers<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    instance: Option<Uuid>,
+) -> (u32, u32) {
+    let mine = |i: Uuid| instance.is_none_or(|me| me == i);
+    let (mut take, mut mark) = (1u32, 1u32);
+    for e in events {
+        match e.body {
+            Body::TakeStarted { take: t } | Body::TakeEnded { take: t } if mine(t.instance) => {
+                take = take.max(t.number.saturating_add(1));
+            }
+            Body::Mark {
+                instance: i,
+                number,
+                ..
+            } if mine(i) => mark = mark.max(number.saturating_add(1)),
+            _ => {}
+        }
+    }
+    (take, mark)
+}
+
 impl InstanceState {
     /// A new instance: a fresh identity and the settings last used on this machine.
     pub fn new() -> Self {
@@ -75,28 +99,10 @@ impl InstanceState {
         }
     }
 
-    /// The take number the next record pass gets, so numbering continues across sessions.
-    pub fn next_take(&self) -> u32 {
-        self.events
-            .iter()
-            .filter_map(|e| match e.body {
-                Body::TakeStarted { take } | Body::TakeEnded { take } => Some(take.number),
-                _ => None,
-            })
-            .max()
-            .map_or(1, |t| t.saturating_add(1))
-    }
-
-    /// The number the next mark gets.
-    pub fn next_mark(&self) -> u32 {
-        self.events
-            .iter()
-            .filter_map(|e| match e.body {
-                Body::Mark { number, .. } => Some(number),
-                _ => None,
-            })
-            .max()
-            .map_or(1, |m| m.saturating_add(1))
+    /// The numbers the next take and the next mark get, so numbering continues across
+    /// sessions.
+    pub fn next_numbers(&self) -> (u32, u32) {
+        next_numbers(&self.events, None)
     }
 
     /// Who and where new events of this instance are made.
@@ -183,11 +189,6 @@ impl SavedState {
 
     pub fn write(&self) -> RwLockWriteGuard<'_, InstanceState> {
         self.state.write()
-    }
-
-    /// Raises the loaded flag again (the worker could not finish with the loaded state yet).
-    pub fn mark_loaded(&self) {
-        self.loaded.store(true, Ordering::Release);
     }
 
     /// Whether the host loaded a saved state since the last call.
@@ -404,8 +405,7 @@ pub fn fuzz_saved_state(data: &[u8]) {
         if let Some(json) = f.get("instance") {
             let state: InstanceState =
                 serde_json::from_str(json).expect("a filtered state always reads");
-            let _ = state.next_take();
-            let _ = state.next_mark();
+            let _ = state.next_numbers();
         }
     }
 }
@@ -457,7 +457,7 @@ mod tests {
             }
         );
         assert_eq!(e.pos.unwrap().bar, Some(2));
-        assert_eq!(state.next_take(), 5);
+        assert_eq!(state.next_numbers().0, 5);
     }
 
     #[test]

@@ -64,14 +64,6 @@ pub enum JournalError {
     BadEvent { id: Uuid, reason: String },
 }
 
-impl JournalError {
-    /// Whether trying again later can help (a full disk, a busy file), as opposed to a
-    /// problem with the data itself.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, JournalError::Io { .. })
-    }
-}
-
 type Result<T> = std::result::Result<T, JournalError>;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -97,17 +89,7 @@ pub fn data_dir() -> Result<PathBuf> {
 /// keeps the project's letters, digits, `-` and `_`, and the hash keeps different projects
 /// apart when their names differ only in other characters.
 pub fn project_dir(data_dir: &Path, project: &str) -> PathBuf {
-    let safe: String = project
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
+    let safe = crate::names::safe_name(project, &['-', '_'], 64);
     let hash = crc32fast::hash(project.as_bytes());
     data_dir.join("journal").join(format!("{safe}-{hash:08x}"))
 }
@@ -139,6 +121,13 @@ pub struct ReadReport {
     /// Lines repeating an event already read, byte for byte (kept once). A line with a seen
     /// id but other content is a conflict, reported in `skipped`.
     pub duplicates: usize,
+}
+
+impl ReadReport {
+    /// The events read, in journal order, without their stored lines.
+    pub fn into_events(self) -> Vec<Event> {
+        self.events.into_iter().map(|e| e.event).collect()
+    }
 }
 
 /// What scanning a journal found (no JSON parsing: fast even for millions of events).
@@ -370,8 +359,9 @@ fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
     result.map_err(err)
 }
 
-/// Appends waiting for the batch in progress, shared by every handle of one journal folder
-/// in this process.
+/// Appends waiting for the batch in progress, shared by a journal handle and its clones (the
+/// plugin's worker keeps one handle per project). Another `Journal::open` of the same folder
+/// has its own: its batches and these are then ordered by the file lock alone.
 #[derive(Default)]
 struct GroupCommit {
     state: Mutex<CommitState>,
@@ -726,7 +716,7 @@ impl Journal {
     }
 
     /// Events that the server at `url` has not acknowledged, in journal order (a full read:
-    /// for tools and tests; the sync keeps this incrementally).
+    /// for tools and tests; [`crate::sync::TargetSync`] reads only what was appended since).
     pub fn unacked_by(&self, url: &str) -> Result<Vec<StoredEvent>> {
         let dir = self.dir.join("sync").join(target_name(url));
         let acked = SyncFiles {

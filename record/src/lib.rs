@@ -12,11 +12,13 @@
 //! - [`outbox`]: what a journal sends to a server and what waits for the user (the pure step
 //!   of sync), and the user's answers (send as me, fix, drop).
 //! - [`export`]: the decision log in every format of FORMATS.md.
+//! - [`names`]: names people gave, made safe as file and folder names.
 //! - [`settings`]: who works on what, and where tokens and last-used settings are kept.
 //! - `sync` (feature `client`): the sync protocol's client, through the journal.
 //!
-//! No audio, no async, no plugin framework, no server: the plugin and the server both build
-//! on this crate.
+//! No audio, no plugin framework, no server, and no async in its interface: the plugin and
+//! the server both build on this crate. (The sync client, feature `client`, runs requests on
+//! a private tokio runtime behind blocking calls.)
 
 pub mod clips;
 pub mod event;
@@ -25,6 +27,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod journal;
 pub mod limits;
+pub mod names;
 pub mod outbox;
 pub mod position;
 pub mod rules;

@@ -149,7 +149,7 @@ fn read_export(file: &std::path::Path) -> Result<Vec<liner_record::Event>> {
 }
 
 fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
-    use liner_record::export::{self, parse_date, Format, Scope};
+    use liner_record::export::{self, Format};
     let Command::Export {
         project,
         journal,
@@ -166,24 +166,16 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
     else {
         unreachable!("called for export only");
     };
-    let format = Format::from_name(format).with_context(|| {
-        format!(
-            "unknown format {format:?}: use markdown, html, csv, json, reaper, audacity or midi"
-        )
-    })?;
-    let date = |d: &Option<String>| -> Result<Option<i64>> {
-        d.as_deref()
-            .map(|t| parse_date(t).with_context(|| format!("{t:?} is not a date like 2026-11-27")))
-            .transpose()
-    };
-    let scope = Scope {
+    let (format, scope) = export::ExportRequest {
+        format,
         song: song.clone(),
         session: *session,
-        since_ms: date(since)?,
-        until_ms: date(until)?,
+        since: since.as_deref(),
+        until: until.as_deref(),
         author: author.clone(),
         include_private: *include_private,
-    };
+    }
+    .parse()?;
     let mut received = Default::default();
     let mut on_server = None;
     let events: Vec<liner_record::Event> = match (journal, project, store) {
@@ -197,7 +189,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
             for s in &report.skipped {
                 eprintln!("skipped line {} (byte {}): {}", s.line, s.offset, s.reason);
             }
-            report.events.into_iter().map(|e| e.event).collect()
+            report.into_events()
         }
         (None, Some(name), Some(store)) => {
             let p = store

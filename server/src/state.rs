@@ -1,6 +1,6 @@
 //! What every request handler shares: the store, the long polls' wake-ups, and each project's
-//! folded record (kept up to date incrementally, so a page view does not re-read the
-//! database).
+//! folded record (brought up to date with only the rows stored since, then folded again
+//! whole, so a page view does not re-read the database).
 
 use crate::store::{Project, Store, StoreError};
 use liner_record::export::{entries, Entry, Scope};

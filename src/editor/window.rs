@@ -6,7 +6,7 @@
 //! the same [`EditorApp`], so drafts survive) whenever the saved size differs from the one it
 //! was built with and no window is open.
 
-use super::{EditorApp, PluginEditor, MIN_SIZE};
+use super::{EditorApp, MIN_SIZE};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize};
 use nice_plug::editor::{
@@ -226,5 +226,53 @@ impl EditorHandle for LinerEditorHandle {
 
     fn param_modulation_changed(&self, id: &str, modulation_offset: f32) {
         self.inner.param_modulation_changed(id, modulation_offset)
+    }
+}
+
+/// The nice-plug-egui side: the window opens and closes, the host reports the track. The app
+/// is shared so that the window can be rebuilt (see [`window`]) without losing the draft.
+pub struct PluginEditor {
+    pub app: Arc<parking_lot::Mutex<EditorApp>>,
+}
+
+impl nice_plug_egui::NiceEguiApp for PluginEditor {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        _gui: nice_plug::context::gui::GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // The first frame opens the app's subscriptions (`EditorApp::show`).
+        super::ui::style(&egui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut nice_plug_egui::Frame) {
+        self.app.lock().show(ui);
+        // Keys go to the host unless a text field is being typed in: the DAW's own
+        // shortcuts (space for play) keep working while the window has focus.
+        let capture = if ui.ctx().egui_wants_keyboard_input() {
+            nice_plug_egui::KeyCapture::CaptureAll
+        } else {
+            nice_plug_egui::KeyCapture::IgnoreAll
+        };
+        frame.set_key_capture(capture);
+    }
+
+    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        let l = new_size.logical;
+        *self.app.lock().size.write() = (l.width.round() as u32, l.height.round() as u32);
+    }
+
+    fn editor_closed(&mut self) {
+        self.app.lock().close();
+    }
+
+    fn track_info_changed(&mut self, info: TrackInfo) {
+        let color = info.color().map(|c| {
+            let (r, g, b, _) = c.rgba();
+            (r, g, b)
+        });
+        self.app.lock().set_host_track(info.name(), color);
     }
 }

@@ -169,7 +169,8 @@ impl Slot {
             if twin {
                 state.instance = Uuid::now_v7();
             }
-            self.floors.raise(state.next_take(), state.next_mark());
+            let (take, mark) = state.next_numbers();
+            self.floors.raise(take, mark);
             self.clip_on.store(state.clip_audio, Ordering::Relaxed);
         }
         *self.import.lock() = Some(None);
@@ -205,22 +206,7 @@ impl Slot {
             Ok((ids, mine)) => (ids.into_iter().collect::<HashSet<Uuid>>(), mine),
             Err(e) => return failed(e.to_string()),
         };
-        let (mut take, mut mark) = (1, 1);
-        for event in mine {
-            match event.body {
-                Body::TakeStarted { take: t } | Body::TakeEnded { take: t }
-                    if t.instance == instance =>
-                {
-                    take = take.max(t.number.saturating_add(1));
-                }
-                Body::Mark {
-                    instance: i,
-                    number,
-                    ..
-                } if i == instance => mark = mark.max(number.saturating_add(1)),
-                _ => {}
-            }
-        }
+        let (take, mark) = crate::state::next_numbers(&mine, Some(instance));
         self.floors.raise(take, mark);
         let missing: Vec<Event> = events
             .into_iter()

@@ -337,7 +337,7 @@ impl Link {
             return SyncStatus::Off;
         }
         self.target_state(|t| t.status.clone())
-            .unwrap_or(SyncStatus::Pending(0))
+            .unwrap_or(SyncStatus::Connecting)
     }
 
     /// Who this instance's server says its token speaks for (None until a round succeeded).

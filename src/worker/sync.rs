@@ -52,8 +52,8 @@ pub enum SyncStatus {
     Off,
     /// Everything is on the server.
     Synced,
-    /// Events waiting to go out.
-    Pending(usize),
+    /// No round with the server has finished yet (the first is on its way).
+    Connecting,
     /// Everything that can go out is on the server; this many events wait for someone (see
     /// [`super::Link::waiting`]).
     Waiting(usize),
@@ -87,7 +87,7 @@ pub(super) struct SyncTarget {
 impl SyncTarget {
     fn new() -> Self {
         SyncTarget {
-            status: SyncStatus::Pending(0),
+            status: SyncStatus::Connecting,
             failures: 0,
             next_push: Instant::now(),
             next_pull: Instant::now(),

@@ -26,6 +26,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_request_names_its_format_and_scope_or_says_what_is_wrong() {
+        let ok = ExportRequest {
+            format: "midi",
+            since: Some("1970-01-02"),
+            ..Default::default()
+        };
+        let (format, scope) = ok.parse().unwrap();
+        assert_eq!((format, scope.since_ms), (Format::Midi, Some(86_400_000)));
+        let bad = ExportRequest {
+            format: "pdf",
+            ..Default::default()
+        };
+        assert_eq!(
+            bad.parse().unwrap_err().to_string(),
+            "unknown format \"pdf\": use markdown, html, csv, json, reaper, audacity or midi"
+        );
+        let bad = ExportRequest {
+            format: "csv",
+            until: Some("soon"),
+            ..Default::default()
+        };
+        assert_eq!(bad.parse(), Err(RequestError::BadDate("soon".into())));
+    }
+
+    #[test]
     fn dates_parse_as_utc() {
         assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
         assert_eq!(parse_date("1970-01-01T01:30"), Some(5_400_000));
@@ -92,6 +117,59 @@ impl Format {
 
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Every format's name, in words: "markdown, html, ... or midi".
+    pub fn names_in_words() -> String {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        let (last, rest) = names.split_last().expect("formats");
+        format!("{} or {last}", rest.join(", "))
+    }
+}
+
+/// An export as someone asked for it in text (the command line's options, the API's query).
+#[derive(Debug, Clone, Default)]
+pub struct ExportRequest<'a> {
+    pub format: &'a str,
+    pub song: Option<String>,
+    pub session: Option<uuid::Uuid>,
+    /// Dates as [`parse_date`] reads them.
+    pub since: Option<&'a str>,
+    pub until: Option<&'a str>,
+    pub author: Option<String>,
+    pub include_private: bool,
+}
+
+/// What is wrong with an [`ExportRequest`], in words for whoever typed it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    #[error("unknown format {name:?}: use {}", Format::names_in_words(), name = .0)]
+    UnknownFormat(String),
+    #[error("{0:?} is not a date like 2026-11-27")]
+    BadDate(String),
+}
+
+impl ExportRequest<'_> {
+    /// The format and the scope asked for.
+    ///
+    /// # Errors
+    /// An unknown format name, or a date [`parse_date`] cannot read.
+    pub fn parse(&self) -> Result<(Format, Scope), RequestError> {
+        let format = Format::from_name(self.format)
+            .ok_or_else(|| RequestError::UnknownFormat(self.format.to_owned()))?;
+        let date = |d: Option<&str>| {
+            d.map(|t| parse_date(t).ok_or_else(|| RequestError::BadDate(t.to_owned())))
+                .transpose()
+        };
+        let scope = Scope {
+            song: self.song.clone(),
+            session: self.session,
+            since_ms: date(self.since)?,
+            until_ms: date(self.until)?,
+            author: self.author.clone(),
+            include_private: self.include_private,
+        };
+        Ok((format, scope))
     }
 }
 

@@ -41,41 +41,29 @@ pub async fn export_for(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
     inline_html: bool,
 ) -> Result<Response, ApiError> {
-    use liner_record::export::{export_received, parse_date, Format, Scope};
+    use liner_record::export::{export_received, ExportRequest, Format, RequestError};
     let Query(q) = query.map_err(|e| {
         ApiError::bad_query(
             "?format=F[&song=S][&session=ID][&since=DATE][&until=DATE]",
             e,
         )
     })?;
-    let format = Format::from_name(&q.format).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_format",
-            "format must be markdown, html, csv, json, reaper, audacity or midi",
-        )
-    })?;
-    let date = |d: &Option<String>| -> Result<Option<i64>, ApiError> {
-        d.as_deref()
-            .map(|t| {
-                parse_date(t).ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_date",
-                        format!("{t:?} is not a date like 2026-11-27"),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let scope = Scope {
+    let request = ExportRequest {
+        format: &q.format,
         song: q.song.clone(),
         session: q.session,
-        since_ms: date(&q.since)?,
-        until_ms: date(&q.until)?,
+        since: q.since.as_deref(),
+        until: q.until.as_deref(),
         author: q.author.clone(),
         include_private: false,
     };
+    let (format, scope) = request.parse().map_err(|e| {
+        let code = match e {
+            RequestError::UnknownFormat(_) => "bad_format",
+            RequestError::BadDate(_) => "bad_date",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    })?;
     // Exports are the heaviest requests: a few at a time, the rest asked to come back.
     let _running = state.exports.try_acquire().map_err(|_| {
         ApiError::new(

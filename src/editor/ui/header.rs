@@ -1,0 +1,167 @@
+//! The header: song and track, who you are, the sync dot, the privacy and clip switches,
+//! exporting the log.
+
+use super::*;
+
+pub(super) fn sync_line(status: &SyncStatus) -> (Color32, String, Option<String>) {
+    match status {
+        SyncStatus::Off => (Color32::GRAY, "offline by choice".into(), None),
+        SyncStatus::Synced => (Color32::from_rgb(80, 190, 110), "synced".into(), None),
+        SyncStatus::Waiting(n) => (
+            Color32::from_rgb(235, 170, 60),
+            format!("synced, {n} not sent"),
+            None,
+        ),
+        SyncStatus::Connecting => (Color32::from_rgb(235, 170, 60), "connecting".into(), None),
+        SyncStatus::Offline { reason, since_ms } => (
+            Color32::from_rgb(225, 85, 85),
+            "offline".into(),
+            Some(format!(
+                "{reason} (since {})",
+                liner_record::export::date(*since_ms)
+            )),
+        ),
+    }
+}
+
+pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let settings = app.link.state().read().settings.clone();
+    let sync = app.link.sync_status();
+    ui.horizontal_wrapped(|ui| {
+        // Switching songs mid-session is one click; a new song is named in the settings.
+        let mut songs = app.songs().clone();
+        songs.insert(settings.song.clone());
+        let mut song = settings.song.clone();
+        labelled_combo(
+            ui,
+            "Song",
+            egui::ComboBox::from_id_salt("header-song")
+                .selected_text(RichText::new(&settings.song).strong().size(16.0)),
+            |ui| {
+                for s in &songs {
+                    ui.selectable_value(&mut song, s.clone(), s);
+                }
+            },
+        );
+        if song != settings.song {
+            app.set_song(song);
+        }
+        if let Some((_, Some((r, g, b)))) = &app.host_track {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
+            ui.painter()
+                .rect_filled(rect, 2.0, Color32::from_rgb(*r, *g, *b));
+        }
+        let host_named = app.host_track.as_ref().is_some_and(|(n, _)| !n.is_empty());
+        if host_named {
+            ui.label(&settings.track);
+        } else {
+            let mut track = settings.track.clone();
+            let l = ui.label("Track");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut track)
+                        .desired_width(110.0)
+                        .hint_text("name this track"),
+                )
+                .labelled_by(l.id);
+            if r.changed() {
+                app.set_track(track);
+            }
+        }
+        ui.separator();
+        ui.label(format!("{} · {}", settings.author, settings.role.as_str()));
+        ui.separator();
+        let (color, text, reason) = sync_line(&sync);
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+        ui.painter().circle_filled(rect.center(), 5.0, color);
+        let r = ui.label(format!("Sync: {text}"));
+        if let Some(reason) = &reason {
+            r.on_hover_text(reason);
+        }
+        let (waiting, journal_error) = app.link.journal_status();
+        if let Some(e) = journal_error {
+            ui.label(
+                RichText::new(format!("not saved to disk: {e}"))
+                    .color(Color32::from_rgb(225, 85, 85)),
+            );
+        } else if waiting > 0 || !app.unsaved.is_empty() {
+            ui.label(RichText::new("saving…").weak());
+        }
+        ui.separator();
+        ui.toggle_value(&mut app.client_in_room, "Client in the room")
+            .on_hover_text("Hide every note at once (Ctrl+H)");
+        clip_switch(app, ui);
+        labelled_combo(
+            ui,
+            "Format",
+            egui::ComboBox::from_id_salt("export-format").selected_text(app.export_format.name()),
+            |ui| {
+                for f in Format::ALL {
+                    ui.selectable_value(&mut app.export_format, f, f.name());
+                }
+            },
+        );
+        let busy = app.export_chore.is_some();
+        if ui
+            .add_enabled(!busy, egui::Button::new("Export log"))
+            .on_hover_text("Write this song's decision log to the export folder")
+            .clicked()
+        {
+            app.start_export();
+        }
+        ui.checkbox(&mut app.export_private, "with private notes");
+    });
+    if let Some(reason) = sync_line(&sync).2 {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(reason)
+                    .small()
+                    .color(Color32::from_rgb(225, 85, 85)),
+            );
+            if app.tab != Tab::Settings && ui.small_button("Open settings").clicked() {
+                app.tab = Tab::Settings;
+                app.settings = None;
+            }
+        });
+    }
+    if let Some(problem) = app.link.clip_problem() {
+        ui.label(
+            RichText::new(format!(
+                "Clips wait on the server: {problem}. Your notes still sync; the clips follow \
+                 once there is room."
+            ))
+            .small()
+            .color(Color32::from_rgb(235, 170, 60)),
+        );
+    }
+    if let Some(m) = &app.export_message {
+        let (text, color) = match m {
+            Ok(t) => (t.clone(), Color32::from_rgb(80, 190, 110)),
+            Err(e) => (
+                format!("Export failed: {e}"),
+                Color32::from_rgb(225, 85, 85),
+            ),
+        };
+        ui.label(RichText::new(text).small().color(color));
+    }
+}
+
+/// "Clip audio with notes": the instance's switch, in the header so its state is always in
+/// sight (it is saved with the project).
+pub(super) fn clip_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let (mut on, before, after) = {
+        let st = app.link.state().read();
+        (st.clip_audio, st.clip_before, st.clip_after)
+    };
+    let was_on = on;
+    let r = ui
+        .toggle_value(&mut on, if was_on { "Clips: on" } else { "Clips: off" })
+        .on_hover_text(format!(
+            "Clip audio with notes: keep {before:.0} s before and {after:.0} s after each \
+             note, decision and mark made while audio flows through this instance, so the \
+             reviewer hears the moment (a private note's clip stays on this computer)"
+        ));
+    if r.changed() {
+        app.set_clip_audio(on);
+    }
+}

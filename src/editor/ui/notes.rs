@@ -1,0 +1,258 @@
+//! The notes list: filters, the rows on screen, and the selected row's detail below.
+
+use super::*;
+
+/// Height of one list row; rows are laid out at this fixed height so only visible ones are
+/// drawn.
+pub(super) const ROW_HEIGHT: f32 = 22.0;
+
+pub(super) fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        let kind_text = match app.filter.kind {
+            KindFilter::Any => "all kinds".to_owned(),
+            KindFilter::Category(c) => category_label(c).to_owned(),
+            KindFilter::Marks => "marks".to_owned(),
+        };
+        labelled_combo(
+            ui,
+            "Kind",
+            egui::ComboBox::from_id_salt("filter-kind").selected_text(kind_text),
+            |ui| {
+                ui.selectable_value(&mut app.filter.kind, KindFilter::Any, "all kinds");
+                for c in CATEGORIES {
+                    ui.selectable_value(
+                        &mut app.filter.kind,
+                        KindFilter::Category(c),
+                        category_label(c),
+                    );
+                }
+                ui.selectable_value(&mut app.filter.kind, KindFilter::Marks, "marks");
+            },
+        );
+        choice_filter(
+            ui,
+            ("Author", "filter-author", "everyone"),
+            &mut app.filter.author,
+            &app.rows.authors,
+            str::to_owned,
+        );
+        choice_filter(
+            ui,
+            ("Track filter", "filter-track", "all tracks"),
+            &mut app.filter.track,
+            &app.rows.tracks,
+            |t| {
+                if t.is_empty() {
+                    "(no track)".to_owned()
+                } else {
+                    t.to_owned()
+                }
+            },
+        );
+        let verdict_text = match app.filter.verdict {
+            VerdictFilter::Any => "any verdict",
+            VerdictFilter::Open => "open",
+            VerdictFilter::Is(Verdict::Approved) => "approved",
+            VerdictFilter::Is(Verdict::Rejected) => "rejected",
+            VerdictFilter::Is(Verdict::ChangesRequested) => "changes requested",
+        };
+        labelled_combo(
+            ui,
+            "Verdict",
+            egui::ComboBox::from_id_salt("filter-verdict").selected_text(verdict_text),
+            |ui| {
+                let f = &mut app.filter.verdict;
+                ui.selectable_value(f, VerdictFilter::Any, "any verdict");
+                ui.selectable_value(f, VerdictFilter::Open, "open");
+                ui.selectable_value(f, VerdictFilter::Is(Verdict::Approved), "approved");
+                ui.selectable_value(f, VerdictFilter::Is(Verdict::Rejected), "rejected");
+                ui.selectable_value(
+                    f,
+                    VerdictFilter::Is(Verdict::ChangesRequested),
+                    "changes requested",
+                );
+            },
+        );
+        labelled_field(
+            ui,
+            "Search",
+            &mut app.filter.text,
+            140.0,
+            false,
+            MAX_NAME_CHARS,
+        );
+    });
+}
+
+pub(super) fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let song = app.link.state().read().settings.song.clone();
+    app.rows.update(&app.snap, &song, &app.filter, false);
+    filters(app, ui);
+    for e in &app.unsaved {
+        if let Body::NoteAdded(n) = &e.body {
+            ui.label(
+                RichText::new(format!("saving… {}", n.text))
+                    .italics()
+                    .weak(),
+            );
+        }
+    }
+    // The detail of the selected row sits below the list, which gets what is left.
+    let detail_height = if app.selected.is_some() { 150.0 } else { 0.0 };
+    let list_height = (ui.available_height() - detail_height).max(3.0 * ROW_HEIGHT);
+    let total = app.rows.rows.len();
+    let mut clicked = None;
+    if total == 0 {
+        ui.label(RichText::new("Nothing here yet: type a note above.").weak());
+    } else {
+        egui::ScrollArea::vertical()
+            .id_salt("liner-list")
+            .max_height(list_height)
+            .auto_shrink([false, false])
+            .show_rows(ui, ROW_HEIGHT, total, |ui, range| {
+                for row in &app.rows.rows[range] {
+                    if let Some(sel) = list_row(app, ui, *row) {
+                        clicked = Some(sel);
+                    }
+                }
+            });
+    }
+    if app.selected.is_some() {
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .id_salt("liner-detail")
+            .auto_shrink([false, false])
+            .show(ui, |ui| detail(app, ui));
+    }
+    if let Some(sel) = clicked {
+        app.selected = if app.selected == Some(sel) {
+            None
+        } else {
+            Some(sel)
+        };
+        app.edit = None;
+        app.confirm_delete = None;
+    }
+}
+
+/// Draws one row; returns what was clicked.
+pub(super) fn list_row(
+    app: &EditorApp,
+    ui: &mut egui::Ui,
+    row: crate::editor::list::Row,
+) -> Option<(RowKind, uuid::Uuid)> {
+    let v = &app.snap.views;
+    let (id, pos, kind, author, text, verdict, private) = match row.kind {
+        RowKind::Note => {
+            let n = &v.notes[row.index];
+            let pos = match &n.anchor {
+                Some(liner_record::event::Anchor::Point { at }) => place(Some(at)),
+                Some(liner_record::event::Anchor::Range { from, to }) => {
+                    format!("{} to {}", place(Some(from)), place(Some(to)))
+                }
+                None => "—".into(),
+            };
+            (
+                n.id,
+                pos,
+                category_label(n.category),
+                n.author.as_str(),
+                n.text.clone(),
+                n.verdict.as_ref(),
+                n.private,
+            )
+        }
+        RowKind::Decision => {
+            let d = &v.decisions[row.index];
+            let kind = if d.kind == "eq" { "EQ" } else { "FX" };
+            (
+                d.id,
+                place(d.pos.as_ref()),
+                kind,
+                d.author.as_str(),
+                decision_text(d),
+                d.verdict.as_ref(),
+                false,
+            )
+        }
+        RowKind::Take => {
+            let t = &v.takes[row.index];
+            let pos = match (&t.start, &t.end) {
+                (Some(s), Some(e)) => format!("{} to {}", place(Some(s)), place(Some(e))),
+                (s, _) => place(s.as_ref()),
+            };
+            (
+                t.id.unwrap_or_default(),
+                pos,
+                "Take",
+                t.track.as_str(),
+                take_text(t),
+                t.verdict.as_ref(),
+                false,
+            )
+        }
+        RowKind::Mark => {
+            let m = &v.marks[row.index];
+            (
+                m.id,
+                place(m.pos.as_ref()),
+                "Mark",
+                "",
+                mark_text(m),
+                None,
+                false,
+            )
+        }
+    };
+    let selected = app.selected == Some((row.kind, id));
+    let r = ui
+        .horizontal(|ui| {
+            ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
+            ui.allocate_ui_with_layout(
+                egui::vec2(58.0, ROW_HEIGHT - 6.0),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_width(58.0);
+                    if row.kind == RowKind::Mark {
+                        ui.label(RichText::new("mark").small().weak());
+                    } else {
+                        verdict_badge(ui, verdict);
+                    }
+                },
+            );
+            ui.allocate_ui_with_layout(
+                egui::vec2(150.0, ROW_HEIGHT - 6.0),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_width(150.0);
+                    ui.add(egui::Label::new(RichText::new(pos).monospace().small()).truncate());
+                },
+            );
+            ui.label(RichText::new(kind).small().strong());
+            if !author.is_empty() {
+                ui.label(RichText::new(author).small().weak());
+            }
+            if private {
+                ui.label(RichText::new("private").small().weak());
+            }
+            if let Some(c) = v.clips.get(&id) {
+                ui.label(RichText::new("clip").small().color(CLIP_COLOR))
+                    .on_hover_text(clip_text(c));
+            }
+            let mut line = RichText::new(text);
+            if selected {
+                line = line.strong();
+            }
+            ui.add(egui::Label::new(line).truncate());
+            if let Some(v) = verdict.filter(|v| !v.comment.is_empty()) {
+                ui.add(egui::Label::new(RichText::new(&v.comment).italics().weak()).truncate());
+            }
+        })
+        .response;
+    let r = ui.interact(
+        r.rect,
+        ui.scope_id().with(("row", row.kind as u8, row.index)),
+        egui::Sense::click(),
+    );
+    r.clicked().then_some((row.kind, id))
+}
