@@ -297,17 +297,7 @@ impl<'a> Folder<'a> {
             Body::NoteDeleted { note } => {
                 self.deleted.insert(*note);
             }
-            Body::TakeStarted { take } => {
-                let t = self.take(e, *take);
-                if t.id.is_none() {
-                    t.id = Some(e.id);
-                    t.start = e.pos;
-                    t.started_at = Some(e.at);
-                    t.song = e.song.clone();
-                    t.track = e.track.clone();
-                    t.session = e.session;
-                }
-            }
+            Body::TakeStarted { take } => self.take_started(e, *take),
             Body::TakeEnded { take } => self.take(e, *take).end = e.pos,
             Body::TakeRated {
                 take,
@@ -330,21 +320,7 @@ impl<'a> Folder<'a> {
                 target,
                 verdict,
                 comment,
-            } if executive => {
-                // Only something judgeable, of the same project.
-                if self.judgeable.get(target) == Some(&e.project.as_str()) {
-                    self.views.verdicts.insert(
-                        *target,
-                        VerdictView {
-                            verdict: *verdict,
-                            comment: comment.clone(),
-                            author: e.author.clone(),
-                            at: e.at,
-                            id: e.id,
-                        },
-                    );
-                }
-            }
+            } if executive => self.verdict(e, *target, *verdict, comment),
             Body::TracklistOrder { songs } if executive => {
                 self.views.tracklist = Some(songs.clone());
                 self.views.tracklist_decided = Some(Decided::of(e));
@@ -356,21 +332,7 @@ impl<'a> Folder<'a> {
                     .insert(song.clone(), Decided::of(e));
             }
             Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
-            Body::ClipAttached(c) => {
-                // Only of a moment of the same project, by the same person.
-                let of = self.clippable.get(&c.target);
-                if of == Some(&(e.project.as_str(), e.author.as_str())) {
-                    self.views.clips.insert(
-                        c.target,
-                        ClipView {
-                            clip: c.clip.clone(),
-                            private: c.private,
-                            at: e.at,
-                            id: e.id,
-                        },
-                    );
-                }
-            }
+            Body::ClipAttached(c) => self.clip_attached(e, c),
             Body::SessionOpened => {
                 let x = self.explicit_session.entry(e.session).or_default();
                 x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
@@ -381,6 +343,51 @@ impl<'a> Folder<'a> {
             }
             Body::TransportStarted | Body::TransportStopped => {}
             Body::Unknown { .. } => self.views.unknown += 1,
+        }
+    }
+
+    /// The first start of a take names it (its id, place, song and track).
+    fn take_started(&mut self, e: &Event, take: TakeRef) {
+        let t = self.take(e, take);
+        if t.id.is_none() {
+            t.id = Some(e.id);
+            t.start = e.pos;
+            t.started_at = Some(e.at);
+            t.song = e.song.clone();
+            t.track = e.track.clone();
+            t.session = e.session;
+        }
+    }
+
+    /// An executive's verdict, on something judgeable of the same project only.
+    fn verdict(&mut self, e: &Event, target: Uuid, verdict: Verdict, comment: &str) {
+        if self.judgeable.get(&target) == Some(&e.project.as_str()) {
+            self.views.verdicts.insert(
+                target,
+                VerdictView {
+                    verdict,
+                    comment: comment.to_owned(),
+                    author: e.author.clone(),
+                    at: e.at,
+                    id: e.id,
+                },
+            );
+        }
+    }
+
+    /// A clip, of a moment of the same project by the same person only.
+    fn clip_attached(&mut self, e: &Event, c: &crate::event::ClipAttached) {
+        let of = self.clippable.get(&c.target);
+        if of == Some(&(e.project.as_str(), e.author.as_str())) {
+            self.views.clips.insert(
+                c.target,
+                ClipView {
+                    clip: c.clip.clone(),
+                    private: c.private,
+                    at: e.at,
+                    id: e.id,
+                },
+            );
         }
     }
 

@@ -176,32 +176,17 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         include_private: *include_private,
     }
     .parse()?;
-    let mut received = Default::default();
-    let mut on_server = None;
-    let events: Vec<liner_record::Event> = match (journal, project, store) {
-        (Some(dir), _, _) => {
-            anyhow::ensure!(
-                dir.join("events.log").exists(),
-                "no journal in {}",
-                dir.display()
-            );
-            let report = liner_record::Journal::open(dir)?.read()?;
-            for s in &report.skipped {
-                eprintln!("skipped line {} (byte {}): {}", s.line, s.offset, s.reason);
-            }
-            report.into_events()
-        }
+    let source = match (journal, project, store) {
+        (Some(dir), _, _) => Source::Journal(dir),
         (None, Some(name), Some(store)) => {
             let p = store
                 .project(name)?
                 .with_context(|| format!("no project named {name:?} on this server"))?;
-            received = store.received(&p)?;
-            let events = store.events(&p)?;
-            on_server = Some((store, p));
-            events
+            Source::Server(store, p)
         }
         _ => anyhow::bail!("say --project NAME (server) or --journal DIR (local)"),
     };
+    let (events, received) = source.events()?;
     let links = match (clips, output) {
         (true, Some(log)) => {
             anyhow::ensure!(
@@ -209,16 +194,9 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
                 "--clips goes with --format markdown or html: the other formats have no \
                  place for a link to audio"
             );
-            let read = |clip: &liner_record::clips::Clip| -> Result<Option<Vec<u8>>> {
-                match (&on_server, journal) {
-                    (Some((store, p)), _) => Ok(store.clip(p, &clip.hash)?),
-                    (None, Some(dir)) => {
-                        Ok(liner_record::clips::ClipStore::of_journal(dir).get(clip)?)
-                    }
-                    (None, None) => Ok(None),
-                }
-            };
-            write_clips(log, &export::clip_files(&events, &scope), read)?
+            write_clips(log, &export::clip_files(&events, &scope), |c| {
+                source.clip(c)
+            })?
         }
         _ => Default::default(),
     };
@@ -239,6 +217,46 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where an export's record comes from: a local journal, or the server's database.
+enum Source<'a> {
+    Journal(&'a std::path::Path),
+    Server(&'a SqliteStore, liner_server::store::Project),
+}
+
+impl Source<'_> {
+    /// The record's events, and (from the server) who pushed each and when.
+    fn events(
+        &self,
+    ) -> Result<(
+        Vec<liner_record::Event>,
+        std::collections::BTreeMap<uuid::Uuid, liner_record::export::Received>,
+    )> {
+        match self {
+            Source::Journal(dir) => {
+                anyhow::ensure!(
+                    dir.join("events.log").exists(),
+                    "no journal in {}",
+                    dir.display()
+                );
+                let report = liner_record::Journal::open(dir)?.read()?;
+                for s in &report.skipped {
+                    eprintln!("skipped line {} (byte {}): {}", s.line, s.offset, s.reason);
+                }
+                Ok((report.into_events(), Default::default()))
+            }
+            Source::Server(store, p) => Ok((store.events(p)?, store.received(p)?)),
+        }
+    }
+
+    /// A clip's bytes, if this record has them.
+    fn clip(&self, clip: &liner_record::clips::Clip) -> Result<Option<Vec<u8>>> {
+        Ok(match self {
+            Source::Journal(dir) => liner_record::clips::ClipStore::of_journal(dir).get(clip)?,
+            Source::Server(store, p) => store.clip(p, &clip.hash)?,
+        })
+    }
 }
 
 /// Writes the clips of an export into `<log>-clips/` beside `log`; returns the links the log
@@ -443,37 +461,21 @@ fn main() -> Result<()> {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
-    if let Command::Export {
-        journal: Some(_), ..
-    } = &cli.command
-    {
-        // A journal export needs no server database.
-        return export(&cli, None);
-    }
-    if let Command::Serve { .. } = &cli.command {
-        raise_open_files_limit();
-    }
-    if let Command::Sync { journal, server } = &cli.command {
-        // Client-side: the plugin's journals, no server database.
-        return sync_journals(journal.as_deref(), server.as_deref());
-    }
-    if let Command::Import {
-        file,
-        journal: Some(dir),
-        ..
-    } = &cli.command
-    {
-        let events = read_export(file)?;
-        let journal = liner_record::Journal::open(dir)?;
-        let known: std::collections::HashSet<uuid::Uuid> =
-            journal.scan()?.ids.into_iter().collect();
-        let new: Vec<_> = events
-            .into_iter()
-            .filter(|e| !known.contains(&e.id))
-            .collect();
-        journal.append(&new)?;
-        println!("imported {} new events into {}", new.len(), dir.display());
-        return Ok(());
+    // Commands on local journals need no server database.
+    match &cli.command {
+        Command::Export {
+            journal: Some(_), ..
+        } => return export(&cli, None),
+        Command::Sync { journal, server } => {
+            return sync_journals(journal.as_deref(), server.as_deref())
+        }
+        Command::Import {
+            file,
+            journal: Some(dir),
+            ..
+        } => return import_into_journal(file, dir),
+        Command::Serve { .. } => raise_open_files_limit(),
+        _ => {}
     }
     let dir = data_dir(&cli)?;
     let store = SqliteStore::open(&dir)
@@ -495,19 +497,7 @@ fn main() -> Result<()> {
                 ..Default::default()
             },
         ),
-        Command::Project { command } => match command {
-            ProjectCommand::Create { name } => {
-                let p = store.create_project(&name)?;
-                println!("created project {:?} (id {})", p.name, p.id);
-                Ok(())
-            }
-            ProjectCommand::List => {
-                for p in store.projects()? {
-                    println!("{}\t{}", p.id, p.name);
-                }
-                Ok(())
-            }
-        },
+        Command::Project { command } => project_command(&store, command),
         Command::Export { .. } => export(&cli, Some(&store)),
         Command::Sync { .. } => unreachable!("handled before the database opens"),
         Command::Audit {
@@ -519,88 +509,128 @@ fn main() -> Result<()> {
             let name = project
                 .as_deref()
                 .context("say --project NAME (server) or --journal DIR (local)")?;
-            let p = store
-                .project(name)?
-                .with_context(|| format!("no project named {name:?} on this server"))?;
-            let events = read_export(&file)?;
-            let wrong = events.iter().filter(|e| e.project != p.name).count();
+            import_into_server(&store, &file, name)
+        }
+        Command::Token { command } => token_command(&store, command),
+    }
+}
+
+/// `liner import FILE --journal DIR`: the events the journal lacks, appended.
+fn import_into_journal(file: &std::path::Path, dir: &std::path::Path) -> Result<()> {
+    let events = read_export(file)?;
+    let journal = liner_record::Journal::open(dir)?;
+    let known: std::collections::HashSet<uuid::Uuid> = journal.scan()?.ids.into_iter().collect();
+    let new: Vec<_> = events
+        .into_iter()
+        .filter(|e| !known.contains(&e.id))
+        .collect();
+    journal.append(&new)?;
+    println!("imported {} new events into {}", new.len(), dir.display());
+    Ok(())
+}
+
+/// `liner import FILE --project NAME`: the export's events stored under the record's rules
+/// (ownership, verdict targets, limits), as if pushed.
+fn import_into_server(store: &SqliteStore, file: &std::path::Path, name: &str) -> Result<()> {
+    let p = store
+        .project(name)?
+        .with_context(|| format!("no project named {name:?} on this server"))?;
+    let events = read_export(file)?;
+    let wrong = events.iter().filter(|e| e.project != p.name).count();
+    anyhow::ensure!(
+        wrong == 0,
+        "{wrong} events belong to another project than {name:?}; nothing imported"
+    );
+    // An import follows the record's rules too (ownership, verdict targets, limits).
+    use liner_server::store::{Incoming, PushOutcome};
+    let mut refused = 0;
+    let mut rows = Vec::new();
+    for e in events {
+        if let Err(too_big) = liner_record::limits::check(&e) {
+            eprintln!("left out {}: {too_big}", e.id);
+            refused += 1;
+        } else {
+            rows.push(Incoming::from_event(e));
+        }
+    }
+    let outcomes = store.push(&p, None, &rows)?;
+    let (mut stored, mut duplicates, mut conflicts) = (0, 0, 0);
+    for (row, outcome) in rows.iter().zip(&outcomes) {
+        match outcome {
+            PushOutcome::Stored(_) => stored += 1,
+            PushOutcome::Duplicate(_) => duplicates += 1,
+            PushOutcome::Conflict => conflicts += 1,
+            PushOutcome::Refused { message, .. } => {
+                eprintln!("left out {}: {message}", row.event.id);
+                refused += 1;
+            }
+        }
+    }
+    println!(
+        "imported {stored} new events into {name:?} ({duplicates} already there, \
+         {conflicts} conflicting ids left alone, {refused} refused)"
+    );
+    Ok(())
+}
+
+fn project_command(store: &SqliteStore, command: ProjectCommand) -> Result<()> {
+    match command {
+        ProjectCommand::Create { name } => {
+            let p = store.create_project(&name)?;
+            println!("created project {:?} (id {})", p.name, p.id);
+            Ok(())
+        }
+        ProjectCommand::List => {
+            for p in store.projects()? {
+                println!("{}\t{}", p.id, p.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn token_command(store: &SqliteStore, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Add {
+            project,
+            person,
+            role,
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let person = person.trim();
             anyhow::ensure!(
-                wrong == 0,
-                "{wrong} events belong to another project than {name:?}; nothing imported"
+                !person.is_empty()
+                    && person.chars().count() <= liner_record::limits::MAX_NAME_CHARS
+                    && !person.chars().any(char::is_control),
+                "the person's name must be 1 to {} characters, without line breaks",
+                liner_record::limits::MAX_NAME_CHARS
             );
-            // An import follows the record's rules too (ownership, verdict targets, limits).
-            use liner_server::store::{Incoming, PushOutcome};
-            let mut refused = 0;
-            let mut rows = Vec::new();
-            for e in events {
-                if let Err(too_big) = liner_record::limits::check(&e) {
-                    eprintln!("left out {}: {too_big}", e.id);
-                    refused += 1;
-                } else {
-                    rows.push(Incoming::from_event(e));
-                }
-            }
-            let outcomes = store.push(&p, None, &rows)?;
-            let (mut stored, mut duplicates, mut conflicts) = (0, 0, 0);
-            for (row, outcome) in rows.iter().zip(&outcomes) {
-                match outcome {
-                    PushOutcome::Stored(_) => stored += 1,
-                    PushOutcome::Duplicate(_) => duplicates += 1,
-                    PushOutcome::Conflict => conflicts += 1,
-                    PushOutcome::Refused { message, .. } => {
-                        eprintln!("left out {}: {message}", row.event.id);
-                        refused += 1;
-                    }
-                }
-            }
+            let (info, secret) = store.add_token(&project, person, role)?;
             println!(
-                "imported {stored} new events into {name:?} ({duplicates} already there, \
-                 {conflicts} conflicting ids left alone, {refused} refused)"
+                "token {} for {} ({}) in {:?}:\n{secret}\n(shown once: store it now)",
+                info.id, info.person, info.role, info.project.name
             );
             Ok(())
         }
-        Command::Token { command } => match command {
-            TokenCommand::Add {
-                project,
-                person,
-                role,
-            } => {
-                let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-                let person = person.trim();
-                anyhow::ensure!(
-                    !person.is_empty()
-                        && person.chars().count() <= liner_record::limits::MAX_NAME_CHARS
-                        && !person.chars().any(char::is_control),
-                    "the person's name must be 1 to {} characters, without line breaks",
-                    liner_record::limits::MAX_NAME_CHARS
-                );
-                let (info, secret) = store.add_token(&project, person, role)?;
+        TokenCommand::List => {
+            println!("id\tproject\tperson\trole\tstatus");
+            for t in store.tokens()? {
                 println!(
-                    "token {} for {} ({}) in {:?}:\n{secret}\n(shown once: store it now)",
-                    info.id, info.person, info.role, info.project.name
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.project.name,
+                    t.person,
+                    t.role,
+                    if t.revoked { "revoked" } else { "active" }
                 );
-                Ok(())
             }
-            TokenCommand::List => {
-                println!("id\tproject\tperson\trole\tstatus");
-                for t in store.tokens()? {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        t.id,
-                        t.project.name,
-                        t.person,
-                        t.role,
-                        if t.revoked { "revoked" } else { "active" }
-                    );
-                }
-                Ok(())
-            }
-            TokenCommand::Revoke { id } => {
-                store.revoke_token(id)?;
-                println!("token {id} revoked");
-                Ok(())
-            }
-        },
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            store.revoke_token(id)?;
+            println!("token {id} revoked");
+            Ok(())
+        }
     }
 }
 

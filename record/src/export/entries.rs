@@ -153,39 +153,61 @@ fn decision_text(d: &crate::event::Decision) -> String {
 pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
     let map = TempoMap::from_positions(events.iter().filter_map(|e| e.pos.as_ref()));
     let map = map.as_ref();
+    let by_id: HashMap<Uuid, &Event> = events.iter().map(|e| (e.id, e)).collect();
     let mut out = Vec::new();
-    for n in &views.notes {
-        if (n.private && !scope.include_private)
-            || !scope.admits(&n.song, n.session, &n.author, n.created_at)
-        {
-            continue;
-        }
-        let (start, end) = match &n.anchor {
-            Some(Anchor::Point { at }) => (place(at, map), None),
-            Some(Anchor::Range { from, to }) => (place(from, map), place(to, map)),
-            None => (None, None),
-        };
-        out.push(Entry {
-            id: n.id,
-            kind: EntryKind::Note(n.category),
-            song: n.song.clone(),
-            session: n.session,
-            track: n.track.clone(),
-            take: n.take.map(|t| t.number),
-            author: n.author.clone(),
-            role: n.role,
-            at: n.created_at,
-            start,
-            end,
-            text: n.text.clone(),
-            verdict: n.verdict.clone(),
-        });
-    }
-    for d in &views.decisions {
-        if !scope.admits(&d.song, d.session, &d.author, d.at) {
-            continue;
-        }
-        out.push(Entry {
+    out.extend(note_entries(views, scope, map));
+    out.extend(decision_entries(views, scope, map));
+    out.extend(mark_entries(views, scope, map, &by_id));
+    out.extend(take_entries(views, scope, map, &by_id));
+    in_log_order(out, views)
+}
+
+fn note_entries<'a>(
+    views: &'a Views,
+    scope: &'a Scope,
+    map: Option<&'a TempoMap>,
+) -> impl Iterator<Item = Entry> + 'a {
+    views
+        .notes
+        .iter()
+        .filter(|n| {
+            (!n.private || scope.include_private)
+                && scope.admits(&n.song, n.session, &n.author, n.created_at)
+        })
+        .map(move |n| {
+            let (start, end) = match &n.anchor {
+                Some(Anchor::Point { at }) => (place(at, map), None),
+                Some(Anchor::Range { from, to }) => (place(from, map), place(to, map)),
+                None => (None, None),
+            };
+            Entry {
+                id: n.id,
+                kind: EntryKind::Note(n.category),
+                song: n.song.clone(),
+                session: n.session,
+                track: n.track.clone(),
+                take: n.take.map(|t| t.number),
+                author: n.author.clone(),
+                role: n.role,
+                at: n.created_at,
+                start,
+                end,
+                text: n.text.clone(),
+                verdict: n.verdict.clone(),
+            }
+        })
+}
+
+fn decision_entries<'a>(
+    views: &'a Views,
+    scope: &'a Scope,
+    map: Option<&'a TempoMap>,
+) -> impl Iterator<Item = Entry> + 'a {
+    views
+        .decisions
+        .iter()
+        .filter(|d| scope.admits(&d.song, d.session, &d.author, d.at))
+        .map(move |d| Entry {
             id: d.id,
             kind: if d.kind == "eq" {
                 EntryKind::Eq
@@ -203,79 +225,98 @@ pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
             end: None,
             text: decision_text(&d.decision),
             verdict: d.verdict.clone(),
-        });
+        })
+}
+
+fn mark_entries<'a>(
+    views: &'a Views,
+    scope: &'a Scope,
+    map: Option<&'a TempoMap>,
+    by_id: &'a HashMap<Uuid, &'a Event>,
+) -> impl Iterator<Item = Entry> + 'a {
+    views.marks.iter().filter_map(move |m| {
+        let e = by_id.get(&m.id)?;
+        scope
+            .admits(&m.song, e.session, &e.author, m.at)
+            .then(|| Entry {
+                id: m.id,
+                kind: EntryKind::Mark,
+                song: m.song.clone(),
+                session: e.session,
+                track: m.track.clone(),
+                take: None,
+                author: e.author.clone(),
+                role: e.role,
+                at: m.at,
+                start: m.pos.as_ref().and_then(|p| place(p, map)),
+                end: None,
+                text: m
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| format!("unnamed mark {}", m.number)),
+                verdict: views.verdicts.get(&m.id).cloned(),
+            })
+    })
+}
+
+fn take_entries<'a>(
+    views: &'a Views,
+    scope: &'a Scope,
+    map: Option<&'a TempoMap>,
+    by_id: &'a HashMap<Uuid, &'a Event>,
+) -> impl Iterator<Item = Entry> + 'a {
+    views.takes.iter().filter_map(move |t| {
+        let e = by_id.get(&t.id?)?;
+        scope
+            .admits(&t.song, t.session, &e.author, e.at)
+            .then(|| Entry {
+                id: e.id,
+                kind: EntryKind::Take,
+                song: t.song.clone(),
+                session: t.session,
+                track: t.track.clone(),
+                take: Some(t.take.number),
+                author: e.author.clone(),
+                role: e.role,
+                at: e.at,
+                start: t.start.as_ref().and_then(|p| place(p, map)),
+                end: t.end.as_ref().and_then(|p| place(p, map)),
+                text: take_text(t),
+                verdict: t.verdict.clone(),
+            })
+    })
+}
+
+/// "take 3: keeper ★★★★ — the one".
+fn take_text(t: &crate::views::TakeView) -> String {
+    let mut text = format!("take {}", t.take.number);
+    if let Some(r) = t.rating {
+        text.push_str(&format!(
+            ": {}",
+            match r {
+                crate::event::Rating::Keeper => "keeper",
+                crate::event::Rating::Maybe => "maybe",
+                crate::event::Rating::Scratch => "scratch",
+            }
+        ));
     }
-    let by_id: std::collections::HashMap<Uuid, &Event> = events.iter().map(|e| (e.id, e)).collect();
-    for m in &views.marks {
-        let Some(e) = by_id.get(&m.id) else { continue };
-        if !scope.admits(&m.song, e.session, &e.author, m.at) {
-            continue;
-        }
-        out.push(Entry {
-            id: m.id,
-            kind: EntryKind::Mark,
-            song: m.song.clone(),
-            session: e.session,
-            track: m.track.clone(),
-            take: None,
-            author: e.author.clone(),
-            role: e.role,
-            at: m.at,
-            start: m.pos.as_ref().and_then(|p| place(p, map)),
-            end: None,
-            text: m
-                .label
-                .clone()
-                .unwrap_or_else(|| format!("unnamed mark {}", m.number)),
-            verdict: views.verdicts.get(&m.id).cloned(),
-        });
+    if let Some(s) = t.stars {
+        text.push_str(&format!(" {}", "★".repeat(s.min(5) as usize)));
     }
-    for t in &views.takes {
-        let Some(e) = t.id.and_then(|id| by_id.get(&id)) else {
-            continue;
-        };
-        if !scope.admits(&t.song, t.session, &e.author, e.at) {
-            continue;
-        }
-        let mut text = format!("take {}", t.take.number);
-        if let Some(r) = t.rating {
-            text.push_str(&format!(
-                ": {}",
-                match r {
-                    crate::event::Rating::Keeper => "keeper",
-                    crate::event::Rating::Maybe => "maybe",
-                    crate::event::Rating::Scratch => "scratch",
-                }
-            ));
-        }
-        if let Some(s) = t.stars {
-            text.push_str(&format!(" {}", "★".repeat(s.min(5) as usize)));
-        }
-        if let Some(n) = &t.note {
-            text.push_str(&format!(" — {n}"));
-        }
-        out.push(Entry {
-            id: e.id,
-            kind: EntryKind::Take,
-            song: t.song.clone(),
-            session: t.session,
-            track: t.track.clone(),
-            take: Some(t.take.number),
-            author: e.author.clone(),
-            role: e.role,
-            at: e.at,
-            start: t.start.as_ref().and_then(|p| place(p, map)),
-            end: t.end.as_ref().and_then(|p| place(p, map)),
-            text,
-            verdict: t.verdict.clone(),
-        });
+    if let Some(n) = &t.note {
+        text.push_str(&format!(" — {n}"));
     }
+    text
+}
+
+/// Sorts entries into log order (see [`entries`]); the sort keys are computed once per
+/// entry, not once per comparison.
+fn in_log_order(out: Vec<Entry>, views: &Views) -> Vec<Entry> {
     let session_start: HashMap<Uuid, i64> = views
         .sessions
         .iter()
         .map(|s| (s.id, s.started_at))
         .collect();
-    // Sort keys computed once per entry, not once per comparison.
     let mut keyed: Vec<(i64, Entry)> = out
         .into_iter()
         .map(|e| (session_start.get(&e.session).copied().unwrap_or(e.at), e))
