@@ -110,7 +110,9 @@ fn seconds_hint(
     match (seconds, samples, beats, t.tempo) {
         (Some(s), _, _, _) => Some(s),
         (None, Some(n), _, _) if t.sample_rate > 0.0 => Some(n as f64 / t.sample_rate as f64),
-        (None, None, Some(b), Some(tempo)) if tempo > 0.0 => Some(b * 60.0 / tempo),
+        (None, None, Some(b), Some(tempo)) if tempo > 0.0 => {
+            Some(liner_record::position::beats_to_seconds(b, tempo))
+        }
         _ => None,
     }
 }

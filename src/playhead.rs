@@ -7,6 +7,9 @@
 //!   sequence lock whose data words are themselves atomics, so there is no data race, and a read
 //!   that overlapped a write is retried.
 
+use liner_record::position::{
+    bar_holding, bar_len_beats, beat_in_bar, beats_to_seconds, seconds_to_beats,
+};
 use nice_plug::prelude::Transport;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
@@ -49,7 +52,7 @@ fn bar_of(
     beats: Option<f64>,
     time_sig: Option<(u16, u16)>,
 ) -> (Option<f64>, Option<i32>) {
-    let bar_len = time_sig.map(|(n, d)| n as f64 * 4.0 / d as f64);
+    let bar_len = time_sig.map(bar_len_beats);
     let host_line = t.bar_start_pos_beats.filter(|s| s.is_finite());
     match (host_line, beats, bar_len) {
         (Some(line), Some(b), Some(len)) => match bar_holding(line, b, len) {
@@ -67,21 +70,6 @@ fn bar_of(
             t.bar_number(),
         ),
     }
-}
-
-/// The bar line holding the position `beats`, found from the bar line `line` by whole bars of
-/// `len` quarter notes, and how many bars that is (a position within a millionth of a beat
-/// before a line is on it). `None` for a meaningless length or distance.
-fn bar_holding(line: f64, beats: f64, len: f64) -> Option<(f64, i32)> {
-    const SLACK: f64 = 1e-6;
-    let bars = ((beats - line + SLACK) / len).floor();
-    (len.is_finite() && len > 0.0 && bars.abs() < 1e6).then_some((line + bars * len, bars as i32))
-}
-
-/// The beat in its bar (from 1) of the position `beats` in the bar from `line`, in a meter of
-/// `den`th notes; never before the first (a position within the slack of a bar line).
-fn beat_in_bar(beats: f64, line: f64, den: u16) -> f64 {
-    ((beats - line) * den as f64 / 4.0 + 1.0).max(1.0)
 }
 
 impl Position {
@@ -140,7 +128,7 @@ impl Position {
         let elapsed = self.seconds.or_else(|| {
             self.beats
                 .zip(self.tempo)
-                .map(|(b, t)| b * 60.0 / t)
+                .map(|(b, t)| beats_to_seconds(b, t))
                 .filter(|s| s.is_finite())
         });
         let dt = elapsed.map_or(seconds, |s| seconds.max(-s));
@@ -159,13 +147,13 @@ impl Position {
         let p = &mut self;
         p.seconds = p.seconds.map(|s| s + dt);
         if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
-            let new_beats = beats + dt * tempo / 60.0;
+            let new_beats = beats + seconds_to_beats(dt, tempo);
             p.beats = Some(new_beats);
             if let (Some(start), Some((num, den)), Some(bar)) =
                 (p.bar_start_beats, p.time_sig, p.bar)
             {
-                let bar_len = num as f64 * 4.0 / den as f64;
-                if let Some((line, bars)) = bar_holding(start, new_beats, bar_len) {
+                if let Some((line, bars)) = bar_holding(start, new_beats, bar_len_beats((num, den)))
+                {
                     p.bar_start_beats = Some(line);
                     p.bar = Some(bar.saturating_add(bars));
                 }

@@ -41,7 +41,6 @@ use crate::event::Event;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -346,7 +345,9 @@ fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut buf = Vec::with_capacity(bytes.len() + 1);
         if len > 0 {
             let mut last = [0u8; 1];
-            file.read_exact_at(&mut last, len - 1)?;
+            // (Appends go to the end whatever the position: the file is opened to append.)
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
             if last[0] != b'\n' {
                 buf.push(b'\n');
             }

@@ -1,8 +1,55 @@
-//! Positions as people read them: `bar.beat.hundredths` (as REAPER shows them, `23.2.50` is
-//! halfway through beat 2 of bar 23) and `h:mm:ss.mmm`, and conversion between the two given
+//! Timeline math, in one place: beats and seconds at a tempo, bar lengths and bar lines,
+//! positions as people read them (`bar.beat.hundredths` as REAPER shows them, `23.2.50` is
+//! halfway through beat 2 of bar 23, and `h:mm:ss.mmm`), and conversion between the two given
 //! a tempo map (tempo and time-signature changes, e.g. as recorded in events' positions).
+//!
+//! The arithmetic helpers are `#[inline]` and allocation-free: the plugin's audio thread uses
+//! them too.
 
 use crate::event::DawPos;
+
+/// Seconds that `beats` quarter notes last at `tempo` (beats per minute).
+#[inline]
+pub fn beats_to_seconds(beats: f64, tempo: f64) -> f64 {
+    beats * 60.0 / tempo
+}
+
+/// Quarter-note beats in `seconds` at `tempo`.
+#[inline]
+pub fn seconds_to_beats(seconds: f64, tempo: f64) -> f64 {
+    seconds * tempo / 60.0
+}
+
+/// How many quarter notes one bar of the time signature `(numerator, denominator)` lasts
+/// (7/8: 3.5).
+#[inline]
+pub fn bar_len_beats((num, den): (u16, u16)) -> f64 {
+    num as f64 * 4.0 / den as f64
+}
+
+/// Where the bar holding a position starts (in quarter notes), from the position's
+/// quarter-note beats and its beat in the bar (from 1, in `den`th notes).
+#[inline]
+pub fn bar_line(beats: f64, beat: f64, den: u16) -> f64 {
+    beats - (beat - 1.0) * 4.0 / den as f64
+}
+
+/// The beat in its bar (from 1, in `den`th notes) of the position `beats` in the bar that
+/// starts at `line`; never before the first (a position within the slack of a bar line).
+#[inline]
+pub fn beat_in_bar(beats: f64, line: f64, den: u16) -> f64 {
+    ((beats - line) * den as f64 / 4.0 + 1.0).max(1.0)
+}
+
+/// The bar line that holds `beats`, moved from `line` by whole bars of `len` quarter notes,
+/// and how many bars it moved. A position a hair before a bar line (within 1e-6 beats of
+/// rounding) counts as on it. `None` for a useless bar length or a far-off position.
+#[inline]
+pub fn bar_holding(line: f64, beats: f64, len: f64) -> Option<(f64, i32)> {
+    const SLACK: f64 = 1e-6;
+    let bars = ((beats - line + SLACK) / len).floor();
+    (len.is_finite() && len > 0.0 && bars.abs() < 1e6).then_some((line + bars * len, bars as i32))
+}
 
 /// A musical position: bar (1-based) and beat within the bar (1-based, fractional, in units
 /// of the time-signature denominator).
@@ -79,7 +126,7 @@ pub struct TempoChange {
 
 impl TempoChange {
     fn bar_len(&self) -> f64 {
-        self.sig.0 as f64 * 4.0 / self.sig.1 as f64
+        bar_len_beats(self.sig)
     }
 }
 
@@ -94,7 +141,7 @@ pub struct TempoMap {
 /// A tempo change is where the two tempo lines meet; a signature change is at the first bar
 /// line of the new grid that is also a bar line, with the same number, of the old one.
 fn locate_change(prev: &TempoChange, mut next: TempoChange) -> TempoChange {
-    let at_beats = |c: &TempoChange, b: f64| c.seconds + (b - c.beats) * 60.0 / c.tempo;
+    let at_beats = |c: &TempoChange, b: f64| c.seconds + beats_to_seconds(b - c.beats, c.tempo);
     if next.tempo != prev.tempo {
         // prev.beats + (t - prev.seconds) * prev.tempo / 60 == next.beats + (t - next.seconds) * next.tempo / 60
         let t = (next.beats - prev.beats + prev.seconds * prev.tempo / 60.0
@@ -173,7 +220,7 @@ impl TempoMap {
                 }
             }
             let (bar, bar_start_beats) = match (p.bar, p.beat) {
-                (Some(bar), Some(beat)) => (bar, beats - (beat - 1.0) * 4.0 / sig.1 as f64),
+                (Some(bar), Some(beat)) => (bar, bar_line(beats, beat, sig.1)),
                 _ => match changes.last() {
                     // Carry the bar count across from the previous change.
                     Some(prev) => {
@@ -184,7 +231,7 @@ impl TempoMap {
                         )
                     }
                     None => {
-                        let len = sig.0 as f64 * 4.0 / sig.1 as f64;
+                        let len = bar_len_beats(sig);
                         let bars = (beats / len).floor();
                         ((bars as i32).saturating_add(1), bars * len)
                     }
@@ -206,7 +253,7 @@ impl TempoMap {
         let first = changes.first_mut()?;
         // Before the first known point the first tempo held.
         if first.seconds > 0.0 {
-            first.beats -= first.seconds * first.tempo / 60.0;
+            first.beats -= seconds_to_beats(first.seconds, first.tempo);
             first.seconds = 0.0;
         }
         Some(TempoMap { changes })
@@ -229,13 +276,13 @@ impl TempoMap {
     /// Quarter-note beats at a time.
     pub fn beats_at(&self, seconds: f64) -> f64 {
         let c = self.change_at_seconds(seconds);
-        c.beats + (seconds - c.seconds) * c.tempo / 60.0
+        c.beats + seconds_to_beats(seconds - c.seconds, c.tempo)
     }
 
     /// The time of a quarter-note beat position.
     pub fn seconds_at_beats(&self, beats: f64) -> f64 {
         let c = self.change_at_beats(beats);
-        c.seconds + (beats - c.beats) * 60.0 / c.tempo
+        c.seconds + beats_to_seconds(beats - c.beats, c.tempo)
     }
 
     /// Bar and beat at a time.

@@ -437,6 +437,12 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
 
 /// Lets the server keep as many connections as the system allows (the soft limit on open
 /// files, often 1,024, up to the hard one), so slow clients cannot use up its descriptors.
+#[cfg(not(unix))]
+fn raise_open_files_limit() {}
+
+/// Lets the server keep as many connections as the system allows (the soft limit on open
+/// files, often 1,024, up to the hard one), so slow clients cannot use up its descriptors.
+#[cfg(unix)]
 fn raise_open_files_limit() {
     // SAFETY: getrlimit/setrlimit on our own process, with a struct we own.
     unsafe {

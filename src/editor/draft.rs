@@ -7,6 +7,7 @@
 use crate::playhead::{Playhead, Position};
 use crate::state::daw_pos;
 use liner_record::event::{Anchor, Body, Category, Context, DawPos, NoteAdded, TakeRef};
+use liner_record::position::{bar_line, beats_to_seconds};
 use liner_record::Event;
 
 /// How far one nudge moves the stamp.
@@ -79,9 +80,7 @@ fn stamp_at(p: &Playhead) -> Option<Stamp> {
 /// can be nudged.
 pub fn position_of(d: &DawPos) -> Position {
     let bar_start_beats = match (d.beats, d.beat, d.time_sig) {
-        (Some(b), Some(beat), Some((_, den))) if den > 0 => {
-            Some(b - (beat - 1.0) * 4.0 / den as f64)
-        }
+        (Some(b), Some(beat), Some((_, den))) if den > 0 => Some(bar_line(b, beat, den)),
         _ => None,
     };
     Position {
@@ -173,7 +172,7 @@ impl Draft {
         };
         let seconds_of = |secs: Option<f64>, beats: Option<f64>| match (secs, beats) {
             (Some(s), _) => Some(s),
-            (None, Some(b)) => now.tempo.map(|t| b * 60.0 / t),
+            (None, Some(b)) => now.tempo.map(|t| beats_to_seconds(b, t)),
             _ => None,
         };
         let (Some(start), Some(end)) = (
@@ -182,10 +181,11 @@ impl Draft {
         ) else {
             return false;
         };
-        let Some(here) = now
-            .seconds
-            .or_else(|| now.beats.zip(now.tempo).map(|(b, t)| b * 60.0 / t))
-        else {
+        let Some(here) = now.seconds.or_else(|| {
+            now.beats
+                .zip(now.tempo)
+                .map(|(b, t)| beats_to_seconds(b, t))
+        }) else {
             return false;
         };
         let sr = playhead.sample_rate;
