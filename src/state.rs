@@ -358,6 +358,9 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
 
 /// Prepares a saved plugin state for loading (nice-plug's `filter_state`): migrates format 1
 /// to 2 and sets unreadable data aside. Never fails. Returns what was wrong, if anything.
+///
+/// # Panics
+/// Never: an [`InstanceState`] always serializes.
 pub fn filter_saved_state(
     fields: &mut BTreeMap<String, String>,
     state_key: &str,

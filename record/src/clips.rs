@@ -205,6 +205,9 @@ impl ClipStore {
 
     /// Stores `bytes` under their hash (atomically, durably; storing what is there already
     /// changes nothing) and returns the hash.
+    ///
+    /// # Errors
+    /// The store's folder or file cannot be made or written.
     pub fn put(&self, bytes: &[u8], format: ClipFormat) -> std::io::Result<ClipHash> {
         let hash = ClipHash::of(bytes);
         let name = format!("{hash}.{}", format.extension());
@@ -222,6 +225,10 @@ impl ClipStore {
     }
 
     /// The clip's bytes, if this journal has them and they are what the hash says.
+    ///
+    /// # Errors
+    /// The file exists but cannot be read (a missing file, or one whose bytes no longer
+    /// match its name, is `Ok(None)`).
     pub fn get(&self, clip: &Clip) -> std::io::Result<Option<Vec<u8>>> {
         match std::fs::read(self.path(clip)) {
             Ok(bytes) if ClipHash::of(&bytes) == clip.hash => Ok(Some(bytes)),
@@ -245,6 +252,9 @@ pub struct EncodeError(String);
 /// out at 130 MB: their bit count overflows, so a huge residual looks cheap), so they are not
 /// used: its LPC and verbatim coding cover every signal. And should an encoding still come
 /// out larger than the raw samples, it is made again verbatim.
+///
+/// # Errors
+/// The encoder refuses the audio (no channel, or more than it takes).
 #[cfg(feature = "encode")]
 pub fn encode_flac(audio: &[Vec<f32>], rate: u32) -> Result<Vec<u8>, EncodeError> {
     let channels = audio.len();

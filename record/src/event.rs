@@ -648,6 +648,9 @@ impl Event {
     }
 
     /// The event's canonical line of JSON (no newline; see the module docs).
+    ///
+    /// # Panics
+    /// Never: every event serializes (its fields are plain data).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize")
     }

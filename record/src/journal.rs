@@ -75,6 +75,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 /// Where Liner Notes keeps its data: `$LINER_NOTES_DATA_DIR`, else the platform's data folder
 /// (`~/.local/share/liner-notes` on Linux, `~/Library/Application Support/liner-notes` on
 /// macOS, `%APPDATA%\liner-notes` on Windows).
+///
+/// # Errors
+/// [`JournalError::NoDataDir`] when neither `LINER_NOTES_DATA_DIR` nor a home folder is
+/// known.
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
@@ -296,6 +300,9 @@ pub fn unique_suffix() -> String {
 
 /// Creates `dir` and its missing parents readable by their owner only (0700 on Unix): a
 /// journal holds private notes.
+///
+/// # Errors
+/// The folder cannot be made.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
@@ -434,6 +441,10 @@ pub struct Journal {
 
 impl Journal {
     /// Opens (creating if needed) the journal in `dir`.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn open(dir: impl Into<PathBuf>) -> Result<Journal> {
         let dir = dir.into();
         if !dir.exists() {
@@ -452,6 +463,10 @@ impl Journal {
     }
 
     /// Opens the journal of `project` under the data folder ([`data_dir`]).
+    ///
+    /// # Errors
+    /// No data folder ([`data_dir`]), or [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn open_project(project: &str) -> Result<Journal> {
         Self::open(project_dir(&data_dir()?, project))
     }
@@ -467,6 +482,11 @@ impl Journal {
 
     /// Appends events; returns once they are durable (written and fsynced). Concurrent
     /// callers share fsyncs.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk); [`JournalError::BadEvent`] for an
+    /// event that cannot be stored. Nothing of the batch is captured then.
     pub fn append(&self, events: &[Event]) -> Result<()> {
         let lines: Vec<(Uuid, String)> = events.iter().map(|e| (e.id, e.to_json())).collect();
         self.append_json(&lines)
@@ -474,6 +494,11 @@ impl Journal {
 
     /// Appends events given as JSON exactly as received (kept byte for byte). The JSON must
     /// be one line.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk); [`JournalError::BadEvent`] for a
+    /// line that is not one event. Nothing of the batch is captured then.
     pub fn append_json(&self, events: &[(Uuid, String)]) -> Result<()> {
         let mut bytes = Vec::new();
         for (id, json) in events {
@@ -536,6 +561,10 @@ impl Journal {
 
     /// Checks every line and lists the event ids, without parsing events: what opening a
     /// journal needs, fast even for millions of events.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn scan(&self) -> Result<ScanReport> {
         let mut ids = Vec::new();
         let (skipped, bytes) = scan_file(&self.events_path, |_, _, id, _| ids.push(id))?;
@@ -549,6 +578,10 @@ impl Journal {
     /// All ids (like [`Journal::scan`]) plus the parsed events whose JSON contains `needle`
     /// (e.g. a plugin instance's id): finding one instance's events in a big journal without
     /// parsing the rest.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn scan_matching(&self, needle: &str) -> Result<(Vec<Uuid>, Vec<Event>)> {
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut ids = Vec::new();
@@ -566,6 +599,10 @@ impl Journal {
 
     /// Reads every event. Unreadable lines are reported and skipped; an id seen twice is kept
     /// once (the first).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn read(&self) -> Result<ReadReport> {
         let mut report = ReadReport::default();
         // id -> CRC of the stored JSON, to tell a repeat from a conflict.
@@ -609,6 +646,10 @@ impl Journal {
     /// corrupt line is skipped and reported. Does not drop repeats: callers that keep the
     /// events also keep their ids. Lets a reader follow a growing journal without re-reading
     /// it.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn read_since(&self, offset: u64) -> Result<(Vec<StoredEvent>, Vec<Skipped>, u64)> {
         let mut events = Vec::new();
         let mut bad = Vec::new();
@@ -638,6 +679,13 @@ impl Journal {
     }
 
     /// Holds events back (or releases them), durably.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
+    ///
+    /// # Panics
+    /// Never: an [`Aside`] always serializes.
     pub fn set_aside(&self, entries: &[(Uuid, Aside)]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
@@ -654,6 +702,10 @@ impl Journal {
 
     /// The state of every event held back or released (the last line per id). Lines that
     /// cannot be read are skipped: the event they named is then treated as never held.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn aside(&self) -> Result<HashMap<Uuid, Aside>> {
         let mut out = HashMap::new();
         scan_file(&self.aside_path, |_, _, id, payload| {
@@ -672,6 +724,10 @@ impl Journal {
 
     /// The sync state of this journal with one server: its own acknowledgements, cursor and
     /// place in the journal (see [`SyncFiles`]). Creates the folder and records the target.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn sync_files(&self, url: &str, project: &str) -> Result<SyncFiles> {
         let dir = self.dir.join("sync").join(target_name(url));
         if !dir.exists() {
@@ -694,6 +750,10 @@ impl Journal {
 
     /// The servers this journal syncs (or synced) with: `(url, project)` of every target
     /// folder under `sync/`.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn sync_targets(&self) -> Result<Vec<(String, String)>> {
         let root = self.dir.join("sync");
         let entries = match std::fs::read_dir(&root) {
@@ -718,6 +778,10 @@ impl Journal {
 
     /// Events that the server at `url` has not acknowledged, in journal order (a full read:
     /// for tools and tests; [`crate::sync::TargetSync`] reads only what was appended since).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn unacked_by(&self, url: &str) -> Result<Vec<StoredEvent>> {
         let dir = self.dir.join("sync").join(target_name(url));
         let acked = SyncFiles {
@@ -781,6 +845,10 @@ impl SyncFiles {
     }
 
     /// Records, durably, that the server has these events.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
@@ -795,6 +863,10 @@ impl SyncFiles {
     }
 
     /// Ids the server has acknowledged.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn acked(&self) -> Result<HashSet<Uuid>> {
         let mut ids = HashSet::new();
         scan_file(&self.dir.join("acks.log"), |_, _, id, _| {
@@ -804,6 +876,10 @@ impl SyncFiles {
     }
 
     /// Hashes of the clips the server has (`clips.log`, one per line).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn clips_sent(&self) -> Result<HashSet<crate::clips::ClipHash>> {
         let path = self.dir.join("clips.log");
         match std::fs::read_to_string(&path) {
@@ -814,6 +890,10 @@ impl SyncFiles {
     }
 
     /// Records that the server has a clip.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn clip_sent(&self, hash: &crate::clips::ClipHash) -> Result<()> {
         append_locked(&self.dir.join("clips.log"), format!("{hash}\n").as_bytes())?;
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
@@ -821,6 +901,10 @@ impl SyncFiles {
     }
 
     /// The last server sequence number seen (0 before the first pull).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn last_seq(&self) -> Result<u64> {
         let path = self.dir.join("cursor.json");
         let data = match std::fs::read(&path) {
@@ -836,6 +920,10 @@ impl SyncFiles {
     }
 
     /// Records the last server sequence number seen, atomically.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
     pub fn set_last_seq(&self, seq: u64) -> Result<()> {
         let bytes = serde_json::json!({ "last_seq": seq }).to_string();
         write_atomically(&self.dir, "cursor.json", bytes.as_bytes())

@@ -100,6 +100,9 @@ fn nesting(json: &str) -> usize {
 }
 
 /// Checks every field of `e` against the limits (and the size of the whole event).
+///
+/// # Errors
+/// The first field that is too long or too deep, named.
 pub fn check(e: &Event) -> Result<(), TooBig> {
     fields(e)?;
     let bytes = e.to_json().len();

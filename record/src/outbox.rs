@@ -177,6 +177,10 @@ pub fn send_as(journal: &Journal, me: &Identity, waiting: &Outbox) -> Result<usi
 }
 
 /// Drops events for good: never sent, not shown.
+///
+/// # Errors
+/// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+/// a full disk).
 pub fn drop_events(journal: &Journal, ids: &[Uuid]) -> Result<(), JournalError> {
     let entries: Vec<(Uuid, Aside)> = ids
         .iter()
@@ -187,6 +191,10 @@ pub fn drop_events(journal: &Journal, ids: &[Uuid]) -> Result<(), JournalError> 
 
 /// Replaces a refused note with a corrected copy (new id, the new text) and drops the
 /// original. Returns the copy, or None when `original` is not a note.
+///
+/// # Errors
+/// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+/// a full disk).
 pub fn fix_note(
     journal: &Journal,
     original: &Event,

@@ -201,6 +201,9 @@ impl TempoMap {
     /// Builds a map from positions the DAW reported (each with seconds, beats, tempo and time
     /// signature; bar and beat where the host gave them). A position whose tempo and time
     /// signature equal the previous one's adds nothing. `None` when no position has enough.
+    ///
+    /// # Panics
+    /// Never: only positions with seconds are sorted.
     pub fn from_positions<'a>(positions: impl IntoIterator<Item = &'a DawPos>) -> Option<Self> {
         let mut points: Vec<&DawPos> = positions
             .into_iter()

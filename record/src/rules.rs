@@ -139,6 +139,9 @@ pub enum Refusal {
 }
 
 /// Judges `claim` by `author`, given the subject's current owner (None: nobody has it yet).
+///
+/// # Errors
+/// The refusal (`not_yours`) when `author` is not `owner`.
 pub fn judge_claim(claim: Claim, author: &str, owner: Option<&str>) -> Result<(), Refusal> {
     match (claim, owner) {
         (Claim::Changes(_), None) => Err(Refusal::Unknown),

@@ -83,6 +83,9 @@ pub fn token_in(dir: &Path, url: &str) -> Option<String> {
 /// readable by its owner only from the first byte). Writers in several threads or processes
 /// take turns (an exclusive lock on `tokens.json.lock`), so none loses another's token.
 /// Entries of older versions, filed under other names, stay in the file and are never used.
+///
+/// # Errors
+/// The tokens file cannot be read, locked or written.
 pub fn store_token_in(dir: &Path, url: &str, secret: &str) -> std::io::Result<()> {
     let origin = origin(url).ok_or_else(|| {
         std::io::Error::new(
@@ -139,6 +142,9 @@ impl Settings {
     }
 
     /// Remembers these settings as the default for new instances.
+    ///
+    /// # Errors
+    /// No config folder, or the settings file cannot be written.
     pub fn remember(&self) -> std::io::Result<()> {
         match config_dir() {
             Some(d) => self.remember_in(&d),
@@ -148,6 +154,9 @@ impl Settings {
 
     /// [`Settings::remember`] in a given config folder, written atomically (a temporary file
     /// renamed over the old one), so a crash never leaves half a file.
+    ///
+    /// # Errors
+    /// The settings file cannot be written.
     pub fn remember_in(&self, dir: &Path) -> std::io::Result<()> {
         crate::journal::create_private_dir(dir)?;
         let tmp = dir.join(format!(

@@ -24,6 +24,9 @@ pub struct WorkedTime {
 
 /// Worked time per (person, song), sorted by song then person. `events` must be in (`at`,
 /// `id`) order, once each (as the fold has them).
+///
+/// # Panics
+/// Never: only keys listed from the map are taken out of it.
 pub fn worked_time<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<WorkedTime> {
     type Key = (String, String);
     let mut stretches: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();

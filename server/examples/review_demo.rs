@@ -41,6 +41,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Fills the data folder `dir` with the demo project; returns the executive's token.
+///
+/// # Errors
+/// The database cannot be opened or written.
 pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
     let store = SqliteStore::open(dir)?;
     let project = store.create_project(PROJECT)?;

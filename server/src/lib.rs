@@ -24,6 +24,9 @@ use std::sync::Arc;
 
 /// Serves the API and the page on `listener` until `shutdown` completes (see [`serve`]),
 /// with the default limits.
+///
+/// # Errors
+/// The listener fails.
 pub async fn run(
     listener: tokio::net::TcpListener,
     store: Arc<dyn store::Store>,
@@ -33,6 +36,9 @@ pub async fn run(
 }
 
 /// [`run`] with given limits.
+///
+/// # Errors
+/// The listener fails.
 pub async fn run_with(
     listener: tokio::net::TcpListener,
     store: Arc<dyn store::Store>,
@@ -54,11 +60,21 @@ pub struct Background {
 
 impl Background {
     /// Binds `addr` (e.g. `127.0.0.1:0` for any free port) and serves `store` until dropped.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
     pub fn start(store: Arc<dyn store::Store>, addr: &str) -> std::io::Result<Background> {
         Self::start_with(store, addr, serve::Limits::default())
     }
 
     /// [`Background::start`] with given limits.
+    ///
+    /// # Errors
+    /// The address cannot be bound, or the server's thread cannot start.
+    ///
+    /// # Panics
+    /// When the server's thread cannot make its tokio runtime (the system is out of
+    /// threads or memory).
     pub fn start_with(
         store: Arc<dyn store::Store>,
         addr: &str,

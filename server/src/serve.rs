@@ -47,6 +47,9 @@ impl Default for Limits {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves (see the module docs).
+///
+/// # Errors
+/// The listener fails for good (passing accept errors are waited out).
 pub async fn serve(
     listener: TcpListener,
     app: Router,

@@ -91,6 +91,9 @@ impl AppState {
     /// The project's record, brought up to date: only events stored since the last call are
     /// read and parsed; the fold is redone only when there are some. Blocking (the
     /// database): call it from a blocking task.
+    ///
+    /// # Errors
+    /// The database fails.
     pub fn record(&self, project: &Project) -> Result<Arc<ProjectRecord>, StoreError> {
         let current = self
             .records

@@ -88,6 +88,9 @@ pub struct Incoming {
 
 impl Incoming {
     /// Reads an event from any valid JSON (kept in canonical form).
+    ///
+    /// # Errors
+    /// Text that is not one event of this format.
     pub fn parse(json: &str) -> serde_json::Result<Incoming> {
         let (event, json) = liner_record::Event::canonical(json)?;
         Ok(Incoming { event, json })
@@ -118,12 +121,21 @@ pub type Ready<'a> = dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<()
 
 /// What the handlers need from storage.
 pub trait Store: Send + Sync + 'static {
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn create_project(&self, name: &str) -> Result<Project>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn project(&self, name: &str) -> Result<Option<Project>>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn projects(&self) -> Result<Vec<Project>>;
     /// Creates a project with a token per `(person, role)`, all in one transaction that
     /// commits only if `ready` (given the tokens and their secrets) succeeds: a first run
     /// either completes or leaves nothing behind.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn create_project_with_tokens(
         &self,
         project: &str,
@@ -131,14 +143,27 @@ pub trait Store: Send + Sync + 'static {
         ready: &mut Ready<'_>,
     ) -> Result<Vec<(TokenInfo, String)>>;
     /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn tokens(&self) -> Result<Vec<TokenInfo>>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn revoke_token(&self, id: i64) -> Result<()>;
     /// The live token with this secret, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>>;
     /// Stores new events of a project in one transaction, in order, each judged by the
     /// record's ownership and target rules against what is stored and what came before it in
     /// the batch. `token` is who pushed them (None: an administrator's import).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn push(
         &self,
         project: &Project,
@@ -146,14 +171,23 @@ pub trait Store: Send + Sync + 'static {
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>>;
     /// Events after a sequence number, in order: (seq, JSON).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>>;
     /// Who pushed each event of a project and when, in sequence order, from `since_ms`
     /// (received time) on.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
 
     /// Stores a clip's bytes for a project. They must be what a stored `clip_attached` event
     /// of the project describes (the caller checked the hash; here: that an event names it,
     /// and its size), and fit in the project's `quota` of clip bytes.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn put_clip(
         &self,
         project: &Project,
@@ -163,20 +197,38 @@ pub trait Store: Send + Sync + 'static {
         quota: u64,
     ) -> Result<ClipPut>;
     /// A stored clip's bytes.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
     /// The bytes of clips a project holds.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn clip_usage(&self, project: &Project) -> Result<u64>;
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn create_session(&self, token: i64) -> Result<(String, String)>;
     /// The live token and CSRF secret of a session (None: unknown, expired, or its token was
     /// revoked).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>>;
     /// Ends a session.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn end_session(&self, secret: &str) -> Result<()>;
 
     /// The audit trail of every event of a project, for the JSON export.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn received(
         &self,
         project: &Project,
@@ -201,6 +253,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every event of a project, parsed, in sequence order (for exports). Stored events were
     /// validated on the way in; one that does not parse (stored by an old version) is
     /// skipped.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
     fn events(&self, project: &Project) -> Result<Vec<liner_record::Event>> {
         Ok(self
             .pull(project, 0, usize::MAX / 2)?
@@ -385,6 +440,9 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) `liner.db` in `dir`, in WAL mode, and applies migrations.
+    ///
+    /// # Errors
+    /// The folder or the database cannot be opened, or a migration fails.
     pub fn open(dir: &Path) -> Result<Self> {
         let cannot = |what: &str, e: std::io::Error| {
             StoreError::Db(rusqlite::Error::SqliteFailure(

@@ -53,6 +53,9 @@ fn parse_number(text: &str) -> Option<f64> {
 
 impl DecisionForm {
     /// The decision as an event body, or what is missing, in words.
+    ///
+    /// # Errors
+    /// Every problem of the form, in words, when it is not a decision yet.
     pub fn to_body(&self) -> Result<Body, Vec<String>> {
         let mut problems = Vec::new();
         let processor = self.processor.trim();

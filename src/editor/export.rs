@@ -5,6 +5,9 @@ use liner_record::export::Format;
 use std::path::PathBuf;
 
 /// Writes one song's decision log from the project's journal into the export folder.
+///
+/// # Errors
+/// The journal cannot be read or the log cannot be written, in words.
 pub fn export_song(
     project: &str,
     song: &str,

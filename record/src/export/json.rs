@@ -91,6 +91,9 @@ pub fn export_json(
 }
 
 /// Reads the events back from a JSON export.
+///
+/// # Errors
+/// Bytes that are not a JSON export of this format, or events in it that do not read.
 pub fn import_json(bytes: &[u8]) -> Result<Vec<Event>, ImportError> {
     let parsed: ExportIn = serde_json::from_slice(bytes)?;
     if parsed.format != FORMAT {

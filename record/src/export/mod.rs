@@ -120,6 +120,9 @@ impl Format {
     }
 
     /// Every format's name, in words: "markdown, html, ... or midi".
+    ///
+    /// # Panics
+    /// Never: there are formats.
     pub fn names_in_words() -> String {
         let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
         let (last, rest) = names.split_last().expect("formats");

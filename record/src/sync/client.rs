@@ -84,6 +84,10 @@ impl SyncClient {
     }
 
     /// `timeout` bounds every request; a long poll's `wait` must stay below it.
+    ///
+    /// # Errors
+    /// [`SyncError::Refused`] for an address that is not http(s), or a client that cannot
+    /// be built.
     pub fn new(base_url: &str, token: &str, timeout: Duration) -> Result<Self, SyncError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -192,12 +196,20 @@ impl SyncClient {
 
     /// Who the token speaks for: person, role and project (the editor's "test connection",
     /// and the start of every round).
+    ///
+    /// # Errors
+    /// [`SyncError`]: the server unreachable, the token refused, a redirect (never
+    /// followed), an answer this client cannot read, or the call cancelled.
     pub fn me(&self) -> Result<Identity, SyncError> {
         let body = self.send_ok(self.http.get(format!("{}/api/v1/me", self.base)))?;
         serde_json::from_str(&body).map_err(|e| SyncError::Server(e.to_string()))
     }
 
     /// Sends events (their journal JSON); returns what became of each.
+    ///
+    /// # Errors
+    /// [`SyncError`]: the server unreachable, the token refused, a redirect (never
+    /// followed), an answer this client cannot read, or the call cancelled.
     pub fn push(&self, events: &[&StoredEvent]) -> Result<Vec<(Uuid, Pushed)>, SyncError> {
         let mut body = String::from("{\"events\":[");
         for (i, e) in events.iter().enumerate() {
@@ -249,6 +261,10 @@ impl SyncClient {
     /// Events after `after`, waiting up to `wait` for new ones, each as received; the last
     /// sequence number of the page; and whether the server has more at once (a page cut
     /// short by its size).
+    ///
+    /// # Errors
+    /// [`SyncError`]: the server unreachable, the token refused, a redirect (never
+    /// followed), an answer this client cannot read, or the call cancelled.
     pub fn pull(&self, after: u64, wait: Duration) -> Result<(Vec<Pulled>, u64, bool), SyncError> {
         let text = self.send_ok(self.http.get(format!(
             "{}/api/v1/events?after={after}&limit={PULL_PAGE}&wait={}",
@@ -276,6 +292,10 @@ impl SyncClient {
 
 impl SyncClient {
     /// Sends a clip's bytes (after its `clip_attached` event was acknowledged).
+    ///
+    /// # Errors
+    /// [`SyncError`]: the server unreachable, the token refused, a redirect (never
+    /// followed), an answer this client cannot read, or the call cancelled.
     pub fn put_clip(&self, hash: &ClipHash, bytes: Vec<u8>) -> Result<ClipSent, SyncError> {
         let (status, body) = self.send_unmapped(
             self.http

@@ -104,6 +104,10 @@ pub struct TargetSync {
 impl TargetSync {
     /// Opens the sync of `journal` with the server at `url` for `project`: reads the journal
     /// and the server's acknowledgements once.
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn open(journal: &Journal, url: &str, project: &str) -> Result<Self, JournalError> {
         let files = journal.sync_files(url, project)?;
         let clips_sent = files.clips_sent()?;
@@ -132,6 +136,10 @@ impl TargetSync {
     }
 
     /// Takes in what the journal gained since the last look, and `aside.log` if it changed.
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn refresh(&mut self) -> Result<(), JournalError> {
         let (events, _unreadable, end) = self.journal.read_since(self.offset)?;
         self.offset = end;
@@ -166,6 +174,10 @@ impl TargetSync {
     }
 
     /// What goes out now and what waits, for a token speaking for `me` (after a refresh).
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn prepare_push(&mut self, me: &Identity) -> Result<Outbox, JournalError> {
         self.refresh()?;
         Ok(self.outbox(me))
@@ -182,6 +194,10 @@ impl TargetSync {
 
     /// Records what the server did with pushed events: acknowledged (durably, then
     /// forgotten from the unsent), or refused (set aside with its words).
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn record_pushed(
         &mut self,
         results: Vec<(Uuid, Pushed)>,
@@ -238,6 +254,10 @@ impl TargetSync {
 
     /// Records what became of a clip sent (or found missing here: `None`). Returns false when
     /// the rest should wait (the quota is full, or the server has not the event yet).
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn record_clip(
         &mut self,
         clip: &Clip,
@@ -265,6 +285,10 @@ impl TargetSync {
 
     /// Sends the clips the server lacks, one by one, until one has to wait (a syncer that
     /// shares the target sends each with [`send_clip`] and records it under its lock).
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn push_clips(
         &mut self,
         client: &SyncClient,
@@ -288,6 +312,10 @@ impl TargetSync {
     /// Appends pulled events the journal does not have (in canonical form), sets aside those
     /// that are not readable events of the project, acknowledges those not acknowledged yet,
     /// then moves the cursor to `last`.
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn take_pulled(
         &mut self,
         pulled: Vec<Pulled>,
@@ -345,6 +373,10 @@ impl TargetSync {
     }
 
     /// Pushes what is ready ([`batches`]), recording each request's answer before the next.
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn push(&mut self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
         let ready = self.prepare_push(&report.me)?.ready;
         for batch in batches(&ready) {
@@ -355,6 +387,10 @@ impl TargetSync {
     }
 
     /// Pulls page by page until caught up; only the first request waits (up to `wait`).
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal or this server's sync files cannot be read or
+    /// written; [`SyncError`] for a failed request.
     pub fn pull(
         &mut self,
         client: &SyncClient,
@@ -376,6 +412,10 @@ impl TargetSync {
 
 /// Reads `clip` from `store` and sends it; `None` when this journal lacks it (or its bytes
 /// changed on disk): nothing to send, ever.
+///
+/// # Errors
+/// The request failed ([`SyncError`]), or the clip's file cannot be read
+/// ([`SyncError::Local`]).
 pub fn send_clip(
     client: &SyncClient,
     store: &ClipStore,
@@ -394,6 +434,10 @@ pub fn send_clip(
 /// pull run (unless the server is unreachable or sync was stopped); the push's error is
 /// returned after it. Reads the journal once: for one-off syncs (`liner sync`, tests); a
 /// long-lived syncer keeps its [`TargetSync`].
+///
+/// # Errors
+/// The first failure that ends the round (the server unreachable, the token refused,
+/// the journal unwritable); a push that failed still lets the pull run.
 pub fn sync_once(
     journal: &Journal,
     project: &str,

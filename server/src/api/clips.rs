@@ -103,6 +103,10 @@ pub async fn get(
 }
 
 /// A clip of `project` as an HTTP answer (a whole `200`, or the one range asked for).
+///
+/// # Errors
+/// 404 for a clip the project does not have, 416 for a range outside it, 500 when the
+/// database fails.
 pub async fn serve_clip(
     state: &AppState,
     project: &Project,

@@ -35,6 +35,10 @@ pub(super) async fn export(
 
 /// The export of `project` that `query` asks for. With `inline_html`, the HTML log is shown
 /// rather than downloaded (the page's link, to read or print to PDF).
+///
+/// # Errors
+/// 400 for an unknown format or date, 503 while other exports run, 500 when the
+/// database fails.
 pub async fn export_for(
     state: &Arc<AppState>,
     project: &Project,
