@@ -6,7 +6,7 @@
 //! host transport; bars, beats and seconds are worked out by the worker, off the audio thread
 //! (the rare path only copies).
 
-use crate::playhead::{BlockStart, HostTransport, Position};
+use crate::playhead::{BlockStart, HostTransport};
 use nice_plug::prelude::Transport;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub struct CaptureEvent {
 
 impl CaptureEvent {
     /// Where in the DAW the event happened. Not for the audio thread (it does the math).
-    pub fn position(&self) -> Position {
+    pub fn position(&self) -> liner_record::DawPos {
         self.at.position(self.advance)
     }
 }

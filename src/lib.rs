@@ -182,9 +182,15 @@ impl Plugin for LinerNotes {
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
         // The tap for this sample rate and layout (its memory is only touched while clips
-        // are on); the worker gets the other end.
+        // are on; a short one when they are off now, as they may be switched on while it
+        // plays); the worker gets the other end.
         let channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
-        let (writer, reader) = tap::tap(buffer_config.sample_rate, channels);
+        let seconds = if self.params.state.read().clip_audio {
+            tap::RING_SECONDS
+        } else {
+            tap::IDLE_RING_SECONDS
+        };
+        let (writer, reader) = tap::tap_holding(buffer_config.sample_rate, channels, seconds);
         self.tap = Some(writer);
         self.registration.link().set_tap(reader);
         // The instance starts working: one end of the stretch its person's worked time counts.

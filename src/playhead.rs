@@ -7,37 +7,12 @@
 //!   sequence lock whose data words are themselves atomics, so there is no data race, and a read
 //!   that overlapped a write is retried.
 
-use liner_record::position::{
-    bar_holding, bar_len_beats, beat_in_bar, beats_to_seconds, seconds_to_beats,
-};
+use liner_record::position::{bar_holding, bar_len_beats, beat_in_bar};
+use liner_record::DawPos;
 use nice_plug::prelude::Transport;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-
-/// Where the DAW was at one moment. Every field is optional because hosts differ in what they
-/// report; `playing`/`recording` are always known (false when the host says nothing).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Position {
-    /// Samples since the start of the project timeline.
-    pub samples: Option<i64>,
-    pub seconds: Option<f64>,
-    /// Quarter-note beats since the start of the timeline.
-    pub beats: Option<f64>,
-    /// Bar number as DAWs show it: the first bar is 1.
-    pub bar: Option<i32>,
-    /// Beat within the bar as DAWs show it (1-based, in units of the time-signature
-    /// denominator); `2.5` is halfway through the second beat.
-    pub beat: Option<f64>,
-    /// Where the current bar starts, in quarter-note beats; needed to move the position forward.
-    pub bar_start_beats: Option<f64>,
-    /// Beats per minute.
-    pub tempo: Option<f64>,
-    /// Time signature as (numerator, denominator).
-    pub time_sig: Option<(u16, u16)>,
-    pub playing: bool,
-    pub recording: bool,
-}
 
 /// The bar line (in quarter notes) and the bar number (from 0) a position is in. The host's bar
 /// line is moved by whole bars until it holds the position, and its bar number with it: a
@@ -72,96 +47,37 @@ fn bar_of(
     }
 }
 
-impl Position {
-    /// Reads the host's transport for the start of the current (sub-)block.
-    pub fn from_transport(t: &Transport) -> Self {
-        let time_sig = match (t.time_sig_numerator, t.time_sig_denominator) {
-            (Some(n), Some(d))
-                if n > 0 && d > 0 && n <= u16::MAX as i32 && d <= u16::MAX as i32 =>
-            {
-                Some((n as u16, d as u16))
-            }
-            _ => None,
-        };
-        let beats = t.pos_beats().filter(|b| b.is_finite());
-        let (bar_start_beats, bar_number) = bar_of(t, beats, time_sig);
-        let beat = match (beats, bar_start_beats, time_sig) {
-            (Some(b), Some(start), Some((_, den))) => Some(beat_in_bar(b, start, den)),
-            _ => None,
-        };
-        let seconds = t.pos_seconds().filter(|s| s.is_finite());
-        // nice-plug derives samples from seconds even when those are NaN (giving 0): only
-        // keep samples the host gave or that come from a real position.
-        let samples = t
-            .pos_samples
-            .or_else(|| seconds.map(|s| (s * t.sample_rate as f64).round() as i64));
-        Position {
-            samples,
-            seconds,
-            beats,
-            bar: bar_number.map(|b| b.saturating_add(1)),
-            beat,
-            bar_start_beats,
-            tempo: t.tempo.filter(|t| t.is_finite() && *t > 0.0),
-            time_sig,
-            playing: t.playing,
-            recording: t.recording,
+/// Where the host's transport is at the start of the current (sub-)block. The bar line it
+/// is counted from is not kept: [`DawPos::bar_line`] works it out again.
+pub fn host_position(t: &Transport) -> DawPos {
+    let time_sig = match (t.time_sig_numerator, t.time_sig_denominator) {
+        (Some(n), Some(d)) if n > 0 && d > 0 && n <= u16::MAX as i32 && d <= u16::MAX as i32 => {
+            Some((n as u16, d as u16))
         }
-    }
-
-    /// The position `frames` samples later at the same tempo and time signature: where a block
-    /// that started here ends. Bars are advanced when the beat crosses a bar line.
-    pub fn advanced(&self, frames: u32, sample_rate: f32) -> Self {
-        let mut p = *self;
-        p.samples = p.samples.map(|s| s.saturating_add(frames as i64));
-        // NaN and non-positive rates both leave the time fields alone.
-        if sample_rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-            return p;
-        }
-        p.moved(frames as f64 / sample_rate as f64)
-    }
-
-    /// The position `seconds` later (earlier when negative) at this tempo and time signature,
-    /// never before the start of the timeline: how the editor nudges a note's stamp. Bars are
-    /// recounted from this position's bar line, so odd meters stay right.
-    pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
-        let elapsed = self.seconds.or_else(|| {
-            self.beats
-                .zip(self.tempo)
-                .map(|(b, t)| beats_to_seconds(b, t))
-                .filter(|s| s.is_finite())
-        });
-        let dt = elapsed.map_or(seconds, |s| seconds.max(-s));
-        let mut p = *self;
-        if sample_rate > 0.0 {
-            p.samples = p
-                .samples
-                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
-        }
-        p.moved(dt)
-    }
-
-    /// Seconds, beats, bar and beat moved by `dt` seconds at this tempo and time signature
-    /// (samples are the caller's).
-    fn moved(mut self, dt: f64) -> Self {
-        let p = &mut self;
-        p.seconds = p.seconds.map(|s| s + dt);
-        if let (Some(beats), Some(tempo)) = (p.beats, p.tempo) {
-            let new_beats = beats + seconds_to_beats(dt, tempo);
-            p.beats = Some(new_beats);
-            if let (Some(start), Some((num, den)), Some(bar)) =
-                (p.bar_start_beats, p.time_sig, p.bar)
-            {
-                if let Some((line, bars)) = bar_holding(start, new_beats, bar_len_beats((num, den)))
-                {
-                    p.bar_start_beats = Some(line);
-                    p.bar = Some(bar.saturating_add(bars));
-                }
-                let start = p.bar_start_beats.unwrap_or(start);
-                p.beat = Some(beat_in_bar(new_beats, start, den));
-            }
-        }
-        self
+        _ => None,
+    };
+    let beats = t.pos_beats().filter(|b| b.is_finite());
+    let (bar_start_beats, bar_number) = bar_of(t, beats, time_sig);
+    let beat = match (beats, bar_start_beats, time_sig) {
+        (Some(b), Some(start), Some((_, den))) => Some(beat_in_bar(b, start, den)),
+        _ => None,
+    };
+    let seconds = t.pos_seconds().filter(|s| s.is_finite());
+    // nice-plug derives samples from seconds even when those are NaN (giving 0): only
+    // keep samples the host gave or that come from a real position.
+    let samples = t
+        .pos_samples
+        .or_else(|| seconds.map(|s| (s * t.sample_rate as f64).round() as i64));
+    DawPos {
+        samples,
+        seconds,
+        beats,
+        bar: bar_number.map(|b| b.saturating_add(1)),
+        beat,
+        tempo: t.tempo.filter(|t| t.is_finite() && *t > 0.0),
+        time_sig,
+        playing: t.playing,
+        recording: t.recording,
     }
 }
 
@@ -169,7 +85,7 @@ impl Position {
 /// thread remembers of every block, so it is written with plain stores and no arithmetic. An
 /// absent value is NaN (seconds, beats) or `i64::MIN` (samples) rather than an `Option`, whose
 /// tag would be one more store each; a host that sends NaN for a position is one that sent
-/// none, as in [`Position`]. Bars are not kept: the detector counts them from a bar line it
+/// none, as in [`host_position`]. Bars are not kept: the detector counts them from a bar line it
 /// keeps on its rare path (see [`HostTransport::at_block_start`]).
 #[derive(Debug, Clone, Copy)]
 pub struct BlockStart {
@@ -363,7 +279,7 @@ impl HostTransport {
 
     /// This transport moved to `start` (where a later block began): tempo, time signature,
     /// loop and bar line stay; the position comes from that block. Reading the position then
-    /// counts the bar from the bar line kept ([`Position::from_transport`]); exact when the
+    /// counts the bar from the bar line kept ([`host_position`]); exact when the
     /// meter did not change in between (the detector keeps a bar line from after the last
     /// meter change). A block without beats gets no bar.
     pub fn at_block_start(mut self, start: &BlockStart) -> Self {
@@ -387,8 +303,8 @@ impl HostTransport {
     }
 
     /// The DAW position `advance` frames after the start of this block.
-    pub fn position(&self, advance: u32) -> Position {
-        let p = Position::from_transport(&self.to_transport());
+    pub fn position(&self, advance: u32) -> DawPos {
+        let p = host_position(&self.to_transport());
         if advance == 0 {
             p
         } else {
@@ -444,7 +360,7 @@ impl HostTransport {
 /// stale one), and the stream frame of that block (where its audio is in a clip's history).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Playhead {
-    pub pos: Position,
+    pub pos: DawPos,
     pub loop_range: Option<LoopRange>,
     pub sample_rate: f32,
     pub blocks: u64,
@@ -466,7 +382,7 @@ impl Playhead {
             None
         };
         Playhead {
-            pos: Position::from_transport(t),
+            pos: host_position(t),
             loop_range,
             sample_rate: t.sample_rate,
             blocks,
@@ -615,7 +531,7 @@ mod tests {
         t.pos_seconds = Some(4.75);
         t.bar_start_pos_beats = Some(8.0);
         t.bar_number = Some(2);
-        let p = Position::from_transport(&t);
+        let p = host_position(&t);
         assert_eq!((p.bar, p.beat), (Some(3), Some(2.5)));
         let back = p.shifted(-2.0, 48_000.0);
         assert_eq!((back.bar, back.beat), (Some(2), Some(2.5)));
@@ -630,20 +546,20 @@ mod tests {
     #[test]
     fn bar_and_beat_are_one_based_like_a_daw_shows_them() {
         // 4/4 at 120 bpm, beat 9.5 = bar 3, beat 2.5.
-        let p = Position::from_transport(&transport_at(9.5, 120.0, (4, 4)));
+        let p = host_position(&transport_at(9.5, 120.0, (4, 4)));
         assert_eq!(p.bar, Some(3));
         assert_eq!(p.beat, Some(2.5));
         assert_eq!(p.seconds, Some(4.75));
         assert_eq!(p.samples, Some(228_000));
         // 7/8: a bar is 3.5 quarter notes; quarter 8.0 is bar 3 (starts at 7.0), eighth 3.
-        let p = Position::from_transport(&transport_at(8.0, 90.0, (7, 8)));
+        let p = host_position(&transport_at(8.0, 90.0, (7, 8)));
         assert_eq!(p.bar, Some(3));
         assert_eq!(p.beat, Some(3.0));
     }
 
     #[test]
     fn advancing_crosses_bar_lines() {
-        let p = Position::from_transport(&transport_at(3.0, 120.0, (4, 4)));
+        let p = host_position(&transport_at(3.0, 120.0, (4, 4)));
         assert_eq!((p.bar, p.beat), (Some(1), Some(4.0)));
         // One second at 120 bpm is two beats: beat 5.0 = bar 2 beat 2.
         let q = p.advanced(48_000, 48_000.0);
@@ -656,7 +572,7 @@ mod tests {
     fn hostile_transport_values_do_not_panic_or_leak_nan() {
         let mut t = transport_at(f64::NAN, f64::INFINITY, (0, 0));
         t.pos_seconds = Some(f64::NAN);
-        let p = Position::from_transport(&t);
+        let p = host_position(&t);
         assert_eq!(p.tempo, None);
         assert_eq!(p.time_sig, None);
         assert_eq!(p.beats, None);
@@ -672,10 +588,7 @@ mod tests {
             then.pos_beats = Some(8.0);
             let placed = HostTransport::capture(&here).at_block_start(&BlockStart::of(&then, 64));
             let p = placed.position(64);
-            assert!(
-                p.bar_start_beats.is_none_or(f64::is_finite),
-                "{sig:?}: {p:?}"
-            );
+            assert!(p.bar_line().is_none_or(f64::is_finite), "{sig:?}: {p:?}");
             assert!(p.beat.is_none_or(f64::is_finite), "{sig:?}: {p:?}");
         }
     }
@@ -705,7 +618,7 @@ mod tests {
         let empty = Transport::new(44_100.0);
         shared.publish(&HostTransport::capture(&empty), 1, 0);
         assert_eq!(shared.read(), Playhead::from_transport(&empty, 1));
-        assert_eq!(shared.read().pos, Position::default());
+        assert_eq!(shared.read().pos, DawPos::default());
     }
 
     #[test]
@@ -713,7 +626,7 @@ mod tests {
         let mut t = transport_at(3.0, 120.0, (4, 4));
         t.playing = true;
         let host = HostTransport::capture(&t);
-        assert_eq!(host.position(0), Position::from_transport(&t));
+        assert_eq!(host.position(0), host_position(&t));
         let later = host.position(48_000);
         assert_eq!((later.bar, later.beat), (Some(2), Some(2.0)));
     }
@@ -740,7 +653,7 @@ mod tests {
             (Some(15.0), Some(7.5), Some(360_000))
         );
         assert_eq!(
-            (p.bar, p.beat, p.bar_start_beats),
+            (p.bar, p.beat, p.bar_line()),
             (Some(5), Some(3.0), Some(14.0))
         );
         // nice-plug's VST3 side gives bar lines without numbers: the line is still counted.
@@ -749,7 +662,7 @@ mod tests {
             .tempo_and_bar_line()
             .at_block_start(&start)
             .position(0);
-        assert_eq!((p.beat, p.bar_start_beats), (Some(3.0), Some(14.0)));
+        assert_eq!((p.beat, p.bar_line()), (Some(3.0), Some(14.0)));
     }
 
     #[test]
@@ -757,33 +670,33 @@ mod tests {
         // As Ardour 7 reports through VST3: beat 1.93 in 4/4 with the bar line at 4.0.
         let mut t = transport_at(1.9314, 120.0, (4, 4));
         t.bar_start_pos_beats = Some(4.0);
-        let p = Position::from_transport(&t);
-        assert_eq!((p.bar, p.bar_start_beats), (Some(1), Some(0.0)));
+        let p = host_position(&t);
+        assert_eq!((p.bar, p.bar_line()), (Some(1), Some(0.0)));
         assert!((p.beat.unwrap() - 2.9314).abs() < 1e-9, "{p:?}");
         // Before the song's start (a pre-roll), bars count back from it.
         let mut t = transport_at(-0.074, 120.0, (4, 4));
         t.bar_start_pos_beats = Some(4.0);
-        let p = Position::from_transport(&t);
-        assert_eq!((p.bar, p.bar_start_beats), (Some(0), Some(-4.0)));
+        let p = host_position(&t);
+        assert_eq!((p.bar, p.bar_line()), (Some(0), Some(-4.0)));
         assert!((p.beat.unwrap() - 4.926).abs() < 1e-9, "{p:?}");
         // After a meter change (4/4 for 8 beats, then 3/4), a late line is moved back by bars
         // of the current meter, not recounted from the song's start: beat 10 is in the 3/4
         // bar from 8.0, on its third beat.
         let mut t = transport_at(10.0, 120.0, (3, 4));
         t.bar_start_pos_beats = Some(11.0);
-        let p = Position::from_transport(&t);
-        assert_eq!((p.bar_start_beats, p.beat), (Some(8.0), Some(3.0)));
+        let p = host_position(&t);
+        assert_eq!((p.bar_line(), p.beat), (Some(8.0), Some(3.0)));
         let mut t = transport_at(10.0, 120.0, (3, 4));
         t.bar_start_pos_beats = Some(11.0);
         t.bar_number = Some(3);
-        assert_eq!(Position::from_transport(&t).bar, Some(3));
+        assert_eq!(host_position(&t).bar, Some(3));
         // Exactly on the next bar line is that bar's first beat, not the last one's fifth.
         let mut t = transport_at(8.0, 120.0, (4, 4));
         t.bar_start_pos_beats = Some(4.0);
         t.bar_number = Some(1);
-        let p = Position::from_transport(&t);
+        let p = host_position(&t);
         assert_eq!(
-            (p.bar, p.bar_start_beats, p.beat),
+            (p.bar, p.bar_line(), p.beat),
             (Some(3), Some(8.0), Some(1.0))
         );
         // A bar line that holds the position is the host's to keep (bars of a meter change
@@ -791,9 +704,9 @@ mod tests {
         let mut t = transport_at(12.5, 120.0, (7, 8));
         t.bar_start_pos_beats = Some(11.0);
         t.bar_number = Some(2);
-        let p = Position::from_transport(&t);
+        let p = host_position(&t);
         assert_eq!(
-            (p.bar, p.bar_start_beats, p.beat),
+            (p.bar, p.bar_line(), p.beat),
             (Some(3), Some(11.0), Some(4.0))
         );
     }

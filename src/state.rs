@@ -8,7 +8,6 @@
 //! data that cannot be read is set aside verbatim, never dropped, never a crash.
 
 use crate::capture::{CaptureEvent, CaptureKind};
-use crate::playhead::Position;
 use crate::settings::Settings;
 use liner_record::event::{Body, Context, DawPos, Event, TakeRef};
 use nice_plug::params::persist::PersistentField;
@@ -141,7 +140,7 @@ impl InstanceState {
                 label: None,
             },
         };
-        let mut e = Event::new(&self.context(session), Some(daw_pos(&ev.position())), body);
+        let mut e = Event::new(&self.context(session), Some(ev.position()), body);
         e.at = at_ms;
         e
     }
@@ -150,21 +149,6 @@ impl InstanceState {
 impl Default for InstanceState {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The plugin's position in the record's terms.
-pub fn daw_pos(p: &Position) -> DawPos {
-    DawPos {
-        samples: p.samples,
-        seconds: p.seconds,
-        beats: p.beats,
-        bar: p.bar,
-        beat: p.beat,
-        tempo: p.tempo,
-        time_sig: p.time_sig,
-        playing: p.playing,
-        recording: p.recording,
     }
 }
 
@@ -218,7 +202,7 @@ struct CapturedEvent {
     at_ms: i64,
     #[serde(flatten)]
     kind: CapturedKind,
-    pos: Position,
+    pos: DawPos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -343,7 +327,7 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
                 old.at_ms,
             );
             e.id = old.id;
-            e.pos = Some(daw_pos(&old.pos));
+            e.pos = Some(old.pos);
             e
         })
         .collect();

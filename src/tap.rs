@@ -11,8 +11,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// How much audio the ring holds between two polls of the worker (which polls every 5 ms).
+/// How much audio the ring holds between two polls of the worker (which polls every 5 ms, but
+/// may wait on a slow disk), for an instance activated with clips on.
 pub const RING_SECONDS: f32 = 2.0;
+/// The same for an instance activated with clips off (they may be switched on while it
+/// plays): fifty of the worker's polls. Its memory is what every instance pays, clipping or
+/// not (an eighth of the full ring).
+pub const IDLE_RING_SECONDS: f32 = 0.25;
 /// Most blocks between two polls (64-frame blocks at 192 kHz for [`RING_SECONDS`] fit).
 const MAX_BLOCKS: usize = 8192;
 
@@ -41,11 +46,19 @@ pub struct TapReader {
     lost: Arc<AtomicU64>,
 }
 
-/// A tap for `channels` channels at `sample_rate` (allocates: call at activation).
+/// A tap for `channels` channels at `sample_rate` holding [`RING_SECONDS`] (allocates: call
+/// at activation).
 pub fn tap(sample_rate: f32, channels: usize) -> (TapWriter, TapReader) {
+    tap_holding(sample_rate, channels, RING_SECONDS)
+}
+
+/// A tap holding `seconds` of audio (and proportionally many block headers, at least 1,024).
+pub fn tap_holding(sample_rate: f32, channels: usize, seconds: f32) -> (TapWriter, TapReader) {
     let channels = channels.max(1);
-    let capacity = ((sample_rate.max(1.0) * RING_SECONDS) as usize).max(4096) * channels;
-    let (bp, bc) = rtrb::RingBuffer::new(MAX_BLOCKS);
+    let seconds = seconds.clamp(0.05, RING_SECONDS);
+    let capacity = ((sample_rate.max(1.0) * seconds) as usize).max(4096) * channels;
+    let blocks = ((MAX_BLOCKS as f32 * seconds / RING_SECONDS) as usize).max(1024);
+    let (bp, bc) = rtrb::RingBuffer::new(blocks);
     let (sp, sc) = rtrb::RingBuffer::new(capacity);
     let lost = Arc::new(AtomicU64::new(0));
     (

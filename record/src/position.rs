@@ -312,6 +312,72 @@ impl TempoMap {
     }
 }
 
+/// Moving a position along the timeline at its own tempo and time signature.
+impl DawPos {
+    /// Where this position's bar starts, in quarter notes (from its beats and its beat in
+    /// the bar); `None` without beats, a beat in the bar or a time signature.
+    pub fn bar_line(&self) -> Option<f64> {
+        match (self.beats, self.beat, self.time_sig) {
+            (Some(b), Some(beat), Some((_, den))) if den > 0 => Some(bar_line(b, beat, den)),
+            _ => None,
+        }
+    }
+
+    /// The position `frames` samples later at the same tempo and time signature: where a
+    /// block that started here ends. Bars are advanced when the beat crosses a bar line.
+    pub fn advanced(&self, frames: u32, sample_rate: f32) -> Self {
+        let mut p = *self;
+        p.samples = p.samples.map(|s| s.saturating_add(frames as i64));
+        // NaN and non-positive rates both leave the time fields alone.
+        if sample_rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            return p;
+        }
+        p.moved(frames as f64 / sample_rate as f64)
+    }
+
+    /// The position `seconds` later (earlier when negative) at this tempo and time
+    /// signature, never before the start of the timeline: how the editor nudges a note's
+    /// stamp. Bars are recounted from this position's bar line, so odd meters stay right.
+    pub fn shifted(&self, seconds: f64, sample_rate: f32) -> Self {
+        let elapsed = self.seconds.or_else(|| {
+            self.beats
+                .zip(self.tempo)
+                .map(|(b, t)| beats_to_seconds(b, t))
+                .filter(|s| s.is_finite())
+        });
+        let dt = elapsed.map_or(seconds, |s| seconds.max(-s));
+        let mut p = *self;
+        if sample_rate > 0.0 {
+            p.samples = p
+                .samples
+                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
+        }
+        p.moved(dt)
+    }
+
+    /// Seconds, beats, bar and beat moved by `dt` seconds at this tempo and time signature
+    /// (samples are the caller's).
+    fn moved(mut self, dt: f64) -> Self {
+        self.seconds = self.seconds.map(|s| s + dt);
+        if let (Some(beats), Some(tempo)) = (self.beats, self.tempo) {
+            let line = self.bar_line();
+            let new_beats = beats + seconds_to_beats(dt, tempo);
+            self.beats = Some(new_beats);
+            if let (Some(mut start), Some((num, den)), Some(bar)) = (line, self.time_sig, self.bar)
+            {
+                if let Some((moved, bars)) =
+                    bar_holding(start, new_beats, bar_len_beats((num, den)))
+                {
+                    start = moved;
+                    self.bar = Some(bar.saturating_add(bars));
+                }
+                self.beat = Some(beat_in_bar(new_beats, start, den));
+            }
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

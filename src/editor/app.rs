@@ -241,7 +241,7 @@ impl EditorApp {
         match self.decision.to_body() {
             Ok(body) => {
                 let here = draft::playhead_position(&self.ph);
-                let pos = here.map(|p| crate::state::daw_pos(&p));
+                let pos = here;
                 let e = Event::new(&self.context(), pos, body);
                 let moment = here.map(|_| crate::worker::clips::Moment {
                     frame: self.ph.frame,

@@ -4,10 +4,9 @@
 //! the moment still lands on the moment. It can then be nudged, moved to the last mark, or
 //! widened to a range (up to a second position, or the DAW's loop).
 
-use crate::playhead::{Playhead, Position};
-use crate::state::daw_pos;
+use crate::playhead::Playhead;
 use liner_record::event::{Anchor, Body, Category, Context, DawPos, NoteAdded, TakeRef};
-use liner_record::position::{bar_line, beats_to_seconds};
+use liner_record::position::beats_to_seconds;
 use liner_record::Event;
 
 /// How far one nudge moves the stamp.
@@ -19,9 +18,9 @@ pub const CATEGORIES: [Category; 8] = Category::ALL;
 /// Where the note is anchored.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stamp {
-    pub from: Position,
+    pub from: DawPos,
     /// Set in range mode: the note covers `from..to`.
-    pub to: Option<Position>,
+    pub to: Option<DawPos>,
     pub sample_rate: f32,
     /// Where `from` is in the instance's audio stream (for its clip); None when the stamp
     /// was moved to a recorded position or the loop, whose audio is not in the stream.
@@ -61,7 +60,7 @@ impl Default for Draft {
 }
 
 /// The position a playhead snapshot stands for; `None` when no block was ever published.
-pub fn playhead_position(p: &Playhead) -> Option<Position> {
+pub fn playhead_position(p: &Playhead) -> Option<DawPos> {
     (p.blocks > 0).then_some(p.pos)
 }
 
@@ -74,27 +73,6 @@ fn stamp_at(p: &Playhead) -> Option<Stamp> {
         frame: Some(p.frame),
         to_frame: None,
     })
-}
-
-/// A recorded position (a mark's) in the editor's terms, with its bar line worked out so it
-/// can be nudged.
-pub fn position_of(d: &DawPos) -> Position {
-    let bar_start_beats = match (d.beats, d.beat, d.time_sig) {
-        (Some(b), Some(beat), Some((_, den))) if den > 0 => Some(bar_line(b, beat, den)),
-        _ => None,
-    };
-    Position {
-        samples: d.samples,
-        seconds: d.seconds,
-        beats: d.beats,
-        bar: d.bar,
-        beat: d.beat,
-        bar_start_beats,
-        tempo: d.tempo,
-        time_sig: d.time_sig,
-        playing: d.playing,
-        recording: d.recording,
-    }
 }
 
 impl Draft {
@@ -135,7 +113,7 @@ impl Draft {
     pub fn move_to(&mut self, at: &DawPos, sample_rate: f32) {
         self.started = true;
         self.stamp = Some(Stamp {
-            from: position_of(at),
+            from: *at,
             to: None,
             sample_rate,
             frame: None,
@@ -202,7 +180,7 @@ impl Draft {
     }
 
     /// The range's end as it stands now: fixed, or following the playhead.
-    pub fn range_end(&self, playhead: &Playhead) -> Option<Position> {
+    pub fn range_end(&self, playhead: &Playhead) -> Option<DawPos> {
         let s = self.stamp.as_ref()?;
         s.to.or_else(|| self.range.then(|| playhead_position(playhead)).flatten())
     }
@@ -233,10 +211,9 @@ impl Draft {
             return None;
         }
         let anchor = self.stamp.as_ref().map(|s| {
-            let from = daw_pos(&s.from);
+            let from = s.from;
             match self.range_end(playhead) {
                 Some(to) => {
-                    let to = daw_pos(&to);
                     // A range typed backwards is still the same stretch of the song.
                     if to.seconds < from.seconds {
                         Anchor::Range { from: to, to: from }
@@ -247,7 +224,7 @@ impl Draft {
                 None => Anchor::Point { at: from },
             }
         });
-        let pos = self.stamp.as_ref().map(|s| daw_pos(&s.from));
+        let pos = self.stamp.as_ref().map(|s| s.from);
         Some(Event::new(
             ctx,
             pos,
@@ -281,13 +258,12 @@ mod tests {
         let beats = seconds * 2.0;
         let bar_start = (beats / 4.0).floor() * 4.0;
         Playhead {
-            pos: Position {
+            pos: DawPos {
                 samples: Some((seconds * 48_000.0) as i64),
                 seconds: Some(seconds),
                 beats: Some(beats),
                 bar: Some((bar_start / 4.0) as i32 + 1),
                 beat: Some(beats - bar_start + 1.0),
-                bar_start_beats: Some(bar_start),
                 tempo: Some(120.0),
                 time_sig: Some((4, 4)),
                 playing: true,

@@ -2,6 +2,7 @@
 //! exporting the log.
 
 use super::*;
+use liner_record::settings::Settings;
 
 pub(super) fn sync_line(status: &SyncStatus) -> (Color32, String, Option<String>) {
     match status {
@@ -28,88 +29,11 @@ pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
     let settings = app.link.state().read().settings.clone();
     let sync = app.link.sync_status();
     ui.horizontal_wrapped(|ui| {
-        // Switching songs mid-session is one click; a new song is named in the settings.
-        let mut songs = app.songs().clone();
-        songs.insert(settings.song.clone());
-        let mut song = settings.song.clone();
-        labelled_combo(
-            ui,
-            "Song",
-            egui::ComboBox::from_id_salt("header-song")
-                .selected_text(RichText::new(&settings.song).strong().size(16.0)),
-            |ui| {
-                for s in &songs {
-                    ui.selectable_value(&mut song, s.clone(), s);
-                }
-            },
-        );
-        if song != settings.song {
-            app.set_song(song);
-        }
-        if let Some((_, Some((r, g, b)))) = &app.host_track {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
-            ui.painter()
-                .rect_filled(rect, 2.0, Color32::from_rgb(*r, *g, *b));
-        }
-        let host_named = app.host_track.as_ref().is_some_and(|(n, _)| !n.is_empty());
-        if host_named {
-            ui.label(&settings.track);
-        } else {
-            let mut track = settings.track.clone();
-            let l = ui.label("Track");
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut track)
-                        .desired_width(110.0)
-                        .hint_text("name this track"),
-                )
-                .labelled_by(l.id);
-            if r.changed() {
-                app.set_track(track);
-            }
-        }
+        song_and_track(app, ui, &settings);
         ui.separator();
-        ui.label(format!("{} · {}", settings.author, settings.role.as_str()));
+        status(app, ui, &settings, &sync);
         ui.separator();
-        let (color, text, reason) = sync_line(&sync);
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-        ui.painter().circle_filled(rect.center(), 5.0, color);
-        let r = ui.label(format!("Sync: {text}"));
-        if let Some(reason) = &reason {
-            r.on_hover_text(reason);
-        }
-        let (waiting, journal_error) = app.link.journal_status();
-        if let Some(e) = journal_error {
-            ui.label(
-                RichText::new(format!("not saved to disk: {e}"))
-                    .color(Color32::from_rgb(225, 85, 85)),
-            );
-        } else if waiting > 0 || !app.unsaved.is_empty() {
-            ui.label(RichText::new("saving…").weak());
-        }
-        ui.separator();
-        ui.toggle_value(&mut app.client_in_room, "Client in the room")
-            .on_hover_text("Hide every note at once (Ctrl+H)");
-        clip_switch(app, ui);
-        labelled_combo(
-            ui,
-            "Format",
-            egui::ComboBox::from_id_salt("export-format").selected_text(app.export_format.name()),
-            |ui| {
-                for f in Format::ALL {
-                    ui.selectable_value(&mut app.export_format, f, f.name());
-                }
-            },
-        );
-        let busy = app.export_chore.is_some();
-        if ui
-            .add_enabled(!busy, egui::Button::new("Export log"))
-            .on_hover_text("Write this song's decision log to the export folder")
-            .clicked()
-        {
-            app.start_export();
-        }
-        ui.checkbox(&mut app.export_private, "with private notes");
+        switches_and_export(app, ui);
     });
     if let Some(reason) = sync_line(&sync).2 {
         ui.horizontal_wrapped(|ui| {
@@ -164,4 +88,95 @@ pub(super) fn clip_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
     if r.changed() {
         app.set_clip_audio(on);
     }
+}
+
+/// The song menu (switching songs mid-session is one click; a new song is named in the
+/// settings) and the track, named by the host or by hand.
+fn song_and_track(app: &mut EditorApp, ui: &mut egui::Ui, settings: &Settings) {
+    let mut songs = app.songs().clone();
+    songs.insert(settings.song.clone());
+    let mut song = settings.song.clone();
+    labelled_combo(
+        ui,
+        "Song",
+        egui::ComboBox::from_id_salt("header-song")
+            .selected_text(RichText::new(&settings.song).strong().size(16.0)),
+        |ui| {
+            for s in &songs {
+                ui.selectable_value(&mut song, s.clone(), s);
+            }
+        },
+    );
+    if song != settings.song {
+        app.set_song(song);
+    }
+    if let Some((_, Some((r, g, b)))) = &app.host_track {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
+        ui.painter()
+            .rect_filled(rect, 2.0, Color32::from_rgb(*r, *g, *b));
+    }
+    let host_named = app.host_track.as_ref().is_some_and(|(n, _)| !n.is_empty());
+    if host_named {
+        ui.label(&settings.track);
+    } else {
+        let mut track = settings.track.clone();
+        let l = ui.label("Track");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut track)
+                    .desired_width(110.0)
+                    .hint_text("name this track"),
+            )
+            .labelled_by(l.id);
+        if r.changed() {
+            app.set_track(track);
+        }
+    }
+}
+
+/// Who you are, the sync dot and whether everything is on disk.
+fn status(app: &mut EditorApp, ui: &mut egui::Ui, settings: &Settings, sync: &SyncStatus) {
+    ui.label(format!("{} · {}", settings.author, settings.role.as_str()));
+    ui.separator();
+    let (color, text, reason) = sync_line(sync);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 5.0, color);
+    let r = ui.label(format!("Sync: {text}"));
+    if let Some(reason) = &reason {
+        r.on_hover_text(reason);
+    }
+    let (waiting, journal_error) = app.link.journal_status();
+    if let Some(e) = journal_error {
+        ui.label(
+            RichText::new(format!("not saved to disk: {e}")).color(Color32::from_rgb(225, 85, 85)),
+        );
+    } else if waiting > 0 || !app.unsaved.is_empty() {
+        ui.label(RichText::new("saving…").weak());
+    }
+}
+
+/// The privacy and clip switches, and exporting the song's log.
+fn switches_and_export(app: &mut EditorApp, ui: &mut egui::Ui) {
+    ui.toggle_value(&mut app.client_in_room, "Client in the room")
+        .on_hover_text("Hide every note at once (Ctrl+H)");
+    clip_switch(app, ui);
+    labelled_combo(
+        ui,
+        "Format",
+        egui::ComboBox::from_id_salt("export-format").selected_text(app.export_format.name()),
+        |ui| {
+            for f in Format::ALL {
+                ui.selectable_value(&mut app.export_format, f, f.name());
+            }
+        },
+    );
+    let busy = app.export_chore.is_some();
+    if ui
+        .add_enabled(!busy, egui::Button::new("Export log"))
+        .on_hover_text("Write this song's decision log to the export folder")
+        .clicked()
+    {
+        app.start_export();
+    }
+    ui.checkbox(&mut app.export_private, "with private notes");
 }

@@ -135,14 +135,19 @@ pub(super) fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
     }
 }
 
-/// Draws one row; returns what was clicked.
-pub(super) fn list_row(
-    app: &EditorApp,
-    ui: &mut egui::Ui,
-    row: crate::editor::list::Row,
-) -> Option<(RowKind, uuid::Uuid)> {
-    let v = &app.snap.views;
-    let (id, pos, kind, author, text, verdict, private) = match row.kind {
+/// What one row shows, whatever its kind.
+struct RowFields<'a> {
+    id: uuid::Uuid,
+    place: String,
+    kind: &'static str,
+    author: &'a str,
+    text: String,
+    verdict: Option<&'a VerdictView>,
+    private: bool,
+}
+
+fn row_fields(v: &liner_record::Views, row: crate::editor::list::Row) -> RowFields<'_> {
+    let (id, place_text, kind, author, text, verdict, private) = match row.kind {
         RowKind::Note => {
             let n = &v.notes[row.index];
             let pos = match &n.anchor {
@@ -204,6 +209,33 @@ pub(super) fn list_row(
             )
         }
     };
+    RowFields {
+        id,
+        place: place_text,
+        kind,
+        author,
+        text,
+        verdict,
+        private,
+    }
+}
+
+/// Draws one row; returns what was clicked.
+pub(super) fn list_row(
+    app: &EditorApp,
+    ui: &mut egui::Ui,
+    row: crate::editor::list::Row,
+) -> Option<(RowKind, uuid::Uuid)> {
+    let v = &app.snap.views;
+    let RowFields {
+        id,
+        place: pos,
+        kind,
+        author,
+        text,
+        verdict,
+        private,
+    } = row_fields(v, row);
     let selected = app.selected == Some((row.kind, id));
     let r = ui
         .horizontal(|ui| {

@@ -59,6 +59,57 @@ pub(super) fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
     let from_token = me
         .as_ref()
         .filter(|_| form.server_url.trim() == current.server_url && form.token.is_empty());
+    settings_grid(ui, form, from_token);
+    ui.separator();
+    clip_lengths(app, ui);
+    ui.separator();
+    let form = app
+        .settings
+        .get_or_insert_with(|| SettingsForm::from_settings(&current));
+    let problems = form.problems();
+    for p in &problems {
+        ui.label(RichText::new(&p.message).color(Color32::from_rgb(225, 85, 85)));
+    }
+    let mut save = false;
+    let mut test = false;
+    ui.horizontal(|ui| {
+        save = ui
+            .add_enabled(problems.is_empty(), egui::Button::new("Save settings"))
+            .clicked();
+        test = ui
+            .add_enabled(
+                problems.is_empty() && app.test_chore.is_none(),
+                egui::Button::new("Test connection"),
+            )
+            .clicked();
+        if app.test_chore.is_some() {
+            ui.spinner();
+        }
+    });
+    if test {
+        app.test_connection();
+    }
+    if save {
+        app.save_settings();
+    }
+    if app.save_chore.is_some() {
+        ui.spinner();
+    }
+    if let Some(m) = &app.settings_message {
+        let (text, color) = match m {
+            Ok(t) => (t.as_str(), Color32::from_rgb(80, 190, 110)),
+            Err(e) => (e.as_str(), Color32::from_rgb(225, 85, 85)),
+        };
+        ui.label(RichText::new(text).color(color));
+    }
+}
+
+/// The settings form's fields; who you are comes from the token once the server said so.
+fn settings_grid(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    from_token: Option<&liner_record::outbox::Identity>,
+) {
     egui::Grid::new("settings-grid")
         .num_columns(2)
         .spacing([10.0, 6.0])
@@ -113,46 +164,4 @@ pub(super) fn settings(app: &mut EditorApp, ui: &mut egui::Ui) {
             );
             ui.end_row();
         });
-    ui.separator();
-    clip_lengths(app, ui);
-    ui.separator();
-    let form = app
-        .settings
-        .get_or_insert_with(|| SettingsForm::from_settings(&current));
-    let problems = form.problems();
-    for p in &problems {
-        ui.label(RichText::new(&p.message).color(Color32::from_rgb(225, 85, 85)));
-    }
-    let mut save = false;
-    let mut test = false;
-    ui.horizontal(|ui| {
-        save = ui
-            .add_enabled(problems.is_empty(), egui::Button::new("Save settings"))
-            .clicked();
-        test = ui
-            .add_enabled(
-                problems.is_empty() && app.test_chore.is_none(),
-                egui::Button::new("Test connection"),
-            )
-            .clicked();
-        if app.test_chore.is_some() {
-            ui.spinner();
-        }
-    });
-    if test {
-        app.test_connection();
-    }
-    if save {
-        app.save_settings();
-    }
-    if app.save_chore.is_some() {
-        ui.spinner();
-    }
-    if let Some(m) = &app.settings_message {
-        let (text, color) = match m {
-            Ok(t) => (t.as_str(), Color32::from_rgb(80, 190, 110)),
-            Err(e) => (e.as_str(), Color32::from_rgb(225, 85, 85)),
-        };
-        ui.label(RichText::new(text).color(color));
-    }
 }

@@ -189,9 +189,9 @@ pub(super) fn clip_text(c: &liner_record::views::ClipView) -> String {
     )
 }
 
-pub(super) fn position_text(p: Option<crate::playhead::Position>) -> String {
+pub(super) fn position_text(p: Option<liner_record::DawPos>) -> String {
     match p {
-        Some(p) => place(Some(&crate::state::daw_pos(&p))),
+        Some(p) => place(Some(&p)),
         None => "no position from the DAW yet".into(),
     }
 }
