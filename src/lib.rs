@@ -190,7 +190,12 @@ impl Plugin for LinerNotes {
         } else {
             tap::IDLE_RING_SECONDS
         };
-        let (writer, reader) = tap::tap_holding(buffer_config.sample_rate, channels, seconds);
+        let (writer, reader) = tap::tap_holding(
+            buffer_config.sample_rate,
+            channels,
+            seconds,
+            buffer_config.max_buffer_size,
+        );
         self.tap = Some(writer);
         self.registration.link().set_tap(reader);
         // The instance starts working: one end of the stretch its person's worked time counts.

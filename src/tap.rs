@@ -15,9 +15,9 @@ use std::sync::Arc;
 /// may wait on a slow disk), for an instance activated with clips on.
 pub const RING_SECONDS: f32 = 2.0;
 /// The same for an instance activated with clips off (they may be switched on while it
-/// plays): fifty of the worker's polls. Its memory is what every instance pays, clipping or
-/// not (an eighth of the full ring).
-pub const IDLE_RING_SECONDS: f32 = 0.25;
+/// plays): a hundred of the worker's polls. Its memory is what every instance pays, clipping
+/// or not (a quarter of the full ring).
+pub const IDLE_RING_SECONDS: f32 = 0.5;
 /// Most blocks between two polls (64-frame blocks at 192 kHz for [`RING_SECONDS`] fit).
 const MAX_BLOCKS: usize = 8192;
 
@@ -49,14 +49,23 @@ pub struct TapReader {
 /// A tap for `channels` channels at `sample_rate` holding [`RING_SECONDS`] (allocates: call
 /// at activation).
 pub fn tap(sample_rate: f32, channels: usize) -> (TapWriter, TapReader) {
-    tap_holding(sample_rate, channels, RING_SECONDS)
+    tap_holding(sample_rate, channels, RING_SECONDS, 0)
 }
 
-/// A tap holding `seconds` of audio (and proportionally many block headers, at least 1,024).
-pub fn tap_holding(sample_rate: f32, channels: usize, seconds: f32) -> (TapWriter, TapReader) {
+/// A tap holding `seconds` of audio, and at least four of the host's largest blocks
+/// (`max_block` frames), with proportionally many block headers (at least 1,024).
+pub fn tap_holding(
+    sample_rate: f32,
+    channels: usize,
+    seconds: f32,
+    max_block: u32,
+) -> (TapWriter, TapReader) {
     let channels = channels.max(1);
     let seconds = seconds.clamp(0.05, RING_SECONDS);
-    let capacity = ((sample_rate.max(1.0) * seconds) as usize).max(4096) * channels;
+    let frames = ((sample_rate.max(1.0) * seconds) as usize)
+        .max(4 * max_block as usize)
+        .max(4096);
+    let capacity = frames * channels;
     let blocks = ((MAX_BLOCKS as f32 * seconds / RING_SECONDS) as usize).max(1024);
     let (bp, bc) = rtrb::RingBuffer::new(blocks);
     let (sp, sc) = rtrb::RingBuffer::new(capacity);

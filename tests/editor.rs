@@ -110,6 +110,32 @@ impl Rig {
     fn instance(&self) -> Uuid {
         self.state.read().instance
     }
+
+    /// A real server (with `limits`) holding this rig's project, and Sam's token for it stored
+    /// where the plugin looks, filed under the server's origin. The instance is not pointed
+    /// at it yet.
+    fn server(
+        &self,
+        limits: liner_server::serve::Limits,
+    ) -> (
+        Arc<liner_server::store::SqliteStore>,
+        liner_server::Background,
+        tempfile::TempDir,
+    ) {
+        use liner_server::store::{SqliteStore, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let server =
+            liner_server::Background::start_with(store.clone(), "127.0.0.1:0", limits).unwrap();
+        store.create_project(&self.project).unwrap();
+        let token = store
+            .add_token(&self.project, "Sam", Role::Producer)
+            .unwrap()
+            .1;
+        let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+        liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
+        (store, server, dir)
+    }
 }
 
 /// Steps the editor until `done` holds (the worker writes and publishes in the background).
@@ -867,18 +893,9 @@ fn the_header_switches_between_the_songs_of_the_record() {
 
 #[test]
 fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_page() {
-    use liner_server::store::{SqliteStore, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let server = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+    use liner_server::store::Store;
     let rig = rig();
-    store.create_project(&rig.project).unwrap();
-    let token = store
-        .add_token(&rig.project, "Sam", Role::Producer)
-        .unwrap()
-        .1;
-    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
-    liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
+    let (store, server, _db) = rig.server(Default::default());
     // Made before this editor capped the length, and on a laptop under a typed name.
     let long = note_event(
         &rig.ctx("Sam", Role::Producer),
@@ -1058,24 +1075,13 @@ fn a_note_typed_ten_seconds_after_its_stamp_gets_the_audio_of_its_stamp() {
 /// waiting and the editor says why; with room again, the clip follows.
 #[test]
 fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_syncs() {
-    use liner_server::store::{SqliteStore, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    use liner_server::store::Store;
+    let rig = rig();
     // Room for 1 kB of clips: less than any clip of a second of noise.
-    let limits = liner_server::serve::Limits {
+    let (store, server, _db) = rig.server(liner_server::serve::Limits {
         clip_quota: 1_000,
         ..Default::default()
-    };
-    let server =
-        liner_server::Background::start_with(store.clone(), "127.0.0.1:0", limits).unwrap();
-    let rig = rig();
-    store.create_project(&rig.project).unwrap();
-    let token = store
-        .add_token(&rig.project, "Sam", Role::Producer)
-        .unwrap()
-        .1;
-    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
-    liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
+    });
     rig.state.write().settings.server_url = server.url();
     rig.state.write().clip_before = 1.0;
     rig.state.write().clip_after = 0.5;

@@ -328,7 +328,13 @@ fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
 
 /// Makes a new directory entry durable: fsyncs the folder holding it.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    // Elsewhere a folder cannot be opened to flush it (Windows); its entries are durable with
+    // the file system's own journal.
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Appends whole lines to a file shared with other writers and processes: under an exclusive

@@ -348,9 +348,10 @@ impl DawPos {
         let dt = elapsed.map_or(seconds, |s| seconds.max(-s));
         let mut p = *self;
         if sample_rate > 0.0 {
-            p.samples = p
-                .samples
-                .map(|s| (s + (dt * sample_rate as f64).round() as i64).max(0));
+            p.samples = p.samples.map(|s| {
+                s.saturating_add((dt * sample_rate as f64).round() as i64)
+                    .max(0)
+            });
         }
         p.moved(dt)
     }

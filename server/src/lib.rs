@@ -46,7 +46,8 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_clip_quota(store, limits.clip_quota);
-    let app = api::router(state.clone()).merge(page::router(state.clone()));
+    let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
+    let app = api::router(state.clone()).merge(page);
     serve::serve(listener, app, state, limits, shutdown).await
 }
 

@@ -261,17 +261,29 @@ impl Source<'_> {
 
 /// Writes the clips of an export into `<log>-clips/` beside `log`; returns the links the log
 /// gets (only to clips that are there: one this journal or server lacks is named on stderr).
+///
+/// The folder is made anew each time: the clips go into a fresh folder (files created, never
+/// opened if something is already there), which then takes the place of the last export's.
+/// So a clip left out this time (a private one) is not left behind from the last, and a link
+/// planted in the folder is never written through. A folder holding anything but the clip
+/// files of an export is left alone and the export stops.
 fn write_clips(
     log: &std::path::Path,
     files: &[liner_record::export::ClipFile],
     read: impl Fn(&liner_record::clips::Clip) -> Result<Option<Vec<u8>>>,
 ) -> Result<std::collections::BTreeMap<uuid::Uuid, String>> {
+    use std::io::Write;
     let stem = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "log".into());
     let folder_name = format!("{stem}-clips");
     let folder = log.with_file_name(&folder_name);
+    let fresh = log.with_file_name(format!(".{folder_name}.{}", std::process::id()));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).with_context(|| format!("removing {}", fresh.display()))?;
+    }
+    std::fs::create_dir(&fresh).with_context(|| format!("making {}", fresh.display()))?;
     let mut written = Vec::new();
     for f in files {
         let Some(bytes) = read(&f.clip)? else {
@@ -281,15 +293,49 @@ fn write_clips(
             );
             continue;
         };
-        std::fs::create_dir_all(&folder).with_context(|| format!("making {}", folder.display()))?;
-        let path = folder.join(&f.name);
-        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        let path = fresh.join(&f.name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(&bytes))
+            .with_context(|| format!("writing {}", path.display()))?;
         written.push(f.clone());
     }
+    replace_clip_folder(&folder, &fresh)?;
     if !written.is_empty() {
         eprintln!("{} clips written to {}", written.len(), folder.display());
     }
     Ok(liner_record::export::clip_links(&folder_name, &written))
+}
+
+/// Puts the folder `fresh` in the place of `folder`, which may only be an earlier export's
+/// clip folder (a real folder of `.flac` files and nothing else).
+fn replace_clip_folder(folder: &std::path::Path, fresh: &std::path::Path) -> Result<()> {
+    match std::fs::symlink_metadata(folder) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("looking at {}", folder.display())),
+        Ok(meta) => {
+            let ours = meta.is_dir()
+                && std::fs::read_dir(folder)?.all(|entry| {
+                    entry.is_ok_and(|e| {
+                        e.file_type().is_ok_and(|t| t.is_file())
+                            && e.path().extension().is_some_and(|x| x == "flac")
+                    })
+                });
+            if !ours {
+                let _ = std::fs::remove_dir_all(fresh);
+                anyhow::bail!(
+                    "{} is there and is not an earlier export's clip folder: move it, or \
+                     export under another name",
+                    folder.display()
+                );
+            }
+            std::fs::remove_dir_all(folder)
+                .with_context(|| format!("removing the earlier {}", folder.display()))?;
+        }
+    }
+    std::fs::rename(fresh, folder).with_context(|| format!("making {}", folder.display()))
 }
 
 /// `liner sync`: each journal with each of its servers, one round (push, then pull), saying

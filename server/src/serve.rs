@@ -1,7 +1,8 @@
 //! Accepting connections, so that slow and hostile clients cannot hold the server:
 //!
 //! - a client has [`HEADER_TIMEOUT`] to send a request's headers, and [`BODY_TIMEOUT`] to send
-//!   its body; after that its connection is closed (`408` for a body);
+//!   its body ([`CLIP_BODY_TIMEOUT`] for a clip's bytes; the routers apply them); after that
+//!   its connection is closed (`408` for a body);
 //! - at most [`Limits::max_connections`] connections are open at once; past that a new one is
 //!   answered `503` with `Retry-After` and closed, and the ones open go on;
 //! - a failure to accept (no file descriptors left) is logged and retried shortly, never a
@@ -26,6 +27,13 @@ use tokio::sync::Semaphore;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send a clip's bytes (up to 36 MiB: about 1 Mbit/s).
+pub const CLIP_BODY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The body time limit of a router's requests (see the module docs).
+pub fn body_timeout(limit: Duration) -> tower_http::timeout::RequestBodyTimeoutLayer {
+    tower_http::timeout::RequestBodyTimeoutLayer::new(limit)
+}
 
 /// How many connections, and how long a shutdown may wait.
 #[derive(Debug, Clone, Copy)]
@@ -57,9 +65,6 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-        BODY_TIMEOUT,
-    ));
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -31,6 +31,9 @@ pub struct AppState {
     stopping: watch::Sender<bool>,
     /// Exports run at most [`MAX_EXPORTS`] at a time (any reader may ask for one).
     pub exports: tokio::sync::Semaphore,
+    /// Clips in memory at once (an upload being read, a clip being served); the rest wait
+    /// their turn, so clips cannot take more than [`MAX_CLIPS_IN_MEMORY`] x 36 MiB.
+    pub clips_in_memory: tokio::sync::Semaphore,
     /// Most bytes of audio clips one project may hold.
     pub clip_quota: u64,
 }
@@ -38,6 +41,9 @@ pub struct AppState {
 /// A project's clip quota unless the server is told otherwise (`--clip-quota-mb`): about
 /// 400 clips of 12 s of 48 kHz stereo.
 pub const DEFAULT_CLIP_QUOTA: u64 = 2_000_000_000;
+
+/// Most clips held in memory at once by requests (see [`AppState::clips_in_memory`]).
+pub const MAX_CLIPS_IN_MEMORY: usize = 8;
 
 /// Most exports running at once; one more is answered `503` with `Retry-After`.
 pub const MAX_EXPORTS: usize = 2;
@@ -54,6 +60,7 @@ impl AppState {
             records: Mutex::new(HashMap::new()),
             stopping: watch::channel(false).0,
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
+            clips_in_memory: tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY),
             clip_quota,
         })
     }

@@ -327,6 +327,45 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
         assert_eq!(page.contains("singer-is-flat.flac"), private, "{page}");
     }
 
+    // The same log exported again without private notes: the private clip does not stay
+    // behind in its folder.
+    let again = out_dir.path().join("log-true.html");
+    let out = liner_export(&[
+        "--journal",
+        dir,
+        "--format",
+        "html",
+        "--clips",
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<String> = std::fs::read_dir(out_dir.path().join("log-true-clips"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["01-the-snare-drags-at-bar-23.flac"]);
+    // A folder of that name that is not an earlier export's is left alone.
+    let theirs = out_dir.path().join("notes-clips");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("mine.txt"), b"keep me").unwrap();
+    let out = liner_export(&[
+        "--journal",
+        dir,
+        "--format",
+        "html",
+        "--clips",
+        "-o",
+        out_dir.path().join("notes.html").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an earlier export's clip folder"));
+    assert_eq!(std::fs::read(theirs.join("mine.txt")).unwrap(), b"keep me");
+
     // Formats with no place for a link say so, and write nothing.
     let csv = out_dir.path().join("log.csv");
     let out = liner_export(&[

@@ -4,7 +4,7 @@
 mod common;
 
 use common::browser::Browser;
-use common::{note_by, Server};
+use common::{note_by, session_cookie, sign_in_raw, Server};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Body, Event, Verdict};
@@ -451,20 +451,6 @@ async fn every_page_passes_axe_at_laptop_and_phone_width() {
 }
 
 /// Signs in over plain HTTP (no browser); the session cookie as set, and the redirect.
-fn sign_in_raw(s: &Server, token: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
-    let client = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut req = client
-        .post(format!("{}/sign-in", s.url))
-        .form(&[("token", token)]);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().unwrap()
-}
-
 #[test]
 fn signing_in_sets_a_strict_http_only_cookie_and_state_changes_need_the_csrf_secret() {
     let s = Server::start();
@@ -588,13 +574,7 @@ fn signing_in_sets_a_strict_http_only_cookie_and_state_changes_need_the_csrf_sec
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     let other = sign_in_raw(&s, &exec, &[]);
-    let other = other.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let other = session_cookie(&other);
     use liner_server::store::Store;
     let id = s
         .store
@@ -618,13 +598,7 @@ fn the_printable_log_opens_in_the_browser_with_no_script_allowed() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let r = sign_in_raw(&s, &exec, &[]);
-    let session = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = session_cookie(&r);
     let client = reqwest::blocking::Client::new();
     let r = client
         .get(format!("{}/export?format=html", s.url))

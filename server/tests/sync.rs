@@ -753,3 +753,56 @@ fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_pro
         .unwrap();
     assert_eq!(other.status(), 404);
 }
+
+/// A note deleted before its clip went up takes its clip with it: the deletion goes, the
+/// audio never does.
+#[test]
+fn a_deleted_notes_clip_never_goes_up() {
+    use liner_record::clips::{Clip, ClipFormat, ClipStore};
+    use liner_record::event::ClipAttached;
+    let db = tempfile::tempdir().unwrap();
+    let s = Server::start(db.path(), "127.0.0.1:0");
+    s.store.create_project("P").unwrap();
+    let sam = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let regret = note("Sam", Role::Producer, "the singer sounds tired", false);
+    let audio = b"the singer, tired".to_vec();
+    let hash = ClipStore::of_journal(j.dir())
+        .put(&audio, ClipFormat::Flac)
+        .unwrap();
+    let clip: Clip = serde_json::from_value(serde_json::json!({
+        "hash": hash, "format": "flac", "sample_rate": 48000, "channels": 2,
+        "frames": 96000, "moment": 48000, "bytes": audio.len(),
+    }))
+    .unwrap();
+    let ctx = Context {
+        project: "P".into(),
+        song: "S".into(),
+        track: "T".into(),
+        session: regret.session,
+        author: "Sam".into(),
+        role: Role::Producer,
+    };
+    let attached = Event::new(
+        &ctx,
+        None,
+        Body::ClipAttached(ClipAttached {
+            target: regret.id,
+            clip,
+            private: false,
+        }),
+    );
+    let deleted = Event::new(&ctx, None, Body::NoteDeleted { note: regret.id });
+    j.append(&[regret, attached, deleted.clone()]).unwrap();
+    let client = SyncClient::new(&s.url, &sam, Duration::from_secs(5)).unwrap();
+    let r = sync_once(&j, "P", &client, Duration::ZERO).unwrap();
+    assert_eq!((r.pushed, r.clips_sent), (3, 0));
+    let project = s.store.project("P").unwrap().unwrap();
+    assert_eq!(s.store.clip_usage(&project).unwrap(), 0);
+    assert!(s.store.clip(&project, &hash).unwrap().is_none());
+    let stored = s.store.pull(&project, 0, 10).unwrap();
+    assert!(stored
+        .iter()
+        .any(|(_, json)| json.contains(&deleted.id.to_string())));
+}

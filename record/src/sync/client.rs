@@ -35,7 +35,13 @@ pub struct SyncClient {
     base: String,
     token: String,
     cancel: SyncCancel,
+    /// Every request's time limit ([`SyncClient::new`]); a clip's upload gets more.
+    timeout: Duration,
 }
+
+/// The upload speed a clip's time limit allows for beyond the usual one: 256 kB/s (about
+/// 2 Mbit/s, a slow studio line), so a 17 MB clip has 66 s more.
+const SLOWEST_UPLOAD: u64 = 256_000;
 
 #[derive(Deserialize)]
 struct PushAnswer {
@@ -109,6 +115,7 @@ impl SyncClient {
             base: base_url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             cancel: SyncCancel::new(),
+            timeout,
         })
     }
 
@@ -297,10 +304,12 @@ impl SyncClient {
     /// [`SyncError`]: the server unreachable, the token refused, a redirect (never
     /// followed), an answer this client cannot read, or the call cancelled.
     pub fn put_clip(&self, hash: &ClipHash, bytes: Vec<u8>) -> Result<ClipSent, SyncError> {
+        let limit = self.timeout + Duration::from_secs(bytes.len() as u64 / SLOWEST_UPLOAD);
         let (status, body) = self.send_unmapped(
             self.http
                 .put(format!("{}/api/v1/clips/{hash}", self.base))
                 .header(reqwest::header::CONTENT_TYPE, "audio/flac")
+                .timeout(limit)
                 .body(bytes),
         )?;
         let error = || {

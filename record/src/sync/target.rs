@@ -93,8 +93,10 @@ pub struct TargetSync {
     /// `aside.log` as last read, and its length then.
     aside: HashMap<Uuid, Aside>,
     aside_len: u64,
-    /// Clips of this journal that may go to the server, by their event's id.
-    clips: Vec<(Uuid, Clip)>,
+    /// Clips of this journal that may go to the server: their event's id, their target's.
+    clips: Vec<(Uuid, Uuid, Clip)>,
+    /// Notes deleted here: their clips do not go (not even when the note already went).
+    withdrawn: HashSet<Uuid>,
     /// Hashes the server has ([`SyncFiles::clips_sent`]), and those it refused for good or
     /// this journal lacks (not tried again while the target is open).
     clips_sent: HashSet<ClipHash>,
@@ -124,6 +126,7 @@ impl TargetSync {
             aside: HashMap::new(),
             aside_len: u64::MAX,
             clips: Vec::new(),
+            withdrawn: HashSet::new(),
             clips_sent,
             clips_skipped: HashSet::new(),
         };
@@ -158,8 +161,12 @@ impl TargetSync {
                 self.private.insert(e.id);
                 continue;
             }
-            if let Body::ClipAttached(c) = &e.event.body {
-                self.clips.push((e.id, c.clip.clone()));
+            match &e.event.body {
+                Body::ClipAttached(c) => self.clips.push((e.id, c.target, c.clip.clone())),
+                Body::NoteDeleted { note } => {
+                    self.withdrawn.insert(*note);
+                }
+                _ => {}
             }
             if !self.acked.contains(&e.id) {
                 self.unsent.push(e);
@@ -234,16 +241,18 @@ impl TargetSync {
         self.acked.extend(ids);
     }
 
-    /// Clips whose events the server acknowledged and whose bytes it does not have yet.
+    /// Clips whose events the server acknowledged and whose bytes it does not have yet (but
+    /// not of a note deleted since).
     pub fn pending_clips(&self) -> Vec<Clip> {
         self.clips
             .iter()
-            .filter(|(id, c)| {
+            .filter(|(id, target, c)| {
                 self.acked.contains(id)
+                    && !self.withdrawn.contains(target)
                     && !self.clips_sent.contains(&c.hash)
                     && !self.clips_skipped.contains(&c.hash)
             })
-            .map(|(_, c)| c.clone())
+            .map(|(_, _, c)| c.clone())
             .collect()
     }
 
@@ -276,7 +285,13 @@ impl TargetSync {
                 report.clip_problem = Some(words);
                 Ok(false)
             }
-            Some(ClipSent::Refused(_)) | None => {
+            Some(ClipSent::Refused(words)) => {
+                // Not tried again while the target is open; said, so nobody waits for it.
+                report.clip_problem = Some(format!("the server refused a clip: {words}"));
+                self.clips_skipped.insert(clip.hash.clone());
+                Ok(true)
+            }
+            None => {
                 self.clips_skipped.insert(clip.hash.clone());
                 Ok(true)
             }
@@ -410,12 +425,12 @@ impl TargetSync {
     }
 }
 
-/// Reads `clip` from `store` and sends it; `None` when this journal lacks it (or its bytes
-/// changed on disk): nothing to send, ever.
+/// Reads `clip` from `store` and sends it; `None` when this journal lacks it, its bytes
+/// changed on disk, or it cannot be read (nothing to send: one unreadable file must not stop
+/// every round).
 ///
 /// # Errors
-/// The request failed ([`SyncError`]), or the clip's file cannot be read
-/// ([`SyncError::Local`]).
+/// The request failed ([`SyncError`]).
 pub fn send_clip(
     client: &SyncClient,
     store: &ClipStore,
@@ -423,8 +438,7 @@ pub fn send_clip(
 ) -> Result<Option<ClipSent>, SyncError> {
     match store.get(clip) {
         Ok(Some(bytes)) => Ok(Some(client.put_clip(&clip.hash, bytes)?)),
-        Ok(None) => Ok(None),
-        Err(e) => Err(SyncError::Local(format!("reading a clip: {e}"))),
+        Ok(None) | Err(_) => Ok(None),
     }
 }
 

@@ -46,6 +46,13 @@ pub async fn put(
         ));
     }
     let hash = parse_hash(&hash)?;
+    let _in_memory = state.clips_in_memory.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "the server is stopping",
+        )
+    })?;
     let bytes = axum::body::to_bytes(req.into_body(), MAX_CLIP_BYTES as usize)
         .await
         .map_err(|_| {
@@ -105,8 +112,8 @@ pub async fn get(
 /// A clip of `project` as an HTTP answer (a whole `200`, or the one range asked for).
 ///
 /// # Errors
-/// 404 for a clip the project does not have, 416 for a range outside it, 500 when the
-/// database fails.
+/// 404 for a clip the project does not have, 500 when the database fails. (A range this
+/// cannot serve, several ranges or one outside the clip, gets the whole clip.)
 pub async fn serve_clip(
     state: &AppState,
     project: &Project,
@@ -114,6 +121,13 @@ pub async fn serve_clip(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(hash)?;
+    let _in_memory = state.clips_in_memory.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "the server is stopping",
+        )
+    })?;
     let (store, project) = (state.store.clone(), project.clone());
     let bytes = blocking(move || store.clip(&project, &hash))
         .await?
@@ -144,10 +158,10 @@ pub async fn serve_clip(
         HeaderValue::from_static(ClipFormat::Flac.mime()),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    // Content-addressed: the same address is always the same bytes.
+    // Not kept by the browser: a shared computer's next person must sign in to hear it.
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
+        HeaderValue::from_static("private, no-store"),
     );
     if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
         h.insert(header::CONTENT_RANGE, cr);

@@ -142,6 +142,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/events", get(events::pull).post(events::push))
         .route("/api/v1/export", get(export::export))
+        .layer(crate::serve::body_timeout(crate::serve::BODY_TIMEOUT))
+        // Added after the layer above, so a clip's bytes get the longer limit only.
         .route("/api/v1/clips/{hash}", get(clips::get).put(clips::put))
+        .layer(crate::serve::body_timeout(crate::serve::CLIP_BODY_TIMEOUT))
         .with_state(state)
 }

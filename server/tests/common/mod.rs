@@ -150,3 +150,34 @@ pub fn encode(value: &str) -> String {
         })
         .collect()
 }
+
+/// Signs in to the review page with `token` as its form posts it (extra `headers` too), not
+/// following the redirect.
+pub fn sign_in_raw(
+    s: &Server,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::blocking::Response {
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = client
+        .post(format!("{}/sign-in", s.url))
+        .form(&[("token", token)]);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().unwrap()
+}
+
+/// The `name=value` of the session cookie a sign-in answer sets.
+pub fn session_cookie(signed: &reqwest::blocking::Response) -> String {
+    signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
