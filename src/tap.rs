@@ -137,6 +137,11 @@ impl TapReader {
     pub fn lost_frames(&self) -> u64 {
         self.lost.load(Ordering::Relaxed)
     }
+
+    /// The count behind [`TapReader::lost_frames`], to read without the reader.
+    pub fn lost_counter(&self) -> Arc<AtomicU64> {
+        self.lost.clone()
+    }
 }
 
 #[cfg(test)]

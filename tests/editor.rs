@@ -1205,3 +1205,38 @@ fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_
     assert_eq!(store.clip_usage(&project).unwrap(), clip.bytes);
     drop(server);
 }
+
+/// Audio the audio thread could not hand to the clips (the worker fell far behind) is said in
+/// the header while clips are on, not kept quiet.
+#[test]
+fn audio_lost_to_a_busy_computer_is_said_in_the_header() {
+    let rig = rig();
+    let link = rig.registration.link();
+    // The smallest tap there is, filled far faster than any worker drains it.
+    let (mut tap, reader) = liner_notes::tap::tap_holding(48_000.0, 2, 0.05, 0);
+    link.set_tap(reader);
+    let mut h = rig.harness();
+    h.step();
+    assert!(h.query_by_label_contains("could not be kept").is_none());
+    let (mut left, mut right) = (vec![0.1f32; 64], vec![-0.1f32; 64]);
+    let mut frame = 0;
+    // Clips off: nothing is said, whatever the tap counts.
+    for _ in 0..2_000 {
+        tap.write(frame, &[&mut left[..], &mut right[..]]);
+        frame += 64;
+    }
+    h.step();
+    assert!(h.query_by_label_contains("could not be kept").is_none());
+    link.set_clip_audio(true);
+    for _ in 0..2_000 {
+        tap.write(frame, &[&mut left[..], &mut right[..]]);
+        frame += 64;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("could not be kept").is_none() {
+        assert!(Instant::now() < deadline, "the loss was never said");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(link.clip_audio_lost().unwrap() > 0.5);
+}

@@ -45,6 +45,8 @@ pub(super) struct Slot {
     pub(super) clip_on: Arc<AtomicBool>,
     /// The audio history and the clips waiting for their audio.
     pub(super) clipper: Mutex<super::clips::Clipper>,
+    /// The current activation's count of tap frames lost, and its sample rate.
+    pub(super) tap_lost: Mutex<Option<(Arc<std::sync::atomic::AtomicU64>, u32)>>,
 }
 
 impl Slot {

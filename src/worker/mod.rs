@@ -256,6 +256,7 @@ pub fn register(
         saved: Mutex::new(Vec::new()),
         clip_on: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         clipper: Mutex::new(clips::Clipper::default()),
+        tap_lost: Mutex::new(None),
     });
     slot.clip_on
         .store(slot.state.read().clip_audio, Ordering::Relaxed);
@@ -302,6 +303,15 @@ impl Link {
         self.slot.clip_on.store(on, Ordering::Relaxed);
     }
 
+    /// Seconds of audio the audio thread could not hand to the clips since this activation
+    /// (the worker fell behind: clips around then have silence in them); `None` when none.
+    pub fn clip_audio_lost(&self) -> Option<f64> {
+        let lost = self.slot.tap_lost.lock();
+        let (count, rate) = lost.as_ref()?;
+        let frames = count.load(Ordering::Relaxed);
+        (frames > 0 && *rate > 0).then(|| frames as f64 / *rate as f64)
+    }
+
     /// How much of each clip comes before its moment and after, in seconds (saved with the
     /// project; a clip is at most [`liner_record::clips::MAX_CLIP_SECONDS`] long in all).
     pub fn set_clip_lengths(&self, before: f32, after: f32) {
@@ -314,6 +324,7 @@ impl Link {
 
     /// The worker's end of a new activation's audio tap.
     pub fn set_tap(&self, tap: crate::tap::TapReader) {
+        *self.slot.tap_lost.lock() = Some((tap.lost_counter(), tap.sample_rate));
         self.slot.clipper.lock().set_tap(tap);
     }
 

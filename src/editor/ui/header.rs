@@ -48,6 +48,20 @@ pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
             }
         });
     }
+    if let Some(lost) = app
+        .link
+        .clip_audio_lost()
+        .filter(|_| app.link.state().read().clip_audio)
+    {
+        ui.label(
+            RichText::new(format!(
+                "Clips: {lost:.1} s of audio could not be kept (the computer was too busy); \
+                 clips made around then have silence in them."
+            ))
+            .small()
+            .color(Color32::from_rgb(235, 170, 60)),
+        );
+    }
     if let Some(problem) = app.link.clip_problem() {
         ui.label(
             RichText::new(format!(
