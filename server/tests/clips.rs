@@ -217,12 +217,28 @@ fn a_project_past_its_clip_quota_is_told_and_keeps_every_note() {
     assert_eq!(s.stored(P).len(), 4, "every event stayed");
 }
 
-fn liner_export(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
-        .arg("export")
-        .args(args)
-        .output()
-        .unwrap()
+/// `liner export --journal JOURNAL --format FORMAT --clips -o LOG [--include-private]`.
+fn export_clips(
+    journal: &str,
+    format: &str,
+    log: &std::path::Path,
+    private: bool,
+) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_liner"));
+    c.args([
+        "export",
+        "--journal",
+        journal,
+        "--format",
+        format,
+        "--clips",
+        "-o",
+    ])
+    .arg(log);
+    if private {
+        c.arg("--include-private");
+    }
+    c.output().unwrap()
 }
 
 /// `liner export --clips` writes each exported entry's clip beside the log, named after its
@@ -307,12 +323,7 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
     let dir = journal.path().to_str().unwrap();
     for (private, expected) in [(false, 1), (true, 2)] {
         let html = out_dir.path().join(format!("log-{private}.html"));
-        let mut args = vec!["--journal", dir, "--format", "html", "--clips", "-o"];
-        args.push(html.to_str().unwrap());
-        if private {
-            args.push("--include-private");
-        }
-        let out = liner_export(&args);
+        let out = export_clips(dir, "html", &html, private);
         assert!(
             out.status.success(),
             "{}",
@@ -330,15 +341,7 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
     // The same log exported again without private notes: the private clip does not stay
     // behind in its folder.
     let again = out_dir.path().join("log-true.html");
-    let out = liner_export(&[
-        "--journal",
-        dir,
-        "--format",
-        "html",
-        "--clips",
-        "-o",
-        again.to_str().unwrap(),
-    ]);
+    let out = export_clips(dir, "html", &again, false);
     assert!(
         out.status.success(),
         "{}",
@@ -353,30 +356,14 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
     let theirs = out_dir.path().join("notes-clips");
     std::fs::create_dir(&theirs).unwrap();
     std::fs::write(theirs.join("mine.txt"), b"keep me").unwrap();
-    let out = liner_export(&[
-        "--journal",
-        dir,
-        "--format",
-        "html",
-        "--clips",
-        "-o",
-        out_dir.path().join("notes.html").to_str().unwrap(),
-    ]);
+    let out = export_clips(dir, "html", &out_dir.path().join("notes.html"), false);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an earlier export's clip folder"));
     assert_eq!(std::fs::read(theirs.join("mine.txt")).unwrap(), b"keep me");
 
     // Formats with no place for a link say so, and write nothing.
     let csv = out_dir.path().join("log.csv");
-    let out = liner_export(&[
-        "--journal",
-        dir,
-        "--format",
-        "csv",
-        "--clips",
-        "-o",
-        csv.to_str().unwrap(),
-    ]);
+    let out = export_clips(dir, "csv", &csv, false);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("--clips goes with --format markdown or html"));

@@ -1,5 +1,7 @@
 //! Journals syncing through the real server: offline-first, exactly once, verdicts flow back.
 
+mod common;
+
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
 use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError};
 use liner_record::{Journal, Role};
@@ -719,13 +721,7 @@ fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_pro
         .form(&[("token", jo.as_str())])
         .send()
         .unwrap();
-    let cookie = signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session_cookie(&signed);
     let page = http
         .get(format!("{}/clips/{}.flac", s.url, clip.hash))
         .header("cookie", &cookie)

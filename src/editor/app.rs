@@ -280,20 +280,23 @@ impl EditorApp {
         self.submit(e);
     }
 
-    /// Names one of this instance's marks (the name is a new mark event with the same
-    /// number, at the same place).
-    pub fn name_mark(&mut self, mark: &liner_record::views::MarkView, label: &str) {
+    /// Saves the name being typed for one of this instance's marks (the name is a new mark
+    /// event with the same number, at the same place).
+    pub fn name_mark(&mut self, mark: &liner_record::views::MarkView) {
+        let Some(edit) = self.edit.take() else {
+            return;
+        };
+        let label = edit.text.trim();
         let e = Event::new(
             &self.context(),
             mark.pos,
             Body::Mark {
                 instance: mark.instance,
                 number: mark.number,
-                label: Some(label.trim().to_owned()),
+                label: Some(label.to_owned()),
             },
         );
         self.submit(e);
-        self.edit = None;
     }
 
     /// Saves the edit being typed of one of your own notes: only what changed.

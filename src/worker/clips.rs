@@ -106,9 +106,12 @@ impl History {
         if self.len > 0 && block.frame > self.end {
             let gap = block.frame - self.end;
             if gap <= LONGEST_GAP_SECONDS * self.sample_rate as u64 {
-                let silence = vec![0.0; gap as usize * self.channels.len()];
-                let end = self.end;
-                self.push_frame_values(end, &silence, gap as usize);
+                let cap = self.capacity();
+                for ring in &mut self.channels {
+                    for f in self.end..self.end + gap {
+                        ring[(f % cap) as usize] = 0.0;
+                    }
+                }
                 self.end += gap;
                 self.len = (self.len + gap).min(self.capacity());
             } else {

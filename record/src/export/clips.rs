@@ -59,17 +59,16 @@ pub fn clip_links(folder: &str, files: &[ClipFile]) -> BTreeMap<Uuid, String> {
         .collect()
 }
 
+/// What stays as it is in a path segment of a link: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A path segment with everything but unreserved ASCII percent-encoded.
 fn percent(segment: &str) -> String {
-    let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(segment, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

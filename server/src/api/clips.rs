@@ -11,7 +11,7 @@
 //! The review page serves the same bytes at `/clips/<hash>` to a signed-in session
 //! ([`serve_clip`]).
 
-use super::{authenticate, blocking, ApiError, AppState};
+use super::{authenticate, authenticate_writer, blocking, ApiError, AppState};
 use crate::store::{ClipPut, Project};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -19,7 +19,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use liner_record::clips::{ClipFormat, ClipHash, MAX_CLIP_BYTES};
-use liner_record::Role;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -32,27 +31,25 @@ fn parse_hash(text: &str) -> Result<ClipHash, ApiError> {
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_hash", e))
 }
 
-pub async fn put(
-    State(state): State<Arc<AppState>>,
-    Path(hash): Path<String>,
-    req: Request<Body>,
-) -> Result<Response, ApiError> {
-    let token = authenticate(&state, req.headers()).await?;
-    if token.role == Role::Viewer {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "viewer",
-            "a viewer token can read but not write",
-        ));
-    }
-    let hash = parse_hash(&hash)?;
-    let _in_memory = state.clips_in_memory.acquire().await.map_err(|_| {
+/// A turn to hold a clip in memory ([`AppState::clips_in_memory`]).
+async fn in_memory(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    state.clips_in_memory.acquire().await.map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "stopping",
             "the server is stopping",
         )
-    })?;
+    })
+}
+
+pub async fn put(
+    State(state): State<Arc<AppState>>,
+    Path(hash): Path<String>,
+    req: Request<Body>,
+) -> Result<Response, ApiError> {
+    let token = authenticate_writer(&state, req.headers()).await?;
+    let hash = parse_hash(&hash)?;
+    let _in_memory = in_memory(&state).await?;
     let bytes = axum::body::to_bytes(req.into_body(), MAX_CLIP_BYTES as usize)
         .await
         .map_err(|_| {
@@ -121,13 +118,7 @@ pub async fn serve_clip(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(hash)?;
-    let _in_memory = state.clips_in_memory.acquire().await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
-            "the server is stopping",
-        )
-    })?;
+    let _in_memory = in_memory(state).await?;
     let (store, project) = (state.store.clone(), project.clone());
     let bytes = blocking(move || store.clip(&project, &hash))
         .await?

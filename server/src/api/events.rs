@@ -7,7 +7,8 @@
 //! ownership and target rules ([`liner_record::rules`]).
 
 use super::{
-    authenticate, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES, MAX_PULL, MAX_PULL_BYTES,
+    authenticate, authenticate_writer, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES,
+    MAX_PULL, MAX_PULL_BYTES,
 };
 use crate::store::{Incoming, Project, PushOutcome, TokenInfo};
 use axum::body::Body;
@@ -185,14 +186,7 @@ pub(super) async fn push(
     State(state): State<Arc<AppState>>,
     req: Request<Body>,
 ) -> Result<Response, ApiError> {
-    let token = authenticate(&state, req.headers()).await?;
-    if token.role == Role::Viewer {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "viewer",
-            "a viewer token can read but not write",
-        ));
-    }
+    let token = authenticate_writer(&state, req.headers()).await?;
     let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
         .map_err(|_| {

@@ -103,6 +103,22 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(internal)
 }
 
+/// [`authenticate`] for a request that writes: a viewer's token is refused (`403 viewer`).
+pub(crate) async fn authenticate_writer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<TokenInfo, ApiError> {
+    let token = authenticate(state, headers).await?;
+    if token.role == liner_record::Role::Viewer {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "viewer",
+            "a viewer token can read but not write",
+        ));
+    }
+    Ok(token)
+}
+
 pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,

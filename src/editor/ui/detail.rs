@@ -72,8 +72,7 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                     | ui.button("Save name").clicked();
             });
             if save && !edit.text.trim().is_empty() {
-                let label = edit.text.clone();
-                app.name_mark(&m, &label);
+                app.name_mark(&m);
             }
         }
     }

@@ -4,20 +4,14 @@ use super::*;
 
 /// How long clips are, applied at once (the next note's clip is cut to it).
 pub(super) fn clip_lengths(app: &mut EditorApp, ui: &mut egui::Ui) {
-    let (on, mut before, mut after) = {
+    let (mut before, mut after) = {
         let st = app.link.state().read();
-        (st.clip_audio, st.clip_before, st.clip_after)
+        (st.clip_before, st.clip_after)
     };
     let most = liner_record::clips::MAX_CLIP_SECONDS as f32;
     ui.horizontal_wrapped(|ui| {
-        let mut switch = on;
-        if ui
-            .checkbox(&mut switch, "Clip audio with notes")
-            .on_hover_text("The same switch as in the header; saved with the project")
-            .changed()
-        {
-            app.set_clip_audio(switch);
-        }
+        // The switch itself is in the header, always in sight.
+        ui.label("Clips:");
         let l = ui.label("seconds before");
         let b = ui
             .add(
