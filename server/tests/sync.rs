@@ -729,6 +729,13 @@ fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_pro
         .unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["content-type"], "audio/flac");
+    // Without a session the page's address serves no audio (it sends you to sign in).
+    let anonymous = http
+        .get(format!("{}/clips/{}.flac", s.url, clip.hash))
+        .send()
+        .unwrap();
+    assert_ne!(anonymous.status(), 200);
+    assert_ne!(anonymous.bytes().unwrap().as_ref(), &audio[..]);
     assert_eq!(page.bytes().unwrap().as_ref(), &audio[..]);
     let song = http
         .get(format!("{}/song?name=S", s.url))
