@@ -1,15 +1,17 @@
 //! `liner-server`: the Liner Notes record server.
 //!
 //! Layout:
-//! - [`store`]: storage behind the [`store::Store`] trait; [`store::SqliteStore`] keeps one
-//!   SQLite file (bundled, WAL, a transaction per call, migrations only ever added).
+//! - [`store`]: storage behind the [`store::Store`] trait: [`store::SqliteStore`] keeps one
+//!   SQLite file (the default); [`store::PgStore`] keeps PostgreSQL, which several server
+//!   processes share (they wake each other's long polls); [`store::copy`] moves a record
+//!   from the first to the second.
 //! - [`api`]: the HTTP API under `/api/v1`: bearer tokens, role rules, limits, exactly-once
 //!   push, long-poll pull.
 //! - [`page`]: the executive producer's review page at `/`: sign-in, overview, decision
 //!   queue, song view, tracklist, live updates, exports.
 //! - [`state`]: what every handler shares (the store, long-poll wake-ups, folded records).
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
-//! - `main.rs`: the `liner` binary: `serve`, project and token admin.
+//! - `main.rs`: the `liner` binary: `serve`, project and token admin, `migrate`.
 //!
 //! [`run`] serves on a listener until `shutdown` resolves, then finishes in-flight requests.
 

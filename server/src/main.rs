@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
+use liner_server::store::{PgStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +14,16 @@ struct Cli {
     /// Where the database lives (default: the Liner Notes data folder + `server`).
     #[arg(long, global = true, env = "LINER_SERVER_DATA")]
     data: Option<PathBuf>,
+    /// Keep the record in this PostgreSQL database instead of SQLite in the data folder:
+    /// `postgres://user:password@host:port/database`. Several `liner serve` processes may
+    /// share one.
+    #[arg(
+        long,
+        global = true,
+        env = "LINER_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +78,17 @@ enum Command {
         /// Only events received from this date (UTC), e.g. 2026-11-27 or 2026-11-27T14:00.
         #[arg(long)]
         since: Option<String>,
+    },
+    /// Copy a studio's record from SQLite into PostgreSQL: projects, tokens, every event with
+    /// its number and who pushed it, review page sign-ins and clips. Running it again copies
+    /// only what is new. Stop the servers on the SQLite record first.
+    Migrate {
+        /// `sqlite:PATH`, PATH being the server's data folder (or its `liner.db`).
+        #[arg(long)]
+        from: String,
+        /// `postgres://user:password@host:port/database`
+        #[arg(long)]
+        to: String,
     },
     /// Import a JSON export (`liner export --format json`) into the server's database
     /// (`--project`) or a local journal (`--journal`). Events already there are skipped; the
@@ -148,7 +169,7 @@ fn read_export(file: &std::path::Path) -> Result<Vec<liner_record::Event>> {
     liner_record::export::import_json(&bytes).with_context(|| format!("reading {}", file.display()))
 }
 
-fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
+fn export(cli: &Cli, store: Option<&dyn Store>) -> Result<()> {
     use liner_record::export::{self, Format};
     let Command::Export {
         project,
@@ -222,7 +243,7 @@ fn export(cli: &Cli, store: Option<&SqliteStore>) -> Result<()> {
 /// Where an export's record comes from: a local journal, or the server's database.
 enum Source<'a> {
     Journal(&'a std::path::Path),
-    Server(&'a SqliteStore, liner_server::store::Project),
+    Server(&'a dyn Store, liner_server::store::Project),
 }
 
 impl Source<'_> {
@@ -422,7 +443,7 @@ fn sync_journals(journal: Option<&std::path::Path>, server: Option<&str>) -> Res
 
 /// `liner audit`: one line per stored event, oldest first.
 fn audit(
-    store: &SqliteStore,
+    store: &dyn Store,
     project: &str,
     person: Option<&str>,
     since: Option<&str>,
@@ -509,8 +530,10 @@ fn main() -> Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        // Colour codes only for a person at a terminal, never in a log file.
-        .with_ansi(std::io::stdout().is_terminal())
+        // The log goes to stderr: stdout is what a command answers (tokens, exports, the
+        // audit trail). Colour codes only for a person at a terminal, never in a log file.
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     // Commands on local journals need no server database.
@@ -526,12 +549,21 @@ fn main() -> Result<()> {
             journal: Some(dir),
             ..
         } => return import_into_journal(file, dir),
+        Command::Migrate { from, to } => return migrate(from, to),
         Command::Serve { .. } => raise_open_files_limit(),
         _ => {}
     }
-    let dir = data_dir(&cli)?;
-    let store = SqliteStore::open(&dir)
-        .with_context(|| format!("opening the database in {}", dir.display()))?;
+    let store_arc: Arc<dyn Store> = match &cli.database {
+        Some(url) => Arc::new(PgStore::open(url).context("opening the PostgreSQL database")?),
+        None => {
+            let dir = data_dir(&cli)?;
+            Arc::new(
+                SqliteStore::open(&dir)
+                    .with_context(|| format!("opening the database in {}", dir.display()))?,
+            )
+        }
+    };
+    let store = store_arc.as_ref();
     match cli.command {
         Command::Serve {
             listen,
@@ -539,9 +571,8 @@ fn main() -> Result<()> {
             max_connections,
             clip_quota_mb,
         } => serve(
-            Arc::new(store),
+            Arc::clone(&store_arc),
             listen,
-            &dir,
             configure_local_plugin,
             liner_server::serve::Limits {
                 max_connections,
@@ -549,22 +580,58 @@ fn main() -> Result<()> {
                 ..Default::default()
             },
         ),
-        Command::Project { command } => project_command(&store, command),
-        Command::Export { .. } => export(&cli, Some(&store)),
-        Command::Sync { .. } => unreachable!("handled before the database opens"),
+        Command::Project { command } => project_command(store, command),
+        Command::Export { .. } => export(&cli, Some(store)),
+        Command::Sync { .. } | Command::Migrate { .. } => {
+            unreachable!("handled before the database opens")
+        }
         Command::Audit {
             project,
             person,
             since,
-        } => audit(&store, &project, person.as_deref(), since.as_deref()),
+        } => audit(store, &project, person.as_deref(), since.as_deref()),
         Command::Import { file, project, .. } => {
             let name = project
                 .as_deref()
                 .context("say --project NAME (server) or --journal DIR (local)")?;
-            import_into_server(&store, &file, name)
+            import_into_server(store, &file, name)
         }
-        Command::Token { command } => token_command(&store, command),
+        Command::Token { command } => token_command(store, command),
     }
+}
+
+/// `liner migrate`: a SQLite record copied into PostgreSQL (see [`liner_server::store::copy`]).
+fn migrate(from: &str, to: &str) -> Result<()> {
+    let path = from
+        .strip_prefix("sqlite:")
+        .context("--from names the SQLite record as sqlite:PATH (the server's data folder)")?;
+    let path = std::path::Path::new(path);
+    let dir = if path.file_name().is_some_and(|n| n == "liner.db") {
+        path.parent().unwrap_or(std::path::Path::new("."))
+    } else {
+        path
+    };
+    anyhow::ensure!(
+        dir.join("liner.db").is_file(),
+        "no record server database (liner.db) in {}",
+        dir.display()
+    );
+    let source = SqliteStore::open(dir)
+        .with_context(|| format!("opening the database in {}", dir.display()))?;
+    let target = PgStore::open(to).context("opening the PostgreSQL database")?;
+    let copied = liner_server::store::copy::copy(&source, &target)
+        .context("nothing of the rows was copied")?;
+    println!(
+        "copied {} projects, {} tokens, {} events and {} clips from {} to {} \
+         (what was there already is left as it is)",
+        copied.loaded.projects,
+        copied.loaded.tokens,
+        copied.loaded.events,
+        copied.clips,
+        source.location(),
+        target.location()
+    );
+    Ok(())
 }
 
 /// `liner import FILE --journal DIR`: the events the journal lacks, appended.
@@ -583,7 +650,7 @@ fn import_into_journal(file: &std::path::Path, dir: &std::path::Path) -> Result<
 
 /// `liner import FILE --project NAME`: the export's events stored under the record's rules
 /// (ownership, verdict targets, limits), as if pushed.
-fn import_into_server(store: &SqliteStore, file: &std::path::Path, name: &str) -> Result<()> {
+fn import_into_server(store: &dyn Store, file: &std::path::Path, name: &str) -> Result<()> {
     let p = store
         .project(name)?
         .with_context(|| format!("no project named {name:?} on this server"))?;
@@ -625,7 +692,7 @@ fn import_into_server(store: &SqliteStore, file: &std::path::Path, name: &str) -
     Ok(())
 }
 
-fn project_command(store: &SqliteStore, command: ProjectCommand) -> Result<()> {
+fn project_command(store: &dyn Store, command: ProjectCommand) -> Result<()> {
     match command {
         ProjectCommand::Create { name } => {
             let p = store.create_project(&name)?;
@@ -641,7 +708,7 @@ fn project_command(store: &SqliteStore, command: ProjectCommand) -> Result<()> {
     }
 }
 
-fn token_command(store: &SqliteStore, command: TokenCommand) -> Result<()> {
+fn token_command(store: &dyn Store, command: TokenCommand) -> Result<()> {
     match command {
         TokenCommand::Add {
             project,
@@ -687,9 +754,8 @@ fn token_command(store: &SqliteStore, command: TokenCommand) -> Result<()> {
 }
 
 fn serve(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     listen: SocketAddr,
-    dir: &std::path::Path,
     configure_local_plugin: bool,
     limits: liner_server::serve::Limits,
 ) -> Result<()> {
@@ -719,7 +785,7 @@ fn serve(
         let (exec, producer) = (&created[0].1, &created[1].1);
         println!(
             "First run: created project {project:?} in {}.",
-            dir.display()
+            store.location()
         );
         println!("Executive producer token (for the review page): {exec}");
         println!("Producer token, for the plugin's settings: {producer}");

@@ -2,7 +2,7 @@
 //! folded record (brought up to date with only the rows stored since, then folded again
 //! whole, so a page view does not re-read the database).
 
-use crate::store::{Project, Store, StoreError};
+use crate::store::{Project, Store, StoreError, Wake};
 use liner_record::export::{entries, Entry, Scope};
 use liner_record::{Event, Views};
 use std::collections::HashMap;
@@ -48,13 +48,22 @@ pub const MAX_CLIPS_IN_MEMORY: usize = 8;
 /// Most exports running at once; one more is answered `503` with `Retry-After`.
 pub const MAX_EXPORTS: usize = 2;
 
+/// Pushes other server processes took (PostgreSQL) wake this one's long polls and live pages.
+impl Wake for AppState {
+    fn stored(&self, project: i64, seq: u64) {
+        self.announce(project, seq);
+    }
+}
+
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
         Self::with_clip_quota(store, DEFAULT_CLIP_QUOTA)
     }
 
+    /// The state of one server process over `store`, listening for what other processes on
+    /// the same database store.
     pub fn with_clip_quota(store: Arc<dyn Store>, clip_quota: u64) -> Arc<Self> {
-        Arc::new(AppState {
+        let state = Arc::new(AppState {
             store,
             latest: Mutex::new(HashMap::new()),
             records: Mutex::new(HashMap::new()),
@@ -62,7 +71,11 @@ impl AppState {
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
             clips_in_memory: tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY),
             clip_quota,
-        })
+        });
+        let weak = Arc::downgrade(&state);
+        let wake: std::sync::Weak<dyn Wake> = weak;
+        state.store.watch_others(wake);
+        state
     }
 
     pub(crate) fn watcher(&self, project: i64) -> watch::Receiver<u64> {

@@ -2,7 +2,6 @@
 
 use liner_record::event::{Body, Category, Event, NoteAdded, Verdict};
 use liner_record::Role;
-use liner_server::store::Store;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

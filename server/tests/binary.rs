@@ -2,6 +2,8 @@
 //! SIGTERM, and a server killed with SIGKILL mid-push and restarted (nothing lost, nothing
 //! stored twice).
 
+mod common;
+
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 fn liner(data: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
-    c.arg("--data").arg(data);
+    c.arg("--data").arg(data).args(common::database_args(data));
     c
 }
 
@@ -273,11 +275,11 @@ fn liner_export_reads_a_local_journal_or_the_servers_database() {
     // From the server's database, to a file, one song, since a date.
     let data = tempfile::tempdir().unwrap();
     {
-        let store = liner_server::store::SqliteStore::open(data.path()).unwrap();
-        let p = liner_server::store::Store::create_project(&store, "My Project").unwrap();
+        let store = common::open_store(data.path());
+        let p = liner_server::store::Store::create_project(&*store, "My Project").unwrap();
         let e = note(3);
         liner_server::store::Store::push(
-            &store,
+            &*store,
             &p,
             None,
             &[liner_server::store::Incoming::from_event(e)],
@@ -345,11 +347,8 @@ fn a_json_export_imports_back_into_the_same_record() {
     );
     // Into a server database, twice: the second time adds nothing.
     let data = tempfile::tempdir().unwrap();
-    liner_server::store::Store::create_project(
-        &liner_server::store::SqliteStore::open(data.path()).unwrap(),
-        "My Project",
-    )
-    .unwrap();
+    liner_server::store::Store::create_project(&*common::open_store(data.path()), "My Project")
+        .unwrap();
     for expect in ["imported 5 new events", "imported 0 new events"] {
         let out = liner(data.path())
             .args(["import", "--project", "My Project"])
@@ -602,7 +601,10 @@ fn a_first_run_completes_or_leaves_nothing_and_secrets_are_private_from_the_firs
     signal(&child, libc::SIGTERM);
     assert!(child.wait().unwrap().success());
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&data.path().join("liner.db")), 0o600);
+    if !common::pg::enabled() {
+        // (On PostgreSQL the record is the database server's to keep.)
+        assert_eq!(mode(&data.path().join("liner.db")), 0o600);
+    }
     assert_eq!(mode(&config.path().join("tokens.json")), 0o600);
     assert_eq!(mode(&config.path().join("last-settings.json")), 0o600);
     assert!(std::fs::read_dir(config.path()).unwrap().all(|e| !e

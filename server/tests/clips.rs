@@ -7,9 +7,7 @@ use common::{client, code, note_by, push, Server};
 use liner_record::clips::{Clip, ClipHash};
 use liner_record::event::{Body, ClipAttached, Event};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
 use reqwest::StatusCode;
-use std::sync::Arc;
 
 const P: &str = "Album";
 
@@ -176,7 +174,7 @@ fn only_the_person_who_made_the_moment_attaches_its_audio() {
 #[test]
 fn a_project_past_its_clip_quota_is_told_and_keeps_every_note() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store = common::open_store(dir.path());
     let running = liner_server::Background::start_with(
         store.clone(),
         "127.0.0.1:0",
@@ -265,6 +263,7 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
     let log = out_dir.path().join("Album log.md");
     let data = s.dir.path().to_str().unwrap().to_owned();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args(common::database_args(s.dir.path()))
         .args([
             "--data",
             &data,

@@ -6,12 +6,10 @@ mod common;
 use common::{code, get, note_by, push, push_raw, Server};
 use liner_record::event::{Body, Decision, Event, Setting};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const P: &str = "Album";
@@ -195,7 +193,7 @@ fn slow_clients_are_cut_off_and_others_are_answered_meanwhile() {
 #[test]
 fn past_the_connection_cap_a_new_client_hears_busy() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store = common::open_store(dir.path());
     store.create_project(P).unwrap();
     let running = liner_server::Background::start_with(
         store,
@@ -237,7 +235,7 @@ fn past_the_connection_cap_a_new_client_hears_busy() {
 fn exports_run_two_at_a_time() {
     use tower::ServiceExt;
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store = common::open_store(dir.path());
     store.create_project(P).unwrap();
     let token = store.add_token(P, "Val", Role::Viewer).unwrap().1;
     let state = liner_server::state::AppState::new(store);

@@ -575,7 +575,6 @@ fn signing_in_sets_a_strict_http_only_cookie_and_state_changes_need_the_csrf_sec
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     let other = sign_in_raw(&s, &exec, &[]);
     let other = session_cookie(&other);
-    use liner_server::store::Store;
     let id = s
         .store
         .tokens()
@@ -643,7 +642,6 @@ fn the_printable_log_opens_in_the_browser_with_no_script_allowed() {
 async fn the_page_plays_a_notes_clip_from_its_moment() {
     use liner_record::clips::{encode_flac, Clip, ClipFormat, ClipStore};
     use liner_record::event::{ClipAttached, Context};
-    use liner_server::store::Store;
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(&s, "Sam");

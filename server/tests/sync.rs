@@ -5,13 +5,13 @@ mod common;
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
 use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError};
 use liner_record::{Journal, Role};
-use liner_server::store::{SqliteStore, Store};
+use liner_server::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
 struct Server {
     url: String,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     _running: liner_server::Background,
 }
 
@@ -29,7 +29,7 @@ impl Server {
 
     /// Starts on `addr` ("127.0.0.1:0" for any port) over the database in `dir`.
     fn start(dir: &std::path::Path, addr: &str) -> Server {
-        let store = Arc::new(SqliteStore::open(dir).unwrap());
+        let store = common::open_store(dir);
         let running = liner_server::Background::start(store.clone(), addr).unwrap();
         Server {
             url: running.url(),
@@ -201,7 +201,7 @@ fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
         .port();
     let addr = format!("127.0.0.1:{port}");
     let token = {
-        let store = SqliteStore::open(db.path()).unwrap();
+        let store = common::open_store(db.path());
         store.create_project("P").unwrap();
         store.add_token("P", "Sam", Role::Producer).unwrap().1
     };

@@ -12,7 +12,6 @@ use liner_record::event::{
 use liner_record::journal::Aside;
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
-use liner_server::store::Store;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
@@ -408,6 +407,7 @@ fn the_audit_trail_names_the_token_behind_every_event() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
             .arg("--data")
             .arg(s.dir.path())
+            .args(common::database_args(s.dir.path()))
             .args(args)
             .output()
             .unwrap();
@@ -512,7 +512,9 @@ fn rows_stored_as_sent_by_an_earlier_version_are_made_canonical_or_set_aside() {
         insert(Uuid::now_v7().to_string(), "{\"not\": \"an event\"}".into());
         insert(later.id.to_string(), later.to_json());
     }
-    let store = std::sync::Arc::new(liner_server::store::SqliteStore::open(data.path()).unwrap());
+    // SQLite's own upgrade, whichever store the rest of this run is on.
+    let store: std::sync::Arc<dyn liner_server::store::Store> =
+        std::sync::Arc::new(liner_server::store::SqliteStore::open(data.path()).unwrap());
     let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
     let token = liner_server::store::Store::add_token(&*store, P, "Pat", Role::Producer)
         .unwrap()

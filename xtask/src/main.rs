@@ -143,6 +143,12 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     std::env::set_var("LINER_NOTES_BUNDLE_DIR", &bundled);
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
+    cargo(&args)?;
+    // The server's suites again, every store on PostgreSQL: each test process starts a
+    // throwaway cluster (Debian's `postgresql`), each test gets a database of its own.
+    std::env::set_var("LINER_TEST_STORE", "postgres");
+    let mut args = vec!["test", "-p", "liner-server", "--tests"];
+    args.extend(extra.iter().map(String::as_str));
     cargo(&args)
 }
 

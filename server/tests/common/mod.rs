@@ -2,20 +2,42 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod pg;
 
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
+use liner_server::store::{PgStore, SqliteStore, Store};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The store a test folder stands for: SQLite in it, or (when this run is on PostgreSQL, see
+/// [`pg::enabled`]) the database it names. Opening the same folder again opens the same
+/// record.
+pub fn open_store(dir: &std::path::Path) -> Arc<dyn Store> {
+    if pg::enabled() {
+        Arc::new(PgStore::open(&pg::database_for(dir)).unwrap())
+    } else {
+        Arc::new(SqliteStore::open(dir).unwrap())
+    }
+}
+
+/// `--database URL` for the `liner` binary when this run is on PostgreSQL (see
+/// [`open_store`]); nothing on SQLite, where `--data` says it all.
+pub fn database_args(dir: &std::path::Path) -> Vec<String> {
+    if pg::enabled() {
+        vec!["--database".into(), pg::database_for(dir)]
+    } else {
+        Vec::new()
+    }
+}
+
 /// A running server over a fresh database; stops (gracefully) when dropped.
 pub struct Server {
     pub url: String,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     _running: liner_server::Background,
     pub dir: tempfile::TempDir,
 }
@@ -23,7 +45,7 @@ pub struct Server {
 impl Server {
     pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let store = open_store(dir.path());
         let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
         Server {
             url: running.url(),
@@ -36,7 +58,7 @@ impl Server {
     /// A server started some other way, kept with its store and folder.
     pub fn attach(
         running: liner_server::Background,
-        store: Arc<SqliteStore>,
+        store: Arc<dyn Store>,
         dir: tempfile::TempDir,
     ) -> Server {
         Server {

@@ -1,269 +1,16 @@
-//! Storage behind a trait, so a PostgreSQL backend can follow without touching the handlers.
-//! [`SqliteStore`] keeps everything in one SQLite file (bundled SQLite, WAL), one transaction
-//! per call; schema migrations are only ever added.
+//! The embedded default: everything in one SQLite file (bundled SQLite, WAL), one
+//! transaction per call, behind one connection.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use super::copy::{ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow};
+use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Db(#[from] rusqlite::Error),
-    #[error("project {0:?} already exists")]
-    ProjectExists(String),
-    #[error("no project named {0:?}")]
-    NoProject(String),
-    #[error("no token with id {0}")]
-    NoToken(i64),
-    #[error("{0}")]
-    Aborted(String),
-}
-
-pub type Result<T> = std::result::Result<T, StoreError>;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Project {
-    pub id: i64,
-    pub name: String,
-}
-
-/// A token as listed (never the secret): one person in one project with one role.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub project: Project,
-    /// The person it speaks for: every event it pushes carries this name as its author.
-    pub person: String,
-    pub role: Role,
-    pub revoked: bool,
-    pub created_ms: i64,
-}
-
-/// What happened to one pushed event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushOutcome {
-    /// New: stored under this sequence number.
-    Stored(u64),
-    /// Already stored, byte for byte (a retry): its sequence number.
-    Duplicate(u64),
-    /// The id is taken by an event with other content; nothing stored.
-    Conflict,
-    /// Against the record's rules ([`liner_record::rules`]): `not_yours` or
-    /// `unknown_target`, with words for people; nothing stored.
-    Refused { code: &'static str, message: String },
-}
-
-/// What became of a clip sent to the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClipPut {
-    Stored,
-    /// It was there already (a retry).
-    AlreadyStored,
-    /// No stored `clip_attached` event of the project names this hash.
-    Unknown,
-    /// The event names another size.
-    WrongSize {
-        expected: u64,
-    },
-    /// The project's clips would pass its quota.
-    OverQuota {
-        used: u64,
-        quota: u64,
-    },
-}
-
-/// One event to store: parsed, and its canonical line.
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub event: liner_record::Event,
-    pub json: String,
-}
-
-impl Incoming {
-    /// Reads an event from any valid JSON (kept in canonical form).
-    ///
-    /// # Errors
-    /// Text that is not one event of this format.
-    pub fn parse(json: &str) -> serde_json::Result<Incoming> {
-        let (event, json) = liner_record::Event::canonical(json)?;
-        Ok(Incoming { event, json })
-    }
-
-    pub fn from_event(event: liner_record::Event) -> Incoming {
-        let json = event.to_json();
-        Incoming { event, json }
-    }
-}
-
-/// Who pushed a stored event, and when it arrived (the audit trail).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Receipt {
-    pub seq: u64,
-    pub id: Uuid,
-    /// The event's kind (from its stored line).
-    pub kind: String,
-    pub received_ms: i64,
-    /// The token that pushed it (None: imported by an administrator, or stored before
-    /// tokens were recorded). Revoked tokens keep their history.
-    pub token: Option<TokenInfo>,
-}
-
-/// A last step before a first run's transaction commits, given the new tokens and their
-/// secrets; an error rolls everything back.
-pub type Ready<'a> = dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String> + 'a;
-
-/// What the handlers need from storage.
-pub trait Store: Send + Sync + 'static {
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn create_project(&self, name: &str) -> Result<Project>;
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn project(&self, name: &str) -> Result<Option<Project>>;
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn projects(&self) -> Result<Vec<Project>>;
-    /// Creates a project with a token per `(person, role)`, all in one transaction that
-    /// commits only if `ready` (given the tokens and their secrets) succeeds: a first run
-    /// either completes or leaves nothing behind.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn create_project_with_tokens(
-        &self,
-        project: &str,
-        people: &[(&str, Role)],
-        ready: &mut Ready<'_>,
-    ) -> Result<Vec<(TokenInfo, String)>>;
-    /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn tokens(&self) -> Result<Vec<TokenInfo>>;
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn revoke_token(&self, id: i64) -> Result<()>;
-    /// The live token with this secret, if any.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>>;
-    /// Stores new events of a project in one transaction, in order, each judged by the
-    /// record's ownership and target rules against what is stored and what came before it in
-    /// the batch. `token` is who pushed them (None: an administrator's import).
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn push(
-        &self,
-        project: &Project,
-        token: Option<i64>,
-        events: &[Incoming],
-    ) -> Result<Vec<PushOutcome>>;
-    /// Events after a sequence number, in order: (seq, JSON).
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>>;
-    /// Who pushed each event of a project and when, in sequence order, from `since_ms`
-    /// (received time) on.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
-
-    /// Stores a clip's bytes for a project. They must be what a stored `clip_attached` event
-    /// of the project describes (the caller checked the hash; here: that an event names it,
-    /// and its size), and fit in the project's `quota` of clip bytes.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn put_clip(
-        &self,
-        project: &Project,
-        token: Option<i64>,
-        hash: &ClipHash,
-        bytes: &[u8],
-        quota: u64,
-    ) -> Result<ClipPut>;
-    /// A stored clip's bytes.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
-    /// The bytes of clips a project holds.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn clip_usage(&self, project: &Project) -> Result<u64>;
-
-    /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
-    /// the secret's hash is stored.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn create_session(&self, token: i64) -> Result<(String, String)>;
-    /// The live token and CSRF secret of a session (None: unknown, expired, or its token was
-    /// revoked).
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>>;
-    /// Ends a session.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn end_session(&self, secret: &str) -> Result<()>;
-
-    /// The audit trail of every event of a project, for the JSON export.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn received(
-        &self,
-        project: &Project,
-    ) -> Result<std::collections::BTreeMap<Uuid, liner_record::export::Received>> {
-        Ok(self
-            .receipts(project, None)?
-            .into_iter()
-            .map(|r| {
-                (
-                    r.id,
-                    liner_record::export::Received {
-                        received_at: r.received_ms,
-                        token: r.token.as_ref().map(|t| t.id),
-                        person: r.token.as_ref().map(|t| t.person.clone()),
-                        role: r.token.as_ref().map(|t| t.role),
-                    },
-                )
-            })
-            .collect())
-    }
-
-    /// Every event of a project, parsed, in sequence order (for exports). Stored events were
-    /// validated on the way in; one that does not parse (stored by an old version) is
-    /// skipped.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
-    fn events(&self, project: &Project) -> Result<Vec<liner_record::Event>> {
-        Ok(self
-            .pull(project, 0, usize::MAX / 2)?
-            .into_iter()
-            .filter_map(|(_, json)| serde_json::from_str(&json).ok())
-            .collect())
-    }
-}
 
 /// Schema changes, in order. Never edit one; add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -326,9 +73,6 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-/// How long a review page sign-in lasts.
-pub const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
-
 /// Work in Rust that a migration needs, by version, run once right after its SQL.
 fn backfill(tx: &rusqlite::Transaction<'_>, version: usize) -> rusqlite::Result<()> {
     match version {
@@ -390,52 +134,9 @@ fn backfill_4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The subjects an event stored makes its author the owner of (if nobody is), and the key
-/// that lets verdicts judge it.
-fn owned_keys(e: &liner_record::Event) -> Vec<String> {
-    use liner_record::rules::{self, Claim};
-    let mut keys = Vec::new();
-    if let Some(Claim::Makes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
-        keys.push(s.key());
-    }
-    if rules::judgeable(&e.body) {
-        keys.push(judgeable_key(e.id));
-    }
-    if rules::clippable(&e.body) {
-        keys.push(clippable_key(e.id));
-    }
-    keys
-}
-
-fn clippable_key(id: Uuid) -> String {
-    format!("clippable:{id}")
-}
-
-fn judgeable_key(id: Uuid) -> String {
-    format!("judgeable:{id}")
-}
-
-/// A new random secret: `prefix` and 64 hex digits.
-fn random_secret(prefix: &str) -> String {
-    use rand::Rng;
-    let bytes: [u8; 32] = rand::rng().random();
-    format!(
-        "{prefix}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-fn hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now_ms() -> i64 {
-    liner_record::event::now_ms()
-}
-
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    dir: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -489,86 +190,129 @@ impl SqliteStore {
         tx.commit()?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            dir: dir.to_owned(),
         })
+    }
+
+    /// Every row of the record but the clips' bytes, for a copy into PostgreSQL.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn dump(&self) -> Result<Dump> {
+        let conn = self.conn();
+        fn all<T>(
+            conn: &Connection,
+            sql: &str,
+            row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        ) -> rusqlite::Result<Vec<T>> {
+            let mut st = conn.prepare(sql)?;
+            let rows = st.query_map([], row)?;
+            rows.collect()
+        }
+        Ok(Dump {
+            projects: all(
+                &conn,
+                "SELECT id, name, created_ms FROM projects ORDER BY id",
+                |r| {
+                    Ok(ProjectRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        created_ms: r.get(2)?,
+                    })
+                },
+            )?,
+            tokens: all(
+                &conn,
+                "SELECT id, project_id, name, role, hash, revoked, created_ms FROM tokens \
+                 ORDER BY id",
+                |r| {
+                    Ok(TokenRow {
+                        id: r.get(0)?,
+                        project_id: r.get(1)?,
+                        name: r.get(2)?,
+                        role: r.get(3)?,
+                        hash: r.get(4)?,
+                        revoked: r.get::<_, i64>(5)? != 0,
+                        created_ms: r.get(6)?,
+                    })
+                },
+            )?,
+            events: all(
+                &conn,
+                "SELECT project_id, seq, id, json, received_ms, token_id FROM events ORDER BY seq",
+                |r| {
+                    Ok(EventRow {
+                        project_id: r.get(0)?,
+                        seq: r.get(1)?,
+                        id: r.get(2)?,
+                        json: r.get(3)?,
+                        received_ms: r.get(4)?,
+                        token_id: r.get(5)?,
+                    })
+                },
+            )?,
+            subjects: all(&conn, "SELECT project_id, key, owner FROM subjects", |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?,
+            sessions: all(
+                &conn,
+                "SELECT hash, token_id, csrf, created_ms FROM sessions",
+                |r| {
+                    Ok(SessionRow {
+                        hash: r.get(0)?,
+                        token_id: r.get(1)?,
+                        csrf: r.get(2)?,
+                        created_ms: r.get(3)?,
+                    })
+                },
+            )?,
+            clip_refs: all(
+                &conn,
+                "SELECT project_id, hash, bytes FROM clip_refs",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?,
+        })
+    }
+
+    /// The clips stored: (project id, hash).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn clip_keys(&self) -> Result<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT project_id, hash FROM clips ORDER BY project_id, hash")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One stored clip, as stored.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn clip_row(&self, project: i64, hash: &str) -> Result<Option<ClipRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data, size, token_id, received_ms FROM clips \
+                 WHERE project_id = ?1 AND hash = ?2",
+                params![project, hash],
+                |r| {
+                    Ok(ClipRow {
+                        project_id: project,
+                        hash: hash.to_owned(),
+                        data: r.get(0)?,
+                        size: r.get(1)?,
+                        token_id: r.get(2)?,
+                        received_ms: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct KindOnly {
-    kind: String,
-}
-
-/// Judges a new event by the ownership and target rules, given a lookup of a subject key's
-/// owner; `None` when it may be stored.
-fn judge(
-    e: &liner_record::Event,
-    owner_of: &mut impl FnMut(String) -> rusqlite::Result<Option<String>>,
-) -> rusqlite::Result<Option<PushOutcome>> {
-    use liner_record::rules::{self, Claim, Refusal};
-    if let Some(target) = rules::verdict_target(e) {
-        if owner_of(judgeable_key(target))?.is_none() {
-            return Ok(Some(PushOutcome::Refused {
-                code: "unknown_target",
-                message: format!(
-                    "the verdict judges {target}, which is no note, decision, take or song \
-                     selection of this project"
-                ),
-            }));
-        }
-    }
-    if let Some(target) = rules::clip_target(e) {
-        match owner_of(clippable_key(target))? {
-            None => {
-                return Ok(Some(PushOutcome::Refused {
-                    code: "unknown_target",
-                    message: format!(
-                        "the clip is of {target}, which is no note, decision or mark of this \
-                         project"
-                    ),
-                }))
-            }
-            Some(owner) if owner != e.author => {
-                return Ok(Some(PushOutcome::Refused {
-                    code: "not_yours",
-                    message: format!("{target} was made by {owner:?}; only they attach its audio"),
-                }))
-            }
-            Some(_) => {}
-        }
-    }
-    let Some(claim) = rules::claim(e) else {
-        return Ok(None);
-    };
-    let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
-    let owner = owner_of(s.key())?;
-    Ok(
-        match rules::judge_claim(claim, &e.author, owner.as_deref()) {
-            Ok(()) => None,
-            Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
-                code: "not_yours",
-                message: format!(
-                    "{} belongs to {owner:?}; only they can change it",
-                    describe(&s)
-                ),
-            }),
-            Err(Refusal::Unknown) => Some(PushOutcome::Refused {
-                code: "unknown_target",
-                message: format!("{} is not in this project", describe(&s)),
-            }),
-        },
-    )
-}
-
-fn describe(s: &liner_record::rules::Subject) -> String {
-    use liner_record::rules::Subject;
-    match s {
-        Subject::Note(id) => format!("the note {id}"),
-        Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
-        Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
     }
 }
 
@@ -591,6 +335,10 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.project_id, t.name, t.role, t.revoked
      p.id, p.name, t.hash FROM tokens t JOIN projects p ON p.id = t.project_id";
 
 impl Store for SqliteStore {
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+
     fn create_project(&self, name: &str) -> Result<Project> {
         let conn = self.conn();
         match conn.execute(
@@ -873,9 +621,7 @@ impl Store for SqliteStore {
                     .get::<_, String>(1)?
                     .parse()
                     .unwrap_or_else(|_| Uuid::nil()),
-                kind: serde_json::from_str::<KindOnly>(&json)
-                    .map(|k| k.kind)
-                    .unwrap_or_else(|_| "(unreadable)".into()),
+                kind: kind_of(&json),
                 received_ms: r.get(3)?,
                 token,
             })

@@ -1,0 +1,443 @@
+//! Storage behind one trait, so the handlers never know which database holds the record.
+//!
+//! - [`SqliteStore`] (`sqlite`): the default, one SQLite file beside one server process.
+//! - [`PgStore`] (`postgres`): PostgreSQL, for several server processes on one database.
+//!
+//! Both keep the same rules, which live here: an event is stored once by id (the same id with
+//! other content is a conflict), judged by the record's ownership and target rules, and given
+//! a sequence number of its project that readers see in order. Schema migrations are only
+//! ever added, per database.
+
+pub mod copy;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use liner_record::clips::ClipHash;
+use liner_record::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection to PostgreSQL could be had (it is down, or every connection is busy).
+    #[error("PostgreSQL connection: {0}")]
+    Connect(String),
+    #[error("project {0:?} already exists")]
+    ProjectExists(String),
+    #[error("no project named {0:?}")]
+    NoProject(String),
+    #[error("no token with id {0}")]
+    NoToken(i64),
+    #[error("{0}")]
+    Aborted(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A token as listed (never the secret): one person in one project with one role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub project: Project,
+    /// The person it speaks for: every event it pushes carries this name as its author.
+    pub person: String,
+    pub role: Role,
+    pub revoked: bool,
+    pub created_ms: i64,
+}
+
+/// What happened to one pushed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// New: stored under this sequence number.
+    Stored(u64),
+    /// Already stored, byte for byte (a retry): its sequence number.
+    Duplicate(u64),
+    /// The id is taken by an event with other content; nothing stored.
+    Conflict,
+    /// Against the record's rules ([`liner_record::rules`]): `not_yours` or
+    /// `unknown_target`, with words for people; nothing stored.
+    Refused { code: &'static str, message: String },
+}
+
+/// What became of a clip sent to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClipPut {
+    Stored,
+    /// It was there already (a retry).
+    AlreadyStored,
+    /// No stored `clip_attached` event of the project names this hash.
+    Unknown,
+    /// The event names another size.
+    WrongSize {
+        expected: u64,
+    },
+    /// The project's clips would pass its quota.
+    OverQuota {
+        used: u64,
+        quota: u64,
+    },
+}
+
+/// One event to store: parsed, and its canonical line.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub event: liner_record::Event,
+    pub json: String,
+}
+
+impl Incoming {
+    /// Reads an event from any valid JSON (kept in canonical form).
+    ///
+    /// # Errors
+    /// Text that is not one event of this format.
+    pub fn parse(json: &str) -> serde_json::Result<Incoming> {
+        let (event, json) = liner_record::Event::canonical(json)?;
+        Ok(Incoming { event, json })
+    }
+
+    pub fn from_event(event: liner_record::Event) -> Incoming {
+        let json = event.to_json();
+        Incoming { event, json }
+    }
+}
+
+/// Who pushed a stored event, and when it arrived (the audit trail).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub id: Uuid,
+    /// The event's kind (from its stored line).
+    pub kind: String,
+    pub received_ms: i64,
+    /// The token that pushed it (None: imported by an administrator, or stored before
+    /// tokens were recorded). Revoked tokens keep their history.
+    pub token: Option<TokenInfo>,
+}
+
+/// A last step before a first run's transaction commits, given the new tokens and their
+/// secrets; an error rolls everything back.
+pub type Ready<'a> = dyn FnMut(&[(TokenInfo, String)]) -> std::result::Result<(), String> + 'a;
+
+/// Told of events stored by any server process on the same database (see
+/// [`Store::watch_others`]).
+pub trait Wake: Send + Sync {
+    /// The project's events up to `seq` are stored.
+    fn stored(&self, project: i64, seq: u64);
+}
+
+/// What the handlers need from storage.
+pub trait Store: Send + Sync + 'static {
+    /// Where the record lives, for people: a folder, or a database address without its
+    /// password.
+    fn location(&self) -> String;
+
+    /// Tells `wake` of the events other server processes store in this database, as they
+    /// commit, until `wake` is dropped; a long poll on this process wakes for a push taken by
+    /// another. A database only this process writes to (SQLite) has nothing to tell: the
+    /// handlers announce their own pushes.
+    fn watch_others(&self, wake: std::sync::Weak<dyn Wake>) {
+        let _ = wake;
+    }
+
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn create_project(&self, name: &str) -> Result<Project>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn project(&self, name: &str) -> Result<Option<Project>>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn projects(&self) -> Result<Vec<Project>>;
+    /// Creates a project with a token per `(person, role)`, all in one transaction that
+    /// commits only if `ready` (given the tokens and their secrets) succeeds: a first run
+    /// either completes or leaves nothing behind.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn create_project_with_tokens(
+        &self,
+        project: &str,
+        people: &[(&str, Role)],
+        ready: &mut Ready<'_>,
+    ) -> Result<Vec<(TokenInfo, String)>>;
+    /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn tokens(&self) -> Result<Vec<TokenInfo>>;
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn revoke_token(&self, id: i64) -> Result<()>;
+    /// The live token with this secret, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>>;
+    /// Stores new events of a project in one transaction, in order, each judged by the
+    /// record's ownership and target rules against what is stored and what came before it in
+    /// the batch. `token` is who pushed them (None: an administrator's import).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn push(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>>;
+    /// Events after a sequence number, in order: (seq, JSON).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>>;
+    /// Who pushed each event of a project and when, in sequence order, from `since_ms`
+    /// (received time) on.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
+
+    /// Stores a clip's bytes for a project. They must be what a stored `clip_attached` event
+    /// of the project describes (the caller checked the hash; here: that an event names it,
+    /// and its size), and fit in the project's `quota` of clip bytes.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn put_clip(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ClipPut>;
+    /// A stored clip's bytes.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
+    /// The bytes of clips a project holds.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn clip_usage(&self, project: &Project) -> Result<u64>;
+
+    /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
+    /// the secret's hash is stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn create_session(&self, token: i64) -> Result<(String, String)>;
+    /// The live token and CSRF secret of a session (None: unknown, expired, or its token was
+    /// revoked).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>>;
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn end_session(&self, secret: &str) -> Result<()>;
+
+    /// The audit trail of every event of a project, for the JSON export.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn received(
+        &self,
+        project: &Project,
+    ) -> Result<std::collections::BTreeMap<Uuid, liner_record::export::Received>> {
+        Ok(self
+            .receipts(project, None)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    liner_record::export::Received {
+                        received_at: r.received_ms,
+                        token: r.token.as_ref().map(|t| t.id),
+                        person: r.token.as_ref().map(|t| t.person.clone()),
+                        role: r.token.as_ref().map(|t| t.role),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Every event of a project, parsed, in sequence order (for exports). Stored events were
+    /// validated on the way in; one that does not parse (stored by an old version) is
+    /// skipped.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (or, where said, refuses).
+    fn events(&self, project: &Project) -> Result<Vec<liner_record::Event>> {
+        Ok(self
+            .pull(project, 0, usize::MAX / 2)?
+            .into_iter()
+            .filter_map(|(_, json)| serde_json::from_str(&json).ok())
+            .collect())
+    }
+}
+
+/// How long a review page sign-in lasts.
+pub const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The subjects an event stored makes its author the owner of (if nobody is), and the key
+/// that lets verdicts judge it.
+fn owned_keys(e: &liner_record::Event) -> Vec<String> {
+    use liner_record::rules::{self, Claim};
+    let mut keys = Vec::new();
+    if let Some(Claim::Makes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
+        keys.push(s.key());
+    }
+    if rules::judgeable(&e.body) {
+        keys.push(judgeable_key(e.id));
+    }
+    if rules::clippable(&e.body) {
+        keys.push(clippable_key(e.id));
+    }
+    keys
+}
+
+/// Every subject key [`judge`] may look up for an event, so a store can read them all at once.
+fn consulted_keys(e: &liner_record::Event) -> Vec<String> {
+    use liner_record::rules::{self, Claim};
+    let mut keys = Vec::new();
+    if let Some(target) = rules::verdict_target(e) {
+        keys.push(judgeable_key(target));
+    }
+    if let Some(target) = rules::clip_target(e) {
+        keys.push(clippable_key(target));
+    }
+    if let Some(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
+        keys.push(s.key());
+    }
+    keys
+}
+
+fn clippable_key(id: Uuid) -> String {
+    format!("clippable:{id}")
+}
+
+fn judgeable_key(id: Uuid) -> String {
+    format!("judgeable:{id}")
+}
+
+/// A new random secret: `prefix` and 64 hex digits.
+fn random_secret(prefix: &str) -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+fn hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_ms() -> i64 {
+    liner_record::event::now_ms()
+}
+
+/// An event's kind, read from its stored line.
+fn kind_of(json: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct KindOnly {
+        kind: String,
+    }
+    serde_json::from_str::<KindOnly>(json)
+        .map(|k| k.kind)
+        .unwrap_or_else(|_| "(unreadable)".into())
+}
+
+/// Judges a new event by the ownership and target rules, given a lookup of a subject key's
+/// owner; `None` when it may be stored.
+fn judge<E>(
+    e: &liner_record::Event,
+    owner_of: &mut impl FnMut(String) -> std::result::Result<Option<String>, E>,
+) -> std::result::Result<Option<PushOutcome>, E> {
+    use liner_record::rules::{self, Claim, Refusal};
+    if let Some(target) = rules::verdict_target(e) {
+        if owner_of(judgeable_key(target))?.is_none() {
+            return Ok(Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!(
+                    "the verdict judges {target}, which is no note, decision, take or song \
+                     selection of this project"
+                ),
+            }));
+        }
+    }
+    if let Some(target) = rules::clip_target(e) {
+        match owner_of(clippable_key(target))? {
+            None => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "unknown_target",
+                    message: format!(
+                        "the clip is of {target}, which is no note, decision or mark of this \
+                         project"
+                    ),
+                }))
+            }
+            Some(owner) if owner != e.author => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "not_yours",
+                    message: format!("{target} was made by {owner:?}; only they attach its audio"),
+                }))
+            }
+            Some(_) => {}
+        }
+    }
+    let Some(claim) = rules::claim(e) else {
+        return Ok(None);
+    };
+    let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
+    let owner = owner_of(s.key())?;
+    Ok(
+        match rules::judge_claim(claim, &e.author, owner.as_deref()) {
+            Ok(()) => None,
+            Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
+                code: "not_yours",
+                message: format!(
+                    "{} belongs to {owner:?}; only they can change it",
+                    describe(&s)
+                ),
+            }),
+            Err(Refusal::Unknown) => Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!("{} is not in this project", describe(&s)),
+            }),
+        },
+    )
+}
+
+fn describe(s: &liner_record::rules::Subject) -> String {
+    use liner_record::rules::Subject;
+    match s {
+        Subject::Note(id) => format!("the note {id}"),
+        Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
+        Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
+    }
+}

@@ -1,0 +1,1079 @@
+//! PostgreSQL: the record of many projects in one database that several `liner serve`
+//! processes share.
+//!
+//! Guarantees, and how:
+//! - Sequence numbers of a project are given out under a lock on the project's row (its
+//!   `last_seq`), held until the push commits. So they come without gaps, in commit order:
+//!   a reader who sees number n has every number below it, and never skips an event that
+//!   commits later with a lower one.
+//! - Every push that stores something sends `NOTIFY liner_events, 'project:last_seq'` inside
+//!   its transaction, delivered on commit. Each server process listens ([`PgStore::watch_others`])
+//!   and wakes its long polls and live pages, whichever process took the push.
+//! - Calls are synchronous, like the trait: each runs on the store's own small tokio runtime
+//!   (the driver is async) and the caller waits for it, from a blocking thread.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::TryFutureExt;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Weak;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+use tokio_postgres::{NoTls, Row};
+
+use super::copy::{ClipRow, Dump, Loaded};
+use super::*;
+use liner_record::clips::ClipHash;
+use liner_record::Role;
+
+/// Schema changes, in order. Never edit one; add a new one. The first is the schema the
+/// SQLite store reached in its four, with per-project sequence numbers.
+const MIGRATIONS: &[&str] = &[
+    // 1: projects (with the last sequence number given out), tokens, events, who owns what,
+    // review page sessions, clips.
+    "CREATE TABLE projects (
+        id BIGSERIAL PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_ms BIGINT NOT NULL,
+        last_seq BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tokens (
+        id BIGSERIAL PRIMARY KEY,
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        revoked BOOLEAN NOT NULL DEFAULT FALSE,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE events (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        seq BIGINT NOT NULL,
+        id TEXT NOT NULL,
+        json TEXT NOT NULL,
+        received_ms BIGINT NOT NULL,
+        token_id BIGINT REFERENCES tokens(id),
+        PRIMARY KEY (project_id, seq),
+        UNIQUE (project_id, id)
+    );
+    CREATE TABLE subjects (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        PRIMARY KEY (project_id, key)
+    );
+    CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        token_id BIGINT NOT NULL REFERENCES tokens(id),
+        csrf TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE clip_refs (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );
+    CREATE TABLE clips (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        size BIGINT NOT NULL,
+        token_id BIGINT REFERENCES tokens(id),
+        received_ms BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );",
+];
+
+/// Where stored events are announced: the payload is `project id:last sequence number`.
+const CHANNEL: &str = "liner_events";
+/// The advisory lock processes starting at once take to migrate one at a time.
+const MIGRATION_LOCK: i64 = 0x6c69_6e65_7200;
+/// The class of the per-project advisory lock a clip upload takes (the quota is per project).
+const CLIP_LOCK: i32 = 0x6c6e_6300;
+/// Connections each process keeps at most.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection before it fails (the database is down or every
+/// connection is busy).
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+
+pub struct PgStore {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// Runs the driver. An `Option` only so it can be let go without blocking in `Drop`.
+    rt: Option<tokio::runtime::Runtime>,
+    location: String,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
+    /// `host=... dbname=...`) and applies its migrations (one process at a time).
+    ///
+    /// # Errors
+    /// The address does not parse, the database cannot be reached, or a migration fails.
+    ///
+    /// # Panics
+    /// When the store's runtime cannot start (the system is out of threads).
+    pub fn open(url: &str) -> Result<PgStore> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Connect(format!("{:?} is no PostgreSQL address: {e}", redact(url)))
+        })?;
+        let location = describe_config(&config);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("liner-postgres")
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for PostgreSQL");
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_WAIT))
+            .create_timeout(Some(CONNECT_WAIT))
+            .build()
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let store = PgStore {
+            pool,
+            config,
+            rt: Some(rt),
+            location,
+        };
+        let pool = store.pool.clone();
+        store.run(async move { migrate(&pool).await })?;
+        Ok(store)
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        self.rt
+            .as_ref()
+            .expect("the runtime lives as long as the store")
+    }
+
+    /// Runs `f` on the store's runtime and waits for it. Any thread may call it (a blocking
+    /// task, a command's main thread); it never nests runtimes.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.rt().spawn(async move {
+            let _ = tx.send(f.await);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err(StoreError::Connect("the database call was cut off".into())))
+    }
+
+    /// Runs `f` with a pooled connection.
+    fn with<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T>> + Send,
+    {
+        let pool = self.pool.clone();
+        self.run(async move { f(connect(&pool).await?).await })
+    }
+
+    /// Copies a record dumped from SQLite ([`SqliteStore::dump`]) into this database, keeping
+    /// every id and sequence number, in one transaction. Rows already here are skipped, so a
+    /// second run changes nothing; a row here that differs from the dump's (another record
+    /// in this database) stops it with nothing written. Clips follow with [`Self::load_clip`].
+    ///
+    /// # Errors
+    /// The database fails, or holds another record under the same ids.
+    pub fn load(&self, dump: Dump) -> Result<Loaded> {
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            let mut loaded = Loaded::default();
+            for p in &dump.projects {
+                loaded.projects += tx
+                    .execute(
+                        "INSERT INTO projects (id, name, created_ms) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                        &[&p.id, &p.name, &p.created_ms],
+                    )
+                    .await?;
+                let same = tx
+                    .query_opt(
+                        "SELECT 1 FROM projects WHERE id = $1 AND name = $2",
+                        &[&p.id, &p.name],
+                    )
+                    .await?;
+                if same.is_none() {
+                    return Err(elsewhere(format!("project {:?} (id {})", p.name, p.id)));
+                }
+            }
+            for t in &dump.tokens {
+                loaded.tokens += tx
+                    .execute(
+                        "INSERT INTO tokens (id, project_id, name, role, hash, revoked, \
+                         created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                        &[
+                            &t.id,
+                            &t.project_id,
+                            &t.name,
+                            &t.role,
+                            &t.hash,
+                            &t.revoked,
+                            &t.created_ms,
+                        ],
+                    )
+                    .await?;
+                // Revocation only ever goes one way: one made since the last run is kept.
+                if t.revoked {
+                    tx.execute("UPDATE tokens SET revoked = TRUE WHERE id = $1", &[&t.id])
+                        .await?;
+                }
+                let same = tx
+                    .query_opt(
+                        "SELECT 1 FROM tokens WHERE id = $1 AND hash = $2 AND project_id = $3",
+                        &[&t.id, &t.hash, &t.project_id],
+                    )
+                    .await?;
+                if same.is_none() {
+                    return Err(elsewhere(format!("token {}", t.id)));
+                }
+            }
+            let insert = tx
+                .prepare(
+                    "INSERT INTO events (project_id, seq, id, json, received_ms, token_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .await?;
+            let check = tx
+                .prepare("SELECT 1 FROM events WHERE project_id = $1 AND seq = $2 AND id = $3 AND json = $4")
+                .await?;
+            for e in &dump.events {
+                loaded.events += tx
+                    .execute(
+                        &insert,
+                        &[
+                            &e.project_id,
+                            &e.seq,
+                            &e.id,
+                            &e.json,
+                            &e.received_ms,
+                            &e.token_id,
+                        ],
+                    )
+                    .await?;
+                if tx
+                    .query_opt(&check, &[&e.project_id, &e.seq, &e.id, &e.json])
+                    .await?
+                    .is_none()
+                {
+                    return Err(elsewhere(format!("event {} (number {})", e.id, e.seq)));
+                }
+            }
+            for (project, key, owner) in &dump.subjects {
+                tx.execute(
+                    "INSERT INTO subjects (project_id, key, owner) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                    &[project, key, owner],
+                )
+                .await?;
+            }
+            for s in &dump.sessions {
+                tx.execute(
+                    "INSERT INTO sessions (hash, token_id, csrf, created_ms) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&s.hash, &s.token_id, &s.csrf, &s.created_ms],
+                )
+                .await?;
+            }
+            for (project, hash, bytes) in &dump.clip_refs {
+                tx.execute(
+                    "INSERT INTO clip_refs (project_id, hash, bytes) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                    &[project, hash, bytes],
+                )
+                .await?;
+            }
+            // New numbers continue after the copied ones, new ids after the copied ids.
+            tx.batch_execute(
+                "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
+                     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id));
+                 SELECT setval(pg_get_serial_sequence('projects', 'id'), \
+                     GREATEST((SELECT MAX(id) FROM projects), 1));
+                 SELECT setval(pg_get_serial_sequence('tokens', 'id'), \
+                     GREATEST((SELECT MAX(id) FROM tokens), 1));",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(loaded)
+        })
+    }
+
+    /// Copies one clip (see [`Self::load`]); false when it was here already.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn load_clip(&self, clip: ClipRow) -> Result<bool> {
+        self.with(move |c| async move {
+            let n = c
+                .execute(
+                    "INSERT INTO clips (project_id, hash, data, size, token_id, received_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        &clip.project_id,
+                        &clip.hash,
+                        &clip.data,
+                        &clip.size,
+                        &clip.token_id,
+                        &clip.received_ms,
+                    ],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics on an async thread (the last owner of the
+        // store may be a server task); letting it go in the background never does.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn elsewhere(what: String) -> StoreError {
+    StoreError::Aborted(format!(
+        "this database already holds another {what}: it is not this record's copy; \
+         migrate into a database of its own"
+    ))
+}
+
+async fn connect(pool: &Pool) -> Result<deadpool_postgres::Object> {
+    pool.get()
+        .await
+        .map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+/// Applies the migrations not yet applied, one process at a time.
+async fn migrate(pool: &Pool) -> Result<()> {
+    let mut c = connect(pool).await?;
+    let tx = c.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    // "already exists, skipping" is no news.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+        .await?;
+    let done: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await?
+        .get(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&(i as i64 + 1)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `postgres://user@host:port/db`: where the record is, for people (never the password).
+fn describe_config(config: &tokio_postgres::Config) -> String {
+    use tokio_postgres::config::Host;
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(h, port)| match h {
+            Host::Tcp(name) => format!("{name}:{port}"),
+            #[cfg(unix)]
+            Host::Unix(path) => format!("{}:{port}", path.display()),
+        })
+        .collect();
+    format!(
+        "postgres://{}@{}/{}",
+        config.get_user().unwrap_or(""),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// A database address as said back in an error: without what follows a `:` before an `@`
+/// (the password), nor a `password=` setting.
+fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((auth, host)) = rest.rsplit_once('@') {
+            let user = auth.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+        return url.to_owned();
+    }
+    url.split_whitespace()
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn row_token(r: &Row, project: Project) -> TokenInfo {
+    TokenInfo {
+        id: r.get("id"),
+        project,
+        person: r.get("name"),
+        role: r.get::<_, String>("role").parse().unwrap_or(Role::Viewer),
+        revoked: r.get("revoked"),
+        created_ms: r.get("created_ms"),
+    }
+}
+
+fn row_project_token(r: &Row) -> TokenInfo {
+    let project = Project {
+        id: r.get("project_id"),
+        name: r.get("project_name"),
+    };
+    row_token(r, project)
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.project_id, t.name, t.role, t.revoked, t.created_ms, \
+     p.name AS project_name, t.hash FROM tokens t JOIN projects p ON p.id = t.project_id";
+
+/// Stores a batch under the project's lock (see the module's guarantees). The batch is judged
+/// event by event, as in SQLite, against what is stored and what came earlier in it; reads and
+/// writes go to the database a handful of times per batch, not per event.
+async fn push(
+    c: &mut deadpool_postgres::Object,
+    project: &Project,
+    token: Option<i64>,
+    events: &[Incoming],
+) -> Result<Vec<PushOutcome>> {
+    let tx = c.transaction().await?;
+    let Some(row) = tx
+        .query_opt(
+            "SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE",
+            &[&project.id],
+        )
+        .await?
+    else {
+        return Err(StoreError::NoProject(project.name.clone()));
+    };
+    let mut last: i64 = row.get(0);
+    let ids: Vec<String> = events.iter().map(|i| i.event.id.to_string()).collect();
+    let keys: Vec<String> = events
+        .iter()
+        .flat_map(|i| consulted_keys(&i.event))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    // Both questions go out at once (the driver pipelines them).
+    let (by_id, by_key): (Params<'_, _>, Params<'_, _>) =
+        ([&project.id, &ids], [&project.id, &keys]);
+    let (stored, owners) = futures_util::try_join!(
+        tx.query(
+            "SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)",
+            &by_id,
+        ),
+        tx.query(
+            "SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)",
+            &by_key,
+        ),
+    )?;
+    // What is stored, then what this batch adds, as the judge sees it.
+    let mut known: HashMap<String, (i64, String)> = stored
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect();
+    let mut owner: HashMap<String, String> = owners.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut new = NewRows::default();
+    let mut out = Vec::with_capacity(events.len());
+    for (incoming, id) in events.iter().zip(ids) {
+        let outcome = match known.get(&id) {
+            Some((seq, json)) if *json == incoming.json => PushOutcome::Duplicate(*seq as u64),
+            Some(_) => PushOutcome::Conflict,
+            None => {
+                let mut owner_of =
+                    |key: String| Ok::<_, std::convert::Infallible>(owner.get(&key).cloned());
+                match judge(&incoming.event, &mut owner_of) {
+                    Ok(Some(refused)) => refused,
+                    Err(never) => match never {},
+                    Ok(None) => {
+                        last += 1;
+                        for key in owned_keys(&incoming.event) {
+                            if !owner.contains_key(&key) {
+                                owner.insert(key.clone(), incoming.event.author.clone());
+                                new.keys.push(key);
+                                new.owners.push(incoming.event.author.clone());
+                            }
+                        }
+                        if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
+                            new.clip_hashes.push(c.clip.hash.as_str().to_owned());
+                            new.clip_bytes.push(c.clip.bytes as i64);
+                        }
+                        known.insert(id.clone(), (last, incoming.json.clone()));
+                        new.seqs.push(last);
+                        new.ids.push(id);
+                        new.jsons.push(incoming.json.clone());
+                        PushOutcome::Stored(last as u64)
+                    }
+                }
+            }
+        };
+        out.push(outcome);
+    }
+    if !new.seqs.is_empty() {
+        let now = now_ms();
+        let payload = format!("{}:{last}", project.id);
+        let events: Params<'_, _> = [&project.id, &new.seqs, &new.ids, &new.jsons, &now, &token];
+        let subjects: Params<'_, _> = [&project.id, &new.keys, &new.owners];
+        let clip_refs: Params<'_, _> = [&project.id, &new.clip_hashes, &new.clip_bytes];
+        let counter: Params<'_, _> = [&project.id, &last];
+        let notice: Params<'_, _> = [&CHANNEL, &payload];
+        // All at once (pipelined); the notice is delivered when the transaction commits.
+        futures_util::try_join!(
+            tx.execute(
+                "INSERT INTO events (project_id, seq, id, json, received_ms, token_id) \
+                 SELECT $1, s, i, j, $5, $6 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[]) \
+                 AS n(s, i, j)",
+                &events,
+            ),
+            tx.execute(
+                "INSERT INTO subjects (project_id, key, owner) \
+                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
+                 ON CONFLICT DO NOTHING",
+                &subjects,
+            ),
+            tx.execute(
+                "INSERT INTO clip_refs (project_id, hash, bytes) \
+                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
+                 ON CONFLICT DO NOTHING",
+                &clip_refs,
+            ),
+            tx.execute("UPDATE projects SET last_seq = $2 WHERE id = $1", &counter),
+            tx.execute("SELECT pg_notify($1, $2)", &notice),
+        )?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A statement's parameters, bound to a name so they outlive pipelined calls.
+type Params<'a, const N: usize> = [&'a (dyn tokio_postgres::types::ToSql + Sync); N];
+
+/// A batch's new rows, column by column (what `UNNEST` takes).
+#[derive(Default)]
+struct NewRows {
+    seqs: Vec<i64>,
+    ids: Vec<String>,
+    jsons: Vec<String>,
+    keys: Vec<String>,
+    owners: Vec<String>,
+    clip_hashes: Vec<String>,
+    clip_bytes: Vec<i64>,
+}
+
+impl Store for PgStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn create_project(&self, name: &str) -> Result<Project> {
+        let name = name.to_owned();
+        self.with(move |c| async move {
+            let row = c
+                .query_opt(
+                    "INSERT INTO projects (name, created_ms) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &[&name, &now_ms()],
+                )
+                .await?;
+            match row {
+                Some(r) => Ok(Project { id: r.get(0), name }),
+                None => Err(StoreError::ProjectExists(name)),
+            }
+        })
+    }
+
+    fn project(&self, name: &str) -> Result<Option<Project>> {
+        let name = name.to_owned();
+        self.with(move |c| async move {
+            Ok(
+                c.query_opt("SELECT id, name FROM projects WHERE name = $1", &[&name])
+                    .await?
+                    .map(|r| Project {
+                        id: r.get(0),
+                        name: r.get(1),
+                    }),
+            )
+        })
+    }
+
+    fn projects(&self) -> Result<Vec<Project>> {
+        self.with(move |c| async move {
+            Ok(c.query("SELECT id, name FROM projects ORDER BY id", &[])
+                .await?
+                .iter()
+                .map(|r| Project {
+                    id: r.get(0),
+                    name: r.get(1),
+                })
+                .collect())
+        })
+    }
+
+    fn create_project_with_tokens(
+        &self,
+        project: &str,
+        people: &[(&str, Role)],
+        ready: &mut Ready<'_>,
+    ) -> Result<Vec<(TokenInfo, String)>> {
+        // `ready` runs here, between the statements and the commit, so the transaction is
+        // driven by hand on one connection; any way out but the commit rolls it back.
+        let c = self.with(|c| async move {
+            c.batch_execute("BEGIN").await?;
+            Ok(c)
+        })?;
+        let project = project.to_owned();
+        let people: Vec<(String, Role)> =
+            people.iter().map(|(p, r)| ((*p).to_owned(), *r)).collect();
+        let (c, made) = self.run(async move {
+            let now = now_ms();
+            let made = async {
+                let id: i64 = c
+                    .query_one(
+                        "INSERT INTO projects (name, created_ms) VALUES ($1, $2) RETURNING id",
+                        &[&project, &now],
+                    )
+                    .await?
+                    .get(0);
+                let p = Project { id, name: project };
+                let mut out = Vec::new();
+                for (person, role) in people {
+                    let secret = random_secret("ln_");
+                    let id: i64 = c
+                        .query_one(
+                            "INSERT INTO tokens (project_id, name, role, hash, created_ms) \
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                            &[&p.id, &person, &role.as_str(), &hash(&secret), &now],
+                        )
+                        .await?
+                        .get(0);
+                    out.push((
+                        TokenInfo {
+                            id,
+                            project: p.clone(),
+                            person,
+                            role,
+                            revoked: false,
+                            created_ms: now,
+                        },
+                        secret,
+                    ));
+                }
+                Ok::<_, StoreError>(out)
+            }
+            .await;
+            Ok((c, made))
+        })?;
+        let finish = |c: deadpool_postgres::Object, sql: &'static str| {
+            self.run(async move {
+                let done = c.batch_execute(sql).await.map_err(StoreError::from);
+                if done.is_err() {
+                    // Never hand a connection in an unknown state back to the pool.
+                    drop(deadpool_postgres::Object::take(c));
+                }
+                done
+            })
+        };
+        let out = match made {
+            Ok(out) => out,
+            Err(e) => {
+                let _ = finish(c, "ROLLBACK");
+                return Err(e);
+            }
+        };
+        if let Err(e) = ready(&out) {
+            finish(c, "ROLLBACK")?;
+            return Err(StoreError::Aborted(e));
+        }
+        finish(c, "COMMIT")?;
+        Ok(out)
+    }
+
+    fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)> {
+        let (project, person) = (project.to_owned(), person.to_owned());
+        self.with(move |c| async move {
+            let secret = random_secret("ln_");
+            let now = now_ms();
+            let row = c
+                .query_opt(
+                    "INSERT INTO tokens (project_id, name, role, hash, created_ms) \
+                     SELECT id, $2, $3, $4, $5 FROM projects WHERE name = $1 \
+                     RETURNING id, project_id",
+                    &[&project, &person, &role.as_str(), &hash(&secret), &now],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NoProject(project.clone()))?;
+            Ok((
+                TokenInfo {
+                    id: row.get(0),
+                    project: Project {
+                        id: row.get(1),
+                        name: project,
+                    },
+                    person,
+                    role,
+                    revoked: false,
+                    created_ms: now,
+                },
+                secret,
+            ))
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        self.with(move |c| async move {
+            Ok(c.query(&format!("{TOKEN_SELECT} ORDER BY t.id"), &[])
+                .await?
+                .iter()
+                .map(row_project_token)
+                .collect())
+        })
+    }
+
+    fn revoke_token(&self, id: i64) -> Result<()> {
+        self.with(move |c| async move {
+            let n = c
+                .execute("UPDATE tokens SET revoked = TRUE WHERE id = $1", &[&id])
+                .await?;
+            if n == 0 {
+                return Err(StoreError::NoToken(id));
+            }
+            Ok(())
+        })
+    }
+
+    fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>> {
+        let want = hash(secret);
+        self.with(move |c| async move {
+            let sql = format!("{TOKEN_SELECT} WHERE t.hash = $1");
+            let st = c.prepare_cached(&sql).await?;
+            let Some(r) = c.query_opt(&st, &[&want]).await? else {
+                return Ok(None);
+            };
+            let stored: String = r.get("hash");
+            let info = row_project_token(&r);
+            // The lookup was by hash; compare again in constant time before trusting it.
+            let same: bool = stored.as_bytes().ct_eq(want.as_bytes()).into();
+            Ok((same && !info.revoked).then_some(info))
+        })
+    }
+
+    fn push(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>> {
+        let (project, events) = (project.clone(), events.to_vec());
+        self.with(move |mut c| async move { push(&mut c, &project, token, &events).await })
+    }
+
+    fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
+        let id = project.id;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| async move {
+            let st = c
+                .prepare_cached(
+                    "SELECT seq, json FROM events WHERE project_id = $1 AND seq > $2 \
+                     ORDER BY seq LIMIT $3",
+                )
+                .await?;
+            Ok(c.query(&st, &[&id, &after, &limit])
+                .await?
+                .iter()
+                .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+                .collect())
+        })
+    }
+
+    fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>> {
+        let project = project.clone();
+        self.with(move |c| async move {
+            let rows = c
+                .query(
+                    "SELECT e.seq, e.id AS event_id, e.json, e.received_ms AS received, \
+                     t.id, t.name, t.role, t.revoked, t.created_ms \
+                     FROM events e LEFT JOIN tokens t ON t.id = e.token_id \
+                     WHERE e.project_id = $1 AND e.received_ms >= $2 ORDER BY e.seq",
+                    &[&project.id, &since_ms.unwrap_or(i64::MIN)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    let json: String = r.get("json");
+                    Receipt {
+                        seq: r.get::<_, i64>("seq") as u64,
+                        id: r
+                            .get::<_, String>("event_id")
+                            .parse()
+                            .unwrap_or_else(|_| Uuid::nil()),
+                        kind: kind_of(&json),
+                        received_ms: r.get("received"),
+                        token: r
+                            .get::<_, Option<i64>>("id")
+                            .map(|_| row_token(r, project.clone())),
+                    }
+                })
+                .collect())
+        })
+    }
+
+    fn put_clip(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ClipPut> {
+        let (id, hash, bytes) = (project.id, hash.as_str().to_owned(), bytes.to_vec());
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            // Two processes storing clips of one project at once must not both pass the quota.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, $2)",
+                &[&CLIP_LOCK, &((id % i64::from(i32::MAX)) as i32)],
+            )
+            .await?;
+            let Some(expected) = tx
+                .query_opt(
+                    "SELECT bytes FROM clip_refs WHERE project_id = $1 AND hash = $2",
+                    &[&id, &hash],
+                )
+                .await?
+                .map(|r| r.get::<_, i64>(0) as u64)
+            else {
+                return Ok(ClipPut::Unknown);
+            };
+            if expected != bytes.len() as u64 {
+                return Ok(ClipPut::WrongSize { expected });
+            }
+            let there = tx
+                .query_opt(
+                    "SELECT 1 FROM clips WHERE project_id = $1 AND hash = $2",
+                    &[&id, &hash],
+                )
+                .await?
+                .is_some();
+            if there {
+                return Ok(ClipPut::AlreadyStored);
+            }
+            let used = tx
+                .query_one(
+                    "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
+                    &[&id],
+                )
+                .await?
+                .get::<_, i64>(0) as u64;
+            if used + bytes.len() as u64 > quota {
+                return Ok(ClipPut::OverQuota { used, quota });
+            }
+            tx.execute(
+                "INSERT INTO clips (project_id, hash, data, size, token_id, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&id, &hash, &bytes, &(bytes.len() as i64), &token, &now_ms()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ClipPut::Stored)
+        })
+    }
+
+    fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |c| async move {
+            Ok(c.query_opt(
+                "SELECT data FROM clips WHERE project_id = $1 AND hash = $2",
+                &[&id, &hash],
+            )
+            .await?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn clip_usage(&self, project: &Project) -> Result<u64> {
+        let id = project.id;
+        self.with(move |c| async move {
+            Ok(c.query_one(
+                "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
+                &[&id],
+            )
+            .await?
+            .get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn create_session(&self, token: i64) -> Result<(String, String)> {
+        self.with(move |c| async move {
+            let (secret, csrf) = (random_secret("lns_"), random_secret(""));
+            c.execute(
+                "INSERT INTO sessions (hash, token_id, csrf, created_ms) VALUES ($1, $2, $3, $4)",
+                &[&hash(&secret), &token, &csrf, &now_ms()],
+            )
+            .await?;
+            Ok((secret, csrf))
+        })
+    }
+
+    fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>> {
+        let key = hash(secret);
+        self.with(move |c| async move {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "{TOKEN_SELECT} JOIN sessions s ON s.token_id = t.id \
+                         WHERE s.hash = $1 AND s.created_ms > $2"
+                    )
+                    .replace("t.hash FROM", "t.hash, s.csrf FROM"),
+                    &[&key, &now_ms().saturating_sub(SESSION_MS)],
+                )
+                .await?;
+            Ok(row.and_then(|r| {
+                let info = row_project_token(&r);
+                (!info.revoked).then(|| (info, r.get("csrf")))
+            }))
+        })
+    }
+
+    fn end_session(&self, secret: &str) -> Result<()> {
+        let key = hash(secret);
+        self.with(move |c| async move {
+            c.execute("DELETE FROM sessions WHERE hash = $1", &[&key])
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn watch_others(&self, wake: Weak<dyn Wake>) {
+        let (config, pool) = (self.config.clone(), self.pool.clone());
+        self.rt().spawn(listen(config, pool, wake));
+    }
+}
+
+/// Listens for pushes any process stores and tells `wake`, until `wake` is gone. After each
+/// (re)connection it tells every project's latest number too: a notice sent while it was not
+/// listening is not lost, only late.
+async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>) {
+    use tokio_postgres::AsyncMessage;
+    let mut retry = Duration::from_millis(100);
+    while wake.strong_count() > 0 {
+        let connected = config.connect(NoTls).map_err(StoreError::from).await;
+        let (client, mut connection) = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("listening for other servers' pushes: {e}; retrying");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
+        let driver = tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(|cx| connection.poll_message(cx));
+            while let Some(Ok(m)) = futures_util::StreamExt::next(&mut messages).await {
+                if let AsyncMessage::Notification(n) = m {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let caught_up = async {
+            client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+            let c = connect(&pool).await?;
+            let rows = c.query("SELECT id, last_seq FROM projects", &[]).await?;
+            Ok::<_, StoreError>(
+                rows.iter()
+                    .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        .await;
+        match caught_up {
+            Ok(latest) => {
+                retry = Duration::from_millis(100);
+                if let Some(w) = wake.upgrade() {
+                    for (project, seq) in latest {
+                        w.stored(project, seq);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("listening for other servers' pushes: {e}; retrying"),
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                notice = notices.recv() => {
+                    let Some(payload) = notice else { break };
+                    let parsed = payload
+                        .split_once(':')
+                        .and_then(|(p, s)| Some((p.parse().ok()?, s.parse().ok()?)));
+                    match (wake.upgrade(), parsed) {
+                        (Some(w), Some((project, seq))) => w.stored(project, seq),
+                        (None, _) => break,
+                        (Some(_), None) => {}
+                    }
+                }
+                _ = tick.tick() => {
+                    if wake.strong_count() == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        driver.abort();
+        drop(client);
+        if wake.strong_count() > 0 {
+            tracing::warn!(
+                "the connection listening for other servers' pushes ended; reconnecting"
+            );
+            tokio::time::sleep(retry).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_password_never_appears_in_an_address_said_back() {
+        assert_eq!(
+            redact("postgres://liner:s3cret@db.example:5432/record"),
+            "postgres://liner:***@db.example:5432/record"
+        );
+        assert_eq!(
+            redact("host=db user=liner password=s3cret dbname=record"),
+            "host=db user=liner password=*** dbname=record"
+        );
+        assert_eq!(redact("postgres://db/record"), "postgres://db/record");
+    }
+}
