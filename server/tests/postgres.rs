@@ -1,0 +1,529 @@
+//! Past one machine: several `liner serve` processes on one PostgreSQL database (a push to
+//! either wakes readers on both; one killed mid-push loses and doubles nothing; readers see
+//! every event in order), and `liner migrate` from a studio's SQLite record. Always on
+//! PostgreSQL (this process's throwaway cluster), whichever store the rest of the run uses.
+
+mod common;
+
+use common::pg::Cluster;
+use common::{client, note_by};
+use liner_record::event::{Body, ClipAttached, Event, Verdict};
+use liner_record::sync::{sync_once, SyncClient};
+use liner_record::{Journal, Role};
+use liner_server::store::{Incoming, PgStore, SqliteStore, Store};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const P: &str = "Album";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `liner` on a database, with an empty data folder of its own.
+fn liner(database: &str, data: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
+    c.arg("--data").arg(data).args(["--database", database]);
+    c
+}
+
+/// A `liner serve` process on `database`, listening on `port`; stopped (SIGKILL) when
+/// dropped.
+struct Process {
+    child: Child,
+    port: u16,
+    url: String,
+    database: String,
+    data: tempfile::TempDir,
+}
+
+impl Process {
+    fn start(database: &str, port: u16) -> Process {
+        let data = tempfile::tempdir().unwrap();
+        let child = Self::spawn(database, data.path(), port);
+        Process {
+            child,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            database: database.to_owned(),
+            data,
+        }
+    }
+
+    fn spawn(database: &str, data: &std::path::Path, port: u16) -> Child {
+        let mut child = liner(database, data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut said = Vec::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "liner serve exited: {said:?}"
+            );
+            if line.starts_with("Serving the record on") {
+                break;
+            }
+            said.push(line);
+        }
+        std::thread::spawn(move || for _ in out.lines() {});
+        child
+    }
+
+    /// SIGKILL (no goodbye), then the same server again on the same port.
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = Self::spawn(&self.database, self.data.path(), self.port);
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database with project [`P`] and a token for each person; their secrets.
+fn database_with(people: &[(&str, Role)]) -> (String, Vec<String>) {
+    let url = Cluster::get().new_database();
+    let store = PgStore::open(&url).unwrap();
+    store.create_project(P).unwrap();
+    let secrets = people
+        .iter()
+        .map(|(person, role)| store.add_token(P, person, *role).unwrap().1)
+        .collect();
+    (url, secrets)
+}
+
+#[test]
+fn a_push_to_one_server_wakes_a_long_poll_on_the_other_at_once() {
+    let (url, tokens) = database_with(&[("Sam", Role::Producer), ("Eve", Role::Executive)]);
+    let a = Process::start(&url, free_port());
+    let b = Process::start(&url, free_port());
+    let reader = SyncClient::new(&b.url, &tokens[1], Duration::from_secs(60)).unwrap();
+    let mut after = 0;
+    let mut woke = Vec::new();
+    for i in 0..10 {
+        let note = note_by(P, "Sam", Role::Producer, &format!("note {i}"));
+        let pusher = {
+            let (url, token, note) = (a.url.clone(), tokens[0].clone(), note.clone());
+            std::thread::spawn(move || {
+                // Long enough for the poll below to be waiting on the other server.
+                std::thread::sleep(Duration::from_millis(300));
+                let sent = Instant::now();
+                let r = client()
+                    .post(format!("{url}/api/v1/events"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({ "events": [note] }))
+                    .send()
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.text().unwrap());
+                sent
+            })
+        };
+        // A 20 s long poll: without a wake-up from the other process it would run its
+        // course.
+        let (page, last, _) = reader.pull(after, Duration::from_secs(20)).unwrap();
+        let got = Instant::now();
+        let sent = pusher.join().unwrap();
+        assert_eq!(page.len(), 1, "the poll ended with {} events", page.len());
+        assert!(page[0].raw.contains(&note.id.to_string()));
+        after = last;
+        woke.push(got.saturating_duration_since(sent));
+    }
+    woke.sort();
+    // Woken by the notice, not by the poll's end (the 100 ms target is the bench's to
+    // measure, not a timed test's).
+    assert!(
+        woke.iter().all(|d| *d < Duration::from_secs(5)),
+        "wake-ups: {woke:?}"
+    );
+    println!("push on A to reader on B: {woke:?}");
+}
+
+/// Every event a reader saw, in the order seen: (sequence number, id).
+fn read_all(url: String, token: String, want: usize, deadline: Instant) -> Vec<(u64, String)> {
+    let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
+    let mut seen = Vec::new();
+    let mut after = 0;
+    while seen.len() < want && Instant::now() < deadline {
+        match c.pull(after, Duration::from_secs(2)) {
+            Ok((page, last, _)) => {
+                for p in page {
+                    let e: Event = serde_json::from_str(&p.raw).unwrap();
+                    seen.push((p.seq, e.id.to_string()));
+                }
+                after = last;
+            }
+            // Its server is down (killed): ask again when it is back.
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    seen
+}
+
+fn notes(author: &str, n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|i| note_by(P, author, Role::Producer, &format!("{author} {i}")))
+        .collect()
+}
+
+/// Syncs a journal until the server has acknowledged all of it.
+fn sync_until_acked(j: &Journal, url: &str, token: &str, deadline: Instant) {
+    let c = SyncClient::new(url, token, Duration::from_secs(5)).unwrap();
+    loop {
+        assert!(Instant::now() < deadline, "{url} never caught up");
+        if let Ok(r) = sync_once(j, P, &c, Duration::ZERO) {
+            if r.waiting.is_empty() && j.unacked_by(url).unwrap().is_empty() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_servers_one_killed_mid_push_store_every_event_once_and_readers_see_all_in_order() {
+    const ROUNDS: usize = 5;
+    const PER_ROUND: usize = 300;
+    let (url, tokens) = database_with(&[
+        ("Sam", Role::Producer),
+        ("Kim", Role::Producer),
+        ("Eve", Role::Executive),
+    ]);
+    let mut a = Process::start(&url, free_port());
+    let b = Process::start(&url, free_port());
+    let total = 2 * ROUNDS * PER_ROUND;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let readers: Vec<_> = [a.url.clone(), b.url.clone()]
+        .into_iter()
+        .map(|server| {
+            let token = tokens[2].clone();
+            std::thread::spawn(move || read_all(server, token, total, deadline))
+        })
+        .collect();
+
+    // Kim pushes to B all along; B is never stopped.
+    let kim_dir = tempfile::tempdir().unwrap();
+    let kim_events = notes("Kim", ROUNDS * PER_ROUND);
+    let kim = {
+        let (dir, url, token, events) = (
+            kim_dir.path().to_owned(),
+            b.url.clone(),
+            tokens[1].clone(),
+            kim_events.clone(),
+        );
+        std::thread::spawn(move || {
+            let j = Journal::open(&dir).unwrap();
+            for chunk in events.chunks(PER_ROUND) {
+                j.append(chunk).unwrap();
+                let c = SyncClient::new(&url, &token, Duration::from_secs(5)).unwrap();
+                let _ = sync_once(&j, P, &c, Duration::ZERO);
+            }
+            sync_until_acked(&j, &url, &token, deadline);
+        })
+    };
+
+    // Sam pushes to A, which is killed while each round's push is in flight.
+    let sam_dir = tempfile::tempdir().unwrap();
+    let sam_events = notes("Sam", ROUNDS * PER_ROUND);
+    let sam = Journal::open(sam_dir.path()).unwrap();
+    for (round, chunk) in sam_events.chunks(PER_ROUND).enumerate() {
+        sam.append(chunk).unwrap();
+        let pusher = {
+            let (dir, url, token) = (sam_dir.path().to_owned(), a.url.clone(), tokens[0].clone());
+            std::thread::spawn(move || {
+                let j = Journal::open(dir).unwrap();
+                let c = SyncClient::new(&url, &token, Duration::from_secs(5)).unwrap();
+                let _ = sync_once(&j, P, &c, Duration::ZERO);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(5 + 9 * round as u64));
+        a.kill_and_restart();
+        pusher.join().unwrap();
+    }
+    sync_until_acked(&sam, &a.url, &tokens[0], deadline);
+    kim.join().unwrap();
+
+    // Stored: every event exactly once, numbered 1..=total without a gap.
+    let store = PgStore::open(&url).unwrap();
+    let project = store.project(P).unwrap().unwrap();
+    let stored = store.pull(&project, 0, usize::MAX / 2).unwrap();
+    let seqs: Vec<u64> = stored.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>());
+    let ids: HashSet<String> = stored
+        .iter()
+        .map(|(_, json)| serde_json::from_str::<Event>(json).unwrap().id.to_string())
+        .collect();
+    let sent: HashSet<String> = sam_events
+        .iter()
+        .chain(&kim_events)
+        .map(|e| e.id.to_string())
+        .collect();
+    assert_eq!(ids, sent, "every event stored, none twice");
+
+    // Each reader (one of them on the server that was killed) saw them all, in order.
+    for (reader, server) in readers.into_iter().zip(["A (killed 5 times)", "B"]) {
+        let seen = reader.join().unwrap();
+        let numbers: Vec<u64> = seen.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            numbers,
+            (1..=total as u64).collect::<Vec<_>>(),
+            "the reader on {server} saw events out of order, twice or not at all"
+        );
+        let seen_ids: HashSet<String> = seen.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(seen_ids, sent);
+    }
+}
+
+/// A studio's record with what a migration must carry: two projects, several people, a
+/// revoked token, a verdict, a clip with its bytes, an administrator's import (no token).
+fn studio_record(dir: &std::path::Path) -> (Vec<u8>, String, String) {
+    let store = SqliteStore::open(dir).unwrap();
+    let album = store.create_project(P).unwrap();
+    let ep = store.create_project("EP").unwrap();
+    let (sam, sam_secret) = store.add_token(P, "Sam", Role::Producer).unwrap();
+    let (eve, _) = store.add_token(P, "Eve", Role::Executive).unwrap();
+    let (pat, pat_secret) = store.add_token(P, "Pat", Role::Producer).unwrap();
+    let (kim, _) = store.add_token("EP", "Kim", Role::Producer).unwrap();
+    let push = |project, token: &liner_server::store::TokenInfo, events: &[Event]| {
+        let rows: Vec<Incoming> = events.iter().cloned().map(Incoming::from_event).collect();
+        store.push(project, Some(token.id), &rows).unwrap();
+    };
+    let sams = notes("Sam", 20);
+    push(&album, &sam, &sams);
+    push(
+        &ep,
+        &kim,
+        &[note_by("EP", "Kim", Role::Producer, "EP note")],
+    );
+    let verdict = Event::new(
+        &common::ctx(P, "Eve", Role::Executive),
+        None,
+        Body::Verdict {
+            target: sams[3].id,
+            verdict: Verdict::ChangesRequested,
+            comment: "tighter".into(),
+        },
+    );
+    push(&album, &eve, &[verdict]);
+    push(&album, &pat, &notes("Pat", 3));
+    store.revoke_token(pat.id).unwrap();
+    let audio = b"fLaC pretend audio of a snare, 44 bytes....".to_vec();
+    let clip: liner_record::clips::Clip = serde_json::from_value(serde_json::json!({
+        "hash": liner_record::clips::ClipHash::of(&audio).to_string(),
+        "format": "flac",
+        "sample_rate": 48000,
+        "channels": 2,
+        "frames": 48000 * 12,
+        "moment": 48000 * 8,
+        "bytes": audio.len(),
+    }))
+    .unwrap();
+    let attached = Event::new(
+        &common::ctx(P, "Sam", Role::Producer),
+        None,
+        Body::ClipAttached(ClipAttached {
+            target: sams[0].id,
+            clip: clip.clone(),
+            private: false,
+        }),
+    );
+    push(&album, &sam, &[attached]);
+    assert_eq!(
+        store
+            .put_clip(&album, Some(sam.id), &clip.hash, &audio, 1 << 30)
+            .unwrap(),
+        liner_server::store::ClipPut::Stored
+    );
+    let imported = Incoming::from_event(note_by(P, "Sam", Role::Producer, "imported"));
+    store.push(&album, None, &[imported]).unwrap();
+    (audio, sam_secret, pat_secret)
+}
+
+const FORMATS: [&str; 7] = [
+    "markdown", "html", "csv", "json", "reaper", "audacity", "midi",
+];
+
+/// Every export of the record (with private notes, and with clips beside the Markdown log),
+/// and its audit trail, as bytes, in a fixed order.
+fn exports(args: &[&str], out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let run = |extra: &[&str]| -> Vec<u8> {
+        let o = Command::new(env!("CARGO_BIN_EXE_liner"))
+            .args(args)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let mut all = Vec::new();
+    for project in [P, "EP"] {
+        for format in FORMATS {
+            let bytes = run(&[
+                "export",
+                "--project",
+                project,
+                "--format",
+                format,
+                "--include-private",
+            ]);
+            all.push((format!("{project} {format}"), bytes));
+        }
+        all.push((
+            format!("{project} audit"),
+            run(&["audit", "--project", project]),
+        ));
+    }
+    let log = out.join("log.md");
+    run(&[
+        "export",
+        "--project",
+        P,
+        "--format",
+        "markdown",
+        "--clips",
+        "-o",
+    ]
+    .iter()
+    .copied()
+    .chain([log.to_str().unwrap()])
+    .collect::<Vec<_>>());
+    all.push(("log with clips".into(), std::fs::read(&log).unwrap()));
+    let mut clips: Vec<_> = std::fs::read_dir(out.join("log-clips"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    clips.sort();
+    assert!(!clips.is_empty(), "the clip is written beside the log");
+    for clip in clips {
+        all.push((clip.display().to_string(), std::fs::read(&clip).unwrap()));
+    }
+    all
+}
+
+#[test]
+fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
+    let sqlite = tempfile::tempdir().unwrap();
+    let (audio, sam_secret, pat_secret) = studio_record(sqlite.path());
+    let database = Cluster::get().new_database();
+    let empty = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let from_sqlite = exports(&["--data", sqlite.path().to_str().unwrap()], out.path());
+
+    let migrate = |from: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_liner"))
+            .args(["migrate", "--from"])
+            .arg(format!("sqlite:{}", from.display()))
+            .args(["--to", &database])
+            .output()
+            .unwrap()
+    };
+    let first = migrate(sqlite.path());
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        said.contains("copied 2 projects, 4 tokens, 27 events and 1 clips"),
+        "{said}"
+    );
+    let pg_args = [
+        "--data",
+        empty.path().to_str().unwrap(),
+        "--database",
+        &database,
+    ];
+    let from_postgres = exports(&pg_args, out.path());
+    for ((name, a), (_, b)) in from_sqlite.iter().zip(&from_postgres) {
+        assert!(a == b, "{name} differs after the migration");
+        // (The marker formats are empty: these notes have no DAW position.)
+        let marker = ["reaper", "audacity", "midi"]
+            .iter()
+            .any(|f| name.ends_with(f));
+        assert!(marker || !a.is_empty(), "{name} is empty");
+    }
+    assert_eq!(from_sqlite.len(), from_postgres.len());
+
+    // Again: nothing new, nothing changed.
+    let second = migrate(sqlite.path());
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stdout)
+            .contains("copied 0 projects, 0 tokens, 0 events and 0 clips"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    assert_eq!(exports(&pg_args, out.path()), from_postgres);
+
+    // Another studio's record does not mix in: refused, nothing written.
+    let other = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(other.path()).unwrap();
+        let p = store.create_project(P).unwrap();
+        let (t, _) = store.add_token(P, "Someone", Role::Producer).unwrap();
+        store
+            .push(
+                &p,
+                Some(t.id),
+                &[Incoming::from_event(note_by(
+                    P,
+                    "Someone",
+                    Role::Producer,
+                    "mine",
+                ))],
+            )
+            .unwrap();
+    }
+    let refused = migrate(other.path());
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("already holds another"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(exports(&pg_args, out.path()), from_postgres);
+
+    // The migrated record serves: the same tokens, the clip, and numbers that go on.
+    let server = Process::start(&database, free_port());
+    let store = PgStore::open(&database).unwrap();
+    let project = store.project(P).unwrap().unwrap();
+    let last = store.pull(&project, 0, 1000).unwrap().last().unwrap().0;
+    let new = note_by(P, "Sam", Role::Producer, "after the move");
+    let r = client()
+        .post(format!("{}/api/v1/events", server.url))
+        .bearer_auth(&sam_secret)
+        .json(&serde_json::json!({ "events": [new] }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success());
+    let stored = store.pull(&project, last, 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].0 > last);
+    let r = client()
+        .get(format!("{}/api/v1/events", server.url))
+        .bearer_auth(&pat_secret)
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::UNAUTHORIZED,
+        "revoked stays revoked"
+    );
+    let hash = liner_record::clips::ClipHash::of(&audio);
+    assert_eq!(store.clip(&project, &hash).unwrap(), Some(audio));
+}
