@@ -153,6 +153,118 @@ fn a_push_to_one_server_wakes_a_long_poll_on_the_other_at_once() {
     println!("push on A to reader on B: {woke:?}");
 }
 
+#[test]
+fn with_every_database_connection_dropped_a_reader_on_the_other_server_still_wakes() {
+    let (url, tokens) = database_with(&[("Sam", Role::Producer), ("Eve", Role::Executive)]);
+    let a = Process::start(&url, free_port());
+    let b = Process::start(&url, free_port());
+    let reader = {
+        let (url, token) = (b.url.clone(), tokens[1].clone());
+        std::thread::spawn(move || {
+            let c = SyncClient::new(&url, &token, Duration::from_secs(60)).unwrap();
+            let began = Instant::now();
+            // A request caught by the cut fails; a reader asks again, as the sync client does.
+            while began.elapsed() < Duration::from_secs(20) {
+                if let Ok((page, _, _)) = c.pull(0, Duration::from_secs(20)) {
+                    if !page.is_empty() {
+                        return Some((page.len(), began.elapsed()));
+                    }
+                }
+            }
+            None
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    // Both servers lose every connection, the listening ones too (as when the database
+    // restarts or a proxy drops them); the push comes while they reconnect.
+    let database = url.rsplit('/').next().unwrap();
+    let cut = Cluster::get().sql(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{database}'"
+        ),
+    );
+    assert!(
+        cut.trim().parse::<u32>().unwrap() >= 4,
+        "connections cut: {cut}"
+    );
+    let note = note_by(P, "Sam", Role::Producer, "after the cut");
+    let sent = (0..50).any(|_| {
+        let ok = client()
+            .post(format!("{}/api/v1/events", a.url))
+            .bearer_auth(&tokens[0])
+            .json(&serde_json::json!({ "events": [note] }))
+            .send()
+            .is_ok_and(|r| r.status().is_success());
+        if !ok {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ok
+    });
+    assert!(sent, "the server never took the push after the cut");
+    let (n, after) = reader.join().unwrap().expect("the reader on B never woke");
+    assert_eq!(n, 1);
+    assert!(after < Duration::from_secs(10), "woke after {after:?}");
+}
+
+#[test]
+fn a_push_to_one_server_refreshes_a_review_page_open_on_the_other() {
+    let (url, tokens) = database_with(&[("Sam", Role::Producer), ("Eve", Role::Executive)]);
+    let a = Process::start(&url, free_port());
+    let b = Process::start(&url, free_port());
+    // The executive signs in on B and keeps the page's live stream open.
+    let no_redirects = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let signed = no_redirects
+        .post(format!("{}/sign-in", b.url))
+        .form(&[("token", tokens[1].as_str())])
+        .send()
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let live = no_redirects
+        .get(format!("{}/live?after=0", b.url))
+        .header("cookie", cookie)
+        .send()
+        .unwrap();
+    assert_eq!(live.status(), reqwest::StatusCode::OK);
+    let pusher = {
+        let (url, token) = (a.url.clone(), tokens[0].clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let note = note_by(P, "Sam", Role::Producer, "the bridge drags");
+            let r = client()
+                .post(format!("{url}/api/v1/events"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "events": [note] }))
+                .send()
+                .unwrap();
+            assert!(r.status().is_success());
+        })
+    };
+    // The stream's first change is the note pushed to A (it would otherwise only keep alive).
+    let mut lines = BufReader::new(live).lines();
+    let mut event = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line == "event: change" {
+            event = lines.next().map(|l| l.unwrap());
+            break;
+        }
+    }
+    pusher.join().unwrap();
+    assert_eq!(event.as_deref(), Some("data: 1"));
+}
+
 /// Every event a reader saw, in the order seen: (sequence number, id).
 fn read_all(url: String, token: String, want: usize, deadline: Instant) -> Vec<(u64, String)> {
     let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();

@@ -173,7 +173,7 @@ fn bench() -> nice_plug_xtask::Result<()> {
 }
 
 /// Every benchmark: (package, bench, what it measures against which baseline).
-const BENCHMARKS: [(&str, &str, &str); 10] = [
+const BENCHMARKS: [(&str, &str, &str); 11] = [
     (
         PLUGIN_PACKAGE,
         "process",
@@ -228,6 +228,15 @@ const BENCHMARKS: [(&str, &str, &str); 10] = [
         "Ingest over HTTP against raw SQLite inserts; long-poll delivery to 8 and to 500 \
          waiting clients (500 against 8 as the ratio); resident memory holding 1,000,000 \
          events.",
+    ),
+    (
+        "liner-server",
+        "label",
+        "A simulated label: 50 projects, 200 producers pushing with the sync client, 20 \
+         executives long-polling; 2 `liner serve` processes on one PostgreSQL (a throwaway \
+         cluster, durable) against 1 on SQLite: events/s, p99 push and note-to-reader \
+         latency, memory. Targets on PostgreSQL: >= 20,000 events/s, p99 note-to-reader \
+         < 200 ms.",
     ),
     (
         "liner-server",

@@ -318,20 +318,24 @@ fn owned_keys(e: &liner_record::Event) -> Vec<String> {
     keys
 }
 
-/// Every subject key [`judge`] may look up for an event, so a store can read them all at once.
-fn consulted_keys(e: &liner_record::Event) -> Vec<String> {
+/// The keys [`judge`] may look up for an event, so a store can read them all at once: the
+/// subject it claims, and the events its verdict or clip is of (whose judgeable and
+/// clippable keys it asks for).
+fn consulted(e: &liner_record::Event) -> (Option<String>, Vec<Uuid>) {
     use liner_record::rules::{self, Claim};
-    let mut keys = Vec::new();
-    if let Some(target) = rules::verdict_target(e) {
-        keys.push(judgeable_key(target));
-    }
-    if let Some(target) = rules::clip_target(e) {
-        keys.push(clippable_key(target));
-    }
-    if let Some(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
-        keys.push(s.key());
-    }
-    keys
+    let claim = rules::claim(e)
+        .map(|(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s))| s.key());
+    let targets = rules::verdict_target(e)
+        .into_iter()
+        .chain(rules::clip_target(e))
+        .collect();
+    (claim, targets)
+}
+
+/// Whether an owned key names a subject (a note, take or mark), not an event's being
+/// judgeable or clippable.
+fn is_subject_key(key: &str) -> bool {
+    !key.starts_with("judgeable:") && !key.starts_with("clippable:")
 }
 
 fn clippable_key(id: Uuid) -> String {

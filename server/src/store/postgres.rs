@@ -27,7 +27,12 @@ use liner_record::clips::ClipHash;
 use liner_record::Role;
 
 /// Schema changes, in order. Never edit one; add a new one. The first is the schema the
-/// SQLite store reached in its four, with per-project sequence numbers.
+/// SQLite store reached in its four, with per-project sequence numbers, made lighter for many
+/// pushes at once: whether an event may be judged or have a clip (and whose it is) is on its
+/// row, not a subject row each, so `subjects` holds only what is claimed (notes, takes,
+/// marks); and the two tables every push writes to carry no foreign keys (a check per row
+/// was a third of the database's work; their project and token are the ones the push was
+/// authenticated against, and projects and tokens are never deleted).
 const MIGRATIONS: &[&str] = &[
     // 1: projects (with the last sequence number given out), tokens, events, who owns what,
     // review page sessions, clips.
@@ -47,17 +52,20 @@ const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL
     );
     CREATE TABLE events (
-        project_id BIGINT NOT NULL REFERENCES projects(id),
+        project_id BIGINT NOT NULL,
         seq BIGINT NOT NULL,
         id TEXT NOT NULL,
         json TEXT NOT NULL,
         received_ms BIGINT NOT NULL,
-        token_id BIGINT REFERENCES tokens(id),
+        token_id BIGINT,
+        author TEXT NOT NULL,
+        judgeable BOOLEAN NOT NULL,
+        clippable BOOLEAN NOT NULL,
         PRIMARY KEY (project_id, seq),
         UNIQUE (project_id, id)
     );
     CREATE TABLE subjects (
-        project_id BIGINT NOT NULL REFERENCES projects(id),
+        project_id BIGINT NOT NULL,
         key TEXT NOT NULL,
         owner TEXT NOT NULL,
         PRIMARY KEY (project_id, key)
@@ -243,14 +251,26 @@ impl PgStore {
             }
             let insert = tx
                 .prepare(
-                    "INSERT INTO events (project_id, seq, id, json, received_ms, token_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, \
+                     author, judgeable, clippable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT DO NOTHING",
                 )
                 .await?;
             let check = tx
                 .prepare("SELECT 1 FROM events WHERE project_id = $1 AND seq = $2 AND id = $3 AND json = $4")
                 .await?;
             for e in &dump.events {
+                // A row an earlier version stored that is no event is copied as it is; it
+                // owns nothing and may be neither judged nor given a clip.
+                let (author, judgeable, clippable) =
+                    match serde_json::from_str::<liner_record::Event>(&e.json) {
+                        Ok(event) => (
+                            event.author,
+                            liner_record::rules::judgeable(&event.body),
+                            liner_record::rules::clippable(&event.body),
+                        ),
+                        Err(_) => (String::new(), false, false),
+                    };
                 loaded.events += tx
                     .execute(
                         &insert,
@@ -261,6 +281,9 @@ impl PgStore {
                             &e.json,
                             &e.received_ms,
                             &e.token_id,
+                            &author,
+                            &judgeable,
+                            &clippable,
                         ],
                     )
                     .await?;
@@ -272,7 +295,8 @@ impl PgStore {
                     return Err(elsewhere(format!("event {} (number {})", e.id, e.seq)));
                 }
             }
-            for (project, key, owner) in &dump.subjects {
+            // Judgeable and clippable are on the event rows here.
+            for (project, key, owner) in dump.subjects.iter().filter(|(_, k, _)| is_subject_key(k)) {
                 tx.execute(
                     "INSERT INTO subjects (project_id, key, owner) VALUES ($1, $2, $3) \
                      ON CONFLICT DO NOTHING",
@@ -463,43 +487,85 @@ async fn push(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
+    // Prepared once per connection (then one round trip each, no planning), all at once.
+    let (
+        lock,
+        find,
+        find_moments,
+        owners,
+        insert_events,
+        insert_subjects,
+        insert_clip_refs,
+        count,
+        notify,
+    ) = futures_util::try_join!(
+        c.prepare_cached("SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE"),
+        c.prepare_cached("SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)"),
+        c.prepare_cached(
+            "SELECT id, author, judgeable, clippable FROM events \
+             WHERE project_id = $1 AND id = ANY($2)"
+        ),
+        c.prepare_cached("SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)"),
+        c.prepare_cached(
+            "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
+             judgeable, clippable) \
+             SELECT $1, s, i, j, $5, $6, a, jb, cb FROM UNNEST($2::BIGINT[], $3::TEXT[], \
+             $4::TEXT[], $7::TEXT[], $8::BOOLEAN[], $9::BOOLEAN[]) AS n(s, i, j, a, jb, cb)"
+        ),
+        c.prepare_cached(
+            "INSERT INTO subjects (project_id, key, owner) \
+                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
+                 ON CONFLICT DO NOTHING"
+        ),
+        c.prepare_cached(
+            "INSERT INTO clip_refs (project_id, hash, bytes) \
+                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
+                 ON CONFLICT DO NOTHING"
+        ),
+        c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
+        c.prepare_cached("SELECT pg_notify($1, $2)"),
+    )?;
     let tx = c.transaction().await?;
-    let Some(row) = tx
-        .query_opt(
-            "SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE",
-            &[&project.id],
-        )
-        .await?
-    else {
+    let Some(row) = tx.query_opt(&lock, &[&project.id]).await? else {
         return Err(StoreError::NoProject(project.name.clone()));
     };
     let mut last: i64 = row.get(0);
     let ids: Vec<String> = events.iter().map(|i| i.event.id.to_string()).collect();
-    let keys: Vec<String> = events
-        .iter()
-        .flat_map(|i| consulted_keys(&i.event))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    // Both questions go out at once (the driver pipelines them).
-    let (by_id, by_key): (Params<'_, _>, Params<'_, _>) =
-        ([&project.id, &ids], [&project.id, &keys]);
-    let (stored, owners) = futures_util::try_join!(
-        tx.query(
-            "SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)",
-            &by_id,
-        ),
-        tx.query(
-            "SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)",
-            &by_key,
-        ),
+    let (mut claims, mut targets) = (HashSet::new(), HashSet::new());
+    for i in events {
+        let (claim, of) = consulted(&i.event);
+        claims.extend(claim);
+        targets.extend(of.into_iter().map(|t| t.to_string()));
+    }
+    let claims: Vec<String> = claims.into_iter().collect();
+    let targets: Vec<String> = targets.into_iter().collect();
+    // The three questions go out at once (the driver pipelines them).
+    let (by_id, by_key, by_target): (Params<'_, _>, Params<'_, _>, Params<'_, _>) = (
+        [&project.id, &ids],
+        [&project.id, &claims],
+        [&project.id, &targets],
+    );
+    let (stored, owned, moments) = futures_util::try_join!(
+        tx.query(&find, &by_id),
+        tx.query(&owners, &by_key),
+        tx.query(&find_moments, &by_target),
     )?;
     // What is stored, then what this batch adds, as the judge sees it.
     let mut known: HashMap<String, (i64, String)> = stored
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2))))
         .collect();
-    let mut owner: HashMap<String, String> = owners.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut owner: HashMap<String, String> = owned.iter().map(|r| (r.get(0), r.get(1))).collect();
+    for r in &moments {
+        let (id, author): (String, String) = (r.get(0), r.get(1));
+        let id: Uuid = id.parse().unwrap_or_else(|_| Uuid::nil());
+        if r.get(2) {
+            owner.insert(judgeable_key(id), author.clone());
+        }
+        if r.get(3) {
+            owner.insert(clippable_key(id), author);
+        }
+    }
     let mut new = NewRows::default();
     let mut out = Vec::with_capacity(events.len());
     for (incoming, id) in events.iter().zip(ids) {
@@ -514,13 +580,22 @@ async fn push(
                     Err(never) => match never {},
                     Ok(None) => {
                         last += 1;
+                        let author = &incoming.event.author;
                         for key in owned_keys(&incoming.event) {
                             if !owner.contains_key(&key) {
-                                owner.insert(key.clone(), incoming.event.author.clone());
-                                new.keys.push(key);
-                                new.owners.push(incoming.event.author.clone());
+                                owner.insert(key.clone(), author.clone());
+                                // Judgeable and clippable are the event row's to say.
+                                if is_subject_key(&key) {
+                                    new.keys.push(key);
+                                    new.owners.push(author.clone());
+                                }
                             }
                         }
+                        new.authors.push(author.clone());
+                        new.judgeable
+                            .push(liner_record::rules::judgeable(&incoming.event.body));
+                        new.clippable
+                            .push(liner_record::rules::clippable(&incoming.event.body));
                         if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
                             new.clip_hashes.push(c.clip.hash.as_str().to_owned());
                             new.clip_bytes.push(c.clip.bytes as i64);
@@ -536,39 +611,51 @@ async fn push(
         };
         out.push(outcome);
     }
-    if !new.seqs.is_empty() {
-        let now = now_ms();
-        let payload = format!("{}:{last}", project.id);
-        let events: Params<'_, _> = [&project.id, &new.seqs, &new.ids, &new.jsons, &now, &token];
-        let subjects: Params<'_, _> = [&project.id, &new.keys, &new.owners];
-        let clip_refs: Params<'_, _> = [&project.id, &new.clip_hashes, &new.clip_bytes];
-        let counter: Params<'_, _> = [&project.id, &last];
-        let notice: Params<'_, _> = [&CHANNEL, &payload];
-        // All at once (pipelined); the notice is delivered when the transaction commits.
-        futures_util::try_join!(
-            tx.execute(
-                "INSERT INTO events (project_id, seq, id, json, received_ms, token_id) \
-                 SELECT $1, s, i, j, $5, $6 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[]) \
-                 AS n(s, i, j)",
-                &events,
-            ),
-            tx.execute(
-                "INSERT INTO subjects (project_id, key, owner) \
-                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
-                 ON CONFLICT DO NOTHING",
-                &subjects,
-            ),
-            tx.execute(
-                "INSERT INTO clip_refs (project_id, hash, bytes) \
-                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
-                 ON CONFLICT DO NOTHING",
-                &clip_refs,
-            ),
-            tx.execute("UPDATE projects SET last_seq = $2 WHERE id = $1", &counter),
-            tx.execute("SELECT pg_notify($1, $2)", &notice),
-        )?;
+    if new.seqs.is_empty() {
+        tx.commit().await?;
+        return Ok(out);
     }
+    let now = now_ms();
+    let rows: Params<'_, _> = [
+        &project.id,
+        &new.seqs,
+        &new.ids,
+        &new.jsons,
+        &now,
+        &token,
+        &new.authors,
+        &new.judgeable,
+        &new.clippable,
+    ];
+    let subjects: Params<'_, _> = [&project.id, &new.keys, &new.owners];
+    let clip_refs: Params<'_, _> = [&project.id, &new.clip_hashes, &new.clip_bytes];
+    let counter: Params<'_, _> = [&project.id, &last];
+    // All at once (pipelined).
+    futures_util::try_join!(
+        tx.execute(&insert_events, &rows),
+        async {
+            if new.keys.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(&insert_subjects, &subjects).await
+        },
+        async {
+            if new.clip_hashes.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(&insert_clip_refs, &clip_refs).await
+        },
+        tx.execute(&count, &counter),
+    )?;
     tx.commit().await?;
+    // Told after the commit, not in the transaction: a transaction that notifies holds a
+    // database-wide lock through its commit's flush, so pushes would commit one at a time.
+    // If this process dies right here, readers elsewhere learn of the events at their next
+    // wake-up or the end of their poll: late, never lost.
+    let payload = format!("{}:{last}", project.id);
+    if let Err(e) = c.execute(&notify, &[&CHANNEL, &payload]).await {
+        tracing::warn!("telling other servers of a push: {e}");
+    }
     Ok(out)
 }
 
@@ -585,6 +672,9 @@ struct NewRows {
     owners: Vec<String>,
     clip_hashes: Vec<String>,
     clip_bytes: Vec<i64>,
+    authors: Vec<String>,
+    judgeable: Vec<bool>,
+    clippable: Vec<bool>,
 }
 
 impl Store for PgStore {
@@ -1026,7 +1116,13 @@ async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>
                     }
                 }
             }
-            Err(e) => tracing::warn!("listening for other servers' pushes: {e}; retrying"),
+            Err(e) => {
+                tracing::warn!("listening for other servers' pushes: {e}; retrying");
+                driver.abort();
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(5));
+                continue;
+            }
         }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {

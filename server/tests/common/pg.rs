@@ -29,12 +29,20 @@ const PREFIX: &str = "liner-test-pg-";
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
 impl Cluster {
-    /// This process's cluster, started on first use.
+    /// This process's cluster, started on first use; for tests: durability off (a test
+    /// kills servers, never the database), so it runs at memory speed.
     pub fn get() -> &'static Cluster {
-        CLUSTER.get_or_init(Cluster::start)
+        CLUSTER.get_or_init(|| Cluster::start(false))
     }
 
-    fn start() -> Cluster {
+    /// This process's cluster started as a deployment runs it (fsync and synchronous
+    /// commits on), for benchmarks; whichever of the two a process asks for first is the one
+    /// it has.
+    pub fn durable() -> &'static Cluster {
+        CLUSTER.get_or_init(|| Cluster::start(true))
+    }
+
+    fn start(durable: bool) -> Cluster {
         let bin = pg_bin();
         remove_stale(&bin);
         let root = std::env::temp_dir().join(format!("{PREFIX}{}", std::process::id()));
@@ -78,9 +86,13 @@ impl Cluster {
                 "--no-sync",
             ],
         );
+        let fast = if durable {
+            ""
+        } else {
+            " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        };
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -c port={port} -k {} -c max_connections=400 \
-             -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+            "-c listen_addresses=127.0.0.1 -c port={port} -k {} -c max_connections=400{fast}",
             cluster.root.display()
         );
         let log = cluster.root.join("log").display().to_string();
@@ -130,6 +142,17 @@ impl Cluster {
             .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&self.root);
+    }
+
+    /// The cluster's main process (its other processes are its children).
+    pub fn postmaster(&self) -> Option<u32> {
+        std::fs::read_to_string(self.root.join("data/postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The address of a database of this cluster.

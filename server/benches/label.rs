@@ -1,0 +1,435 @@
+//! A simulated label: 50 projects, 200 producers pushing with the real sync client (each a
+//! journal and the `TargetSync` the plugin's push thread keeps, appending a burst of notes and
+//! pushing it, over and over), and 20 executives long-polling one project each (as the review
+//! page and the plugin's pull thread do). Run twice in one process: against 2 `liner serve`
+//! processes on one PostgreSQL (a throwaway cluster, fsync and synchronous commit on), and
+//! against 1 `liner serve` on SQLite (the baseline).
+//!
+//! Reported for each: events stored per second (wall time from the first append to the last
+//! acknowledgement), p99 push latency (a burst's append to its acknowledgement), p99
+//! note-to-reader latency (a note's `at` to an executive holding it, across processes when the
+//! note went to the other server), the servers' resident memory and the database's (the
+//! PostgreSQL processes' proportional set size). Clients, servers and the database share this
+//! machine's cores. Targets on PostgreSQL: >= 20,000 events/s, p99 note-to-reader < 200 ms.
+//!
+//! Run: `cargo bench -p liner-server --bench label`.
+
+#[path = "../tests/common/pg.rs"]
+mod pg;
+
+use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+use liner_record::sync::{SyncClient, SyncReport, TargetSync};
+use liner_record::{Journal, Role};
+use liner_server::store::{PgStore, SqliteStore, Store};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const PROJECTS: usize = 50;
+const PRODUCERS: usize = 200;
+const EXECUTIVES: usize = 20;
+/// Notes per burst, and bursts per producer.
+const BURST: usize = 25;
+const BURSTS: usize = 12;
+
+struct Report {
+    events: usize,
+    seconds: f64,
+    push_p50: Duration,
+    push_p99: Duration,
+    read_p50: Duration,
+    read_p99: Duration,
+    read_count: usize,
+    server_mib: f64,
+    database_mib: Option<f64>,
+    /// CPU seconds spent by the clients (this process), the servers and the database.
+    cpu: (f64, f64, f64),
+}
+
+fn note(project: &str, author: &str, i: usize) -> Event {
+    Event::new(
+        &Context {
+            project: project.into(),
+            song: "Song".into(),
+            track: "Vox".into(),
+            session: uuid::Uuid::now_v7(),
+            author: author.into(),
+            role: Role::Producer,
+        },
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: format!("note {i}: the second chorus vocal sits a touch loud"),
+            category: Category::Vocal,
+            anchor: None,
+            take: None,
+            private: false,
+        }),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `liner serve` with `args` (the database); waits until it serves. Returns it and its URL.
+fn serve(args: &[&str]) -> (Child, String) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args(args)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--max-connections",
+            "10000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "liner serve exited");
+        if line.starts_with("Serving the record on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Resident (or, with `pss`, proportional) memory of a process in MiB.
+fn memory_mib(pid: u32, pss: bool) -> f64 {
+    let (file, key) = if pss {
+        ("smaps_rollup", "Pss:")
+    } else {
+        ("status", "VmRSS:")
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU seconds (user and system) a process has used.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// A process and its children (PostgreSQL's backends are the postmaster's).
+fn with_children(parent: u32) -> Vec<u32> {
+    let mut pids = vec![parent];
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid ...: the command may hold spaces, so read after the ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// One run: `store` already holds the projects; `servers` serve it; `tokens[p]` are the
+/// producers', `readers[e]` the executives' (of project e).
+fn run(
+    servers: &[String],
+    producers: &[(String, String)],
+    executives: &[(String, String)],
+) -> (usize, f64, Vec<Duration>, Vec<Duration>) {
+    let per_project = PRODUCERS / PROJECTS * BURSTS * BURST;
+    let start = Arc::new(Barrier::new(PRODUCERS + EXECUTIVES + 1));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let readers: Vec<_> = executives
+        .iter()
+        .enumerate()
+        .map(|(e, (_, token))| {
+            let (url, token, start) = (
+                servers[e % servers.len()].clone(),
+                token.clone(),
+                start.clone(),
+            );
+            std::thread::spawn(move || {
+                let c = SyncClient::new(&url, &token, Duration::from_secs(30)).unwrap();
+                let mut seen = Vec::with_capacity(per_project);
+                let mut after = 0;
+                start.wait();
+                while seen.len() < per_project && Instant::now() < deadline {
+                    let Ok((page, last, _)) = c.pull(after, Duration::from_secs(10)) else {
+                        continue;
+                    };
+                    let now = liner_record::event::now_ms();
+                    for p in page {
+                        let e: Event = serde_json::from_str(&p.raw).unwrap();
+                        seen.push(Duration::from_millis((now - e.at).max(0) as u64));
+                    }
+                    after = last;
+                }
+                seen
+            })
+        })
+        .collect();
+    let folders = tempfile::tempdir().unwrap();
+    let writers: Vec<_> = producers
+        .iter()
+        .enumerate()
+        .map(|(p, (project, token))| {
+            let url = servers[p % servers.len()].clone();
+            let (project, token, start) = (project.clone(), token.clone(), start.clone());
+            let dir = folders.path().join(format!("producer-{p}"));
+            std::thread::spawn(move || {
+                let author = format!("Producer {p}");
+                let j = Journal::open(&dir).unwrap();
+                let c = SyncClient::new(&url, &token, Duration::from_secs(30)).unwrap();
+                let me = c.me().unwrap();
+                let mut target = TargetSync::open(&j, &url, &project).unwrap();
+                let mut latencies = Vec::with_capacity(BURSTS);
+                start.wait();
+                for b in 0..BURSTS {
+                    let burst: Vec<Event> = (0..BURST)
+                        .map(|i| note(&project, &author, b * BURST + i))
+                        .collect();
+                    let appended = Instant::now();
+                    j.append(&burst).unwrap();
+                    loop {
+                        target.refresh().unwrap();
+                        let mut report = SyncReport::new(me.clone());
+                        if target.push(&c, &mut report).is_ok()
+                            && j.unacked_by(&url).unwrap().is_empty()
+                        {
+                            break;
+                        }
+                        assert!(Instant::now() < deadline, "pushes never went through");
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    latencies.push(appended.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut pushes: Vec<Duration> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let seconds = began.elapsed().as_secs_f64();
+    let mut reads: Vec<Duration> = readers
+        .into_iter()
+        .flat_map(|r| r.join().unwrap())
+        .collect();
+    assert_eq!(
+        reads.len(),
+        EXECUTIVES * per_project,
+        "an executive missed notes"
+    );
+    pushes.sort();
+    reads.sort();
+    (PRODUCERS * BURSTS * BURST, seconds, pushes, reads)
+}
+
+/// Creates the projects, producers and executives in `store`: (project, token) each.
+fn people(store: &dyn Store) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let projects: Vec<String> = (0..PROJECTS).map(|p| format!("Record {p}")).collect();
+    for p in &projects {
+        store.create_project(p).unwrap();
+    }
+    let producers = (0..PRODUCERS)
+        .map(|p| {
+            let project = projects[p % PROJECTS].clone();
+            let token = store
+                .add_token(&project, &format!("Producer {p}"), Role::Producer)
+                .unwrap()
+                .1;
+            (project, token)
+        })
+        .collect();
+    let executives = (0..EXECUTIVES)
+        .map(|e| {
+            let project = projects[e].clone();
+            let token = store
+                .add_token(&project, &format!("Executive {e}"), Role::Executive)
+                .unwrap()
+                .1;
+            (project, token)
+        })
+        .collect();
+    (producers, executives)
+}
+
+fn report(
+    name: &str,
+    (events, seconds, pushes, reads): (usize, f64, Vec<Duration>, Vec<Duration>),
+    server_mib: f64,
+    database_mib: Option<f64>,
+    cpu: (f64, f64, f64),
+) -> Report {
+    let r = Report {
+        events,
+        seconds,
+        push_p50: percentile(&pushes, 0.5),
+        push_p99: percentile(&pushes, 0.99),
+        read_p50: percentile(&reads, 0.5),
+        read_p99: percentile(&reads, 0.99),
+        read_count: reads.len(),
+        server_mib,
+        database_mib,
+        cpu,
+    };
+    println!(
+        "{name:<24} {:>9.0} events/s ({} in {:.2} s)  push p50 {:>6.1} ms p99 {:>6.1} ms  \
+         note->reader p50 {:>6.1} ms p99 {:>6.1} ms ({} reads)  servers {:>6.1} MiB  database {}",
+        r.events as f64 / r.seconds,
+        r.events,
+        r.seconds,
+        ms(r.push_p50),
+        ms(r.push_p99),
+        ms(r.read_p50),
+        ms(r.read_p99),
+        r.read_count,
+        r.server_mib,
+        r.database_mib
+            .map_or_else(|| "(in the server)".to_owned(), |m| format!("{m:.1} MiB")),
+    );
+    println!(
+        "{:<24} CPU: clients {:.1} s, servers {:.1} s, database {:.1} s (of {:.1} s x 2 cores)",
+        "", r.cpu.0, r.cpu.1, r.cpu.2, r.seconds
+    );
+    r
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    println!(
+        "Label simulation: {PROJECTS} projects, {PRODUCERS} producers (the sync client's push \
+         path, {BURSTS} bursts of {BURST} notes each), {EXECUTIVES} executives long-polling"
+    );
+
+    // The baseline: one server on SQLite.
+    let sqlite = {
+        let data = tempfile::tempdir().unwrap();
+        let (producers, executives) = people(&SqliteStore::open(data.path()).unwrap());
+        let (mut child, url) = serve(&["--data", data.path().to_str().unwrap()]);
+        let (me, server) = (cpu_seconds("self"), cpu_seconds(&child.id().to_string()));
+        let ran = run(&[url], &producers, &executives);
+        let cpu = (
+            cpu_seconds("self") - me,
+            cpu_seconds(&child.id().to_string()) - server,
+            0.0,
+        );
+        let mib = memory_mib(child.id(), false);
+        let _ = child.kill();
+        let _ = child.wait();
+        report("SQLite, 1 server", ran, mib, None, cpu)
+    };
+
+    // Two servers on one PostgreSQL.
+    let postgres = {
+        let cluster = pg::Cluster::durable();
+        let database = cluster.new_database();
+        let (producers, executives) = people(&PgStore::open(&database).unwrap());
+        let data = tempfile::tempdir().unwrap();
+        let args = [
+            "--data",
+            data.path().to_str().unwrap(),
+            "--database",
+            &database,
+        ];
+        let mut servers: Vec<(Child, String)> = (0..2).map(|_| serve(&args)).collect();
+        let urls: Vec<String> = servers.iter().map(|(_, u)| u.clone()).collect();
+        let servers_cpu = |servers: &[(Child, String)]| -> f64 {
+            servers
+                .iter()
+                .map(|(c, _)| cpu_seconds(&c.id().to_string()))
+                .sum()
+        };
+        let database_cpu = || -> f64 {
+            cluster.postmaster().map_or(0.0, |pid| {
+                with_children(pid)
+                    .into_iter()
+                    .map(|p| cpu_seconds(&p.to_string()))
+                    .sum()
+            })
+        };
+        let before = (cpu_seconds("self"), servers_cpu(&servers), database_cpu());
+        let ran = run(&urls, &producers, &executives);
+        let cpu = (
+            cpu_seconds("self") - before.0,
+            servers_cpu(&servers) - before.1,
+            database_cpu() - before.2,
+        );
+        let server_mib = servers.iter().map(|(c, _)| memory_mib(c.id(), false)).sum();
+        let database_mib = cluster.postmaster().map(|pid| {
+            with_children(pid)
+                .into_iter()
+                .map(|p| memory_mib(p, true))
+                .sum()
+        });
+        for (c, _) in &mut servers {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        report("PostgreSQL, 2 servers", ran, server_mib, database_mib, cpu)
+    };
+
+    let rate = |r: &Report| r.events as f64 / r.seconds;
+    println!(
+        "PostgreSQL (2 servers) against SQLite (1 server): {:.2}x the events/s, p99 \
+         note->reader {:.2}x",
+        rate(&postgres) / rate(&sqlite),
+        ms(postgres.read_p99) / ms(sqlite.read_p99).max(0.001)
+    );
+    println!(
+        "Targets on PostgreSQL: >= 20,000 events/s ({}), p99 note->reader < 200 ms ({})",
+        if rate(&postgres) >= 20_000.0 {
+            "met"
+        } else {
+            "NOT met"
+        },
+        if postgres.read_p99 < Duration::from_millis(200) {
+            "met"
+        } else {
+            "NOT met"
+        },
+    );
+}
