@@ -760,28 +760,39 @@ fn serve(
     limits: liner_server::serve::Limits,
 ) -> Result<()> {
     let url = format!("http://{listen}");
-    if store.projects()?.is_empty() {
-        let project = "My Project";
-        // Everything durable first (the database, and the plugin's files on this computer),
-        // then the tokens printed: a first run that fails leaves nothing, and the next
-        // completes it.
-        let created = store
-            .create_project_with_tokens(
-                project,
-                &[
-                    ("Executive producer", Role::Executive),
-                    ("Producer", Role::Producer),
-                ],
-                &mut |tokens| {
-                    if configure_local_plugin {
-                        configure_plugin(&url, project, "Producer", &tokens[1].1)
-                            .map_err(|e| format!("setting up the plugin on this computer: {e:#}"))
-                    } else {
-                        Ok(())
-                    }
-                },
-            )
-            .context("the first run could not complete, so it created nothing; run it again")?;
+    let project = "My Project";
+    // Everything durable first (the database, and the plugin's files on this computer), then
+    // the tokens printed: a first run that fails leaves nothing, and the next completes it.
+    let first_run = if store.projects()?.is_empty() {
+        let created = store.create_project_with_tokens(
+            project,
+            &[
+                ("Executive producer", Role::Executive),
+                ("Producer", Role::Producer),
+            ],
+            &mut |tokens| {
+                if configure_local_plugin {
+                    configure_plugin(&url, project, "Producer", &tokens[1].1)
+                        .map_err(|e| format!("setting up the plugin on this computer: {e:#}"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        match created {
+            Ok(created) => Some(created),
+            // Another server on the same database made it a moment ago.
+            Err(liner_server::store::StoreError::ProjectExists(_)) => None,
+            Err(e) => {
+                return Err(e).context(
+                    "the first run could not complete, so it created nothing; run it again",
+                )
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(created) = first_run {
         let (exec, producer) = (&created[0].1, &created[1].1);
         println!(
             "First run: created project {project:?} in {}.",

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::free_port;
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
@@ -15,14 +16,6 @@ fn liner(data: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
     c.arg("--data").arg(data).args(common::database_args(data));
     c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `liner serve` and waits until it listens; returns the child and its stdout lines.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::pg::Cluster;
-use common::{client, note_by};
+use common::{client, free_port, note_by};
 use liner_record::event::{Body, ClipAttached, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
@@ -17,14 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const P: &str = "Album";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `liner` on a database, with an empty data folder of its own.
 fn liner(database: &str, data: &std::path::Path) -> Command {
@@ -37,6 +29,8 @@ fn liner(database: &str, data: &std::path::Path) -> Command {
 /// dropped.
 struct Process {
     child: Child,
+    /// What it printed before it served (a first run's tokens).
+    said: Vec<String>,
     port: u16,
     url: String,
     database: String,
@@ -46,9 +40,10 @@ struct Process {
 impl Process {
     fn start(database: &str, port: u16) -> Process {
         let data = tempfile::tempdir().unwrap();
-        let child = Self::spawn(database, data.path(), port);
+        let (child, said) = Self::spawn(database, data.path(), port);
         Process {
             child,
+            said,
             port,
             url: format!("http://127.0.0.1:{port}"),
             database: database.to_owned(),
@@ -56,7 +51,7 @@ impl Process {
         }
     }
 
-    fn spawn(database: &str, data: &std::path::Path, port: u16) -> Child {
+    fn spawn(database: &str, data: &std::path::Path, port: u16) -> (Child, Vec<String>) {
         let mut child = liner(database, data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
@@ -77,14 +72,14 @@ impl Process {
             said.push(line);
         }
         std::thread::spawn(move || for _ in out.lines() {});
-        child
+        (child, said)
     }
 
     /// SIGKILL (no goodbye), then the same server again on the same port.
     fn kill_and_restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.child = Self::spawn(&self.database, self.data.path(), self.port);
+        self.child = Self::spawn(&self.database, self.data.path(), self.port).0;
     }
 }
 
@@ -108,6 +103,46 @@ fn database_with(people: &[(&str, Role)]) -> (String, Vec<String>) {
 }
 
 #[test]
+fn two_servers_starting_at_once_on_an_empty_database_make_one_first_run() {
+    let database = Cluster::get().new_database();
+    let starting: Vec<_> = (0..2)
+        .map(|_| {
+            let database = database.clone();
+            std::thread::spawn(move || Process::start(&database, free_port()))
+        })
+        .collect();
+    let servers: Vec<Process> = starting.into_iter().map(|s| s.join().unwrap()).collect();
+    let first_runs = servers
+        .iter()
+        .filter(|p| p.said.iter().any(|l| l.starts_with("First run")))
+        .count();
+    assert_eq!(
+        first_runs,
+        1,
+        "{:?}",
+        servers.iter().map(|p| &p.said).collect::<Vec<_>>()
+    );
+    let store = PgStore::open(&database).unwrap();
+    assert_eq!(store.projects().unwrap().len(), 1);
+    assert_eq!(
+        store.tokens().unwrap().len(),
+        2,
+        "one executive and one producer token"
+    );
+}
+
+/// Pushes one event to the server at `url`; it must be stored.
+fn push_note(url: &str, token: &str, note: &Event) {
+    let r = client()
+        .post(format!("{url}/api/v1/events"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "events": [note] }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().unwrap());
+}
+
+#[test]
 fn a_push_to_one_server_wakes_a_long_poll_on_the_other_at_once() {
     let (url, tokens) = database_with(&[("Sam", Role::Producer), ("Eve", Role::Executive)]);
     let a = Process::start(&url, free_port());
@@ -123,13 +158,7 @@ fn a_push_to_one_server_wakes_a_long_poll_on_the_other_at_once() {
                 // Long enough for the poll below to be waiting on the other server.
                 std::thread::sleep(Duration::from_millis(300));
                 let sent = Instant::now();
-                let r = client()
-                    .post(format!("{url}/api/v1/events"))
-                    .bearer_auth(&token)
-                    .json(&serde_json::json!({ "events": [note] }))
-                    .send()
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.text().unwrap());
+                push_note(&url, &token, &note);
                 sent
             })
         };
@@ -241,14 +270,11 @@ fn a_push_to_one_server_refreshes_a_review_page_open_on_the_other() {
         let (url, token) = (a.url.clone(), tokens[0].clone());
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(300));
-            let note = note_by(P, "Sam", Role::Producer, "the bridge drags");
-            let r = client()
-                .post(format!("{url}/api/v1/events"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({ "events": [note] }))
-                .send()
-                .unwrap();
-            assert!(r.status().is_success());
+            push_note(
+                &url,
+                &token,
+                &note_by(P, "Sam", Role::Producer, "the bridge drags"),
+            );
         })
     };
     // The stream's first change is the note pushed to A (it would otherwise only keep alive).

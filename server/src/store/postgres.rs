@@ -744,12 +744,15 @@ impl Store for PgStore {
         let (c, made) = self.run(async move {
             let now = now_ms();
             let made = async {
+                // Two servers starting at once on an empty database both try; one makes it.
                 let id: i64 = c
-                    .query_one(
-                        "INSERT INTO projects (name, created_ms) VALUES ($1, $2) RETURNING id",
+                    .query_opt(
+                        "INSERT INTO projects (name, created_ms) VALUES ($1, $2) \
+                         ON CONFLICT (name) DO NOTHING RETURNING id",
                         &[&project, &now],
                     )
                     .await?
+                    .ok_or_else(|| StoreError::ProjectExists(project.clone()))?
                     .get(0);
                 let p = Project { id, name: project };
                 let mut out = Vec::new();

@@ -395,10 +395,14 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = now_ms();
-        tx.execute(
-            "INSERT INTO projects (name, created_ms) VALUES (?1, ?2)",
+        // Two servers starting at once on one empty database both try; one makes it.
+        if tx.execute(
+            "INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)",
             params![project, now],
-        )?;
+        )? == 0
+        {
+            return Err(StoreError::ProjectExists(project.to_owned()));
+        }
         let p = Project {
             id: tx.last_insert_rowid(),
             name: project.to_owned(),

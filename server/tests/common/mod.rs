@@ -89,6 +89,15 @@ impl Server {
     }
 }
 
+/// A port nothing listens on now (for a server process to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn client() -> Client {
     Client::builder()
         .timeout(Duration::from_secs(60))
