@@ -86,9 +86,10 @@ enum Command {
         /// `sqlite:PATH`, PATH being the server's data folder (or its `liner.db`).
         #[arg(long)]
         from: String,
-        /// `postgres://user:password@host:port/database`
+        /// `postgres://user:password@host:port/database` (default: `--database`, or
+        /// `LINER_DATABASE_URL`, which keeps a password off the command line).
         #[arg(long)]
-        to: String,
+        to: Option<String>,
     },
     /// Import a JSON export (`liner export --format json`) into the server's database
     /// (`--project`) or a local journal (`--journal`). Events already there are skipped; the
@@ -549,7 +550,13 @@ fn main() -> Result<()> {
             journal: Some(dir),
             ..
         } => return import_into_journal(file, dir),
-        Command::Migrate { from, to } => return migrate(from, to),
+        Command::Migrate { from, to } => {
+            let to = to
+                .as_deref()
+                .or(cli.database.as_deref())
+                .context("say where to: --to postgres://... (or set LINER_DATABASE_URL)")?;
+            return migrate(from, to);
+        }
         Command::Serve { .. } => raise_open_files_limit(),
         _ => {}
     }

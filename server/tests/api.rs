@@ -35,6 +35,73 @@ fn health_answers() {
     assert_eq!(r["ok"], true);
 }
 
+/// One batch judged event by event against what came before it in the batch, on either store:
+/// an id given twice, a verdict on a note of the same batch, the same id with other content,
+/// and refusals, which take no number (readers see no gap).
+#[test]
+fn a_batch_is_judged_in_order_and_a_refused_event_takes_no_number() {
+    let s = Server::start();
+    let eve = s.token("P", "Eve", Role::Executive);
+    let n = common::note_by("P", "Eve", Role::Executive, "the bridge drags");
+    let verdict = |target| {
+        Event::new(
+            &ctx("P", "Eve", Role::Executive),
+            None,
+            Body::Verdict {
+                target,
+                verdict: Verdict::Approved,
+                comment: String::new(),
+            },
+        )
+    };
+    let on_n = verdict(n.id);
+    let on_nothing = verdict(uuid::Uuid::now_v7());
+    let mut other = n.clone();
+    other.body = Body::NoteAdded(NoteAdded {
+        text: "other words".into(),
+        category: Category::Mix,
+        anchor: None,
+        take: None,
+        private: false,
+    });
+    let m = common::note_by("P", "Eve", Role::Executive, "the outro is long");
+    let (_, r) = push(&s, &eve, &[&n, &n, &on_n, &on_nothing, &other, &m]);
+    let results = r["results"].as_array().unwrap();
+    let status: Vec<&str> = results
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        status,
+        [
+            "stored",
+            "duplicate",
+            "stored",
+            "refused",
+            "conflict",
+            "stored"
+        ],
+        "{r}"
+    );
+    let seq = |i: usize| results[i]["seq"].as_u64().unwrap();
+    assert_eq!(seq(1), seq(0), "the second is the first");
+    assert_eq!(seq(2), seq(0) + 1);
+    assert_eq!(
+        seq(5),
+        seq(2) + 1,
+        "the refused and the conflicting took no number"
+    );
+    assert_eq!(results[3]["error"]["code"], "unknown_target");
+    let (_, pulled) = pull(&s, &eve, 0, 0);
+    let seqs: Vec<u64> = pulled["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [seq(0), seq(2), seq(5)]);
+}
+
 #[test]
 fn a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_409_that_keeps_the_rest() {
     let s = Server::start();

@@ -6,9 +6,12 @@
 //!   `last_seq`), held until the push commits. So they come without gaps, in commit order:
 //!   a reader who sees number n has every number below it, and never skips an event that
 //!   commits later with a lower one.
-//! - Every push that stores something sends `NOTIFY liner_events, 'project:last_seq'` inside
-//!   its transaction, delivered on commit. Each server process listens ([`PgStore::watch_others`])
-//!   and wakes its long polls and live pages, whichever process took the push.
+//! - Every push that stores something sends `NOTIFY liner_events, 'project:last_seq'` right
+//!   after its commit. Each server process listens ([`PgStore::watch_others`]) and wakes its
+//!   long polls and live pages, whichever process took the push. A notice can still be lost
+//!   (its sender died between commit and notice, or the listening connection broke), so the
+//!   listener also reads every project's latest number each [`CATCH_UP`]: a wake-up is then
+//!   late, never lost. Reading it on the listening connection is also its health check.
 //! - Calls are synchronous, like the trait: each runs on the store's own small tokio runtime
 //!   (the driver is async) and the caller waits for it, from a blocking thread.
 
@@ -99,6 +102,10 @@ const CHANNEL: &str = "liner_events";
 const MIGRATION_LOCK: i64 = 0x6c69_6e65_7200;
 /// The class of the per-project advisory lock a clip upload takes (the quota is per project).
 const CLIP_LOCK: i32 = 0x6c6e_6300;
+/// How often a listener reads every project's latest number (see the module's guarantees).
+const CATCH_UP: Duration = Duration::from_secs(2);
+/// How long that read may take before the listening connection counts as broken.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 /// Connections each process keeps at most.
 const POOL_SIZE: usize = 16;
 /// How long a call waits for a connection before it fails (the database is down or every
@@ -123,9 +130,23 @@ impl PgStore {
     /// # Panics
     /// When the store's runtime cannot start (the system is out of threads).
     pub fn open(url: &str) -> Result<PgStore> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| {
-            StoreError::Connect(format!("{:?} is no PostgreSQL address: {e}", redact(url)))
+        // The address is not said back: it may hold a password.
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Connect(format!(
+                "the database address is not one PostgreSQL reads (postgres://USER:PASSWORD@\
+                 HOST:PORT/DATABASE): {e}"
+            ))
         })?;
+        // A stalled holder of a project's lock (a frozen server, a network partition) must
+        // not hold every push to that project on every server: it is cut off, the waiting
+        // push fails and its client sends again. A dead peer is noticed within a minute.
+        let options = format!(
+            "{} -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s",
+            config.get_options().unwrap_or("")
+        );
+        config
+            .options(options.trim())
+            .keepalives_idle(Duration::from_secs(30));
         let location = describe_config(&config);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -360,6 +381,36 @@ impl PgStore {
     }
 }
 
+/// A pooled connection inside a transaction begun by hand: it goes back to the pool only once
+/// the transaction ended ([`InTransaction::ended`]). Dropped before (an error, a panic in a
+/// caller's step), it is closed instead, so the next user of the pool never finds itself in
+/// this transaction.
+struct InTransaction(Option<deadpool_postgres::Object>);
+
+impl InTransaction {
+    fn ended(&mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl std::ops::Deref for InTransaction {
+    type Target = deadpool_postgres::Object;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+            .as_ref()
+            .expect("the connection until the transaction ends")
+    }
+}
+
+impl Drop for InTransaction {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            drop(deadpool_postgres::Object::take(c));
+        }
+    }
+}
+
 impl Drop for PgStore {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which panics on an async thread (the last owner of the
@@ -419,7 +470,12 @@ fn describe_config(config: &tokio_postgres::Config) -> String {
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
-        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .enumerate()
+        .map(|(i, h)| {
+            // One port given is every host's.
+            let ports = config.get_ports();
+            (h, ports.get(i).or(ports.first()).copied().unwrap_or(5432))
+        })
         .map(|(h, port)| match h {
             Host::Tcp(name) => format!("{name}:{port}"),
             #[cfg(unix)]
@@ -432,28 +488,6 @@ fn describe_config(config: &tokio_postgres::Config) -> String {
         hosts.join(","),
         config.get_dbname().unwrap_or("")
     )
-}
-
-/// A database address as said back in an error: without what follows a `:` before an `@`
-/// (the password), nor a `password=` setting.
-fn redact(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((auth, host)) = rest.rsplit_once('@') {
-            let user = auth.split(':').next().unwrap_or("");
-            return format!("{scheme}://{user}:***@{host}");
-        }
-        return url.to_owned();
-    }
-    url.split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***"
-            } else {
-                kv
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn row_token(r: &Row, project: Project) -> TokenInfo {
@@ -736,7 +770,7 @@ impl Store for PgStore {
         // driven by hand on one connection; any way out but the commit rolls it back.
         let c = self.with(|c| async move {
             c.batch_execute("BEGIN").await?;
-            Ok(c)
+            Ok(InTransaction(Some(c)))
         })?;
         let project = project.to_owned();
         let people: Vec<(String, Role)> =
@@ -783,14 +817,11 @@ impl Store for PgStore {
             .await;
             Ok((c, made))
         })?;
-        let finish = |c: deadpool_postgres::Object, sql: &'static str| {
+        let finish = |mut c: InTransaction, sql: &'static str| {
             self.run(async move {
-                let done = c.batch_execute(sql).await.map_err(StoreError::from);
-                if done.is_err() {
-                    // Never hand a connection in an unknown state back to the pool.
-                    drop(deadpool_postgres::Object::take(c));
-                }
-                done
+                c.batch_execute(sql).await?;
+                c.ended();
+                Ok(())
             })
         };
         let out = match made {
@@ -1066,15 +1097,14 @@ impl Store for PgStore {
     }
 
     fn watch_others(&self, wake: Weak<dyn Wake>) {
-        let (config, pool) = (self.config.clone(), self.pool.clone());
-        self.rt().spawn(listen(config, pool, wake));
+        self.rt().spawn(listen(self.config.clone(), wake));
     }
 }
 
-/// Listens for pushes any process stores and tells `wake`, until `wake` is gone. After each
-/// (re)connection it tells every project's latest number too: a notice sent while it was not
-/// listening is not lost, only late.
-async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>) {
+/// Listens for pushes any process stores and tells `wake`, until `wake` is gone; reads every
+/// project's latest number at once after each (re)connection and every [`CATCH_UP`], so a
+/// notice lost on the way is late, never lost; reconnects when that read fails.
+async fn listen(config: tokio_postgres::Config, wake: Weak<dyn Wake>) {
     use tokio_postgres::AsyncMessage;
     let mut retry = Duration::from_millis(100);
     while wake.strong_count() > 0 {
@@ -1099,35 +1129,20 @@ async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>
                 }
             }
         });
-        let caught_up = async {
-            client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-            let c = connect(&pool).await?;
-            let rows = c.query("SELECT id, last_seq FROM projects", &[]).await?;
-            Ok::<_, StoreError>(
-                rows.iter()
-                    .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64))
-                    .collect::<Vec<_>>(),
-            )
-        }
+        let listening = tokio::time::timeout(
+            CATCH_UP_WAIT,
+            client.batch_execute(&format!("LISTEN {CHANNEL}")),
+        )
         .await;
-        match caught_up {
-            Ok(latest) => {
-                retry = Duration::from_millis(100);
-                if let Some(w) = wake.upgrade() {
-                    for (project, seq) in latest {
-                        w.stored(project, seq);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!("listening for other servers' pushes: {e}; retrying");
-                driver.abort();
-                tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(Duration::from_secs(5));
-                continue;
-            }
+        if !matches!(listening, Ok(Ok(()))) {
+            tracing::warn!("listening for other servers' pushes: LISTEN failed; retrying");
+            driver.abort();
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(Duration::from_secs(5));
+            continue;
         }
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        retry = Duration::from_millis(100);
+        let mut tick = tokio::time::interval(CATCH_UP);
         loop {
             tokio::select! {
                 notice = notices.recv() => {
@@ -1141,9 +1156,21 @@ async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>
                         (Some(_), None) => {}
                     }
                 }
+                // The first tick is at once: what was stored while this was not listening.
                 _ = tick.tick() => {
-                    if wake.strong_count() == 0 {
-                        break;
+                    let Some(w) = wake.upgrade() else { break };
+                    let latest = tokio::time::timeout(
+                        CATCH_UP_WAIT,
+                        client.query("SELECT id, last_seq FROM projects", &[]),
+                    )
+                    .await;
+                    match latest {
+                        Ok(Ok(rows)) => {
+                            for r in rows {
+                                w.stored(r.get::<_, i64>(0), r.get::<_, i64>(1) as u64);
+                            }
+                        }
+                        _ => break,
                     }
                 }
             }
@@ -1156,23 +1183,5 @@ async fn listen(config: tokio_postgres::Config, pool: Pool, wake: Weak<dyn Wake>
             );
             tokio::time::sleep(retry).await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn a_password_never_appears_in_an_address_said_back() {
-        assert_eq!(
-            redact("postgres://liner:s3cret@db.example:5432/record"),
-            "postgres://liner:***@db.example:5432/record"
-        );
-        assert_eq!(
-            redact("host=db user=liner password=s3cret dbname=record"),
-            "host=db user=liner password=*** dbname=record"
-        );
-        assert_eq!(redact("postgres://db/record"), "postgres://db/record");
     }
 }

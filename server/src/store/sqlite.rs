@@ -199,7 +199,9 @@ impl SqliteStore {
     /// # Errors
     /// The database fails.
     pub fn dump(&self) -> Result<Dump> {
-        let conn = self.conn();
+        let mut conn = self.conn();
+        // One read transaction: every table as of one moment, even with a server writing.
+        let conn = conn.transaction()?;
         fn all<T>(
             conn: &Connection,
             sql: &str,

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster for the tests: Debian's `postgresql` binaries, `initdb` and
-//! `pg_ctl` run as an unprivileged user (`postgres` when the tests run as root), on a private
-//! port of 127.0.0.1, one cluster per test process, each test in a database of its own. The
+//! `pg_ctl` run as an unprivileged user (`postgres` when the tests run as root), reached only
+//! through a Unix socket in its own 0700 folder (no TCP port to race for or to expose), one
+//! cluster per test process, each test in a database of its own. The
 //! cluster stops and its folder goes when the process exits; one left by a killed run is
 //! removed by the next.
 #![allow(dead_code)]
@@ -57,15 +58,21 @@ impl Cluster {
                     .unwrap()
                     .trim()
                     .parse()
-                    .unwrap()
+                    .unwrap_or_else(|_| {
+                        panic!(
+                            "the tests run as root, and PostgreSQL will not: they run it as \
+                             the user {user:?}, which does not exist (Debian's postgresql \
+                             package makes it)"
+                        )
+                    })
             };
             std::os::unix::fs::chown(&root, Some(id("-u")), Some(id("-g"))).unwrap();
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Only its owner (and root) may reach the cluster: it trusts whoever connects.
+        std::fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        // Its socket is in its own folder, so the usual port is free for it.
+        let port = 5432;
         let cluster = Cluster {
             root,
             bin,
@@ -91,8 +98,9 @@ impl Cluster {
         } else {
             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         };
+        // No TCP at all: a Unix socket in the cluster's private folder.
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -c port={port} -k {} -c max_connections=400{fast}",
+            "-c listen_addresses='' -c port={port} -k {} -c max_connections=400{fast}",
             cluster.root.display()
         );
         let log = cluster.root.join("log").display().to_string();
@@ -157,7 +165,9 @@ impl Cluster {
 
     /// The address of a database of this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://liner@127.0.0.1:{}/{database}", self.port)
+        // The socket's folder as the host, percent-encoded.
+        let host = self.root.display().to_string().replace('/', "%2F");
+        format!("postgres://liner@{host}:{}/{database}", self.port)
     }
 
     /// A new, empty database; its address.
@@ -171,7 +181,9 @@ impl Cluster {
     /// Runs SQL in a database (psql, as the cluster's superuser); its output, unaligned.
     pub fn sql(&self, database: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .arg("-h")
+            .arg(&self.root)
+            .args(["-p", &self.port.to_string()])
             .args(["-U", "liner", "-d", database, "-X", "-A", "-t", "-v"])
             .arg("ON_ERROR_STOP=1")
             .args(["-c", sql])
