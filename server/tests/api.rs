@@ -43,19 +43,8 @@ fn a_batch_is_judged_in_order_and_a_refused_event_takes_no_number() {
     let s = Server::start();
     let eve = s.token("P", "Eve", Role::Executive);
     let n = common::note_by("P", "Eve", Role::Executive, "the bridge drags");
-    let verdict = |target| {
-        Event::new(
-            &ctx("P", "Eve", Role::Executive),
-            None,
-            Body::Verdict {
-                target,
-                verdict: Verdict::Approved,
-                comment: String::new(),
-            },
-        )
-    };
-    let on_n = verdict(n.id);
-    let on_nothing = verdict(uuid::Uuid::now_v7());
+    let on_n = common::approval("P", "Eve", n.id);
+    let on_nothing = common::approval("P", "Eve", uuid::Uuid::now_v7());
     let mut other = n.clone();
     other.body = Body::NoteAdded(NoteAdded {
         text: "other words".into(),

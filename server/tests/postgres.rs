@@ -285,18 +285,7 @@ fn a_push_to_one_server_refreshes_a_review_page_open_on_the_other() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let signed = no_redirects
-        .post(format!("{}/sign-in", b.url))
-        .form(&[("token", tokens[1].as_str())])
-        .send()
-        .unwrap();
-    let cookie = signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session_cookie(&common::sign_in_at(&b.url, &tokens[1], &[]));
     let live = no_redirects
         .get(format!("{}/live?after=0", b.url))
         .header("cookie", cookie)
@@ -718,22 +707,11 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
     assert_eq!(store.clip(&project, &hash).unwrap(), Some(audio));
     // A migrated note can be judged (what may be judged was worked out in the copy), and a
     // verdict on nothing is still refused.
-    let verdict = |target| {
-        Event::new(
-            &common::ctx(P, "Eve", Role::Executive),
-            None,
-            Body::Verdict {
-                target,
-                verdict: Verdict::Approved,
-                comment: String::new(),
-            },
-        )
-    };
     let judged = |target| {
         let r: serde_json::Value = client()
             .post(format!("{}/api/v1/events", server.url))
             .bearer_auth(&eve_secret)
-            .json(&serde_json::json!({ "events": [verdict(target)] }))
+            .json(&serde_json::json!({ "events": [common::approval(P, "Eve", target)] }))
             .send()
             .unwrap()
             .json()

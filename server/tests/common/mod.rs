@@ -130,6 +130,19 @@ pub fn note_by(project: &str, author: &str, role: Role, text: &str) -> Event {
     )
 }
 
+/// `author`'s approval of `target`, with no comment.
+pub fn approval(project: &str, author: &str, target: uuid::Uuid) -> Event {
+    Event::new(
+        &ctx(project, author, Role::Executive),
+        None,
+        Body::Verdict {
+            target,
+            verdict: liner_record::event::Verdict::Approved,
+            comment: String::new(),
+        },
+    )
+}
+
 /// Pushes events as they serialize; the status and the answer.
 pub fn push(s: &Server, token: &str, events: &[&Event]) -> (StatusCode, Value) {
     push_raw(s, token, &json!({ "events": events }).to_string())
@@ -189,12 +202,17 @@ pub fn sign_in_raw(
     token: &str,
     headers: &[(&str, &str)],
 ) -> reqwest::blocking::Response {
+    sign_in_at(&s.url, token, headers)
+}
+
+/// [`sign_in_raw`] on the server at `url` (one started some other way).
+pub fn sign_in_at(url: &str, token: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let mut req = client
-        .post(format!("{}/sign-in", s.url))
+        .post(format!("{url}/sign-in"))
         .form(&[("token", token)]);
     for (k, v) in headers {
         req = req.header(*k, *v);
