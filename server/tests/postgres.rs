@@ -721,3 +721,46 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
     assert_eq!(judged(unjudged), "stored");
     assert_eq!(judged(uuid::Uuid::now_v7()), "refused");
 }
+
+/// The ways in this change opened, attacked: a database address that does not parse (its
+/// password never said back), and `liner migrate` from a folder that holds no record.
+#[test]
+fn a_bad_database_address_or_source_is_refused_clearly_and_nothing_is_written() {
+    let data = tempfile::tempdir().unwrap();
+    let out = liner(
+        "postgres://liner:s3cret-pass@db.example/record?sslmode=verify-full",
+        data.path(),
+    )
+    .args(["project", "list"])
+    .output()
+    .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("database address"), "{said}");
+    assert!(
+        !said.contains("s3cret-pass"),
+        "the password was said back: {said}"
+    );
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
+        "nothing written in the data folder"
+    );
+
+    let database = Cluster::get().new_database();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        .args(["migrate", "--from"])
+        .arg(format!("sqlite:{}", empty.path().display()))
+        .args(["--to", &database])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no record server database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_dir(empty.path()).unwrap().next().is_none());
+    let store = PgStore::open(&database).unwrap();
+    assert!(store.projects().unwrap().is_empty(), "nothing copied");
+}
