@@ -6,63 +6,11 @@ mod common;
 
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use common::host::{state_json, Instance, Timeline};
+use common::xvfb::{self, threads};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
-
-/// A private X server for this test process. It outlives the process by a moment: a small
-/// shell watcher stops it once the process is gone. (Stopping it earlier would pull the display
-/// from under connections the GL stack keeps open until exit, and Xlib ends the process with an
-/// error when its display goes away.)
-struct Xvfb(#[allow(dead_code)] Child);
-
-/// Threads of this process right now.
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
-
-fn start_xvfb() -> (Xvfb, String) {
-    for n in 0..50 {
-        let display = 140 + (std::process::id() as usize + n) % 200;
-        if std::path::Path::new(&format!("/tmp/.X{display}-lock")).exists() {
-            continue;
-        }
-        assert!(
-            Command::new("Xvfb")
-                .arg("-help")
-                .stderr(Stdio::null())
-                .status()
-                .is_ok(),
-            "Xvfb is needed for this test: apt-get install xvfb libgl1-mesa-dri libglx-mesa0"
-        );
-        // The watcher ends Xvfb once this process is gone (or Xvfb itself ended).
-        let script = format!(
-            "Xvfb :{display} -screen 0 1024x768x24 -nolisten tcp & x=$!; \
-             while kill -0 {pid} 2>/dev/null && kill -0 $x 2>/dev/null; do sleep 0.2; done; \
-             kill $x 2>/dev/null",
-            pid = std::process::id()
-        );
-        let child = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting sh");
-        let socket = format!("/tmp/.X11-unix/X{display}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::path::Path::new(&socket).exists() {
-            assert!(
-                Instant::now() < deadline,
-                "Xvfb did not start on :{display}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        return (Xvfb(child), format!(":{display}"));
-    }
-    panic!("no free X display number");
-}
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -136,7 +84,8 @@ fn main() {
 }
 
 fn open_use_and_close_the_editor() {
-    let (_xvfb, display) = start_xvfb();
+    let x = xvfb::start();
+    let display = x.display.clone();
     // This binary has one test, so nothing else reads the environment concurrently. A config
     // folder of its own: no last-used server, so no sync threads come and go during the test.
     std::env::set_var("DISPLAY", &display);

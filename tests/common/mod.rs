@@ -1,2 +1,3 @@
 pub mod host;
 pub mod rt_guard;
+pub mod xvfb;

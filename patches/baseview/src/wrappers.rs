@@ -15,6 +15,10 @@
 #[cfg(target_os = "linux")]
 pub mod xlib;
 
+/// Keeping baseview's code loaded when something may still call it (patched, liner-notes).
+#[cfg(target_os = "linux")]
+pub mod pin;
+
 /// Wrappers and utilities around xkbcommon (provided by xkbcommon_dl).
 #[cfg(target_os = "linux")]
 pub mod xkbcommon;

@@ -14,6 +14,28 @@ use keyboard_types::Modifiers;
 use raw_window_handle::HasWindowHandle;
 
 use crate::App;
+
+/// Patched (liner-notes): the OpenGL renderer reports a frame it could not draw (the wgpu one
+/// returns nothing); such a frame is skipped and logged.
+trait FrameOutcome {
+    fn log_failure(self);
+}
+
+impl FrameOutcome for () {
+    fn log_failure(self) {}
+}
+
+impl<E: std::fmt::Display> FrameOutcome for Result<(), E> {
+    fn log_failure(self) {
+        if let Err(e) = self {
+            #[cfg(any(feature = "tracing", feature = "log"))]
+            warn!("Frame not drawn: {}", e);
+
+            #[cfg(not(any(feature = "tracing", feature = "log")))]
+            let _ = e;
+        }
+    }
+}
 use crate::{GraphicsConfig, renderer::Renderer};
 
 #[cfg(all(feature = "log", not(feature = "tracing")))]
@@ -649,14 +671,19 @@ impl<A: App> WindowHandler for EguiWindow<A> {
             } = &mut *inner;
 
             let size = self.window.size();
-            frame.renderer.render(
-                &self.window,
-                frame.clear_color,
-                size.physical,
-                size.scale_factor as f32 * egui_ctx.zoom_factor(),
-                egui_ctx,
-                &mut full_output,
-            );
+            // Patched (liner-notes): a frame that cannot be drawn is skipped and said, not a
+            // panic on the window thread.
+            frame
+                .renderer
+                .render(
+                    &self.window,
+                    frame.clear_color,
+                    size.physical,
+                    size.scale_factor as f32 * egui_ctx.zoom_factor(),
+                    egui_ctx,
+                    &mut full_output,
+                )
+                .log_failure();
 
             for command in full_output.platform_output.commands.drain(..) {
                 match command {
@@ -705,7 +732,8 @@ impl<A: App> WindowHandler for EguiWindow<A> {
             if !full_output.platform_output.events.is_empty()
                 || full_output.platform_output.ime.is_some()
             {
-                self.window.focus();
+                // Patched (liner-notes): the result was dropped unread (a compiler warning).
+                let _ = self.window.focus();
             }
         }
 

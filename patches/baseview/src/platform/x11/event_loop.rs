@@ -61,6 +61,9 @@ pub(crate) struct EventLoop {
     loop_handle: LoopHandle<'static, Self>,
 
     run_error: Option<PlatformError>,
+    /// Patched (liner-notes): the X server destroyed our window (a host destroyed its own
+    /// window, our parent, before closing the editor). Nothing is drawn to it after that.
+    window_destroyed: bool,
 }
 
 impl EventLoop {
@@ -97,6 +100,7 @@ impl EventLoop {
             drag_n_drop: DragNDropState::NoCurrentSession,
             xkb_state: XkbcommonState::new(&window.connection),
             run_error: None,
+            window_destroyed: false,
             main_thread,
 
             shared: window,
@@ -184,6 +188,12 @@ impl EventLoop {
         if let Err(e) = self.try_handle_idle() {
             self.trigger_fatal_error(e.into());
         }
+        // Patched (liner-notes): calloop's `run` clears its stop flag when it starts, so a
+        // host that closed the window before this thread reached it had its request lost and
+        // waited forever. The host's own flag is checked after every dispatch.
+        if self.shared.main_thread_shared.is_stop_host_requested() {
+            self.stop_now();
+        }
     }
 
     fn try_handle_idle(&mut self) -> Result<(), FatalError> {
@@ -197,7 +207,13 @@ impl EventLoop {
                 self.main_thread.as_mut(),
             )?;
 
-            self.present_state.handle_requests(&self.shared, &self.handler, &self.loop_handle)?;
+            if !self.window_destroyed {
+                self.present_state.handle_requests(
+                    &self.shared,
+                    &self.handler,
+                    &self.loop_handle,
+                )?;
+            }
 
             if !self.drain_xcb_events()? {
                 break;
@@ -320,6 +336,10 @@ impl EventLoop {
             XEvent::FocusOut(e) if e.event == self.shared.raw_id() => {
                 self.shared.is_focused.set(false);
                 self.handler.on_event(Event::Window(WindowEvent::Unfocused));
+            }
+
+            XEvent::DestroyNotify(e) if e.window == self.shared.raw_id() => {
+                self.window_destroyed = true;
             }
 
             XEvent::ReparentNotify(e) if e.window == self.shared.raw_id() => {

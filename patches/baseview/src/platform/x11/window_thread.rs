@@ -15,13 +15,22 @@ use std::cell::{Cell, RefCell};
 use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 use std::thread;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Patched (liner-notes): the longest a host's thread waits for the window thread to stop when
+/// it drops the window. Past that, the thread is left to finish on its own (see `Drop`).
+const STOP_TIMEOUT: Duration = Duration::from_millis(900);
+/// Patched (liner-notes): the longest a host's thread waits for an answer to a request (show,
+/// hide, resize, reparent) before it reports the request as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+
 pub struct WindowThreadShared {
     stopped: AtomicBool,
+    /// Patched (liner-notes): set with `stopped`, for a host's thread waiting with a limit.
+    stopped_signal: (Mutex<bool>, Condvar),
 
     pub sizing: SizingThreadShared,
     pub present: PresentThreadShared,
@@ -62,6 +71,7 @@ impl WindowThreadShared {
     pub fn new() -> Self {
         Self {
             stopped: false.into(),
+            stopped_signal: (Mutex::new(false), Condvar::new()),
             final_error: None.into(),
             stopped_requested_from_host: false.into(),
             present: PresentThreadShared::new(),
@@ -76,6 +86,16 @@ impl WindowThreadShared {
     pub fn is_stop_host_requested(&self) -> bool {
         self.stopped_requested_from_host.load(Ordering::Relaxed)
     }
+
+    /// Patched (liner-notes): waits until the window thread has finished, at most `limit`.
+    fn wait_stopped(&self, limit: Duration) -> bool {
+        let (lock, signal) = &self.stopped_signal;
+        let guard = lock.lock().unwrap_or_else(|g| g.into_inner());
+        let (guard, _) = signal
+            .wait_timeout_while(guard, limit, |stopped| !*stopped)
+            .unwrap_or_else(|g| g.into_inner());
+        *guard
+    }
 }
 
 struct ThreadStopWatcher(Arc<WindowThreadShared>);
@@ -83,6 +103,9 @@ struct ThreadStopWatcher(Arc<WindowThreadShared>);
 impl Drop for ThreadStopWatcher {
     fn drop(&mut self) {
         self.0.stopped.store(true, Ordering::Relaxed);
+        let (lock, signal) = &self.0.stopped_signal;
+        *lock.lock().unwrap_or_else(|g| g.into_inner()) = true;
+        signal.notify_all();
     }
 }
 
@@ -125,7 +148,8 @@ impl WindowThreadHandle {
             let shared = Arc::clone(&shared);
             let stop_watcher = ThreadStopWatcher(Arc::clone(&shared));
 
-            thread::spawn(move || {
+            // Patched (liner-notes): named, so that a host (or a test) can tell it apart.
+            thread::Builder::new().name("baseview-window".into()).spawn(move || {
                 let thread = match WindowThread::create(
                     init.settings,
                     init.builder,
@@ -144,7 +168,7 @@ impl WindowThreadHandle {
 
                 // Forces the stop_watcher to be moved to this closure
                 drop(stop_watcher);
-            })
+            })?
         };
 
         let loop_signal = rx.receive()?;
@@ -172,9 +196,23 @@ impl WindowThreadHandle {
         self.request(WindowThreadRequest::SuggestScaleFactor(scale_factor))
     }
 
+    /// Patched (liner-notes): never blocks the host's thread without bound. 0.4.2 waited for
+    /// the window thread's answer forever, and a thread that had stopped serving requests froze
+    /// the host.
     fn request(&self, req: WindowThreadRequest) -> PlatformResult<()> {
-        self.request_sender.send(req).map_err(|_| RequestFailed::Send)?;
-        let result = self.response_receiver.recv().map_err(|_| RequestFailed::Recv)?;
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return Err(RequestFailed::Send.into());
+        }
+        // An answer to an earlier request that timed out is not this one's.
+        while self.response_receiver.try_recv().is_ok() {}
+        self.request_sender.try_send(req).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => RequestFailed::TimedOut,
+            mpsc::TrySendError::Disconnected(_) => RequestFailed::Send,
+        })?;
+        let result = self.response_receiver.recv_timeout(REQUEST_TIMEOUT).map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => RequestFailed::TimedOut,
+            mpsc::RecvTimeoutError::Disconnected => RequestFailed::Recv,
+        })?;
 
         result.map_err(|e| RequestFailed::Response(e).into())
     }
@@ -272,13 +310,30 @@ impl WindowThreadHandle {
     }
 }
 
+/// Patched (liner-notes): 0.4.2 sent the window a Show request and then waited, without
+/// limit, for its thread; a panic on that thread was resumed on the host's thread, which
+/// aborts the host when it unwinds into its C frames. Now the host's thread waits a bounded
+/// time, never unwinds, and a thread that does not stop in time is left to finish on its own
+/// (it releases everything it holds when it does) with the library kept loaded for it.
 impl Drop for WindowThreadHandle {
     fn drop(&mut self) {
         self.shared.stopped_requested_from_host.store(true, Ordering::Relaxed);
         self.loop_signal.stop();
         self.loop_signal.wakeup();
 
-        if let Err(e) = self.run_until_closed() {
+        let Some(thread) = self.event_loop_handle.take() else { return };
+        if !self.shared.wait_stopped(STOP_TIMEOUT) {
+            crate::error!(
+                "The window thread did not stop within {} ms; it is left to finish on its own",
+                STOP_TIMEOUT.as_millis()
+            );
+            crate::wrappers::pin::pin_this_library("a window thread was left to finish");
+            return;
+        }
+        if thread.join().is_err() {
+            crate::error!("The window thread panicked");
+        }
+        if let Some(e) = self.shared.final_error.lock().unwrap_or_else(|g| g.into_inner()).take() {
             warn!("Error while closing window: {}", e)
         }
     }
@@ -299,6 +354,7 @@ struct WindowThread {
 pub enum RequestFailed {
     Send,
     Recv,
+    TimedOut,
     Response(String),
 }
 
@@ -307,6 +363,7 @@ impl Display for RequestFailed {
         match self {
             RequestFailed::Send => f.write_str("Request to X11 thread failed: Could not send request (X11 thread disconnected)"),
             RequestFailed::Recv => f.write_str("Request to X11 thread failed: Could not receive response (X11 thread disconnected)"),
+            RequestFailed::TimedOut => f.write_str("Request to X11 thread failed: no answer in time (X11 thread busy)"),
             RequestFailed::Response(e) => f.write_str(e),
         }
     }

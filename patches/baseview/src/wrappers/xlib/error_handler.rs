@@ -5,13 +5,147 @@ use super::xlib_connection::XlibConnection;
 use std::cell::Cell;
 use std::error::Error;
 use std::os::raw::{c_int, c_uchar, c_ulong};
-use std::panic::AssertUnwindSafe;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+// Patched (liner-notes): Xlib has one error handler per process, and 0.4.2 swapped it in and
+// out around every checked call. With two threads doing that (two editors, or an editor and a
+// host that sets its own handler), one can "restore" Xlib's default handler while the other is
+// mid-call, and the next error then ends the whole host process. Now the first baseview
+// connection installs one handler for the process that chains: errors on baseview's own
+// displays are kept for the checked call running on that thread, or logged and dropped; errors
+// on any other display go to the handler that was there before (the host's own, or Xlib's
+// default), exactly as if baseview were not loaded. It is removed when the last baseview
+// display closes, unless something else installed a handler on top of it since (that handler
+// may call ours), in which case it stays and this library is pinned in memory.
 
 thread_local! {
     /// Used as part of [`XErrorHandler::handle()`]. When an X11 error occurs during this function,
     /// the error gets copied to this Cell after which the program is allowed to resume. The
     /// error can then be converted to a regular Rust Result value afterward.
     static CURRENT_X11_ERROR: Cell<Option<CaughtXLibError>> = const { Cell::new(None) };
+    /// Whether this thread is inside [`XErrorHandler::handle()`].
+    static IN_CHECKED_CALL: Cell<bool> = const { Cell::new(false) };
+}
+
+type ErrorHandlerFn = unsafe extern "C" fn(*mut xlib::Display, *mut xlib::XErrorEvent) -> c_int;
+
+/// Displays opened by baseview. Read without a lock from inside Xlib's error callback.
+const DISPLAY_SLOTS: usize = 64;
+static OUR_DISPLAYS: [AtomicPtr<xlib::Display>; DISPLAY_SLOTS] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; DISPLAY_SLOTS];
+/// The handler that was installed before ours, as an address (0: none).
+static PREVIOUS_HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+struct Installation {
+    live_displays: usize,
+    installed: bool,
+}
+
+static INSTALLATION: Mutex<Installation> =
+    Mutex::new(Installation { live_displays: 0, installed: false });
+
+fn is_ours(display: *mut xlib::Display) -> bool {
+    !display.is_null() && OUR_DISPLAYS.iter().any(|d| d.load(Ordering::Acquire) == display)
+}
+
+/// The process's Xlib error handler while baseview has a display open.
+unsafe extern "C" fn chained_error_handler(
+    display: *mut xlib::Display, event: *mut xlib::XErrorEvent,
+) -> c_int {
+    if !is_ours(display) {
+        let previous = PREVIOUS_HANDLER.load(Ordering::Acquire);
+        if previous == 0 {
+            return 0;
+        }
+        // SAFETY: the address was returned by XSetErrorHandler as the previous handler, a
+        // function of this signature that stays loaded (Xlib's default, or the host's own).
+        let previous: ErrorHandlerFn = unsafe { std::mem::transmute(previous) };
+        // SAFETY: same arguments as Xlib gave us.
+        return unsafe { previous(display, event) };
+    }
+    // SAFETY: the error pointer should always be valid for reads
+    let caught = CaughtXLibError::from_event(unsafe { event.read() });
+    let in_checked_call = IN_CHECKED_CALL.try_with(Cell::get).unwrap_or(false);
+    if in_checked_call {
+        // If multiple errors occur, keep the first one since that's likely going to be the
+        // cause of the other errors
+        let _ = CURRENT_X11_ERROR.try_with(|error| {
+            if error.get().is_none() {
+                error.set(Some(caught));
+            }
+        });
+    } else {
+        crate::warn!(
+            "X11 error on baseview's connection outside a checked call, ignored: error code {}, \
+             request {}.{}, resource {:#x}",
+            caught.error_code,
+            caught.request_code,
+            caught.minor_code,
+            caught.resourceid
+        );
+    }
+    0
+}
+
+fn as_address(handler: Option<ErrorHandlerFn>) -> usize {
+    handler.map_or(0, |h| h as *const () as usize)
+}
+
+fn our_address() -> usize {
+    as_address(Some(chained_error_handler))
+}
+
+/// Called once a display is open: from now on its errors are baseview's to handle.
+pub(crate) fn register_display(conn: &XlibConnection) {
+    let display = conn.as_raw();
+    let mut installation = INSTALLATION.lock().unwrap_or_else(PoisonError::into_inner);
+    let registered = OUR_DISPLAYS.iter().any(|d| {
+        d.compare_exchange(ptr::null_mut(), display, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    });
+    if !registered {
+        crate::warn!(
+            "Over {DISPLAY_SLOTS} baseview displays: this one's errors go to the previous handler"
+        );
+        return;
+    }
+    installation.live_displays += 1;
+    if !installation.installed {
+        let previous = conn.set_error_handler(Some(chained_error_handler));
+        if as_address(previous) != our_address() {
+            PREVIOUS_HANDLER.store(as_address(previous), Ordering::Release);
+        }
+        installation.installed = true;
+    }
+}
+
+/// Called once a display is closed (its last errors have been handled by then).
+pub(crate) fn unregister_display(conn: &XlibConnection, display: *mut xlib::Display) {
+    let mut installation = INSTALLATION.lock().unwrap_or_else(PoisonError::into_inner);
+    let registered = OUR_DISPLAYS.iter().any(|d| {
+        d.compare_exchange(display, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok()
+    });
+    if !registered {
+        return;
+    }
+    installation.live_displays -= 1;
+    if installation.live_displays > 0 || !installation.installed {
+        return;
+    }
+    let previous = PREVIOUS_HANDLER.load(Ordering::Acquire);
+    // SAFETY: see `chained_error_handler`.
+    let previous: Option<ErrorHandlerFn> =
+        (previous != 0).then(|| unsafe { std::mem::transmute(previous) });
+    let current = conn.set_error_handler(previous);
+    if as_address(current) == our_address() {
+        installation.installed = false;
+    } else {
+        // Someone installed a handler after ours and may pass errors on to it: put theirs back
+        // and keep ours, and the code it lives in, for the rest of the process.
+        conn.set_error_handler(current);
+        crate::wrappers::pin::pin_this_library("an X11 error handler chains to baseview's");
+    }
 }
 
 /// A helper struct for safe X11 error handling.
@@ -34,28 +168,15 @@ impl<'a> XErrorHandler<'a> {
         }
     }
 
-    /// Sets up a temporary X11 error handler for the duration of the given closure, and allows
-    /// that closure to check on the latest X11 error at any time.
+    /// Catches the X11 errors of the given closure's calls on this display (the process's
+    /// handler is baseview's chained one for as long as the display is open), and allows that
+    /// closure to check on the latest X11 error at any time.
     pub fn handle<T, F: FnOnce(&mut XErrorHandler) -> T>(conn: &XlibConnection, handler: F) -> T {
-        /// # Safety
-        /// The given display and error pointers *must* be valid for the duration of this function.
-        unsafe extern "C" fn error_handler(
-            _dpy: *mut xlib::Display, err: *mut xlib::XErrorEvent,
-        ) -> i32 {
-            // SAFETY: the error pointer should always be valid for reads
-            let err = unsafe { err.read() };
-
-            CURRENT_X11_ERROR.with(|error| {
-                match error.get() {
-                    // If multiple errors occur, keep the first one since that's likely going to be the
-                    // cause of the other errors
-                    Some(_) => 1,
-                    None => {
-                        error.set(Some(CaughtXLibError::from_event(err)));
-                        0
-                    }
-                }
-            })
+        struct Scope(bool);
+        impl Drop for Scope {
+            fn drop(&mut self) {
+                IN_CHECKED_CALL.with(|c| c.set(self.0));
+            }
         }
 
         // Flush all possible previous errors
@@ -64,19 +185,9 @@ impl<'a> XErrorHandler<'a> {
         CURRENT_X11_ERROR.with(|error| {
             // Make sure to clear any errors from the last call to this function
             error.set(None);
-
-            let old_handler = conn.set_error_handler(Some(error_handler));
-            let panic_result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let mut h = XErrorHandler { conn, error };
-                handler(&mut h)
-            }));
-            // Whatever happened, restore old error handler
-            conn.set_error_handler(old_handler);
-
-            match panic_result {
-                Ok(v) => v,
-                Err(e) => std::panic::resume_unwind(e),
-            }
+            let _scope = Scope(IN_CHECKED_CALL.with(|c| c.replace(true)));
+            let mut h = XErrorHandler { conn, error };
+            handler(&mut h)
         })
     }
 }

@@ -40,6 +40,9 @@ impl XlibConnection {
         let mut this = Self { display, xlib, default_screen: ScreenIndex(0) };
 
         this.default_screen = ScreenIndex::new(this.fetch_default_screen());
+        // Patched (liner-notes): this display's X errors are baseview's from now on.
+        #[cfg(feature = "opengl")]
+        super::error_handler::register_display(&this);
 
         Ok(this)
     }
@@ -163,6 +166,9 @@ impl Drop for XlibConnection {
         // SAFETY: This type guarantees the display pointer is valid.
         // This being `Drop` also prevents any double-free.
         unsafe { (self.xlib.XCloseDisplay)(self.display.as_ptr()) };
+        // Patched (liner-notes): after the close, whose sync may still report errors.
+        #[cfg(feature = "opengl")]
+        super::error_handler::unregister_display(self, self.display.as_ptr());
     }
 }
 

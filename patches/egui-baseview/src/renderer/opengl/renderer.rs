@@ -39,6 +39,9 @@ impl Default for GraphicsConfig {
 pub struct Renderer {
     pub glow_context: Arc<egui_glow::glow::Context>,
     painter: Painter,
+    /// Patched (liner-notes): texture changes of frames that could not be drawn, applied with
+    /// the next frame that can (a skipped frame must not lose the font atlas).
+    pending_textures: egui::TexturesDelta,
 }
 
 impl Renderer {
@@ -67,6 +70,7 @@ impl Renderer {
         Ok(Self {
             glow_context,
             painter,
+            pending_textures: egui::TexturesDelta::default(),
         })
     }
 
@@ -74,6 +78,9 @@ impl Renderer {
         self.painter.max_texture_side()
     }
 
+    /// Patched (liner-notes): an X or GL error (the window destroyed under us, a context that
+    /// cannot be made current) skips the frame and is returned, where 0.9.0 panicked on the
+    /// window thread.
     pub fn render(
         &mut self,
         window: &WindowContext,
@@ -82,20 +89,20 @@ impl Renderer {
         pixels_per_point: f32,
         egui_ctx: &mut egui::Context,
         full_output: &mut FullOutput,
-    ) {
+    ) -> Result<(), OpenGlError> {
         let PhysicalSize {
             width: canvas_width,
             height: canvas_height,
         } = physical_size;
 
         let shapes = std::mem::take(&mut full_output.shapes);
-        let textures_delta = &mut full_output.textures_delta;
+        self.pending_textures
+            .append(std::mem::take(&mut full_output.textures_delta));
+        let textures_delta = &mut self.pending_textures;
 
-        let context = window
-            .gl_context()
-            .expect("failed to get baseview gl context");
+        let context = window.gl_context().ok_or(OpenGlError::NoContext)?;
         unsafe {
-            context.make_current().unwrap();
+            context.make_current()?;
         }
 
         unsafe {
@@ -127,10 +134,11 @@ impl Renderer {
             self.painter.free_texture(id);
         }
 
-        unsafe {
-            context.swap_buffers().unwrap();
-            context.make_not_current().unwrap();
-        }
+        let swapped = context.swap_buffers();
+        let released = unsafe { context.make_not_current() };
+        swapped?;
+        released?;
+        Ok(())
     }
 }
 
