@@ -17,9 +17,14 @@
 //! host's own error handler (half the processes install one, as DAWs do) or an error of the
 //! host's that no longer does, and a mark that never reaches the server.
 //!
+//! One more process is a VST3 host (the same library through `ModuleEntry`, `IPlugView`
+//! attached to an X11 window and removed) going through the orders that apply to VST3: removed,
+//! its window destroyed first, the component released with the view attached, reopened at once.
+//!
 //! `LINER_EDITOR_STRESS_CYCLES` sets the total number of cycles (200 by default, which CI
 //! runs; `cargo xtask editor-stress` runs 1,200) and `LINER_EDITOR_STRESS_PROCESSES` the
-//! number of host processes (3).
+//! number of CLAP host processes (2; the full run takes 3); the VST3 host does a quarter as many cycles as one of
+//! them.
 
 mod common;
 
@@ -58,7 +63,11 @@ fn main() {
     if let Ok(index) = std::env::var(CHILD_ENV) {
         let index: usize = index.parse().expect("child index");
         let cycles = env_usize("LINER_EDITOR_STRESS_CHILD_CYCLES", 10);
-        let report = child(index, cycles);
+        let report = if std::env::var("LINER_EDITOR_STRESS_VST3").is_ok_and(|v| v == "1") {
+            vst3_child(cycles)
+        } else {
+            child(index, cycles)
+        };
         println!("{PASSED} {report}");
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -72,20 +81,28 @@ fn main() {
 /// Starts Xvfb and the host processes, then reads what each said.
 fn parent() {
     let total = env_usize("LINER_EDITOR_STRESS_CYCLES", 200);
-    let processes = env_usize("LINER_EDITOR_STRESS_PROCESSES", 3).max(1);
+    let processes = env_usize("LINER_EDITOR_STRESS_PROCESSES", 2).max(1);
     let x = xvfb::start();
     let exe = std::env::current_exe().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let children: Vec<_> = (0..processes)
+    let children: Vec<_> = (0..=processes)
         .map(|i| {
-            let cycles = total / processes + usize::from(i < total % processes);
+            let cycles = if i == processes {
+                (total / processes / 4).max(5)
+            } else {
+                total / processes + usize::from(i < total % processes)
+            };
             let home = dir.path().join(format!("host-{i}"));
             std::fs::create_dir_all(&home).unwrap();
             let out = std::fs::File::create(home.join("stdout")).unwrap();
             let err = std::fs::File::create(home.join("stderr")).unwrap();
             let child = Command::new(&exe)
                 .env(CHILD_ENV, i.to_string())
+                .env(
+                    "LINER_EDITOR_STRESS_VST3",
+                    if i == processes { "1" } else { "" },
+                )
                 .env("LINER_EDITOR_STRESS_CHILD_CYCLES", cycles.to_string())
                 .env("DISPLAY", &x.display)
                 .env("LINER_NOTES_CONFIG_DIR", home.join("config"))
@@ -141,8 +158,9 @@ fn parent() {
         }
         if problems.is_empty() {
             let line = out.lines().find(|l| l.contains(PASSED)).unwrap_or_default();
+            let kind = if i == processes { "VST3" } else { "CLAP" };
             println!(
-                "host process {i}: {}",
+                "{kind} host process {i}: {}",
                 line.trim_start_matches(PASSED).trim()
             );
         } else {
@@ -160,7 +178,7 @@ fn parent() {
         failures.join("\n\n")
     );
     println!(
-        "{total} open/close cycles in {processes} host processes in {:.1} s",
+        "{total} open/close cycles in {processes} CLAP host processes and a VST3 host in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     println!("test the_editor_survives_every_way_a_host_closes_it ... ok");
@@ -532,4 +550,93 @@ fn marks_on(store: &SqliteStore, project: &str) -> usize {
         .filter_map(|(_, json)| serde_json::from_str::<liner_record::Event>(json).ok())
         .filter(|e| matches!(e.body, Body::Mark { .. }))
         .count()
+}
+
+/// A VST3 host process: `cycles` open/close cycles of the editor through `IPlugView`.
+fn vst3_child(cycles: usize) -> String {
+    use common::vst3::{create_component, Module};
+    use vst3::ComPtr;
+    use vst3::Steinberg::Vst::{IEditController, IEditControllerTrait, ViewType};
+    use vst3::Steinberg::{
+        kPlatformTypeX11EmbedWindowID, kResultOk, IPlugView, IPlugViewTrait, IPluginBaseTrait,
+    };
+
+    let mut rng = rand::rng();
+    let module = Module::load();
+    let factory = module.factory();
+    let (conn, screen) = x11rb::connect(None).expect("connecting to Xvfb");
+    let mut slowest = Duration::ZERO;
+    let create_view = |controller: &ComPtr<IEditController>| -> ComPtr<IPlugView> {
+        // SAFETY: createView returns an owned view or null.
+        unsafe { ComPtr::from_raw(controller.createView(ViewType::kEditor)) }
+            .expect("the plugin has an editor view")
+    };
+    let attach = |view: &ComPtr<IPlugView>, parent: &HostWindow| {
+        // SAFETY: the parent is a live X11 window on the display the plugin connects to.
+        let result =
+            unsafe { view.attached(parent.id as usize as *mut _, kPlatformTypeX11EmbedWindowID) };
+        assert_eq!(result, kResultOk, "attaching the editor");
+    };
+    for cycle in 0..cycles {
+        let order = ORDERS[cycle % ORDERS.len()];
+        let what = format!("VST3 cycle {cycle} ({order:?})");
+        let parent = HostWindow::new(&conn, screen);
+        let component = create_component(&factory);
+        let controller = component
+            .cast::<IEditController>()
+            .expect("the component is its own edit controller");
+        let view = create_view(&controller);
+        attach(&view, &parent);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while parent.children() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the editor never appeared ({what})"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..80)));
+        let remove = |view: &ComPtr<IPlugView>, slowest: &mut Duration| {
+            // SAFETY: a live view, attached, on this one thread.
+            let result = timed(&what, slowest, || unsafe { view.removed() });
+            assert_eq!(result, kResultOk, "removing the editor ({what})");
+            assert_window_threads_gone(&what);
+        };
+        match order {
+            Order::HostWindowFirst => {
+                parent.destroy();
+                std::thread::sleep(Duration::from_millis(rng.random_range(0..40)));
+                remove(&view, &mut slowest);
+            }
+            Order::InstanceWithEditorOpen => {
+                // The host lets go of the plugin with its editor still attached.
+                timed(&what, &mut slowest, || {
+                    // SAFETY: a live component, terminated once, then every reference dropped.
+                    unsafe { component.terminate() };
+                    drop(view);
+                    drop(controller);
+                    drop(component);
+                });
+                assert_window_threads_gone(&what);
+                parent.destroy();
+                continue;
+            }
+            Order::ReopenQuickly => {
+                remove(&view, &mut slowest);
+                attach(&view, &parent);
+                remove(&view, &mut slowest);
+                let again = create_view(&controller);
+                attach(&again, &parent);
+                remove(&again, &mut slowest);
+            }
+            Order::ResizeHideClose | Order::CloseMidSync => remove(&view, &mut slowest),
+        }
+        drop(view);
+        // SAFETY: a live component, terminated once.
+        unsafe { component.terminate() };
+        if !matches!(order, Order::HostWindowFirst) {
+            parent.destroy();
+        }
+    }
+    format!("{cycles} cycles, slowest close {} ms", slowest.as_millis())
 }

@@ -1,3 +1,4 @@
 pub mod host;
 pub mod rt_guard;
+pub mod vst3;
 pub mod xvfb;
