@@ -11,6 +11,9 @@
 //!   libasound2-dev libjack-jackd2-dev` and Mesa);
 //! - `fuzz [SECONDS]`: every coverage-guided target (`fuzz/`, cargo-fuzz on nightly) for
 //!   SECONDS each (60 by default), from what it kept in `fuzz/regressions`; stops at a crash;
+//! - `editor-stress [CYCLES]`: the editor opened and closed by CLAP and VST3 hosts in every order
+//!   DAWs use (`tests/editor_stress.rs`), 1,200 cycles in three CLAP host processes and a VST3
+//!   one by default (the test suite runs 200 in two); needs Xvfb and Mesa;
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
@@ -35,6 +38,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("benchmarks") => benchmarks(),
         Some("test") => test(&args[1..]),
         Some("screenshot") => screenshot(),
+        Some("editor-stress") => editor_stress(args.get(1).map(String::as_str).unwrap_or("1200")),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("page-screenshots") => cargo(&[
             "run",
@@ -150,6 +154,14 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     let mut args = vec!["test", "-p", "liner-server", "--tests"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
+}
+
+/// The long form of the editor's open/close stress test (CI runs the short one).
+fn editor_stress(cycles: &str) -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    std::env::set_var("LINER_EDITOR_STRESS_CYCLES", cycles);
+    std::env::set_var("LINER_EDITOR_STRESS_PROCESSES", "3");
+    cargo(&["test", "-p", PLUGIN_PACKAGE, "--test", "editor_stress"])
 }
 
 /// The release plugin library and the reference plugins the benches compare against.
