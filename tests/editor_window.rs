@@ -7,7 +7,7 @@ mod common;
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use common::host::{state_json, Instance, Timeline};
 use common::xvfb::{self, threads};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
