@@ -784,7 +784,15 @@ impl<A: App> WindowHandler for EguiWindow<A> {
             baseview::Event::Mouse(baseview::MouseEvent::ButtonPressed { .. })
         ) && !self.window.has_focus()
         {
-            self.window.focus().unwrap();
+            // Patched (liner-notes): the host may unmap or destroy the window right after the
+            // click (BadMatch, BadWindow); that is no reason to panic the window thread.
+            if let Err(e) = self.window.focus() {
+                #[cfg(any(feature = "tracing", feature = "log"))]
+                warn!("Could not focus the window: {}", e);
+
+                #[cfg(not(any(feature = "tracing", feature = "log")))]
+                let _ = e;
+            }
         }
 
         let mut egui_input = self.egui_input.borrow_mut();

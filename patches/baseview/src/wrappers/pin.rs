@@ -1,9 +1,9 @@
 //! Patched (liner-notes): keeping baseview's own code loaded.
 //!
 //! A plugin is a shared library its host may unload once the last instance is gone. Two
-//! things of baseview's can outlive that on X11: an Xlib error handler another library has
-//! chained to, and a window thread abandoned because it would not stop in time. Either would
-//! then jump into unmapped code. Pinning marks the library that holds this code as never to be
+//! things of baseview's can outlive that on X11: the process's Xlib error handler (installed
+//! once, never taken off), and a window thread abandoned because it would not stop in time.
+//! Either would then jump into unmapped code. Pinning marks the library that holds this code as never to be
 //! unloaded (the memory stays mapped until the process ends), which is the safe way out.
 
 use std::ffi::c_void;
@@ -32,6 +32,6 @@ pub fn pin_this_library(why: &str) {
     if handle.is_null() {
         crate::warn!("Could not keep baseview's library loaded ({why})");
     } else {
-        crate::warn!("baseview's library stays loaded until the process ends: {why}");
+        crate::debug!("baseview's library stays loaded until the process ends: {why}");
     }
 }

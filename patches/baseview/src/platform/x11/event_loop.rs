@@ -185,14 +185,16 @@ impl EventLoop {
     }
 
     fn handle_idle(&mut self) {
-        if let Err(e) = self.try_handle_idle() {
-            self.trigger_fatal_error(e.into());
-        }
         // Patched (liner-notes): calloop's `run` clears its stop flag when it starts, so a
         // host that closed the window before this thread reached it had its request lost and
-        // waited forever. The host's own flag is checked after every dispatch.
+        // waited forever. The host's own flag is checked after every dispatch, before any
+        // more drawing.
         if self.shared.main_thread_shared.is_stop_host_requested() {
             self.stop_now();
+            return;
+        }
+        if let Err(e) = self.try_handle_idle() {
+            self.trigger_fatal_error(e.into());
         }
     }
 

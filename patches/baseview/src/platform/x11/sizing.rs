@@ -67,7 +67,9 @@ impl SizingState {
         // Host requests use resize_immediately, which stops the previous == new_size condition
         // So if we're here, it's guaranteed not to be from a host request
 
-        if !comes_from_parent {
+        // Patched (liner-notes): once the host has let go of the window, nothing of the host's
+        // is called any more (it may have destroyed the plugin already).
+        if !comes_from_parent && !shared.main_thread_shared.is_stop_host_requested() {
             if let Some(host) = main_thread {
                 host.send(HostCallback::Resized {
                     new_size,

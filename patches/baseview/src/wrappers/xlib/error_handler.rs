@@ -16,9 +16,9 @@ use std::sync::{Mutex, PoisonError};
 // connection installs one handler for the process that chains: errors on baseview's own
 // displays are kept for the checked call running on that thread, or logged and dropped; errors
 // on any other display go to the handler that was there before (the host's own, or Xlib's
-// default), exactly as if baseview were not loaded. It is removed when the last baseview
-// display closes, unless something else installed a handler on top of it since (that handler
-// may call ours), in which case it stays and this library is pinned in memory.
+// default), exactly as if baseview were not loaded. It is never taken off again (taking it off
+// would race with every other user of XSetErrorHandler the same way, and a handler installed
+// later may chain to it), so the library that holds it is pinned in memory.
 
 thread_local! {
     /// Used as part of [`XErrorHandler::handle()`]. When an X11 error occurs during this function,
@@ -27,6 +27,9 @@ thread_local! {
     static CURRENT_X11_ERROR: Cell<Option<CaughtXLibError>> = const { Cell::new(None) };
     /// Whether this thread is inside [`XErrorHandler::handle()`].
     static IN_CHECKED_CALL: Cell<bool> = const { Cell::new(false) };
+    /// Whether this thread is inside the chained handler (a handler that chains back to ours
+    /// must not make the two call each other forever).
+    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
 }
 
 type ErrorHandlerFn = unsafe extern "C" fn(*mut xlib::Display, *mut xlib::XErrorEvent) -> c_int;
@@ -38,13 +41,8 @@ static OUR_DISPLAYS: [AtomicPtr<xlib::Display>; DISPLAY_SLOTS] =
 /// The handler that was installed before ours, as an address (0: none).
 static PREVIOUS_HANDLER: AtomicUsize = AtomicUsize::new(0);
 
-struct Installation {
-    live_displays: usize,
-    installed: bool,
-}
-
-static INSTALLATION: Mutex<Installation> =
-    Mutex::new(Installation { live_displays: 0, installed: false });
+/// Whether the chained handler is installed (it stays for the rest of the process).
+static INSTALLED: Mutex<bool> = Mutex::new(false);
 
 fn is_ours(display: *mut xlib::Display) -> bool {
     !display.is_null() && OUR_DISPLAYS.iter().any(|d| d.load(Ordering::Acquire) == display)
@@ -56,9 +54,19 @@ unsafe extern "C" fn chained_error_handler(
 ) -> c_int {
     if !is_ours(display) {
         let previous = PREVIOUS_HANDLER.load(Ordering::Acquire);
-        if previous == 0 {
+        // Zero only in the instant between installing ours and recording the previous one,
+        // or if a handler chains back to ours: the error is then dropped.
+        let reentered = IN_HANDLER.try_with(|h| h.replace(true)).unwrap_or(true);
+        if previous == 0 || reentered {
             return 0;
         }
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                let _ = IN_HANDLER.try_with(|h| h.set(false));
+            }
+        }
+        let _leave = Leave;
         // SAFETY: the address was returned by XSetErrorHandler as the previous handler, a
         // function of this signature that stays loaded (Xlib's default, or the host's own).
         let previous: ErrorHandlerFn = unsafe { std::mem::transmute(previous) };
@@ -100,7 +108,6 @@ fn our_address() -> usize {
 /// Called once a display is open: from now on its errors are baseview's to handle.
 pub(crate) fn register_display(conn: &XlibConnection) {
     let display = conn.as_raw();
-    let mut installation = INSTALLATION.lock().unwrap_or_else(PoisonError::into_inner);
     let registered = OUR_DISPLAYS.iter().any(|d| {
         d.compare_exchange(ptr::null_mut(), display, Ordering::AcqRel, Ordering::Acquire).is_ok()
     });
@@ -108,43 +115,25 @@ pub(crate) fn register_display(conn: &XlibConnection) {
         crate::warn!(
             "Over {DISPLAY_SLOTS} baseview displays: this one's errors go to the previous handler"
         );
-        return;
     }
-    installation.live_displays += 1;
-    if !installation.installed {
+    let mut installed = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !*installed {
+        crate::wrappers::pin::pin_this_library("it holds the process's X11 error handler");
         let previous = conn.set_error_handler(Some(chained_error_handler));
         if as_address(previous) != our_address() {
             PREVIOUS_HANDLER.store(as_address(previous), Ordering::Release);
         }
-        installation.installed = true;
+        *installed = true;
     }
 }
 
 /// Called once a display is closed (its last errors have been handled by then).
-pub(crate) fn unregister_display(conn: &XlibConnection, display: *mut xlib::Display) {
-    let mut installation = INSTALLATION.lock().unwrap_or_else(PoisonError::into_inner);
-    let registered = OUR_DISPLAYS.iter().any(|d| {
-        d.compare_exchange(display, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok()
-    });
-    if !registered {
-        return;
-    }
-    installation.live_displays -= 1;
-    if installation.live_displays > 0 || !installation.installed {
-        return;
-    }
-    let previous = PREVIOUS_HANDLER.load(Ordering::Acquire);
-    // SAFETY: see `chained_error_handler`.
-    let previous: Option<ErrorHandlerFn> =
-        (previous != 0).then(|| unsafe { std::mem::transmute(previous) });
-    let current = conn.set_error_handler(previous);
-    if as_address(current) == our_address() {
-        installation.installed = false;
-    } else {
-        // Someone installed a handler after ours and may pass errors on to it: put theirs back
-        // and keep ours, and the code it lives in, for the rest of the process.
-        conn.set_error_handler(current);
-        crate::wrappers::pin::pin_this_library("an X11 error handler chains to baseview's");
+pub(crate) fn unregister_display(display: *mut xlib::Display) {
+    for d in &OUR_DISPLAYS {
+        if d.compare_exchange(display, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok()
+        {
+            return;
+        }
     }
 }
 

@@ -168,7 +168,7 @@ impl Drop for XlibConnection {
         unsafe { (self.xlib.XCloseDisplay)(self.display.as_ptr()) };
         // Patched (liner-notes): after the close, whose sync may still report errors.
         #[cfg(feature = "opengl")]
-        super::error_handler::unregister_display(self, self.display.as_ptr());
+        super::error_handler::unregister_display(self.display.as_ptr());
     }
 }
 

@@ -144,6 +144,9 @@ impl Renderer {
 
 impl Drop for Renderer {
     fn drop(&mut self) {
+        // Patched (liner-notes): changes of frames never drawn die with the window (epaint
+        // asserts, in debug builds, that a dropped delta was applied).
+        self.pending_textures.clear();
         self.painter.destroy()
     }
 }
