@@ -7,11 +7,10 @@
 
 mod common;
 
-use common::host::{Instance, Timeline};
+use common::host::{instance_for, Instance, Timeline};
 use liner_record::event::Body;
 use liner_record::Role;
 use liner_server::store::{SqliteStore, Store};
-use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,17 +89,6 @@ fn mark_once(plugin: &mut Instance) {
     p.set_param(0, mark, 0.0);
     p.process(256, Some(&t.at(256)));
     plugin.deactivate(p);
-}
-
-fn instance_for(project: &str, url: &str) -> Instance {
-    let mut plugin = Instance::new();
-    plugin.edit_settings(|settings| {
-        settings["project"] = Value::String(project.into());
-        settings["server_url"] = Value::String(url.into());
-        settings["author"] = Value::String("Pat".into());
-        settings["role"] = Value::String("producer".into());
-    });
-    plugin
 }
 
 #[test]

@@ -29,21 +29,17 @@
 mod common;
 
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, GuiSize, PluginGui, Window};
-use common::host::{Instance, Processor, Timeline};
-use common::xvfb;
+use common::host::{instance_for, Instance, Processor, Timeline};
+use common::xvfb::{self, HostWindow};
 use liner_record::event::Body;
 use liner_record::Role;
 use liner_server::store::{SqliteStore, Store};
 use rand::Rng;
-use serde_json::Value;
 use std::os::raw::c_int;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
-use x11rb::rust_connection::RustConnection;
 
 const CHILD_ENV: &str = "LINER_EDITOR_STRESS_CHILD";
 const PASSED: &str = "EDITOR-STRESS-CHILD-PASSED";
@@ -306,48 +302,6 @@ impl Audio {
     }
 }
 
-struct HostWindow<'a> {
-    conn: &'a RustConnection,
-    id: u32,
-}
-
-impl<'a> HostWindow<'a> {
-    fn new(conn: &'a RustConnection, screen: usize) -> Self {
-        let screen = &conn.setup().roots[screen];
-        let id = conn.generate_id().unwrap();
-        conn.create_window(
-            screen.root_depth,
-            id,
-            screen.root,
-            0,
-            0,
-            1000,
-            700,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            screen.root_visual,
-            &CreateWindowAux::new().background_pixel(screen.black_pixel),
-        )
-        .unwrap();
-        conn.map_window(id).unwrap();
-        conn.flush().unwrap();
-        HostWindow { conn, id }
-    }
-
-    fn children(&self) -> usize {
-        self.conn
-            .query_tree(self.id)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .map_or(0, |r| r.children.len())
-    }
-
-    fn destroy(&self) {
-        self.conn.destroy_window(self.id).unwrap();
-        self.conn.flush().unwrap();
-    }
-}
-
 /// Runs `f` as a host's main thread would and fails if it took longer than a host may wait.
 fn timed<T>(what: &str, slowest: &mut Duration, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
@@ -373,17 +327,6 @@ fn assert_window_threads_gone(what: &str) {
         alive = xvfb::threads_named(WINDOW_THREAD);
     }
     assert_eq!(alive, 0, "{alive} editor window thread(s) outlived {what}");
-}
-
-fn instance_for(project: &str, url: &str) -> Instance {
-    let mut plugin = Instance::new();
-    plugin.edit_settings(|settings| {
-        settings["project"] = Value::String(project.into());
-        settings["server_url"] = Value::String(url.into());
-        settings["author"] = Value::String("Pat".into());
-        settings["role"] = Value::String("producer".into());
-    });
-    plugin
 }
 
 const EMBEDDED: GuiConfiguration = GuiConfiguration {

@@ -6,11 +6,9 @@ mod common;
 
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use common::host::{state_json, Instance, Timeline};
-use common::xvfb::{self, threads};
+use common::xvfb::{self, threads, HostWindow};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -88,32 +86,7 @@ fn open_use_and_close_the_editor() {
 
     // The host's window that the editor embeds into.
     let (conn, screen_num) = x11rb::connect(Some(&display)).expect("connecting to Xvfb");
-    let screen = &conn.setup().roots[screen_num];
-    let parent = conn.generate_id().unwrap();
-    conn.create_window(
-        screen.root_depth,
-        parent,
-        screen.root,
-        0,
-        0,
-        1000,
-        700,
-        0,
-        WindowClass::INPUT_OUTPUT,
-        screen.root_visual,
-        &CreateWindowAux::new().background_pixel(screen.black_pixel),
-    )
-    .unwrap();
-    conn.map_window(parent).unwrap();
-    conn.flush().unwrap();
-    let children = |conn: &x11rb::rust_connection::RustConnection| {
-        conn.query_tree(parent)
-            .unwrap()
-            .reply()
-            .unwrap()
-            .children
-            .len()
-    };
+    let parent = HostWindow::new(&conn, screen_num);
 
     let mut plugin = Instance::new();
     let mut processor = plugin.activate(48_000.0, 256, 2);
@@ -133,10 +106,10 @@ fn open_use_and_close_the_editor() {
     assert_eq!((size.width, size.height), (820, 560), "the default size");
     assert!(gui.can_resize(&h), "the window is resizable");
     // SAFETY: `parent` is a live X11 window on the display the plugin connects to.
-    unsafe { gui.set_parent(&h, Window::from_x11_handle(parent as _)) }.expect("embedding");
+    unsafe { gui.set_parent(&h, Window::from_x11_handle(parent.id as _)) }.expect("embedding");
     gui.show(&h).expect("showing");
     wait_for("the editor's window inside the host's", || {
-        children(&conn) > 0
+        parent.children() > 0
     });
 
     // Audio keeps flowing while the editor is open (it now publishes the playhead).
@@ -162,7 +135,7 @@ fn open_use_and_close_the_editor() {
     let h = plugin.instance.plugin_handle();
     gui.hide(&h).expect("hiding");
     gui.destroy(&h);
-    wait_for("the editor's window to go", || children(&conn) == 0);
+    wait_for("the editor's window to go", || parent.children() == 0);
     wait_for("the editor's window thread to end", || {
         threads() <= threads_before
     });

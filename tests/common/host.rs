@@ -432,3 +432,15 @@ impl Timeline {
         }
     }
 }
+
+/// An instance set up to sync `project` to the server at `url` as the producer Pat.
+pub fn instance_for(project: &str, url: &str) -> Instance {
+    let mut plugin = Instance::new();
+    plugin.edit_settings(|settings| {
+        settings["project"] = serde_json::Value::String(project.into());
+        settings["server_url"] = serde_json::Value::String(url.into());
+        settings["author"] = serde_json::Value::String("Pat".into());
+        settings["role"] = serde_json::Value::String("producer".into());
+    });
+    plugin
+}

@@ -4,6 +4,9 @@
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
+use x11rb::rust_connection::RustConnection;
 
 /// A private X server for this test process. It outlives the process by a moment: a small
 /// shell watcher stops it once the process is gone. (Stopping it earlier would pull the display
@@ -76,4 +79,48 @@ pub fn threads_named(name: &str) -> usize {
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .filter(|comm| comm.trim_end() == name)
         .count()
+}
+
+/// A host's window that the editor embeds into, mapped on creation.
+pub struct HostWindow<'a> {
+    conn: &'a RustConnection,
+    pub id: u32,
+}
+
+impl<'a> HostWindow<'a> {
+    pub fn new(conn: &'a RustConnection, screen: usize) -> Self {
+        let screen = &conn.setup().roots[screen];
+        let id = conn.generate_id().unwrap();
+        conn.create_window(
+            screen.root_depth,
+            id,
+            screen.root,
+            0,
+            0,
+            1000,
+            700,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            screen.root_visual,
+            &CreateWindowAux::new().background_pixel(screen.black_pixel),
+        )
+        .unwrap();
+        conn.map_window(id).unwrap();
+        conn.flush().unwrap();
+        HostWindow { conn, id }
+    }
+
+    /// Windows inside it (the editor's, once embedded).
+    pub fn children(&self) -> usize {
+        self.conn
+            .query_tree(self.id)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .map_or(0, |r| r.children.len())
+    }
+
+    pub fn destroy(&self) {
+        self.conn.destroy_window(self.id).unwrap();
+        self.conn.flush().unwrap();
+    }
 }
