@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`event`]: the event model and its versioned wire/storage format; [`clips`]: the audio
 //!   clips attached to notes, decisions and marks, and where a journal keeps them.
+//! - [`review`]: what waits for the executive's verdict (open items, counts, verdict words).
 //! - [`rules`]: who may say what (ownership, verdict targets, the executive's kinds, clocks).
 //! - [`limits`]: how big any part of an event may be.
 //! - [`views`]: the pure fold of events into notes, takes, decisions, verdicts, tracklist and
@@ -11,7 +12,7 @@
 //! - [`journal`]: the local, durable, multi-writer, crash-safe journal with sync state.
 //! - [`outbox`]: what a journal sends to a server and what waits for the user (the pure step
 //!   of sync), and the user's answers (send as me, fix, drop).
-//! - [`export`]: the decision log in every format of FORMATS.md.
+//! - [`export`]: the decision log in every format of docs/FORMATS.md.
 //! - [`names`]: names people gave, made safe as file and folder names.
 //! - [`settings`]: who works on what, and where tokens and last-used settings are kept.
 //! - `sync` (feature `client`): the sync protocol's client, through the journal.
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod names;
 pub mod outbox;
 pub mod position;
+pub mod review;
 pub mod rules;
 pub mod settings;
 #[cfg(feature = "client")]

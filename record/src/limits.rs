@@ -104,8 +104,15 @@ fn nesting(json: &str) -> usize {
 /// # Errors
 /// The first field that is too long or too deep, named.
 pub fn check(e: &Event) -> Result<(), TooBig> {
+    check_sized(e, e.to_json().len())
+}
+
+/// [`check`] for an event whose JSON is `bytes` long (known already: no second encoding).
+///
+/// # Errors
+/// The first field that is too long or too deep, named.
+pub fn check_sized(e: &Event, bytes: usize) -> Result<(), TooBig> {
     fields(e)?;
-    let bytes = e.to_json().len();
     if bytes > MAX_EVENT_BYTES {
         return Err(TooBig {
             what: "the event",

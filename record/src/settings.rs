@@ -55,6 +55,16 @@ pub fn config_dir() -> Option<PathBuf> {
 const LAST_USED_FILE: &str = "last-settings.json";
 const TOKENS_FILE: &str = "tokens.json";
 
+/// How every token secret begins (the server makes them; the editor and `liner` check that a
+/// pasted token is one).
+pub const TOKEN_PREFIX: &str = "ln_";
+
+/// Whether `text` can be a token secret: [`TOKEN_PREFIX`], at least 20 characters, no white
+/// space. (Only the server knows whether it is a valid one.)
+pub fn looks_like_token(text: &str) -> bool {
+    text.starts_with(TOKEN_PREFIX) && text.len() >= 20 && !text.contains(char::is_whitespace)
+}
+
 /// The origin of a server address, `scheme://host[:port]` (the port only when it is not the
 /// scheme's default), for http and https addresses; None for anything else.
 pub fn origin(url: &str) -> Option<String> {

@@ -11,11 +11,14 @@
 //!   queue, song view, tracklist, live updates, exports.
 //! - [`state`]: what every handler shares (the store, long-poll wake-ups, folded records).
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
-//! - `main.rs`: the `liner` binary: `serve`, project and token admin, `migrate`.
+//! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
+//!   clip folders, journal sync and import, migrate).
+//! - `main.rs`: the `liner` binary: parses the arguments and calls [`commands`].
 //!
 //! [`run`] serves on a listener until `shutdown` resolves, then finishes in-flight requests.
 
 pub mod api;
+pub mod commands;
 pub mod page;
 pub mod serve;
 pub mod state;

@@ -6,6 +6,7 @@ use crate::record_view::RecordSnapshot;
 use liner_record::event::Rating;
 use liner_record::event::{Category, Verdict};
 use liner_record::position::{format_bar_beat, format_time};
+use liner_record::review::{Item, Standing};
 use liner_record::views::{DecisionView, MarkView, NoteView, TakeView, VerdictView};
 use liner_record::DawPos;
 use std::collections::BTreeSet;
@@ -209,10 +210,12 @@ impl KindFilter {
     }
 }
 
-fn verdict_ok(f: VerdictFilter, v: Option<&VerdictView>) -> bool {
+/// Whether an `item` with verdict `v` passes: "open" is the record's one rule
+/// ([`Standing::Open`]), so a mark or an unrated take is never open.
+fn verdict_ok(f: VerdictFilter, item: Item, v: Option<&VerdictView>) -> bool {
     match f {
         VerdictFilter::Any => true,
-        VerdictFilter::Open => v.is_none(),
+        VerdictFilter::Open => Standing::of(item, v.map(|v| v.verdict)) == Some(Standing::Open),
         VerdictFilter::Is(want) => v.is_some_and(|v| v.verdict == want),
     }
 }
@@ -246,7 +249,7 @@ impl Rows {
                 && filter.kind.admits(Some(n.category))
                 && who_ok(&n.author)
                 && track_ok(&n.track)
-                && verdict_ok(filter.verdict, n.verdict.as_ref())
+                && verdict_ok(filter.verdict, Item::Note, n.verdict.as_ref())
                 && contains_ci(&hay.notes[i], &needle)
         };
         for (i, n) in v.notes.iter().enumerate().filter(|(_, n)| n.song == song) {
@@ -276,7 +279,7 @@ impl Rows {
             let ok = filter.kind.admits(Some(category))
                 && who_ok(&d.author)
                 && track_ok(&d.track)
-                && verdict_ok(filter.verdict, d.verdict.as_ref())
+                && verdict_ok(filter.verdict, Item::Decision, d.verdict.as_ref())
                 && contains_ci(&hay.decisions[i], &needle);
             if ok {
                 self.rows.push(Row {
@@ -291,7 +294,7 @@ impl Rows {
             let ok = filter.kind.admits(None)
                 && filter.author.is_none()
                 && track_ok(&m.track)
-                && filter.verdict == VerdictFilter::Any
+                && verdict_ok(filter.verdict, Item::Mark, None)
                 && contains_ci(&hay.marks[i], &needle);
             if ok {
                 self.rows.push(Row {
@@ -306,7 +309,13 @@ impl Rows {
             let ok = filter.kind.admits(Some(Category::Take))
                 && filter.author.is_none()
                 && track_ok(&t.track)
-                && verdict_ok(filter.verdict, t.verdict.as_ref())
+                && verdict_ok(
+                    filter.verdict,
+                    Item::Take {
+                        rated: t.rating.is_some(),
+                    },
+                    t.verdict.as_ref(),
+                )
                 && contains_ci(&hay.takes[i], &needle);
             if ok {
                 self.rows.push(Row {

@@ -6,9 +6,11 @@
 //! Saving writes files and "test connection" talks to the network, so both run as chores.
 
 use super::chores::Chore;
-use crate::settings::{config_dir, origin, store_token_in, token_for, Settings};
+use crate::settings::{
+    config_dir, looks_like_token, origin, store_token_in, token_for, Settings, TOKEN_PREFIX,
+};
 use crate::worker::Repaint;
-use liner_record::limits::MAX_NAME_CHARS;
+use liner_record::names::checked_name;
 use liner_record::outbox::Identity;
 use liner_record::sync::SyncClient;
 use liner_record::Role;
@@ -22,9 +24,6 @@ pub const ROLES: [Role; 5] = [
     Role::Executive,
     Role::Viewer,
 ];
-
-/// Longest accepted name (project, song, author, track): the record's limit.
-pub const MAX_NAME: usize = MAX_NAME_CHARS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsForm {
@@ -44,18 +43,13 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The record's one rule for names ([`checked_name`]), said for this field.
 fn name_problem(field: &'static str, label: &str, value: &str) -> Option<Problem> {
-    let v = value.trim();
-    let message = if v.is_empty() {
-        format!("{label} cannot be empty")
-    } else if v.chars().count() > MAX_NAME {
-        format!("{label} is too long (at most {MAX_NAME} characters)")
-    } else if v.chars().any(char::is_control) {
-        format!("{label} cannot contain line breaks or control characters")
-    } else {
-        return None;
-    };
-    Some(Problem { field, message })
+    let e = checked_name(value).err()?;
+    Some(Problem {
+        field,
+        message: format!("{label} {e}"),
+    })
 }
 
 impl SettingsForm {
@@ -102,16 +96,13 @@ impl SettingsForm {
             }
         }
         let token = self.token.trim();
-        if !token.is_empty()
-            && (!token.starts_with("ln_")
-                || token.len() < 20
-                || token.contains(char::is_whitespace))
-        {
+        if !token.is_empty() && !looks_like_token(token) {
             out.push(Problem {
                 field: "token",
-                message: "That is not a Liner Notes token: tokens start with ln_ and have no \
-                          spaces. Paste the whole token your executive producer sent."
-                    .into(),
+                message: format!(
+                    "That is not a Liner Notes token: tokens start with {TOKEN_PREFIX} and have \
+                     no spaces. Paste the whole token your executive producer sent."
+                ),
             });
         }
         if !token.is_empty() && url.is_empty() {
@@ -220,7 +211,7 @@ mod tests {
     fn a_valid_form_has_no_problems_and_keeps_the_track() {
         let mut f = form();
         f.server_url = "http://studio-pc:7878/".into();
-        f.token = format!("ln_{}", "ab".repeat(32));
+        f.token = format!("{TOKEN_PREFIX}{}", "ab".repeat(32));
         assert_eq!(f.problems(), vec![]);
         let s = f.to_settings(
             &Settings {

@@ -9,6 +9,7 @@
 use super::entries::{entries, Scope};
 use crate::clips::Clip;
 use crate::event::Event;
+use crate::names::percent_encoded;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -55,29 +56,6 @@ pub fn clip_files(events: &[Event], scope: &Scope) -> Vec<ClipFile> {
 pub fn clip_links(folder: &str, files: &[ClipFile]) -> BTreeMap<Uuid, String> {
     files
         .iter()
-        .map(|f| (f.entry, format!("{}/{}", percent(folder), f.name)))
+        .map(|f| (f.entry, format!("{}/{}", percent_encoded(folder), f.name)))
         .collect()
-}
-
-/// What stays as it is in a path segment of a link: RFC 3986's unreserved characters.
-const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// A path segment with everything but unreserved ASCII percent-encoded.
-fn percent(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, UNRESERVED).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folder_names_are_percent_encoded_in_links() {
-        assert_eq!(percent("My log-clips"), "My%20log-clips");
-        assert_eq!(percent("a/b"), "a%2Fb");
-    }
 }

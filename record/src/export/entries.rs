@@ -2,6 +2,7 @@
 
 use crate::event::{Anchor, Category, DawPos, Event, Role};
 use crate::position::{format_bar_beat, format_time, TempoMap};
+use crate::review::{Item, Standing};
 use crate::views::{VerdictView, Views};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -35,7 +36,10 @@ pub enum EntryKind {
     Eq,
     Fx,
     Mark,
-    Take,
+    /// A take; `rated` once its producer rated it (which puts it up for review).
+    Take {
+        rated: bool,
+    },
 }
 
 impl EntryKind {
@@ -46,7 +50,17 @@ impl EntryKind {
             EntryKind::Eq => "eq decision",
             EntryKind::Fx => "fx decision",
             EntryKind::Mark => "mark",
-            EntryKind::Take => "take",
+            EntryKind::Take { .. } => "take",
+        }
+    }
+
+    /// What review makes of this kind of entry.
+    pub fn item(self) -> Item {
+        match self {
+            EntryKind::Note(_) => Item::Note,
+            EntryKind::Eq | EntryKind::Fx => Item::Decision,
+            EntryKind::Mark => Item::Mark,
+            EntryKind::Take { rated } => Item::Take { rated },
         }
     }
 }
@@ -70,6 +84,13 @@ pub struct Entry {
     pub end: Option<Place>,
     pub text: String,
     pub verdict: Option<VerdictView>,
+}
+
+impl Entry {
+    /// Where this entry stands with the executive (`None`: nobody asks for a verdict).
+    pub fn standing(&self) -> Option<Standing> {
+        Standing::of(self.kind.item(), self.verdict.as_ref().map(|v| v.verdict))
+    }
 }
 
 /// A resolved timeline position.
@@ -271,7 +292,9 @@ fn take_entries<'a>(
             .admits(&t.song, t.session, &e.author, e.at)
             .then(|| Entry {
                 id: e.id,
-                kind: EntryKind::Take,
+                kind: EntryKind::Take {
+                    rated: t.rating.is_some(),
+                },
                 song: t.song.clone(),
                 session: t.session,
                 track: t.track.clone(),

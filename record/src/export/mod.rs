@@ -1,4 +1,4 @@
-//! The session decision log in every format people and DAWs read (see `FORMATS.md`).
+//! The session decision log in every format people and DAWs read (see `docs/FORMATS.md`).
 //!
 //! [`export`] folds a record, keeps what the [`Scope`] asks for (a whole project, one song,
 //! one session, a date range, one author; private notes only when asked) and renders one
@@ -17,7 +17,7 @@ mod text;
 pub use clips::{clip_files, clip_links, ClipFile};
 pub use entries::{entries, settings_text, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError, Received};
-pub use text::{date, date_time};
+pub use text::{date, date_time, duration};
 
 use crate::event::Event;
 

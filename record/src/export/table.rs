@@ -4,7 +4,7 @@
 use super::entries::Entry;
 use super::text::date;
 
-/// The columns, in order (FORMATS.md lists the first thirteen as the minimum).
+/// The columns, in order (docs/FORMATS.md lists the first thirteen as the minimum).
 pub const COLUMNS: [&str; 15] = [
     "song",
     "session_date",

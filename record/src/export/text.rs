@@ -1,8 +1,8 @@
 //! The decision log for people: Markdown and printable HTML, grouped by song, session (date,
 //! who was there, how long), track; with a summary on top and a recall sheet per song.
 
-use super::entries::{settings_text, Entry, EntryKind, Scope};
-use crate::event::Verdict;
+use super::entries::{settings_text, Entry, Scope};
+use crate::review::{verdict_words, Standing, Tally};
 use crate::views::{VerdictView, Views};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,8 +25,13 @@ fn datetime(ms: i64) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
-fn duration(ms: i64) -> String {
-    let minutes = ms.max(0).saturating_add(30_000) / 60_000;
+/// A length of time in words, to the nearest minute: `under a minute`, `45 min`,
+/// `2 h 05 min`. The page and every export say durations with this.
+pub fn duration(ms: i64) -> String {
+    if ms < 60_000 {
+        return "under a minute".into();
+    }
+    let minutes = ms.saturating_add(30_000) / 60_000;
     if minutes >= 60 {
         format!("{} h {:02} min", minutes / 60, minutes % 60)
     } else {
@@ -34,41 +39,9 @@ fn duration(ms: i64) -> String {
     }
 }
 
-/// Counts for the summary: open items are notes and decisions without a verdict.
-struct Summary {
-    open: usize,
-    approved: usize,
-    rejected: usize,
-    changes: usize,
-}
-
-fn summary(entries: &[Entry]) -> Summary {
-    let mut s = Summary {
-        open: 0,
-        approved: 0,
-        rejected: 0,
-        changes: 0,
-    };
-    for e in entries {
-        match e.verdict.as_ref().map(|v| v.verdict) {
-            Some(Verdict::Approved) => s.approved += 1,
-            Some(Verdict::Rejected) => s.rejected += 1,
-            Some(Verdict::ChangesRequested) => s.changes += 1,
-            None if matches!(e.kind, EntryKind::Note(_) | EntryKind::Eq | EntryKind::Fx) => {
-                s.open += 1
-            }
-            None => {}
-        }
-    }
-    s
-}
-
-fn verdict_label(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Approved => "approved",
-        Verdict::Rejected => "rejected",
-        Verdict::ChangesRequested => "changes requested",
-    }
+/// The summary's counts, by the one rule of [`crate::review`].
+fn summary(entries: &[Entry]) -> Tally {
+    Tally::of(entries.iter().map(Entry::standing))
 }
 
 /// Song -> session -> track -> entries, keeping log order.
@@ -208,7 +181,7 @@ fn recall_rows<'a>(views: &'a Views, song: &str) -> Vec<&'a crate::views::Decisi
 /// in [`render`].
 trait Markup {
     fn esc(&self, text: &str) -> String;
-    fn begin(&self, o: &mut String, title: &str, s: &Summary);
+    fn begin(&self, o: &mut String, title: &str, s: &Tally);
     fn end(&self, o: &mut String);
     fn heading(&self, o: &mut String, level: usize, text: &str);
     fn list_start(&self, o: &mut String);
@@ -228,7 +201,7 @@ impl Markup for Md {
         md(text)
     }
 
-    fn begin(&self, o: &mut String, title: &str, s: &Summary) {
+    fn begin(&self, o: &mut String, title: &str, s: &Tally) {
         let _ = writeln!(o, "# {title}\n");
         let _ = writeln!(o, "| open | approved | rejected | changes requested |");
         let _ = writeln!(o, "|---:|---:|---:|---:|");
@@ -258,7 +231,7 @@ impl Markup for Md {
     fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
         let _ = write!(o, "- **{place}** · {rest}");
         if let Some(v) = verdict {
-            let _ = write!(o, " · **{}**", verdict_label(v.verdict));
+            let _ = write!(o, " · **{}**", verdict_words(v.verdict));
             if !v.comment.is_empty() {
                 let _ = write!(o, ": {}", md(&v.comment));
             }
@@ -285,7 +258,7 @@ impl Markup for Html {
         h(text)
     }
 
-    fn begin(&self, o: &mut String, title: &str, s: &Summary) {
+    fn begin(&self, o: &mut String, title: &str, s: &Tally) {
         let _ = write!(
             o,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -324,7 +297,7 @@ impl Markup for Html {
                 o,
                 " · <strong class=\"v-{}\">{}</strong>",
                 v.verdict.as_str(),
-                verdict_label(v.verdict)
+                verdict_words(v.verdict)
             );
             if !v.comment.is_empty() {
                 let _ = write!(o, ": {}", h(&v.comment));
@@ -392,14 +365,7 @@ fn worked_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
         .iter()
         .filter(|w| scope.song.as_deref().is_none_or(|s| s == w.song))
         .filter(|w| scope.author.as_deref().is_none_or(|a| a == w.person))
-        .map(|w| {
-            let time = if w.ms < 60_000 {
-                "under a minute".to_owned()
-            } else {
-                duration(w.ms)
-            };
-            vec![w.song.clone(), w.person.clone(), time]
-        })
+        .map(|w| vec![w.song.clone(), w.person.clone(), duration(w.ms)])
         .collect()
 }
 
@@ -481,7 +447,7 @@ fn render(
                     d.decision.reason.clone(),
                     d.verdict
                         .as_ref()
-                        .map_or("open", |v| verdict_label(v.verdict))
+                        .map_or(Standing::Open.words(), |v| verdict_words(v.verdict))
                         .to_owned(),
                 ]
             })

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use liner_record::event::Event;
-use liner_record::{limits, rules, Role};
+use liner_record::{rules, Role};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -41,7 +41,7 @@ fn refuse(status: StatusCode, code: &'static str, message: String) -> Refusal {
 }
 
 /// Checks one event against the token and the clock: project, person and role, the
-/// executive's kinds, the limits, the time.
+/// executive's kinds, the time. (The limits are the store's door: [`crate::store::Store::push`].)
 fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), Refusal> {
     if e.project != token.project.name {
         return Err(refuse(
@@ -74,13 +74,6 @@ fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), Refusal> {
             ),
         ));
     }
-    limits::check(e).map_err(|too_big| {
-        refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_long",
-            too_big.to_string(),
-        )
-    })?;
     if rules::too_far_ahead(e.at, now_ms) {
         return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -68,13 +68,6 @@ async fn record(
         role: signed.token.role,
     };
     let event = Event::new(&ctx, None, body);
-    if let Err(too_big) = liner_record::limits::check(&event) {
-        return refused(
-            headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &too_big.to_string(),
-        );
-    }
     let store = state.store.clone();
     let project = signed.token.project.clone();
     let token = signed.token.id;

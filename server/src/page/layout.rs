@@ -6,6 +6,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use liner_record::event::Verdict;
 use liner_record::export::{Entry, EntryKind, Format};
+use liner_record::names::percent_encoded;
+use liner_record::review::Standing;
 use liner_record::views::VerdictView;
 use maud::{html, Markup, DOCTYPE};
 
@@ -110,7 +112,7 @@ pub fn sign_in_page(status: StatusCode, problem: Option<&str>) -> Response {
                     form method="post" action="/sign-in" {
                         label for="token" { "Your token" }
                         input #token type="password" name="token" autocomplete="current-password"
-                            required placeholder="ln_…";
+                            required placeholder={ (liner_record::settings::TOKEN_PREFIX) "…" };
                         @if let Some(p) = problem {
                             p.problem role="alert" { (p) }
                         }
@@ -144,18 +146,30 @@ pub fn problem(status: StatusCode, message: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], markup).into_response()
 }
 
-/// Words, a mark and a class for a verdict: never colour alone.
-pub fn verdict_words(v: Option<Verdict>) -> (&'static str, &'static str, &'static str) {
-    match v {
-        Some(Verdict::Approved) => ("✓", "Approved", "approved"),
-        Some(Verdict::Rejected) => ("✗", "Rejected", "rejected"),
-        Some(Verdict::ChangesRequested) => ("↻", "Changes requested", "changes"),
-        None => ("○", "Open", "open"),
+/// A mark, words and a class for where an item stands: never colour alone. The words are
+/// [`Standing::words`], capitalised.
+pub fn standing_words(s: Standing) -> (&'static str, String, &'static str) {
+    let (mark, class) = match s {
+        Standing::Decided(Verdict::Approved) => ("✓", "approved"),
+        Standing::Decided(Verdict::Rejected) => ("✗", "rejected"),
+        Standing::Decided(Verdict::ChangesRequested) => ("↻", "changes"),
+        Standing::Open => ("○", "open"),
+    };
+    (mark, capitalised(s.words()), class)
+}
+
+/// `text` with its first letter in upper case.
+pub fn capitalised(text: &str) -> String {
+    let mut words = text.to_owned();
+    if let Some(first) = words.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    words
 }
 
 pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
-    let (mark, words, class) = verdict_words(v.map(|v| v.verdict));
+    let standing = v.map_or(Standing::Open, |v| Standing::Decided(v.verdict));
+    let (mark, words, class) = standing_words(standing);
     html! {
         span class={ "badge v-" (class) } {
             span aria-hidden="true" { (mark) } " " (words)
@@ -189,17 +203,11 @@ pub fn place(e: &Entry) -> String {
 /// What an entry is, in words: "Vocal note", "EQ decision", "Take".
 pub fn kind_words(e: &Entry) -> String {
     match e.kind {
-        EntryKind::Note(c) => {
-            let mut words = format!("{} note", c.as_str());
-            if let Some(first) = words.get_mut(..1) {
-                first.make_ascii_uppercase();
-            }
-            words
-        }
+        EntryKind::Note(c) => capitalised(&format!("{} note", c.as_str())),
         EntryKind::Eq => "EQ decision".into(),
         EntryKind::Fx => "FX decision".into(),
         EntryKind::Mark => "Mark".into(),
-        EntryKind::Take => "Take".into(),
+        EntryKind::Take { .. } => "Take".into(),
     }
 }
 
@@ -250,37 +258,11 @@ pub fn export_links(song: Option<&str>) -> Markup {
             span { "Export: " }
             @for (format, words) in names {
                 @let href = match song {
-                    Some(s) => format!("/export?format={}&song={}", format.name(), encode(s)),
+                    Some(s) => format!("/export?format={}&song={}", format.name(), percent_encoded(s)),
                     None => format!("/export?format={}", format.name()),
                 };
                 a href=(href) { (words) }
             }
         }
-    }
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A duration for people: "2 h 05 min", "12 min", "under a minute".
-pub fn duration(ms: i64) -> String {
-    if ms < 60_000 {
-        return "under a minute".into();
-    }
-    let minutes = ms.saturating_add(30_000) / 60_000;
-    if minutes >= 60 {
-        format!("{} h {:02} min", minutes / 60, minutes % 60)
-    } else {
-        format!("{minutes} min")
     }
 }

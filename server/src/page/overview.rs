@@ -3,26 +3,23 @@
 //! song. Without a session, the sign-in form.
 
 use super::auth;
-use super::layout::{self, duration, encode, Frame, Nav};
-use super::queue::{awaiting, judgeable};
+use super::layout::{self, Frame, Nav};
 use super::tracklist::songs_in_order;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use liner_record::event::Verdict;
-use liner_record::export::date_time;
+use liner_record::export::{date_time, duration};
+use liner_record::names::percent_encoded;
+use liner_record::review::Tally;
 use maud::html;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Counts of one song (or the project).
+/// Counts of one song (or the project), by the record's one rule.
 #[derive(Default, Clone, Copy)]
 struct Counts {
-    open: usize,
-    approved: usize,
-    rejected: usize,
-    changes: usize,
+    tally: Tally,
     last: Option<i64>,
 }
 
@@ -35,26 +32,17 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         Err(d) => return d.into_response(),
     };
     let views = &record.views;
-    let rated = judgeable(&record);
     let mut per_song: BTreeMap<&str, Counts> = BTreeMap::new();
     let mut total = Counts::default();
     for e in &record.entries {
         let c = per_song.entry(e.song.as_str()).or_default();
         for c in [&mut *c, &mut total] {
             c.last = c.last.max(Some(e.at));
-            if !rated(e) {
-                continue;
-            }
-            match e.verdict.as_ref().map(|v| v.verdict) {
-                None => c.open += 1,
-                Some(Verdict::Approved) => c.approved += 1,
-                Some(Verdict::Rejected) => c.rejected += 1,
-                Some(Verdict::ChangesRequested) => c.changes += 1,
-            }
+            c.tally.add(e.standing());
         }
     }
     let last_event = record.events.iter().map(|e| e.at).max();
-    let waiting = awaiting(&record).count();
+    let waiting = total.tally.open;
     let songs = songs_in_order(views);
     // Worked time in the record's song order.
     let mut worked: Vec<&liner_record::worked::WorkedTime> = views.worked.iter().collect();
@@ -63,9 +51,9 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         h1 { "Overview" }
         section.tiles aria-label="Verdicts" {
             div.tile { span.num { (waiting) } span { "waiting for your verdict" } }
-            div.tile.t-approved { span.num { (total.approved) } span { "✓ approved" } }
-            div.tile.t-rejected { span.num { (total.rejected) } span { "✗ rejected" } }
-            div.tile.t-changes { span.num { (total.changes) } span { "↻ changes requested" } }
+            div.tile.t-approved { span.num { (total.tally.approved) } span { "✓ approved" } }
+            div.tile.t-rejected { span.num { (total.tally.rejected) } span { "✗ rejected" } }
+            div.tile.t-changes { span.num { (total.tally.changes) } span { "↻ changes requested" } }
             div.tile {
                 span.when { (last_event.map_or("nothing yet".into(), date_time)) }
                 span { "last activity" }
@@ -99,13 +87,13 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                                 tr {
                                     td.num { (position.map_or(String::new(), |p| (p + 1).to_string())) }
                                     th scope="row" {
-                                        a href={ "/song?name=" (encode(song)) } { (song) }
+                                        a href={ "/song?name=" (percent_encoded(song)) } { (song) }
                                     }
                                     td { (selection_badge(views.song_selection.get(song).copied())) }
-                                    td.num { (c.open) }
-                                    td.num { (c.approved) }
-                                    td.num { (c.rejected) }
-                                    td.num { (c.changes) }
+                                    td.num { (c.tally.open) }
+                                    td.num { (c.tally.approved) }
+                                    td.num { (c.tally.rejected) }
+                                    td.num { (c.tally.changes) }
                                     td { (c.last.map_or("—".into(), date_time)) }
                                 }
                             }

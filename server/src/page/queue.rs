@@ -1,46 +1,31 @@
 //! The decision queue (`/queue`): every note, EQ/FX decision and rated take awaiting the final
-//! say, oldest first, filterable by song, track, take, category and author. The executive
+//! say (the record's rule, `liner_record::review`), oldest first, filterable by song, track, take, category and author. The executive
 //! decides with the buttons, or from the keyboard (the page's script: j/k to move, a/r/c to
 //! approve, reject or request changes, with the comment typed in the item's field).
 
 use super::auth;
-use super::layout::{self, encode, kind_words, place, Frame, Nav};
+use super::layout::{self, kind_words, place, Frame, Nav};
 use crate::state::{AppState, ProjectRecord};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use liner_record::export::{Entry, EntryKind};
+use liner_record::export::Entry;
+use liner_record::names::percent_encoded;
+use liner_record::review::Standing;
 use maud::html;
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// How many items the queue shows at first (more on request).
 const PAGE: usize = 100;
 
-/// Whether an entry can be judged: notes, EQ/FX decisions, and takes once they are rated.
-pub fn judgeable(record: &ProjectRecord) -> impl Fn(&Entry) -> bool + '_ {
-    let rated: HashSet<uuid::Uuid> = record
-        .views
-        .takes
-        .iter()
-        .filter(|t| t.rating.is_some())
-        .filter_map(|t| t.id)
-        .collect();
-    move |e: &Entry| match e.kind {
-        EntryKind::Note(_) | EntryKind::Eq | EntryKind::Fx => true,
-        EntryKind::Take => rated.contains(&e.id),
-        EntryKind::Mark => false,
-    }
-}
-
-/// What waits for a verdict, oldest first.
+/// What waits for a verdict (by the record's one rule, [`Standing::Open`]), oldest first.
 pub fn awaiting(record: &ProjectRecord) -> impl Iterator<Item = &Entry> {
-    let judgeable = judgeable(record);
     let mut list: Vec<&Entry> = record
         .entries
         .iter()
-        .filter(|e| e.verdict.is_none() && judgeable(e))
+        .filter(|e| e.standing() == Some(Standing::Open))
         .collect();
     list.sort_by_key(|e| (e.at, e.id));
     list.into_iter()
@@ -79,7 +64,7 @@ impl Filter {
             ("author", &self.author),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                q.push(format!("{name}={}", encode(v)));
+                q.push(format!("{name}={}", percent_encoded(v)));
             }
         }
         q.join("&")
@@ -156,7 +141,7 @@ pub async fn page(
             @for e in shown.iter().take(limit) {
                 li.item data-id=(e.id) tabindex="-1" {
                     div.meta {
-                        a href={ "/song?name=" (encode(&e.song)) } { (e.song) }
+                        a href={ "/song?name=" (percent_encoded(&e.song)) } { (e.song) }
                         " · " (if e.track.is_empty() { "(no track)" } else { &e.track })
                         @if let Some(t) = e.take { " · take " (t) }
                         " · " span.where { (place(e)) }

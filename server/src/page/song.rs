@@ -5,12 +5,14 @@
 use super::auth;
 use super::layout::{self, kind_words, place, verdict_badge, Frame, Nav};
 use super::overview::selection_badge;
-use super::queue::{awaiting, judgeable};
+use super::queue::awaiting;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use liner_record::export::{settings_text, Entry, EntryKind};
+use liner_record::names::percent_encoded;
+use liner_record::review::Standing;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -36,9 +38,10 @@ fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
             line x1="0" y1="20" x2="1000" y2="20" class="axis" {}
             @for e in placed {
                 @let s = e.start.as_ref().expect("filtered");
-                @let class = format!("v-{}", layout::verdict_words(e.verdict.as_ref().map(|v| v.verdict)).2);
+                @let class = e.standing()
+                    .map_or(String::new(), |s| format!("v-{}", layout::standing_words(s).2));
                 @match e.kind {
-                    EntryKind::Take => {
+                    EntryKind::Take { .. } => {
                         @let to = e.end.as_ref().map_or(s.seconds, |t| t.seconds);
                         rect class={ "take " (class) } x=(format!("{:.1}", x(s.seconds))) y="8"
                             width=(format!("{:.1}", (x(to) - x(s.seconds)).max(3.0))) height="24" {
@@ -78,7 +81,6 @@ pub async fn page(
             "This project has no song of that name (yet).",
         );
     }
-    let rated = judgeable(&record);
     let mut tracks: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
     for e in record.entries.iter().filter(|e| e.song == name) {
         tracks.entry(e.track.as_str()).or_default().push(e);
@@ -104,7 +106,7 @@ pub async fn page(
         .into_iter()
         .filter(|d| d.song == name)
         .collect();
-    let back = format!("/song?name={}", layout::encode(&name));
+    let back = format!("/song?name={}", percent_encoded(&name));
     let main = html! {
         h1 { (name) }
         p.lede {
@@ -135,9 +137,9 @@ pub async fn page(
                             @if let Some(clip) = views.clips.get(&e.id) {
                                 (super::listen::player(clip))
                             }
-                            @if rated(e) {
+                            @if let Some(standing) = e.standing() {
                                 div.verdict { (verdict_badge(e.verdict.as_ref())) }
-                                @if e.verdict.is_none() {
+                                @if standing == Standing::Open {
                                     (layout::verdict_form(&signed, e.id, &back))
                                 }
                             }

@@ -3,13 +3,14 @@
 //! put it on the record or leave it off. Each change is one event by the executive.
 
 use super::auth;
-use super::layout::{self, encode, Frame, Nav};
+use super::layout::{self, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::awaiting;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use liner_record::names::percent_encoded;
 use liner_record::Views;
 use maud::html;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                 li.song data-song=(song) draggable=[exec.then_some("true")] {
                     @if exec { span.handle aria-hidden="true" title="Drag to move" { "⠿" } }
                     span.pos { (i + 1) }
-                    a.name href={ "/song?name=" (encode(song)) } { (song) }
+                    a.name href={ "/song?name=" (percent_encoded(song)) } { (song) }
                     (selection_badge(views.song_selection.get(song).copied()))
                     @if exec {
                         div.controls {

@@ -69,8 +69,8 @@ pub enum PushOutcome {
     Duplicate(u64),
     /// The id is taken by an event with other content; nothing stored.
     Conflict,
-    /// Against the record's rules ([`liner_record::rules`]): `not_yours` or
-    /// `unknown_target`, with words for people; nothing stored.
+    /// Against the record's rules ([`liner_record::rules`], [`liner_record::limits`]):
+    /// `not_yours`, `unknown_target` or `too_long`, with words for people; nothing stored.
     Refused { code: &'static str, message: String },
 }
 
@@ -155,20 +155,23 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]), or
+    /// a project of that name exists ([`StoreError::ProjectExists`]).
     fn create_project(&self, name: &str) -> Result<Project>;
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn project(&self, name: &str) -> Result<Option<Project>>;
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn projects(&self) -> Result<Vec<Project>>;
     /// Creates a project with a token per `(person, role)`, all in one transaction that
     /// commits only if `ready` (given the tokens and their secrets) succeeds: a first run
     /// either completes or leaves nothing behind.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]), a
+    /// project of that name exists ([`StoreError::ProjectExists`]), or `ready` failed
+    /// ([`StoreError::Aborted`], with its words).
     fn create_project_with_tokens(
         &self,
         project: &str,
@@ -178,26 +181,63 @@ pub trait Store: Send + Sync + 'static {
     /// Issues a token for `person`; returns it with its secret (shown once, stored hashed).
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]), or there
+    /// is no such project ([`StoreError::NoProject`]).
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)>;
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn tokens(&self) -> Result<Vec<TokenInfo>>;
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]), or
+    /// there is no token with that id ([`StoreError::NoToken`]).
     fn revoke_token(&self, id: i64) -> Result<()>;
     /// The live token with this secret, if any.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>>;
     /// Stores new events of a project in one transaction, in order, each judged by the
     /// record's ownership and target rules against what is stored and what came before it in
     /// the batch. `token` is who pushed them (None: an administrator's import).
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]), or
+    /// the project is gone ([`StoreError::NoProject`]). Events against the rules are not
+    /// errors: they get [`PushOutcome::Refused`].
+    ///
+    /// This is the one door to the record: every event first passes the record's limits
+    /// ([`liner_record::limits`]); one over them is refused (`too_long`) and the rest go on.
     fn push(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>> {
+        let over: Vec<Option<PushOutcome>> = events.iter().map(over_the_limits).collect();
+        if over.iter().all(Option::is_none) {
+            return self.push_within_limits(project, token, events);
+        }
+        let within: Vec<Incoming> = events
+            .iter()
+            .zip(&over)
+            .filter(|(_, o)| o.is_none())
+            .map(|(e, _)| e.clone())
+            .collect();
+        let mut stored = self
+            .push_within_limits(project, token, &within)?
+            .into_iter();
+        Ok(over
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| stored.next().expect("one outcome per event")))
+            .collect())
+    }
+    /// [`Store::push`] of events known to be within the limits: the dialect's transaction.
+    /// Only [`Store::push`] calls it.
+    ///
+    /// # Errors
+    /// As [`Store::push`].
+    #[doc(hidden)]
+    fn push_within_limits(
         &self,
         project: &Project,
         token: Option<i64>,
@@ -206,13 +246,13 @@ pub trait Store: Send + Sync + 'static {
     /// Events after a sequence number, in order: (seq, JSON).
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>>;
     /// Who pushed each event of a project and when, in sequence order, from `since_ms`
     /// (received time) on.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>>;
 
     /// Stores a clip's bytes for a project. They must be what a stored `clip_attached` event
@@ -220,7 +260,7 @@ pub trait Store: Send + Sync + 'static {
     /// and its size), and fit in the project's `quota` of clip bytes.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn put_clip(
         &self,
         project: &Project,
@@ -232,36 +272,36 @@ pub trait Store: Send + Sync + 'static {
     /// A stored clip's bytes.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
     /// The bytes of clips a project holds.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn clip_usage(&self, project: &Project) -> Result<u64>;
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn create_session(&self, token: i64) -> Result<(String, String)>;
     /// The live token and CSRF secret of a session (None: unknown, expired, or its token was
     /// revoked).
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn session(&self, secret: &str) -> Result<Option<(TokenInfo, String)>>;
     /// Ends a session.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn end_session(&self, secret: &str) -> Result<()>;
 
     /// The audit trail of every event of a project, for the JSON export.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn received(
         &self,
         project: &Project,
@@ -288,7 +328,7 @@ pub trait Store: Send + Sync + 'static {
     /// skipped.
     ///
     /// # Errors
-    /// [`StoreError`] when the database fails (or, where said, refuses).
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn events(&self, project: &Project) -> Result<Vec<liner_record::Event>> {
         Ok(self
             .pull(project, 0, usize::MAX / 2)?
@@ -296,6 +336,16 @@ pub trait Store: Send + Sync + 'static {
             .filter_map(|(_, json)| serde_json::from_str(&json).ok())
             .collect())
     }
+}
+
+/// The refusal of an event over the record's limits, if it is.
+fn over_the_limits(e: &Incoming) -> Option<PushOutcome> {
+    liner_record::limits::check_sized(&e.event, e.json.len())
+        .err()
+        .map(|too_big| PushOutcome::Refused {
+            code: "too_long",
+            message: too_big.to_string(),
+        })
 }
 
 /// How long a review page sign-in lasts.
@@ -346,7 +396,12 @@ fn judgeable_key(id: Uuid) -> String {
     format!("judgeable:{id}")
 }
 
-/// A new random secret: `prefix` and 64 hex digits.
+/// A new token secret: the record's prefix and 32 random bytes in hex.
+fn new_token_secret() -> String {
+    random_secret(liner_record::settings::TOKEN_PREFIX)
+}
+
+/// `prefix` and 32 random bytes in hex.
 fn random_secret(prefix: &str) -> String {
     use rand::Rng;
     let bytes: [u8; 32] = rand::rng().random();

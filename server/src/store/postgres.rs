@@ -791,7 +791,7 @@ impl Store for PgStore {
                 let p = Project { id, name: project };
                 let mut out = Vec::new();
                 for (person, role) in people {
-                    let secret = random_secret("ln_");
+                    let secret = new_token_secret();
                     let id: i64 = c
                         .query_one(
                             "INSERT INTO tokens (project_id, name, role, hash, created_ms) \
@@ -842,7 +842,7 @@ impl Store for PgStore {
     fn add_token(&self, project: &str, person: &str, role: Role) -> Result<(TokenInfo, String)> {
         let (project, person) = (project.to_owned(), person.to_owned());
         self.with(move |c| async move {
-            let secret = random_secret("ln_");
+            let secret = new_token_secret();
             let now = now_ms();
             let row = c
                 .query_opt(
@@ -908,7 +908,7 @@ impl Store for PgStore {
         })
     }
 
-    fn push(
+    fn push_within_limits(
         &self,
         project: &Project,
         token: Option<i64>,

@@ -411,7 +411,7 @@ impl Store for SqliteStore {
         };
         let mut out = Vec::new();
         for (person, role) in people {
-            let secret = random_secret("ln_");
+            let secret = new_token_secret();
             tx.execute(
                 "INSERT INTO tokens (project_id, name, role, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![p.id, person, role.as_str(), hash(&secret), now],
@@ -437,7 +437,7 @@ impl Store for SqliteStore {
         let p = self
             .project(project)?
             .ok_or_else(|| StoreError::NoProject(project.to_owned()))?;
-        let secret = random_secret("ln_");
+        let secret = new_token_secret();
         let conn = self.conn();
         let created = now_ms();
         conn.execute(
@@ -489,7 +489,7 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn push(
+    fn push_within_limits(
         &self,
         project: &Project,
         token: Option<i64>,

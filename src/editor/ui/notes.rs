@@ -1,6 +1,7 @@
 //! The notes list: filters, the rows on screen, and the selected row's detail below.
 
 use super::*;
+use liner_record::review::{verdict_words, Standing};
 
 /// Height of one list row; rows are laid out at this fixed height so only visible ones are
 /// drawn.
@@ -49,28 +50,26 @@ pub(super) fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 }
             },
         );
-        let verdict_text = match app.filter.verdict {
+        let words = |f: VerdictFilter| match f {
             VerdictFilter::Any => "any verdict",
-            VerdictFilter::Open => "open",
-            VerdictFilter::Is(Verdict::Approved) => "approved",
-            VerdictFilter::Is(Verdict::Rejected) => "rejected",
-            VerdictFilter::Is(Verdict::ChangesRequested) => "changes requested",
+            VerdictFilter::Open => Standing::Open.words(),
+            VerdictFilter::Is(v) => verdict_words(v),
         };
         labelled_combo(
             ui,
             "Verdict",
-            egui::ComboBox::from_id_salt("filter-verdict").selected_text(verdict_text),
+            egui::ComboBox::from_id_salt("filter-verdict").selected_text(words(app.filter.verdict)),
             |ui| {
                 let f = &mut app.filter.verdict;
-                ui.selectable_value(f, VerdictFilter::Any, "any verdict");
-                ui.selectable_value(f, VerdictFilter::Open, "open");
-                ui.selectable_value(f, VerdictFilter::Is(Verdict::Approved), "approved");
-                ui.selectable_value(f, VerdictFilter::Is(Verdict::Rejected), "rejected");
-                ui.selectable_value(
-                    f,
+                for choice in [
+                    VerdictFilter::Any,
+                    VerdictFilter::Open,
+                    VerdictFilter::Is(Verdict::Approved),
+                    VerdictFilter::Is(Verdict::Rejected),
                     VerdictFilter::Is(Verdict::ChangesRequested),
-                    "changes requested",
-                );
+                ] {
+                    ui.selectable_value(f, choice, words(choice));
+                }
             },
         );
         labelled_field(

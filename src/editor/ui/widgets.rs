@@ -2,6 +2,7 @@
 //! stars, clip labels.
 
 use super::*;
+use liner_record::review::{verdict_words, Standing};
 
 pub(super) fn verdict_color(v: Verdict) -> Color32 {
     match v {
@@ -14,13 +15,8 @@ pub(super) fn verdict_color(v: Verdict) -> Color32 {
 pub(super) fn verdict_badge(ui: &mut egui::Ui, v: Option<&VerdictView>) {
     match v {
         Some(v) => {
-            let label = match v.verdict {
-                Verdict::Approved => "approved",
-                Verdict::Rejected => "rejected",
-                Verdict::ChangesRequested => "changes",
-            };
             let r = ui.label(
-                RichText::new(label)
+                RichText::new(verdict_words(v.verdict))
                     .small()
                     .strong()
                     .color(verdict_color(v.verdict)),
@@ -30,7 +26,7 @@ pub(super) fn verdict_badge(ui: &mut egui::Ui, v: Option<&VerdictView>) {
             }
         }
         None => {
-            ui.label(RichText::new("open").small().weak());
+            ui.label(RichText::new(Standing::Open.words()).small().weak());
         }
     }
 }

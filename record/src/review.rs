@@ -1,0 +1,145 @@
+//! What waits for the executive's final say, and how a verdict is said in words.
+//!
+//! One rule for every place that counts or lists open items: the page's queue, overview and
+//! song view, the exported logs' summaries, and the editor's "open" filter. Before this
+//! module they disagreed (the page asked for a verdict on rated takes, the logs never counted
+//! takes, the editor called a mark "open"); a test in `server/tests/review_counts.rs` holds the
+//! overview, the queue and the Markdown log to the same numbers.
+//!
+//! The rule:
+//! - a note and an EQ/FX decision are up for review as soon as they exist;
+//! - a take is up for review once its producer rated it (rating puts a take forward; an
+//!   unrated take is raw material, not a question);
+//! - a mark is a bookmark, never up for review.
+//!
+//! A verdict that exists always counts, whatever it judges (the server's rules, in
+//! [`crate::rules::judgeable`], decide what a verdict may target at all).
+
+use crate::event::Verdict;
+
+/// The kind of item the record lists, as far as review cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    Note,
+    Decision,
+    Mark,
+    Take { rated: bool },
+}
+
+impl Item {
+    /// Whether the executive is asked to judge this kind of item (see the module docs).
+    pub fn up_for_review(self) -> bool {
+        match self {
+            Item::Note | Item::Decision => true,
+            Item::Take { rated } => rated,
+            Item::Mark => false,
+        }
+    }
+}
+
+/// Where an item stands with the executive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Up for review, no verdict yet.
+    Open,
+    Decided(Verdict),
+}
+
+impl Standing {
+    /// `item`'s standing given its verdict, or `None` when nobody asks for one.
+    pub fn of(item: Item, verdict: Option<Verdict>) -> Option<Standing> {
+        match verdict {
+            Some(v) => Some(Standing::Decided(v)),
+            None if item.up_for_review() => Some(Standing::Open),
+            None => None,
+        }
+    }
+
+    /// Lower-case words: "open", "approved", "rejected", "changes requested".
+    pub fn words(self) -> &'static str {
+        match self {
+            Standing::Open => "open",
+            Standing::Decided(v) => verdict_words(v),
+        }
+    }
+}
+
+/// A verdict in lower-case words, as the prose exports (Markdown, HTML, text), the page and the
+/// editor say it. The machine-read formats (CSV, JSON, DAW markers) keep the event's own
+/// `changes_requested`.
+pub fn verdict_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Approved => "approved",
+        Verdict::Rejected => "rejected",
+        Verdict::ChangesRequested => "changes requested",
+    }
+}
+
+/// How many items stand where.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub open: usize,
+    pub approved: usize,
+    pub rejected: usize,
+    pub changes: usize,
+}
+
+impl Tally {
+    /// Counts one item (nothing for `None`: an item nobody is asked about).
+    pub fn add(&mut self, standing: Option<Standing>) {
+        match standing {
+            Some(Standing::Open) => self.open += 1,
+            Some(Standing::Decided(Verdict::Approved)) => self.approved += 1,
+            Some(Standing::Decided(Verdict::Rejected)) => self.rejected += 1,
+            Some(Standing::Decided(Verdict::ChangesRequested)) => self.changes += 1,
+            None => {}
+        }
+    }
+
+    /// The tally of many items.
+    pub fn of(standings: impl IntoIterator<Item = Option<Standing>>) -> Tally {
+        let mut t = Tally::default();
+        standings.into_iter().for_each(|s| t.add(s));
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_decisions_and_rated_takes_wait_marks_and_unrated_takes_do_not() {
+        assert_eq!(Standing::of(Item::Note, None), Some(Standing::Open));
+        assert_eq!(Standing::of(Item::Decision, None), Some(Standing::Open));
+        assert_eq!(
+            Standing::of(Item::Take { rated: true }, None),
+            Some(Standing::Open)
+        );
+        assert_eq!(Standing::of(Item::Take { rated: false }, None), None);
+        assert_eq!(Standing::of(Item::Mark, None), None);
+    }
+
+    #[test]
+    fn a_verdict_given_counts_whatever_it_judges() {
+        let v = Some(Verdict::Rejected);
+        let all = [
+            Item::Note,
+            Item::Decision,
+            Item::Mark,
+            Item::Take { rated: false },
+        ];
+        let t = Tally::of(all.iter().map(|i| Standing::of(*i, v)));
+        assert_eq!(
+            t,
+            Tally {
+                rejected: 4,
+                ..Tally::default()
+            }
+        );
+        assert_eq!(
+            Standing::of(Item::Note, Some(Verdict::ChangesRequested)).map(Standing::words),
+            Some("changes requested")
+        );
+    }
+}
