@@ -138,13 +138,15 @@ fn child() -> ! {
 
 const CONTROL: &str = "an_allocation_inside_the_guard_aborts_this_binary";
 
-/// Negative control: the allocation guard is live in this binary.
+/// Negative control: the allocation guard is live in this binary. The guard exists in debug
+/// builds only (nice-plug installs it there), so a release test run reports this control as
+/// ignored instead of passing it unchecked; `cargo xtask test` (CI) builds the tests in debug.
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "assert_no_alloc acts only in debug builds"
+)]
 fn an_allocation_inside_the_guard_aborts_this_binary() {
-    if !cfg!(debug_assertions) {
-        eprintln!("assert_no_alloc only checks debug builds; nothing to control");
-        return;
-    }
     if rt_guard::is_child(CONTROL) {
         let v = nice_assert_no_alloc::assert_no_alloc(|| vec![1u8; 64]);
         println!("NOT CAUGHT {}", v.len());

@@ -129,21 +129,82 @@ fn activation_cycles_at_changing_rates_and_block_sizes_keep_working() {
     }
 }
 
+/// 40 instances made, played and dropped on 4 threads at once, all served by the one shared
+/// worker: each passes its own signal through bit for bit, and its saved state holds exactly
+/// its own activation (session opened and closed), transport and mark, under an identity of
+/// its own; nothing dropped, nothing of another instance.
 #[test]
 fn many_instances_on_many_threads_come_and_go() {
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            std::thread::spawn(|| {
-                for _ in 0..10 {
-                    let mut plugin = Instance::new();
-                    let mut p = plugin.activate(48_000.0, 64, 2);
-                    p.process(64, None);
-                    plugin.deactivate(p);
-                }
+    const THREADS: usize = 4;
+    const EACH: usize = 10;
+    let threads: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            std::thread::spawn(move || {
+                (0..EACH)
+                    .map(|round| {
+                        let mut plugin = Instance::new();
+                        let mark = plugin.param_id("Mark");
+                        let mut p = plugin.activate(48_000.0, 64, 2);
+                        let mut t = Timeline::new(48_000.0, 120.0, (4, 4));
+                        t.playing = true;
+                        // A signal no other instance gets: its thread and round in every sample.
+                        let signal = |c: usize, i: usize| {
+                            ((thread * EACH + round) as f32 + c as f32 * 0.25 + i as f32 / 64.0)
+                                / 64.0
+                        };
+                        for block in 0..4 {
+                            for (c, channel) in p.inputs.iter_mut().enumerate() {
+                                for (i, x) in channel.iter_mut().enumerate() {
+                                    *x = signal(c, i) * if block % 2 == 0 { 1.0 } else { -1.0 };
+                                }
+                            }
+                            p.set_param(0, mark, if block == 1 { 1.0 } else { 0.0 });
+                            p.process(64, Some(&t.at(block * 64)));
+                            for c in 0..2 {
+                                assert!(
+                                    p.outputs[c][..64]
+                                        .iter()
+                                        .zip(&p.inputs[c][..64])
+                                        .all(|(o, i)| o.to_bits() == i.to_bits()),
+                                    "thread {thread}, round {round}, block {block}, \
+                                     channel {c}: the output is not the input"
+                                );
+                            }
+                        }
+                        plugin.deactivate(p);
+                        capture_log(&plugin.save_state())
+                    })
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
-    for t in threads {
-        t.join().expect("instance thread");
+    let mut identities = HashSet::new();
+    for (thread, t) in threads.into_iter().enumerate() {
+        for (round, log) in t.join().expect("instance thread").into_iter().enumerate() {
+            let instance = log["instance"].as_str().expect("an identity").to_owned();
+            assert!(identities.insert(instance.clone()), "{instance} twice");
+            let kinds: Vec<&str> = log["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    "session_opened",
+                    "transport_started",
+                    "mark",
+                    "transport_stopped",
+                    "session_closed"
+                ],
+                "thread {thread}, round {round}: {log}"
+            );
+            assert_eq!(log["dropped"], 0, "thread {thread}, round {round}");
+            let mark = &log["events"][2];
+            assert_eq!(mark["body"]["instance"], instance.as_str(), "{mark}");
+            assert_eq!(mark["body"]["number"], 1, "{mark}");
+        }
     }
+    assert_eq!(identities.len(), THREADS * EACH);
 }

@@ -387,8 +387,11 @@ mod tests {
         (a - b).abs() < 1e-9
     }
 
+    /// Far-off, NaN and useless inputs: counts saturate instead of wrapping, a value that
+    /// cannot be known comes out NaN or `None` (never a made-up finite one), and text shows
+    /// something a person can read.
     #[test]
-    fn hostile_positions_do_not_panic() {
+    fn hostile_positions_saturate_or_say_they_have_no_value() {
         let huge = DawPos {
             seconds: Some(1e300),
             beats: Some(1e300),
@@ -404,12 +407,89 @@ mod tests {
             ..Default::default()
         };
         let m = TempoMap::from_positions([&small, &huge]).unwrap();
-        let _ = m.bar_beat_at(f64::MAX);
-        let _ = m.seconds_at(BarBeat {
+        // 2.5e299 bars in: the bar count stops at i32::MAX rather than wrapping negative.
+        assert_eq!(m.changes().len(), 2);
+        assert_eq!(m.changes()[1].bar, i32::MAX);
+        assert_eq!(
+            m.bar_beat_at(1e300),
+            BarBeat {
+                bar: i32::MAX,
+                beat: 1.0
+            }
+        );
+        assert_eq!(
+            m.seconds_at(BarBeat {
+                bar: i32::MAX,
+                beat: 1.0
+            }),
+            1e300
+        );
+        // Past the end of f64 the bar still saturates; the beat has no value, and is shown as
+        // the bar's first.
+        let end = m.bar_beat_at(f64::MAX);
+        assert_eq!(end.bar, i32::MAX);
+        assert!(end.beat.is_nan(), "{end:?}");
+        assert_eq!(format_bar_beat(end.bar, end.beat), "2147483647.1.00");
+        // The lowest bar is a finite time, extrapolated at the first tempo (60 bpm: a beat is
+        // a second); a NaN beat gives a NaN time, not a finite one.
+        let lowest = BarBeat {
+            bar: i32::MIN,
+            beat: 1.0,
+        };
+        assert_eq!(m.seconds_at(lowest), (i32::MIN as f64 - 1.0) * 4.0);
+        let unknown = m.seconds_at(BarBeat {
             bar: i32::MIN,
             beat: f64::NAN,
         });
-        let _ = format_bar_beat(i32::MAX, f64::INFINITY);
+        assert!(unknown.is_nan(), "{unknown}");
+        // Text: an infinite beat still names its bar and reads back to it; NaN and negative
+        // beats show as the first beat; a time with no value shows as unknown.
+        let shown = format_bar_beat(i32::MAX, f64::INFINITY);
+        assert!(shown.starts_with("2147483647."), "{shown}");
+        assert_eq!(parse_bar_beat(&shown).map(|b| b.bar), Some(i32::MAX));
+        assert_eq!(format_bar_beat(3, f64::NAN), "3.1.00");
+        assert_eq!(format_bar_beat(3, f64::NEG_INFINITY), "3.1.00");
+        for t in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(format_time(t), "?:??:??.???");
+        }
+        for text in ["inf", "NaN", "1e400", "1:-5", "1::2", ""] {
+            assert_eq!(parse_time(text), None, "{text:?}");
+        }
+        // No map from positions that lack a usable time, tempo or meter.
+        let useless = [
+            DawPos {
+                seconds: Some(f64::NAN),
+                ..small
+            },
+            DawPos {
+                tempo: Some(0.0),
+                ..small
+            },
+            DawPos {
+                time_sig: Some((4, 0)),
+                ..small
+            },
+            DawPos {
+                beats: Some(f64::INFINITY),
+                ..small
+            },
+        ];
+        assert_eq!(TempoMap::from_positions(&useless), None);
+        // No bar line for a far-off position or a useless bar length.
+        assert_eq!(bar_holding(0.0, f64::INFINITY, 4.0), None);
+        assert_eq!(bar_holding(0.0, 1e12, 4.0), None);
+        assert_eq!(bar_holding(0.0, 1.0, 0.0), None);
+        assert_eq!(bar_holding(0.0, 1.0, f64::NAN), None);
+        // A useless sample rate moves the sample count only; samples saturate.
+        let at_end = DawPos {
+            samples: Some(i64::MAX - 1),
+            ..small
+        };
+        for rate in [f32::NAN, 0.0, -48_000.0] {
+            let moved = at_end.advanced(100, rate);
+            assert_eq!(moved.samples, Some(i64::MAX));
+            assert_eq!((moved.seconds, moved.beats), (small.seconds, small.beats));
+        }
     }
 
     #[test]

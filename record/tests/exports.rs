@@ -1,484 +1,46 @@
-//! Every export format on a fixed record that covers every event kind, two songs, two
+//! Every export format on a fixed record (`fixture`: every event kind, two songs, two
 //! sessions, a tempo and a time-signature change, a note without a DAW position and text
-//! built to break formats. Golden files pin the exact output (`UPDATE_GOLDEN=1` rewrites
-//! them); independent parsers read each machine format back.
+//! built to break formats). Golden files pin the exact output: these tests only compare, and
+//! fail when `UPDATE_GOLDEN` is set (a run that claims to update them must not pass). After a
+//! reviewed change of an export, `cargo xtask golden` rewrites them and shows what changed.
+//! Independent parsers read each machine format back.
 
-use liner_record::event::{
-    Anchor, Body, Category, DawPos, Decision, Event, NoteAdded, NoteEdited, Rating, Role, Setting,
-    TakeRef, Verdict,
-};
+mod fixture;
+
+use fixture::{golden_dir, golden_files, pos, record, By, Maker, DAY2, HOSTILE, SAM};
+use liner_record::event::{Body, Category, DawPos, Event, NoteAdded};
 use liner_record::export::{export, import_json, Format, Scope};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
-const HOSTILE: &str = "comma, \"quote\", new\nline, tab\there, emoji 🎤🔥, עברית שלום, <script>alert(1)</script> *bold* | pipe";
-
-struct Maker {
-    n: u128,
-}
-
-impl Maker {
-    fn id(&mut self) -> Uuid {
-        self.n += 1;
-        Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + self.n)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &mut self,
-        song: &str,
-        session: u128,
-        track: &str,
-        author: &str,
-        role: Role,
-        at: i64,
-        pos: Option<DawPos>,
-        body: Body,
-    ) -> Event {
-        Event {
-            id: self.id(),
-            project: "Album".into(),
-            song: song.into(),
-            track: track.into(),
-            session: Uuid::from_u128(session),
-            author: author.into(),
-            role,
-            at,
-            pos,
-            body,
-        }
-    }
-}
-
-/// 120 bpm 4/4 until bar 9 (16 s), then 90 bpm 3/4.
-fn pos(seconds: f64) -> DawPos {
-    let (beats, tempo, sig, bar, beat) = if seconds < 16.0 {
-        let beats = seconds * 2.0;
-        (
-            beats,
-            120.0,
-            (4, 4),
-            (beats / 4.0).floor() as i32 + 1,
-            beats % 4.0 + 1.0,
-        )
-    } else {
-        let beats = 32.0 + (seconds - 16.0) * 1.5;
-        let into = beats - 32.0;
-        (
-            beats,
-            90.0,
-            (3, 4),
-            9 + (into / 3.0).floor() as i32,
-            into % 3.0 + 1.0,
-        )
-    };
-    DawPos {
-        samples: Some((seconds * 48_000.0) as i64),
-        seconds: Some(seconds),
-        beats: Some(beats),
-        bar: Some(bar),
-        beat: Some(beat),
-        tempo: Some(tempo),
-        time_sig: Some(sig),
-        playing: true,
-        recording: false,
-    }
-}
-
-const DAY1: i64 = 1_764_000_000_000; // 2025-11-24 16:00 UTC
-const DAY2: i64 = DAY1 + 86_400_000;
-
-fn record() -> Vec<Event> {
-    let mut m = Maker { n: 0 };
-    let inst = Uuid::from_u128(7);
-    let take = |n| TakeRef {
-        instance: inst,
-        number: n,
-    };
-    let note = |text: &str, category, anchor, take, private| {
-        Body::NoteAdded(NoteAdded {
-            text: text.into(),
-            category,
-            anchor,
-            take,
-            private,
-        })
-    };
-    let mut ev = Vec::new();
-    // Song A, session 1 (day 1): a take, notes, an EQ decision, a mark.
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1,
-        None,
-        Body::SessionOpened,
-    ));
-    let t1 = m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 60_000,
-        Some(pos(4.0)),
-        Body::TakeStarted { take: take(1) },
-    );
-    ev.push(t1.clone());
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 90_000,
-        Some(pos(14.0)),
-        Body::TakeEnded { take: take(1) },
-    ));
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 100_000,
-        None,
-        Body::TakeRated {
-            take: take(1),
-            rating: Rating::Keeper,
-            stars: Some(4),
-            note: Some("best chorus".into()),
-        },
-    ));
-    let breath = m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 120_000,
-        Some(pos(6.5)),
-        note(
-            "breath before the chorus",
-            Category::Vocal,
-            None,
-            Some(take(1)),
-            false,
-        ),
-    );
-    ev.push(breath.clone());
-    let hostile = m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Ana",
-        Role::Engineer,
-        DAY1 + 130_000,
-        Some(pos(22.0)),
-        note(HOSTILE, Category::General, None, None, false),
-    );
-    ev.push(hostile.clone());
-    let range = m.event(
-        "Song A",
-        1,
-        "Band",
-        "Sam",
-        Role::Producer,
-        DAY1 + 140_000,
-        None,
-        note(
-            "bridge drags",
-            Category::Arrangement,
-            Some(Anchor::Range {
-                from: pos(8.0),
-                to: pos(16.0),
-            }),
-            None,
-            false,
-        ),
-    );
-    ev.push(range.clone());
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 150_000,
-        None,
-        note(
-            "no position: phone call with the label",
-            Category::General,
-            None,
-            None,
-            false,
-        ),
-    ));
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 160_000,
-        Some(pos(3.0)),
-        note(
-            "private: the singer was late",
-            Category::General,
-            None,
-            None,
-            true,
-        ),
-    ));
-    let eq = m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Ana",
-        Role::Engineer,
-        DAY1 + 170_000,
-        Some(pos(10.0)),
-        Body::EqDecision(Decision {
-            processor: "Pro-Q 3".into(),
-            settings: vec![
-                Setting {
-                    name: "band".into(),
-                    value: None,
-                    text: Some("low shelf".into()),
-                    unit: None,
-                },
-                Setting {
-                    name: "frequency".into(),
-                    value: Some(120.0),
-                    text: None,
-                    unit: Some("Hz".into()),
-                },
-                Setting {
-                    name: "gain".into(),
-                    value: Some(-3.0),
-                    text: None,
-                    unit: Some("dB".into()),
-                },
-                Setting {
-                    name: "q".into(),
-                    value: Some(0.7),
-                    text: None,
-                    unit: None,
-                },
-            ],
-            reason: "mud under the vocal".into(),
-        }),
-    );
-    ev.push(eq.clone());
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 180_000,
-        Some(pos(12.25)),
-        Body::Mark {
-            instance: inst,
-            number: 1,
-            label: None,
-        },
-    ));
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 185_000,
-        None,
-        Body::NoteEdited(NoteEdited {
-            note: breath.id,
-            text: Some("breath before the chorus, keep it".into()),
-            category: None,
-            anchor: None,
-        }),
-    ));
-    ev.push(m.event(
-        "Song A",
-        1,
-        "Lead Vox",
-        "Sam",
-        Role::Producer,
-        DAY1 + 3_600_000,
-        None,
-        Body::SessionClosed,
-    ));
-    // Song B, session 2 (day 2): an FX decision, a deleted note, verdicts.
-    ev.push(m.event(
-        "Song B",
-        2,
-        "Drums",
-        "Kim",
-        Role::Artist,
-        DAY2,
-        Some(pos(30.0)),
-        Body::FxDecision(Decision {
-            processor: "1176".into(),
-            settings: vec![Setting {
-                name: "ratio".into(),
-                value: None,
-                text: Some("4:1".into()),
-                unit: None,
-            }],
-            reason: "glue".into(),
-        }),
-    ));
-    let gone = m.event(
-        "Song B",
-        2,
-        "Drums",
-        "Kim",
-        Role::Artist,
-        DAY2 + 1_000,
-        Some(pos(31.0)),
-        note("delete me", Category::Mix, None, None, false),
-    );
-    ev.push(gone.clone());
-    ev.push(m.event(
-        "Song B",
-        2,
-        "Drums",
-        "Kim",
-        Role::Artist,
-        DAY2 + 2_000,
-        None,
-        Body::NoteDeleted { note: gone.id },
-    ));
-    ev.push(m.event(
-        "Song B",
-        2,
-        "Drums",
-        "Kim",
-        Role::Artist,
-        DAY2 + 3_000,
-        Some(pos(33.0)),
-        note("snare too loud", Category::Mix, None, None, false),
-    ));
-    // Verdicts: the executive's count, a producer's does not.
-    let verdict = |target, v, c: &str| Body::Verdict {
-        target,
-        verdict: v,
-        comment: c.into(),
-    };
-    ev.push(m.event(
-        "Song A",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 10_000,
-        None,
-        verdict(eq.id, Verdict::Approved, "yes"),
-    ));
-    ev.push(m.event(
-        "Song A",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 11_000,
-        None,
-        verdict(range.id, Verdict::ChangesRequested, "tighten, \"8 bars\""),
-    ));
-    ev.push(m.event(
-        "Song A",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 12_000,
-        None,
-        verdict(t1.id, Verdict::Approved, ""),
-    ));
-    ev.push(m.event(
-        "Song A",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 13_000,
-        None,
-        verdict(hostile.id, Verdict::Rejected, "no <b>"),
-    ));
-    ev.push(m.event(
-        "Song A",
-        2,
-        "",
-        "Sam",
-        Role::Producer,
-        DAY2 + 14_000,
-        None,
-        verdict(breath.id, Verdict::Approved, "self-approval does not count"),
-    ));
-    ev.push(m.event(
-        "",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 15_000,
-        None,
-        Body::TracklistOrder {
-            songs: vec!["Song B".into(), "Song A".into()],
-        },
-    ));
-    ev.push(m.event(
-        "",
-        2,
-        "",
-        "Eve",
-        Role::Executive,
-        DAY2 + 16_000,
-        None,
-        Body::SongSelection {
-            song: "Song A".into(),
-            selected: true,
-        },
-    ));
-    ev
-}
-
-fn golden(name: &str, bytes: &[u8]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        return;
-    }
-    let want = std::fs::read(&path)
-        .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert!(
-        want == bytes,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after review):\n{}",
-        String::from_utf8_lossy(bytes)
-    );
-}
-
+/// Each export of the fixed record is byte for byte its golden file, and every golden file is
+/// one of them (none left over from a format or scope that is gone).
 #[test]
 fn every_format_matches_its_golden_file() {
-    let events = record();
-    for f in Format::ALL {
-        let out = export(&events, &Scope::default(), f);
-        golden(&format!("project.{}", f.extension()), &out.bytes);
-    }
-    let song_b = Scope {
-        song: Some("Song B".into()),
-        ..Scope::default()
-    };
-    golden(
-        "song-b.md",
-        &export(&events, &song_b, Format::Markdown).bytes,
+    assert!(
+        std::env::var_os("UPDATE_GOLDEN").is_none(),
+        "UPDATE_GOLDEN is set: tests never rewrite golden files; `cargo xtask golden` does, \
+         for review"
     );
+    let dir = golden_dir();
+    let files = golden_files();
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        let want = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (`cargo xtask golden` writes it)", path.display()));
+        assert!(
+            want == *bytes,
+            "{name} differs from its golden file (`cargo xtask golden` rewrites it, after \
+             review):\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    let made: BTreeSet<String> = files.into_iter().map(|(name, _)| name).collect();
+    let kept: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(kept, made, "golden files no export makes, or missing");
 }
 
 #[test]
@@ -758,12 +320,13 @@ fn exports_carry_no_formula_and_no_forged_row() {
         ("@SUM(A1)", "=cmd|'/C calc'!A0"),
         ("Eve\n0.0\t9.9\tforged", "+1 tab\tin text"),
     ] {
-        events.push(m.event(
-            "Song A",
-            1,
-            "Vox",
+        let by = By {
+            track: "Vox",
             author,
-            Role::Producer,
+            ..SAM
+        };
+        events.push(m.event(
+            by,
             1_764_000_000_000,
             Some(pos(4.0)),
             Body::NoteAdded(NoteAdded {
@@ -827,12 +390,12 @@ fn a_meter_flipping_at_every_event_exports_at_once() {
                 playing: true,
                 recording: false,
             };
+            let by = By {
+                track: "Vox",
+                ..SAM
+            };
             m.event(
-                "Song A",
-                1,
-                "Vox",
-                "Sam",
-                Role::Producer,
+                by,
                 1_764_000_000_000 + i,
                 Some(at),
                 Body::Mark {

@@ -14,6 +14,9 @@
 //! - `editor-stress [CYCLES]`: the editor opened and closed by CLAP and VST3 hosts in every order
 //!   DAWs use (`tests/editor_stress.rs`), 1,200 cycles in three CLAP host processes and a VST3
 //!   one by default (the test suite runs 200 in two); needs Xvfb and Mesa;
+//! - `golden`: rewrites the export golden files (`record/tests/golden/`, by the
+//!   `liner-record` example `golden`) and shows `git diff --stat` of them, for review; the
+//!   tests only compare (and fail when `UPDATE_GOLDEN` is set);
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
@@ -39,6 +42,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("test") => test(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("editor-stress") => editor_stress(args.get(1).map(String::as_str).unwrap_or("1200")),
+        Some("golden") => golden(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("page-screenshots") => cargo(&[
             "run",
@@ -404,6 +408,22 @@ fn screenshot() -> nice_plug_xtask::Result<()> {
     anyhow::ensure!(shot.success(), "import failed");
     println!("saved docs/editor.png");
     Ok(())
+}
+
+/// Rewrites the export golden files from the export tests' fixed record, then shows what
+/// changed (and which files are new) for review before they are committed.
+fn golden() -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    cargo(&["run", "-q", "-p", "liner-record", "--example", "golden"])?;
+    let dir = "record/tests/golden";
+    let git = |args: &[&str]| -> nice_plug_xtask::Result<()> {
+        let status = std::process::Command::new("git").args(args).status()?;
+        anyhow::ensure!(status.success(), "git {} failed", args.join(" "));
+        Ok(())
+    };
+    println!("changed golden files (review, then commit them):");
+    git(&["diff", "--stat", "--", dir])?;
+    git(&["status", "--short", "--untracked-files=all", "--", dir])
 }
 
 /// The fuzz targets, each run for `seconds` from a scratch corpus seeded by
