@@ -10,7 +10,7 @@ mod common;
 use common::host::{instance_for, Instance, Timeline};
 use liner_record::event::Body;
 use liner_record::Role;
-use liner_server::store::{SqliteStore, Store};
+use liner_test_support::{wait_until, Server};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,23 +60,13 @@ impl Relay {
     }
 }
 
-fn marks_on(store: &SqliteStore, project: &str) -> usize {
-    let p = store.project(project).unwrap().unwrap();
-    store
-        .pull(&p, 0, 100_000)
-        .unwrap()
+/// The marks stored on the server in `project`.
+fn marks_on(server: &Server, project: &str) -> usize {
+    server
+        .events(project)
         .iter()
-        .filter_map(|(_, json)| serde_json::from_str::<liner_record::Event>(json).ok())
         .filter(|e| matches!(e.body, Body::Mark { .. }))
         .count()
-}
-
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// One mark: the footswitch down and up within a few blocks.
@@ -93,13 +83,10 @@ fn mark_once(plugin: &mut Instance) {
 
 #[test]
 fn the_last_mark_leaves_with_the_close_or_waits_for_the_next_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let server = Server::start();
     let project = format!("Closing {}", Uuid::now_v7());
-    store.create_project(&project).unwrap();
-    let token = store.add_token(&project, "Pat", Role::Producer).unwrap().1;
-    let server = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
-    let relay = Relay::start(server.addr);
+    let token = server.token(&project, "Pat", Role::Producer);
+    let relay = Relay::start(server.addr());
     let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
     liner_notes::settings::store_token_in(&config, &relay.url, &token).unwrap();
 
@@ -109,14 +96,14 @@ fn the_last_mark_leaves_with_the_close_or_waits_for_the_next_load() {
     wait_until(
         "the first mark on the server",
         Duration::from_secs(20),
-        || marks_on(&store, &project) == 1,
+        || marks_on(&server, &project) == 1,
     );
     mark_once(&mut plugin);
     let closing = Instant::now();
     drop(plugin);
     eprintln!("closing with the server up took {:?}", closing.elapsed());
     assert_eq!(
-        marks_on(&store, &project),
+        marks_on(&server, &project),
         2,
         "the last mark left with the close"
     );
@@ -127,7 +114,7 @@ fn the_last_mark_leaves_with_the_close_or_waits_for_the_next_load() {
     wait_until(
         "the third mark on the server",
         Duration::from_secs(20),
-        || marks_on(&store, &project) == 3,
+        || marks_on(&server, &project) == 3,
     );
     relay.silent.store(true, Ordering::SeqCst);
     mark_once(&mut plugin);
@@ -140,7 +127,7 @@ fn the_last_mark_leaves_with_the_close_or_waits_for_the_next_load() {
         took < Duration::from_millis(2500),
         "the close waited {took:?}"
     );
-    assert_eq!(marks_on(&store, &project), 3);
+    assert_eq!(marks_on(&server, &project), 3);
 
     // The next load sends it.
     relay.silent.store(false, Ordering::SeqCst);
@@ -149,7 +136,7 @@ fn the_last_mark_leaves_with_the_close_or_waits_for_the_next_load() {
     wait_until(
         "the waiting mark sent by the next load",
         Duration::from_secs(20),
-        || marks_on(&store, &project) == 4,
+        || marks_on(&server, &project) == 4,
     );
     drop(plugin);
 }

@@ -13,6 +13,7 @@ use liner_notes::state::{InstanceState, SavedState};
 use liner_notes::worker::{self, Registration};
 use liner_record::event::{Anchor, Body, Category, Context, NoteAdded, Rating, TakeRef, Verdict};
 use liner_record::{Event, Journal, Role};
+use liner_test_support::Server;
 use nice_plug::prelude::Transport;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -114,27 +115,12 @@ impl Rig {
     /// A real server (with `limits`) holding this rig's project, and Sam's token for it stored
     /// where the plugin looks, filed under the server's origin. The instance is not pointed
     /// at it yet.
-    fn server(
-        &self,
-        limits: liner_server::serve::Limits,
-    ) -> (
-        Arc<liner_server::store::SqliteStore>,
-        liner_server::Background,
-        tempfile::TempDir,
-    ) {
-        use liner_server::store::{SqliteStore, Store};
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let server =
-            liner_server::Background::start_with(store.clone(), "127.0.0.1:0", limits).unwrap();
-        store.create_project(&self.project).unwrap();
-        let token = store
-            .add_token(&self.project, "Sam", Role::Producer)
-            .unwrap()
-            .1;
+    fn server(&self, limits: liner_server::serve::Limits) -> Server {
+        let server = Server::start_with(limits);
+        let token = server.token(&self.project, "Sam", Role::Producer);
         let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
-        liner_notes::settings::store_token_in(&config, &server.url(), &token).unwrap();
-        (store, server, dir)
+        liner_notes::settings::store_token_in(&config, &server.url, &token).unwrap();
+        server
     }
 }
 
@@ -666,16 +652,9 @@ fn your_own_notes_can_be_edited_and_deleted_and_others_cannot() {
 
 #[test]
 fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
-    use liner_server::store::{SqliteStore, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let server = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+    let server = Server::start();
     let rig = rig();
-    store.create_project(&rig.project).unwrap();
-    let token = store
-        .add_token(&rig.project, "Sam", Role::Producer)
-        .unwrap()
-        .1;
+    let token = server.token(&rig.project, "Sam", Role::Producer);
     let mut h = rig.harness();
     h.step();
     h.get_by_label("Settings").click();
@@ -688,7 +667,7 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
         h.get_by_label(field).type_text(text);
         h.step();
     };
-    type_into(&mut h, "Server", &server.url());
+    type_into(&mut h, "Server", &server.url);
     type_into(&mut h, "Token", &format!("ln_{}", "0".repeat(64)));
     h.get_by_label("Test connection").click();
     h.step();
@@ -710,7 +689,7 @@ fn settings_test_the_connection_and_keep_the_token_out_of_the_project() {
 
     h.get_by_label("Save settings").click();
     step_until(&mut h, "the settings applied", |_| {
-        rig.state.read().settings.server_url == server.url()
+        rig.state.read().settings.server_url == server.url
     });
     let settings = rig.state.read().settings.clone();
     let saved_project = serde_json::to_string(&*rig.state.read()).unwrap();
@@ -893,9 +872,8 @@ fn the_header_switches_between_the_songs_of_the_record() {
 
 #[test]
 fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_page() {
-    use liner_server::store::Store;
     let rig = rig();
-    let (store, server, _db) = rig.server(Default::default());
+    let server = rig.server(Default::default());
     // Made before this editor capped the length, and on a laptop under a typed name.
     let long = note_event(
         &rig.ctx("Sam", Role::Producer),
@@ -910,14 +888,11 @@ fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_
     rig.journal()
         .append(&[long.clone(), laptop.clone()])
         .unwrap();
-    rig.state.write().settings.server_url = server.url();
-    let project = store.project(&rig.project).unwrap().unwrap();
+    rig.state.write().settings.server_url = server.url.clone();
     let on_server = |text: &str| {
-        store
-            .pull(&project, 0, 1000)
-            .unwrap()
+        server
+            .events(&rig.project)
             .into_iter()
-            .filter_map(|(_, json)| serde_json::from_str::<Event>(&json).ok())
             .any(|e| matches!(&e.body, Body::NoteAdded(n) if n.text == text) && e.author == "Sam")
     };
 
@@ -971,11 +946,10 @@ fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_
     found(&mut h, "Not sent (0)");
     found(&mut h, "Everything that can be sent is on the server");
     // The original never reached the server, and the notes list shows the copy only.
-    assert!(!store
-        .pull(&project, 0, 1000)
-        .unwrap()
+    assert!(!server
+        .events(&rig.project)
         .iter()
-        .any(|(_, json)| json.contains(&long.id.to_string())));
+        .any(|e| e.id == long.id));
 }
 
 #[test]
@@ -1084,14 +1058,13 @@ fn a_note_typed_ten_seconds_after_its_stamp_gets_the_audio_of_its_stamp() {
 /// waiting and the editor says why; with room again, the clip follows.
 #[test]
 fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_syncs() {
-    use liner_server::store::Store;
     let rig = rig();
     // Room for 1 kB of clips: less than any clip of a second of noise.
-    let (store, server, _db) = rig.server(liner_server::serve::Limits {
+    let mut server = rig.server(liner_server::serve::Limits {
         clip_quota: 1_000,
         ..Default::default()
     });
-    rig.state.write().settings.server_url = server.url();
+    rig.state.write().settings.server_url = server.url.clone();
     rig.state.write().clip_before = 1.0;
     rig.state.write().clip_after = 0.5;
     let link = rig.registration.link();
@@ -1145,13 +1118,12 @@ fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_
     h.key_press(Key::Enter);
     h.step();
 
-    let project = store.project(&rig.project).unwrap().unwrap();
+    let project = server.store.project(&rig.project).unwrap().unwrap();
     let on_server = |kind: &str| {
-        store
-            .pull(&project, 0, 1000)
-            .unwrap()
-            .into_iter()
-            .filter(|(_, json)| json.contains(&format!("\"kind\":\"{kind}\"")))
+        server
+            .events(&rig.project)
+            .iter()
+            .filter(|e| e.body.kind() == kind)
             .count()
     };
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -1183,7 +1155,11 @@ fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_
         "nothing selected yet"
     );
     assert!(h.query_by_label("clip").is_some(), "the row shows its clip");
-    assert_eq!(store.clip_usage(&project).unwrap(), 0, "over the quota");
+    assert_eq!(
+        server.store.clip_usage(&project).unwrap(),
+        0,
+        "over the quota"
+    );
     let clip = rig
         .events()
         .into_iter()
@@ -1197,13 +1173,10 @@ fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_
 
     // Room again (a server with a bigger quota on the same database): the clip follows and
     // the words go away.
-    drop(server);
-    let addr = rig.state.read().settings.server_url.clone();
-    let server =
-        liner_server::Background::start(store.clone(), addr.trim_start_matches("http://")).unwrap();
+    server.restart(Default::default());
     link.sync_soon();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store.clip(&project, &clip.hash).unwrap().is_none()
+    while server.store.clip(&project, &clip.hash).unwrap().is_none()
         || h.query_by_label_contains("Clips wait on the server")
             .is_some()
     {
@@ -1211,7 +1184,7 @@ fn the_header_switch_clips_a_note_and_a_full_quota_is_said_while_the_note_still_
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(store.clip_usage(&project).unwrap(), clip.bytes);
+    assert_eq!(server.store.clip_usage(&project).unwrap(), clip.bytes);
     drop(server);
 }
 

@@ -8,56 +8,18 @@ use common::host::{capture_log, Instance, Timeline};
 use liner_record::event::{Body, Context, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
-use liner_server::store::{SqliteStore, Store};
+use liner_test_support::{wait_until, Server};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
-
-struct Server {
-    url: String,
-    store: Arc<SqliteStore>,
-    _running: liner_server::Background,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-            _dir: dir,
-        }
-    }
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugin() {
     let s = Server::start();
     let project = format!("E2E {}", Uuid::now_v7());
-    s.store.create_project(&project).unwrap();
-    let producer_token = s
-        .store
-        .add_token(&project, "Sam", Role::Producer)
-        .unwrap()
-        .1;
-    let exec_token = s
-        .store
-        .add_token(&project, "Eve", Role::Executive)
-        .unwrap()
-        .1;
+    let producer_token = s.token(&project, "Sam", Role::Producer);
+    let exec_token = s.token(&project, "Eve", Role::Executive);
     // The token lives in the user's config folder (cargo points it under target/), filed
     // under the server's origin.
     let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
@@ -88,17 +50,14 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
         .unwrap()
         .to_owned();
 
-    let server_project = s.store.project(&project).unwrap().unwrap();
     let mine = |kind: &str| {
-        s.store
-            .pull(&server_project, 0, 10_000)
-            .unwrap()
-            .into_iter()
-            .map(|(_, json)| serde_json::from_str::<Value>(&json).unwrap())
+        s.stored(&project)
+            .iter()
+            .map(|json| serde_json::from_str::<Value>(json).unwrap())
             .filter(|e| e["kind"] == kind && e.to_string().contains(&instance))
             .count()
     };
-    wait_until("the take and the mark on the server", || {
+    wait_until("the take and the mark on the server", Duration::from_secs(20), || {
         mine("take_started") == 1 && mine("take_ended") == 1 && mine("mark") == 1
     });
     // A few more sync rounds change nothing: exactly once.
@@ -110,11 +69,8 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
 
     // The executive producer approves the take from elsewhere.
     let take_started = s
-        .store
-        .pull(&server_project, 0, 10_000)
-        .unwrap()
+        .events(&project)
         .into_iter()
-        .map(|(_, json)| serde_json::from_str::<Event>(&json).unwrap())
         .find(|e| matches!(e.body, Body::TakeStarted { .. }))
         .unwrap();
     let exec_dir = tempfile::tempdir().unwrap();
@@ -146,7 +102,7 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
 
     // It arrives in the plugin's journal on this machine.
     let journal = Journal::open_project(&project).unwrap();
-    wait_until("the verdict in the plugin's journal", || {
+    wait_until("the verdict in the plugin's journal", Duration::from_secs(20), || {
         journal.scan().unwrap().ids.contains(&verdict.id)
     });
     let read = journal.read().unwrap();
@@ -225,7 +181,7 @@ fn a_server_answering_long_polls_at_once_is_not_hammered() {
         settings["project"] = Value::String(project.clone());
         settings["server_url"] = Value::String(url.clone());
     });
-    wait_until("a first poll", || {
+    wait_until("a first poll", Duration::from_secs(20), || {
         polls.load(std::sync::atomic::Ordering::SeqCst) > 0
     });
     let start = polls.load(std::sync::atomic::Ordering::SeqCst);

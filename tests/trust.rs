@@ -9,13 +9,13 @@ use common::host::{capture_log, edit_instance_state, Instance, Timeline};
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, TakeRef, Verdict};
 use liner_record::journal::Aside;
 use liner_record::{Journal, Role};
-use liner_server::store::{SqliteStore, Store};
+use liner_test_support::{wait_until, Server};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// A server that writes down every request it receives (the whole head, Authorization
@@ -59,48 +59,8 @@ impl Spy {
 
 const NOT_FOUND: &str = "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
-struct Server {
-    url: String,
-    store: Arc<SqliteStore>,
-    _running: liner_server::Background,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(project: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        store.create_project(project).unwrap();
-        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-            _dir: dir,
-        }
-    }
-
-    fn stored(&self, project: &str) -> Vec<Event> {
-        let p = self.store.project(project).unwrap().unwrap();
-        self.store
-            .pull(&p, 0, 100_000)
-            .unwrap()
-            .into_iter()
-            .map(|(_, json)| serde_json::from_str(&json).unwrap())
-            .collect()
-    }
-}
-
 fn config_dir() -> PathBuf {
     PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap())
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Plays a few blocks with a mark, so the instance has something new to send.
@@ -126,12 +86,8 @@ fn play_with_a_mark(plugin: &mut Instance) {
 #[test]
 fn a_project_naming_a_foreign_server_sends_it_nothing_and_changes_no_defaults() {
     let project = format!("Trust {}", Uuid::now_v7());
-    let home = Server::start(&project);
-    let token = home
-        .store
-        .add_token(&project, "Pat", Role::Producer)
-        .unwrap()
-        .1;
+    let home = Server::start();
+    let token = home.token(&project, "Pat", Role::Producer);
     // This computer holds a token for its own server, filed by origin, and (the downgrade
     // attack) one for https on the foreign server's own host and port.
     let spy = Spy::start(NOT_FOUND.into());
@@ -173,8 +129,8 @@ fn a_project_naming_a_foreign_server_sends_it_nothing_and_changes_no_defaults() 
         settings["author"] = Value::String("Pat".into());
     });
     play_with_a_mark(&mut plugin);
-    wait_until("a mark on this computer's own server", || {
-        home.stored(&project)
+    wait_until("a mark on this computer's own server", Duration::from_secs(20), || {
+        home.events(&project)
             .iter()
             .any(|e| matches!(e.body, Body::Mark { .. }))
     });
@@ -200,7 +156,7 @@ fn a_redirect_never_takes_the_token_elsewhere() {
         settings["server_url"] = Value::String(redirecting.url.clone());
     });
     play_with_a_mark(&mut plugin);
-    wait_until("a request to the server the token is for", || {
+    wait_until("a request to the server the token is for", Duration::from_secs(20), || {
         !redirecting.heads().is_empty()
     });
     std::thread::sleep(Duration::from_secs(1));
@@ -241,12 +197,8 @@ fn note(text: &str) -> Body {
 fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agrees() {
     let project = format!("Trust import {}", Uuid::now_v7());
     let other_project = format!("{project} elsewhere");
-    let home = Server::start(&project);
-    let token = home
-        .store
-        .add_token(&project, "Pat", Role::Producer)
-        .unwrap()
-        .1;
+    let home = Server::start();
+    let token = home.token(&project, "Pat", Role::Producer);
     liner_notes::settings::store_token_in(&config_dir(), &home.url, &token).unwrap();
 
     let mut plugin = Instance::new();
@@ -318,13 +270,13 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     play_with_a_mark(&mut plugin);
 
     // Sync goes on: the mark just made reaches the server.
-    wait_until("the new mark on the server", || {
-        home.stored(&project)
+    wait_until("the new mark on the server", Duration::from_secs(20), || {
+        home.events(&project)
             .iter()
             .any(|e| matches!(e.body, Body::Mark { instance: i, .. } if i == instance))
     });
     let journal = Journal::open_project(&project).unwrap();
-    wait_until("the instance's own events in the journal", || {
+    wait_until("the instance's own events in the journal", Duration::from_secs(20), || {
         let have = journal.scan().unwrap().ids;
         ids[3..].iter().all(|id| have.contains(id))
     });
@@ -347,7 +299,7 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     assert!(views.verdicts.is_empty(), "no approval from a project file");
     // Nothing of the file went out (a few more rounds to be sure).
     std::thread::sleep(Duration::from_millis(1500));
-    let on_server: Vec<Uuid> = home.stored(&project).iter().map(|e| e.id).collect();
+    let on_server: Vec<Uuid> = home.events(&project).iter().map(|e| e.id).collect();
     assert!(
         ids.iter().all(|id| !on_server.contains(id)),
         "{on_server:?}"
@@ -369,8 +321,8 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
         liner_record::outbox::send_as(&journal, &me, &out).unwrap(),
         2
     );
-    wait_until("the agreed events on the server", || {
-        let stored = home.stored(&project);
+    wait_until("the agreed events on the server", Duration::from_secs(20), || {
+        let stored = home.events(&project);
         stored.iter().any(|e| e.id == ids[3])
             && stored.iter().any(|e| {
                 matches!(&e.body, Body::NoteAdded(n) if n.text == "made on Kim's laptop")
@@ -379,7 +331,7 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     });
     std::thread::sleep(Duration::from_millis(500));
     assert!(!home
-        .stored(&project)
+        .events(&project)
         .iter()
         .any(|e| matches!(&e.body, Body::NoteAdded(n) if n.text == "made as an artist")));
 }

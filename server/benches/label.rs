@@ -14,13 +14,11 @@
 //!
 //! Run: `cargo bench -p liner-server --bench label`.
 
-#[path = "../tests/common/pg.rs"]
-mod pg;
-
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::sync::{SyncClient, SyncReport, TargetSync};
 use liner_record::{Journal, Role};
 use liner_server::store::{PgStore, SqliteStore, Store};
+use liner_test_support::pg;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};

@@ -4,19 +4,13 @@
 
 mod common;
 
-use common::free_port;
+use common::{free_port, liner, liner_bin};
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn liner(data: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
-    c.arg("--data").arg(data).args(common::database_args(data));
-    c
-}
 
 /// Starts `liner serve` and waits until it listens; returns the child and its stdout lines.
 fn serve(data: &std::path::Path, port: u16, config: &std::path::Path) -> (Child, Vec<String>) {
@@ -246,7 +240,7 @@ fn liner_export_reads_a_local_journal_or_the_servers_database() {
         ..Default::default()
     });
     j.append(&[placed, note(2)]).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+    let out = liner_bin()
         .args(["export", "--journal"])
         .arg(dir.path())
         .args(["--format", "reaper"])
@@ -326,7 +320,7 @@ fn a_json_export_imports_back_into_the_same_record() {
     let j = Journal::open(dir.path()).unwrap();
     j.append(&(0..5).map(note).collect::<Vec<_>>()).unwrap();
     let json = dir.path().join("export.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+    let out = liner_bin()
         .args(["export", "--journal"])
         .arg(dir.path())
         .args(["--format", "json", "-o"])
@@ -444,7 +438,7 @@ fn liner_sync_sends_what_the_daw_left_behind() {
     j.append(&[note(2), long.clone(), note(4)]).unwrap();
 
     let run_with = |config: &std::path::Path, args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+        let out = liner_bin()
             .args(args)
             .env("LINER_NOTES_DATA_DIR", plugin_data.path())
             .env("LINER_NOTES_CONFIG_DIR", config)
@@ -623,7 +617,7 @@ fn an_import_into_a_new_relative_journal_folder_works_the_first_time() {
     source
         .append(&(0..3).map(note).collect::<Vec<_>>())
         .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+    let out = liner_bin()
         .current_dir(work.path())
         .args([
             "export",
@@ -641,7 +635,7 @@ fn an_import_into_a_new_relative_journal_folder_works_the_first_time() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+    let out = liner_bin()
         .current_dir(work.path())
         .args(["import", "x.json", "--journal", "newj"])
         .output()

@@ -173,20 +173,11 @@ fn only_the_person_who_made_the_moment_attaches_its_audio() {
 
 #[test]
 fn a_project_past_its_clip_quota_is_told_and_keeps_every_note() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::open_store(dir.path());
-    let running = liner_server::Background::start_with(
-        store.clone(),
-        "127.0.0.1:0",
-        liner_server::serve::Limits {
-            clip_quota: 50,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    store.create_project(P).unwrap();
-    let sam = store.add_token(P, "Sam", Role::Producer).unwrap().1;
-    let s = Server::attach(running, store, dir);
+    let s = Server::start_with(liner_server::serve::Limits {
+        clip_quota: 50,
+        ..Default::default()
+    });
+    let sam = s.token(P, "Sam", Role::Producer);
     let first = vec![1u8; 30];
     let second = vec![2u8; 30];
     let (n1, n2) = (
@@ -222,7 +213,7 @@ fn export_clips(
     log: &std::path::Path,
     private: bool,
 ) -> std::process::Output {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_liner"));
+    let mut c = common::liner_bin();
     c.args([
         "export",
         "--journal",
@@ -261,18 +252,8 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
 
     let out_dir = tempfile::tempdir().unwrap();
     let log = out_dir.path().join("Album log.md");
-    let data = s.dir.path().to_str().unwrap().to_owned();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
-        .args(common::database_args(s.dir.path()))
-        .args([
-            "--data",
-            &data,
-            "export",
-            "--project",
-            P,
-            "--format",
-            "markdown",
-        ])
+    let out = common::liner(s.dir.path())
+        .args(["export", "--project", P, "--format", "markdown"])
         .arg("-o")
         .arg(&log)
         .arg("--clips")

@@ -67,19 +67,11 @@ async fn press(client: &Client, key: char) {
     client.perform_actions(keys).await.unwrap();
 }
 
-/// The events stored in the project, parsed.
-fn stored(s: &Server) -> Vec<Event> {
-    s.stored(P)
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// Waits until `find` finds something in the stored events (every 50 ms, up to 10 s).
 async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(found) = find(stored(s)) {
+        if let Some(found) = find(s.events(P)) {
             return found;
         }
         assert!(

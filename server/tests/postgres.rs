@@ -6,24 +6,17 @@
 mod common;
 
 use common::pg::Cluster;
-use common::{client, free_port, note_by};
+use common::{client, free_port, liner_bin, liner_on, note_by};
 use liner_record::event::{Body, ClipAttached, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
 use liner_server::store::{Incoming, PgStore, SqliteStore, Store};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const P: &str = "Album";
-
-/// `liner` on a database, with an empty data folder of its own.
-fn liner(database: &str, data: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_liner"));
-    c.arg("--data").arg(data).args(["--database", database]);
-    c
-}
 
 /// A `liner serve` process on `database`, listening on `port`; stopped (SIGKILL) when
 /// dropped.
@@ -52,7 +45,7 @@ impl Process {
     }
 
     fn spawn(database: &str, data: &std::path::Path, port: u16) -> (Child, Vec<String>) {
-        let mut child = liner(database, data)
+        let mut child = liner_on(database, data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -540,11 +533,7 @@ const FORMATS: [&str; 7] = [
 /// and its audit trail, as bytes, in a fixed order.
 fn exports(args: &[&str], out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let run = |extra: &[&str]| -> Vec<u8> {
-        let o = Command::new(env!("CARGO_BIN_EXE_liner"))
-            .args(args)
-            .args(extra)
-            .output()
-            .unwrap();
+        let o = liner_bin().args(args).args(extra).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         o.stdout
     };
@@ -603,7 +592,7 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
     let from_sqlite = exports(&["--data", sqlite.path().to_str().unwrap()], out.path());
 
     let migrate = |from: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_liner"))
+        liner_bin()
             .args(["migrate", "--from"])
             .arg(format!("sqlite:{}", from.display()))
             .args(["--to", &database])
@@ -727,7 +716,7 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
 #[test]
 fn a_bad_database_address_or_source_is_refused_clearly_and_nothing_is_written() {
     let data = tempfile::tempdir().unwrap();
-    let out = liner(
+    let out = liner_on(
         "postgres://liner:s3cret-pass@db.example/record?sslmode=verify-full",
         data.path(),
     )
@@ -748,7 +737,7 @@ fn a_bad_database_address_or_source_is_refused_clearly_and_nothing_is_written() 
 
     let database = Cluster::get().new_database();
     let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_liner"))
+    let out = liner_bin()
         .args(["migrate", "--from"])
         .arg(format!("sqlite:{}", empty.path().display()))
         .args(["--to", &database])

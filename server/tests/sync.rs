@@ -2,42 +2,12 @@
 
 mod common;
 
+use common::Server;
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
 use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError};
 use liner_record::{Journal, Role};
-use liner_server::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-
-struct Server {
-    url: String,
-    store: Arc<dyn Store>,
-    _running: liner_server::Background,
-}
-
-impl Server {
-    /// A token of someone in another project ("Elsewhere").
-    fn token_elsewhere(&self) -> String {
-        if self.store.project("Elsewhere").unwrap().is_none() {
-            self.store.create_project("Elsewhere").unwrap();
-        }
-        self.store
-            .add_token("Elsewhere", "Max", Role::Executive)
-            .unwrap()
-            .1
-    }
-
-    /// Starts on `addr` ("127.0.0.1:0" for any port) over the database in `dir`.
-    fn start(dir: &std::path::Path, addr: &str) -> Server {
-        let store = common::open_store(dir);
-        let running = liner_server::Background::start(store.clone(), addr).unwrap();
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-        }
-    }
-}
 
 fn note(author: &str, role: Role, text: &str, private: bool) -> Event {
     Event::new(
@@ -66,8 +36,7 @@ fn client(url: &str, token: &str) -> SyncClient {
 
 #[test]
 fn notes_reach_the_server_once_and_the_executives_verdict_comes_back() {
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let producer_token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let exec_token = s.store.add_token("P", "Eve", Role::Executive).unwrap().1;
@@ -136,8 +105,7 @@ fn notes_reach_the_server_once_and_the_executives_verdict_comes_back() {
 #[test]
 fn edits_and_deletions_of_private_notes_stay_on_this_computer_too() {
     use liner_record::event::NoteEdited;
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let dir = tempfile::tempdir().unwrap();
@@ -217,7 +185,7 @@ fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
     assert!(err.to_string().contains("cannot be reached"));
     assert_eq!(j.unacked_by(&format!("http://{addr}")).unwrap().len(), 3);
 
-    let s = Server::start(db.path(), &addr);
+    let s = Server::start_in(db, &addr, Default::default());
     let r = sync_once(&j, "P", &c, Duration::ZERO).unwrap();
     assert_eq!(r.pushed, 3);
     assert!(j.unacked_by(&format!("http://{addr}")).unwrap().is_empty());
@@ -227,8 +195,7 @@ fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
 
 #[test]
 fn a_wrong_token_is_explained_and_not_retried_blindly() {
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
@@ -241,8 +208,7 @@ fn a_wrong_token_is_explained_and_not_retried_blindly() {
 
 #[test]
 fn a_cancelled_long_poll_ends_at_once_and_leaves_the_journal_as_it_was() {
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let dir = tempfile::tempdir().unwrap();
@@ -377,8 +343,7 @@ impl Drop for ChaosProxy {
 /// holds exactly the union of the journals, each event once, and every journal has all of it.
 #[test]
 fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() {
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
     let proxy = ChaosProxy::start(target, 0x5eed_cafe);
@@ -480,8 +445,7 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
 /// the same time: the server keeps each once, and both journals end up acknowledged.
 #[test]
 fn two_clients_pushing_the_same_events_store_each_once() {
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let events: Vec<Event> = (0..400)
         .map(|i| note("Sam", Role::Producer, &format!("shared {i}"), false))
@@ -515,11 +479,7 @@ fn two_clients_pushing_the_same_events_store_each_once() {
 /// acknowledged or sent.
 #[test]
 fn two_servers_for_one_project_each_end_with_every_event() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (
-        Server::start(da.path(), "127.0.0.1:0"),
-        Server::start(db.path(), "127.0.0.1:0"),
-    );
+    let (a, b) = (Server::start(), Server::start());
     for s in [&a, &b] {
         s.store.create_project("P").unwrap();
     }
@@ -588,12 +548,11 @@ fn two_servers_for_one_project_each_end_with_every_event() {
 fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_project_reads_it() {
     use liner_record::clips::{Clip, ClipFormat, ClipStore};
     use liner_record::event::ClipAttached;
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let sam = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let jo = s.store.add_token("P", "Jo", Role::Executive).unwrap().1;
-    let max = s.token_elsewhere();
+    let max = s.token("Elsewhere", "Max", Role::Executive);
     let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
     let proxy = ChaosProxy::start(target, 0xc11b_5eed);
     let url = format!("http://{}", proxy.addr);
@@ -763,8 +722,7 @@ fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_pro
 fn a_deleted_notes_clip_never_goes_up() {
     use liner_record::clips::{Clip, ClipFormat, ClipStore};
     use liner_record::event::ClipAttached;
-    let db = tempfile::tempdir().unwrap();
-    let s = Server::start(db.path(), "127.0.0.1:0");
+    let s = Server::start();
     s.store.create_project("P").unwrap();
     let sam = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let dir = tempfile::tempdir().unwrap();

@@ -404,13 +404,7 @@ fn the_audit_trail_names_the_token_behind_every_event() {
     assert!(trail["received_at"].as_i64().unwrap() >= n.at - 1000);
 
     let liner = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_liner"))
-            .arg("--data")
-            .arg(s.dir.path())
-            .args(common::database_args(s.dir.path()))
-            .args(args)
-            .output()
-            .unwrap();
+        let out = common::liner(s.dir.path()).args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{}",

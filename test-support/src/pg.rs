@@ -4,7 +4,6 @@
 //! cluster per test process, each test in a database of its own. The
 //! cluster stops and its folder goes when the process exits; one left by a killed run is
 //! removed by the next.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

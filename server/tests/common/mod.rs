@@ -1,92 +1,41 @@
-//! What the server's test suites share: a real server over a fresh database, and requests.
+//! What the server's test suites share: the server fixture and the store of a test folder
+//! (from `liner-test-support`, which the plugin's tests share too), the `liner` binary, and
+//! requests.
 #![allow(dead_code)]
 
 pub mod browser;
-pub mod pg;
+
+// Each suite uses some of these.
+#[allow(unused_imports)]
+pub use liner_test_support::{database_args, open_store, pg, Server};
 
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::Role;
-use liner_server::store::{PgStore, SqliteStore, Store};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::Arc;
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-/// The store a test folder stands for: SQLite in it, or (when this run is on PostgreSQL, see
-/// [`pg::enabled`]) the database it names. Opening the same folder again opens the same
-/// record.
-pub fn open_store(dir: &std::path::Path) -> Arc<dyn Store> {
-    if pg::enabled() {
-        Arc::new(PgStore::open(&pg::database_for(dir)).unwrap())
-    } else {
-        Arc::new(SqliteStore::open(dir).unwrap())
-    }
+/// The `liner` binary this test run built, with nothing set.
+pub fn liner_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_liner"))
 }
 
-/// `--database URL` for the `liner` binary when this run is on PostgreSQL (see
-/// [`open_store`]); nothing on SQLite, where `--data` says it all.
-pub fn database_args(dir: &std::path::Path) -> Vec<String> {
-    if pg::enabled() {
-        vec!["--database".into(), pg::database_for(dir)]
-    } else {
-        Vec::new()
-    }
+/// `liner --data DATA` on the store this run uses for the folder (SQLite in it, or its
+/// PostgreSQL database: [`database_args`]).
+pub fn liner(data: &Path) -> Command {
+    let mut c = liner_bin();
+    c.arg("--data").arg(data).args(database_args(data));
+    c
 }
 
-/// A running server over a fresh database; stops (gracefully) when dropped.
-pub struct Server {
-    pub url: String,
-    pub store: Arc<dyn Store>,
-    _running: liner_server::Background,
-    pub dir: tempfile::TempDir,
-}
-
-impl Server {
-    pub fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open_store(dir.path());
-        let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-            dir,
-        }
-    }
-
-    /// A server started some other way, kept with its store and folder.
-    pub fn attach(
-        running: liner_server::Background,
-        store: Arc<dyn Store>,
-        dir: tempfile::TempDir,
-    ) -> Server {
-        Server {
-            url: running.url(),
-            store,
-            _running: running,
-            dir,
-        }
-    }
-
-    /// A token for `person` in `project` (created if needed).
-    pub fn token(&self, project: &str, person: &str, role: Role) -> String {
-        if self.store.project(project).unwrap().is_none() {
-            self.store.create_project(project).unwrap();
-        }
-        self.store.add_token(project, person, role).unwrap().1
-    }
-
-    /// The events stored in `project`, as stored.
-    pub fn stored(&self, project: &str) -> Vec<String> {
-        let p = self.store.project(project).unwrap().unwrap();
-        self.store
-            .pull(&p, 0, 1_000_000)
-            .unwrap()
-            .into_iter()
-            .map(|(_, json)| json)
-            .collect()
-    }
+/// `liner --data DATA --database DATABASE`: on a given database, whatever this run uses.
+pub fn liner_on(database: &str, data: &Path) -> Command {
+    let mut c = liner_bin();
+    c.arg("--data").arg(data).args(["--database", database]);
+    c
 }
 
 /// A port nothing listens on now (for a server process to take).
