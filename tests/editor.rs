@@ -946,10 +946,7 @@ fn what_the_server_refused_or_was_made_under_another_name_waits_on_the_not_sent_
     found(&mut h, "Not sent (0)");
     found(&mut h, "Everything that can be sent is on the server");
     // The original never reached the server, and the notes list shows the copy only.
-    assert!(!server
-        .events(&rig.project)
-        .iter()
-        .any(|e| e.id == long.id));
+    assert!(!server.events(&rig.project).iter().any(|e| e.id == long.id));
 }
 
 #[test]

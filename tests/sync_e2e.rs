@@ -57,9 +57,11 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
             .filter(|e| e["kind"] == kind && e.to_string().contains(&instance))
             .count()
     };
-    wait_until("the take and the mark on the server", Duration::from_secs(20), || {
-        mine("take_started") == 1 && mine("take_ended") == 1 && mine("mark") == 1
-    });
+    wait_until(
+        "the take and the mark on the server",
+        Duration::from_secs(20),
+        || mine("take_started") == 1 && mine("take_ended") == 1 && mine("mark") == 1,
+    );
     // A few more sync rounds change nothing: exactly once.
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(
@@ -102,9 +104,11 @@ fn a_take_and_a_mark_reach_the_server_once_and_a_verdict_comes_back_to_the_plugi
 
     // It arrives in the plugin's journal on this machine.
     let journal = Journal::open_project(&project).unwrap();
-    wait_until("the verdict in the plugin's journal", Duration::from_secs(20), || {
-        journal.scan().unwrap().ids.contains(&verdict.id)
-    });
+    wait_until(
+        "the verdict in the plugin's journal",
+        Duration::from_secs(20),
+        || journal.scan().unwrap().ids.contains(&verdict.id),
+    );
     let read = journal.read().unwrap();
     let views = liner_record::fold(read.events.iter().map(|e| &e.event));
     let take = views

@@ -129,11 +129,15 @@ fn a_project_naming_a_foreign_server_sends_it_nothing_and_changes_no_defaults() 
         settings["author"] = Value::String("Pat".into());
     });
     play_with_a_mark(&mut plugin);
-    wait_until("a mark on this computer's own server", Duration::from_secs(20), || {
-        home.events(&project)
-            .iter()
-            .any(|e| matches!(e.body, Body::Mark { .. }))
-    });
+    wait_until(
+        "a mark on this computer's own server",
+        Duration::from_secs(20),
+        || {
+            home.events(&project)
+                .iter()
+                .any(|e| matches!(e.body, Body::Mark { .. }))
+        },
+    );
     assert_eq!(spy.heads(), Vec::<String>::new());
 }
 
@@ -156,9 +160,11 @@ fn a_redirect_never_takes_the_token_elsewhere() {
         settings["server_url"] = Value::String(redirecting.url.clone());
     });
     play_with_a_mark(&mut plugin);
-    wait_until("a request to the server the token is for", Duration::from_secs(20), || {
-        !redirecting.heads().is_empty()
-    });
+    wait_until(
+        "a request to the server the token is for",
+        Duration::from_secs(20),
+        || !redirecting.heads().is_empty(),
+    );
     std::thread::sleep(Duration::from_secs(1));
     assert!(redirecting.heads()[0].contains("Bearer ln_redirected"));
     assert_eq!(elsewhere.heads(), Vec::<String>::new());
@@ -270,16 +276,24 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
     play_with_a_mark(&mut plugin);
 
     // Sync goes on: the mark just made reaches the server.
-    wait_until("the new mark on the server", Duration::from_secs(20), || {
-        home.events(&project)
-            .iter()
-            .any(|e| matches!(e.body, Body::Mark { instance: i, .. } if i == instance))
-    });
+    wait_until(
+        "the new mark on the server",
+        Duration::from_secs(20),
+        || {
+            home.events(&project)
+                .iter()
+                .any(|e| matches!(e.body, Body::Mark { instance: i, .. } if i == instance))
+        },
+    );
     let journal = Journal::open_project(&project).unwrap();
-    wait_until("the instance's own events in the journal", Duration::from_secs(20), || {
-        let have = journal.scan().unwrap().ids;
-        ids[3..].iter().all(|id| have.contains(id))
-    });
+    wait_until(
+        "the instance's own events in the journal",
+        Duration::from_secs(20),
+        || {
+            let have = journal.scan().unwrap().ids;
+            ids[3..].iter().all(|id| have.contains(id))
+        },
+    );
     let have = journal.scan().unwrap().ids;
     for id in &ids[..3] {
         assert!(!have.contains(id), "{id} came in from the project file");
@@ -321,14 +335,18 @@ fn a_project_file_brings_only_its_instances_own_events_held_until_the_user_agree
         liner_record::outbox::send_as(&journal, &me, &out).unwrap(),
         2
     );
-    wait_until("the agreed events on the server", Duration::from_secs(20), || {
-        let stored = home.events(&project);
-        stored.iter().any(|e| e.id == ids[3])
-            && stored.iter().any(|e| {
-                matches!(&e.body, Body::NoteAdded(n) if n.text == "made on Kim's laptop")
-                    && e.author == "Pat"
-            })
-    });
+    wait_until(
+        "the agreed events on the server",
+        Duration::from_secs(20),
+        || {
+            let stored = home.events(&project);
+            stored.iter().any(|e| e.id == ids[3])
+                && stored.iter().any(|e| {
+                    matches!(&e.body, Body::NoteAdded(n) if n.text == "made on Kim's laptop")
+                        && e.author == "Pat"
+                })
+        },
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert!(!home
         .events(&project)

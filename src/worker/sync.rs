@@ -17,7 +17,7 @@
 use super::{Repaint, Shared};
 use crate::settings::{config_dir, origin, token_in};
 use liner_record::outbox::{Identity, Waiting};
-use liner_record::sync::{batches, SyncCancel, SyncClient, SyncError, SyncReport, TargetSync};
+use liner_record::sync::{SyncCancel, SyncClient, SyncError, SyncReport, TargetSync};
 use liner_record::Event;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -246,34 +246,23 @@ fn push_round(
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let token = tokens.get(url).ok_or_else(|| no_token(url))?;
     let client = clients.get(shared, key, &token).map_err(SyncError::Local)?;
-    let me = client.me()?;
-    if me.project != *project {
-        return Err(SyncError::WrongProject {
-            token: me.project,
-            journal: project.clone(),
-        });
-    }
+    let me = liner_record::sync::identify(client, project)?;
     adopt_identity(shared, key, &me);
     let mut report = SyncReport::new(me);
     let ready = state.lock().prepare_push(&report.me)?.ready;
-    for batch in batches(&ready) {
-        // The request goes out without the lock: the pull thread keeps journaling meanwhile.
-        let results = client.push(&batch)?;
-        state.lock().record_pushed(results, &mut report)?;
-    }
+    // Each request goes out without the lock: the pull thread keeps journaling meanwhile.
+    liner_record::sync::push_ready(client, &ready, |results| {
+        Ok(state.lock().record_pushed(results, &mut report)?)
+    })?;
     // Then the clips of what the server now has, each read and sent without the lock.
     let (pending, store) = {
         let st = state.lock();
         (st.pending_clips(), st.clip_store())
     };
-    let mut clips_wait = false;
-    for clip in pending {
-        let sent = liner_record::sync::send_clip(client, &store, &clip)?;
-        if !state.lock().record_clip(&clip, sent, &mut report)? {
-            clips_wait = true;
-            break;
-        }
-    }
+    let clips_wait =
+        !liner_record::sync::send_clips_in_turn(client, &store, pending, |clip, sent| {
+            Ok(state.lock().record_clip(clip, sent, &mut report)?)
+        })?;
     let waiting: Vec<(Event, Waiting)> = state
         .lock()
         .waiting(&report.me)

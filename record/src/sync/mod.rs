@@ -3,7 +3,8 @@
 //! offline-first and exactly-once.
 //!
 //! Layout: [`client`] (the HTTP calls), [`target`] (one server's sync of one journal, kept
-//! incrementally: a round costs what is new, not the journal).
+//! incrementally: a round costs what is new, not the journal), [`steps`] (a round's steps,
+//! shared by the plugin's sync threads and [`sync_once`]).
 //!
 //! A round ([`sync_once`]) asks the server who the token speaks for (`GET /api/v1/me`), sends
 //! what [`crate::outbox`] finds ready, and pulls what is new. A long-lived syncer (the
@@ -40,10 +41,12 @@
 //! interrupted, and the client waits for it when dropped so no thread outlives it).
 
 mod client;
+pub mod steps;
 pub mod target;
 
 pub use client::{ClipSent, Pulled, Pushed, SyncCancel, SyncClient};
-pub use target::{batches, send_clip, sync_once, SyncReport, TargetSync};
+pub use steps::{identify, push_ready, send_clip, send_clips_in_turn, sync_once};
+pub use target::{batches, SyncReport, TargetSync};
 
 use crate::journal::JournalError;
 

@@ -8,6 +8,7 @@
 //! [`TargetSync::cursor`] / [`TargetSync::take_pulled`]), so a syncer can push while its
 //! long poll waits.
 
+use super::steps::{push_ready, send_clips_in_turn};
 use super::{ClipSent, Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BATCH, PUSH_BYTES};
 use crate::clips::{Clip, ClipHash, ClipStore};
 use crate::event::{Body, Event};
@@ -309,14 +310,11 @@ impl TargetSync {
         client: &SyncClient,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
-        let store = self.clip_store();
-        for clip in self.pending_clips() {
-            let sent = send_clip(client, &store, &clip)?;
-            if !self.record_clip(&clip, sent, report)? {
-                break;
-            }
-        }
-        Ok(())
+        let (store, pending) = (self.clip_store(), self.pending_clips());
+        send_clips_in_turn(client, &store, pending, |clip, sent| {
+            Ok(self.record_clip(clip, sent, report)?)
+        })
+        .map(|_| ())
     }
 
     /// The server's cursor: pull after this.
@@ -394,11 +392,9 @@ impl TargetSync {
     /// written; [`SyncError`] for a failed request.
     pub fn push(&mut self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
         let ready = self.prepare_push(&report.me)?.ready;
-        for batch in batches(&ready) {
-            let results = client.push(&batch)?;
-            self.record_pushed(results, report)?;
-        }
-        Ok(())
+        push_ready(client, &ready, |results| {
+            Ok(self.record_pushed(results, report)?)
+        })
     }
 
     /// Pulls page by page until caught up; only the first request waits (up to `wait`).
@@ -423,61 +419,4 @@ impl TargetSync {
             }
         }
     }
-}
-
-/// Reads `clip` from `store` and sends it; `None` when this journal lacks it, its bytes
-/// changed on disk, or it cannot be read (nothing to send: one unreadable file must not stop
-/// every round).
-///
-/// # Errors
-/// The request failed ([`SyncError`]).
-pub fn send_clip(
-    client: &SyncClient,
-    store: &ClipStore,
-    clip: &Clip,
-) -> Result<Option<ClipSent>, SyncError> {
-    match store.get(clip) {
-        Ok(Some(bytes)) => Ok(Some(client.put_clip(&clip.hash, bytes)?)),
-        Ok(None) | Err(_) => Ok(None),
-    }
-}
-
-/// One round for the journal of `project` with the server `client` talks to: learn who the
-/// token speaks for, push what is ready (refusals set aside, the rest goes on), then pull
-/// what is new (waiting up to `wait` for the first page). A push that fails still lets the
-/// pull run (unless the server is unreachable or sync was stopped); the push's error is
-/// returned after it. Reads the journal once: for one-off syncs (`liner sync`, tests); a
-/// long-lived syncer keeps its [`TargetSync`].
-///
-/// # Errors
-/// The first failure that ends the round (the server unreachable, the token refused,
-/// the journal unwritable); a push that failed still lets the pull run.
-pub fn sync_once(
-    journal: &Journal,
-    project: &str,
-    client: &SyncClient,
-    wait: Duration,
-) -> Result<SyncReport, SyncError> {
-    let me = client.me()?;
-    if me.project != project {
-        return Err(SyncError::WrongProject {
-            token: me.project,
-            journal: project.to_owned(),
-        });
-    }
-    let mut target = TargetSync::open(journal, client.base(), project)?;
-    let mut report = SyncReport::new(me);
-    let pushed = target
-        .push(client, &mut report)
-        .and_then(|()| target.push_clips(client, &mut report));
-    if let Err(e @ (SyncError::Cancelled | SyncError::Unreachable(_) | SyncError::BadToken)) =
-        pushed
-    {
-        return Err(e);
-    }
-    target.pull(client, wait, &mut report)?;
-    pushed?;
-    target.refresh()?;
-    report.waiting = target.waiting(&report.me);
-    Ok(report)
 }

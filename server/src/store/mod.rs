@@ -3,19 +3,20 @@
 //! - [`SqliteStore`] (`sqlite`): the default, one SQLite file beside one server process.
 //! - [`PgStore`] (`postgres`): PostgreSQL, for several server processes on one database.
 //!
-//! Both keep the same rules, which live here: an event is stored once by id (the same id with
-//! other content is a conflict), judged by the record's ownership and target rules, and given
-//! a sequence number of its project that readers see in order. Schema migrations are only
+//! Both keep the same rules: an event is stored once by id (the same id with other content is
+//! a conflict), judged by the record's ownership and target rules, and given a sequence
+//! number of its project that readers see in order. What they decide alike lives in `shared`;
+//! each store holds only its SQL. Schema migrations are only
 //! ever added, per database.
 
 pub mod copy;
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use liner_record::clips::ClipHash;
@@ -213,7 +214,7 @@ pub trait Store: Send + Sync + 'static {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let over: Vec<Option<PushOutcome>> = events.iter().map(over_the_limits).collect();
+        let over: Vec<Option<PushOutcome>> = events.iter().map(shared::over_the_limits).collect();
         if over.iter().all(Option::is_none) {
             return self.push_within_limits(project, token, events);
         }
@@ -338,165 +339,5 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-/// The refusal of an event over the record's limits, if it is.
-fn over_the_limits(e: &Incoming) -> Option<PushOutcome> {
-    liner_record::limits::check_sized(&e.event, e.json.len())
-        .err()
-        .map(|too_big| PushOutcome::Refused {
-            code: "too_long",
-            message: too_big.to_string(),
-        })
-}
-
 /// How long a review page sign-in lasts.
 pub const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
-
-/// The subjects an event stored makes its author the owner of (if nobody is), and the key
-/// that lets verdicts judge it.
-fn owned_keys(e: &liner_record::Event) -> Vec<String> {
-    use liner_record::rules::{self, Claim};
-    let mut keys = Vec::new();
-    if let Some(Claim::Makes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
-        keys.push(s.key());
-    }
-    if rules::judgeable(&e.body) {
-        keys.push(judgeable_key(e.id));
-    }
-    if rules::clippable(&e.body) {
-        keys.push(clippable_key(e.id));
-    }
-    keys
-}
-
-/// The keys [`judge`] may look up for an event, so a store can read them all at once: the
-/// subject it claims, and the events its verdict or clip is of (whose judgeable and
-/// clippable keys it asks for).
-fn consulted(e: &liner_record::Event) -> (Option<String>, Vec<Uuid>) {
-    use liner_record::rules::{self, Claim};
-    let claim = rules::claim(e)
-        .map(|(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s))| s.key());
-    let targets = rules::verdict_target(e)
-        .into_iter()
-        .chain(rules::clip_target(e))
-        .collect();
-    (claim, targets)
-}
-
-/// Whether an owned key names a subject (a note, take or mark), not an event's being
-/// judgeable or clippable.
-fn is_subject_key(key: &str) -> bool {
-    !key.starts_with("judgeable:") && !key.starts_with("clippable:")
-}
-
-fn clippable_key(id: Uuid) -> String {
-    format!("clippable:{id}")
-}
-
-fn judgeable_key(id: Uuid) -> String {
-    format!("judgeable:{id}")
-}
-
-/// A new token secret: the record's prefix and 32 random bytes in hex.
-fn new_token_secret() -> String {
-    random_secret(liner_record::settings::TOKEN_PREFIX)
-}
-
-/// `prefix` and 32 random bytes in hex.
-fn random_secret(prefix: &str) -> String {
-    use rand::Rng;
-    let bytes: [u8; 32] = rand::rng().random();
-    format!(
-        "{prefix}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-fn hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now_ms() -> i64 {
-    liner_record::event::now_ms()
-}
-
-/// An event's kind, read from its stored line.
-fn kind_of(json: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct KindOnly {
-        kind: String,
-    }
-    serde_json::from_str::<KindOnly>(json)
-        .map(|k| k.kind)
-        .unwrap_or_else(|_| "(unreadable)".into())
-}
-
-/// Judges a new event by the ownership and target rules, given a lookup of a subject key's
-/// owner; `None` when it may be stored.
-fn judge<E>(
-    e: &liner_record::Event,
-    owner_of: &mut impl FnMut(String) -> std::result::Result<Option<String>, E>,
-) -> std::result::Result<Option<PushOutcome>, E> {
-    use liner_record::rules::{self, Claim, Refusal};
-    if let Some(target) = rules::verdict_target(e) {
-        if owner_of(judgeable_key(target))?.is_none() {
-            return Ok(Some(PushOutcome::Refused {
-                code: "unknown_target",
-                message: format!(
-                    "the verdict judges {target}, which is no note, decision, take or song \
-                     selection of this project"
-                ),
-            }));
-        }
-    }
-    if let Some(target) = rules::clip_target(e) {
-        match owner_of(clippable_key(target))? {
-            None => {
-                return Ok(Some(PushOutcome::Refused {
-                    code: "unknown_target",
-                    message: format!(
-                        "the clip is of {target}, which is no note, decision or mark of this \
-                         project"
-                    ),
-                }))
-            }
-            Some(owner) if owner != e.author => {
-                return Ok(Some(PushOutcome::Refused {
-                    code: "not_yours",
-                    message: format!("{target} was made by {owner:?}; only they attach its audio"),
-                }))
-            }
-            Some(_) => {}
-        }
-    }
-    let Some(claim) = rules::claim(e) else {
-        return Ok(None);
-    };
-    let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
-    let owner = owner_of(s.key())?;
-    Ok(
-        match rules::judge_claim(claim, &e.author, owner.as_deref()) {
-            Ok(()) => None,
-            Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
-                code: "not_yours",
-                message: format!(
-                    "{} belongs to {owner:?}; only they can change it",
-                    describe(&s)
-                ),
-            }),
-            Err(Refusal::Unknown) => Some(PushOutcome::Refused {
-                code: "unknown_target",
-                message: format!("{} is not in this project", describe(&s)),
-            }),
-        },
-    )
-}
-
-fn describe(s: &liner_record::rules::Subject) -> String {
-    use liner_record::rules::Subject;
-    match s {
-        Subject::Note(id) => format!("the note {id}"),
-        Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
-        Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
-    }
-}

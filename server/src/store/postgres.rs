@@ -21,10 +21,14 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Weak;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
 use tokio_postgres::{NoTls, Row};
 
 use super::copy::{ClipRow, Dump, Loaded};
+use super::shared::{
+    clip_refusal, clippable_key, consulted, event_columns, first_look, hash, is_subject_key,
+    judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt, role_of,
+    sessions_since, signs_in, ClipFacts,
+};
 use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;
@@ -220,137 +224,12 @@ impl PgStore {
     pub fn load(&self, dump: Dump) -> Result<Loaded> {
         self.with(move |mut c| async move {
             let tx = c.transaction().await?;
-            let mut loaded = Loaded::default();
-            for p in &dump.projects {
-                loaded.projects += tx
-                    .execute(
-                        "INSERT INTO projects (id, name, created_ms) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                        &[&p.id, &p.name, &p.created_ms],
-                    )
-                    .await?;
-                let same = tx
-                    .query_opt(
-                        "SELECT 1 FROM projects WHERE id = $1 AND name = $2",
-                        &[&p.id, &p.name],
-                    )
-                    .await?;
-                if same.is_none() {
-                    return Err(elsewhere(format!("project {:?} (id {})", p.name, p.id)));
-                }
-            }
-            for t in &dump.tokens {
-                loaded.tokens += tx
-                    .execute(
-                        "INSERT INTO tokens (id, project_id, name, role, hash, revoked, \
-                         created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                        &[
-                            &t.id,
-                            &t.project_id,
-                            &t.name,
-                            &t.role,
-                            &t.hash,
-                            &t.revoked,
-                            &t.created_ms,
-                        ],
-                    )
-                    .await?;
-                // Revocation only ever goes one way: one made since the last run is kept.
-                if t.revoked {
-                    tx.execute("UPDATE tokens SET revoked = TRUE WHERE id = $1", &[&t.id])
-                        .await?;
-                }
-                let same = tx
-                    .query_opt(
-                        "SELECT 1 FROM tokens WHERE id = $1 AND hash = $2 AND project_id = $3",
-                        &[&t.id, &t.hash, &t.project_id],
-                    )
-                    .await?;
-                if same.is_none() {
-                    return Err(elsewhere(format!("token {}", t.id)));
-                }
-            }
-            let insert = tx
-                .prepare(
-                    "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, \
-                     author, judgeable, clippable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .await?;
-            let check = tx
-                .prepare("SELECT 1 FROM events WHERE project_id = $1 AND seq = $2 AND id = $3 AND json = $4")
-                .await?;
-            for e in &dump.events {
-                // A row an earlier version stored that is no event is copied as it is; it
-                // owns nothing and may be neither judged nor given a clip.
-                let (author, judgeable, clippable) =
-                    match serde_json::from_str::<liner_record::Event>(&e.json) {
-                        Ok(event) => (
-                            event.author,
-                            liner_record::rules::judgeable(&event.body),
-                            liner_record::rules::clippable(&event.body),
-                        ),
-                        Err(_) => (String::new(), false, false),
-                    };
-                loaded.events += tx
-                    .execute(
-                        &insert,
-                        &[
-                            &e.project_id,
-                            &e.seq,
-                            &e.id,
-                            &e.json,
-                            &e.received_ms,
-                            &e.token_id,
-                            &author,
-                            &judgeable,
-                            &clippable,
-                        ],
-                    )
-                    .await?;
-                if tx
-                    .query_opt(&check, &[&e.project_id, &e.seq, &e.id, &e.json])
-                    .await?
-                    .is_none()
-                {
-                    return Err(elsewhere(format!("event {} (number {})", e.id, e.seq)));
-                }
-            }
-            // Judgeable and clippable are on the event rows here.
-            for (project, key, owner) in dump.subjects.iter().filter(|(_, k, _)| is_subject_key(k)) {
-                tx.execute(
-                    "INSERT INTO subjects (project_id, key, owner) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
-                    &[project, key, owner],
-                )
-                .await?;
-            }
-            for s in &dump.sessions {
-                tx.execute(
-                    "INSERT INTO sessions (hash, token_id, csrf, created_ms) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&s.hash, &s.token_id, &s.csrf, &s.created_ms],
-                )
-                .await?;
-            }
-            for (project, hash, bytes) in &dump.clip_refs {
-                tx.execute(
-                    "INSERT INTO clip_refs (project_id, hash, bytes) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
-                    &[project, hash, bytes],
-                )
-                .await?;
-            }
-            // New numbers continue after the copied ones, new ids after the copied ids.
-            tx.batch_execute(
-                "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
-                     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id));
-                 SELECT setval(pg_get_serial_sequence('projects', 'id'), \
-                     GREATEST((SELECT MAX(id) FROM projects), 1));
-                 SELECT setval(pg_get_serial_sequence('tokens', 'id'), \
-                     GREATEST((SELECT MAX(id) FROM tokens), 1));",
-            )
-            .await?;
+            let loaded = Loaded {
+                projects: load_projects(&tx, &dump).await?,
+                tokens: load_tokens(&tx, &dump).await?,
+                events: load_events(&tx, &dump).await?,
+            };
+            load_the_rest(&tx, &dump).await?;
             tx.commit().await?;
             Ok(loaded)
         })
@@ -495,7 +374,7 @@ fn row_token(r: &Row, project: Project) -> TokenInfo {
         id: r.get("id"),
         project,
         person: r.get("name"),
-        role: r.get::<_, String>("role").parse().unwrap_or(Role::Viewer),
+        role: role_of(&r.get::<_, String>("role")),
         revoked: r.get("revoked"),
         created_ms: r.get("created_ms"),
     }
@@ -512,6 +391,152 @@ fn row_project_token(r: &Row) -> TokenInfo {
 const TOKEN_SELECT: &str = "SELECT t.id, t.project_id, t.name, t.role, t.revoked, t.created_ms, \
      p.name AS project_name, t.hash FROM tokens t JOIN projects p ON p.id = t.project_id";
 
+/// The dump's projects (see [`PgStore::load`]): how many were new here.
+async fn load_projects(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<u64> {
+    let mut n = 0;
+    for p in &dump.projects {
+        n += tx
+            .execute(
+                "INSERT INTO projects (id, name, created_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+                &[&p.id, &p.name, &p.created_ms],
+            )
+            .await?;
+        let same = tx
+            .query_opt(
+                "SELECT 1 FROM projects WHERE id = $1 AND name = $2",
+                &[&p.id, &p.name],
+            )
+            .await?;
+        if same.is_none() {
+            return Err(elsewhere(format!("project {:?} (id {})", p.name, p.id)));
+        }
+    }
+    Ok(n)
+}
+
+/// The dump's tokens (see [`PgStore::load`]): how many were new here.
+async fn load_tokens(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<u64> {
+    let mut n = 0;
+    for t in &dump.tokens {
+        n += tx
+            .execute(
+                "INSERT INTO tokens (id, project_id, name, role, hash, revoked, \
+                 created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[
+                    &t.id,
+                    &t.project_id,
+                    &t.name,
+                    &t.role,
+                    &t.hash,
+                    &t.revoked,
+                    &t.created_ms,
+                ],
+            )
+            .await?;
+        // Revocation only ever goes one way: one made since the last run is kept.
+        if t.revoked {
+            tx.execute("UPDATE tokens SET revoked = TRUE WHERE id = $1", &[&t.id])
+                .await?;
+        }
+        let same = tx
+            .query_opt(
+                "SELECT 1 FROM tokens WHERE id = $1 AND hash = $2 AND project_id = $3",
+                &[&t.id, &t.hash, &t.project_id],
+            )
+            .await?;
+        if same.is_none() {
+            return Err(elsewhere(format!("token {}", t.id)));
+        }
+    }
+    Ok(n)
+}
+
+/// The dump's events, with their numbers (see [`PgStore::load`]): how many were new here.
+async fn load_events(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<u64> {
+    let mut n = 0;
+    let insert = tx
+        .prepare(
+            "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, \
+             author, judgeable, clippable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let check = tx
+        .prepare(
+            "SELECT 1 FROM events WHERE project_id = $1 AND seq = $2 AND id = $3 AND json = $4",
+        )
+        .await?;
+    for e in &dump.events {
+        let (author, judgeable, clippable) = event_columns(&e.json);
+        n += tx
+            .execute(
+                &insert,
+                &[
+                    &e.project_id,
+                    &e.seq,
+                    &e.id,
+                    &e.json,
+                    &e.received_ms,
+                    &e.token_id,
+                    &author,
+                    &judgeable,
+                    &clippable,
+                ],
+            )
+            .await?;
+        if tx
+            .query_opt(&check, &[&e.project_id, &e.seq, &e.id, &e.json])
+            .await?
+            .is_none()
+        {
+            return Err(elsewhere(format!("event {} (number {})", e.id, e.seq)));
+        }
+    }
+    Ok(n)
+}
+
+/// The dump's subjects, sessions and clip descriptions, then the counters set past what was
+/// copied (see [`PgStore::load`]).
+async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<()> {
+    // Judgeable and clippable are on the event rows here.
+    for (project, key, owner) in dump.subjects.iter().filter(|(_, k, _)| is_subject_key(k)) {
+        tx.execute(
+            "INSERT INTO subjects (project_id, key, owner) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[project, key, owner],
+        )
+        .await?;
+    }
+    for s in &dump.sessions {
+        tx.execute(
+            "INSERT INTO sessions (hash, token_id, csrf, created_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&s.hash, &s.token_id, &s.csrf, &s.created_ms],
+        )
+        .await?;
+    }
+    for (project, hash, bytes) in &dump.clip_refs {
+        tx.execute(
+            "INSERT INTO clip_refs (project_id, hash, bytes) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[project, hash, bytes],
+        )
+        .await?;
+    }
+    // New numbers continue after the copied ones, new ids after the copied ids.
+    tx.batch_execute(
+        "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
+             (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id));
+         SELECT setval(pg_get_serial_sequence('projects', 'id'), \
+             GREATEST((SELECT MAX(id) FROM projects), 1));
+         SELECT setval(pg_get_serial_sequence('tokens', 'id'), \
+             GREATEST((SELECT MAX(id) FROM tokens), 1));",
+    )
+    .await?;
+    Ok(())
+}
+
 /// Stores a batch under the project's lock (see the module's guarantees). The batch is judged
 /// event by event, as in SQLite, against what is stored and what came earlier in it; reads and
 /// writes go to the database a handful of times per batch, not per event.
@@ -521,176 +546,177 @@ async fn push(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
-    // Prepared once per connection (then one round trip each, no planning), all at once.
-    let (
-        lock,
-        find,
-        find_moments,
-        owners,
-        insert_events,
-        insert_subjects,
-        insert_clip_refs,
-        count,
-        notify,
-    ) = futures_util::try_join!(
-        c.prepare_cached("SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE"),
-        c.prepare_cached("SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)"),
-        c.prepare_cached(
-            "SELECT id, author, judgeable, clippable FROM events \
-             WHERE project_id = $1 AND id = ANY($2)"
-        ),
-        c.prepare_cached("SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)"),
-        c.prepare_cached(
-            "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
-             judgeable, clippable) \
-             SELECT $1, s, i, j, $5, $6, a, jb, cb FROM UNNEST($2::BIGINT[], $3::TEXT[], \
-             $4::TEXT[], $7::TEXT[], $8::BOOLEAN[], $9::BOOLEAN[]) AS n(s, i, j, a, jb, cb)"
-        ),
-        c.prepare_cached(
-            "INSERT INTO subjects (project_id, key, owner) \
-                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
-                 ON CONFLICT DO NOTHING"
-        ),
-        c.prepare_cached(
-            "INSERT INTO clip_refs (project_id, hash, bytes) \
-                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
-                 ON CONFLICT DO NOTHING"
-        ),
-        c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
-        c.prepare_cached("SELECT pg_notify($1, $2)"),
-    )?;
+    let st = PushStatements::prepare(c).await?;
     let tx = c.transaction().await?;
-    let Some(row) = tx.query_opt(&lock, &[&project.id]).await? else {
+    let Some(row) = tx.query_opt(&st.lock, &[&project.id]).await? else {
         return Err(StoreError::NoProject(project.name.clone()));
     };
     let mut last: i64 = row.get(0);
     let ids: Vec<String> = events.iter().map(|i| i.event.id.to_string()).collect();
-    let (mut claims, mut targets) = (HashSet::new(), HashSet::new());
-    for i in events {
-        let (claim, of) = consulted(&i.event);
-        claims.extend(claim);
-        targets.extend(of.into_iter().map(|t| t.to_string()));
-    }
-    let claims: Vec<String> = claims.into_iter().collect();
-    let targets: Vec<String> = targets.into_iter().collect();
-    // The three questions go out at once (the driver pipelines them).
-    let (by_id, by_key, by_target): (Params<'_, _>, Params<'_, _>, Params<'_, _>) = (
-        [&project.id, &ids],
-        [&project.id, &claims],
-        [&project.id, &targets],
-    );
-    let (stored, owned, moments) = futures_util::try_join!(
-        tx.query(&find, &by_id),
-        tx.query(&owners, &by_key),
-        tx.query(&find_moments, &by_target),
-    )?;
-    // What is stored, then what this batch adds, as the judge sees it.
-    let mut known: HashMap<String, (i64, String)> = stored
-        .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2))))
-        .collect();
-    let mut owner: HashMap<String, String> = owned.iter().map(|r| (r.get(0), r.get(1))).collect();
-    for r in &moments {
-        let (id, author): (String, String) = (r.get(0), r.get(1));
-        let id: Uuid = id.parse().unwrap_or_else(|_| Uuid::nil());
-        if r.get(2) {
-            owner.insert(judgeable_key(id), author.clone());
-        }
-        if r.get(3) {
-            owner.insert(clippable_key(id), author);
-        }
-    }
+    let mut known = Known::read(&tx, &st, project, events, &ids).await?;
     let mut new = NewRows::default();
     let mut out = Vec::with_capacity(events.len());
     for (incoming, id) in events.iter().zip(ids) {
-        let outcome = match known.get(&id) {
-            Some((seq, json)) if *json == incoming.json => PushOutcome::Duplicate(*seq as u64),
-            Some(_) => PushOutcome::Conflict,
-            None => {
-                let mut owner_of =
-                    |key: String| Ok::<_, std::convert::Infallible>(owner.get(&key).cloned());
-                match judge(&incoming.event, &mut owner_of) {
-                    Ok(Some(refused)) => refused,
-                    Err(never) => match never {},
-                    Ok(None) => {
-                        last += 1;
-                        let author = &incoming.event.author;
-                        for key in owned_keys(&incoming.event) {
-                            if !owner.contains_key(&key) {
-                                owner.insert(key.clone(), author.clone());
-                                // Judgeable and clippable are the event row's to say.
-                                if is_subject_key(&key) {
-                                    new.keys.push(key);
-                                    new.owners.push(author.clone());
-                                }
-                            }
-                        }
-                        new.authors.push(author.clone());
-                        new.judgeable
-                            .push(liner_record::rules::judgeable(&incoming.event.body));
-                        new.clippable
-                            .push(liner_record::rules::clippable(&incoming.event.body));
-                        if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
-                            new.clip_hashes.push(c.clip.hash.as_str().to_owned());
-                            new.clip_bytes.push(c.clip.bytes as i64);
-                        }
-                        known.insert(id.clone(), (last, incoming.json.clone()));
-                        new.seqs.push(last);
-                        new.ids.push(id);
-                        new.jsons.push(incoming.json.clone());
-                        PushOutcome::Stored(last as u64)
-                    }
-                }
+        let stored = known
+            .lines
+            .get(&id)
+            .map(|(seq, line)| (*seq as u64, line.as_str()));
+        let mut owner_of =
+            |key: String| Ok::<_, std::convert::Infallible>(known.owner.get(&key).cloned());
+        let outcome = match first_look(stored, incoming, &mut owner_of) {
+            Ok(Some(outcome)) => outcome,
+            Err(never) => match never {},
+            Ok(None) => {
+                last += 1;
+                new.add(incoming, id, last, &mut known);
+                PushOutcome::Stored(last as u64)
             }
         };
         out.push(outcome);
     }
+    if !new.seqs.is_empty() {
+        new.write(&tx, &st, project, token, last).await?;
+    }
+    tx.commit().await?;
     if new.seqs.is_empty() {
-        tx.commit().await?;
         return Ok(out);
     }
-    let now = now_ms();
-    let rows: Params<'_, _> = [
-        &project.id,
-        &new.seqs,
-        &new.ids,
-        &new.jsons,
-        &now,
-        &token,
-        &new.authors,
-        &new.judgeable,
-        &new.clippable,
-    ];
-    let subjects: Params<'_, _> = [&project.id, &new.keys, &new.owners];
-    let clip_refs: Params<'_, _> = [&project.id, &new.clip_hashes, &new.clip_bytes];
-    let counter: Params<'_, _> = [&project.id, &last];
-    // All at once (pipelined).
-    futures_util::try_join!(
-        tx.execute(&insert_events, &rows),
-        async {
-            if new.keys.is_empty() {
-                return Ok(0);
-            }
-            tx.execute(&insert_subjects, &subjects).await
-        },
-        async {
-            if new.clip_hashes.is_empty() {
-                return Ok(0);
-            }
-            tx.execute(&insert_clip_refs, &clip_refs).await
-        },
-        tx.execute(&count, &counter),
-    )?;
-    tx.commit().await?;
     // Told after the commit, not in the transaction: a transaction that notifies holds a
     // database-wide lock through its commit's flush, so pushes would commit one at a time.
     // If this process dies right here, readers elsewhere learn of the events at their next
     // wake-up or the end of their poll: late, never lost.
     let payload = format!("{}:{last}", project.id);
-    if let Err(e) = c.execute(&notify, &[&CHANNEL, &payload]).await {
+    if let Err(e) = c.execute(&st.notify, &[&CHANNEL, &payload]).await {
         tracing::warn!("telling other servers of a push: {e}");
     }
     Ok(out)
+}
+
+/// The statements of a push, prepared once per connection (then one round trip each, no
+/// planning).
+struct PushStatements {
+    lock: tokio_postgres::Statement,
+    find: tokio_postgres::Statement,
+    find_moments: tokio_postgres::Statement,
+    owners: tokio_postgres::Statement,
+    insert_events: tokio_postgres::Statement,
+    insert_subjects: tokio_postgres::Statement,
+    insert_clip_refs: tokio_postgres::Statement,
+    count: tokio_postgres::Statement,
+    notify: tokio_postgres::Statement,
+}
+
+impl PushStatements {
+    async fn prepare(c: &deadpool_postgres::Object) -> Result<PushStatements> {
+        // All at once (the driver pipelines them).
+        let (
+            lock,
+            find,
+            find_moments,
+            owners,
+            insert_events,
+            insert_subjects,
+            insert_clip_refs,
+            count,
+            notify,
+        ) = futures_util::try_join!(
+            c.prepare_cached("SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE"),
+            c.prepare_cached(
+                "SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)"
+            ),
+            c.prepare_cached(
+                "SELECT id, author, judgeable, clippable FROM events \
+                 WHERE project_id = $1 AND id = ANY($2)"
+            ),
+            c.prepare_cached(
+                "SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)"
+            ),
+            c.prepare_cached(
+                "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
+                 judgeable, clippable) \
+                 SELECT $1, s, i, j, $5, $6, a, jb, cb FROM UNNEST($2::BIGINT[], $3::TEXT[], \
+                 $4::TEXT[], $7::TEXT[], $8::BOOLEAN[], $9::BOOLEAN[]) AS n(s, i, j, a, jb, cb)"
+            ),
+            c.prepare_cached(
+                "INSERT INTO subjects (project_id, key, owner) \
+                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
+                 ON CONFLICT DO NOTHING"
+            ),
+            c.prepare_cached(
+                "INSERT INTO clip_refs (project_id, hash, bytes) \
+                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
+                 ON CONFLICT DO NOTHING"
+            ),
+            c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
+            c.prepare_cached("SELECT pg_notify($1, $2)"),
+        )?;
+        Ok(PushStatements {
+            lock,
+            find,
+            find_moments,
+            owners,
+            insert_events,
+            insert_subjects,
+            insert_clip_refs,
+            count,
+            notify,
+        })
+    }
+}
+
+/// What the judge of a batch knows: the lines stored under the batch's ids, and the owners
+/// of the keys it consults; then also what the batch adds, event by event.
+struct Known {
+    lines: HashMap<String, (i64, String)>,
+    owner: HashMap<String, String>,
+}
+
+impl Known {
+    /// Reads it all in three questions, sent at once (the driver pipelines them).
+    async fn read(
+        tx: &deadpool_postgres::Transaction<'_>,
+        st: &PushStatements,
+        project: &Project,
+        events: &[Incoming],
+        ids: &[String],
+    ) -> Result<Known> {
+        let (mut claims, mut targets) = (HashSet::new(), HashSet::new());
+        for i in events {
+            let (claim, of) = consulted(&i.event);
+            claims.extend(claim);
+            targets.extend(of.into_iter().map(|t| t.to_string()));
+        }
+        let claims: Vec<String> = claims.into_iter().collect();
+        let targets: Vec<String> = targets.into_iter().collect();
+        let ids = ids.to_vec();
+        let (by_id, by_key, by_target): (Params<'_, _>, Params<'_, _>, Params<'_, _>) = (
+            [&project.id, &ids],
+            [&project.id, &claims],
+            [&project.id, &targets],
+        );
+        let (stored, owned, moments) = futures_util::try_join!(
+            tx.query(&st.find, &by_id),
+            tx.query(&st.owners, &by_key),
+            tx.query(&st.find_moments, &by_target),
+        )?;
+        let lines = stored
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let mut owner: HashMap<String, String> =
+            owned.iter().map(|r| (r.get(0), r.get(1))).collect();
+        for r in &moments {
+            let (id, author): (String, String) = (r.get(0), r.get(1));
+            let id: Uuid = id.parse().unwrap_or_else(|_| Uuid::nil());
+            if r.get(2) {
+                owner.insert(judgeable_key(id), author.clone());
+            }
+            if r.get(3) {
+                owner.insert(clippable_key(id), author);
+            }
+        }
+        Ok(Known { lines, owner })
+    }
 }
 
 /// A statement's parameters, bound to a name so they outlive pipelined calls.
@@ -709,6 +735,80 @@ struct NewRows {
     authors: Vec<String>,
     judgeable: Vec<bool>,
     clippable: Vec<bool>,
+}
+
+impl NewRows {
+    /// An event the judge let in, stored as number `seq`: its row, the subjects it makes
+    /// its author own (which later events of the batch then see), and the clip it names.
+    fn add(&mut self, incoming: &Incoming, id: String, seq: i64, known: &mut Known) {
+        let author = &incoming.event.author;
+        for key in owned_keys(&incoming.event) {
+            if !known.owner.contains_key(&key) {
+                known.owner.insert(key.clone(), author.clone());
+                // Judgeable and clippable are the event row's to say.
+                if is_subject_key(&key) {
+                    self.keys.push(key);
+                    self.owners.push(author.clone());
+                }
+            }
+        }
+        self.authors.push(author.clone());
+        self.judgeable
+            .push(liner_record::rules::judgeable(&incoming.event.body));
+        self.clippable
+            .push(liner_record::rules::clippable(&incoming.event.body));
+        if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
+            self.clip_hashes.push(c.clip.hash.as_str().to_owned());
+            self.clip_bytes.push(c.clip.bytes as i64);
+        }
+        known.lines.insert(id.clone(), (seq, incoming.json.clone()));
+        self.seqs.push(seq);
+        self.ids.push(id);
+        self.jsons.push(incoming.json.clone());
+    }
+
+    /// Writes the rows and the project's new last sequence number, all at once (pipelined).
+    async fn write(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        st: &PushStatements,
+        project: &Project,
+        token: Option<i64>,
+        last: i64,
+    ) -> Result<()> {
+        let now = now_ms();
+        let rows: Params<'_, _> = [
+            &project.id,
+            &self.seqs,
+            &self.ids,
+            &self.jsons,
+            &now,
+            &token,
+            &self.authors,
+            &self.judgeable,
+            &self.clippable,
+        ];
+        let subjects: Params<'_, _> = [&project.id, &self.keys, &self.owners];
+        let clip_refs: Params<'_, _> = [&project.id, &self.clip_hashes, &self.clip_bytes];
+        let counter: Params<'_, _> = [&project.id, &last];
+        futures_util::try_join!(
+            tx.execute(&st.insert_events, &rows),
+            async {
+                if self.keys.is_empty() {
+                    return Ok(0);
+                }
+                tx.execute(&st.insert_subjects, &subjects).await
+            },
+            async {
+                if self.clip_hashes.is_empty() {
+                    return Ok(0);
+                }
+                tx.execute(&st.insert_clip_refs, &clip_refs).await
+            },
+            tx.execute(&st.count, &counter),
+        )?;
+        Ok(())
+    }
 }
 
 impl Store for PgStore {
@@ -901,10 +1001,7 @@ impl Store for PgStore {
                 return Ok(None);
             };
             let stored: String = r.get("hash");
-            let info = row_project_token(&r);
-            // The lookup was by hash; compare again in constant time before trusting it.
-            let same: bool = stored.as_bytes().ct_eq(want.as_bytes()).into();
-            Ok((same && !info.revoked).then_some(info))
+            Ok(signs_in(row_project_token(&r), &stored, &want))
         })
     }
 
@@ -953,18 +1050,16 @@ impl Store for PgStore {
                 .iter()
                 .map(|r| {
                     let json: String = r.get("json");
-                    Receipt {
-                        seq: r.get::<_, i64>("seq") as u64,
-                        id: r
-                            .get::<_, String>("event_id")
-                            .parse()
-                            .unwrap_or_else(|_| Uuid::nil()),
-                        kind: kind_of(&json),
-                        received_ms: r.get("received"),
-                        token: r
-                            .get::<_, Option<i64>>("id")
-                            .map(|_| row_token(r, project.clone())),
-                    }
+                    let token = r
+                        .get::<_, Option<i64>>("id")
+                        .map(|_| row_token(r, project.clone()));
+                    receipt(
+                        r.get("seq"),
+                        &r.get::<_, String>("event_id"),
+                        &json,
+                        r.get("received"),
+                        token,
+                    )
                 })
                 .collect())
         })
@@ -987,29 +1082,20 @@ impl Store for PgStore {
                 &[&CLIP_LOCK, &((id % i64::from(i32::MAX)) as i32)],
             )
             .await?;
-            let Some(expected) = tx
+            let expected = tx
                 .query_opt(
                     "SELECT bytes FROM clip_refs WHERE project_id = $1 AND hash = $2",
                     &[&id, &hash],
                 )
                 .await?
-                .map(|r| r.get::<_, i64>(0) as u64)
-            else {
-                return Ok(ClipPut::Unknown);
-            };
-            if expected != bytes.len() as u64 {
-                return Ok(ClipPut::WrongSize { expected });
-            }
-            let there = tx
+                .map(|r| r.get::<_, i64>(0) as u64);
+            let stored = tx
                 .query_opt(
                     "SELECT 1 FROM clips WHERE project_id = $1 AND hash = $2",
                     &[&id, &hash],
                 )
                 .await?
                 .is_some();
-            if there {
-                return Ok(ClipPut::AlreadyStored);
-            }
             let used = tx
                 .query_one(
                     "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
@@ -1017,8 +1103,13 @@ impl Store for PgStore {
                 )
                 .await?
                 .get::<_, i64>(0) as u64;
-            if used + bytes.len() as u64 > quota {
-                return Ok(ClipPut::OverQuota { used, quota });
+            let facts = ClipFacts {
+                expected,
+                stored,
+                used,
+            };
+            if let Some(answer) = clip_refusal(&facts, bytes.len() as u64, quota) {
+                return Ok(answer);
             }
             tx.execute(
                 "INSERT INTO clips (project_id, hash, data, size, token_id, received_ms) \
@@ -1077,7 +1168,7 @@ impl Store for PgStore {
                          WHERE s.hash = $1 AND s.created_ms > $2"
                     )
                     .replace("t.hash FROM", "t.hash, s.csrf FROM"),
-                    &[&key, &now_ms().saturating_sub(SESSION_MS)],
+                    &[&key, &sessions_since()],
                 )
                 .await?;
             Ok(row.and_then(|r| {

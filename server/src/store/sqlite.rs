@@ -4,10 +4,12 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
-use subtle::ConstantTimeEq;
-use uuid::Uuid;
 
 use super::copy::{ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow};
+use super::shared::{
+    clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys, random_secret, receipt,
+    role_of, sessions_since, signs_in, ClipFacts,
+};
 use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;
@@ -319,7 +321,6 @@ impl SqliteStore {
 }
 
 fn row_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
-    let role: String = r.get(3)?;
     Ok(TokenInfo {
         id: r.get(0)?,
         project: Project {
@@ -327,7 +328,7 @@ fn row_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
             name: r.get(7)?,
         },
         person: r.get(2)?,
-        role: role.parse().unwrap_or(Role::Viewer),
+        role: role_of(&r.get::<_, String>(3)?),
         revoked: r.get::<_, i64>(4)? != 0,
         created_ms: r.get(5)?,
     })
@@ -482,11 +483,7 @@ impl Store for SqliteStore {
                 Ok((row_token(r)?, r.get::<_, String>(8)?))
             })
             .optional()?;
-        Ok(found.and_then(|(info, stored)| {
-            // The lookup was by hash; compare again in constant time before trusting it.
-            let same: bool = stored.as_bytes().ct_eq(want.as_bytes()).into();
-            (same && !info.revoked).then_some(info)
-        }))
+        Ok(found.and_then(|(info, stored)| signs_in(info, &stored, &want)))
     }
 
     fn push_within_limits(
@@ -516,47 +513,34 @@ impl Store for SqliteStore {
             let now = now_ms();
             for incoming in events {
                 let id_text = incoming.event.id.to_string();
-                let existing: Option<(i64, String)> = find
+                let stored: Option<(i64, String)> = find
                     .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
-                let outcome = match existing {
-                    Some((seq, stored)) if stored == incoming.json => {
-                        PushOutcome::Duplicate(seq as u64)
-                    }
-                    Some(_) => PushOutcome::Conflict,
-                    None => {
-                        let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
-                            owner
-                                .query_row(params![project.id, key], |r| r.get(0))
-                                .optional()
-                        };
-                        match judge(&incoming.event, &mut owner_of)? {
-                            Some(refused) => refused,
-                            None => {
-                                insert.execute(params![
-                                    project.id,
-                                    id_text,
-                                    incoming.json,
-                                    now,
-                                    token
-                                ])?;
-                                let seq = tx.last_insert_rowid() as u64;
-                                for key in owned_keys(&incoming.event) {
-                                    own.execute(params![project.id, key, incoming.event.author])?;
-                                }
-                                if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
-                                    clip_ref.execute(params![
-                                        project.id,
-                                        c.clip.hash.as_str(),
-                                        c.clip.bytes as i64
-                                    ])?;
-                                }
-                                PushOutcome::Stored(seq)
-                            }
-                        }
-                    }
+                let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
+                    owner
+                        .query_row(params![project.id, key], |r| r.get(0))
+                        .optional()
                 };
-                out.push(outcome);
+                let stored = stored
+                    .as_ref()
+                    .map(|(seq, line)| (*seq as u64, line.as_str()));
+                if let Some(outcome) = first_look(stored, incoming, &mut owner_of)? {
+                    out.push(outcome);
+                    continue;
+                }
+                insert.execute(params![project.id, id_text, incoming.json, now, token])?;
+                let seq = tx.last_insert_rowid() as u64;
+                for key in owned_keys(&incoming.event) {
+                    own.execute(params![project.id, key, incoming.event.author])?;
+                }
+                if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
+                    clip_ref.execute(params![
+                        project.id,
+                        c.clip.hash.as_str(),
+                        c.clip.bytes as i64
+                    ])?;
+                }
+                out.push(PushOutcome::Stored(seq));
             }
         }
         tx.commit()?;
@@ -580,7 +564,7 @@ impl Store for SqliteStore {
                     "{TOKEN_SELECT} JOIN sessions s ON s.token_id = t.id \
                      WHERE s.hash = ?1 AND s.created_ms > ?2"
                 ),
-                params![hash(secret), now_ms().saturating_sub(SESSION_MS)],
+                params![hash(secret), sessions_since()],
                 row_token,
             )
             .optional()?;
@@ -615,22 +599,19 @@ impl Store for SqliteStore {
                     id,
                     project: project.clone(),
                     person: r.get(5)?,
-                    role: r.get::<_, String>(6)?.parse().unwrap_or(Role::Viewer),
+                    role: role_of(&r.get::<_, String>(6)?),
                     revoked: r.get::<_, i64>(7)? != 0,
                     created_ms: r.get(8)?,
                 }),
                 None => None,
             };
-            Ok(Receipt {
-                seq: r.get::<_, i64>(0)? as u64,
-                id: r
-                    .get::<_, String>(1)?
-                    .parse()
-                    .unwrap_or_else(|_| Uuid::nil()),
-                kind: kind_of(&json),
-                received_ms: r.get(3)?,
+            Ok(receipt(
+                r.get(0)?,
+                &r.get::<_, String>(1)?,
+                &json,
+                r.get(3)?,
                 token,
-            })
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -652,15 +633,7 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        let Some(expected) = expected else {
-            return Ok(ClipPut::Unknown);
-        };
-        if expected as u64 != bytes.len() as u64 {
-            return Ok(ClipPut::WrongSize {
-                expected: expected as u64,
-            });
-        }
-        let there: bool = tx
+        let stored = tx
             .query_row(
                 "SELECT 1 FROM clips WHERE project_id = ?1 AND hash = ?2",
                 params![project.id, hash.as_str()],
@@ -668,19 +641,18 @@ impl Store for SqliteStore {
             )
             .optional()?
             .is_some();
-        if there {
-            return Ok(ClipPut::AlreadyStored);
-        }
         let used: i64 = tx.query_row(
             "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
             [project.id],
             |r| r.get(0),
         )?;
-        if used as u64 + bytes.len() as u64 > quota {
-            return Ok(ClipPut::OverQuota {
-                used: used as u64,
-                quota,
-            });
+        let facts = ClipFacts {
+            expected: expected.map(|b| b as u64),
+            stored,
+            used: used as u64,
+        };
+        if let Some(answer) = clip_refusal(&facts, bytes.len() as u64, quota) {
+            return Ok(answer);
         }
         tx.execute(
             "INSERT INTO clips (project_id, hash, data, size, token_id, received_ms) \

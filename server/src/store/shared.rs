@@ -1,0 +1,367 @@
+//! What both stores decide the same way, whatever their SQL: how a pushed event is judged
+//! (a duplicate, a conflict, refused by the ownership and target rules, or stored), what
+//! stored events make their author own, whether a clip's bytes are taken, whether a token
+//! secret signs in, and the secrets and hashes themselves.
+//!
+//! `sqlite.rs` and `postgres.rs` only ask their database the questions these functions
+//! need answered and write down what they decide; a rule changed here changes for both.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::{ClipPut, Incoming, PushOutcome, Receipt, TokenInfo, SESSION_MS};
+use liner_record::Role;
+
+/// What happens to one pushed event, given what is stored under its id (sequence number and
+/// line) and a lookup of a subject key's owner: `Some` outcome when it is not stored (the
+/// same line again is a duplicate, another line under its id a conflict, or the rules
+/// refuse it), `None` when it is to be stored.
+pub(super) fn first_look<E>(
+    stored: Option<(u64, &str)>,
+    incoming: &Incoming,
+    owner_of: &mut impl FnMut(String) -> std::result::Result<Option<String>, E>,
+) -> std::result::Result<Option<PushOutcome>, E> {
+    match stored {
+        Some((seq, line)) if line == incoming.json => Ok(Some(PushOutcome::Duplicate(seq))),
+        Some(_) => Ok(Some(PushOutcome::Conflict)),
+        None => judge(&incoming.event, owner_of),
+    }
+}
+
+/// What a store knows when a clip's bytes arrive.
+pub(super) struct ClipFacts {
+    /// The size a stored `clip_attached` event gives the clip (None: no event names it).
+    pub expected: Option<u64>,
+    /// Whether the project holds the bytes already.
+    pub stored: bool,
+    /// The clip bytes the project holds.
+    pub used: u64,
+}
+
+/// Whether a clip's bytes are taken: `None` when they are to be stored, otherwise the answer
+/// (unknown, the wrong size, already stored, or over the project's quota, in that order).
+pub(super) fn clip_refusal(facts: &ClipFacts, len: u64, quota: u64) -> Option<ClipPut> {
+    let Some(expected) = facts.expected else {
+        return Some(ClipPut::Unknown);
+    };
+    if expected != len {
+        return Some(ClipPut::WrongSize { expected });
+    }
+    if facts.stored {
+        return Some(ClipPut::AlreadyStored);
+    }
+    let used = facts.used;
+    used.checked_add(len)
+        .is_none_or(|total| total > quota)
+        .then_some(ClipPut::OverQuota { used, quota })
+}
+
+/// A token found by the hash of a presented secret signs in when the stored hash equals the
+/// wanted one (compared again in constant time: the lookup was by hash) and it is not revoked.
+pub(super) fn signs_in(info: TokenInfo, stored_hash: &str, wanted_hash: &str) -> Option<TokenInfo> {
+    let same: bool = stored_hash.as_bytes().ct_eq(wanted_hash.as_bytes()).into();
+    (same && !info.revoked).then_some(info)
+}
+
+/// A stored role: one this version cannot read gives the least a token can do.
+pub(super) fn role_of(stored: &str) -> Role {
+    stored.parse().unwrap_or(Role::Viewer)
+}
+
+/// The earliest creation time of a session that still signs in, now.
+pub(super) fn sessions_since() -> i64 {
+    now_ms().saturating_sub(SESSION_MS)
+}
+
+/// The columns PostgreSQL keeps beside a stored line: its author, and whether it may be
+/// judged and given a clip. A row an earlier version stored that is no event is copied as it
+/// is; it owns nothing and may be neither judged nor given a clip.
+pub(super) fn event_columns(json: &str) -> (String, bool, bool) {
+    match serde_json::from_str::<liner_record::Event>(json) {
+        Ok(event) => {
+            let judgeable = liner_record::rules::judgeable(&event.body);
+            let clippable = liner_record::rules::clippable(&event.body);
+            (event.author, judgeable, clippable)
+        }
+        Err(_) => (String::new(), false, false),
+    }
+}
+
+/// An audit trail line from a stored event's row.
+pub(super) fn receipt(
+    seq: i64,
+    id: &str,
+    json: &str,
+    received_ms: i64,
+    token: Option<TokenInfo>,
+) -> Receipt {
+    Receipt {
+        seq: seq as u64,
+        id: id.parse().unwrap_or_else(|_| Uuid::nil()),
+        kind: kind_of(json),
+        received_ms,
+        token,
+    }
+}
+
+/// The refusal of an event over the record's limits, if it is.
+pub(super) fn over_the_limits(e: &Incoming) -> Option<PushOutcome> {
+    liner_record::limits::check_sized(&e.event, e.json.len())
+        .err()
+        .map(|too_big| PushOutcome::Refused {
+            code: "too_long",
+            message: too_big.to_string(),
+        })
+}
+
+/// The subjects an event stored makes its author the owner of (if nobody is), and the key
+/// that lets verdicts judge it.
+pub(super) fn owned_keys(e: &liner_record::Event) -> Vec<String> {
+    use liner_record::rules::{self, Claim};
+    let mut keys = Vec::new();
+    if let Some(Claim::Makes(s) | Claim::MakesOrChanges(s)) = rules::claim(e) {
+        keys.push(s.key());
+    }
+    if rules::judgeable(&e.body) {
+        keys.push(judgeable_key(e.id));
+    }
+    if rules::clippable(&e.body) {
+        keys.push(clippable_key(e.id));
+    }
+    keys
+}
+
+/// The keys [`judge`] may look up for an event, so a store can read them all at once: the
+/// subject it claims, and the events its verdict or clip is of (whose judgeable and
+/// clippable keys it asks for).
+pub(super) fn consulted(e: &liner_record::Event) -> (Option<String>, Vec<Uuid>) {
+    use liner_record::rules::{self, Claim};
+    let claim = rules::claim(e)
+        .map(|(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s))| s.key());
+    let targets = rules::verdict_target(e)
+        .into_iter()
+        .chain(rules::clip_target(e))
+        .collect();
+    (claim, targets)
+}
+
+/// Whether an owned key names a subject (a note, take or mark), not an event's being
+/// judgeable or clippable.
+pub(super) fn is_subject_key(key: &str) -> bool {
+    !key.starts_with("judgeable:") && !key.starts_with("clippable:")
+}
+
+pub(super) fn clippable_key(id: Uuid) -> String {
+    format!("clippable:{id}")
+}
+
+pub(super) fn judgeable_key(id: Uuid) -> String {
+    format!("judgeable:{id}")
+}
+
+/// A new token secret: the record's prefix and 32 random bytes in hex.
+pub(super) fn new_token_secret() -> String {
+    random_secret(liner_record::settings::TOKEN_PREFIX)
+}
+
+/// `prefix` and 32 random bytes in hex.
+pub(super) fn random_secret(prefix: &str) -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+pub(super) fn hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(super) fn now_ms() -> i64 {
+    liner_record::event::now_ms()
+}
+
+/// An event's kind, read from its stored line.
+pub(super) fn kind_of(json: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct KindOnly {
+        kind: String,
+    }
+    serde_json::from_str::<KindOnly>(json)
+        .map(|k| k.kind)
+        .unwrap_or_else(|_| "(unreadable)".into())
+}
+
+/// Judges a new event by the ownership and target rules, given a lookup of a subject key's
+/// owner; `None` when it may be stored.
+fn judge<E>(
+    e: &liner_record::Event,
+    owner_of: &mut impl FnMut(String) -> std::result::Result<Option<String>, E>,
+) -> std::result::Result<Option<PushOutcome>, E> {
+    use liner_record::rules::{self, Claim, Refusal};
+    if let Some(target) = rules::verdict_target(e) {
+        if owner_of(judgeable_key(target))?.is_none() {
+            return Ok(Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!(
+                    "the verdict judges {target}, which is no note, decision, take or song \
+                     selection of this project"
+                ),
+            }));
+        }
+    }
+    if let Some(target) = rules::clip_target(e) {
+        match owner_of(clippable_key(target))? {
+            None => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "unknown_target",
+                    message: format!(
+                        "the clip is of {target}, which is no note, decision or mark of this \
+                         project"
+                    ),
+                }))
+            }
+            Some(owner) if owner != e.author => {
+                return Ok(Some(PushOutcome::Refused {
+                    code: "not_yours",
+                    message: format!("{target} was made by {owner:?}; only they attach its audio"),
+                }))
+            }
+            Some(_) => {}
+        }
+    }
+    let Some(claim) = rules::claim(e) else {
+        return Ok(None);
+    };
+    let (Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s)) = claim;
+    let owner = owner_of(s.key())?;
+    Ok(
+        match rules::judge_claim(claim, &e.author, owner.as_deref()) {
+            Ok(()) => None,
+            Err(Refusal::NotYours { owner }) => Some(PushOutcome::Refused {
+                code: "not_yours",
+                message: format!(
+                    "{} belongs to {owner:?}; only they can change it",
+                    describe(&s)
+                ),
+            }),
+            Err(Refusal::Unknown) => Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!("{} is not in this project", describe(&s)),
+            }),
+        },
+    )
+}
+
+fn describe(s: &liner_record::rules::Subject) -> String {
+    use liner_record::rules::Subject;
+    match s {
+        Subject::Note(id) => format!("the note {id}"),
+        Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
+        Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Project;
+
+    fn facts(expected: Option<u64>, stored: bool, used: u64) -> ClipFacts {
+        ClipFacts {
+            expected,
+            stored,
+            used,
+        }
+    }
+
+    #[test]
+    fn a_clip_is_refused_for_the_first_reason_that_holds() {
+        assert_eq!(
+            clip_refusal(&facts(None, true, 0), 10, 100),
+            Some(ClipPut::Unknown)
+        );
+        assert_eq!(
+            clip_refusal(&facts(Some(9), true, 0), 10, 100),
+            Some(ClipPut::WrongSize { expected: 9 })
+        );
+        assert_eq!(
+            clip_refusal(&facts(Some(10), true, 95), 10, 100),
+            Some(ClipPut::AlreadyStored)
+        );
+        assert_eq!(
+            clip_refusal(&facts(Some(10), false, 91), 10, 100),
+            Some(ClipPut::OverQuota {
+                used: 91,
+                quota: 100
+            })
+        );
+        assert_eq!(clip_refusal(&facts(Some(10), false, 90), 10, 100), None);
+        assert_eq!(
+            clip_refusal(&facts(Some(10), false, u64::MAX), 10, u64::MAX),
+            Some(ClipPut::OverQuota {
+                used: u64::MAX,
+                quota: u64::MAX
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_same_hash_of_a_live_token_signs_in() {
+        let info = |revoked| TokenInfo {
+            id: 1,
+            project: Project {
+                id: 1,
+                name: "p".into(),
+            },
+            person: "Eve".into(),
+            role: Role::Executive,
+            revoked,
+            created_ms: 0,
+        };
+        let h = hash("ln_secret");
+        assert!(signs_in(info(false), &h, &h).is_some());
+        assert!(signs_in(info(true), &h, &h).is_none());
+        assert!(signs_in(info(false), &h, &hash("ln_other")).is_none());
+        assert_eq!(role_of("executive"), Role::Executive);
+        assert_eq!(role_of("admiral"), Role::Viewer);
+    }
+
+    #[test]
+    fn the_same_line_again_is_a_duplicate_and_another_a_conflict() {
+        use liner_record::event::{Body, Category, Context, NoteAdded};
+        let ctx = Context {
+            project: "p".into(),
+            song: "Song".into(),
+            track: "Vox".into(),
+            session: Uuid::now_v7(),
+            author: "Sam".into(),
+            role: Role::Producer,
+        };
+        let event = liner_record::Event::new(
+            &ctx,
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: "a note".into(),
+                category: Category::Vocal,
+                anchor: None,
+                take: None,
+                private: false,
+            }),
+        );
+        let incoming = Incoming::from_event(event);
+        let mut nobody = |_: String| Ok::<_, std::convert::Infallible>(None);
+        assert_eq!(
+            first_look(Some((7, incoming.json.as_str())), &incoming, &mut nobody),
+            Ok(Some(PushOutcome::Duplicate(7)))
+        );
+        assert_eq!(
+            first_look(Some((7, "{}")), &incoming, &mut nobody),
+            Ok(Some(PushOutcome::Conflict))
+        );
+        assert_eq!(first_look(None, &incoming, &mut nobody), Ok(None));
+    }
+}
