@@ -4,8 +4,11 @@
 //! - [`audio`]: `process()`, the only code on the audio thread.
 //! - [`playhead`]: the DAW position and the lock-free snapshot the audio thread publishes.
 //! - [`capture`]: take, transport and mark detection (runs on the audio thread).
-//! - [`worker`]: the process-wide background thread that drains the audio queues into the
-//!   project's journal (`liner-record`) and the saved state.
+//! - [`tap`]: the wait-free ring that carries audio for clips from `process()` to the worker.
+//! - [`worker`]: the process-wide background threads: drain the audio queues into the
+//!   project's journal (`liner-record`) and the saved state, follow the journal, sync, clips.
+//! - [`record_view`]: the project record as an open editor sees it (a folded snapshot).
+//! - [`editor`]: the egui editor: the notes list, the forms, settings, the header.
 //! - [`state`]: what an instance saves in the DAW project, and its migration.
 //! - [`settings`]: project, song, track, author, role, server; last used ones as defaults.
 //! - [`params`]: host-visible parameters and persisted fields.

@@ -117,7 +117,7 @@ impl InstanceState {
     }
 
     /// Turns an audio-thread event into a record event of this instance.
-    pub fn record_event(&self, ev: &CaptureEvent, session: Uuid, at_ms: i64) -> Event {
+    pub fn event_of(&self, ev: &CaptureEvent, session: Uuid, at_ms: i64) -> Event {
         let instance = self.instance;
         let body = match ev.kind {
             CaptureKind::TransportStarted => Body::TransportStarted,
@@ -316,7 +316,7 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
                 CapturedKind::TakeEnded { take } => CaptureKind::TakeEnded { take },
                 CapturedKind::Mark { mark } => CaptureKind::Mark { mark },
             };
-            let mut e = migrated.record_event(
+            let mut e = migrated.event_of(
                 &CaptureEvent {
                     kind,
                     at: Default::default(),

@@ -28,7 +28,10 @@
 //!   for the user's agreement, dropped by the user; and pulled events that could not be
 //!   journaled. See [`Aside`].
 //!
-//! # Files (format version 1; never change, only add)
+//! # Files
+//!
+//! The files carry no version number. A change may only add (a new file, a new line kind, a
+//! new event kind or field): every line a version wrote stays readable by every later one.
 //!
 //! A project's journal is a folder (see [`project_dir`]) holding `events.log`, `aside.log`
 //! and a `sync/` folder per server; the logs are made of lines `CCCCCCCC ID PAYLOAD\n`: a
@@ -746,7 +749,8 @@ impl Journal {
             dir,
             fsyncs: self.fsyncs.clone(),
         };
-        let target = serde_json::json!({ "url": url.trim_end_matches('/'), "project": project });
+        let target =
+            serde_json::json!({ "url": crate::settings::server_address(url), "project": project });
         if files.target().as_ref() != Some(&target) {
             write_atomically(&files.dir, "target.json", target.to_string().as_bytes())
                 .map_err(io_err(&files.dir))?;
@@ -807,7 +811,7 @@ impl Journal {
 /// The folder name of a sync target: the server address's letters and digits, and a
 /// checksum of the whole address.
 fn target_name(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
+    let url = crate::settings::server_address(url);
     let bare = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))

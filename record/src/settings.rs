@@ -65,6 +65,13 @@ pub fn looks_like_token(text: &str) -> bool {
     text.starts_with(TOKEN_PREFIX) && text.len() >= 20 && !text.contains(char::is_whitespace)
 }
 
+/// A server address as the record keeps it (journal sync targets, the client's base, the
+/// settings): trimmed, without trailing slashes; any path stays (a server may sit behind a
+/// proxy under one). Tokens go by the address's [`origin`] instead.
+pub fn server_address(url: &str) -> &str {
+    url.trim().trim_end_matches('/')
+}
+
 /// The origin of a server address, `scheme://host[:port]` (the port only when it is not the
 /// scheme's default), for http and https addresses; None for anything else.
 pub fn origin(url: &str) -> Option<String> {

@@ -167,7 +167,10 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
-fn data_dir(cli: &Cli) -> Result<PathBuf> {
+/// The server's own folder (its SQLite file and first-run marker): `--data`, else `server/`
+/// in Liner Notes' data folder ([`liner_record::journal::data_dir`], which also holds the
+/// journals).
+fn server_data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data {
         Some(d) => Ok(d.clone()),
         None => Ok(liner_record::journal::data_dir()?.join("server")),
@@ -218,7 +221,7 @@ fn open_store(cli: &Cli) -> Result<Arc<dyn Store>> {
     Ok(match &cli.database {
         Some(url) => Arc::new(PgStore::open(url).context("opening the PostgreSQL database")?),
         None => {
-            let dir = data_dir(cli)?;
+            let dir = server_data_dir(cli)?;
             Arc::new(
                 SqliteStore::open(&dir)
                     .with_context(|| format!("opening the database in {}", dir.display()))?,

@@ -119,7 +119,7 @@ impl SettingsForm {
     /// token's. A token belongs to one server: it is looked up by the address's origin, so a
     /// new address never reuses another server's token.
     pub fn to_settings(&self, current: &Settings, me: Option<&Identity>) -> Settings {
-        let url = self.server_url.trim().trim_end_matches('/').to_owned();
+        let url = liner_record::settings::server_address(&self.server_url).to_owned();
         let same_server = origin(&url).is_some() && origin(&url) == origin(&current.server_url);
         let (author, role) = match me {
             Some(me) if same_server && self.token.trim().is_empty() => (me.person.clone(), me.role),

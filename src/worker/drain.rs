@@ -114,7 +114,7 @@ impl Slot {
                 let state = self.state.read();
                 let session = session_id();
                 while let Ok(ev) = consumer.pop() {
-                    let event = state.record_event(&ev, session, at);
+                    let event = state.event_of(&ev, session, at);
                     if matches!(event.body, Body::Mark { .. }) {
                         let moment = super::clips::Moment {
                             frame: ev.frame,

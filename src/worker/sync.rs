@@ -252,7 +252,7 @@ fn push_round(
     let ready = state.lock().prepare_push(&report.me)?.ready;
     // Each request goes out without the lock: the pull thread keeps journaling meanwhile.
     liner_record::sync::push_ready(client, &ready, |results| {
-        Ok(state.lock().record_pushed(results, &mut report)?)
+        Ok(state.lock().apply_pushed(results, &mut report)?)
     })?;
     // Then the clips of what the server now has, each read and sent without the lock.
     let (pending, store) = {
@@ -261,7 +261,7 @@ fn push_round(
     };
     let clips_wait =
         !liner_record::sync::send_clips_in_turn(client, &store, pending, |clip, sent| {
-            Ok(state.lock().record_clip(clip, sent, &mut report)?)
+            Ok(state.lock().apply_clip_sent(clip, sent, &mut report)?)
         })?;
     let waiting: Vec<(Event, Waiting)> = state
         .lock()
@@ -354,7 +354,7 @@ fn pull_round(
         });
     let mut report = SyncReport::new(me);
     let page = events.len();
-    state.lock().take_pulled(events, last, &mut report)?;
+    state.lock().apply_pulled(events, last, &mut report)?;
     // A full page, or one the server cut short: more waits, so the next poll comes at once.
     Ok(if more || page >= liner_record::sync::PULL_PAGE {
         page.max(1)

@@ -112,7 +112,7 @@ impl SyncClient {
         Ok(SyncClient {
             http,
             runtime,
-            base: base_url.trim_end_matches('/').to_owned(),
+            base: crate::settings::server_address(base_url).to_owned(),
             token: token.to_owned(),
             cancel: SyncCancel::new(),
             timeout,

@@ -28,36 +28,36 @@ pub fn identify(client: &SyncClient, project: &str) -> Result<Identity, SyncErro
 }
 
 /// Sends `ready` in request-sized batches, in journal order, handing each batch's answers to
-/// `record` before the next goes (a syncer that shares its target locks it only there).
+/// `apply` before the next goes (a syncer that shares its target locks it only there).
 ///
 /// # Errors
-/// The first request that failed, or what `record` returned; later batches are not sent.
+/// The first request that failed, or what `apply` returned; later batches are not sent.
 pub fn push_ready(
     client: &SyncClient,
     ready: &[StoredEvent],
-    mut record: impl FnMut(Vec<(Uuid, Pushed)>) -> Result<(), SyncError>,
+    mut apply: impl FnMut(Vec<(Uuid, Pushed)>) -> Result<(), SyncError>,
 ) -> Result<(), SyncError> {
     for batch in batches(ready) {
-        record(client.push(&batch)?)?;
+        apply(client.push(&batch)?)?;
     }
     Ok(())
 }
 
-/// Sends the clips one at a time, handing each answer to `record`, which says whether to go
+/// Sends the clips one at a time, handing each answer to `apply`, which says whether to go
 /// on (a project over its quota stops the rest until later). Returns whether every clip had
 /// its turn.
 ///
 /// # Errors
-/// The first request that failed, or what `record` returned.
+/// The first request that failed, or what `apply` returned.
 pub fn send_clips_in_turn(
     client: &SyncClient,
     store: &ClipStore,
     pending: Vec<Clip>,
-    mut record: impl FnMut(&Clip, Option<ClipSent>) -> Result<bool, SyncError>,
+    mut apply: impl FnMut(&Clip, Option<ClipSent>) -> Result<bool, SyncError>,
 ) -> Result<bool, SyncError> {
     for clip in pending {
         let sent = send_clip(client, store, &clip)?;
-        if !record(&clip, sent)? {
+        if !apply(&clip, sent)? {
             return Ok(false);
         }
     }

@@ -4,8 +4,8 @@
 //! were read up to live in the target's own files ([`SyncFiles`]).
 //!
 //! Pushing and pulling are separate steps with the network calls outside any borrow of the
-//! state ([`TargetSync::prepare_push`] / [`TargetSync::record_pushed`],
-//! [`TargetSync::cursor`] / [`TargetSync::take_pulled`]), so a syncer can push while its
+//! state ([`TargetSync::prepare_push`] / [`TargetSync::apply_pushed`],
+//! [`TargetSync::cursor`] / [`TargetSync::apply_pulled`]), so a syncer can push while its
 //! long poll waits.
 
 use super::steps::{push_ready, send_clips_in_turn};
@@ -206,7 +206,7 @@ impl TargetSync {
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
     /// written; [`SyncError`] for a failed request.
-    pub fn record_pushed(
+    pub fn apply_pushed(
         &mut self,
         results: Vec<(Uuid, Pushed)>,
         report: &mut SyncReport,
@@ -268,7 +268,7 @@ impl TargetSync {
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
     /// written; [`SyncError`] for a failed request.
-    pub fn record_clip(
+    pub fn apply_clip_sent(
         &mut self,
         clip: &Clip,
         sent: Option<ClipSent>,
@@ -312,7 +312,7 @@ impl TargetSync {
     ) -> Result<(), SyncError> {
         let (store, pending) = (self.clip_store(), self.pending_clips());
         send_clips_in_turn(client, &store, pending, |clip, sent| {
-            Ok(self.record_clip(clip, sent, report)?)
+            Ok(self.apply_clip_sent(clip, sent, report)?)
         })
         .map(|_| ())
     }
@@ -329,7 +329,7 @@ impl TargetSync {
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
     /// written; [`SyncError`] for a failed request.
-    pub fn take_pulled(
+    pub fn apply_pulled(
         &mut self,
         pulled: Vec<Pulled>,
         last: u64,
@@ -393,7 +393,7 @@ impl TargetSync {
     pub fn push(&mut self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
         let ready = self.prepare_push(&report.me)?.ready;
         push_ready(client, &ready, |results| {
-            Ok(self.record_pushed(results, report)?)
+            Ok(self.apply_pushed(results, report)?)
         })
     }
 
@@ -413,7 +413,7 @@ impl TargetSync {
             let (events, last, more) = client.pull(self.cursor, wait)?;
             wait = Duration::ZERO;
             let page = events.len();
-            self.take_pulled(events, last, report)?;
+            self.apply_pulled(events, last, report)?;
             if page < PULL_PAGE && !more {
                 return Ok(());
             }

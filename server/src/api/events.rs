@@ -24,16 +24,17 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Why one event of a push is refused before storage is asked.
+/// Why one event of a push is refused at the door, before storage is asked (the store's own
+/// refusals, by the ownership rules, are [`liner_record::rules::Refusal`]).
 #[derive(Debug)]
-pub struct Refusal {
+pub struct EntryRefusal {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
 }
 
-fn refuse(status: StatusCode, code: &'static str, message: String) -> Refusal {
-    Refusal {
+fn refuse(status: StatusCode, code: &'static str, message: String) -> EntryRefusal {
+    EntryRefusal {
         status,
         code,
         message,
@@ -42,7 +43,7 @@ fn refuse(status: StatusCode, code: &'static str, message: String) -> Refusal {
 
 /// Checks one event against the token and the clock: project, person and role, the
 /// executive's kinds, the time. (The limits are the store's door: [`crate::store::Store::push`].)
-fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), Refusal> {
+fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), EntryRefusal> {
     if e.project != token.project.name {
         return Err(refuse(
             StatusCode::FORBIDDEN,
@@ -105,7 +106,7 @@ fn claimed_id(raw: &RawValue) -> Option<uuid::Uuid> {
 
 /// One pushed event, judged before storage: ready to store, or refused (with its id when
 /// it has a readable one).
-pub type Checked = Result<Incoming, (Option<uuid::Uuid>, Refusal)>;
+pub type Checked = Result<Incoming, (Option<uuid::Uuid>, EntryRefusal)>;
 
 /// Reads a push body and judges each event against the token and the clock (everything
 /// but ownership and targets, which storage judges in its transaction). Pure: no I/O.

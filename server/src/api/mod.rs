@@ -19,7 +19,7 @@ mod export;
 mod me;
 
 pub use clips::serve_clip;
-pub use events::{fuzz_push_body, judge_body, Checked, Refusal};
+pub use events::{fuzz_push_body, judge_body, Checked, EntryRefusal};
 pub use export::{export_for, ExportQuery};
 
 pub use crate::state::AppState;
@@ -37,10 +37,11 @@ pub use liner_record::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 /// Most events in one push.
 pub const MAX_BATCH: usize = 1000;
-/// Most events in one pull answer, and the longest long poll.
+/// Most events in one pull answer.
 pub const MAX_PULL: usize = 1000;
 /// Largest pull answer in bytes (a page past it is cut short, with `"more":true`).
 pub const MAX_PULL_BYTES: usize = 4 << 20;
+/// The longest long poll (`wait` of a pull), in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 30;
 
 /// An API error: status, stable code, words a person can act on.

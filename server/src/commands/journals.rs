@@ -46,7 +46,10 @@ pub fn sync_journals(journal: Option<&Path>, server: Option<&str>) -> Result<()>
                     .map(|e| e.event.project.clone())
                     .with_context(|| format!("{}: an empty journal", dir.display()))?,
             };
-            targets = vec![(url.trim_end_matches('/').to_owned(), project)];
+            targets = vec![(
+                liner_record::settings::server_address(url).to_owned(),
+                project,
+            )];
         }
         for (url, project) in targets {
             let Some(token) = liner_record::settings::token_for(&url) else {

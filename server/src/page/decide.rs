@@ -47,9 +47,9 @@ fn refused(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     }
 }
 
-/// Records one event by the signed-in person (limits and the record's rules apply) and
+/// Stores one event by the signed-in person (limits and the record's rules apply) and
 /// wakes every reader of the project.
-async fn record(
+async fn store_decision(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     signed: &Signed,
@@ -153,7 +153,7 @@ pub async fn verdict(
         verdict: f.verdict,
         comment: f.comment.trim().to_owned(),
     };
-    record(&state, &headers, &signed, song, track, body, &f.back).await
+    store_decision(&state, &headers, &signed, song, track, body, &f.back).await
 }
 
 #[derive(Deserialize)]
@@ -183,7 +183,7 @@ pub async fn move_song(
     };
     order.swap(i, j);
     let body = Body::TracklistOrder { songs: order };
-    record(
+    store_decision(
         &state,
         &headers,
         &signed,
@@ -228,7 +228,7 @@ pub async fn order(
         return Redirect::to("/tracklist").into_response();
     }
     let body = Body::TracklistOrder { songs: wanted };
-    record(
+    store_decision(
         &state,
         &headers,
         &signed,
@@ -264,7 +264,7 @@ pub async fn selection(
         song: f.song.clone(),
         selected: f.selected,
     };
-    record(
+    store_decision(
         &state,
         &headers,
         &signed,
