@@ -85,10 +85,15 @@ pub fn next_numbers<'a>(
 impl InstanceState {
     /// A new instance: a fresh identity and the settings last used on this machine.
     pub fn new() -> Self {
+        Self::empty(Uuid::now_v7(), Settings::last_used())
+    }
+
+    /// An instance with these identity and settings and nothing captured yet.
+    fn empty(instance: Uuid, settings: Settings) -> Self {
         InstanceState {
             version: STATE_VERSION,
-            instance: Uuid::now_v7(),
-            settings: Settings::last_used(),
+            instance,
+            settings,
             events: Vec::new(),
             dropped: 0,
             set_aside: None,
@@ -289,22 +294,15 @@ fn upgrade_v1(log: CaptureLog) -> InstanceState {
         &Uuid::NAMESPACE_OID,
         &[b"liner-notes session:", &seed[..]].concat(),
     );
-    let migrated = InstanceState {
-        version: STATE_VERSION,
+    // Fixed settings, not this machine's: the same log migrates to the same events everywhere.
+    let migrated = InstanceState::empty(
         instance,
-        // Fixed, not this machine's: the same log migrates to the same events everywhere.
-        settings: Settings {
+        Settings {
             author: "unknown".into(),
             role: liner_record::Role::Producer,
             ..Settings::default()
         },
-        events: Vec::new(),
-        dropped: 0,
-        set_aside: None,
-        clip_audio: false,
-        clip_before: default_clip_before(),
-        clip_after: default_clip_after(),
-    };
+    );
     let events = log
         .events
         .into_iter()
