@@ -2,7 +2,7 @@
 //! and time), take ratings, verdicts, and the recall sheet (the standing EQ/FX decision per
 //! track and processor).
 
-use super::auth;
+use super::auth::{self, Signed};
 use super::layout::{self, kind_words, place, verdict_badge, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::awaiting;
@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use liner_record::export::{settings_text, Entry, EntryKind};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
+use liner_record::views::DecisionView;
+use liner_record::Views;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -64,6 +66,7 @@ fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
     }
 }
 
+/// The song page: its header, one section per track (timeline and entries), the recall sheet.
 pub async fn page(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -81,8 +84,38 @@ pub async fn page(
             "This project has no song of that name (yet).",
         );
     }
+    let tracks = entries_by_track(&record.entries, &name);
+    let end = timeline_end(&record.entries, &name);
+    let recall: Vec<_> = views
+        .standing_decisions()
+        .into_iter()
+        .filter(|d| d.song == name)
+        .collect();
+    let back = format!("/song?name={}", percent_encoded(&name));
+    let main = html! {
+        (header(views, &name))
+        @for (track, list) in &tracks {
+            (track_section(track, list, end, views, &signed, &back))
+        }
+        (recall_sheet(&recall))
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: &name,
+            nav: Nav::Song,
+            seq: record.seq,
+            waiting: awaiting(&record).count(),
+        },
+        main,
+    )
+}
+
+/// The song's entries by track, each track's in time order (entries placed nowhere last, ties
+/// by when they were made).
+fn entries_by_track<'a>(entries: &'a [Entry], song: &str) -> BTreeMap<&'a str, Vec<&'a Entry>> {
     let mut tracks: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
-    for e in record.entries.iter().filter(|e| e.song == name) {
+    for e in entries.iter().filter(|e| e.song == song) {
         tracks.entry(e.track.as_str()).or_default().push(e);
     }
     for list in tracks.values_mut() {
@@ -93,61 +126,88 @@ pub async fn page(
                 .then((a.at, a.id).cmp(&(b.at, b.id)))
         });
     }
-    let end = record
-        .entries
+    tracks
+}
+
+/// Where every timeline of the song ends: its latest start or end, in seconds (at least 1).
+fn timeline_end(entries: &[Entry], song: &str) -> f64 {
+    entries
         .iter()
-        .filter(|e| e.song == name)
+        .filter(|e| e.song == song)
         .flat_map(|e| [e.start.as_ref(), e.end.as_ref()])
         .flatten()
         .map(|p| p.seconds)
-        .fold(1.0_f64, f64::max);
-    let recall: Vec<_> = views
-        .standing_decisions()
-        .into_iter()
-        .filter(|d| d.song == name)
-        .collect();
-    let back = format!("/song?name={}", percent_encoded(&name));
-    let main = html! {
+        .fold(1.0_f64, f64::max)
+}
+
+/// The song's name, its place on the record (and who decided it), and its export links.
+fn header(views: &Views, name: &str) -> Markup {
+    html! {
         h1 { (name) }
         p.lede {
-            (selection_badge(views.song_selection.get(&name).copied()))
-            @if let Some(d) = views.song_selection_decided.get(&name) {
+            (selection_badge(views.song_selection.get(name).copied()))
+            @if let Some(d) = views.song_selection_decided.get(name) {
                 " decided by " (d.author) ", " (liner_record::export::date_time(d.at))
             }
         }
-        (layout::export_links(Some(&name)))
-        @for (track, list) in &tracks {
-            section.track aria-label={ "Track " (track) } {
-                h2 { (if track.is_empty() { "(no track)" } else { track }) }
-                (timeline(track, list, end))
-                div.scale aria-hidden="true" {
-                    span { (liner_record::position::format_time(0.0)) }
-                    span { (liner_record::position::format_time(end)) }
-                }
-                ul.entries {
-                    @for e in list {
-                        li.item data-id=(e.id) tabindex="-1" {
-                            div.meta {
-                                span.where { (place(e)) }
-                                @if let Some(t) = e.take { " · take " (t) }
-                                " · " span.kind { (kind_words(e)) }
-                                " · " strong { (e.author) } " (" (e.role) ")"
-                            }
-                            p.text { (e.text) }
-                            @if let Some(clip) = views.clips.get(&e.id) {
-                                (super::listen::player(clip))
-                            }
-                            @if let Some(standing) = e.standing() {
-                                div.verdict { (verdict_badge(e.verdict.as_ref())) }
-                                @if standing == Standing::Open {
-                                    (layout::verdict_form(&signed, e.id, &back))
-                                }
-                            }
-                        }
-                    }
+        (layout::export_links(Some(name)))
+    }
+}
+
+/// One track: its timeline with the time scale, then its entries in words.
+fn track_section(
+    track: &str,
+    list: &[&Entry],
+    end: f64,
+    views: &Views,
+    signed: &Signed,
+    back: &str,
+) -> Markup {
+    html! {
+        section.track aria-label={ "Track " (track) } {
+            h2 { (if track.is_empty() { "(no track)" } else { track }) }
+            (timeline(track, list, end))
+            div.scale aria-hidden="true" {
+                span { (liner_record::position::format_time(0.0)) }
+                span { (liner_record::position::format_time(end)) }
+            }
+            ul.entries {
+                @for e in list {
+                    (entry_item(e, views, signed, back))
                 }
             }
         }
+    }
+}
+
+/// One entry of a track's list: where and who, its text, its clip's player, its verdict and,
+/// while it is open, the verdict form (which comes back to `back`).
+fn entry_item(e: &Entry, views: &Views, signed: &Signed, back: &str) -> Markup {
+    html! {
+        li.item data-id=(e.id) tabindex="-1" {
+            div.meta {
+                span.where { (place(e)) }
+                @if let Some(t) = e.take { " · take " (t) }
+                " · " span.kind { (kind_words(e)) }
+                " · " strong { (e.author) } " (" (e.role) ")"
+            }
+            p.text { (e.text) }
+            @if let Some(clip) = views.clips.get(&e.id) {
+                (super::listen::player(clip))
+            }
+            @if let Some(standing) = e.standing() {
+                div.verdict { (verdict_badge(e.verdict.as_ref())) }
+                @if standing == Standing::Open {
+                    (layout::verdict_form(signed, e.id, back))
+                }
+            }
+        }
+    }
+}
+
+/// The recall sheet: the standing EQ/FX decision per track and processor of the song.
+fn recall_sheet(recall: &[&DecisionView]) -> Markup {
+    html! {
         section aria-labelledby="recall-h" {
             h2 #recall-h { "Recall sheet" }
             @if recall.is_empty() {
@@ -164,7 +224,7 @@ pub async fn page(
                             th scope="col" { "Verdict" }
                         } }
                         tbody {
-                            @for d in &recall {
+                            @for d in recall {
                                 tr {
                                     td { (d.track) }
                                     td { (d.kind.to_uppercase()) }
@@ -181,15 +241,5 @@ pub async fn page(
                           one, else the latest." }
             }
         }
-    };
-    layout::page(
-        Frame {
-            signed: &signed,
-            title: &name,
-            nav: Nav::Song,
-            seq: record.seq,
-            waiting: awaiting(&record).count(),
-        },
-        main,
-    )
+    }
 }
