@@ -9,10 +9,11 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use liner_record::export::{date_time, duration};
+use liner_record::export::{date_time, duration, Entry};
 use liner_record::names::percent_encoded;
 use liner_record::review::Tally;
-use maud::html;
+use liner_record::Views;
+use maud::{html, Markup};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ struct Counts {
     last: Option<i64>,
 }
 
+/// The overview: the verdict tiles, the songs, the worked time, the export links.
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let Some(signed) = auth::signed(&state, &headers).await else {
         return layout::sign_in_page(StatusCode::OK, None);
@@ -32,23 +34,47 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         Err(d) => return d.into_response(),
     };
     let views = &record.views;
+    let (per_song, total) = counts(&record.entries);
+    let last_event = record.events.iter().map(|e| e.at).max();
+    let songs = songs_in_order(views);
+    let main = html! {
+        h1 { "Overview" }
+        (tiles(total, last_event))
+        (songs_table(&songs, &per_song, views))
+        (worked_table(&songs, views))
+        (layout::export_links(None))
+    };
+    layout::page(
+        Frame {
+            signed: &signed,
+            title: "Overview",
+            nav: Nav::Overview,
+            seq: record.seq,
+            waiting: total.tally.open,
+        },
+        main,
+    )
+}
+
+/// The counts of each song and of the whole project.
+fn counts(entries: &[Entry]) -> (BTreeMap<&str, Counts>, Counts) {
     let mut per_song: BTreeMap<&str, Counts> = BTreeMap::new();
     let mut total = Counts::default();
-    for e in &record.entries {
+    for e in entries {
         let c = per_song.entry(e.song.as_str()).or_default();
         for c in [&mut *c, &mut total] {
             c.last = c.last.max(Some(e.at));
             c.tally.add(e.standing());
         }
     }
-    let last_event = record.events.iter().map(|e| e.at).max();
+    (per_song, total)
+}
+
+/// The project's verdict counts and last activity as tiles, and the way to the queue while
+/// anything waits.
+fn tiles(total: Counts, last_event: Option<i64>) -> Markup {
     let waiting = total.tally.open;
-    let songs = songs_in_order(views);
-    // Worked time in the record's song order.
-    let mut worked: Vec<&liner_record::worked::WorkedTime> = views.worked.iter().collect();
-    worked.sort_by_key(|w| (songs.iter().position(|s| *s == w.song), w.person.clone()));
-    let main = html! {
-        h1 { "Overview" }
+    html! {
         section.tiles aria-label="Verdicts" {
             div.tile { span.num { (waiting) } span { "waiting for your verdict" } }
             div.tile.t-approved { span.num { (total.tally.approved) } span { "✓ approved" } }
@@ -62,6 +88,13 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         @if waiting > 0 {
             p { a.primary-link href="/queue" { "Decide what is waiting (" (waiting) ")" } }
         }
+    }
+}
+
+/// The songs in tracklist order: place, name (a link to its page), place on the record,
+/// verdict counts and last activity.
+fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &Views) -> Markup {
+    html! {
         section aria-labelledby="songs-h" {
             h2 #songs-h { "Songs" }
             @if songs.is_empty() {
@@ -80,7 +113,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                             th scope="col" { "Last activity" }
                         } }
                         tbody {
-                            @for song in &songs {
+                            @for song in songs {
                                 @let c = per_song.get(song.as_str()).copied().unwrap_or_default();
                                 @let position = views.tracklist.iter().flatten()
                                     .position(|s| s == song);
@@ -102,6 +135,14 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                 }
             }
         }
+    }
+}
+
+/// Worked time per song and person, in the record's song order (`songs`).
+fn worked_table(songs: &[String], views: &Views) -> Markup {
+    let mut worked: Vec<&liner_record::worked::WorkedTime> = views.worked.iter().collect();
+    worked.sort_by_key(|w| (songs.iter().position(|s| *s == w.song), w.person.clone()));
+    html! {
         section aria-labelledby="worked-h" {
             h2 #worked-h { "Worked time" }
             @if views.worked.is_empty() {
@@ -129,18 +170,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                           recorded something, pauses under five minutes included." }
             }
         }
-        (layout::export_links(None))
-    };
-    layout::page(
-        Frame {
-            signed: &signed,
-            title: "Overview",
-            nav: Nav::Overview,
-            seq: record.seq,
-            waiting,
-        },
-        main,
-    )
+    }
 }
 
 /// A song's place on the record, in words and a mark.
