@@ -220,6 +220,29 @@ fn verdict_ok(f: VerdictFilter, item: Item, v: Option<&VerdictView>) -> bool {
     }
 }
 
+/// The filter as every entry is checked against it, the search text trimmed and lower-cased
+/// once.
+struct Criteria<'a> {
+    filter: &'a Filter,
+    needle: String,
+    hide_private: bool,
+}
+
+impl Criteria<'_> {
+    fn author_ok(&self, author: &str) -> bool {
+        self.filter.author.as_deref().is_none_or(|a| a == author)
+    }
+
+    fn track_ok(&self, track: &str) -> bool {
+        self.filter.track.as_deref().is_none_or(|t| t == track)
+    }
+
+    /// Whether the lower-cased searchable text of an entry holds the search text.
+    fn text_ok(&self, hay_lower: &str) -> bool {
+        contains_ci(hay_lower, &self.needle)
+    }
+}
+
 impl Rows {
     /// Brings the rows up to date; cheap when neither the snapshot nor the filter changed.
     pub fn update(
@@ -235,27 +258,36 @@ impl Rows {
         }
         self.key = Some(key);
         self.haystacks.update(snap);
-        let hay = &self.haystacks;
-        let v = &snap.views;
-        let needle = filter.text.trim().to_lowercase();
-        let who_ok = |author: &str| filter.author.as_deref().is_none_or(|a| a == author);
-        let track_ok = |track: &str| filter.track.as_deref().is_none_or(|t| t == track);
+        let criteria = Criteria {
+            filter,
+            needle: filter.text.trim().to_lowercase(),
+            hide_private,
+        };
         self.rows.clear();
         self.authors.clear();
         self.tracks.clear();
+        let v = &snap.views;
+        self.add_notes(&v.notes, song, &criteria);
+        self.add_decisions(&v.decisions, song, &criteria);
+        self.add_marks(&v.marks, song, &criteria);
+        self.add_takes(&v.takes, song, &criteria);
+        // Newest first; ties in a stable order.
+        self.rows
+            .sort_by(|a, b| b.at.cmp(&a.at).then(a.index.cmp(&b.index)));
+    }
 
-        let note_ok = |i: usize, n: &NoteView| {
-            (!hide_private || !n.private)
-                && filter.kind.admits(Some(n.category))
-                && who_ok(&n.author)
-                && track_ok(&n.track)
-                && verdict_ok(filter.verdict, Item::Note, n.verdict.as_ref())
-                && contains_ci(&hay.notes[i], &needle)
-        };
-        for (i, n) in v.notes.iter().enumerate().filter(|(_, n)| n.song == song) {
+    /// The song's notes: their authors and tracks for the menus, a row for each that passes.
+    fn add_notes(&mut self, notes: &[NoteView], song: &str, c: &Criteria) {
+        for (i, n) in notes.iter().enumerate().filter(|(_, n)| n.song == song) {
             self.authors.insert(n.author.clone());
             self.tracks.insert(n.track.clone());
-            if note_ok(i, n) {
+            let ok = (!c.hide_private || !n.private)
+                && c.filter.kind.admits(Some(n.category))
+                && c.author_ok(&n.author)
+                && c.track_ok(&n.track)
+                && verdict_ok(c.filter.verdict, Item::Note, n.verdict.as_ref())
+                && c.text_ok(&self.haystacks.notes[i]);
+            if ok {
                 self.rows.push(Row {
                     kind: RowKind::Note,
                     index: i,
@@ -263,12 +295,12 @@ impl Rows {
                 });
             }
         }
-        for (i, d) in v
-            .decisions
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.song == song)
-        {
+    }
+
+    /// The song's EQ/FX decisions: their authors and tracks for the menus, a row for each that
+    /// passes (the category filter sees them as EQ or FX).
+    fn add_decisions(&mut self, decisions: &[DecisionView], song: &str, c: &Criteria) {
+        for (i, d) in decisions.iter().enumerate().filter(|(_, d)| d.song == song) {
             self.authors.insert(d.author.clone());
             self.tracks.insert(d.track.clone());
             let category = if d.kind == "eq" {
@@ -276,11 +308,11 @@ impl Rows {
             } else {
                 Category::Fx
             };
-            let ok = filter.kind.admits(Some(category))
-                && who_ok(&d.author)
-                && track_ok(&d.track)
-                && verdict_ok(filter.verdict, Item::Decision, d.verdict.as_ref())
-                && contains_ci(&hay.decisions[i], &needle);
+            let ok = c.filter.kind.admits(Some(category))
+                && c.author_ok(&d.author)
+                && c.track_ok(&d.track)
+                && verdict_ok(c.filter.verdict, Item::Decision, d.verdict.as_ref())
+                && c.text_ok(&self.haystacks.decisions[i]);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Decision,
@@ -289,13 +321,18 @@ impl Rows {
                 });
             }
         }
-        for (i, m) in v.marks.iter().enumerate().filter(|(_, m)| m.song == song) {
+    }
+
+    /// The song's marks: their tracks for the menu, a row for each that passes (marks have no
+    /// author, so an author filter hides them).
+    fn add_marks(&mut self, marks: &[MarkView], song: &str, c: &Criteria) {
+        for (i, m) in marks.iter().enumerate().filter(|(_, m)| m.song == song) {
             self.tracks.insert(m.track.clone());
-            let ok = filter.kind.admits(None)
-                && filter.author.is_none()
-                && track_ok(&m.track)
-                && verdict_ok(filter.verdict, Item::Mark, None)
-                && contains_ci(&hay.marks[i], &needle);
+            let ok = c.filter.kind.admits(None)
+                && c.filter.author.is_none()
+                && c.track_ok(&m.track)
+                && verdict_ok(c.filter.verdict, Item::Mark, None)
+                && c.text_ok(&self.haystacks.marks[i]);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Mark,
@@ -304,19 +341,21 @@ impl Rows {
                 });
             }
         }
-        for (i, t) in v.takes.iter().enumerate().filter(|(_, t)| t.song == song) {
+    }
+
+    /// The song's takes: their tracks for the menu, a row for each that passes (takes have no
+    /// author, so an author filter hides them).
+    fn add_takes(&mut self, takes: &[TakeView], song: &str, c: &Criteria) {
+        for (i, t) in takes.iter().enumerate().filter(|(_, t)| t.song == song) {
             self.tracks.insert(t.track.clone());
-            let ok = filter.kind.admits(Some(Category::Take))
-                && filter.author.is_none()
-                && track_ok(&t.track)
-                && verdict_ok(
-                    filter.verdict,
-                    Item::Take {
-                        rated: t.rating.is_some(),
-                    },
-                    t.verdict.as_ref(),
-                )
-                && contains_ci(&hay.takes[i], &needle);
+            let item = Item::Take {
+                rated: t.rating.is_some(),
+            };
+            let ok = c.filter.kind.admits(Some(Category::Take))
+                && c.filter.author.is_none()
+                && c.track_ok(&t.track)
+                && verdict_ok(c.filter.verdict, item, t.verdict.as_ref())
+                && c.text_ok(&self.haystacks.takes[i]);
             if ok {
                 self.rows.push(Row {
                     kind: RowKind::Take,
@@ -325,8 +364,5 @@ impl Rows {
                 });
             }
         }
-        // Newest first; ties in a stable order.
-        self.rows
-            .sort_by(|a, b| b.at.cmp(&a.at).then(a.index.cmp(&b.index)));
     }
 }
