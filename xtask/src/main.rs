@@ -2,7 +2,11 @@
 //! - `install`: bundle in release mode, copy the bundles into the user's plugin folders, then
 //!   start the record server (`liner serve`; on its first run it creates a project and prints
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
-//! - `test`: bundle, then run every test (the VST3 test loads the bundle's library);
+//! - `test`: `fn-length`, then bundle, then run every test (the VST3 test loads the bundle's
+//!   library);
+//! - `fn-length`: fails, naming each one (`path:line fn name: N lines`), when a function
+//!   outside tests is over 100 lines (`src/`, `record/src/`, `server/src/`, `test-support/src/`,
+//!   `xtask/src/`; see `xtask/src/fn_length.rs`);
 //! - `bench`: build the release reference plugins, then run the process() benchmark;
 //! - `benchmarks`: every benchmark of the project, one after another, written to
 //!   `BENCHMARKS.md` with the machine they ran on;
@@ -20,6 +24,8 @@
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
+
+mod fn_length;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +46,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("bench") => bench(),
         Some("benchmarks") => benchmarks(),
         Some("test") => test(&args[1..]),
+        Some("fn-length") => fn_length::run(),
         Some("screenshot") => screenshot(),
         Some("editor-stress") => editor_stress(args.get(1).map(String::as_str).unwrap_or("1200")),
         Some("golden") => golden(),
@@ -136,10 +143,11 @@ fn serve() -> nice_plug_xtask::Result<()> {
     Ok(())
 }
 
-/// Bundles the plugin, then runs the whole test suite with the bundle's location in the
-/// environment, so the VST3 test loads the library a DAW would load. Extra arguments go to
-/// `cargo test`.
+/// Checks function lengths (`fn-length`), bundles the plugin, then runs the whole test suite
+/// with the bundle's location in the environment, so the VST3 test loads the library a DAW
+/// would load. Extra arguments go to `cargo test`.
 fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
+    fn_length::run()?;
     bundle_release()?;
     // Journals and settings written by earlier test runs (see .cargo/config.toml).
     for (_, dir) in TEST_FOLDERS {
