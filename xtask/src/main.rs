@@ -3,7 +3,8 @@
 //!   start the record server (`liner serve`; on its first run it creates a project and prints
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: `fn-length`, then bundle, then run every test (the VST3 test loads the bundle's
-//!   library);
+//!   library), then the server's suites a second time with every store on PostgreSQL
+//!   (`LINER_TEST_STORE=postgres`; needs Debian's `postgresql`);
 //! - `fn-length`: fails, naming each one (`path:line fn name: N lines`), when a function
 //!   outside tests is over 100 lines (`src/`, `record/src/`, `server/src/`, `test-support/src/`,
 //!   `xtask/src/`; see `xtask/src/fn_length.rs`);
