@@ -11,6 +11,8 @@
 //!   queue, song view, tracklist, live updates, exports.
 //! - [`state`]: what every handler shares (the store, long-poll wake-ups, folded records).
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
+//! - [`fair`]: the shares that keep one client, session or project from taking the server
+//!   from everyone else (clip upload slots and their floor rate, ...).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
 //!   clip folders, journal sync and import, migrate).
 //! - `main.rs`: the `liner` binary: parses the arguments and calls [`commands`].
@@ -19,6 +21,7 @@
 
 pub mod api;
 pub mod commands;
+pub mod fair;
 pub mod page;
 pub mod serve;
 pub mod state;
@@ -50,7 +53,7 @@ pub async fn run_with(
     limits: serve::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = state::AppState::with_clip_quota(store, limits.clip_quota);
+    let state = state::AppState::with_limits(store, &limits);
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone()).merge(page);
     serve::serve(listener, app, state, limits, shutdown).await

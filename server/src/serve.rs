@@ -3,8 +3,13 @@
 //! - a client has [`HEADER_TIMEOUT`] to send a request's headers, and [`BODY_TIMEOUT`] to send
 //!   its body ([`CLIP_BODY_TIMEOUT`] for a clip's bytes; the routers apply them); after that
 //!   its connection is closed (`408` for a body);
-//! - at most [`Limits::max_connections`] connections are open at once; past that a new one is
-//!   answered `503` with `Retry-After` and closed, and the ones open go on;
+//! - at most [`Limits::max_connections`] connections are open at once, and
+//!   [`Limits::per_address`] from one client address; at a cap the connection idle the
+//!   longest makes way ([`crate::fair::connections`]), and when none is idle a new one is
+//!   answered `503` (or `429` for its address) with `Retry-After` and closed, and the ones
+//!   open go on;
+//! - live streams and long polls together hold at most [`Limits::held`] connections, so the
+//!   [`Limits::reserve`] is always there for pushes, plain pulls, pages and health checks;
 //! - a failure to accept (no file descriptors left) is logged and retried shortly, never a
 //!   busy loop;
 //! - on shutdown: no new connections; long polls and live streams end at once; requests in
@@ -15,13 +20,12 @@
 use crate::state::AppState;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use crate::fair::connections::{Admitted, Busy, Connections, Peer, Refused};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 /// How long a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +46,24 @@ pub struct Limits {
     pub shutdown_deadline: Duration,
     /// Most bytes of audio clips one project may hold.
     pub clip_quota: u64,
+    /// How slowly a clip's body may arrive ([`crate::fair::uploads`]).
+    pub upload_floor: crate::fair::uploads::Floor,
+    /// Most connections from one client address ([`crate::fair::connections`]).
+    pub per_address: usize,
+}
+
+impl Limits {
+    /// Connections kept for everything but live streams and long polls (pushes, pulls
+    /// without a wait, the page's own requests, health checks): an eighth of the cap.
+    pub fn reserve(&self) -> usize {
+        (self.max_connections / 8).clamp(1, self.max_connections.saturating_sub(1).max(1))
+    }
+
+    /// How many live streams and long polls the server holds at once
+    /// ([`crate::fair::holds`]): the connection cap less the [`Limits::reserve`].
+    pub fn held(&self) -> usize {
+        self.max_connections.saturating_sub(self.reserve()).max(1)
+    }
 }
 
 impl Default for Limits {
@@ -50,6 +72,8 @@ impl Default for Limits {
             max_connections: 4096,
             shutdown_deadline: Duration::from_secs(5),
             clip_quota: crate::state::DEFAULT_CLIP_QUOTA,
+            upload_floor: crate::fair::uploads::Floor::default(),
+            per_address: 256,
         }
     }
 }
@@ -65,7 +89,16 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let connections = Connections::new(limits.max_connections, limits.per_address);
+    // Ends the live streams and long polls of sessions and tokens that ended elsewhere.
+    let sweeper = tokio::spawn(crate::fair::holds::sweep(
+        state.holds.clone(),
+        state.store.clone(),
+        {
+            let state = state.clone();
+            async move { state.stopped().await }
+        },
+    ));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -73,8 +106,8 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             _ = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, most likely: the connections open finish first.
                 tracing::warn!("cannot accept a connection: {e}");
@@ -82,26 +115,36 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = open.clone().try_acquire_owned() else {
-            tokio::spawn(busy(stream));
-            continue;
+        let admitted = match connections.admit(peer.ip()) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                tokio::spawn(busy(stream, refused));
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = counted(app.clone(), Peer(peer.ip()), &admitted);
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT);
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("connection ended: {e}");
+            tokio::select! {
+                ended = connection => {
+                    if let Err(e) = ended {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                }
+                // Idle the longest when another needed its place: dropped, so closed.
+                _ = admitted.closed() => tracing::debug!("closed an idle connection to make room"),
             }
-            drop(permit);
+            drop(admitted);
         });
     }
     drop(listener);
     // Long polls and live streams end now; requests in flight finish, within the deadline.
     state.stop();
+    let _ = sweeper.await;
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(limits.shutdown_deadline) => {
@@ -114,11 +157,73 @@ pub async fn serve(
     Ok(())
 }
 
-/// Past the connection cap: a 503 the client can act on, then the connection closes.
-async fn busy(mut stream: tokio::net::TcpStream) {
-    let body = r#"{"error":{"code":"busy","message":"the server has too many connections open; try again in a moment"}}"#;
+/// `app` for one connection: each request carries the client's address ([`Peer`]) and counts
+/// as in flight on the connection until its response body is done, so only a connection
+/// without one can be closed to make room.
+fn counted(
+    app: Router,
+    peer: Peer,
+    admitted: &Admitted,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    let (activity, epoch) = (admitted.activity.clone(), admitted.epoch());
+    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let busy = activity.begin(epoch);
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut().insert(peer);
+        let answer = tower::ServiceExt::oneshot(app.clone(), req);
+        async move {
+            let response = answer.await?;
+            Ok(response.map(|body| axum::body::Body::new(WhileSent { body, _busy: busy })))
+        }
+    })
+}
+
+/// A response body that keeps its request counted in flight until it is sent or dropped.
+struct WhileSent {
+    body: axum::body::Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for WhileSent {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Past a connection cap, with no idle connection to close: a 503 (the server's cap) or 429
+/// (the address's) the client can act on, then the connection closes.
+async fn busy(mut stream: tokio::net::TcpStream, refused: Refused) {
+    let (status, body) = match refused {
+        Refused::Server => (
+            "503 Service Unavailable",
+            r#"{"error":{"code":"busy","message":"the server has too many connections open; try again in a moment"}}"#,
+        ),
+        Refused::Address => (
+            "429 Too Many Requests",
+            r#"{"error":{"code":"too_many_connections","message":"too many connections from your address are busy; try again in a moment"}}"#,
+        ),
+    };
     let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
          connection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );

@@ -31,18 +31,27 @@ pub struct AppState {
     stopping: watch::Sender<bool>,
     /// Exports run at most [`MAX_EXPORTS`] at a time (any reader may ask for one).
     pub exports: tokio::sync::Semaphore,
-    /// Clips in memory at once (an upload being read, a clip being served); the rest wait
-    /// their turn, so clips cannot take more than [`MAX_CLIPS_IN_MEMORY`] x 36 MiB.
+    /// Clips being served at once; the rest wait their turn, so reads cannot hold more than
+    /// [`MAX_CLIPS_IN_MEMORY`] x 36 MiB. Uploads do not take these: a read never waits
+    /// behind an upload (uploads have [`AppState::uploads`]).
     pub clips_in_memory: tokio::sync::Semaphore,
+    /// Clip uploads in progress, by project and token ([`crate::fair::uploads`]).
+    pub uploads: crate::fair::uploads::Uploads,
+    /// How slowly an upload's body may arrive.
+    pub upload_floor: crate::fair::uploads::Floor,
     /// Most bytes of audio clips one project may hold.
     pub clip_quota: u64,
+    /// Live streams and long polls ([`crate::fair::holds`]).
+    pub holds: Arc<crate::fair::holds::Holds>,
+    /// Wrong tokens heard, by client address ([`crate::fair::guesses`]).
+    pub guesses: crate::fair::guesses::Guesses,
 }
 
 /// A project's clip quota unless the server is told otherwise (`--clip-quota-mb`): about
 /// 400 clips of 12 s of 48 kHz stereo.
 pub const DEFAULT_CLIP_QUOTA: u64 = 2_000_000_000;
 
-/// Most clips held in memory at once by requests (see [`AppState::clips_in_memory`]).
+/// Most clips being served at once (see [`AppState::clips_in_memory`]).
 pub const MAX_CLIPS_IN_MEMORY: usize = 8;
 
 /// Most exports running at once; one more is answered `503` with `Retry-After`.
@@ -57,12 +66,12 @@ impl Wake for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Self::with_clip_quota(store, DEFAULT_CLIP_QUOTA)
+        Self::with_limits(store, &crate::serve::Limits::default())
     }
 
-    /// The state of one server process over `store`, listening for what other processes on
-    /// the same database store.
-    pub fn with_clip_quota(store: Arc<dyn Store>, clip_quota: u64) -> Arc<Self> {
+    /// The state of one server process over `store` with `limits`, listening for what other
+    /// processes on the same database store.
+    pub fn with_limits(store: Arc<dyn Store>, limits: &crate::serve::Limits) -> Arc<Self> {
         let state = Arc::new(AppState {
             store,
             latest: Mutex::new(HashMap::new()),
@@ -70,7 +79,11 @@ impl AppState {
             stopping: watch::channel(false).0,
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
             clips_in_memory: tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY),
-            clip_quota,
+            uploads: crate::fair::uploads::Uploads::default(),
+            upload_floor: limits.upload_floor,
+            clip_quota: limits.clip_quota,
+            holds: crate::fair::holds::Holds::new(limits.held()),
+            guesses: crate::fair::guesses::Guesses::default(),
         });
         let weak = Arc::downgrade(&state);
         let wake: std::sync::Weak<dyn Wake> = weak;

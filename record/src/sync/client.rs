@@ -147,7 +147,8 @@ impl SyncClient {
                 .unwrap_or_else(|_| status.to_string())
         };
         match status.as_u16() {
-            500..=599 => Err(SyncError::Server(message())),
+            // Busy (a share of the server's is full: 429, 503) or failing: try again later.
+            429 | 500..=599 => Err(SyncError::Server(message())),
             _ => Ok((status, body)),
         }
     }
@@ -321,7 +322,8 @@ impl SyncClient {
             200 | 201 => ClipSent::Stored,
             507 => ClipSent::OverQuota(error().1),
             404 if error().0 == "unknown_clip" => ClipSent::NotYet,
-            500..=599 => return Err(SyncError::Server(error().1)),
+            // Too slow this time (408), busy (429, 503) or failing: try again later.
+            408 | 429 | 500..=599 => return Err(SyncError::Server(error().1)),
             _ => ClipSent::Refused(error().1),
         })
     }

@@ -1,9 +1,12 @@
 //! Audio clips by content hash ([`liner_record::clips`]):
 //!
 //! - `PUT /api/v1/clips/<hash>`: the clip's bytes, after the `clip_attached` event naming
-//!   them was pushed. Any role that writes events may send them; the server checks the hash
-//!   (SHA-256 of the body), the size the event names, and the project's clip quota.
-//!   Idempotent: `201` stored, `200` already there.
+//!   them was pushed, with its `Content-Length`. Any role that writes events may send them.
+//!   Before a byte of the body is read the server checks that an event of the project names
+//!   the hash, that the declared length is the size the event gives, and the project's clip
+//!   quota; then the upload takes a slot ([`crate::fair::uploads`]: `503` with `Retry-After`
+//!   when its share is full) and the body is read under a floor rate, and its SHA-256 must
+//!   be the hash. Idempotent: `201` stored, `200` already there.
 //! - `GET /api/v1/clips/<hash>`: the bytes, to readers of that project only (`404` for
 //!   anything else, so another project's hashes stay unknown). Single byte ranges are
 //!   served, as audio players ask for them.
@@ -12,6 +15,8 @@
 //! ([`serve_clip`]).
 
 use super::{authenticate, authenticate_writer, blocking, ApiError, AppState};
+use crate::fair::connections::Peer;
+use crate::fair::uploads::{read_body, BodyError};
 use crate::store::{ClipPut, Project};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -31,7 +36,7 @@ fn parse_hash(text: &str) -> Result<ClipHash, ApiError> {
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_hash", e))
 }
 
-/// A turn to hold a clip in memory ([`AppState::clips_in_memory`]).
+/// A turn to hold a clip being served in memory ([`AppState::clips_in_memory`]).
 async fn in_memory(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
     state.clips_in_memory.acquire().await.map_err(|_| {
         ApiError::new(
@@ -42,23 +47,75 @@ async fn in_memory(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>,
     })
 }
 
+/// The body length a clip upload declares (`Content-Length`), within [`MAX_CLIP_BYTES`].
+fn declared_length(headers: &HeaderMap) -> Result<u64, ApiError> {
+    let len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::LENGTH_REQUIRED,
+                "length_required",
+                "send the clip with a Content-Length (its size in bytes), so it can be judged \
+                 before it is read",
+            )
+        })?;
+    if len > MAX_CLIP_BYTES as u64 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("a clip is at most {MAX_CLIP_BYTES} bytes"),
+        ));
+    }
+    Ok(len)
+}
+
+/// `PUT /api/v1/clips/<hash>`: judged on what the project's events name, the declared
+/// length and the quota before it takes an upload slot ([`crate::fair::uploads`]) or its
+/// body is read; then read under the floor rate, checked against its hash, stored.
 pub async fn put(
     State(state): State<Arc<AppState>>,
     Path(hash): Path<String>,
     req: Request<Body>,
 ) -> Result<Response, ApiError> {
-    let token = authenticate_writer(&state, req.headers()).await?;
+    let peer = Peer::of(req.extensions());
+    let token = authenticate_writer(&state, req.headers(), peer).await?;
     let hash = parse_hash(&hash)?;
-    let _in_memory = in_memory(&state).await?;
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_CLIP_BYTES as usize)
-        .await
-        .map_err(|_| {
+    let declared = declared_length(req.headers())?;
+    let (store, project, quota) = (state.store.clone(), token.project.clone(), state.clip_quota);
+    let judged = blocking(move || store.judge_clip(&project, &hash, declared, quota)).await?;
+    match judged {
+        // A retry of a clip the server has: its bytes are counted and dropped (no slot, no
+        // memory), so the client reads the answer rather than a broken connection.
+        Some(ClipPut::AlreadyStored) => {
+            read_body(req.into_body(), declared, state.upload_floor, true)
+                .await
+                .map_err(body_error)?;
+            return answer(ClipPut::AlreadyStored);
+        }
+        // Refused without reading a byte; the connection closes after the answer.
+        Some(refusal) => {
+            let mut r = answer(refusal).into_response();
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return Ok(r);
+        }
+        None => {}
+    }
+    let _slot = state
+        .uploads
+        .take(token.project.id, token.id)
+        .map_err(|full| {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("a clip is at most {MAX_CLIP_BYTES} bytes"),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "uploads_busy",
+                format!("{}; try again in a moment", full.words()),
             )
         })?;
+    let bytes = read_body(req.into_body(), declared, state.upload_floor, false)
+        .await
+        .map_err(body_error)?;
     if ClipHash::of(&bytes) != hash {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -66,9 +123,38 @@ pub async fn put(
             "the body's SHA-256 is not the hash in the address; the clip was damaged on the way",
         ));
     }
-    let (store, project, quota) = (state.store.clone(), token.project.clone(), state.clip_quota);
+    let (store, project) = (state.store.clone(), token.project.clone());
     let put =
         blocking(move || store.put_clip(&project, Some(token.id), &hash, &bytes, quota)).await?;
+    answer(put)
+}
+
+fn body_error(e: BodyError) -> ApiError {
+    match e {
+        BodyError::TooSlow { received, after } => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "too_slow",
+            format!(
+                "the clip arrived too slowly ({received} bytes in {:.0} s); send it again \
+                 over a faster connection",
+                after.as_secs_f64()
+            ),
+        ),
+        BodyError::TooLong => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "more bytes came than the Content-Length said",
+        ),
+        BodyError::Broken(why) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "broken_body",
+            format!("the clip did not arrive whole ({why}); send it again"),
+        ),
+    }
+}
+
+/// The answer to a clip upload.
+fn answer(put: ClipPut) -> Result<Response, ApiError> {
     match put {
         ClipPut::Stored => {
             Ok((StatusCode::CREATED, Json(json!({ "stored": true }))).into_response())
@@ -100,9 +186,10 @@ pub async fn put(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(hash): Path<String>,
+    peer: Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = authenticate(&state, &headers).await?;
+    let token = authenticate(&state, &headers, peer).await?;
     serve_clip(&state, &token.project, &hash, &headers).await
 }
 

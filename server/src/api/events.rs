@@ -6,6 +6,8 @@
 //! than a day ahead of the server's clock, of a kind the role may record, and within the
 //! ownership and target rules ([`liner_record::rules`]).
 
+use crate::fair::connections::Peer;
+use crate::fair::holds::{Key, Kind};
 use super::{
     authenticate, authenticate_writer, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES,
     MAX_PULL, MAX_PULL_BYTES,
@@ -180,7 +182,8 @@ pub(super) async fn push(
     State(state): State<Arc<AppState>>,
     req: Request<Body>,
 ) -> Result<Response, ApiError> {
-    let token = authenticate_writer(&state, req.headers()).await?;
+    let peer = Peer::of(req.extensions());
+    let token = authenticate_writer(&state, req.headers(), peer).await?;
     let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -297,10 +300,11 @@ pub(super) struct PullQuery {
 
 pub(super) async fn pull(
     State(state): State<Arc<AppState>>,
+    peer: Peer,
     headers: HeaderMap,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let token = authenticate(&state, &headers).await?;
+    let token = authenticate(&state, &headers, peer).await?;
     let Query(q) = query.map_err(|e| ApiError::bad_query("?after=SEQ&limit=N&wait=SECONDS", e))?;
     // Sequence numbers are SQLite integers: a larger `after` would wrap and return everything.
     if q.after > i64::MAX as u64 {
@@ -312,6 +316,26 @@ pub(super) async fn pull(
     let limit = q.limit.unwrap_or(500).clamp(1, MAX_PULL);
     let wait = Duration::from_secs(q.wait.min(super::MAX_WAIT_SECONDS));
     let project: Project = token.project.clone();
+    // A wait holds the connection: it takes a share ([`crate::fair::holds`]).
+    let hold = if wait.is_zero() {
+        None
+    } else {
+        let key = Key::Bearer(super::bearer(&headers)?);
+        Some(state.holds.open(Kind::LongPoll, token.id, key).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server holds as many long polls as it may; ask again in a moment",
+            )
+        })?)
+    };
+    let ended = async {
+        match &hold {
+            Some(h) => h.ended().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(ended);
     // Subscribe before reading so an event stored in between still wakes us.
     let mut watcher = state.watcher(project.id);
     let deadline = tokio::time::Instant::now() + wait;
@@ -325,15 +349,11 @@ pub(super) async fn pull(
         tokio::select! {
             // News, or the deadline: either way, answer with what there is on the next turn.
             _ = tokio::time::timeout_at(deadline, watcher.changed()) => {}
-            // The server is stopping: answer now rather than hold up the shutdown.
-            _ = state.stopped() => {
-                let rows = blocking({
-                    let (store, p) = (state.store.clone(), project.clone());
-                    move || store.pull(&p, q.after, limit)
-                })
-                .await?;
-                return Ok(page_of(&rows, q.after));
-            }
+            // The server is stopping, the token was revoked or a newer poll took the share:
+            // answer now with what there is (none: the client asks again, and a revoked
+            // token hears 401).
+            _ = state.stopped() => return Ok(page_of(&[], q.after)),
+            _ = &mut ended => return Ok(page_of(&[], q.after)),
         }
     }
 }

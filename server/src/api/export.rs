@@ -26,10 +26,11 @@ pub struct ExportQuery {
 /// The number of entries a marker format left out is in `X-Liner-Left-Out`.
 pub(super) async fn export(
     State(state): State<Arc<AppState>>,
+    peer: crate::fair::connections::Peer,
     headers: HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let token = authenticate(&state, &headers).await?;
+    let token = authenticate(&state, &headers, peer).await?;
     export_for(&state, &token.project, query, false).await
 }
 

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 pub(super) async fn me(
     State(state): State<Arc<AppState>>,
+    peer: crate::fair::connections::Peer,
     headers: HeaderMap,
 ) -> Result<Json<Identity>, ApiError> {
-    let token = authenticate(&state, &headers).await?;
+    let token = authenticate(&state, &headers, peer).await?;
     Ok(Json(Identity {
         person: token.person,
         role: token.role,

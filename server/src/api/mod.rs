@@ -23,6 +23,7 @@ pub use events::{fuzz_push_body, judge_body, Checked, EntryRefusal};
 pub use export::{export_for, ExportQuery};
 
 pub use crate::state::AppState;
+use crate::fair::connections::Peer;
 use crate::store::TokenInfo;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +51,8 @@ pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    /// Seconds for `Retry-After` (a 503 or 429 without one says 2).
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -58,7 +61,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client to come back after `wait` (at least a second).
+    pub(crate) fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0));
+        self
     }
 
     /// A query string that does not parse, with the form it should take.
@@ -78,9 +88,12 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": { "code": self.code, "message": self.message } })),
         )
             .into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+        {
+            let seconds = self.retry_after.unwrap_or(2);
             r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         r
     }
@@ -108,8 +121,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 pub(crate) async fn authenticate_writer(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Peer,
 ) -> Result<TokenInfo, ApiError> {
-    let token = authenticate(state, headers).await?;
+    let token = authenticate(state, headers, peer).await?;
     if token.role == liner_record::Role::Viewer {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -120,34 +134,50 @@ pub(crate) async fn authenticate_writer(
     Ok(token)
 }
 
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<TokenInfo, ApiError> {
-    let secret = headers
+/// The secret of the request's `Authorization: Bearer` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|s| !s.is_empty())
+        .map(str::to_owned)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "missing_token",
                 "no token: send `Authorization: Bearer <token>`",
             )
-        })?
-        .to_owned();
-    let store = state.store.clone();
-    blocking(move || store.authenticate(&secret))
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_token",
-                "this token is not valid (wrong, or revoked); ask for a new one",
-            )
         })
+}
+
+/// The token of the request's bearer header. A client address that sent wrong tokens waits
+/// its turn first ([`crate::fair::guesses`]), and a wrong one counts against it.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Peer,
+) -> Result<TokenInfo, ApiError> {
+    let secret = bearer(headers)?;
+    state.guesses.turn(peer.0).await.map_err(|wait| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_wrong_tokens",
+            "too many wrong tokens came from your address; wait, then try again",
+        )
+        .retry_after(wait)
+    })?;
+    let store = state.store.clone();
+    let found = blocking(move || store.authenticate(&secret)).await?;
+    found.ok_or_else(|| {
+        state.guesses.missed(peer.0);
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "this token is not valid (wrong, or revoked); ask for a new one",
+        )
+    })
 }
 
 pub fn router(state: Arc<AppState>) -> Router {

@@ -4,13 +4,14 @@
 //! (HttpOnly, SameSite=Strict, Path=/, Secure when the request came over https, directly or
 //! through a proxy that says so with `X-Forwarded-Proto`), stored hashed on the server with
 //! the token it stands for. The token itself never goes in a URL or a cookie. A revoked
-//! token ends its sessions. `POST /sign-out` ends one.
+//! token ends its sessions. `POST /sign-out` ends one, and its live streams with it.
 //!
 //! State changes need the session's CSRF secret in the form (or the `X-CSRF-Token` header),
 //! compared in constant time, and, when the browser sends an `Origin`, the page's own origin.
 
 use super::layout;
 use crate::api::blocking;
+use crate::fair::connections::Peer;
 use crate::state::{AppState, ProjectRecord};
 use crate::store::TokenInfo;
 use axum::extract::State;
@@ -35,6 +36,11 @@ pub struct Signed {
 impl Signed {
     pub fn is_executive(&self) -> bool {
         self.token.role == Role::Executive
+    }
+
+    /// The session's cookie secret (what its live streams are held by).
+    pub fn secret(&self) -> &str {
+        &self.secret
     }
 }
 
@@ -184,8 +190,11 @@ pub struct SignIn {
     token: String,
 }
 
+/// `POST /sign-in`. An address that sent wrong tokens waits its turn first, and a wrong one
+/// counts against it ([`crate::fair::guesses`]).
 pub async fn sign_in(
     State(state): State<Arc<AppState>>,
+    peer: Peer,
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Response {
@@ -195,6 +204,15 @@ pub async fn sign_in(
     let token = form.token.trim().to_owned();
     if token.is_empty() || token.len() > 200 {
         return layout::sign_in_page(StatusCode::UNAUTHORIZED, Some("Paste your token."));
+    }
+    if let Err(wait) = state.guesses.turn(peer.0).await {
+        let mut r = layout::sign_in_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many wrong tokens came from here. Wait a little, then try again."),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs() + 1));
+        return r;
     }
     let store = state.store.clone();
     let session = blocking(move || {
@@ -213,10 +231,13 @@ pub async fn sign_in(
             );
             r
         }
-        Ok(None) => layout::sign_in_page(
-            StatusCode::UNAUTHORIZED,
-            Some("That token is not valid (wrong, or revoked). Ask for a new one."),
-        ),
+        Ok(None) => {
+            state.guesses.missed(peer.0);
+            layout::sign_in_page(
+                StatusCode::UNAUTHORIZED,
+                Some("That token is not valid (wrong, or revoked). Ask for a new one."),
+            )
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -244,6 +265,8 @@ pub async fn sign_out(
     if let Err(e) = blocking(move || store.end_session(&secret)).await {
         return e.into_response();
     }
+    // Its live streams end now, not at the next sweep.
+    state.holds.end_session(&signed.secret);
     let mut r = Redirect::to("/").into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, set_cookie(&headers, "", 0));

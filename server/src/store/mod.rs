@@ -15,6 +15,7 @@ mod shared;
 mod sqlite;
 
 pub use postgres::PgStore;
+pub use shared::ClipFacts;
 pub use sqlite::SqliteStore;
 
 use uuid::Uuid;
@@ -270,6 +271,32 @@ pub trait Store: Send + Sync + 'static {
         bytes: &[u8],
         quota: u64,
     ) -> Result<ClipPut>;
+    /// What the store knows of a clip about to arrive: the size the project's events give it,
+    /// whether its bytes are stored, and the project's clip bytes. Read before an upload
+    /// takes a slot or its body is read ([`Store::judge_clip`]); [`Store::put_clip`] reads it
+    /// again in its transaction, so a clip judged here and stored later still fits.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_facts(&self, project: &Project, hash: &ClipHash) -> Result<ClipFacts>;
+    /// Whether a clip of `len` bytes would be refused (or is stored already): the answer
+    /// [`Store::put_clip`] would give, without its bytes. `None`: send them.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn judge_clip(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        len: u64,
+        quota: u64,
+    ) -> Result<Option<ClipPut>> {
+        Ok(shared::clip_refusal(
+            &self.clip_facts(project, hash)?,
+            len,
+            quota,
+        ))
+    }
     /// A stored clip's bytes.
     ///
     /// # Errors

@@ -1082,32 +1082,7 @@ impl Store for PgStore {
                 &[&CLIP_LOCK, &((id % i64::from(i32::MAX)) as i32)],
             )
             .await?;
-            let expected = tx
-                .query_opt(
-                    "SELECT bytes FROM clip_refs WHERE project_id = $1 AND hash = $2",
-                    &[&id, &hash],
-                )
-                .await?
-                .map(|r| r.get::<_, i64>(0) as u64);
-            let stored = tx
-                .query_opt(
-                    "SELECT 1 FROM clips WHERE project_id = $1 AND hash = $2",
-                    &[&id, &hash],
-                )
-                .await?
-                .is_some();
-            let used = tx
-                .query_one(
-                    "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
-                    &[&id],
-                )
-                .await?
-                .get::<_, i64>(0) as u64;
-            let facts = ClipFacts {
-                expected,
-                stored,
-                used,
-            };
+            let facts = clip_facts(&tx, id, &hash).await?;
             if let Some(answer) = clip_refusal(&facts, bytes.len() as u64, quota) {
                 return Ok(answer);
             }
@@ -1119,6 +1094,14 @@ impl Store for PgStore {
             .await?;
             tx.commit().await?;
             Ok(ClipPut::Stored)
+        })
+    }
+
+    fn clip_facts(&self, project: &Project, hash: &ClipHash) -> Result<ClipFacts> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            clip_facts(&tx, id, &hash).await
         })
     }
 
@@ -1275,4 +1258,38 @@ async fn listen(config: tokio_postgres::Config, wake: Weak<dyn Wake>) {
             tokio::time::sleep(retry).await;
         }
     }
+}
+
+/// The clip facts of project `id` as the transaction `c` sees them.
+async fn clip_facts(
+    c: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    hash: &str,
+) -> Result<ClipFacts> {
+    let expected = c
+        .query_opt(
+            "SELECT bytes FROM clip_refs WHERE project_id = $1 AND hash = $2",
+            &[&id, &hash],
+        )
+        .await?
+        .map(|r| r.get::<_, i64>(0) as u64);
+    let stored = c
+        .query_opt(
+            "SELECT 1 FROM clips WHERE project_id = $1 AND hash = $2",
+            &[&id, &hash],
+        )
+        .await?
+        .is_some();
+    let used = c
+        .query_one(
+            "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
+            &[&id],
+        )
+        .await?
+        .get::<_, i64>(0) as u64;
+    Ok(ClipFacts {
+        expected,
+        stored,
+        used,
+    })
 }

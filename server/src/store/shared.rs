@@ -30,7 +30,7 @@ pub(super) fn first_look<E>(
 }
 
 /// What a store knows when a clip's bytes arrive.
-pub(super) struct ClipFacts {
+pub struct ClipFacts {
     /// The size a stored `clip_attached` event gives the clip (None: no event names it).
     pub expected: Option<u64>,
     /// Whether the project holds the bytes already.

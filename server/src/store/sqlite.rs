@@ -626,31 +626,7 @@ impl Store for SqliteStore {
     ) -> Result<ClipPut> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let expected: Option<i64> = tx
-            .query_row(
-                "SELECT bytes FROM clip_refs WHERE project_id = ?1 AND hash = ?2",
-                params![project.id, hash.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let stored = tx
-            .query_row(
-                "SELECT 1 FROM clips WHERE project_id = ?1 AND hash = ?2",
-                params![project.id, hash.as_str()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        let used: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
-            [project.id],
-            |r| r.get(0),
-        )?;
-        let facts = ClipFacts {
-            expected: expected.map(|b| b as u64),
-            stored,
-            used: used as u64,
-        };
+        let facts = clip_facts(&tx, project, hash)?;
         if let Some(answer) = clip_refusal(&facts, bytes.len() as u64, quota) {
             return Ok(answer);
         }
@@ -668,6 +644,10 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         Ok(ClipPut::Stored)
+    }
+
+    fn clip_facts(&self, project: &Project, hash: &ClipHash) -> Result<ClipFacts> {
+        clip_facts(&self.conn(), project, hash)
     }
 
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>> {
@@ -700,4 +680,33 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The clip facts of `project` as `conn` (a transaction, or not) sees them.
+fn clip_facts(conn: &Connection, project: &Project, hash: &ClipHash) -> Result<ClipFacts> {
+    let expected: Option<i64> = conn
+        .query_row(
+            "SELECT bytes FROM clip_refs WHERE project_id = ?1 AND hash = ?2",
+            params![project.id, hash.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let stored = conn
+        .query_row(
+            "SELECT 1 FROM clips WHERE project_id = ?1 AND hash = ?2",
+            params![project.id, hash.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    let used: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
+        [project.id],
+        |r| r.get(0),
+    )?;
+    Ok(ClipFacts {
+        expected: expected.map(|b| b as u64),
+        stored,
+        used: used as u64,
+    })
 }
