@@ -39,6 +39,10 @@ use std::sync::Arc;
 
 pub use auth::SESSION_COOKIE;
 
+/// The pages of the review page (its GET routes that render HTML): the only places a form may
+/// send the browser back to (see `decide::safe_back`). Keep in step with [`router`].
+pub const PAGES: [&str; 4] = ["/", "/queue", "/song", "/tracklist"];
+
 /// The review page's routes, with their security headers.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
