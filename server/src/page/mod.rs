@@ -15,7 +15,8 @@
 //! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
 //! - [`assets`]: the stylesheet and the script.
 //!
-//! Every user-typed string is escaped (maud escapes everything it is given); the
+//! Every user-typed string is escaped (maud escapes everything it is given) and isolated
+//! (`layout::typed`: a `<bdi>`, so its writing direction cannot reorder the page); the
 //! Content-Security-Policy allows no inline script or style; every state change is a POST
 //! carrying the session's CSRF secret, from the page's own origin.
 
