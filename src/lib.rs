@@ -228,6 +228,9 @@ impl Plugin for LinerNotes {
             }
         });
         if std::mem::take(&mut self.active) {
+            // What the audio thread (and the close above) pushed goes first: the session's
+            // close is its last event.
+            self.registration.flush();
             self.session_event(liner_record::Body::SessionClosed);
         }
         self.registration.flush();

@@ -104,10 +104,15 @@ impl Slot {
     /// Takes new events off the audio queue and the submitted list into the saved state and
     /// the list waiting for the journal. Returns how many new events were made.
     pub(super) fn collect(&self, shared: &Shared) -> usize {
-        let mut new_events = Vec::new();
+        // Held to the end, so batches gathered by the worker and by a flush on the host's
+        // thread land in the order they were gathered.
+        let mut consumer = self.consumer.lock();
+        // What other threads submitted first, then what the audio thread pushed: a
+        // submission (the session opening) comes before the blocks processed after it, and
+        // the host's thread drains the ring before it submits the session's close.
+        let mut new_events = std::mem::take(&mut *self.submitted.lock());
         let dropped;
         {
-            let mut consumer = self.consumer.lock();
             dropped = self.dropped.swap(0, Ordering::AcqRel);
             if consumer.slots() > 0 {
                 let at = liner_record::event::now_ms();
@@ -126,7 +131,6 @@ impl Slot {
                 }
             }
         }
-        new_events.append(&mut self.submitted.lock());
         if self.state.take_loaded() {
             self.loaded(shared);
         }
@@ -152,6 +156,7 @@ impl Slot {
             );
         }
         self.unjournaled.lock().extend(new_events);
+        drop(consumer);
         made
     }
 

@@ -43,7 +43,7 @@ pub fn clip_files(events: &[Event], scope: &Scope) -> Vec<ClipFile> {
             name: format!(
                 "{:0width$}-{}.{}",
                 n + 1,
-                crate::names::slug(&e.text, NAME_CHARS),
+                crate::names::slug(e.text.as_str(), NAME_CHARS),
                 clip.format.extension()
             ),
             clip,

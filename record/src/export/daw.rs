@@ -21,7 +21,7 @@ pub fn verdict_color(v: Option<Verdict>) -> &'static str {
 /// flattened to a space in every part of it, so no field can start a line or a column of its
 /// own in a line-based format.
 fn label(e: &Entry) -> String {
-    let mut l = format!("{}: {}", e.author, e.text.trim());
+    let mut l = format!("{}: {}", e.author, e.text.as_str().trim());
     if let Some(v) = &e.verdict {
         l.push_str(&format!(" [{}]", v.verdict.as_str()));
     }

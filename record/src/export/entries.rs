@@ -1,5 +1,6 @@
 //! What a decision log lists: notes, EQ/FX decisions, marks and takes as uniform entries.
 
+use super::bidi::Mixed;
 use crate::event::{Anchor, Category, DawPos, Event, Role};
 use crate::position::{format_bar_beat, format_time, TempoMap};
 use crate::review::{Item, Standing};
@@ -82,7 +83,9 @@ pub struct Entry {
     pub start: Option<Place>,
     /// Where it ends, for ranges and takes.
     pub end: Option<Place>,
-    pub text: String,
+    /// What it says: a note's text, a decision's processor, settings and reason, a take's
+    /// rating and note, a mark's label; the typed pieces known as such.
+    pub text: Mixed,
     pub verdict: Option<VerdictView>,
 }
 
@@ -134,37 +137,35 @@ fn place(pos: &DawPos, map: Option<&TempoMap>) -> Option<Place> {
     })
 }
 
-/// A decision's settings as text: `band low shelf, frequency 120 Hz, gain -3 dB`.
-pub fn settings_text(d: &crate::event::Decision) -> String {
-    d.settings
-        .iter()
-        .map(|s| {
-            let value = s
-                .text
-                .clone()
-                .or(s.value.map(|v| format!("{v}")))
-                .unwrap_or_default();
-            let unit = s
-                .unit
-                .as_deref()
-                .map(|u| format!(" {u}"))
-                .unwrap_or_default();
-            format!("{} {value}{unit}", s.name)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A decision's settings as text: `band low shelf, frequency 120 Hz, gain -3 dB` (the names,
+/// text values and units typed, by whoever made the plugin).
+pub fn settings_text(d: &crate::event::Decision) -> Mixed {
+    let mut text = Mixed::default();
+    for (i, s) in d.settings.iter().enumerate() {
+        if i > 0 {
+            text.push_ours(", ");
+        }
+        text.push_typed(&s.name).push_ours(" ");
+        match (&s.text, s.value) {
+            (Some(t), _) => text.push_typed(t),
+            (None, Some(v)) => text.push_ours(&format!("{v}")),
+            (None, None) => &mut text,
+        };
+        if let Some(u) = &s.unit {
+            text.push_ours(" ").push_typed(u);
+        }
+    }
+    text
 }
 
 /// A decision as one line: processor, settings, reason.
-fn decision_text(d: &crate::event::Decision) -> String {
-    let mut text = d.processor.clone();
+fn decision_text(d: &crate::event::Decision) -> Mixed {
+    let mut text = Mixed::typed(&d.processor);
     if !d.settings.is_empty() {
-        text.push_str(": ");
-        text.push_str(&settings_text(d));
+        text.push_ours(": ").push(&settings_text(d));
     }
     if !d.reason.is_empty() {
-        text.push_str(" — ");
-        text.push_str(&d.reason);
+        text.push_ours(" — ").push_typed(&d.reason);
     }
     text
 }
@@ -213,7 +214,7 @@ fn note_entries<'a>(
                 at: n.created_at,
                 start,
                 end,
-                text: n.text.clone(),
+                text: Mixed::typed(&n.text),
                 verdict: n.verdict.clone(),
             }
         })
@@ -271,10 +272,10 @@ fn mark_entries<'a>(
                 at: m.at,
                 start: m.pos.as_ref().and_then(|p| place(p, map)),
                 end: None,
-                text: m
-                    .label
-                    .clone()
-                    .unwrap_or_else(|| format!("unnamed mark {}", m.number)),
+                text: match &m.label {
+                    Some(label) => Mixed::typed(label),
+                    None => Mixed::ours(&format!("unnamed mark {}", m.number)),
+                },
                 verdict: views.verdicts.get(&m.id).cloned(),
             })
     })
@@ -311,7 +312,7 @@ fn take_entries<'a>(
 }
 
 /// "take 3: keeper ★★★★ — the one".
-fn take_text(t: &crate::views::TakeView) -> String {
+fn take_text(t: &crate::views::TakeView) -> Mixed {
     let mut text = format!("take {}", t.take.number);
     if let Some(r) = t.rating {
         text.push_str(&format!(
@@ -326,8 +327,9 @@ fn take_text(t: &crate::views::TakeView) -> String {
     if let Some(s) = t.stars {
         text.push_str(&format!(" {}", "★".repeat(s.min(5) as usize)));
     }
+    let mut text = Mixed::ours(&text);
     if let Some(n) = &t.note {
-        text.push_str(&format!(" — {n}"));
+        text.push_ours(" — ").push_typed(n);
     }
     text
 }

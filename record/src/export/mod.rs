@@ -3,10 +3,11 @@
 //! [`export`] folds a record, keeps what the [`Scope`] asks for (a whole project, one song,
 //! one session, a date range, one author; private notes only when asked) and renders one
 //! [`Format`]. Everything that renders goes through [`entries`], so every format lists the
-//! same things in the same order. Text is escaped per format; a note without a DAW position
-//! still appears (with its wall-clock time) in the formats for people, and the marker
-//! formats say how many they left out.
+//! same things in the same order. Text is escaped per format (and in HTML each typed string is
+//! isolated: [`bdi`]); a note without a DAW position still appears (with its wall-clock time)
+//! in the formats for people, and the marker formats say how many they left out.
 
+mod bidi;
 mod clips;
 mod daw;
 mod entries;
@@ -14,6 +15,7 @@ mod json;
 mod table;
 mod text;
 
+pub use bidi::{bdi, isolated, unisolated, Mixed};
 pub use clips::{clip_files, clip_links, ClipFile};
 pub use entries::{entries, settings_text, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError, Received};

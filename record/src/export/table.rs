@@ -61,7 +61,7 @@ pub fn csv(entries: &[Entry]) -> Vec<u8> {
             &inert(&e.author),
             e.role.as_str(),
             e.kind.category(),
-            &inert(&e.text),
+            &inert(e.text.as_str()),
             verdict,
             &inert(comment),
             &e.id.to_string(),

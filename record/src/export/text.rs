@@ -1,6 +1,7 @@
 //! The decision log for people: Markdown and printable HTML, grouped by song, session (date,
 //! who was there, how long), track; with a summary on top and a recall sheet per song.
 
+use super::bidi::{bdi, Mixed};
 use super::entries::{settings_text, Entry, Scope};
 use crate::review::{verdict_words, Standing, Tally};
 use crate::views::{VerdictView, Views};
@@ -82,36 +83,37 @@ fn by_take<'a>(items: &[&'a Entry]) -> Vec<(Option<u32>, Vec<&'a Entry>)> {
     groups
 }
 
-fn title(scope: &Scope, entries: &[Entry]) -> String {
-    let mut t = String::from("Session decision log");
+fn title(scope: &Scope, entries: &[Entry]) -> Mixed {
+    let mut t = Mixed::ours("Session decision log");
     if let Some(song) = &scope.song {
-        t.push_str(&format!(" — {song}"));
+        t.push_ours(" — ").push_typed(song);
     }
     if let Some(author) = &scope.author {
-        t.push_str(&format!(" — notes by {author}"));
+        t.push_ours(" — notes by ").push_typed(author);
     }
     if entries.is_empty() {
-        t.push_str(" (nothing recorded)");
+        t.push_ours(" (nothing recorded)");
     }
     t
 }
 
-fn session_line(views: &Views, id: Uuid) -> String {
+fn session_line(views: &Views, id: Uuid) -> Mixed {
     match views.sessions.iter().find(|s| s.id == id) {
         Some(s) => {
-            let people: Vec<String> = s
-                .people
-                .iter()
-                .map(|(name, role)| format!("{name} ({role})"))
-                .collect();
-            format!(
-                "Session {} — {} — {}",
+            let mut line = Mixed::ours(&format!(
+                "Session {} — {} — ",
                 date_time(s.started_at),
-                duration(s.duration_ms()),
-                people.join(", ")
-            )
+                duration(s.duration_ms())
+            ));
+            for (i, (name, role)) in s.people.iter().enumerate() {
+                if i > 0 {
+                    line.push_ours(", ");
+                }
+                line.push_typed(name).push_ours(&format!(" ({role})"));
+            }
+            line
         }
-        None => format!("Session {id}"),
+        None => Mixed::ours(&format!("Session {id}")),
     }
 }
 
@@ -180,17 +182,22 @@ fn recall_rows<'a>(views: &'a Views, song: &str) -> Vec<&'a crate::views::Decisi
 /// summary, song / session / track / take headings, entries, recall sheets) is written once,
 /// in [`render`].
 trait Markup {
+    /// Our words.
     fn esc(&self, text: &str) -> String;
-    fn begin(&self, o: &mut String, title: &str, s: &Tally);
+    /// A string someone typed (or a plugin named): isolated in HTML ([`bdi`]).
+    fn typed(&self, text: &str) -> String;
+    /// Our words with typed pieces.
+    fn mixed(&self, text: &Mixed) -> String;
+    fn begin(&self, o: &mut String, title: &Mixed, s: &Tally);
     fn end(&self, o: &mut String);
     fn heading(&self, o: &mut String, level: usize, text: &str);
     fn list_start(&self, o: &mut String);
     fn list_end(&self, o: &mut String);
-    /// One entry: where (escaped), the rest (escaped), and its verdict.
+    /// One entry: where (escaped), the rest (escaped, typed text isolated), and its verdict.
     fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>);
     /// A link to `path` (relative, already percent-encoded) reading `text` (plain words).
     fn link(&self, path: &str, text: &str) -> String;
-    /// A titled table; cells are escaped.
+    /// A titled table; the title and cells come escaped (and typed text in them isolated).
     fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]);
 }
 
@@ -201,8 +208,16 @@ impl Markup for Md {
         md(text)
     }
 
-    fn begin(&self, o: &mut String, title: &str, s: &Tally) {
-        let _ = writeln!(o, "# {title}\n");
+    fn typed(&self, text: &str) -> String {
+        md(text)
+    }
+
+    fn mixed(&self, text: &Mixed) -> String {
+        md(text.as_str())
+    }
+
+    fn begin(&self, o: &mut String, title: &Mixed, s: &Tally) {
+        let _ = writeln!(o, "# {}\n", self.mixed(title));
         let _ = writeln!(o, "| open | approved | rejected | changes requested |");
         let _ = writeln!(o, "|---:|---:|---:|---:|");
         let _ = writeln!(
@@ -233,7 +248,7 @@ impl Markup for Md {
         if let Some(v) = verdict {
             let _ = write!(o, " · **{}**", verdict_words(v.verdict));
             if !v.comment.is_empty() {
-                let _ = write!(o, ": {}", md(&v.comment));
+                let _ = write!(o, ": {}", self.typed(&v.comment));
             }
         }
         o.push('\n');
@@ -244,8 +259,7 @@ impl Markup for Md {
         let _ = writeln!(o, "| {} |", header.join(" | "));
         let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
         for row in rows {
-            let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
-            let _ = writeln!(o, "| {} |", cells.join(" | "));
+            let _ = writeln!(o, "| {} |", row.join(" | "));
         }
         o.push('\n');
     }
@@ -258,15 +272,29 @@ impl Markup for Html {
         h(text)
     }
 
-    fn begin(&self, o: &mut String, title: &str, s: &Tally) {
+    fn typed(&self, text: &str) -> String {
+        bdi(text)
+    }
+
+    fn mixed(&self, text: &Mixed) -> String {
+        text.html()
+    }
+
+    /// The window's title holds no element: its typed names are isolated as plain text.
+    fn begin(&self, o: &mut String, title: &Mixed, s: &Tally) {
         let _ = write!(
             o,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <title>{title}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{title}</h1>\n\
+             <title>{}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n\
              <table class=\"summary\"><tr><th>open</th><th>approved</th><th>rejected</th>\
              <th>changes requested</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              </tr></table>\n",
-            s.open, s.approved, s.rejected, s.changes
+            h(&title.isolated()),
+            title.html(),
+            s.open,
+            s.approved,
+            s.rejected,
+            s.changes
         );
     }
 
@@ -300,7 +328,7 @@ impl Markup for Html {
                 verdict_words(v.verdict)
             );
             if !v.comment.is_empty() {
-                let _ = write!(o, ": {}", h(&v.comment));
+                let _ = write!(o, ": {}", self.typed(&v.comment));
             }
         }
         o.push_str("</li>\n");
@@ -315,7 +343,7 @@ impl Markup for Html {
         for row in rows {
             o.push_str("<tr>");
             for c in row {
-                let _ = write!(o, "<td>{}</td>", h(c));
+                let _ = write!(o, "<td>{c}</td>");
             }
             o.push_str("</tr>\n");
         }
@@ -324,8 +352,8 @@ impl Markup for Html {
 }
 
 /// The executive's decisions about the record: the songs in tracklist order, then other songs
-/// with a selection, each with whether it is on the record and who decided.
-fn record_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
+/// with a selection, each with whether it is on the record and who decided (cells escaped).
+fn record_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>> {
     let mut songs: Vec<&String> = views.tracklist.iter().flatten().collect();
     for song in views.song_selection.keys() {
         if !songs.contains(&song) {
@@ -351,22 +379,62 @@ fn record_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
                 .song_selection_decided
                 .get(song)
                 .map_or(String::new(), |d| {
-                    format!("{}, {}", d.author, date_time(d.at))
+                    format!(
+                        "{}{}",
+                        m.typed(&d.author),
+                        m.esc(&format!(", {}", date_time(d.at)))
+                    )
                 });
-            vec![position, song.clone(), selected.to_owned(), decided]
+            vec![m.esc(&position), m.typed(song), m.esc(selected), decided]
         })
         .collect()
 }
 
-/// Worked time per person per song, within the scope's song and author.
-fn worked_rows(views: &Views, scope: &Scope) -> Vec<Vec<String>> {
+/// Worked time per person per song, within the scope's song and author (cells escaped).
+fn worked_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>> {
     views
         .worked
         .iter()
         .filter(|w| scope.song.as_deref().is_none_or(|s| s == w.song))
         .filter(|w| scope.author.as_deref().is_none_or(|a| a == w.person))
-        .map(|w| vec![w.song.clone(), w.person.clone(), duration(w.ms)])
+        .map(|w| vec![m.typed(&w.song), m.typed(&w.person), m.esc(&duration(w.ms))])
         .collect()
+}
+
+/// The recall sheet of `song`, as a titled table (nothing without decisions).
+fn recall_table(m: &dyn Markup, o: &mut String, views: &Views, song: &str) {
+    let rows: Vec<Vec<String>> = recall_rows(views, song)
+        .into_iter()
+        .map(|d| {
+            vec![
+                m.typed(&d.track),
+                m.esc(d.kind),
+                m.typed(&d.decision.processor),
+                m.mixed(&settings_text(&d.decision)),
+                m.typed(&d.decision.reason),
+                m.esc(
+                    d.verdict
+                        .as_ref()
+                        .map_or(Standing::Open.words(), |v| verdict_words(v.verdict)),
+                ),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        m.table(
+            o,
+            &format!("Recall sheet — {}", m.typed(song)),
+            &[
+                "track",
+                "kind",
+                "processor",
+                "settings",
+                "reason",
+                "verdict",
+            ],
+            &rows,
+        );
+    }
 }
 
 /// Entry id to the relative path of its clip.
@@ -380,13 +448,13 @@ fn render(
     clips: &Links,
 ) -> String {
     let mut o = String::new();
-    m.begin(&mut o, &m.esc(&title(scope, entries)), &summary(entries));
-    let record = record_rows(views, scope);
+    m.begin(&mut o, &title(scope, entries), &summary(entries));
+    let record = record_rows(m, views, scope);
     if !record.is_empty() {
         let order = match &views.tracklist_decided {
             Some(d) => format!(
                 "The record — order set by {}, {}",
-                m.esc(&d.author),
+                m.typed(&d.author),
                 date_time(d.at)
             ),
             None => "The record".to_owned(),
@@ -398,78 +466,53 @@ fn render(
             &record,
         );
     }
-    let worked = worked_rows(views, scope);
+    let worked = worked_rows(m, views, scope);
     if !worked.is_empty() {
         m.table(&mut o, "Worked time", &["song", "person", "time"], &worked);
     }
     for (song, sessions) in group(entries) {
-        m.heading(&mut o, 2, &m.esc(song));
+        m.heading(&mut o, 2, &m.typed(song));
         for (session, tracks) in sessions {
-            m.heading(&mut o, 3, &m.esc(&session_line(views, session)));
+            m.heading(&mut o, 3, &m.mixed(&session_line(views, session)));
             for (track, items) in tracks {
                 let name = if track.is_empty() {
-                    "(no track)"
+                    m.esc("(no track)")
                 } else {
-                    track
+                    m.typed(track)
                 };
-                m.heading(&mut o, 4, &m.esc(name));
+                m.heading(&mut o, 4, &name);
                 for (take, list) in by_take(&items) {
                     if let Some(t) = take {
                         m.heading(&mut o, 5, &format!("Take {t}"));
                     }
                     m.list_start(&mut o);
                     for e in list {
-                        let mut rest = format!(
-                            "{} ({}) · {} · {}",
-                            m.esc(&e.author),
-                            e.role,
-                            m.esc(e.kind.category()),
-                            m.esc(&e.text)
-                        );
-                        if let Some(path) = clips.get(&e.id) {
-                            rest.push_str(" · ");
-                            rest.push_str(&m.link(path, "audio clip"));
-                        }
-                        m.item(&mut o, &m.esc(&where_text(e)), &rest, e.verdict.as_ref());
+                        entry_item(m, &mut o, e, clips);
                     }
                     m.list_end(&mut o);
                 }
             }
         }
-        let rows: Vec<Vec<String>> = recall_rows(views, song)
-            .into_iter()
-            .map(|d| {
-                vec![
-                    d.track.clone(),
-                    d.kind.to_owned(),
-                    d.decision.processor.clone(),
-                    settings_text(&d.decision),
-                    d.decision.reason.clone(),
-                    d.verdict
-                        .as_ref()
-                        .map_or(Standing::Open.words(), |v| verdict_words(v.verdict))
-                        .to_owned(),
-                ]
-            })
-            .collect();
-        if !rows.is_empty() {
-            m.table(
-                &mut o,
-                &format!("Recall sheet — {}", m.esc(song)),
-                &[
-                    "track",
-                    "kind",
-                    "processor",
-                    "settings",
-                    "reason",
-                    "verdict",
-                ],
-                &rows,
-            );
-        }
+        recall_table(m, &mut o, views, song);
     }
     m.end(&mut o);
     o
+}
+
+/// One entry of the log: where, who, what kind, what it says, its clip and its verdict.
+fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links) {
+    let mut rest = format!(
+        "{} ({}) · {} · {}",
+        m.typed(&e.author),
+        e.role,
+        m.esc(e.kind.category()),
+        m.mixed(&e.text)
+    );
+    if let Some(path) = clips.get(&e.id) {
+        rest.push_str(" · ");
+        rest.push_str(&m.link(path, "audio clip"));
+    }
+    m.item(o, &m.esc(&where_text(e)), &rest, e.verdict.as_ref());
 }
 
 pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope, clips: &Links) -> String {
@@ -481,7 +524,7 @@ padding:0 1rem;color:#111}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:2
 h3{font-size:1.05rem;color:#333}h4{margin:.8rem 0 .3rem}h5{margin:.4rem 0 .2rem 1rem}table{border-collapse:collapse;\
 margin:.5rem 0}td,th{border:1px solid #999;padding:.2rem .5rem;text-align:left;\
 vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap}\
-.where{font-variant-numeric:tabular-nums;font-weight:600}.v-approved{color:#070}\
+.where{font-variant-numeric:tabular-nums;font-weight:600}bdi{unicode-bidi:isolate}.v-approved{color:#070}\
 .v-rejected{color:#a00}.v-changes_requested{color:#b60}\
 @media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}\
 h3,h4,h5{break-after:avoid}li,tr{break-inside:avoid}}";

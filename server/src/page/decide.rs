@@ -9,6 +9,7 @@
 use super::auth::{self, Signed};
 use super::layout;
 use super::tracklist::songs_in_order;
+use super::PAGES;
 use crate::api::{blocking, ApiError};
 use crate::state::AppState;
 use crate::store::{Incoming, PushOutcome};
@@ -22,9 +23,16 @@ use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Only paths of this site: `/...`, never `//host` or a full address.
+/// Where a form may send the browser back to: one of the page's own [`PAGES`], with an
+/// optional query and fragment of visible ASCII (`!` to `~`) but no backslash; anything else
+/// goes to the overview. A prefix check is not enough: browsers strip tabs and line breaks
+/// from an address (`/\t/evil.example` is `//evil.example`, another site), read `\\` as `/`,
+/// and a line break cannot go in a header at all (the answer would be an error after the
+/// verdict was stored). Only what the page's own forms send passes, byte for byte.
 fn safe_back(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+    let (path, rest) = back.split_at(back.find(['?', '#']).unwrap_or(back.len()));
+    let visible = |b: u8| (b'!'..=b'~').contains(&b) && b != b'\\';
+    if PAGES.contains(&path) && rest.bytes().all(visible) {
         back
     } else {
         "/"
@@ -306,4 +314,38 @@ pub async fn export(
 
 fn e_page(e: ApiError) -> Response {
     layout::problem(e.status, &e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn back_is_a_page_of_this_site_as_its_forms_send_it_or_the_overview() {
+        for kept in [
+            "/",
+            "/queue",
+            "/queue?song=A%20B&take=2",
+            "/song?name=Caf%C3%A9#main",
+            "/tracklist#tracklist",
+        ] {
+            assert_eq!(safe_back(kept), kept);
+        }
+        for refused in [
+            "",
+            "//evil.example",
+            "/\t/evil.example",
+            "/queue\r\nX: y",
+            "/\\evil.example",
+            "https://evil.example",
+            "/queue?song=a b",
+            "/queue?a\\b",
+            "/song?name=Café",
+            "/evil.example",
+            "/queue/",
+            "/export?format=csv",
+        ] {
+            assert_eq!(safe_back(refused), "/", "{refused:?}");
+        }
+    }
 }

@@ -1,15 +1,17 @@
 //! The frame of every page and the pieces the pages share. maud escapes every string it is
-//! given; nothing here builds HTML from text by hand.
+//! given; the one piece of HTML made elsewhere is the isolating `<bdi>` around typed text
+//! ([`typed`], [`mixed`]): the record's export makes it, one rule for the page and the
+//! printable log.
 
 use super::auth::Signed;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use liner_record::event::Verdict;
-use liner_record::export::{Entry, EntryKind, Format};
+use liner_record::export::{bdi, Entry, EntryKind, Format, Mixed};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
 use liner_record::views::VerdictView;
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// Which page is showing (for the navigation).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,21 @@ pub struct Frame<'a> {
     pub waiting: usize,
 }
 
+/// A string someone typed or a plugin named (a song, a person, a note, a processor...), as
+/// page text: escaped and isolated ([`bdi`]), so a right-to-left override in it cannot reorder
+/// what follows. Where no element can go (a `<title>`, an `<option>`, an SVG tooltip) the
+/// pages use [`liner_record::export::isolated`]; attributes need neither.
+pub fn typed(text: &str) -> Markup {
+    PreEscaped(bdi(text))
+}
+
+/// Our words with typed pieces (an entry's text, a decision's settings), each piece isolated.
+pub fn mixed(text: &Mixed) -> Markup {
+    PreEscaped(text.html())
+}
+
+/// `title` is plain text: a typed name in it must come isolated
+/// ([`liner_record::export::isolated`]).
 fn head(title: &str) -> Markup {
     html! {
         head {
@@ -66,7 +83,7 @@ fn frame(f: Frame<'_>, main: Markup) -> Markup {
                     div.brand {
                         span.logo aria-hidden="true" { "♪" }
                         span { "Liner Notes" }
-                        span.project { (t.project.name) }
+                        span.project { (typed(&t.project.name)) }
                     }
                     nav aria-label="Pages" {
                         (link(Nav::Overview, "/", "Overview"))
@@ -76,7 +93,7 @@ fn frame(f: Frame<'_>, main: Markup) -> Markup {
                         (link(Nav::Tracklist, "/tracklist", "Tracklist"))
                     }
                     div.who {
-                        span { (t.person) " · " (t.role) }
+                        span { (typed(&t.person)) " · " (t.role) }
                         form method="post" action="/sign-out" {
                             input type="hidden" name="csrf" value=(f.signed.csrf);
                             button.quiet type="submit" { "Sign out" }
@@ -176,7 +193,7 @@ pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
         }
         @if let Some(v) = v {
             @if !v.comment.is_empty() {
-                " " q.comment { (v.comment) }
+                " " q.comment { (typed(&v.comment)) }
             }
         }
     }

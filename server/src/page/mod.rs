@@ -15,7 +15,8 @@
 //! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
 //! - [`assets`]: the stylesheet and the script.
 //!
-//! Every user-typed string is escaped (maud escapes everything it is given); the
+//! Every user-typed string is escaped (maud escapes everything it is given) and isolated
+//! (`layout::typed`: a `<bdi>`, so its writing direction cannot reorder the page); the
 //! Content-Security-Policy allows no inline script or style; every state change is a POST
 //! carrying the session's CSRF secret, from the page's own origin.
 
@@ -38,6 +39,10 @@ use axum::Router;
 use std::sync::Arc;
 
 pub use auth::SESSION_COOKIE;
+
+/// The pages of the review page (its GET routes that render HTML): the only places a form may
+/// send the browser back to (see `decide::safe_back`). Keep in step with [`router`].
+pub const PAGES: [&str; 4] = ["/", "/queue", "/song", "/tracklist"];
 
 /// The review page's routes, with their security headers.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -120,7 +120,9 @@ fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &View
                                 tr {
                                     td.num { (position.map_or(String::new(), |p| (p + 1).to_string())) }
                                     th scope="row" {
-                                        a href={ "/song?name=" (percent_encoded(song)) } { (song) }
+                                        a href={ "/song?name=" (percent_encoded(song)) } {
+                                            (layout::typed(song))
+                                        }
                                     }
                                     td { (selection_badge(views.song_selection.get(song).copied())) }
                                     td.num { (c.tally.open) }
@@ -158,8 +160,8 @@ fn worked_table(songs: &[String], views: &Views) -> Markup {
                         tbody {
                             @for w in &worked {
                                 tr {
-                                    td { (w.song) }
-                                    td { (w.person) }
+                                    td { (layout::typed(&w.song)) }
+                                    td { (layout::typed(&w.person)) }
                                     td.num { (duration(w.ms)) }
                                 }
                             }

@@ -4,12 +4,12 @@
 //! approve, reject or request changes, with the comment typed in the item's field).
 
 use super::auth;
-use super::layout::{self, kind_words, place, Frame, Nav};
+use super::layout::{self, kind_words, mixed, place, typed, Frame, Nav};
 use crate::state::{AppState, ProjectRecord};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use liner_record::export::Entry;
+use liner_record::export::{isolated, Entry};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
 use maud::html;
@@ -85,7 +85,8 @@ fn select(
                 option value="" { "All" }
                 @for o in options {
                     option value=(o) selected[chosen.as_deref() == Some(o.as_str())] {
-                        @if o.is_empty() { "(none)" } @else { (o) }
+                        // An option holds no element: isolated as plain text.
+                        @if o.is_empty() { "(none)" } @else { (isolated(o)) }
                     }
                 }
             }
@@ -141,16 +142,17 @@ pub async fn page(
             @for e in shown.iter().take(limit) {
                 li.item data-id=(e.id) tabindex="-1" {
                     div.meta {
-                        a href={ "/song?name=" (percent_encoded(&e.song)) } { (e.song) }
-                        " · " (if e.track.is_empty() { "(no track)" } else { &e.track })
+                        a href={ "/song?name=" (percent_encoded(&e.song)) } { (typed(&e.song)) }
+                        " · "
+                        @if e.track.is_empty() { "(no track)" } @else { (typed(&e.track)) }
                         @if let Some(t) = e.take { " · take " (t) }
                         " · " span.where { (place(e)) }
                     }
                     p.what {
-                        span.kind { (kind_words(e)) } " by " strong { (e.author) }
+                        span.kind { (kind_words(e)) } " by " strong { (typed(&e.author)) }
                         " (" (e.role) ")"
                     }
-                    p.text { (e.text) }
+                    p.text { (mixed(&e.text)) }
                     @if let Some(clip) = record.views.clips.get(&e.id) {
                         (super::listen::player(clip))
                     }

@@ -3,14 +3,14 @@
 //! track and processor).
 
 use super::auth::{self, Signed};
-use super::layout::{self, kind_words, place, verdict_badge, Frame, Nav};
+use super::layout::{self, kind_words, mixed, place, typed, verdict_badge, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::awaiting;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use liner_record::export::{settings_text, Entry, EntryKind};
+use liner_record::export::{isolated, settings_text, Entry, EntryKind};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
 use liner_record::views::DecisionView;
@@ -27,7 +27,8 @@ pub struct Which {
 }
 
 /// A track's entries on one line: takes as spans, notes as dots, marks as ticks, placed by
-/// time (an SVG: attributes, no inline style). The list below it says the same in words.
+/// time (an SVG: attributes, no inline style). The list below it says the same in words. The
+/// tooltips (SVG titles) hold no element: their typed text is isolated as plain text.
 fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
     // Inset, so that a marker at either end is drawn whole.
     const LEFT: f64 = 8.0;
@@ -47,17 +48,17 @@ fn timeline(track: &str, entries: &[&Entry], end: f64) -> Markup {
                         @let to = e.end.as_ref().map_or(s.seconds, |t| t.seconds);
                         rect class={ "take " (class) } x=(format!("{:.1}", x(s.seconds))) y="8"
                             width=(format!("{:.1}", (x(to) - x(s.seconds)).max(3.0))) height="24" {
-                            title { (e.text) " · " (place(e)) }
+                            title { (e.text.isolated()) " · " (place(e)) }
                         }
                     }
                     EntryKind::Mark => {
                         rect class="mark" x=(format!("{:.1}", x(s.seconds) - 1.0)) y="2" width="2" height="36" {
-                            title { (e.text) " · " (place(e)) }
+                            title { (e.text.isolated()) " · " (place(e)) }
                         }
                     }
                     _ => {
                         circle class={ "note " (class) } cx=(format!("{:.1}", x(s.seconds))) cy="20" r="6" {
-                            title { (kind_words(e)) ": " (e.text) " · " (place(e)) }
+                            title { (kind_words(e)) ": " (e.text.isolated()) " · " (place(e)) }
                         }
                     }
                 }
@@ -92,6 +93,7 @@ pub async fn page(
         .filter(|d| d.song == name)
         .collect();
     let back = format!("/song?name={}", percent_encoded(&name));
+    let title = isolated(&name);
     let main = html! {
         (header(views, &name))
         @for (track, list) in &tracks {
@@ -102,7 +104,7 @@ pub async fn page(
     layout::page(
         Frame {
             signed: &signed,
-            title: &name,
+            title: &title,
             nav: Nav::Song,
             seq: record.seq,
             waiting: awaiting(&record).count(),
@@ -143,11 +145,11 @@ fn timeline_end(entries: &[Entry], song: &str) -> f64 {
 /// The song's name, its place on the record (and who decided it), and its export links.
 fn header(views: &Views, name: &str) -> Markup {
     html! {
-        h1 { (name) }
+        h1 { (typed(name)) }
         p.lede {
             (selection_badge(views.song_selection.get(name).copied()))
             @if let Some(d) = views.song_selection_decided.get(name) {
-                " decided by " (d.author) ", " (liner_record::export::date_time(d.at))
+                " decided by " (typed(&d.author)) ", " (liner_record::export::date_time(d.at))
             }
         }
         (layout::export_links(Some(name)))
@@ -165,7 +167,7 @@ fn track_section(
 ) -> Markup {
     html! {
         section.track aria-label={ "Track " (track) } {
-            h2 { (if track.is_empty() { "(no track)" } else { track }) }
+            h2 { @if track.is_empty() { "(no track)" } @else { (typed(track)) } }
             (timeline(track, list, end))
             div.scale aria-hidden="true" {
                 span { (liner_record::position::format_time(0.0)) }
@@ -189,9 +191,9 @@ fn entry_item(e: &Entry, views: &Views, signed: &Signed, back: &str) -> Markup {
                 span.where { (place(e)) }
                 @if let Some(t) = e.take { " · take " (t) }
                 " · " span.kind { (kind_words(e)) }
-                " · " strong { (e.author) } " (" (e.role) ")"
+                " · " strong { (typed(&e.author)) } " (" (e.role) ")"
             }
-            p.text { (e.text) }
+            p.text { (mixed(&e.text)) }
             @if let Some(clip) = views.clips.get(&e.id) {
                 (super::listen::player(clip))
             }
@@ -226,11 +228,11 @@ fn recall_sheet(recall: &[&DecisionView]) -> Markup {
                         tbody {
                             @for d in recall {
                                 tr {
-                                    td { (d.track) }
+                                    td { (typed(&d.track)) }
                                     td { (d.kind.to_uppercase()) }
-                                    td { (d.decision.processor) }
-                                    td { (settings_text(&d.decision)) }
-                                    td { (d.decision.reason) }
+                                    td { (typed(&d.decision.processor)) }
+                                    td { (mixed(&settings_text(&d.decision))) }
+                                    td { (typed(&d.decision.reason)) }
                                     td { (verdict_badge(d.verdict.as_ref())) }
                                 }
                             }

@@ -44,7 +44,8 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         p.lede {
             "The songs in the record's order, and which make it."
             @if let Some(d) = &views.tracklist_decided {
-                " Order set by " (d.author) ", " (liner_record::export::date_time(d.at)) "."
+                " Order set by " (layout::typed(&d.author)) ", "
+                (liner_record::export::date_time(d.at)) "."
             }
             @if exec { " Move a song with its buttons, or drag it by its handle." }
         }
@@ -56,7 +57,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                 li.song data-song=(song) draggable=[exec.then_some("true")] {
                     @if exec { span.handle aria-hidden="true" title="Drag to move" { "⠿" } }
                     span.pos { (i + 1) }
-                    a.name href={ "/song?name=" (percent_encoded(song)) } { (song) }
+                    a.name href={ "/song?name=" (percent_encoded(song)) } { (layout::typed(song)) }
                     (selection_badge(views.song_selection.get(song).copied()))
                     @if exec {
                         div.controls {
