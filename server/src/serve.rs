@@ -17,10 +17,10 @@
 //!   anyway. Nothing is lost by that: an event counts as stored only once its transaction
 //!   committed, before its answer was sent.
 
+use crate::fair::connections::{Admitted, Busy, Connections, Peer, Refused};
 use crate::state::AppState;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use crate::fair::connections::{Admitted, Busy, Connections, Peer, Refused};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;

@@ -84,7 +84,10 @@ pub async fn put(
     let hash = parse_hash(&hash)?;
     let declared = declared_length(req.headers())?;
     let (store, project, quota) = (state.store.clone(), token.project.clone(), state.clip_quota);
-    let judged = blocking(move || store.judge_clip(&project, &hash, declared, quota)).await?;
+    let judged = {
+        let hash = hash.clone();
+        blocking(move || store.judge_clip(&project, &hash, declared, quota)).await?
+    };
     match judged {
         // A retry of a clip the server has: its bytes are counted and dropped (no slot, no
         // memory), so the client reads the answer rather than a broken connection.

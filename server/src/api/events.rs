@@ -6,12 +6,12 @@
 //! than a day ahead of the server's clock, of a kind the role may record, and within the
 //! ownership and target rules ([`liner_record::rules`]).
 
-use crate::fair::connections::Peer;
-use crate::fair::holds::{Key, Kind};
 use super::{
     authenticate, authenticate_writer, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES,
     MAX_PULL, MAX_PULL_BYTES,
 };
+use crate::fair::connections::Peer;
+use crate::fair::holds::{Key, Kind};
 use crate::store::{Incoming, Project, PushOutcome, TokenInfo};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -321,13 +321,18 @@ pub(super) async fn pull(
         None
     } else {
         let key = Key::Bearer(super::bearer(&headers)?);
-        Some(state.holds.open(Kind::LongPoll, token.id, key).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "the server holds as many long polls as it may; ask again in a moment",
-            )
-        })?)
+        Some(
+            state
+                .holds
+                .open(Kind::LongPoll, token.id, key)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "the server holds as many long polls as it may; ask again in a moment",
+                    )
+                })?,
+        )
     };
     let ended = async {
         match &hold {

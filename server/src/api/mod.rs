@@ -22,8 +22,8 @@ pub use clips::serve_clip;
 pub use events::{fuzz_push_body, judge_body, Checked, EntryRefusal};
 pub use export::{export_for, ExportQuery};
 
-pub use crate::state::AppState;
 use crate::fair::connections::Peer;
+pub use crate::state::AppState;
 use crate::store::TokenInfo;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

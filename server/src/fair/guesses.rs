@@ -47,7 +47,10 @@ struct Bucket {
 
 impl Bucket {
     fn new(now: Instant) -> Bucket {
-        Bucket { level: 0.0, at: now }
+        Bucket {
+            level: 0.0,
+            at: now,
+        }
     }
 
     /// The level now, after draining `per_second` since it was last read.
@@ -206,8 +209,16 @@ mod tests {
         let g = Guesses::default();
         let now = Instant::now();
         let mut logs = 0;
-        for _ in 0..20 {
-            assert_eq!(g.book(ip(1), now), Ok(now), "a clean address goes at once");
+        assert_eq!(g.book(ip(1), now), Ok(now), "a clean address goes at once");
+        for _ in 0..FREE_MISSES as usize {
+            logs += usize::from(g.miss_at(ip(1), now));
+        }
+        assert_eq!(
+            g.book(ip(1), now),
+            Ok(now),
+            "within its free misses, at once"
+        );
+        for _ in FREE_MISSES as usize..20 {
             logs += usize::from(g.miss_at(ip(1), now));
         }
         assert_eq!(logs, 1, "a burst is logged once");

@@ -256,7 +256,11 @@ mod tests {
         assert_eq!(holds.count(), LIVE_PER_SESSION);
         // Another session of the same token has a share of its own, up to the token's.
         let other: Vec<Hold> = (0..LIVE_PER_TOKEN - LIVE_PER_SESSION)
-            .map(|i| holds.open(Kind::Live, 1, session(&format!("s{i}"))).unwrap())
+            .map(|i| {
+                holds
+                    .open(Kind::Live, 1, session(&format!("s{i}")))
+                    .unwrap()
+            })
             .collect();
         assert!(other.iter().all(|h| !h.end.is_cancelled()));
         assert_eq!(holds.count(), LIVE_PER_TOKEN);

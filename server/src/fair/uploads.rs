@@ -120,7 +120,10 @@ impl Drop for UploadSlot<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         c.total -= 1;
-        for (map, key) in [(&mut c.projects, self.project), (&mut c.tokens, self.token)] {
+        let Counts {
+            projects, tokens, ..
+        } = &mut *c;
+        for (map, key) in [(projects, self.project), (tokens, self.token)] {
             if let Some(n) = map.get_mut(&key) {
                 *n -= 1;
                 if *n == 0 {
@@ -158,7 +161,8 @@ pub async fn read_body(
     let mut out = Vec::with_capacity(if discard { 0 } else { declared as usize });
     let mut received: u64 = 0;
     loop {
-        let keeping_up = Duration::from_secs_f64(received as f64 / floor.bytes_per_second.max(1) as f64);
+        let keeping_up =
+            Duration::from_secs_f64(received as f64 / floor.bytes_per_second.max(1) as f64);
         let due = start + floor.grace + keeping_up;
         match tokio::time::timeout_at(due, stream.next()).await {
             Err(_) => {

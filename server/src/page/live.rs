@@ -6,7 +6,7 @@
 //! does.
 
 use super::auth;
-use crate::fair::holds::{Kind, Key};
+use crate::fair::holds::{Key, Kind};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -34,10 +34,11 @@ pub async fn stream(
         Err(d) => return d.into_response(),
     };
     let seen = after.map_or(0, |Query(a)| a.after);
-    let Some(hold) = state
-        .holds
-        .open(Kind::Live, signed.token.id, Key::Session(signed.secret().to_owned()))
-    else {
+    let Some(hold) = state.holds.open(
+        Kind::Live,
+        signed.token.id,
+        Key::Session(signed.secret().to_owned()),
+    ) else {
         return busy();
     };
     let watcher = state.watcher(signed.token.project.id);
