@@ -37,9 +37,14 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
-        /// Most connections open at once; past it new ones are answered 503.
+        /// Most connections open at once; at it the idlest makes way, and when none is idle
+        /// a new one is answered 503.
         #[arg(long, default_value_t = liner_server::serve::Limits::default().max_connections)]
         max_connections: usize,
+        /// Most connections from one client address (raise it behind a reverse proxy, where
+        /// every client has the proxy's address); past it 429.
+        #[arg(long, default_value_t = liner_server::serve::Limits::default().per_address)]
+        max_connections_per_address: usize,
         /// Most megabytes (10^6 bytes) of audio clips one project may hold.
         #[arg(long, default_value_t = liner_server::state::DEFAULT_CLIP_QUOTA / 1_000_000)]
         clip_quota_mb: u64,
@@ -238,6 +243,7 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
             listen,
             configure_local_plugin,
             max_connections,
+            max_connections_per_address,
             clip_quota_mb,
         } => first_run::serve(
             Arc::clone(&store_arc),
@@ -245,6 +251,7 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
             *configure_local_plugin,
             liner_server::serve::Limits {
                 max_connections: *max_connections,
+                per_address: *max_connections_per_address,
                 clip_quota: clip_quota_mb.saturating_mul(1_000_000),
                 ..Default::default()
             },

@@ -61,7 +61,7 @@ fn declared_length(headers: &HeaderMap) -> Result<u64, ApiError> {
                  before it is read",
             )
         })?;
-    if len > MAX_CLIP_BYTES as u64 {
+    if len > MAX_CLIP_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
