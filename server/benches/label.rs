@@ -85,6 +85,9 @@ fn serve(args: &[&str]) -> (Child, String) {
             &format!("127.0.0.1:{port}"),
             "--max-connections",
             "10000",
+            // Every simulated client is on this machine: one address for all of them.
+            "--max-connections-per-address",
+            "10000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

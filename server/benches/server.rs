@@ -52,7 +52,14 @@ struct Server {
 
 fn start(dir: &std::path::Path) -> Server {
     let store = Arc::new(SqliteStore::open(dir).unwrap());
-    let running = liner_server::Background::start(store.clone(), "127.0.0.1:0").unwrap();
+    // Every client of this bench is on this machine, so all share one address: its share
+    // (256 by default, for a studio behind one router) would stand for the whole server.
+    let limits = liner_server::serve::Limits {
+        per_address: liner_server::serve::Limits::default().max_connections,
+        ..Default::default()
+    };
+    let running =
+        liner_server::Background::start_with(store.clone(), "127.0.0.1:0", limits).unwrap();
     Server {
         url: running.url(),
         store,

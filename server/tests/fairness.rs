@@ -56,6 +56,28 @@ fn read_until_closed(c: &mut TcpStream, limit: Duration) -> (bool, String) {
     (false, String::from_utf8_lossy(&got).into_owned())
 }
 
+/// What the server sends on `c` until `end` is in it, it closes, or `limit` passes:
+/// (closed, text).
+fn read_until(c: &mut TcpStream, end: &str, limit: Duration) -> (bool, String) {
+    let deadline = Instant::now() + limit;
+    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1];
+    while Instant::now() < deadline && !String::from_utf8_lossy(&got).contains(end) {
+        match c.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (true, String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+    (false, String::from_utf8_lossy(&got).into_owned())
+}
+
 fn client_from(from: [u8; 4]) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -96,10 +118,16 @@ fn one_session_opening_streams_past_its_share_leaves_room_for_everyone_else() {
     let exec = s.token(P, "Eve", Role::Executive);
     let producer = s.token(P, "Sam", Role::Producer);
     let cookie = session_cookie(&sign_in_raw(&s, &exec, &[]));
+    // One after another, each answered (its headers read) before the next is opened.
     let mut streams: Vec<TcpStream> = (0..40)
-        .map(|_| send_from(s.addr(), [127, 0, 0, 1], &live_request(&cookie)))
+        .map(|_| {
+            let mut c = send_from(s.addr(), [127, 0, 0, 1], &live_request(&cookie));
+            let (_, head) = read_until(&mut c, "\r\n\r\n", Duration::from_secs(2));
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            c
+        })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     // Another client pushes, at once.
     let started = Instant::now();
     let (status, _) = push(
@@ -118,6 +146,10 @@ fn one_session_opening_streams_past_its_share_leaves_room_for_everyone_else() {
         open.iter().filter(|o| **o).count(),
         LIVE_PER_SESSION,
         "{open:?}"
+    );
+    assert!(
+        open[40 - LIVE_PER_SESSION..].iter().all(|o| *o),
+        "the newest: {open:?}"
     );
     // An ended stream was answered as a stream (then ended), not refused.
     let (_, text) = read_until_closed(&mut streams[0], Duration::from_millis(100));
@@ -515,4 +547,50 @@ fn wrong_bearer_tokens_slow_their_address_only() {
     let started = Instant::now();
     assert_eq!(me([127, 0, 0, 4], &right), StatusCode::OK);
     assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+/// When live streams and long polls hold all the connections they may, the reserve is there:
+/// one more long poll hears 503 with Retry-After, and a push and a health check are answered.
+#[test]
+fn long_polls_at_their_cap_leave_the_reserve_for_pushes() {
+    let limits = Limits {
+        max_connections: 16,
+        ..Default::default()
+    };
+    let s = Server::start_with(limits);
+    let reader = s.token(P, "Val", Role::Viewer);
+    let producer = s.token(P, "Sam", Role::Producer);
+    let poll = format!(
+        "GET /api/v1/events?after=0&wait=30 HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {reader}\r\n\r\n"
+    );
+    let mut polls: Vec<TcpStream> = (0..limits.held())
+        .map(|_| send_from(s.addr(), [127, 0, 0, 1], &poll))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = send_from(s.addr(), [127, 0, 0, 1], &poll);
+    let (_, answer) = read_until_closed(&mut extra, Duration::from_secs(2));
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after"),
+        "{answer}"
+    );
+    let started = Instant::now();
+    let (status, _) = push(
+        &s,
+        &producer,
+        &[&note_by(P, "Sam", Role::Producer, "in the reserve")],
+    );
+    assert_eq!(status, StatusCode::OK);
+    let r = client_from([127, 0, 0, 2])
+        .get(format!("{}/api/v1/health", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // The push woke every poll: each answers with it.
+    for c in &mut polls {
+        let (_, answer) = read_until_closed(c, Duration::from_millis(500));
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
 }
