@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use liner_record::export::ExportRequest;
-use liner_server::commands::{admin, export, first_run, journals};
+use liner_server::commands::{admin, backup, export, first_run, journals};
 use liner_server::store::{PgStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +54,21 @@ enum Command {
         #[arg(long)]
         configure_local_plugin: bool,
     },
+    /// Copy the whole record (every event, token, session and clip) into a new file, while
+    /// the server runs and takes writes (SQLite; on PostgreSQL it says how to use pg_dump).
+    Backup {
+        /// The backup file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup into an empty data folder (`--data`), after checking it.
+    Restore {
+        /// The backup file (`liner backup --to`).
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Verify the record: the database file, every stored event, every clip's bytes.
+    Check,
     /// Projects.
     Project {
         #[command(subcommand)]
@@ -215,10 +230,72 @@ fn main() -> Result<()> {
             return admin::migrate(from, to);
         }
         Command::Serve { .. } => first_run::raise_open_files_limit(),
+        Command::Backup { .. } | Command::Restore { .. } | Command::Check => {
+            return copy_command(&cli)
+        }
         _ => {}
     }
     let store = open_store(&cli)?;
     on_the_server(&cli, store)
+}
+
+/// `liner backup`, `restore` and `check` ([`backup`]): they open the record themselves (a
+/// restore must find the folder empty).
+fn copy_command(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Backup { to } => {
+            if cli.database.is_some() {
+                anyhow::bail!(backup::PG_BACKUP_WORDS);
+            }
+            let note = backup::backup(&server_data_dir(cli)?, to)?;
+            println!(
+                "backed up {} events ({} bytes) to {}",
+                note.events,
+                note.bytes,
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            if cli.database.is_some() {
+                anyhow::bail!(
+                    "liner restores SQLite records; for PostgreSQL use pg_restore (see `liner backup`)"
+                );
+            }
+            let dir = server_data_dir(cli)?;
+            let found = backup::restore(from, &dir)?;
+            report_check(&found, &format!("restored into {}", dir.display()))
+        }
+        Command::Check => {
+            let found = match &cli.database {
+                Some(url) => backup::check(&PgStore::open(url)?, None)?,
+                None => {
+                    let dir = server_data_dir(cli)?;
+                    let store = SqliteStore::open(&dir)
+                        .with_context(|| format!("opening the database in {}", dir.display()))?;
+                    backup::check(&store, Some(&store))?
+                }
+            };
+            report_check(&found, "the record")
+        }
+        _ => unreachable!("called for backup, restore and check only"),
+    }
+}
+
+/// Prints what a check found; fails when anything is wrong.
+fn report_check(found: &backup::Check, what: &str) -> Result<()> {
+    for problem in &found.problems {
+        eprintln!("{problem}");
+    }
+    if found.problems.is_empty() {
+        println!(
+            "{what}: {} events and {} clips, all sound",
+            found.events, found.clips
+        );
+        Ok(())
+    } else {
+        anyhow::bail!("{what}: {} problems (above)", found.problems.len())
+    }
 }
 
 /// The database the arguments name: PostgreSQL, or SQLite in the data folder.
@@ -287,7 +364,11 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
                 .context("say --project NAME (server) or --journal DIR (local)")?;
             admin::import_into_server(store, file, name)
         }
-        Command::Sync { .. } | Command::Migrate { .. } => {
+        Command::Sync { .. }
+        | Command::Migrate { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Check => {
             unreachable!("handled before the database opens")
         }
     }

@@ -8,10 +8,13 @@
 //! - [`admin`]: projects, tokens, the audit trail, `migrate`, `import` into the server.
 //! - [`export`]: decision logs from the server or a journal, with their clip folders.
 //! - [`journals`]: this computer's journals without the DAW: `sync`, `import --journal`.
+//! - [`backup`]: `backup`, `restore` and `check`: the record copied while it serves, put back,
+//!   verified.
 //! - [`first_run`]: `serve`: the first run's project and tokens, the plugin set up on this
 //!   computer, serving until a signal.
 
 pub mod admin;
+pub mod backup;
 pub mod export;
 pub mod first_run;
 pub mod journals;

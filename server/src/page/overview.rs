@@ -37,12 +37,15 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let (per_song, total) = counts(&record.entries);
     let last_event = record.events.iter().map(|e| e.at).max();
     let songs = songs_in_order(views);
+    let store = state.store.clone();
+    let backup = crate::api::blocking(move || store.last_backup()).await;
     let main = html! {
         h1 { "Overview" }
         (tiles(total, last_event))
         (songs_table(&songs, &per_song, views))
         (worked_table(&songs, views))
         (layout::export_links(None))
+        (last_backup(backup.ok().flatten()))
     };
     layout::page(
         Frame {
@@ -54,6 +57,23 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         },
         main,
     )
+}
+
+/// When the record was last backed up (`liner backup`), so nobody has to wonder.
+fn last_backup(backup: Option<crate::store::BackupNote>) -> Markup {
+    html! {
+        p.backup {
+            @match backup {
+                Some(b) => {
+                    "Last backup of the record: " (date_time(b.at_ms)) " (" (b.events) " events)."
+                }
+                None => {
+                    "No backup of the record yet: whoever runs the server can make one with "
+                    code { "liner backup --to FILE" } " (or pg_dump on PostgreSQL)."
+                }
+            }
+        }
+    }
 }
 
 /// The counts of each song and of the whole project.

@@ -16,7 +16,7 @@ mod sqlite;
 
 pub use postgres::PgStore;
 pub use shared::ClipFacts;
-pub use sqlite::SqliteStore;
+pub use sqlite::{CopyFacts, SqliteStore};
 
 use uuid::Uuid;
 
@@ -93,6 +93,14 @@ pub enum ClipPut {
         used: u64,
         quota: u64,
     },
+}
+
+/// A backup `liner backup` made: when it finished, its size, the events it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupNote {
+    pub at_ms: i64,
+    pub bytes: u64,
+    pub events: u64,
 }
 
 /// One event to store: parsed, and its canonical line.
@@ -297,6 +305,21 @@ pub trait Store: Send + Sync + 'static {
             quota,
         ))
     }
+    /// The hashes of the clips a project holds (for `liner check`).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_hashes(&self, project: &Project) -> Result<Vec<String>>;
+    /// Records a backup made of this record.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn note_backup(&self, note: &BackupNote) -> Result<()>;
+    /// The newest backup recorded, if any.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn last_backup(&self) -> Result<Option<BackupNote>>;
     /// A stored clip's bytes.
     ///
     /// # Errors

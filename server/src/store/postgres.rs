@@ -98,6 +98,12 @@ const MIGRATIONS: &[&str] = &[
         received_ms BIGINT NOT NULL,
         PRIMARY KEY (project_id, hash)
     );",
+    // The backups of the record (none is made by `liner` on PostgreSQL: pg_dump does it).
+    "CREATE TABLE backups (
+        at_ms BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,
+        events BIGINT NOT NULL
+    );",
 ];
 
 /// Where stored events are announced: the payload is `project id:last sequence number`.
@@ -1102,6 +1108,47 @@ impl Store for PgStore {
         self.with(move |mut c| async move {
             let tx = c.transaction().await?;
             clip_facts(&tx, id, &hash).await
+        })
+    }
+
+    fn clip_hashes(&self, project: &Project) -> Result<Vec<String>> {
+        let id = project.id;
+        self.with(move |c| async move {
+            Ok(c.query(
+                "SELECT hash FROM clips WHERE project_id = $1 ORDER BY hash",
+                &[&id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn note_backup(&self, note: &BackupNote) -> Result<()> {
+        let (at, bytes, events) = (note.at_ms, note.bytes as i64, note.events as i64);
+        self.with(move |c| async move {
+            c.execute(
+                "INSERT INTO backups (at_ms, bytes, events) VALUES ($1, $2, $3)",
+                &[&at, &bytes, &events],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn last_backup(&self) -> Result<Option<BackupNote>> {
+        self.with(move |c| async move {
+            Ok(c.query_opt(
+                "SELECT at_ms, bytes, events FROM backups ORDER BY at_ms DESC LIMIT 1",
+                &[],
+            )
+            .await?
+            .map(|r| BackupNote {
+                at_ms: r.get(0),
+                bytes: r.get::<_, i64>(1) as u64,
+                events: r.get::<_, i64>(2) as u64,
+            }))
         })
     }
 

@@ -73,6 +73,12 @@ const MIGRATIONS: &[&str] = &[
         received_ms INTEGER NOT NULL,
         PRIMARY KEY (project_id, hash)
     );",
+    // 5: the backups `liner backup` made, so the page can say when the last one ran.
+    "CREATE TABLE backups (
+        at_ms INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        events INTEGER NOT NULL
+    );",
 ];
 
 /// Work in Rust that a migration needs, by version, run once right after its SQL.
@@ -136,6 +142,15 @@ fn backfill_4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// What [`SqliteStore::inspect_copy`] finds in a copy of a record.
+#[derive(Debug, Clone)]
+pub struct CopyFacts {
+    pub schema: usize,
+    pub events: u64,
+    /// What `integrity_check` reports (empty: the file is sound).
+    pub problems: Vec<String>,
+}
+
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     dir: std::path::PathBuf,
@@ -194,6 +209,56 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             dir: dir.to_owned(),
         })
+    }
+
+    /// The schema version this build makes and reads (a backup from a newer one is refused).
+    pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+    /// Copies the whole database, as of one moment, into the (new, empty) SQLite file `to`:
+    /// SQLite's online backup in a single step, one read transaction, so a server writing
+    /// meanwhile is not held up (WAL) and cannot make the copy start over. The clips go with
+    /// it: they live in the database.
+    ///
+    /// # Errors
+    /// The database or the copy fails.
+    pub fn copy_to(&self, to: &Path) -> Result<()> {
+        let conn = self.conn();
+        let mut copy = Connection::open(to)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut copy)?;
+        backup.step(-1)?;
+        Ok(())
+    }
+
+    /// Reads a copy made by [`SqliteStore::copy_to`] without changing it: what its schema
+    /// version is, how many events it holds, and what `integrity_check` finds wrong.
+    ///
+    /// # Errors
+    /// The file is no SQLite database, or no Liner Notes record (no schema version).
+    pub fn inspect_copy(file: &Path) -> Result<CopyFacts> {
+        let conn = Connection::open_with_flags(
+            file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let problems = integrity(&conn)?;
+        let schema: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        let events: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        Ok(CopyFacts {
+            schema: schema as usize,
+            events: events as u64,
+            problems,
+        })
+    }
+
+    /// What SQLite's `integrity_check` finds wrong (nothing: an empty list).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn integrity(&self) -> Result<Vec<String>> {
+        integrity(&self.conn())
     }
 
     /// Every row of the record but the clips' bytes, for a copy into PostgreSQL.
@@ -650,6 +715,38 @@ impl Store for SqliteStore {
         clip_facts(&self.conn(), project, hash)
     }
 
+    fn clip_hashes(&self, project: &Project) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT hash FROM clips WHERE project_id = ?1 ORDER BY hash")?;
+        let rows = st.query_map([project.id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn note_backup(&self, note: &BackupNote) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO backups (at_ms, bytes, events) VALUES (?1, ?2, ?3)",
+            params![note.at_ms, note.bytes as i64, note.events as i64],
+        )?;
+        Ok(())
+    }
+
+    fn last_backup(&self) -> Result<Option<BackupNote>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT at_ms, bytes, events FROM backups ORDER BY at_ms DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(BackupNote {
+                        at_ms: r.get(0)?,
+                        bytes: r.get::<_, i64>(1)? as u64,
+                        events: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn()
@@ -709,4 +806,15 @@ fn clip_facts(conn: &Connection, project: &Project, hash: &ClipHash) -> Result<C
         stored,
         used: used as u64,
     })
+}
+
+/// What `PRAGMA integrity_check` reports on `conn`, less its "ok".
+pub(crate) fn integrity(conn: &Connection) -> Result<Vec<String>> {
+    let mut st = conn.prepare("PRAGMA integrity_check")?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<String>>>()?
+        .into_iter()
+        .filter(|r| r != "ok")
+        .collect())
 }
