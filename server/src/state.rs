@@ -115,6 +115,11 @@ impl AppState {
         self.stopping.send_replace(true);
     }
 
+    /// Whether the server has begun to stop.
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     /// Resolves once the server begins to stop.
     pub async fn stopped(&self) {
         let mut rx = self.stopping.subscribe();

@@ -220,3 +220,40 @@ fn exports_run_two_at_a_time() {
         assert_eq!(r.status(), StatusCode::OK);
     });
 }
+
+/// Health means the database answers; readiness ends when the server begins to stop.
+#[test]
+fn health_asks_the_database_and_ready_says_no_once_stopping() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_store(dir.path());
+    store.create_project(P).unwrap();
+    let state = liner_server::state::AppState::new(store);
+    let app = liner_server::api::router(state.clone());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let get = |path: &str| {
+            app.clone().oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+        };
+        assert_eq!(get("/api/v1/health").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(get("/api/v1/ready").await.unwrap().status(), StatusCode::OK);
+        state.stop();
+        let r = get("/api/v1/ready").await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(r.headers().contains_key("retry-after"));
+        assert_eq!(get("/api/v1/health").await.unwrap().status(), StatusCode::OK);
+        if !liner_test_support::pg::enabled() {
+            // The database no longer answers the server's questions: health says so.
+            rusqlite::Connection::open(dir.path().join("liner.db"))
+                .unwrap()
+                .execute_batch("ALTER TABLE projects RENAME TO gone")
+                .unwrap();
+            let r = get("/api/v1/health").await.unwrap();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    });
+}

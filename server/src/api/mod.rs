@@ -1,6 +1,7 @@
 //! The HTTP API, versioned under `/api/v1`, JSON, bearer tokens. One file per area:
 //!
-//! - `GET  /api/v1/health`
+//! - `GET  /api/v1/health` (the database answers) and `GET /api/v1/ready` (`503` once the
+//!   server has begun to stop)
 //! - [`me`]: `GET /api/v1/me`: who the token speaks for
 //! - [`events`]: `POST /api/v1/events` (push `{"events":[...]}`; idempotent by event id, each
 //!   event judged on its own) and `GET /api/v1/events?after=SEQ&limit=N&wait=SECONDS` (pull,
@@ -180,12 +181,40 @@ pub(crate) async fn authenticate(
     })
 }
 
+/// `GET /api/v1/health`: the server answers and so does its database (one small query);
+/// `503` with the reason when the database does not.
+async fn health(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    let store = state.store.clone();
+    match blocking(move || store.project("")).await {
+        Ok(_) => Json(json!({ "ok": true })).into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database",
+            "the server runs but its database does not answer",
+        )
+        .into_response(),
+    }
+}
+
+/// `GET /api/v1/ready`: whether to send this server work: `503` once it has begun to stop
+/// (a load balancer takes it out while requests in flight finish).
+async fn ready(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    if state.is_stopping() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "the server is stopping",
+        )
+        .into_response()
+    } else {
+        Json(json!({ "ready": true })).into_response()
+    }
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(
-            "/api/v1/health",
-            get(|| async { Json(json!({ "ok": true })) }),
-        )
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/ready", get(ready))
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/events", get(events::pull).post(events::push))
         .route("/api/v1/export", get(export::export))
