@@ -13,6 +13,7 @@
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
 //! - [`fair`]: the shares that keep one client, session or project from taking the server
 //!   from everyone else (clip upload slots and their floor rate, ...).
+//! - [`tls`]: HTTPS without a proxy (`--tls-cert`, `--tls-key`, `--hsts`).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
 //!   clip folders, journal sync and import, migrate).
 //! - `main.rs`: the `liner` binary: parses the arguments and calls [`commands`].
@@ -26,6 +27,7 @@ pub mod page;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,7 +42,7 @@ pub async fn run(
     store: Arc<dyn store::Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    run_with(listener, store, serve::Limits::default(), shutdown).await
+    run_with(listener, store, serve::Limits::default(), None, shutdown).await
 }
 
 /// [`run`] with given limits.
@@ -51,12 +53,13 @@ pub async fn run_with(
     listener: tokio::net::TcpListener,
     store: Arc<dyn store::Store>,
     limits: serve::Limits,
+    tls: Option<tls::Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone()).merge(page);
-    serve::serve(listener, app, state, limits, shutdown).await
+    serve::serve(listener, app, state, limits, tls, shutdown).await
 }
 
 /// A server on its own thread and runtime, stopped gracefully when dropped: for tests,
@@ -89,6 +92,28 @@ impl Background {
         addr: &str,
         limits: serve::Limits,
     ) -> std::io::Result<Background> {
+        Self::start_serving(store, addr, limits, None)
+    }
+
+    /// [`Background::start_with`], over HTTPS with `tls`.
+    ///
+    /// # Errors
+    /// The address cannot be bound, or the server's thread cannot start.
+    pub fn start_tls(
+        store: Arc<dyn store::Store>,
+        addr: &str,
+        limits: serve::Limits,
+        tls: tls::Tls,
+    ) -> std::io::Result<Background> {
+        Self::start_serving(store, addr, limits, Some(tls))
+    }
+
+    fn start_serving(
+        store: Arc<dyn store::Store>,
+        addr: &str,
+        limits: serve::Limits,
+        tls: Option<tls::Tls>,
+    ) -> std::io::Result<Background> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -103,7 +128,7 @@ impl Background {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = run_with(listener, store, limits, shutdown).await {
+                    if let Err(e) = run_with(listener, store, limits, tls, shutdown).await {
                         tracing::error!("the server stopped: {e}");
                     }
                 });

@@ -53,6 +53,16 @@ enum Command {
         /// project the default for new plugin instances.
         #[arg(long)]
         configure_local_plugin: bool,
+        /// Serve HTTPS with this certificate chain (PEM, the server's certificate first);
+        /// needs --tls-key. Plain HTTP is then refused.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// With HTTPS, tell browsers to use nothing else for a year (Strict-Transport-Security).
+        #[arg(long, requires = "tls_cert")]
+        hsts: bool,
     },
     /// Copy the whole record (every event, token, session and clip) into a new file, while
     /// the server runs and takes writes (SQLite; on PostgreSQL it says how to use pg_dump).
@@ -322,6 +332,9 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
             max_connections,
             max_connections_per_address,
             clip_quota_mb,
+            tls_cert,
+            tls_key,
+            hsts,
         } => first_run::serve(
             Arc::clone(&store_arc),
             *listen,
@@ -331,6 +344,13 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
                 per_address: *max_connections_per_address,
                 clip_quota: clip_quota_mb.saturating_mul(1_000_000),
                 ..Default::default()
+            },
+            match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    liner_server::tls::Tls::from_pem_files(cert, key, *hsts)
+                        .context("setting up HTTPS")?,
+                ),
+                _ => None,
             },
         ),
         Command::Project { command } => match command {

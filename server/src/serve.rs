@@ -19,8 +19,10 @@
 
 use crate::fair::connections::{Admitted, Busy, Connections, Peer, Refused};
 use crate::state::AppState;
+use crate::tls::{OverTls, Tls};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::Watcher;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,6 +89,7 @@ pub async fn serve(
     app: Router,
     state: Arc<AppState>,
     limits: Limits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let connections = Connections::new(limits.max_connections, limits.per_address);
@@ -123,18 +126,11 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = counted(app.clone(), Peer(peer.ip()), &admitted);
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT);
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
+            let peer = Peer(peer.ip());
             tokio::select! {
-                ended = connection => {
-                    if let Err(e) = ended {
-                        tracing::debug!("connection ended: {e}");
-                    }
-                }
+                () = connection(stream, app, peer, &admitted, tls, watcher) => {}
                 // Idle the longest when another needed its place: dropped, so closed.
                 _ = admitted.closed() => tracing::debug!("closed an idle connection to make room"),
             }
@@ -157,13 +153,92 @@ pub async fn serve(
     Ok(())
 }
 
-/// `app` for one connection: each request carries the client's address ([`Peer`]) and counts
-/// as in flight on the connection until its response body is done, so only a connection
-/// without one can be closed to make room.
+/// Serves one connection: over TLS when the server has it (a plain HTTP request is told to
+/// use https and closed), as HTTP/1.1, until it ends or the server stops.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    peer: Peer,
+    admitted: &Admitted,
+    tls: Option<Tls>,
+    watcher: Watcher,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let ended = match tls {
+        None => {
+            let service = counted(app, peer, admitted, None);
+            watcher
+                .watch(http.serve_connection(TokioIo::new(stream), service))
+                .await
+        }
+        Some(tls) => {
+            let Some(stream) = handshake(stream, &tls).await else {
+                return;
+            };
+            let service = counted(app, peer, admitted, Some(tls.hsts));
+            watcher
+                .watch(http.serve_connection(TokioIo::new(stream), service))
+                .await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!("connection ended: {e}");
+    }
+}
+
+/// The TLS handshake of a new connection, within the header time limit. A client that
+/// speaks plain HTTP instead is answered `400` with words and closed.
+async fn handshake(
+    stream: tokio::net::TcpStream,
+    tls: &Tls,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut first)).await {
+        // A TLS record of the handshake kind.
+        Ok(Ok(1)) if first[0] == 0x16 => {}
+        Ok(Ok(1)) => {
+            plain_http_refused(stream).await;
+            return None;
+        }
+        _ => return None,
+    }
+    match tokio::time::timeout(HEADER_TIMEOUT, tls.acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Plain HTTP to an HTTPS server: never served (a token in it has already crossed the wire
+/// in the clear, but goes no further); words to use https, then the connection closes.
+async fn plain_http_refused(mut stream: tokio::net::TcpStream) {
+    let body = "This server speaks HTTPS only: use https:// in its address.\n";
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// `app` for one connection: each request carries the client's address ([`Peer`]) and, over
+/// TLS, [`OverTls`]; it counts as in flight on the connection until its response body is
+/// done, so only a connection without one can be closed to make room. `tls`: whether the
+/// connection is over TLS, and then whether answers carry HSTS.
 fn counted(
     app: Router,
     peer: Peer,
     admitted: &Admitted,
+    tls: Option<bool>,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
     Response = axum::response::Response,
@@ -175,9 +250,18 @@ fn counted(
         let busy = activity.begin(epoch);
         let mut req = req.map(axum::body::Body::new);
         req.extensions_mut().insert(peer);
+        if tls.is_some() {
+            req.extensions_mut().insert(OverTls);
+        }
         let answer = tower::ServiceExt::oneshot(app.clone(), req);
         async move {
-            let response = answer.await?;
+            let mut response = answer.await?;
+            if tls == Some(true) {
+                response.headers_mut().insert(
+                    axum::http::header::STRICT_TRANSPORT_SECURITY,
+                    axum::http::HeaderValue::from_static("max-age=31536000"),
+                );
+            }
             Ok(response.map(|body| axum::body::Body::new(WhileSent { body, _busy: busy })))
         }
     })

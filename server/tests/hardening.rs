@@ -239,13 +239,19 @@ fn health_asks_the_database_and_ready_says_no_once_stopping() {
                     .unwrap(),
             )
         };
-        assert_eq!(get("/api/v1/health").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            get("/api/v1/health").await.unwrap().status(),
+            StatusCode::OK
+        );
         assert_eq!(get("/api/v1/ready").await.unwrap().status(), StatusCode::OK);
         state.stop();
         let r = get("/api/v1/ready").await.unwrap();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(r.headers().contains_key("retry-after"));
-        assert_eq!(get("/api/v1/health").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            get("/api/v1/health").await.unwrap().status(),
+            StatusCode::OK
+        );
         if !liner_test_support::pg::enabled() {
             // The database no longer answers the server's questions: health says so.
             rusqlite::Connection::open(dir.path().join("liner.db"))

@@ -89,7 +89,8 @@ impl SyncClient {
         &self.base
     }
 
-    /// `timeout` bounds every request; a long poll's `wait` must stay below it.
+    /// `timeout` bounds every request; a long poll's `wait` must stay below it. Besides the
+    /// built-in roots, the studio's own certificates are trusted ([`studio_roots`]).
     ///
     /// # Errors
     /// [`SyncError::Refused`] for an address that is not http(s), or a client that cannot
@@ -101,11 +102,15 @@ impl SyncClient {
             .map_err(|e| SyncError::Server(format!("cannot start the HTTP client: {e}")))?;
         let http = {
             let _in_runtime = runtime.enter();
-            reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(Duration::from_secs(5))
                 // A token never follows a redirect to another address.
-                .redirect(reqwest::redirect::Policy::none())
+                .redirect(reqwest::redirect::Policy::none());
+            for root in studio_roots()? {
+                builder = builder.add_root_certificate(root);
+            }
+            builder
                 .build()
                 .map_err(|e| SyncError::Server(e.to_string()))?
         };
@@ -327,6 +332,40 @@ impl SyncClient {
             _ => ClipSent::Refused(error().1),
         })
     }
+}
+
+/// The file of a studio's own certificates (PEM), in the Liner Notes config folder.
+pub const STUDIO_CA_FILE: &str = "studio-ca.pem";
+/// Names another file of studio certificates instead.
+pub const STUDIO_CA_ENV: &str = "LINER_CA_FILE";
+
+/// The studio's own certificates, trusted besides the built-in roots, so a record server with
+/// a self-signed or studio-made certificate is reached with verification on:
+/// `$LINER_CA_FILE`, else `studio-ca.pem` in the config folder when it exists.
+///
+/// # Errors
+/// [`SyncError::Local`] when the named file cannot be read or holds no certificate.
+pub fn studio_roots() -> Result<Vec<reqwest::Certificate>, SyncError> {
+    let named = std::env::var_os(STUDIO_CA_ENV).filter(|f| !f.is_empty());
+    let file = match named {
+        Some(f) => std::path::PathBuf::from(f),
+        None => match crate::settings::config_dir().map(|d| d.join(STUDIO_CA_FILE)) {
+            Some(f) if f.is_file() => f,
+            _ => return Ok(Vec::new()),
+        },
+    };
+    let unusable = |why: String| {
+        SyncError::Local(format!(
+            "the studio certificate file {} cannot be used: {why}",
+            file.display()
+        ))
+    };
+    let pem = std::fs::read(&file).map_err(|e| unusable(e.to_string()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unusable(e.to_string()))?;
+    if roots.is_empty() {
+        return Err(unusable("it holds no certificate".into()));
+    }
+    Ok(roots)
 }
 
 /// What the server did with a clip's bytes.

@@ -44,7 +44,9 @@ mod client;
 pub mod steps;
 pub mod target;
 
-pub use client::{ClipSent, Pulled, Pushed, SyncCancel, SyncClient};
+pub use client::{
+    studio_roots, ClipSent, Pulled, Pushed, SyncCancel, SyncClient, STUDIO_CA_ENV, STUDIO_CA_FILE,
+};
 pub use steps::{identify, push_ready, send_clip, send_clips_in_turn, sync_once};
 pub use target::{batches, SyncReport, TargetSync};
 

@@ -17,16 +17,21 @@ pub fn serve(
     listen: SocketAddr,
     configure_local_plugin: bool,
     limits: crate::serve::Limits,
+    tls: Option<crate::tls::Tls>,
 ) -> Result<()> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
     first_run(
         store.as_ref(),
-        &format!("http://{listen}"),
+        &format!("{scheme}://{listen}"),
         configure_local_plugin,
     )?;
-    if !listen.ip().is_loopback() {
-        tracing::warn!("listening on {listen}: reachable from other machines");
+    if !listen.ip().is_loopback() && tls.is_none() {
+        tracing::warn!(
+            "listening on {listen}: reachable from other machines, in plain HTTP (tokens cross \
+             the network in the clear; use --tls-cert and --tls-key, or a proxy with TLS)"
+        );
     }
-    serve_until_signal(store, listen, limits)
+    serve_until_signal(store, listen, limits, tls)
 }
 
 /// On an empty database: the project "My Project" with an executive and a producer token,
@@ -89,7 +94,9 @@ fn serve_until_signal(
     store: Arc<dyn Store>,
     listen: SocketAddr,
     limits: crate::serve::Limits,
+    tls: Option<crate::tls::Tls>,
 ) -> Result<()> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -106,9 +113,10 @@ fn serve_until_signal(
         };
         let addr = listener.local_addr()?;
         println!(
-            "Review URL: http://{addr}/ (the executive producer signs in there with their token)"
+            "Review URL: {scheme}://{addr}/ (the executive producer signs in there with their \
+             token)"
         );
-        println!("Serving the record on http://{addr}");
+        println!("Serving the record on {scheme}://{addr}");
         let shutdown = async move {
             #[cfg(unix)]
             tokio::select! {
@@ -119,7 +127,7 @@ fn serve_until_signal(
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
-        crate::run_with(listener, store, limits, shutdown).await?;
+        crate::run_with(listener, store, limits, tls, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })
 }

@@ -14,6 +14,7 @@ use crate::api::blocking;
 use crate::fair::connections::Peer;
 use crate::state::{AppState, ProjectRecord};
 use crate::store::TokenInfo;
+use crate::tls::OverTls;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -127,8 +128,14 @@ fn https(headers: &HeaderMap) -> bool {
         || header("forwarded").is_some_and(|f| f.contains("proto=https"))
 }
 
-fn set_cookie(headers: &HeaderMap, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if https(headers) { "; Secure" } else { "" };
+/// The session cookie: `Secure` when the request came over https (this server's own TLS,
+/// `over_tls`, or a proxy's).
+fn set_cookie(headers: &HeaderMap, over_tls: bool, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if over_tls || https(headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
@@ -195,6 +202,7 @@ pub struct SignIn {
 pub async fn sign_in(
     State(state): State<Arc<AppState>>,
     peer: Peer,
+    tls: Option<axum::Extension<OverTls>>,
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Response {
@@ -227,7 +235,12 @@ pub async fn sign_in(
             let mut r = Redirect::to("/").into_response();
             r.headers_mut().insert(
                 header::SET_COOKIE,
-                set_cookie(&headers, &secret, crate::store::SESSION_MS / 1000),
+                set_cookie(
+                    &headers,
+                    tls.is_some(),
+                    &secret,
+                    crate::store::SESSION_MS / 1000,
+                ),
             );
             r
         }
@@ -250,6 +263,7 @@ pub struct SignOut {
 
 pub async fn sign_out(
     State(state): State<Arc<AppState>>,
+    tls: Option<axum::Extension<OverTls>>,
     headers: HeaderMap,
     Form(form): Form<SignOut>,
 ) -> Response {
@@ -268,7 +282,9 @@ pub async fn sign_out(
     // Its live streams end now, not at the next sweep.
     state.holds.end_session(&signed.secret);
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&headers, "", 0));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&headers, tls.is_some(), "", 0),
+    );
     r
 }
