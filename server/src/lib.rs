@@ -13,6 +13,7 @@
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
 //! - [`fair`]: the shares that keep one client, session or project from taking the server
 //!   from everyone else (clip upload slots and their floor rate, ...).
+//! - [`metrics`]: `/metrics` for an operator (on its own address), one log line per request.
 //! - [`tls`]: HTTPS without a proxy (`--tls-cert`, `--tls-key`, `--hsts`).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
 //!   clip folders, journal sync and import, migrate).
@@ -23,6 +24,7 @@
 pub mod api;
 pub mod commands;
 pub mod fair;
+pub mod metrics;
 pub mod page;
 pub mod serve;
 pub mod state;
@@ -42,7 +44,14 @@ pub async fn run(
     store: Arc<dyn store::Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    run_with(listener, store, serve::Limits::default(), None, shutdown).await
+    run_with(
+        listener,
+        store,
+        serve::Limits::default(),
+        serve::Extras::default(),
+        shutdown,
+    )
+    .await
 }
 
 /// [`run`] with given limits.
@@ -53,13 +62,33 @@ pub async fn run_with(
     listener: tokio::net::TcpListener,
     store: Arc<dyn store::Store>,
     limits: serve::Limits,
-    tls: Option<tls::Tls>,
+    extras: serve::Extras,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
-    let app = api::router(state.clone()).merge(page);
-    serve::serve(listener, app, state, limits, tls, shutdown).await
+    let app = api::router(state.clone())
+        .merge(page)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ));
+    if let Some(private) = extras.metrics {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let stopped = {
+                let state = state.clone();
+                async move { state.stopped().await }
+            };
+            let served = axum::serve(private, metrics::router(state))
+                .with_graceful_shutdown(stopped)
+                .await;
+            if let Err(e) = served {
+                tracing::error!("the metrics address stopped: {e}");
+            }
+        });
+    }
+    serve::serve(listener, app, state, limits, extras.tls, shutdown).await
 }
 
 /// A server on its own thread and runtime, stopped gracefully when dropped: for tests,
@@ -128,7 +157,8 @@ impl Background {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = run_with(listener, store, limits, tls, shutdown).await {
+                    let extras = serve::Extras { tls, metrics: None };
+                    if let Err(e) = run_with(listener, store, limits, extras, shutdown).await {
                         tracing::error!("the server stopped: {e}");
                     }
                 });

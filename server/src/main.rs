@@ -26,8 +26,18 @@ struct Cli {
         hide_env_values = true
     )]
     database: Option<String>,
+    /// How the log (standard error) is written: `text` for people, `json` (one object a line,
+    /// with the request's route, status, duration and token id) for log collectors.
+    #[arg(long, global = true, env = "LINER_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +73,10 @@ enum Command {
         /// With HTTPS, tell browsers to use nothing else for a year (Strict-Transport-Security).
         #[arg(long, requires = "tls_cert")]
         hsts: bool,
+        /// Serve GET /metrics (Prometheus) on this address only (e.g. 127.0.0.1:9187);
+        /// without it there are no metrics. Never on the public address.
+        #[arg(long)]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Copy the whole record (every event, token, session and clip) into a new file, while
     /// the server runs and takes writes (SQLite; on PostgreSQL it says how to use pg_dump).
@@ -209,16 +223,18 @@ fn server_data_dir(cli: &Cli) -> Result<PathBuf> {
 
 fn main() -> Result<()> {
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        // The log goes to stderr: stdout is what a command answers (tokens, exports, the
-        // audit trail). Colour codes only for a person at a terminal, never in a log file.
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
     let cli = Cli::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // The log goes to stderr: stdout is what a command answers (tokens, exports, the audit
+    // trail). Colour codes only for a person at a terminal, never in a log file.
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log.json().with_current_span(true).init(),
+    }
     // Commands on local journals need no server database.
     match &cli.command {
         Command::Export {
@@ -335,6 +351,7 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
             tls_cert,
             tls_key,
             hsts,
+            metrics_listen,
         } => first_run::serve(
             Arc::clone(&store_arc),
             *listen,
@@ -352,6 +369,7 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
                 ),
                 _ => None,
             },
+            *metrics_listen,
         ),
         Command::Project { command } => match command {
             ProjectCommand::Create { name } => admin::create_project(store, name),

@@ -17,7 +17,7 @@
 //!   anyway. Nothing is lost by that: an event counts as stored only once its transaction
 //!   committed, before its answer was sent.
 
-use crate::fair::connections::{Admitted, Busy, Connections, Peer, Refused};
+use crate::fair::connections::{Admitted, Busy, Peer, Refused};
 use crate::state::AppState;
 use crate::tls::{OverTls, Tls};
 use axum::Router;
@@ -80,6 +80,14 @@ impl Default for Limits {
     }
 }
 
+/// What a server serves besides its address: HTTPS ([`Tls`]), and a private address for
+/// `/metrics` ([`crate::metrics`]).
+#[derive(Default)]
+pub struct Extras {
+    pub tls: Option<Tls>,
+    pub metrics: Option<TcpListener>,
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves (see the module docs).
 ///
 /// # Errors
@@ -92,7 +100,7 @@ pub async fn serve(
     tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let connections = Connections::new(limits.max_connections, limits.per_address);
+    let connections = state.connections.clone();
     // Ends the live streams and long polls of sessions and tokens that ended elsewhere.
     let sweeper = tokio::spawn(crate::fair::holds::sweep(
         state.holds.clone(),

@@ -45,6 +45,10 @@ pub struct AppState {
     pub holds: Arc<crate::fair::holds::Holds>,
     /// Wrong tokens heard, by client address ([`crate::fair::guesses`]).
     pub guesses: crate::fair::guesses::Guesses,
+    /// Open connections, per address and in all ([`crate::fair::connections`]).
+    pub connections: Arc<crate::fair::connections::Connections>,
+    /// What `/metrics` reports ([`crate::metrics`]).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// A project's clip quota unless the server is told otherwise (`--clip-quota-mb`): about
@@ -84,6 +88,11 @@ impl AppState {
             clip_quota: limits.clip_quota,
             holds: crate::fair::holds::Holds::new(limits.held()),
             guesses: crate::fair::guesses::Guesses::default(),
+            connections: crate::fair::connections::Connections::new(
+                limits.max_connections,
+                limits.per_address,
+            ),
+            metrics: crate::metrics::Metrics::default(),
         });
         let weak = Arc::downgrade(&state);
         let wake: std::sync::Weak<dyn Wake> = weak;

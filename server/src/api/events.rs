@@ -218,6 +218,7 @@ pub(super) async fn push(
         .into_iter()
         .map(|c| match c {
             Err((id, r)) => {
+                state.metrics.event("refused", r.code);
                 problem(r.status);
                 json!({ "id": id, "status": "refused",
                         "error": { "code": r.code, "message": r.message } })
@@ -226,13 +227,16 @@ pub(super) async fn push(
                 let id = incoming.event.id;
                 match outcomes.next().expect("one outcome per stored event") {
                     PushOutcome::Stored(seq) => {
+                        state.metrics.event("stored", "");
                         max_seq = max_seq.max(seq);
                         json!({ "id": id, "status": "stored", "seq": seq })
                     }
                     PushOutcome::Duplicate(seq) => {
+                        state.metrics.event("duplicate", "");
                         json!({ "id": id, "status": "duplicate", "seq": seq })
                     }
                     PushOutcome::Conflict => {
+                        state.metrics.event("conflict", "");
                         problem(StatusCode::CONFLICT);
                         json!({ "id": id, "status": "conflict", "error": {
                             "code": "conflict",
@@ -240,6 +244,7 @@ pub(super) async fn push(
                                         stored; it was not changed" } })
                     }
                     PushOutcome::Refused { code, message } => {
+                        state.metrics.event("refused", code);
                         problem(if code == "not_yours" {
                             StatusCode::FORBIDDEN
                         } else {
@@ -256,7 +261,8 @@ pub(super) async fn push(
         state.announce(project.id, max_seq);
     }
     let status = first_problem.unwrap_or(StatusCode::OK);
-    tracing::info!(project = %project.name, token = token.id, events = results.len(),
+    state.metrics.pushes.inc();
+    tracing::debug!(project = %project.name, token = token.id, events = results.len(),
         status = status.as_u16(), "push");
     Ok((status, Json(json!({ "results": results }))).into_response())
 }
@@ -315,6 +321,7 @@ pub(super) async fn pull(
     }
     let limit = q.limit.unwrap_or(500).clamp(1, MAX_PULL);
     let wait = Duration::from_secs(q.wait.min(super::MAX_WAIT_SECONDS));
+    state.metrics.pull(!wait.is_zero());
     let project: Project = token.project.clone();
     // A wait holds the connection: it takes a share ([`crate::fair::holds`]).
     let hold = if wait.is_zero() {

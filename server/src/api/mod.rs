@@ -109,13 +109,19 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     )
 }
 
+/// Runs a store call on a blocking thread (its time counted in [`crate::metrics`]).
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(internal)?
-        .map_err(internal)
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let answer = f();
+        crate::metrics::database_call(started.elapsed());
+        answer
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)
 }
 
 /// [`authenticate`] for a request that writes: a viewer's token is refused (`403 viewer`).
@@ -171,6 +177,10 @@ pub(crate) async fn authenticate(
     })?;
     let store = state.store.clone();
     let found = blocking(move || store.authenticate(&secret)).await?;
+    if let Some(token) = &found {
+        // The request's log line names the token by its id (never by its secret).
+        tracing::Span::current().record("token", token.id);
+    }
     found.ok_or_else(|| {
         state.guesses.missed(peer.0);
         ApiError::new(

@@ -18,6 +18,7 @@ pub fn serve(
     configure_local_plugin: bool,
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
+    metrics: Option<SocketAddr>,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     first_run(
@@ -31,7 +32,7 @@ pub fn serve(
              the network in the clear; use --tls-cert and --tls-key, or a proxy with TLS)"
         );
     }
-    serve_until_signal(store, listen, limits, tls)
+    serve_until_signal(store, listen, limits, tls, metrics)
 }
 
 /// On an empty database: the project "My Project" with an executive and a producer token,
@@ -95,6 +96,7 @@ fn serve_until_signal(
     listen: SocketAddr,
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
+    metrics: Option<SocketAddr>,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let rt = tokio::runtime::Runtime::new()?;
@@ -112,6 +114,17 @@ fn serve_until_signal(
             )
         };
         let addr = listener.local_addr()?;
+        // Before the "Serving" line, which is the last a supervisor may wait for.
+        let metrics = match metrics {
+            Some(at) => {
+                let private = tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("listening for metrics on {at}"))?;
+                println!("Metrics on http://{}/metrics", private.local_addr()?);
+                Some(private)
+            }
+            None => None,
+        };
         println!(
             "Review URL: {scheme}://{addr}/ (the executive producer signs in there with their \
              token)"
@@ -127,7 +140,8 @@ fn serve_until_signal(
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
-        crate::run_with(listener, store, limits, tls, shutdown).await?;
+        let extras = crate::serve::Extras { tls, metrics };
+        crate::run_with(listener, store, limits, extras, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })
 }

@@ -169,6 +169,11 @@ impl Holds {
     pub fn count(&self) -> usize {
         self.lock().held.len()
     }
+
+    /// How many holds of `kind` are open.
+    pub fn count_of(&self, kind: Kind) -> usize {
+        self.lock().held.values().filter(|h| h.kind == kind).count()
+    }
 }
 
 impl Open {

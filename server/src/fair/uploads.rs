@@ -86,6 +86,11 @@ pub struct UploadSlot<'a> {
 }
 
 impl Uploads {
+    /// How many uploads hold a slot now.
+    pub fn in_progress(&self) -> usize {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner()).total
+    }
+
     /// A slot for an upload of `project` by `token`, if every share has room.
     ///
     /// # Errors
