@@ -339,9 +339,9 @@ pub const STUDIO_CA_FILE: &str = "studio-ca.pem";
 /// Names another file of studio certificates instead.
 pub const STUDIO_CA_ENV: &str = "LINER_CA_FILE";
 
-/// The studio's own certificates, trusted besides the built-in roots, so a record server with
-/// a self-signed or studio-made certificate is reached with verification on:
-/// `$LINER_CA_FILE`, else `studio-ca.pem` in the config folder when it exists.
+/// The studio's own certificates, trusted besides the system's and the built-in roots, so a
+/// record server with a self-signed or studio-made certificate is reached with verification
+/// on: `$LINER_CA_FILE`, else `studio-ca.pem` in the config folder when it exists.
 ///
 /// # Errors
 /// [`SyncError::Local`] when the named file cannot be read or holds no certificate.

@@ -214,6 +214,12 @@ impl SqliteStore {
     /// The schema version this build makes and reads (a backup from a newer one is refused).
     pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+    /// The schema's migrations in order (the first `k` made the database of the release at
+    /// schema `k`): for the tests that upgrade a record from every earlier schema.
+    pub fn migrations() -> &'static [&'static str] {
+        MIGRATIONS
+    }
+
     /// Copies the whole database, as of one moment, into the (new, empty) SQLite file `to`:
     /// SQLite's online backup in a single step, one read transaction, so a server writing
     /// meanwhile is not held up (WAL) and cannot make the copy start over. The clips go with
