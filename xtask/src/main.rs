@@ -22,10 +22,14 @@
 //! - `golden`: rewrites the export golden files (`record/tests/golden/`, by the
 //!   `liner-record` example `golden`) and shows `git diff --stat` of them, for review; the
 //!   tests only compare (and fail when `UPDATE_GOLDEN` is set);
+//! - `dist`: the release archive (`target/dist/liner-notes-<version>-linux-x86_64.tar.gz`:
+//!   the bundles, `liner`, `install.sh`, the licence texts by `cargo about`, a README with
+//!   the glibc it needs; see `xtask/src/dist.rs`);
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
 
+mod dist;
 mod fn_length;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +55,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("screenshot") => screenshot(),
         Some("editor-stress") => editor_stress(args.get(1).map(String::as_str).unwrap_or("1200")),
         Some("golden") => golden(),
+        Some("dist") => dist::dist().map(|_| ()).map_err(Into::into),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("page-screenshots") => cargo(&[
             "run",
