@@ -296,9 +296,7 @@ fn copy_command(cli: &Cli) -> Result<()> {
             let found = match &cli.database {
                 Some(url) => backup::check(&PgStore::open(url)?, None)?,
                 None => {
-                    let dir = server_data_dir(cli)?;
-                    let store = SqliteStore::open(&dir)
-                        .with_context(|| format!("opening the database in {}", dir.display()))?;
+                    let store = backup::open_record(&server_data_dir(cli)?)?;
                     backup::check(&store, Some(&store))?
                 }
             };

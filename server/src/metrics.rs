@@ -219,7 +219,12 @@ pub async fn observe(
 ) -> axum::response::Response {
     use tracing::Instrument;
     let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().to_string();
+    // The methods the server answers by name; anything a client makes up is "other", so a
+    // label's values stay few.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
     let span = tracing::info_span!(
         "request",
         method = %method,

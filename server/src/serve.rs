@@ -1,8 +1,11 @@
 //! Accepting connections, so that slow and hostile clients cannot hold the server:
 //!
-//! - a client has [`HEADER_TIMEOUT`] to send a request's headers, and [`BODY_TIMEOUT`] to send
-//!   its body ([`CLIP_BODY_TIMEOUT`] for a clip's bytes; the routers apply them); after that
-//!   its connection is closed (`408` for a body);
+//! - a client has [`HEADER_TIMEOUT`] to send a request's headers; a body may pause at most
+//!   [`BODY_TIMEOUT`] between pieces ([`CLIP_BODY_TIMEOUT`] for a clip's bytes; the routers
+//!   apply them), and every body must keep up with a floor rate after a grace period
+//!   ([`crate::fair::uploads::Floored`], [`Limits::upload_floor`]), so trickling a byte now and
+//!   then does not hold a connection; after that the request fails (`408`) and the connection
+//!   closes;
 //! - at most [`Limits::max_connections`] connections are open at once, and
 //!   [`Limits::per_address`] from one client address; at a cap the connection idle the
 //!   longest makes way ([`crate::fair::connections`]), and when none is idle a new one is
@@ -17,7 +20,8 @@
 //!   anyway. Nothing is lost by that: an event counts as stored only once its transaction
 //!   committed, before its answer was sent.
 
-use crate::fair::connections::{Admitted, Busy, Peer, Refused};
+use crate::fair::connections::{Admitted, Peer, Refused};
+use crate::fair::uploads::{Floor, Floored};
 use crate::state::AppState;
 use crate::tls::{OverTls, Tls};
 use axum::Router;
@@ -101,6 +105,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let connections = state.connections.clone();
+    let floor = limits.upload_floor;
     // Ends the live streams and long polls of sessions and tokens that ended elsewhere.
     let sweeper = tokio::spawn(crate::fair::holds::sweep(
         state.holds.clone(),
@@ -126,7 +131,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let admitted = match connections.admit(peer.ip()) {
+        let key = Peer::from_ip(peer.ip());
+        let admitted = match connections.admit(key.0) {
             Ok(admitted) => admitted,
             Err(refused) => {
                 tokio::spawn(busy(stream, refused));
@@ -136,9 +142,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            let peer = Peer(peer.ip());
             tokio::select! {
-                () = connection(stream, app, peer, &admitted, tls, watcher) => {}
+                () = connection(stream, app, key, &admitted, tls, watcher, floor) => {}
                 // Idle the longest when another needed its place: dropped, so closed.
                 _ = admitted.closed() => tracing::debug!("closed an idle connection to make room"),
             }
@@ -170,13 +175,14 @@ async fn connection(
     admitted: &Admitted,
     tls: Option<Tls>,
     watcher: Watcher,
+    floor: Floor,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT);
     let ended = match tls {
         None => {
-            let service = counted(app, peer, admitted, None);
+            let service = counted(app, peer, admitted, None, floor);
             watcher
                 .watch(http.serve_connection(TokioIo::new(stream), service))
                 .await
@@ -185,7 +191,7 @@ async fn connection(
             let Some(stream) = handshake(stream, &tls).await else {
                 return;
             };
-            let service = counted(app, peer, admitted, Some(tls.hsts));
+            let service = counted(app, peer, admitted, Some(tls.hsts), floor);
             watcher
                 .watch(http.serve_connection(TokioIo::new(stream), service))
                 .await
@@ -247,6 +253,7 @@ fn counted(
     peer: Peer,
     admitted: &Admitted,
     tls: Option<bool>,
+    floor: Floor,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
     Response = axum::response::Response,
@@ -256,7 +263,8 @@ fn counted(
     let (activity, epoch) = (admitted.activity.clone(), admitted.epoch());
     hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let busy = activity.begin(epoch);
-        let mut req = req.map(axum::body::Body::new);
+        let mut req =
+            req.map(|b| axum::body::Body::new(Floored::new(axum::body::Body::new(b), floor)));
         req.extensions_mut().insert(peer);
         if tls.is_some() {
             req.extensions_mut().insert(OverTls);
@@ -270,18 +278,27 @@ fn counted(
                     axum::http::HeaderValue::from_static("max-age=31536000"),
                 );
             }
-            Ok(response.map(|body| axum::body::Body::new(WhileSent { body, _busy: busy })))
+            Ok(response.map(|body| keeping(body, busy)))
         }
     })
 }
 
-/// A response body that keeps its request counted in flight until it is sent or dropped.
-struct WhileSent {
+/// `body`, holding `kept` (a request counted in flight, a turn to hold a clip in memory)
+/// until it is sent or dropped.
+pub(crate) fn keeping<T: Send + Sync + Unpin + 'static>(
     body: axum::body::Body,
-    _busy: Busy,
+    kept: T,
+) -> axum::body::Body {
+    axum::body::Body::new(WhileSent { body, _kept: kept })
 }
 
-impl http_body::Body for WhileSent {
+/// A response body that keeps something until it is sent or dropped ([`keeping`]).
+struct WhileSent<T> {
+    body: axum::body::Body,
+    _kept: T,
+}
+
+impl<T: Unpin> http_body::Body for WhileSent<T> {
     type Data = axum::body::Bytes;
     type Error = axum::Error;
 

@@ -31,10 +31,11 @@ pub struct AppState {
     stopping: watch::Sender<bool>,
     /// Exports run at most [`MAX_EXPORTS`] at a time (any reader may ask for one).
     pub exports: tokio::sync::Semaphore,
-    /// Clips being served at once; the rest wait their turn, so reads cannot hold more than
+    /// Clips being served at once (a turn lasts until the answer's body is sent or dropped);
+    /// the rest wait their turn, so reads cannot hold more than
     /// [`MAX_CLIPS_IN_MEMORY`] x 36 MiB. Uploads do not take these: a read never waits
     /// behind an upload (uploads have [`AppState::uploads`]).
-    pub clips_in_memory: tokio::sync::Semaphore,
+    pub clips_in_memory: Arc<tokio::sync::Semaphore>,
     /// Clip uploads in progress, by project and token ([`crate::fair::uploads`]).
     pub uploads: crate::fair::uploads::Uploads,
     /// How slowly an upload's body may arrive.
@@ -82,7 +83,7 @@ impl AppState {
             records: Mutex::new(HashMap::new()),
             stopping: watch::channel(false).0,
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
-            clips_in_memory: tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY),
+            clips_in_memory: Arc::new(tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY)),
             uploads: crate::fair::uploads::Uploads::default(),
             upload_floor: limits.upload_floor,
             clip_quota: limits.clip_quota,

@@ -153,12 +153,31 @@ fn a_backup_taken_while_pushes_go_on_restores_every_event_acknowledged_before_it
         "the page does not say when the last backup ran"
     );
 
+    // A backup that became readable by others on its way is restored owner-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let restored = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(liner(restored.path())
         .arg("restore")
         .arg("--from")
         .arg(&backup));
     assert!(ok && out.contains("all sound"), "{out}{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(restored.path().join("liner.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the restored record is its owner's only"
+        );
+    }
     let copy = SqliteStore::open(restored.path()).unwrap();
     let held: Vec<String> = ids(&copy);
     let unique: HashSet<&String> = held.iter().collect();
@@ -250,6 +269,16 @@ fn a_damaged_or_foreign_backup_is_refused_with_words_and_nothing_is_written() {
             "{how}: a database was written"
         );
     }
+    // A backup or a check of a folder without a record is refused, and makes none.
+    let empty = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(liner(empty.path())
+        .arg("backup")
+        .arg("--to")
+        .arg(empty.path().join("x.backup")));
+    assert!(!ok && err.contains("holds no record"), "{err}");
+    let (ok, _, err) = run(liner(empty.path()).arg("check"));
+    assert!(!ok && err.contains("holds no record"), "{err}");
+    assert!(!empty.path().join("liner.db").exists());
     // Into a folder that holds a record: refused, the record unchanged.
     let before = ids(s.store.as_ref());
     let (ok, _, err) = run(liner(s.dir.path()).arg("restore").arg("--from").arg(&good));

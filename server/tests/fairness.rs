@@ -594,3 +594,81 @@ fn long_polls_at_their_cap_leave_the_reserve_for_pushes() {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 }
+
+/// Review finding: the body timeout counts the gap between chunks, so a body trickled a byte
+/// every few seconds (a sign-in form needs no token) held its connection in flight for ever.
+/// Every request body is now held to the floor rate.
+#[test]
+fn a_trickled_request_body_is_cut_off_at_the_floor_rate() {
+    let s = Server::start_with(Limits {
+        upload_floor: Floor {
+            bytes_per_second: 1000,
+            grace: Duration::from_secs(1),
+        },
+        ..Default::default()
+    });
+    let mut c = send_from(
+        s.addr(),
+        [127, 0, 0, 1],
+        "POST /sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 100000\r\n\r\ntoken=",
+    );
+    let mut writer = c.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..50 {
+            if writer.write_all(b"a").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let started = Instant::now();
+    let (closed, answer) = read_until_closed(&mut c, Duration::from_secs(6));
+    assert!(closed, "still open after {:?}: {answer}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(c);
+    trickle.join().unwrap();
+}
+
+/// Review finding: a clip read gave back its turn to be held in memory when the handler
+/// returned, while its bytes stayed in the answer's body; clients that do not read held any
+/// number of clips. Now the turn lasts until the body is sent: past eight, a read waits.
+#[test]
+fn a_clip_read_holds_its_turn_until_its_bytes_are_sent() {
+    let s = Server::start();
+    let audio: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
+    let token = noted_clip(&s, P, "Sam", &audio);
+    let hash = ClipHash::of(&audio).to_string();
+    let r = client_from([127, 0, 0, 1])
+        .put(format!("{}/api/v1/clips/{hash}", s.url))
+        .bearer_auth(&token)
+        .body(audio.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let get = format!(
+        "GET /api/v1/clips/{hash} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    let stalled: Vec<TcpStream> = (0..liner_server::state::MAX_CLIPS_IN_MEMORY)
+        .map(|_| send_from(s.addr(), [127, 0, 0, 1], &get))
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let waiting = client_from([127, 0, 0, 2])
+        .get(format!("{}/api/v1/clips/{hash}", s.url))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(1))
+        .send();
+    assert!(waiting.is_err(), "a ninth clip was held in memory at once");
+    drop(stalled);
+    let r = client_from([127, 0, 0, 2])
+        .get(format!("{}/api/v1/clips/{hash}", s.url))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().unwrap().len(), audio.len());
+}

@@ -152,8 +152,9 @@ impl SyncClient {
                 .unwrap_or_else(|_| status.to_string())
         };
         match status.as_u16() {
-            // Busy (a share of the server's is full: 429, 503) or failing: try again later.
-            429 | 500..=599 => Err(SyncError::Server(message())),
+            // Too slow this time (408), busy (a share of the server's is full: 429, 503) or
+            // failing: try again later.
+            408 | 429 | 500..=599 => Err(SyncError::Server(message())),
             _ => Ok((status, body)),
         }
     }

@@ -27,6 +27,9 @@ use liner_record::clips::{ClipFormat, ClipHash, MAX_CLIP_BYTES};
 use serde_json::json;
 use std::sync::Arc;
 
+/// How much of a clip is handed to the connection at a time.
+const SEND_PIECE: usize = 64 * 1024;
+
 fn parse_hash(text: &str) -> Result<ClipHash, ApiError> {
     // `<hash>` or `<hash>.flac`, as links name files.
     let bare = text
@@ -36,15 +39,21 @@ fn parse_hash(text: &str) -> Result<ClipHash, ApiError> {
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_hash", e))
 }
 
-/// A turn to hold a clip being served in memory ([`AppState::clips_in_memory`]).
-async fn in_memory(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-    state.clips_in_memory.acquire().await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
-            "the server is stopping",
-        )
-    })
+/// A turn to hold a clip being served in memory ([`AppState::clips_in_memory`]), kept by
+/// the answer's body until it is sent.
+async fn in_memory(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state
+        .clips_in_memory
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "stopping",
+                "the server is stopping",
+            )
+        })
 }
 
 /// The body length a clip upload declares (`Content-Length`), within [`MAX_CLIP_BYTES`].
@@ -208,7 +217,7 @@ pub async fn serve_clip(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(hash)?;
-    let _in_memory = in_memory(state).await?;
+    let turn = in_memory(state).await?;
     let (store, project) = (state.store.clone(), project.clone());
     let bytes = blocking(move || store.clip(&project, &hash))
         .await?
@@ -224,15 +233,28 @@ pub async fn serve_clip(
         .and_then(|v| v.to_str().ok())
         .and_then(|r| byte_range(r, bytes.len() as u64));
     let total = bytes.len() as u64;
+    let bytes = axum::body::Bytes::from(bytes);
     let (status, body, content_range) = match range {
         Some((start, end)) => (
             StatusCode::PARTIAL_CONTENT,
-            bytes[start as usize..=end as usize].to_vec(),
+            bytes.slice(start as usize..=end as usize),
             Some(format!("bytes {start}-{end}/{total}")),
         ),
         None => (StatusCode::OK, bytes, None),
     };
-    let mut r = (status, body).into_response();
+    // Handed to the connection a piece at a time, so the body (and with it the turn) lasts
+    // until the last piece is taken: the bytes are in memory that long.
+    let pieces: Vec<axum::body::Bytes> = (0..body.len())
+        .step_by(SEND_PIECE)
+        .map(|at| body.slice(at..(at + SEND_PIECE).min(body.len())))
+        .collect();
+    let stream =
+        futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
+    let mut r = (status, Body::from_stream(stream)).into_response();
+    let r_body = std::mem::take(r.body_mut());
+    *r.body_mut() = crate::serve::keeping(r_body, turn);
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

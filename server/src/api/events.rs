@@ -184,17 +184,7 @@ pub(super) async fn push(
 ) -> Result<Response, ApiError> {
     let peer = Peer::of(req.extensions());
     let token = authenticate_writer(&state, req.headers(), peer).await?;
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!(
-                    "the request body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"
-                ),
-            )
-        })?;
+    let bytes = push_body(req.into_body()).await?;
     let checked = judge_body(&bytes, &token, liner_record::event::now_ms())?;
     let valid: Vec<Incoming> = checked
         .iter()
@@ -265,6 +255,35 @@ pub(super) async fn push(
     tracing::debug!(project = %project.name, token = token.id, events = results.len(),
         status = status.as_u16(), "push");
     Ok((status, Json(json!({ "results": results }))).into_response())
+}
+
+/// A push's body: at most [`MAX_BODY_BYTES`] (`413` past it; `408` for one that broke off or
+/// fell below the floor rate).
+async fn push_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!(
+                        "the request body is larger than {MAX_BODY_BYTES} bytes; send smaller \
+                         batches"
+                    ),
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_incomplete",
+                    format!(
+                        "the request body did not arrive whole or in time ({e}); send it again"
+                    ),
+                )
+            }
+        })
 }
 
 /// A pull's answer: the events (as stored, one canonical line each) up to

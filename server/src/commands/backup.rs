@@ -97,6 +97,33 @@ pub fn verify(file: &Path) -> Result<u64> {
     Ok(facts.events)
 }
 
+/// The record in the data folder `dir`, opened for a backup or a check: one must be there
+/// (a mistyped `--data` must not make an empty record and report it sound), and at this
+/// build's schema (opening an older one would upgrade it under the server that serves it).
+///
+/// # Errors
+/// No record in `dir`, a record of another schema, or the database fails.
+pub fn open_record(dir: &Path) -> Result<SqliteStore> {
+    let db = dir.join("liner.db");
+    if !std::fs::metadata(&db).is_ok_and(|m| m.len() > 0) {
+        bail!(
+            "{} holds no record (no liner.db): name the server's data folder with --data",
+            dir.display()
+        );
+    }
+    let schema =
+        SqliteStore::schema_of(&db).with_context(|| format!("reading {}", db.display()))?;
+    if schema != SqliteStore::SCHEMA_VERSION {
+        bail!(
+            "the record in {} is at schema {schema} and this liner knows {}: use the liner that \
+             serves it (a newer one upgrades it when it serves it)",
+            dir.display(),
+            SqliteStore::SCHEMA_VERSION
+        );
+    }
+    SqliteStore::open(dir).with_context(|| format!("opening the record in {}", dir.display()))
+}
+
 /// `liner backup --to FILE` of the SQLite record in `dir`, while a server may be writing.
 ///
 /// # Errors
@@ -108,8 +135,7 @@ pub fn backup(dir: &Path, to: &Path) -> Result<BackupNote> {
             to.display()
         );
     }
-    let store = SqliteStore::open(dir)
-        .with_context(|| format!("opening the record in {}", dir.display()))?;
+    let store = open_record(dir)?;
     let part = partial(to);
     let _ = std::fs::remove_file(&part);
     create_private(&part)?;
@@ -155,7 +181,17 @@ pub fn restore(from: &Path, dir: &Path) -> Result<Check> {
     let part = partial(&db);
     let _ = std::fs::remove_file(&part);
     create_private(&part)?;
-    std::fs::copy(from, &part).with_context(|| format!("copying {}", from.display()))?;
+    {
+        // Into the owner-only file as created: the backup's own permissions do not come along.
+        let mut source =
+            std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
+        let mut target = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&part)
+            .with_context(|| format!("writing {}", part.display()))?;
+        std::io::copy(&mut source, &mut target)
+            .with_context(|| format!("copying {}", from.display()))?;
+    }
     for stale in ["liner.db-wal", "liner.db-shm"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }

@@ -20,11 +20,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The address a request came from (a request extension; [`Peer::of`] reads it).
+/// The address a request came from (a request extension; [`Peer::of`] reads it), as shares
+/// count it: an IPv4 address, or an IPv6 network's /64 (one host is given a whole /64, so
+/// counting its single addresses would give it thousands of shares).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Peer(pub IpAddr);
 
 impl Peer {
+    /// The share key of a connection from `ip` (see the type's docs).
+    pub fn from_ip(ip: IpAddr) -> Peer {
+        match ip {
+            IpAddr::V4(_) => Peer(ip),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Peer(IpAddr::V4(v4)),
+                None => {
+                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                    Peer(IpAddr::V6(bits.into()))
+                }
+            },
+        }
+    }
+
     /// The client address of a request, or the unspecified address for a request that did
     /// not come over a connection (a test calling the router directly).
     pub fn of(extensions: &axum::http::Extensions) -> Peer {
@@ -239,6 +255,18 @@ mod tests {
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([127, 0, 0, last])
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_share_and_ipv4_stays_as_it_is() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(Peer::from_ip(a), Peer::from_ip(b));
+        assert_ne!(Peer::from_ip(a), Peer::from_ip(other));
+        assert_eq!(Peer::from_ip(ip(7)), Peer(ip(7)));
+        let mapped: IpAddr = "::ffff:127.0.0.7".parse().unwrap();
+        assert_eq!(Peer::from_ip(mapped), Peer(ip(7)));
     }
 
     #[test]

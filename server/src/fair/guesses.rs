@@ -70,6 +70,8 @@ struct Misses {
 
 struct Table {
     addresses: HashMap<IpAddr, Misses>,
+    /// When the forgiven addresses were last forgotten (at most once a second).
+    pruned: Instant,
     flood: Bucket,
     flood_next_turn: Instant,
     flood_logged: bool,
@@ -86,6 +88,7 @@ impl Default for Guesses {
         Guesses {
             table: Mutex::new(Table {
                 addresses: HashMap::new(),
+                pruned: now,
                 flood: Bucket::new(now),
                 flood_next_turn: now,
                 flood_logged: false,
@@ -122,6 +125,16 @@ impl Guesses {
             tracing::warn!("the flood of wrong tokens has ended");
         }
         let Some(m) = t.addresses.get_mut(&addr) else {
+            // An address never heard from goes at once, unless the table is too full to
+            // remember it: then, in a flood, it takes its turn like the guessers.
+            if flooded && t.addresses.len() >= MOST_ADDRESSES {
+                let at = now.max(t.flood_next_turn);
+                if at.saturating_duration_since(now) > LONGEST_WAIT {
+                    return Err(at.saturating_duration_since(now));
+                }
+                t.flood_next_turn = at + FLOOD_TURN;
+                return Ok(at);
+            }
             return Ok(now);
         };
         let level = m.bucket.level(now, forgive_rate());
@@ -170,8 +183,11 @@ impl Guesses {
             );
         }
         if !t.addresses.contains_key(&addr) && t.addresses.len() >= MOST_ADDRESSES {
-            t.addresses
-                .retain(|_, m| m.bucket.level(now, forgive_rate()) > 0.0 || m.next_turn > now);
+            if now.saturating_duration_since(t.pruned) >= Duration::from_secs(1) {
+                t.pruned = now;
+                t.addresses
+                    .retain(|_, m| m.bucket.level(now, forgive_rate()) > 0.0 || m.next_turn > now);
+            }
             if t.addresses.len() >= MOST_ADDRESSES {
                 return logged;
             }

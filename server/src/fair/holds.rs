@@ -39,11 +39,21 @@ pub enum Kind {
 }
 
 /// What a hold was let in by: a page session's cookie secret or a bearer token's secret
-/// (kept in memory only while the hold is open, to ask the store whether it still signs in).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// (kept in memory only while the hold is open, to ask the store whether it still signs in;
+/// never printed: its `Debug` says which kind only).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Key {
     Session(String),
     Bearer(String),
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Key::Session(_) => "Key::Session(..)",
+            Key::Bearer(_) => "Key::Bearer(..)",
+        })
+    }
 }
 
 struct Held {

@@ -177,7 +177,21 @@ pub async fn read_body(
                 })
             }
             Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(BodyError::Broken(e.to_string())),
+            Ok(Some(Err(e))) => {
+                // The floor's error, however many bodies wrapped it on the way.
+                let slow =
+                    std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                        e.source()
+                    })
+                    .find_map(|e| e.downcast_ref::<TooSlow>());
+                return Err(match slow {
+                    Some(t) => BodyError::TooSlow {
+                        received: t.received,
+                        after: t.after,
+                    },
+                    None => BodyError::Broken(e.to_string()),
+                });
+            }
             Ok(Some(Ok(data))) => {
                 received += data.len() as u64;
                 if received > declared {
@@ -222,5 +236,95 @@ mod tests {
         assert!(u.counts.lock().unwrap().projects.is_empty());
         assert!(u.counts.lock().unwrap().tokens.is_empty());
         assert!(u.take(1, 10).is_ok());
+    }
+}
+
+/// A body fell below the floor rate: `received` bytes after `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooSlow {
+    pub received: u64,
+    pub after: Duration,
+}
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the body arrived too slowly ({} bytes in {:.0} s)",
+            self.received,
+            self.after.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for TooSlow {}
+
+/// A request body held to `floor`: after the grace period its bytes must keep up with the
+/// floor rate, or reading it fails. Every request's body is wrapped in one
+/// ([`crate::serve`]), so a client that trickles a body (a sign-in form, a push) cannot hold
+/// its connection in flight for long; a chunk every few seconds does not reset it.
+pub struct Floored {
+    body: axum::body::Body,
+    floor: Floor,
+    start: Instant,
+    received: u64,
+    due: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Floored {
+    pub fn new(body: axum::body::Body, floor: Floor) -> Floored {
+        let start = Instant::now();
+        Floored {
+            body,
+            floor,
+            start,
+            received: 0,
+            due: Box::pin(tokio::time::sleep_until(start + floor.grace)),
+        }
+    }
+
+    /// When the next bytes are due: the grace, plus what the bytes so far bought.
+    fn deadline(&self) -> Instant {
+        let bought = Duration::from_secs_f64(
+            self.received as f64 / self.floor.bytes_per_second.max(1) as f64,
+        );
+        self.start + self.floor.grace + bought
+    }
+}
+
+impl http_body::Body for Floored {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        if let Poll::Ready(frame) = std::pin::Pin::new(&mut self.body).poll_frame(cx) {
+            if let Some(Ok(f)) = &frame {
+                if let Some(data) = f.data_ref() {
+                    self.received += data.len() as u64;
+                    let next = self.deadline();
+                    self.due.as_mut().reset(next);
+                }
+            }
+            return Poll::Ready(frame);
+        }
+        if std::future::Future::poll(self.due.as_mut(), cx).is_ready() {
+            return Poll::Ready(Some(Err(axum::Error::new(TooSlow {
+                received: self.received,
+                after: self.start.elapsed(),
+            }))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }

@@ -231,8 +231,34 @@ impl SqliteStore {
         let conn = self.conn();
         let mut copy = Connection::open(to)?;
         let backup = rusqlite::backup::Backup::new(&conn, &mut copy)?;
-        backup.step(-1)?;
-        Ok(())
+        match backup.step(-1)? {
+            rusqlite::backup::StepResult::Done => Ok(()),
+            // Another connection held a lock the copy needs: nothing usable was made.
+            _ => Err(StoreError::Db(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("the database was busy; try the backup again".into()),
+            ))),
+        }
+    }
+
+    /// The schema version of the database `file`, read without changing it (0: none).
+    ///
+    /// # Errors
+    /// The file is no SQLite database.
+    pub fn schema_of(file: &Path) -> Result<usize> {
+        let conn = Connection::open_with_flags(
+            file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let schema: Option<i64> = conn
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ok()
+            .flatten()
+            .flatten();
+        Ok(schema.unwrap_or(0) as usize)
     }
 
     /// Reads a copy made by [`SqliteStore::copy_to`] without changing it: what its schema
