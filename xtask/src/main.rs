@@ -4,7 +4,8 @@
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: `fn-length`, then bundle, then run every test (the VST3 test loads the bundle's
 //!   library), then the server's suites a second time with every store on PostgreSQL
-//!   (`LINER_TEST_STORE=postgres`; needs Debian's `postgresql`);
+//!   (`LINER_TEST_STORE=postgres`; needs Debian's `postgresql`), then `dist` and the test of
+//!   the archive as a studio installs it (`tests/dist.rs`; needs `cargo-about`);
 //! - `fn-length`: fails, naming each one (`path:line fn name: N lines`), when a function
 //!   outside tests is over 100 lines (`src/`, `record/src/`, `server/src/`, `test-support/src/`,
 //!   `xtask/src/`; see `xtask/src/fn_length.rs`);
@@ -171,7 +172,11 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     std::env::set_var("LINER_TEST_STORE", "postgres");
     let mut args = vec!["test", "-p", "liner-server", "--tests"];
     args.extend(extra.iter().map(String::as_str));
-    cargo(&args)
+    cargo(&args)?;
+    std::env::remove_var("LINER_TEST_STORE");
+    // The release archive as a studio installs it (tests/dist.rs, which needs the archive).
+    dist::dist()?;
+    cargo(&["test", "-p", PLUGIN_PACKAGE, "--test", "dist", "--", "--ignored"])
 }
 
 /// The long form of the editor's open/close stress test (CI runs the short one).
