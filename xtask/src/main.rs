@@ -4,7 +4,8 @@
 //!   the tokens, and sets up the plugin on this computer); `--no-serve` stops after installing;
 //! - `test`: `fn-length`, then bundle, then run every test (the VST3 test loads the bundle's
 //!   library), then the server's suites a second time with every store on PostgreSQL
-//!   (`LINER_TEST_STORE=postgres`; needs Debian's `postgresql`);
+//!   (`LINER_TEST_STORE=postgres`; needs Debian's `postgresql`), then `dist` and the test of
+//!   the archive as a studio installs it (`tests/dist.rs`; needs `cargo-about`);
 //! - `fn-length`: fails, naming each one (`path:line fn name: N lines`), when a function
 //!   outside tests is over 100 lines (`src/`, `record/src/`, `server/src/`, `test-support/src/`,
 //!   `xtask/src/`; see `xtask/src/fn_length.rs`);
@@ -22,10 +23,14 @@
 //! - `golden`: rewrites the export golden files (`record/tests/golden/`, by the
 //!   `liner-record` example `golden`) and shows `git diff --stat` of them, for review; the
 //!   tests only compare (and fail when `UPDATE_GOLDEN` is set);
+//! - `dist`: the release archive (`target/dist/liner-notes-<version>-linux-x86_64.tar.gz`:
+//!   the bundles, `liner`, `install.sh`, the licence texts by `cargo about`, a README with
+//!   the glibc it needs; see `xtask/src/dist.rs`);
 //! - `page-screenshots`: the review page (overview, decision queue, a song, the queue at
 //!   phone width) on a demo project in headless Chromium, saved as `docs/page-*.png` (needs
 //!   `chromium chromium-driver`).
 
+mod dist;
 mod fn_length;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +56,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("screenshot") => screenshot(),
         Some("editor-stress") => editor_stress(args.get(1).map(String::as_str).unwrap_or("1200")),
         Some("golden") => golden(),
+        Some("dist") => dist::dist().map(|_| ()),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("page-screenshots") => cargo(&[
             "run",
@@ -166,7 +172,19 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
     std::env::set_var("LINER_TEST_STORE", "postgres");
     let mut args = vec!["test", "-p", "liner-server", "--tests"];
     args.extend(extra.iter().map(String::as_str));
-    cargo(&args)
+    cargo(&args)?;
+    std::env::remove_var("LINER_TEST_STORE");
+    // The release archive as a studio installs it (tests/dist.rs, which needs the archive).
+    dist::dist()?;
+    cargo(&[
+        "test",
+        "-p",
+        PLUGIN_PACKAGE,
+        "--test",
+        "dist",
+        "--",
+        "--ignored",
+    ])
 }
 
 /// The long form of the editor's open/close stress test (CI runs the short one).
