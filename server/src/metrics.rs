@@ -5,7 +5,8 @@
 //! Counted as they happen: events by outcome (stored, duplicate, conflict, refused with its
 //! code), pushes, pulls (with and without a wait), request latency by route, method and
 //! status, and the time spent in the database. Read when scraped: open connections, live
-//! streams and long polls, clip uploads in progress, the clip bytes the record holds.
+//! streams and long polls, page sessions with a live page open, clip uploads in progress, the
+//! clip bytes the record holds.
 
 use crate::state::AppState;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -71,6 +72,7 @@ pub struct Metrics {
     pub requests: Latency,
     connections: Gauge,
     holds: Family<HoldKind, Gauge>,
+    sessions: Gauge,
     uploads: Gauge,
     clip_bytes: Gauge,
     registry: Registry,
@@ -85,6 +87,7 @@ impl Default for Metrics {
             requests: Family::new_with_constructor(latency as fn() -> Histogram),
             connections: Gauge::default(),
             holds: Family::default(),
+            sessions: Gauge::default(),
             uploads: Gauge::default(),
             clip_bytes: Gauge::default(),
             registry: Registry::with_prefix("liner"),
@@ -117,6 +120,11 @@ impl Default for Metrics {
             "open_holds",
             "Open live streams and long polls",
             m.holds.clone(),
+        );
+        r.register(
+            "open_sessions",
+            "Page sessions with a live page open",
+            m.sessions.clone(),
         );
         r.register(
             "uploads_in_progress",
@@ -170,6 +178,7 @@ pub fn text(state: &AppState) -> Result<String, crate::store::StoreError> {
             })
             .set(state.holds.count_of(kind) as i64);
     }
+    m.sessions.set(state.holds.sessions() as i64);
     m.uploads.set(state.uploads.in_progress() as i64);
     let mut bytes = 0u64;
     for project in state.store.projects()? {

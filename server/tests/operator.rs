@@ -44,8 +44,11 @@ fn metrics_on_their_own_address_and_a_json_line_per_request() {
         })
     };
     let mut producer = String::new();
+    let mut said = String::new();
     for line in BufReader::new(serve.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
         if let Some(t) = line.strip_prefix("Producer token, for the plugin's settings: ") {
             producer = t.trim().to_owned();
         }
@@ -84,6 +87,29 @@ fn metrics_on_their_own_address_and_a_json_line_per_request() {
                 .status()
         })
     };
+    // The executive's page open, live.
+    let mut executive = String::new();
+    for line in said.lines() {
+        if let Some(t) = line.strip_prefix("Executive producer token (for the review page): ") {
+            executive = t.trim().to_owned();
+        }
+    }
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed = browser
+        .post(format!("{url}/sign-in"))
+        .form(&[("token", executive.as_str())])
+        .send()
+        .unwrap();
+    let cookie = common::session_cookie(&signed);
+    let live = browser
+        .get(format!("{url}/live"))
+        .header("cookie", cookie)
+        .send()
+        .unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
     std::thread::sleep(Duration::from_millis(500));
 
     // Not on the public address.
@@ -118,6 +144,8 @@ fn metrics_on_their_own_address_and_a_json_line_per_request() {
         metric(&text, "liner_open_holds{kind=\"long_poll\"}"),
         Some(1.0)
     );
+    assert_eq!(metric(&text, "liner_open_holds{kind=\"live\"}"), Some(1.0));
+    assert_eq!(metric(&text, "liner_open_sessions"), Some(1.0));
     assert!(metric(&text, "liner_database_seconds_count").unwrap() > 0.0);
     assert_eq!(
         metric(

@@ -180,6 +180,19 @@ impl Holds {
         self.lock().held.len()
     }
 
+    /// How many page sessions have a live stream open.
+    pub fn sessions(&self) -> usize {
+        self.lock()
+            .held
+            .values()
+            .filter_map(|h| match &h.key {
+                Key::Session(secret) => Some(secret.as_str()),
+                Key::Bearer(_) => None,
+            })
+            .collect::<HashSet<&str>>()
+            .len()
+    }
+
     /// How many holds of `kind` are open.
     pub fn count_of(&self, kind: Kind) -> usize {
         self.lock().held.values().filter(|h| h.kind == kind).count()
