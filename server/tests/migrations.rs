@@ -1,8 +1,8 @@
 //! Nothing lost on upgrade: a record made by the release at each earlier schema (its tables
 //! built by that schema's migrations, its rows written as that release wrote them) opens
 //! with this build, which migrates it to the current schema, and keeps every event, token
-//! and clip; what later migrations derive (canonical lines, owners) is filled in. SQLite: a
-//! PostgreSQL record has had one schema so far, besides the backups table.
+//! and clip; what later migrations derive (canonical lines, owners) is filled in. On SQLite
+//! and on PostgreSQL (a throwaway cluster), whatever store the run is on.
 
 mod common;
 
@@ -167,6 +167,85 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
         );
         let sam = store
             .push(&project, Some(token.id), &[edit("Sam")])
+            .unwrap();
+        assert!(
+            matches!(sam[0], PushOutcome::Stored(_)),
+            "schema {k}: {sam:?}"
+        );
+    }
+}
+
+/// The same on PostgreSQL: a database at each earlier schema, with a token, a note and its
+/// owner as that release wrote them, opens at the current one with all of it.
+#[test]
+fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
+    use liner_server::store::PgStore;
+    use liner_test_support::pg::Cluster;
+    for k in 1..PgStore::migrations().len() {
+        let url = Cluster::get().new_database();
+        let database = url.rsplit('/').next().unwrap().to_owned();
+        let secret = format!("ln_{}", "5".repeat(64));
+        let note = common::note_by("Album", "Sam", Role::Producer, "kept");
+        let line = Incoming::from_event(note.clone()).json.replace('\'', "''");
+        let mut sql = String::from("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY);");
+        for (i, m) in PgStore::migrations()[..k].iter().enumerate() {
+            sql.push_str(m);
+            sql.push_str(&format!(
+                ";INSERT INTO schema_migrations VALUES ({});",
+                i + 1
+            ));
+        }
+        sql.push_str(&format!(
+            "INSERT INTO projects (name, created_ms, last_seq) VALUES ('Album', 1, 1);
+             INSERT INTO tokens (project_id, name, role, hash, created_ms)
+                 VALUES (1, 'Sam', 'producer', '{}', 1);
+             INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
+                 judgeable, clippable) VALUES (1, 1, '{}', '{line}', 1, 1, 'Sam', true, true);
+             INSERT INTO subjects (project_id, key, owner) VALUES (1, 'note:{}', 'Sam');",
+            token_hash(&secret),
+            note.id,
+            note.id
+        ));
+        Cluster::get().sql(&database, &sql);
+        let store = PgStore::open(&url).unwrap_or_else(|e| panic!("schema {k}: {e}"));
+        let token = store
+            .authenticate(&secret)
+            .unwrap()
+            .unwrap_or_else(|| panic!("schema {k}: the token no longer signs in"));
+        let stored = store.pull(&token.project, 0, 10).unwrap();
+        assert_eq!(stored.len(), 1, "schema {k}");
+        assert_eq!(
+            store.last_backup().unwrap(),
+            None,
+            "schema {k}: the new table is there"
+        );
+        let found = backup::check(&store, None).unwrap();
+        assert!(
+            found.problems.is_empty(),
+            "schema {k}: {:?}",
+            found.problems
+        );
+        let edit = |author: &str| {
+            Incoming::from_event(liner_record::Event::new(
+                &common::ctx("Album", author, Role::Producer),
+                None,
+                Body::NoteEdited(NoteEdited {
+                    note: note.id,
+                    text: Some(format!("edited by {author}")),
+                    category: None,
+                    anchor: None,
+                }),
+            ))
+        };
+        let mallory = store
+            .push(&token.project, Some(token.id), &[edit("Mallory")])
+            .unwrap();
+        assert!(
+            matches!(&mallory[0], PushOutcome::Refused { code, .. } if *code == "not_yours"),
+            "schema {k}: {mallory:?}"
+        );
+        let sam = store
+            .push(&token.project, Some(token.id), &[edit("Sam")])
             .unwrap();
         assert!(
             matches!(sam[0], PushOutcome::Stored(_)),

@@ -131,6 +131,12 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The schema's migrations in order (the first `k` made the database of the release at
+    /// schema `k`): for the tests that upgrade a record from every earlier schema.
+    pub fn migrations() -> &'static [&'static str] {
+        MIGRATIONS
+    }
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
     /// `host=... dbname=...`) and applies its migrations (one process at a time).
     ///
