@@ -230,11 +230,27 @@ async fn handshake(
 
 /// Plain HTTP to an HTTPS server: never served (a token in it has already crossed the wire
 /// in the clear, but goes no further); words to use https, then the connection closes.
-async fn plain_http_refused(mut stream: tokio::net::TcpStream) {
+async fn plain_http_refused(stream: tokio::net::TcpStream) {
     let body = "This server speaks HTTPS only: use https:// in its address.\n";
+    answer_and_close(
+        stream,
+        "400 Bad Request",
+        "content-type: text/plain; charset=utf-8\r\n",
+        body,
+    )
+    .await;
+}
+
+/// Writes one answer on a connection no request will be served on (`status` line, extra
+/// header lines, body), within 2 s, then closes it.
+async fn answer_and_close(
+    mut stream: tokio::net::TcpStream,
+    status: &str,
+    headers: &str,
+    body: &str,
+) {
     let answer = format!(
-        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n\
-         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\n{headers}connection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -320,7 +336,7 @@ impl<T: Unpin> http_body::Body for WhileSent<T> {
 
 /// Past a connection cap, with no idle connection to close: a 503 (the server's cap) or 429
 /// (the address's) the client can act on, then the connection closes.
-async fn busy(mut stream: tokio::net::TcpStream, refused: Refused) {
+async fn busy(stream: tokio::net::TcpStream, refused: Refused) {
     let (status, body) = match refused {
         Refused::Server => (
             "503 Service Unavailable",
@@ -331,14 +347,6 @@ async fn busy(mut stream: tokio::net::TcpStream, refused: Refused) {
             r#"{"error":{"code":"too_many_connections","message":"too many connections from your address are busy; try again in a moment"}}"#,
         ),
     };
-    let answer = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
-         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        let _ = stream.write_all(answer.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    })
-    .await;
+    let headers = "content-type: application/json\r\nretry-after: 1\r\n";
+    answer_and_close(stream, status, headers, body).await;
 }
