@@ -82,7 +82,9 @@ pub fn dist() -> anyhow::Result<PathBuf> {
         .args(["about", "generate", "--workspace", "about.hbs", "-o"])
         .arg(stage.join("THIRD-PARTY-LICENSES.html")))
     .map_err(|e| {
-        e.context("licence texts (install the tool: cargo install cargo-about --locked)")
+        e.context(
+            "licence texts (install the tool: cargo install cargo-about --locked --features cli)",
+        )
     })?;
     let needed = [
         stage.join("bin/liner"),
