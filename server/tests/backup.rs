@@ -6,7 +6,7 @@ mod common;
 
 use common::{client, liner, note_by, push, Server};
 use liner_record::clips::ClipHash;
-use liner_record::event::{Body, ClipAttached, Event};
+use liner_record::event::Event;
 use liner_record::Role;
 use liner_server::store::{SqliteStore, Store};
 use reqwest::StatusCode;
@@ -26,20 +26,7 @@ fn on_postgres() -> bool {
 fn note_with_clip(s: &Server, bytes: &[u8]) -> String {
     let token = s.token(P, "Sam", Role::Producer);
     let note = note_by(P, "Sam", Role::Producer, "hear this");
-    let clip = serde_json::from_value(serde_json::json!({
-        "hash": ClipHash::of(bytes).to_string(), "format": "flac", "sample_rate": 48000,
-        "channels": 2, "frames": 48000 * 12, "moment": 48000 * 8, "bytes": bytes.len(),
-    }))
-    .unwrap();
-    let attached = Event::new(
-        &common::ctx(P, "Sam", Role::Producer),
-        None,
-        Body::ClipAttached(ClipAttached {
-            target: note.id,
-            clip,
-            private: false,
-        }),
-    );
+    let attached = common::clip_attached(P, "Sam", note.id, bytes);
     assert_eq!(push(s, &token, &[&note, &attached]).0, StatusCode::OK);
     let r = client()
         .put(format!("{}/api/v1/clips/{}", s.url, ClipHash::of(bytes)))

@@ -4,25 +4,12 @@
 mod common;
 
 use common::{client, code, note_by, push, Server};
-use liner_record::clips::{Clip, ClipHash};
+use liner_record::clips::ClipHash;
 use liner_record::event::{Body, ClipAttached, Event};
 use liner_record::Role;
 use reqwest::StatusCode;
 
 const P: &str = "Album";
-
-fn clip_of(bytes: &[u8]) -> Clip {
-    serde_json::from_value(serde_json::json!({
-        "hash": ClipHash::of(bytes).to_string(),
-        "format": "flac",
-        "sample_rate": 48000,
-        "channels": 2,
-        "frames": 48000 * 12,
-        "moment": 48000 * 8,
-        "bytes": bytes.len(),
-    }))
-    .unwrap()
-}
 
 fn attach(author: &str, target: uuid::Uuid, bytes: &[u8], private: bool) -> Event {
     Event::new(
@@ -30,7 +17,7 @@ fn attach(author: &str, target: uuid::Uuid, bytes: &[u8], private: bool) -> Even
         None,
         Body::ClipAttached(ClipAttached {
             target,
-            clip: clip_of(bytes),
+            clip: common::clip_of(bytes),
             private,
         }),
     )
@@ -247,7 +234,7 @@ fn an_export_with_clips_writes_them_beside_the_log_and_links_them() {
     );
     let (status, body) = push(&s, &sam, &[&snare, &hat, &plain, &snare_clip, &hat_clip]);
     assert_eq!(status, StatusCode::OK, "{body}");
-    let hash = clip_of(&snare_audio).hash.to_string();
+    let hash = common::clip_of(&snare_audio).hash.to_string();
     assert_eq!(put(&s, &sam, &hash, &snare_audio).0, StatusCode::CREATED);
 
     let out_dir = tempfile::tempdir().unwrap();

@@ -6,8 +6,7 @@
 mod common;
 
 use common::{note_by, push, session_cookie, sign_in_raw, Server};
-use liner_record::clips::{Clip, ClipHash};
-use liner_record::event::{Body, ClipAttached, Event};
+use liner_record::clips::ClipHash;
 use liner_record::Role;
 use liner_server::fair::guesses::FREE_MISSES;
 use liner_server::fair::holds::LIVE_PER_SESSION;
@@ -37,45 +36,30 @@ fn send_from(server: SocketAddr, from: [u8; 4], request: &str) -> TcpStream {
 
 /// What the server sends on `c` until it closes it or `limit` passes: (closed, text).
 fn read_until_closed(c: &mut TcpStream, limit: Duration) -> (bool, String) {
+    read_until(c, None, limit)
+}
+
+/// What the server sends on `c` until `end` (when given) is in it, it closes, or `limit`
+/// passes: (closed, text).
+fn read_until(c: &mut TcpStream, end: Option<&str>, limit: Duration) -> (bool, String) {
     let deadline = Instant::now() + limit;
     c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
-    while Instant::now() < deadline {
+    let text = |got: &[u8]| String::from_utf8_lossy(got).into_owned();
+    while Instant::now() < deadline && !end.is_some_and(|end| text(&got).contains(end)) {
         match c.read(&mut buf) {
-            Ok(0) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(0) => return (true, text(&got)),
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Err(_) => return (true, text(&got)),
         }
     }
-    (false, String::from_utf8_lossy(&got).into_owned())
-}
-
-/// What the server sends on `c` until `end` is in it, it closes, or `limit` passes:
-/// (closed, text).
-fn read_until(c: &mut TcpStream, end: &str, limit: Duration) -> (bool, String) {
-    let deadline = Instant::now() + limit;
-    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1];
-    while Instant::now() < deadline && !String::from_utf8_lossy(&got).contains(end) {
-        match c.read(&mut buf) {
-            Ok(0) => return (true, String::from_utf8_lossy(&got).into_owned()),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => return (true, String::from_utf8_lossy(&got).into_owned()),
-        }
-    }
-    (false, String::from_utf8_lossy(&got).into_owned())
+    (false, text(&got))
 }
 
 fn client_from(from: [u8; 4]) -> reqwest::blocking::Client {
@@ -122,7 +106,7 @@ fn one_session_opening_streams_past_its_share_leaves_room_for_everyone_else() {
     let mut streams: Vec<TcpStream> = (0..40)
         .map(|_| {
             let mut c = send_from(s.addr(), [127, 0, 0, 1], &live_request(&cookie));
-            let (_, head) = read_until(&mut c, "\r\n\r\n", Duration::from_secs(2));
+            let (_, head) = read_until(&mut c, Some("\r\n\r\n"), Duration::from_secs(2));
             assert!(head.starts_with("HTTP/1.1 200"), "{head}");
             c
         })
@@ -296,33 +280,11 @@ fn an_address_with_its_share_busy_hears_429_and_others_go_on() {
     );
 }
 
-fn clip_event(project: &str, author: &str, target: uuid::Uuid, bytes: &[u8]) -> Event {
-    let clip: Clip = serde_json::from_value(serde_json::json!({
-        "hash": ClipHash::of(bytes).to_string(),
-        "format": "flac",
-        "sample_rate": 48000,
-        "channels": 2,
-        "frames": 48000 * 12,
-        "moment": 48000 * 8,
-        "bytes": bytes.len(),
-    }))
-    .unwrap();
-    Event::new(
-        &common::ctx(project, author, Role::Producer),
-        None,
-        Body::ClipAttached(ClipAttached {
-            target,
-            clip,
-            private: false,
-        }),
-    )
-}
-
 /// A note by `author` in `project` with a clip of `bytes` named (not sent).
 fn noted_clip(s: &Server, project: &str, author: &str, bytes: &[u8]) -> String {
     let token = s.token(project, author, Role::Producer);
     let note = note_by(project, author, Role::Producer, "hear this");
-    let clip = clip_event(project, author, note.id, bytes);
+    let clip = common::clip_attached(project, author, note.id, bytes);
     let (status, body) = push(s, &token, &[&note, &clip]);
     assert_eq!(status, StatusCode::OK, "{body}");
     token

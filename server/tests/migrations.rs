@@ -7,7 +7,7 @@
 mod common;
 
 use liner_record::clips::ClipHash;
-use liner_record::event::{Body, ClipAttached, NoteEdited};
+use liner_record::event::{Body, NoteEdited};
 use liner_record::Role;
 use liner_server::commands::backup;
 use liner_server::store::{Incoming, PushOutcome, SqliteStore, Store};
@@ -51,20 +51,7 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
         .collect();
     let mut events = notes.clone();
     if k >= 4 {
-        let clip = serde_json::from_value(serde_json::json!({
-            "hash": ClipHash::of(&audio).to_string(), "format": "flac", "sample_rate": 48000,
-            "channels": 2, "frames": 48000, "moment": 0, "bytes": audio.len(),
-        }))
-        .unwrap();
-        events.push(liner_record::Event::new(
-            &common::ctx("Album", "Sam", Role::Producer),
-            None,
-            Body::ClipAttached(ClipAttached {
-                target: notes[0].id,
-                clip,
-                private: false,
-            }),
-        ));
+        events.push(common::clip_attached("Album", "Sam", notes[0].id, &audio));
     }
     for e in &events {
         let line = if k < 2 {

@@ -482,16 +482,7 @@ fn studio_record(dir: &std::path::Path) -> (Vec<u8>, [String; 3], uuid::Uuid) {
     push(&album, &pat, &notes("Pat", 3));
     store.revoke_token(pat.id).unwrap();
     let audio = b"fLaC pretend audio of a snare, 44 bytes....".to_vec();
-    let clip: liner_record::clips::Clip = serde_json::from_value(serde_json::json!({
-        "hash": liner_record::clips::ClipHash::of(&audio).to_string(),
-        "format": "flac",
-        "sample_rate": 48000,
-        "channels": 2,
-        "frames": 48000 * 12,
-        "moment": 48000 * 8,
-        "bytes": audio.len(),
-    }))
-    .unwrap();
+    let clip = common::clip_of(&audio);
     let attached = Event::new(
         &common::ctx(P, "Sam", Role::Producer),
         None,

@@ -179,3 +179,31 @@ pub fn session_cookie(signed: &reqwest::blocking::Response) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// What a `clip_attached` event says of a 12-second stereo clip of `bytes` (its moment 8 s in).
+pub fn clip_of(bytes: &[u8]) -> liner_record::clips::Clip {
+    serde_json::from_value(json!({
+        "hash": liner_record::clips::ClipHash::of(bytes).to_string(),
+        "format": "flac",
+        "sample_rate": 48000,
+        "channels": 2,
+        "frames": 48000 * 12,
+        "moment": 48000 * 8,
+        "bytes": bytes.len(),
+    }))
+    .unwrap()
+}
+
+/// `author`'s (a producer's) `clip_attached` event in `project`: a clip of `bytes` for
+/// `target`.
+pub fn clip_attached(project: &str, author: &str, target: uuid::Uuid, bytes: &[u8]) -> Event {
+    Event::new(
+        &ctx(project, author, Role::Producer),
+        None,
+        Body::ClipAttached(liner_record::event::ClipAttached {
+            target,
+            clip: clip_of(bytes),
+            private: false,
+        }),
+    )
+}
