@@ -3,7 +3,7 @@
 //! - a client has [`HEADER_TIMEOUT`] to send a request's headers; a body may pause at most
 //!   [`BODY_TIMEOUT`] between pieces ([`CLIP_BODY_TIMEOUT`] for a clip's bytes; the routers
 //!   apply them), and every body must keep up with a floor rate after a grace period
-//!   ([`crate::fair::uploads::Floored`], [`Limits::upload_floor`]), so trickling a byte now and
+//!   ([`crate::fair::floor`], [`Limits::body_floor`]), so trickling a byte now and
 //!   then does not hold a connection; after that the request fails (`408`) and the connection
 //!   closes;
 //! - at most [`Limits::max_connections`] connections are open at once, and
@@ -21,7 +21,7 @@
 //!   committed, before its answer was sent.
 
 use crate::fair::connections::{Admitted, Peer, Refused};
-use crate::fair::uploads::{Floor, Floored};
+use crate::fair::floor::{Floor, Floored};
 use crate::state::AppState;
 use crate::tls::{OverTls, Tls};
 use axum::Router;
@@ -52,8 +52,8 @@ pub struct Limits {
     pub shutdown_deadline: Duration,
     /// Most bytes of audio clips one project may hold.
     pub clip_quota: u64,
-    /// How slowly a clip's body may arrive ([`crate::fair::uploads`]).
-    pub upload_floor: crate::fair::uploads::Floor,
+    /// How slowly a request's body may arrive ([`crate::fair::floor`]).
+    pub body_floor: crate::fair::floor::Floor,
     /// Most connections from one client address ([`crate::fair::connections`]).
     pub per_address: usize,
 }
@@ -78,7 +78,7 @@ impl Default for Limits {
             max_connections: 4096,
             shutdown_deadline: Duration::from_secs(5),
             clip_quota: crate::state::DEFAULT_CLIP_QUOTA,
-            upload_floor: crate::fair::uploads::Floor::default(),
+            body_floor: crate::fair::floor::Floor::default(),
             per_address: 256,
         }
     }
@@ -105,7 +105,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let connections = state.connections.clone();
-    let floor = limits.upload_floor;
+    let floor = limits.body_floor;
     // Ends the live streams and long polls of sessions and tokens that ended elsewhere.
     let sweeper = tokio::spawn(crate::fair::holds::sweep(
         state.holds.clone(),

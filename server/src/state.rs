@@ -38,8 +38,6 @@ pub struct AppState {
     pub clips_in_memory: Arc<tokio::sync::Semaphore>,
     /// Clip uploads in progress, by project and token ([`crate::fair::uploads`]).
     pub uploads: crate::fair::uploads::Uploads,
-    /// How slowly an upload's body may arrive.
-    pub upload_floor: crate::fair::uploads::Floor,
     /// Most bytes of audio clips one project may hold.
     pub clip_quota: u64,
     /// Live streams and long polls ([`crate::fair::holds`]).
@@ -85,7 +83,6 @@ impl AppState {
             exports: tokio::sync::Semaphore::new(MAX_EXPORTS),
             clips_in_memory: Arc::new(tokio::sync::Semaphore::new(MAX_CLIPS_IN_MEMORY)),
             uploads: crate::fair::uploads::Uploads::default(),
-            upload_floor: limits.upload_floor,
             clip_quota: limits.clip_quota,
             holds: crate::fair::holds::Holds::new(limits.held()),
             guesses: crate::fair::guesses::Guesses::default(),

@@ -8,9 +8,10 @@ mod common;
 use common::{note_by, push, session_cookie, sign_in_raw, Server};
 use liner_record::clips::ClipHash;
 use liner_record::Role;
+use liner_server::fair::floor::Floor;
 use liner_server::fair::guesses::FREE_MISSES;
 use liner_server::fair::holds::LIVE_PER_SESSION;
-use liner_server::fair::uploads::{Floor, UPLOADS_PER_PROJECT};
+use liner_server::fair::uploads::UPLOADS_PER_PROJECT;
 use liner_server::serve::Limits;
 use reqwest::StatusCode;
 use std::io::{Read, Write};
@@ -302,7 +303,7 @@ fn put_head(hash: &str, token: &str, length: usize) -> String {
 #[test]
 fn trickling_uploads_hold_up_no_other_project_and_are_cut_off() {
     let s = Server::start_with(Limits {
-        upload_floor: Floor {
+        body_floor: Floor {
             bytes_per_second: 2000,
             grace: Duration::from_secs(1),
         },
@@ -563,7 +564,7 @@ fn long_polls_at_their_cap_leave_the_reserve_for_pushes() {
 #[test]
 fn a_trickled_request_body_is_cut_off_at_the_floor_rate() {
     let s = Server::start_with(Limits {
-        upload_floor: Floor {
+        body_floor: Floor {
             bytes_per_second: 1000,
             grace: Duration::from_secs(1),
         },

@@ -101,7 +101,7 @@ pub async fn put(
         // A retry of a clip the server has: its bytes are counted and dropped (no slot, no
         // memory), so the client reads the answer rather than a broken connection.
         Some(ClipPut::AlreadyStored) => {
-            read_body(req.into_body(), declared, state.upload_floor, true)
+            read_body(req.into_body(), declared, true)
                 .await
                 .map_err(body_error)?;
             return answer(ClipPut::AlreadyStored);
@@ -125,7 +125,7 @@ pub async fn put(
                 format!("{}; try again in a moment", full.words()),
             )
         })?;
-    let bytes = read_body(req.into_body(), declared, state.upload_floor, false)
+    let bytes = read_body(req.into_body(), declared, false)
         .await
         .map_err(body_error)?;
     if ClipHash::of(&bytes) != hash {

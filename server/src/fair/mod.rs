@@ -4,6 +4,7 @@
 //!
 //! - [`connections`]: connections per client address and in all, where the longest-idle
 //!   one makes way for a new one; the client address of every request ([`connections::Peer`]).
+//! - [`floor`]: the floor rate every request body must keep up with.
 //! - [`uploads`]: clip uploads judged before they wait, slots per server, project and
 //!   token, and a floor rate under which a body is cut off.
 //! - [`guesses`]: wrong tokens slow down the address that sends them (and, in a flood, every
@@ -12,6 +13,7 @@
 //!   everything else, and an end when their session or token ends.
 
 pub mod connections;
+pub mod floor;
 pub mod guesses;
 pub mod holds;
 pub mod uploads;

@@ -1,4 +1,4 @@
-//! Clip uploads take turns by project and by token, and a body that trickles is cut off.
+//! Clip uploads take turns by project and by token.
 //!
 //! An upload is judged first (an event of the project names the clip, the declared length
 //! is the one the event gives and fits the quota: [`crate::store::Store::judge_clip`]); only
@@ -8,14 +8,14 @@
 //! [`UPLOADS_PER_PROJECT`] per project, [`UPLOADS_PER_TOKEN`] per token. Serving clips does
 //! not use these slots, so a read never waits behind an upload.
 //!
-//! [`read_body`] holds a body to a floor rate: after a grace period the bytes received must
-//! keep up with [`Floor::bytes_per_second`], or the upload ends with `408`.
+//! [`read_body`] reads the body to its declared length; a body that falls below the floor
+//! rate ([`super::floor`]) ends the upload with `408`.
 
+use super::floor::TooSlow;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Clip uploads being read at once on this server (each holds up to 36 MiB in memory).
 pub const UPLOADS_AT_ONCE: usize = 6;
@@ -23,28 +23,6 @@ pub const UPLOADS_AT_ONCE: usize = 6;
 pub const UPLOADS_PER_PROJECT: usize = 3;
 /// Clip uploads one token may have in progress at once (a plugin sends its clips one by one).
 pub const UPLOADS_PER_TOKEN: usize = 2;
-
-/// The slowest a clip body may arrive after [`Floor::grace`], unless configured otherwise:
-/// 32 KiB/s, an eighth of the slowest uplink the plugin allows for (256 kB/s).
-pub const FLOOR_BYTES_PER_SECOND: u64 = 32 * 1024;
-/// How long a clip body may take to get going before the floor applies.
-pub const FLOOR_GRACE: Duration = Duration::from_secs(10);
-
-/// The floor rate of an upload's body.
-#[derive(Debug, Clone, Copy)]
-pub struct Floor {
-    pub bytes_per_second: u64,
-    pub grace: Duration,
-}
-
-impl Default for Floor {
-    fn default() -> Self {
-        Floor {
-            bytes_per_second: FLOOR_BYTES_PER_SECOND,
-            grace: FLOOR_GRACE,
-        }
-    }
-}
 
 /// The upload slots in use.
 #[derive(Default)]
@@ -151,56 +129,34 @@ pub enum BodyError {
 }
 
 /// Reads a body of `declared` bytes, or less when `discard` (the bytes are counted and
-/// dropped, for an answer that needs none of them), holding it to `floor`.
+/// dropped, for an answer that needs none of them). The floor rate is the connection's
+/// ([`super::floor::Floored`], around every request body); here it becomes
+/// [`BodyError::TooSlow`].
 ///
 /// # Errors
 /// [`BodyError`]: too slow, too long, or broken off.
 pub async fn read_body(
     body: axum::body::Body,
     declared: u64,
-    floor: Floor,
     discard: bool,
 ) -> Result<Vec<u8>, BodyError> {
-    let start = Instant::now();
     let mut stream = body.into_data_stream();
     let mut out = Vec::with_capacity(if discard { 0 } else { declared as usize });
     let mut received: u64 = 0;
-    loop {
-        let keeping_up =
-            Duration::from_secs_f64(received as f64 / floor.bytes_per_second.max(1) as f64);
-        let due = start + floor.grace + keeping_up;
-        match tokio::time::timeout_at(due, stream.next()).await {
-            Err(_) => {
-                return Err(BodyError::TooSlow {
-                    received,
-                    after: start.elapsed(),
-                })
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                // The floor's error, however many bodies wrapped it on the way.
-                let slow =
-                    std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
-                        e.source()
-                    })
-                    .find_map(|e| e.downcast_ref::<TooSlow>());
-                return Err(match slow {
-                    Some(t) => BodyError::TooSlow {
-                        received: t.received,
-                        after: t.after,
-                    },
-                    None => BodyError::Broken(e.to_string()),
-                });
-            }
-            Ok(Some(Ok(data))) => {
-                received += data.len() as u64;
-                if received > declared {
-                    return Err(BodyError::TooLong);
-                }
-                if !discard {
-                    out.extend_from_slice(&data);
-                }
-            }
+    while let Some(data) = stream.next().await {
+        let data = data.map_err(|e| match TooSlow::within(&e) {
+            Some(t) => BodyError::TooSlow {
+                received: t.received,
+                after: t.after,
+            },
+            None => BodyError::Broken(e.to_string()),
+        })?;
+        received += data.len() as u64;
+        if received > declared {
+            return Err(BodyError::TooLong);
+        }
+        if !discard {
+            out.extend_from_slice(&data);
         }
     }
     if received != declared {
@@ -236,95 +192,5 @@ mod tests {
         assert!(u.counts.lock().unwrap().projects.is_empty());
         assert!(u.counts.lock().unwrap().tokens.is_empty());
         assert!(u.take(1, 10).is_ok());
-    }
-}
-
-/// A body fell below the floor rate: `received` bytes after `after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooSlow {
-    pub received: u64,
-    pub after: Duration,
-}
-
-impl std::fmt::Display for TooSlow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the body arrived too slowly ({} bytes in {:.0} s)",
-            self.received,
-            self.after.as_secs_f64()
-        )
-    }
-}
-
-impl std::error::Error for TooSlow {}
-
-/// A request body held to `floor`: after the grace period its bytes must keep up with the
-/// floor rate, or reading it fails. Every request's body is wrapped in one
-/// ([`crate::serve`]), so a client that trickles a body (a sign-in form, a push) cannot hold
-/// its connection in flight for long; a chunk every few seconds does not reset it.
-pub struct Floored {
-    body: axum::body::Body,
-    floor: Floor,
-    start: Instant,
-    received: u64,
-    due: std::pin::Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Floored {
-    pub fn new(body: axum::body::Body, floor: Floor) -> Floored {
-        let start = Instant::now();
-        Floored {
-            body,
-            floor,
-            start,
-            received: 0,
-            due: Box::pin(tokio::time::sleep_until(start + floor.grace)),
-        }
-    }
-
-    /// When the next bytes are due: the grace, plus what the bytes so far bought.
-    fn deadline(&self) -> Instant {
-        let bought = Duration::from_secs_f64(
-            self.received as f64 / self.floor.bytes_per_second.max(1) as f64,
-        );
-        self.start + self.floor.grace + bought
-    }
-}
-
-impl http_body::Body for Floored {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        use std::task::Poll;
-        if let Poll::Ready(frame) = std::pin::Pin::new(&mut self.body).poll_frame(cx) {
-            if let Some(Ok(f)) = &frame {
-                if let Some(data) = f.data_ref() {
-                    self.received += data.len() as u64;
-                    let next = self.deadline();
-                    self.due.as_mut().reset(next);
-                }
-            }
-            return Poll::Ready(frame);
-        }
-        if std::future::Future::poll(self.due.as_mut(), cx).is_ready() {
-            return Poll::Ready(Some(Err(axum::Error::new(TooSlow {
-                received: self.received,
-                after: self.start.elapsed(),
-            }))));
-        }
-        Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
     }
 }
