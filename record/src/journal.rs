@@ -314,9 +314,12 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     b.create(dir)
 }
 
-/// Opens a file for appending, creating it readable by its owner only (0600 on Unix) from
-/// the first byte.
-fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
+/// Opens a file for appending (or, without `append`, empty), creating it readable by its
+/// owner only (0600 on Unix) from the first byte.
+///
+/// # Errors
+/// The file cannot be opened or made.
+pub fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).read(true);
     if append {
@@ -330,7 +333,10 @@ fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
 }
 
 /// Makes a new directory entry durable: fsyncs the folder holding it.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+///
+/// # Errors
+/// The folder cannot be opened or flushed.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
     // Elsewhere a folder cannot be opened to flush it (Windows); its entries are durable with

@@ -19,6 +19,7 @@
 use crate::store::{BackupNote, Incoming, SqliteStore, Store};
 use anyhow::{bail, Context, Result};
 use liner_record::clips::ClipHash;
+use liner_record::journal;
 use std::path::{Path, PathBuf};
 
 /// What `liner backup` says on PostgreSQL.
@@ -34,16 +35,9 @@ fn partial(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
-/// Creates `file` empty, readable by its owner only.
-fn create_private(file: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(file)
-        .with_context(|| format!("creating {}", file.display()))?;
-    Ok(())
+/// A new, empty file at `file`, readable by its owner only (as the journal makes its files).
+fn create_private(file: &Path) -> Result<std::fs::File> {
+    journal::open_private(file, false).with_context(|| format!("creating {}", file.display()))
 }
 
 /// Flushes `file` to disk, renames it to `to`, and flushes the folder.
@@ -53,9 +47,7 @@ fn settle(file: &Path, to: &Path) -> Result<()> {
         .with_context(|| format!("flushing {}", file.display()))?;
     std::fs::rename(file, to).with_context(|| format!("renaming to {}", to.display()))?;
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("flushing {}", dir.display()))?;
+        journal::sync_dir(dir).with_context(|| format!("flushing {}", dir.display()))?;
     }
     Ok(())
 }
@@ -176,19 +168,14 @@ pub fn restore(from: &Path, dir: &Path) -> Result<Check> {
         );
     }
     verify(from).context("nothing was restored")?;
-    liner_record::journal::create_private_dir(dir)
-        .with_context(|| format!("creating {}", dir.display()))?;
+    journal::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     let part = partial(&db);
     let _ = std::fs::remove_file(&part);
-    create_private(&part)?;
     {
         // Into the owner-only file as created: the backup's own permissions do not come along.
+        let mut target = create_private(&part)?;
         let mut source =
             std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
-        let mut target = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&part)
-            .with_context(|| format!("writing {}", part.display()))?;
         std::io::copy(&mut source, &mut target)
             .with_context(|| format!("copying {}", from.display()))?;
     }
