@@ -144,6 +144,18 @@ fn a_studio_server_over_https_is_reached_with_verification_on_and_plain_http_is_
     assert!(answer.contains("HTTPS only"), "{answer}");
     assert!(!answer.contains("Sam"), "{answer}");
 
+    // A server certificate or key that is no such thing is refused with words naming it.
+    let junk_cert = certs.path().join("junk-cert.pem");
+    std::fs::write(&junk_cert, "not a certificate").unwrap();
+    let refused = Tls::from_pem_files(&junk_cert, &key, false)
+        .err()
+        .expect("a junk certificate");
+    assert!(refused.to_string().contains("junk-cert.pem"), "{refused}");
+    let refused = Tls::from_pem_files(&cert, &junk_cert, false)
+        .err()
+        .expect("a junk key");
+    assert!(refused.to_string().contains("junk-cert.pem"), "{refused}");
+
     // A studio certificate file that is no certificate is an error with words.
     let junk = certs.path().join("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
