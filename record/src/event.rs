@@ -298,6 +298,9 @@ pub enum Body {
         selected: bool,
     },
     ClipAttached(ClipAttached),
+    /// A mix of the event's song printed from the DAW ([`crate::versions`]).
+    VersionPrinted(crate::versions::VersionPrinted),
+    VersionLabeled(crate::versions::VersionLabeled),
     TransportStarted,
     TransportStopped,
     SessionOpened,
@@ -390,6 +393,8 @@ impl Body {
             Body::TracklistOrder { .. } => "tracklist_order",
             Body::SongSelection { .. } => "song_selection",
             Body::ClipAttached(_) => "clip_attached",
+            Body::VersionPrinted(_) => "version_printed",
+            Body::VersionLabeled(_) => "version_labeled",
             Body::TransportStarted => "transport_started",
             Body::TransportStopped => "transport_stopped",
             Body::SessionOpened => "session_opened",
@@ -445,6 +450,8 @@ impl Body {
                 selected: *selected,
             }),
             Body::ClipAttached(c) => raw(c),
+            Body::VersionPrinted(v) => raw(v),
+            Body::VersionLabeled(v) => raw(v),
             Body::TransportStarted
             | Body::TransportStopped
             | Body::SessionOpened
@@ -508,6 +515,8 @@ impl Body {
                 }
             }
             "clip_attached" => Body::ClipAttached(parse(json)?),
+            "version_printed" => Body::VersionPrinted(parse(json)?),
+            "version_labeled" => Body::VersionLabeled(parse(json)?),
             "transport_started" => Body::TransportStarted,
             "transport_stopped" => Body::TransportStopped,
             "session_opened" => Body::SessionOpened,

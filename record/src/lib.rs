@@ -36,6 +36,9 @@ pub mod rules;
 pub mod settings;
 #[cfg(feature = "client")]
 pub mod sync;
+pub mod versions;
+#[cfg(feature = "encode")]
+mod versions_encode;
 pub mod views;
 pub mod worked;
 

@@ -182,6 +182,16 @@ fn fields(e: &Event) -> Result<(), LimitError> {
                 .try_for_each(|s| chars("a song name in the tracklist", s, MAX_NAME_CHARS))
         }
         Body::SongSelection { song, .. } => chars("the song name", song, MAX_NAME_CHARS),
+        Body::VersionPrinted(v) => chars(
+            "the version's label",
+            &v.label,
+            crate::versions::MAX_LABEL_CHARS,
+        ),
+        Body::VersionLabeled(v) => chars(
+            "the version's label",
+            &v.label,
+            crate::versions::MAX_LABEL_CHARS,
+        ),
         Body::Unknown { body, .. } => {
             let len = body.get().len();
             if len > MAX_UNKNOWN_BODY_BYTES {

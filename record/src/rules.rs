@@ -31,6 +31,8 @@ pub enum Subject {
         instance: Uuid,
         number: u32,
     },
+    /// A printed version, by the id of its `version_printed` event.
+    Version(Uuid),
 }
 
 impl Subject {
@@ -40,6 +42,7 @@ impl Subject {
             Subject::Note(id) => format!("note:{id}"),
             Subject::Take(t) => format!("take:{}:{}", t.instance, t.number),
             Subject::Mark { instance, number } => format!("mark:{instance}:{number}"),
+            Subject::Version(id) => format!("version:{id}"),
         }
     }
 }
@@ -70,6 +73,8 @@ pub fn claim(e: &Event) -> Option<Claim> {
             instance: *instance,
             number: *number,
         }),
+        Body::VersionPrinted(_) => Claim::Makes(Subject::Version(e.id)),
+        Body::VersionLabeled(l) => Claim::Changes(Subject::Version(l.target)),
         _ => return None,
     })
 }
@@ -83,6 +88,7 @@ pub fn judgeable(body: &Body) -> bool {
             | Body::FxDecision(_)
             | Body::TakeStarted { .. }
             | Body::SongSelection { .. }
+            | Body::VersionPrinted(_)
     )
 }
 

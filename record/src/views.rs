@@ -92,6 +92,34 @@ pub struct DecisionView {
     pub verdict: Option<VerdictView>,
 }
 
+/// A printed version of a song's mix ([`crate::versions`]), with its current label and the
+/// executive's latest verdict on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionView {
+    /// The `version_printed` event (what a verdict on the version judges).
+    pub id: Uuid,
+    pub song: String,
+    pub track: String,
+    pub author: String,
+    pub at: i64,
+    /// The latest label its author gave it.
+    pub label: String,
+    pub printed: crate::versions::VersionPrinted,
+    pub verdict: Option<VerdictView>,
+}
+
+impl VersionView {
+    pub fn approved(&self) -> bool {
+        matches!(
+            self.verdict,
+            Some(VerdictView {
+                verdict: Verdict::Approved,
+                ..
+            })
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MarkView {
     pub id: Uuid,
@@ -147,6 +175,8 @@ pub struct Views {
     pub takes: Vec<TakeView>,
     pub decisions: Vec<DecisionView>,
     pub marks: Vec<MarkView>,
+    /// Printed versions, oldest first.
+    pub versions: Vec<VersionView>,
     /// The executive's latest verdict per judged event id.
     pub verdicts: BTreeMap<Uuid, VerdictView>,
     /// The latest clip per note, decision or mark id ([`crate::clips`]).
@@ -333,6 +363,21 @@ impl<'a> Folder<'a> {
             }
             Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => {}
             Body::ClipAttached(c) => self.clip_attached(e, c),
+            Body::VersionPrinted(v) => self.views.versions.push(VersionView {
+                id: e.id,
+                song: e.song.clone(),
+                track: e.track.clone(),
+                author: e.author.clone(),
+                at: e.at,
+                label: v.label.clone(),
+                printed: v.clone(),
+                verdict: None,
+            }),
+            Body::VersionLabeled(l) => {
+                if let Some(v) = self.views.versions.iter_mut().find(|v| v.id == l.target) {
+                    v.label = l.label.clone();
+                }
+            }
             Body::SessionOpened => {
                 let x = self.explicit_session.entry(e.session).or_default();
                 x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
@@ -508,6 +553,9 @@ impl<'a> Folder<'a> {
         for d in &mut views.decisions {
             d.verdict = verdict(&d.id);
         }
+        for v in &mut views.versions {
+            v.verdict = verdict(&v.id);
+        }
         for (id, (opened, closed)) in self.explicit_session {
             if let Some(s) = self.sessions.get_mut(&id) {
                 if let Some(o) = opened {
@@ -558,9 +606,29 @@ impl Views {
         out.extend(self.takes.iter().map(|t| t.song.clone()));
         out.extend(self.decisions.iter().map(|d| d.song.clone()));
         out.extend(self.marks.iter().map(|m| m.song.clone()));
+        out.extend(self.versions.iter().map(|v| v.song.clone()));
         out.extend(self.tracklist.iter().flatten().cloned());
         out.retain(|s| !s.is_empty());
         out
+    }
+
+    /// A song's versions, newest first.
+    pub fn versions_of<'a>(&'a self, song: &str) -> impl Iterator<Item = &'a VersionView> + 'a {
+        let song = song.to_owned();
+        self.versions.iter().rev().filter(move |v| v.song == song)
+    }
+
+    /// A song's selected version: the newest one the executive approved. A newer print does
+    /// not inherit an approval, so until it is approved the older approved one stands.
+    pub fn selected_version(&self, song: &str) -> Option<&VersionView> {
+        self.versions_of(song).find(|v| v.approved())
+    }
+
+    /// The version to play for a song: the selected one, else the newest print (not approved:
+    /// the page says so).
+    pub fn playing_version(&self, song: &str) -> Option<&VersionView> {
+        self.selected_version(song)
+            .or_else(|| self.versions_of(song).next())
     }
 
     /// The standing decision per (song, track, processor): the latest approved one, else the

@@ -258,8 +258,11 @@ fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
             | Body::TransportStopped
             | Body::SessionOpened
             | Body::SessionClosed => true,
-            // A clip's audio is not in the project file: its event alone is of no use.
+            // A clip's or a version's audio is not in the project file: its event alone is of
+            // no use.
             Body::ClipAttached(_)
+            | Body::VersionPrinted(_)
+            | Body::VersionLabeled(_)
             | Body::Verdict { .. }
             | Body::TracklistOrder { .. }
             | Body::SongSelection { .. }

@@ -262,6 +262,7 @@ fn describe(s: &liner_record::rules::Subject) -> String {
         Subject::Note(id) => format!("the note {id}"),
         Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
         Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
+        Subject::Version(id) => format!("the version {id}"),
     }
 }
 
