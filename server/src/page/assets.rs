@@ -5,6 +5,8 @@ use axum::response::IntoResponse;
 
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
+/// The version player and the album player (song page, tracklist).
+const PLAYER_JS: &str = include_str!("assets/player.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -23,5 +25,15 @@ pub async fn js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
         JS,
+    )
+}
+
+pub async fn player_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        PLAYER_JS,
     )
 }

@@ -47,7 +47,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// A refusal, as the page or its script wants it.
-fn refused(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+pub(super) fn refused(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     if wants_json(headers) {
         (status, Json(json!({ "error": { "message": message } }))).into_response()
     } else {
@@ -57,7 +57,7 @@ fn refused(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
 
 /// Stores one event by the signed-in person (limits and the record's rules apply) and
 /// wakes every reader of the project.
-async fn store_decision(
+pub(super) async fn store_decision(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     signed: &Signed,
@@ -149,6 +149,13 @@ pub async fn verdict(
                     .iter()
                     .find(|(_, d)| d.id == f.target)
                     .map(|(song, _)| (song.clone(), String::new()))
+            })
+            .or_else(|| {
+                r.views
+                    .versions
+                    .iter()
+                    .find(|v| v.id == f.target)
+                    .map(|v| (v.song.clone(), v.track.clone()))
             })
             .unwrap_or_default()
     });

@@ -56,6 +56,7 @@ fn head(title: &str) -> Markup {
             title { (title) " · Liner Notes" }
             link rel="stylesheet" href="/assets/app.css";
             script src="/assets/app.js" defer {}
+            script src="/assets/player.js" defer {}
         }
     }
 }

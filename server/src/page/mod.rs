@@ -13,6 +13,9 @@
 //! - [`decide`]: the executive's POSTs (verdicts, tracklist, selection), each one event.
 //! - [`live`]: server-sent events that tell open pages the record changed.
 //! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
+//! - [`versions`]: a song's printed versions: the stack, the player with its waveform, A/B,
+//!   comments on the waveform.
+//! - [`album`]: the selected versions played as the record, gapless, in tracklist order.
 //! - [`assets`]: the stylesheet and the script.
 //!
 //! Every user-typed string is escaped (maud escapes everything it is given) and isolated
@@ -20,8 +23,10 @@
 //! Content-Security-Policy allows no inline script or style; every state change is a POST
 //! carrying the session's CSRF secret, from the page's own origin.
 
+mod album;
 mod assets;
 mod auth;
+mod comment;
 mod decide;
 mod layout;
 mod listen;
@@ -30,6 +35,7 @@ mod overview;
 mod queue;
 mod song;
 mod tracklist;
+mod versions;
 
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
@@ -57,11 +63,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tracklist/move", post(decide::move_song))
         .route("/tracklist/order", post(decide::order))
         .route("/selection", post(decide::selection))
+        .route("/comment", post(comment::comment))
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
         .route("/clips/{hash}", get(listen::clip))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
+        .route("/assets/player.js", get(assets::player_js))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use super::auth::{self, Signed};
 use super::layout::{self, kind_words, mixed, place, typed, verdict_badge, Frame, Nav};
 use super::overview::selection_badge;
 use super::queue::awaiting;
+use super::versions::{self, Pick};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,6 +25,12 @@ use std::sync::Arc;
 pub struct Which {
     #[serde(default)]
     name: String,
+    /// The version in the player (default: the selected one, else the newest).
+    #[serde(default)]
+    v: Option<String>,
+    /// The version to compare it with.
+    #[serde(default)]
+    b: Option<String>,
 }
 
 /// A track's entries on one line: takes as spans, notes as dots, marks as ticks, placed by
@@ -77,7 +84,19 @@ pub async fn page(
         Ok(x) => x,
         Err(d) => return d.into_response(),
     };
-    let name = which.map(|Query(w)| w.name).unwrap_or_default();
+    let (name, pick) = which.map_or_else(
+        |_| (String::new(), Pick::default()),
+        |Query(w)| {
+            let id = |s: Option<String>| s.and_then(|s| s.parse().ok());
+            (
+                w.name,
+                Pick {
+                    a: id(w.v),
+                    b: id(w.b),
+                },
+            )
+        },
+    );
     let views = &record.views;
     if !views.songs().contains(&name) {
         return layout::problem(
@@ -96,6 +115,7 @@ pub async fn page(
     let title = isolated(&name);
     let main = html! {
         (header(views, &name))
+        (versions::section(views, &record.entries, &name, &signed, pick))
         @for (track, list) in &tracks {
             (track_section(track, list, end, views, &signed, &back))
         }

@@ -86,6 +86,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                 }
             }
         }
+        (super::album::section(views))
         (layout::export_links(None))
     };
     layout::page(

@@ -34,7 +34,14 @@
       const focusId = document.activeElement && document.activeElement.id;
       const before = items().map((i) => i.dataset.id);
       const index = before.indexOf(selected);
+      // Players keep playing: an element marked data-keep stays itself across a refresh.
+      const kept = new Map(Array.from(main().querySelectorAll("[data-keep][id]")).map((k) => [k.id, k]));
       main().innerHTML = fresh.innerHTML;
+      main().querySelectorAll("[data-keep][id]").forEach((f) => {
+        const k = kept.get(f.id);
+        if (k && k.getAttribute("src") === f.getAttribute("src")) f.replaceWith(k);
+      });
+      document.dispatchEvent(new Event("liner:refreshed"));
       for (const [id, value] of Object.entries(typed)) {
         const i = document.getElementById(id);
         if (i) i.value = value;
