@@ -177,6 +177,9 @@ pub struct Views {
     pub marks: Vec<MarkView>,
     /// Printed versions, oldest first.
     pub versions: Vec<VersionView>,
+    /// Each song's selected version (the id of its newest approved `version_printed` event;
+    /// see [`Views::selected_version`]), for readers of the JSON export.
+    pub selected_versions: BTreeMap<String, Uuid>,
     /// The executive's latest verdict per judged event id.
     pub verdicts: BTreeMap<Uuid, VerdictView>,
     /// The latest clip per note, decision or mark id ([`crate::clips`]).
@@ -555,6 +558,12 @@ impl<'a> Folder<'a> {
         }
         for v in &mut views.versions {
             v.verdict = verdict(&v.id);
+        }
+        for v in &views.versions {
+            if v.approved() {
+                // Oldest first: the newest approved one is the last written.
+                views.selected_versions.insert(v.song.clone(), v.id);
+            }
         }
         for (id, (opened, closed)) in self.explicit_session {
             if let Some(s) = self.sessions.get_mut(&id) {

@@ -390,6 +390,57 @@ fn record_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>>
         .collect()
 }
 
+/// Each song's selected version (its newest approved print): label, content hash, length,
+/// loudness, and who approved it when; songs with prints but none approved say so (cells
+/// escaped).
+fn version_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>> {
+    let mut songs: Vec<&str> = views.versions.iter().map(|v| v.song.as_str()).collect();
+    songs.sort_unstable();
+    songs.dedup();
+    songs
+        .into_iter()
+        .filter(|s| scope.song.as_deref().is_none_or(|want| want == *s))
+        .map(|song| match views.selected_version(song) {
+            Some(v) => {
+                let a = &v.printed.version;
+                let approved = v.verdict.as_ref().map_or(String::new(), |d| {
+                    format!(
+                        "{}{}",
+                        m.typed(&d.author),
+                        m.esc(&format!(", {}", date_time(d.at)))
+                    )
+                });
+                vec![
+                    m.typed(song),
+                    m.typed(&v.label),
+                    m.esc(a.hash.as_str()),
+                    m.esc(&crate::position::format_time(a.seconds())),
+                    m.esc(
+                        &a.loudness
+                            .integrated
+                            .map_or("–".into(), |l| format!("{l:.1} LUFS")),
+                    ),
+                    m.esc(
+                        &a.loudness
+                            .true_peak
+                            .map_or("–".into(), |l| format!("{l:.1} dBTP")),
+                    ),
+                    approved,
+                ]
+            }
+            None => vec![
+                m.typed(song),
+                m.esc("none approved"),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        })
+        .collect()
+}
+
 /// Worked time per person per song, within the scope's song and author (cells escaped).
 fn worked_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>> {
     views
@@ -464,6 +515,23 @@ fn render(
             &order,
             &["#", "song", "on the record", "selection decided by"],
             &record,
+        );
+    }
+    let versions = version_rows(m, views, scope);
+    if !versions.is_empty() {
+        m.table(
+            &mut o,
+            "Selected versions",
+            &[
+                "song",
+                "version",
+                "content hash (SHA-256)",
+                "length",
+                "loudness",
+                "true peak",
+                "approved by",
+            ],
+            &versions,
         );
     }
     let worked = worked_rows(m, views, scope);
