@@ -3,14 +3,13 @@
 
 mod common;
 
-use common::browser::Browser;
+use common::browser::{axe, axe_source, Browser};
 use common::{note_by, session_cookie, sign_in_raw, Server};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Body, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const P: &str = "Album";
@@ -353,59 +352,6 @@ async fn text_people_typed_shows_as_text_and_runs_nothing() {
         }
     }
     browser.close().await;
-}
-
-/// axe-core, from the npm registry (`.ci/run` installs it under `target/npm`, or name its
-/// `axe.min.js` in `AXE_CORE_JS`).
-fn axe_source() -> String {
-    let path = std::env::var_os("AXE_CORE_JS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/npm/node_modules/axe-core/axe.min.js")
-        });
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "axe-core is missing at {} ({e}): `npm install --prefix target/npm axe-core@4` \
-             (as .ci/run does)",
-            path.display()
-        )
-    })
-}
-
-/// Serious and critical accessibility violations axe finds on the current page.
-async fn axe(client: &Client, source: &str) -> Vec<String> {
-    client.execute(source, vec![]).await.unwrap();
-    let out = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-                .then(r => done(JSON.stringify(r.violations)))
-                .catch(e => done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let violations: Vec<serde_json::Value> = serde_json::from_str(out.as_str().unwrap()).unwrap();
-    violations
-        .into_iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .map(|v| {
-            let targets: Vec<String> = v["nodes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|n| n["target"].to_string())
-                .collect();
-            format!(
-                "{} ({}): {} at {}",
-                v["id"],
-                v["impact"],
-                v["help"],
-                targets.join(", ")
-            )
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

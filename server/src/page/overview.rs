@@ -126,6 +126,7 @@ fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &View
                             th scope="col" { "#" }
                             th scope="col" { "Song" }
                             th scope="col" { "On the record" }
+                            th scope="col" { "Selected version" }
                             th.num scope="col" { "Open" }
                             th.num scope="col" { "Approved" }
                             th.num scope="col" { "Rejected" }
@@ -145,6 +146,7 @@ fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &View
                                         }
                                     }
                                     td { (selection_badge(views.song_selection.get(song).copied())) }
+                                    td { (selected_version(views, song)) }
                                     td.num { (c.tally.open) }
                                     td.num { (c.tally.approved) }
                                     td.num { (c.tally.rejected) }
@@ -204,5 +206,17 @@ pub fn selection_badge(selected: Option<bool>) -> maud::Markup {
     };
     html! {
         span class={ "badge v-" (class) } { span aria-hidden="true" { (mark) } " " (words) }
+    }
+}
+
+/// A song's selected version in words: its label and loudness, or what there is instead.
+fn selected_version(views: &Views, song: &str) -> Markup {
+    match (views.selected_version(song), views.versions_of(song).next()) {
+        (Some(v), _) => html! {
+            (layout::typed(&v.label)) " · "
+            (super::versions::lufs(v.printed.version.loudness.integrated))
+        },
+        (None, Some(_)) => html! { span.empty { "none approved" } },
+        (None, None) => html! { span.empty { "none printed" } },
     }
 }

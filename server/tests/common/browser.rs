@@ -6,6 +6,7 @@
 use fantoccini::{Client, ClientBuilder};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -148,4 +149,57 @@ impl Drop for Browser {
         }
         let _ = self.driver.wait();
     }
+}
+
+/// axe-core, from the npm registry (`.ci/run` installs it under `target/npm`, or name its
+/// `axe.min.js` in `AXE_CORE_JS`).
+pub fn axe_source() -> String {
+    let path = std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/npm/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is missing at {} ({e}): `npm install --prefix target/npm axe-core@4` \
+             (as .ci/run does)",
+            path.display()
+        )
+    })
+}
+
+/// Serious and critical accessibility violations axe finds on the current page.
+pub async fn axe(client: &Client, source: &str) -> Vec<String> {
+    client.execute(source, vec![]).await.unwrap();
+    let out = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(JSON.stringify(r.violations)))
+                .catch(e => done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations: Vec<serde_json::Value> = serde_json::from_str(out.as_str().unwrap()).unwrap();
+    violations
+        .into_iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| {
+            let targets: Vec<String> = v["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| n["target"].to_string())
+                .collect();
+            format!(
+                "{} ({}): {} at {}",
+                v["id"],
+                v["impact"],
+                v["help"],
+                targets.join(", ")
+            )
+        })
+        .collect()
 }

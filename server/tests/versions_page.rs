@@ -1,0 +1,453 @@
+//! Versions on the review page in a real browser (headless Chromium over WebDriver), against
+//! the real server, with a producer's printed versions synced by the real sync client: the
+//! waveform shows the song's notes at their places, a comment on the waveform lands as a note
+//! at the right bars.beats, A/B keeps the position and matches loudness, approving pins the
+//! version, and the album plays the versions back to back on one clock.
+
+mod common;
+
+use common::browser::{axe, axe_source, Browser};
+use common::{note_by, Server};
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
+};
+use fantoccini::{Client, Locator};
+use liner_record::event::{Anchor, Body, Context, Event};
+use liner_record::sync::{sync_once, SyncClient};
+use liner_record::versions::{VersionPrinted, VersionStore, VersionWriter};
+use liner_record::{DawPos, Journal, Role};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const P: &str = "Album";
+
+/// A producer's machine: a journal (with its versions) and the sync client.
+struct Producer {
+    dir: tempfile::TempDir,
+    url: String,
+    token: String,
+}
+
+impl Producer {
+    fn new(s: &Server, person: &str) -> Producer {
+        Producer {
+            dir: tempfile::tempdir().unwrap(),
+            url: s.url.clone(),
+            token: s.token(P, person, Role::Producer),
+        }
+    }
+
+    async fn record_and_sync(&self, events: Vec<Event>) {
+        let (dir, url, token) = (
+            self.dir.path().to_owned(),
+            self.url.clone(),
+            self.token.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let j = Journal::open(dir).unwrap();
+            j.append(&events).unwrap();
+            let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
+            let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
+            assert!(r.refused.is_empty(), "{:?}", r.refused);
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Prints `seconds` of a sine at `dbfs` into this journal's versions, as the plugin does,
+    /// placed at `start` seconds on a 120 bpm 4/4 timeline.
+    fn print(&self, song: &str, label: &str, seconds: f64, dbfs: f32, start: f64) -> Event {
+        let store = VersionStore::of_journal(self.dir.path());
+        let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
+        let amp = 10f32.powf(dbfs / 20.0);
+        let frames = (seconds * 48_000.0) as usize;
+        let block = 4800;
+        for b in 0..frames.div_ceil(block) {
+            let n = block.min(frames - b * block);
+            let mut planar = vec![0.0; n * 2];
+            for i in 0..n {
+                let t = (b * block + i) as f32 / 48_000.0;
+                let x = amp * (t * 330.0 * std::f32::consts::TAU).sin();
+                planar[i] = x;
+                planar[n + i] = x;
+            }
+            w.push(&planar, n).unwrap();
+        }
+        let version = w.finish(&store).unwrap();
+        let beats = start * 2.0;
+        let printed = VersionPrinted {
+            label: label.into(),
+            version,
+            start: DawPos {
+                seconds: Some(start),
+                beats: Some(beats),
+                tempo: Some(120.0),
+                time_sig: Some((4, 4)),
+                bar: Some((beats / 4.0).floor() as i32 + 1),
+                beat: Some(beats % 4.0 + 1.0),
+                ..DawPos::default()
+            },
+            tempo: vec![],
+            gaps: vec![],
+            offline: true,
+        };
+        Event::new(
+            &Context {
+                project: P.into(),
+                song: song.into(),
+                track: "Mix bus".into(),
+                session: Uuid::nil(),
+                author: "Sam".into(),
+                role: Role::Producer,
+            },
+            None,
+            Body::VersionPrinted(printed),
+        )
+    }
+}
+
+fn note_at(song: &str, text: &str, seconds: f64) -> Event {
+    let mut e = note_by(P, "Sam", Role::Producer, text);
+    e.song = song.into();
+    e.pos = Some(DawPos {
+        seconds: Some(seconds),
+        beats: Some(seconds * 2.0),
+        tempo: Some(120.0),
+        time_sig: Some((4, 4)),
+        ..DawPos::default()
+    });
+    e
+}
+
+async fn press(client: &Client, key: &str) {
+    let key = key.chars().next().unwrap();
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
+}
+
+async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits until `find` finds something in the stored events (every 50 ms, up to 10 s).
+async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(found) = find(s.events(P)) {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "never stored: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Clicks the waveform at `fraction` of its width.
+async fn click_wave(c: &Client, fraction: f64) {
+    let wave = c.find(Locator::Id("wave")).await.unwrap();
+    let (_, _, w, _) = wave.rectangle().await.unwrap();
+    let x = ((fraction - 0.5) * w).round() as i64;
+    let actions = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: wave,
+            duration: None,
+            x,
+            y: 0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(actions).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_beat() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    // Printed from 8 s (bar 5 at 120 bpm), 16 s long; a note 4 s in, one before the print.
+    let v1 = sam.print("Night Drive", "v1", 16.0, -20.0, 8.0);
+    let inside = note_at("Night Drive", "snare too loud here", 12.0);
+    let before = note_at("Night Drive", "count-in is long", 2.0);
+    sam.record_and_sync(vec![v1.clone(), inside.clone(), before])
+        .await;
+
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    let c = &browser.client;
+    c.goto(&format!("{}/song?name=Night%20Drive", s.url))
+        .await
+        .unwrap();
+    let markers = js(
+        c,
+        "return Array.from(document.querySelectorAll('#wave .marker'))
+            .map(m => [m.dataset.id, m.getAttribute('cx')]);",
+    )
+    .await;
+    assert_eq!(
+        markers,
+        serde_json::json!([[inside.id.to_string(), "250.0"]]),
+        "the note 4 s into a 16 s version sits a quarter of the way; the one before it is not on it"
+    );
+    // A click halfway: 8 s into the version, 16 s on the timeline: bar 9, beat 1.
+    click_wave(c, 0.5).await;
+    let at = c
+        .find(Locator::Id("comment-at"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let at_seconds: f64 = at.split(':').nth(1).unwrap().parse().unwrap();
+    assert!(
+        (at_seconds - 8.0).abs() < 0.05,
+        "the click put the comment at {at}"
+    );
+    let text = c.find(Locator::Id("comment-text")).await.unwrap();
+    text.send_keys("the drop needs more sub\u{E007}")
+        .await
+        .unwrap();
+    let anchor = until_stored(&s, "the comment", |events| {
+        events.into_iter().find_map(|e| match e.body {
+            Body::NoteAdded(n) if n.text == "the drop needs more sub" => {
+                Some((e.author, e.song, n.anchor))
+            }
+            _ => None,
+        })
+    })
+    .await;
+    assert_eq!(
+        (anchor.0.as_str(), anchor.1.as_str()),
+        ("Eve", "Night Drive")
+    );
+    let Some(Anchor::Point { at }) = anchor.2 else {
+        panic!("a point anchor: {:?}", anchor.2)
+    };
+    assert!((at.seconds.unwrap() - 16.0).abs() < 0.05, "{at:?}");
+    assert_eq!(at.bar, Some(9), "{at:?}");
+    assert!((at.beat.unwrap() - 1.0).abs() < 0.1, "{at:?}");
+    // And the producer's journal has it after a sync, at that place.
+    sam.record_and_sync(vec![]).await;
+    let pulled = sam.dir.path().to_owned();
+    let mine = Journal::open(pulled).unwrap().read().unwrap();
+    assert!(mine.events.iter().any(|e| matches!(&e.event.body,
+        Body::NoteAdded(n) if n.text == "the drop needs more sub")));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_version() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    let v1 = sam.print("Night Drive", "v1", 20.0, -20.0, 0.0);
+    let v2 = sam.print("Night Drive", "v2", 20.0, -14.0, 0.0);
+    sam.record_and_sync(vec![v1.clone(), v2.clone()]).await;
+
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    let c = &browser.client;
+    c.goto(&format!(
+        "{}/song?name=Night%20Drive&v={}&b={}",
+        s.url, v2.id, v1.id
+    ))
+    .await
+    .unwrap();
+    let state = |c: Client| async move {
+        js(
+            &c,
+            "const a = document.getElementById('audio-A'), b = document.getElementById('audio-B');
+             return [a.readyState, b.readyState, a.paused, b.paused, a.currentTime, b.currentTime,
+                     a.volume, b.volume];",
+        )
+        .await
+    };
+    browser
+        .until(
+            "both decks' metadata",
+            Duration::from_secs(10),
+            |c| async move {
+                let v = state(c).await;
+                v[0].as_u64() >= Some(1) && v[1].as_u64() >= Some(1)
+            },
+        )
+        .await;
+    // Space plays A (v2, the louder by 6 LU: turned down to match).
+    c.find(Locator::Css("body")).await.unwrap();
+    press(c, " ").await;
+    browser
+        .until(
+            "A playing past 1 s",
+            Duration::from_secs(10),
+            |c| async move {
+                let v = state(c).await;
+                v[2] == false && v[4].as_f64().unwrap_or(0.0) > 1.0
+            },
+        )
+        .await;
+    let before = state(c.clone()).await;
+    let gain = before[6].as_f64().unwrap();
+    assert!(
+        (gain - 10f64.powf(-6.0 / 20.0)).abs() < 0.03,
+        "A (v2) is turned down by its 6 LU: volume {gain}"
+    );
+    assert_eq!(before[7].as_f64(), Some(1.0), "B is the quieter one");
+    press(c, "v").await;
+    let after = state(c.clone()).await;
+    assert_eq!(after[2], true, "A paused");
+    let (a_at, b_at) = (after[4].as_f64().unwrap(), after[5].as_f64().unwrap());
+    assert!(
+        (b_at - a_at).abs() < 0.1,
+        "B took over at A's place: {a_at} vs {b_at}"
+    );
+    browser
+        .until("B playing on", Duration::from_secs(10), |c| async move {
+            let v = state(c).await;
+            v[3] == false && v[5].as_f64().unwrap_or(0.0) > b_at + 0.2
+        })
+        .await;
+    // Approve v1 from its row: it becomes the song's selected version, though v2 is newer.
+    let row = c
+        .find(Locator::Css(&format!("tr.version[data-id='{}']", v1.id)))
+        .await
+        .unwrap();
+    row.find(Locator::Css("button.approve"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_stored(&s, "the approval", |events| {
+        events
+            .into_iter()
+            .find(|e| matches!(&e.body, Body::Verdict { target, .. } if *target == v1.id))
+    })
+    .await;
+    c.goto(&s.url).await.unwrap();
+    browser
+        .until_text("table.songs", |t| t.contains("v1 ·"))
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    let a = sam.print("Night Drive", "v1", 3.0, -14.0, 0.0);
+    let b = sam.print("Low Tide", "v1", 2.5, -20.0, 0.0);
+    sam.record_and_sync(vec![a, b]).await;
+    // The executive's order: Low Tide first.
+    let eve = SyncClient::new(&s.url, &exec, Duration::from_secs(10)).unwrap();
+    let order = Event::new(
+        &Context {
+            project: P.into(),
+            song: String::new(),
+            track: String::new(),
+            session: Uuid::nil(),
+            author: "Eve".into(),
+            role: Role::Executive,
+        },
+        None,
+        Body::TracklistOrder {
+            songs: vec!["Low Tide".into(), "Night Drive".into()],
+        },
+    );
+    tokio::task::spawn_blocking(move || eve.push(&[order]).unwrap())
+        .await
+        .unwrap();
+
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    let c = &browser.client;
+    c.goto(&format!("{}/tracklist", s.url)).await.unwrap();
+    let main = browser.main_text().await;
+    assert!(main.contains("running time 0:00:05.500"), "{main}");
+    // -14 and -20 LUFS: the median is -17, and both are 3 LU from it.
+    assert!(main.contains("+3.0 LU from the median"), "{main}");
+    assert!(main.contains("-3.0 LU from the median"), "{main}");
+    c.find(Locator::Id("album-play"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until(
+            "both songs scheduled",
+            Duration::from_secs(20),
+            |c| async move { js(&c, "return window.linerAlbum.schedule.length;").await == 2 },
+        )
+        .await;
+    let schedule = js(
+        c,
+        "const s = window.linerAlbum.schedule;
+         return { songs: s.map(x => x.song), starts: s.map(x => x.start),
+                  durations: s.map(x => x.duration), now: window.linerAlbum.ctx.currentTime };",
+    )
+    .await;
+    assert_eq!(
+        schedule["songs"],
+        serde_json::json!(["Low Tide", "Night Drive"])
+    );
+    let starts: Vec<f64> = serde_json::from_value(schedule["starts"].clone()).unwrap();
+    let durations: Vec<f64> = serde_json::from_value(schedule["durations"].clone()).unwrap();
+    assert!((durations[0] - 2.5).abs() < 0.01 && (durations[1] - 3.0).abs() < 0.01);
+    assert_eq!(
+        starts[1],
+        starts[0] + durations[0],
+        "the second song starts exactly where the first ends: no gap, no overlap"
+    );
+    browser
+        .until(
+            "the album clock running",
+            Duration::from_secs(10),
+            |c| async move {
+                js(&c, "return window.linerAlbum.ctx.currentTime;")
+                    .await
+                    .as_f64()
+                    .unwrap_or(0.0)
+                    > starts[0]
+            },
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_song_page_with_versions_and_the_album_pass_axe() {
+    let s = Server::start();
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(&s, "Sam");
+    let v1 = sam.print("Night Drive", "v1", 4.0, -20.0, 0.0);
+    let v2 = sam.print("Night Drive", "v2", 4.0, -14.0, 0.0);
+    let note = note_at("Night Drive", "hats harsh", 1.0);
+    sam.record_and_sync(vec![v1.clone(), v2.clone(), note])
+        .await;
+    let source = axe_source();
+    let browser = Browser::start(1280, 900).await;
+    browser.sign_in(&s.url, &exec).await;
+    let mut problems = Vec::new();
+    for path in [
+        format!("/song?name=Night%20Drive&v={}&b={}", v2.id, v1.id),
+        "/tracklist".into(),
+        "/".into(),
+    ] {
+        browser
+            .client
+            .goto(&format!("{}{path}", s.url))
+            .await
+            .unwrap();
+        for p in axe(&browser.client, &source).await {
+            problems.push(format!("{path}: {p}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    browser.close().await;
+}
