@@ -33,8 +33,19 @@ pub struct ClipHash(String);
 impl ClipHash {
     /// The hash of `bytes`.
     pub fn of(bytes: &[u8]) -> ClipHash {
-        let digest = Sha256::digest(bytes);
-        ClipHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+        ClipHash::of_digest(Sha256::new_with_prefix(bytes))
+    }
+
+    /// The hash a SHA-256 hasher fed with the bytes (in pieces, as a large file is read)
+    /// gives.
+    pub fn of_digest(hasher: Sha256) -> ClipHash {
+        ClipHash(
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
     }
 
     pub fn as_str(&self) -> &str {

@@ -112,7 +112,7 @@ impl Peaks {
 impl TryFrom<Vec<i8>> for Peaks {
     type Error = String;
     fn try_from(flat: Vec<i8>) -> Result<Peaks, String> {
-        if flat.len() % 2 != 0 || flat.len() / 2 > MAX_PEAKS {
+        if !flat.len().is_multiple_of(2) || flat.len() / 2 > MAX_PEAKS {
             return Err(format!(
                 "a waveform summary is at most {MAX_PEAKS} (min, max) pairs, as a flat list"
             ));
@@ -389,15 +389,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<(ClipHash, u64)> {
         len += n as u64;
         hasher.update(&buf[..n]);
     }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((
-        hex.parse().expect("SHA-256 is 64 lowercase hex digits"),
-        len,
-    ))
+    Ok((ClipHash::of_digest(hasher), len))
 }
 
 #[cfg(feature = "encode")]

@@ -147,13 +147,13 @@ async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Op
 async fn click_wave(c: &Client, fraction: f64) {
     let wave = c.find(Locator::Id("wave")).await.unwrap();
     let (_, _, w, _) = wave.rectangle().await.unwrap();
-    let x = ((fraction - 0.5) * w).round() as i64;
+    let x = ((fraction - 0.5) * w).round();
     let actions = MouseActions::new("mouse".into())
         .then(PointerAction::MoveToElement {
             element: wave,
             duration: None,
             x,
-            y: 0,
+            y: 0.0,
         })
         .then(PointerAction::Down {
             button: MOUSE_BUTTON_LEFT,
@@ -359,7 +359,12 @@ async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
             songs: vec!["Low Tide".into(), "Night Drive".into()],
         },
     );
-    tokio::task::spawn_blocking(move || eve.push(&[order]).unwrap())
+    let order = liner_record::journal::StoredEvent {
+        id: order.id,
+        json: order.to_json(),
+        event: order,
+    };
+    tokio::task::spawn_blocking(move || eve.push(&[&order]).unwrap())
         .await
         .unwrap();
 
@@ -404,6 +409,7 @@ async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
         starts[0] + durations[0],
         "the second song starts exactly where the first ends: no gap, no overlap"
     );
+    let first = starts[0];
     browser
         .until(
             "the album clock running",
@@ -413,7 +419,7 @@ async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
                     .await
                     .as_f64()
                     .unwrap_or(0.0)
-                    > starts[0]
+                    > first
             },
         )
         .await;
