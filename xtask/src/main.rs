@@ -235,6 +235,14 @@ const BENCHMARKS: [(&str, &str, &str); 11] = [
     ),
     (
         PLUGIN_PACKAGE,
+        "print",
+        "The worker's cost of printing a version: 5 minutes of 48 kHz stereo streamed through \
+         the print writer (FLAC to disk, EBU R128 with true peak, waveform summary) in 64-frame \
+         blocks, against encoding the same audio in memory as clips are. Target: < 5% of one \
+         core at real time.",
+    ),
+    (
+        PLUGIN_PACKAGE,
         "footprint",
         "Resident memory and threads of a process hosting 1, 10 and 50 release instances \
          (editor closed, each processing a second of audio), against the same process with \
