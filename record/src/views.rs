@@ -621,6 +621,35 @@ impl Views {
         out
     }
 
+    /// Every song of the record: the executive's order first, then the others by name.
+    pub fn songs_in_order(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.tracklist.iter().flatten() {
+            if !s.is_empty() && !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        for s in self.songs() {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The album: the songs on the record in the executive's order (every song in order
+    /// while none has been put on it yet; a song left off never).
+    pub fn album_songs(&self) -> Vec<String> {
+        let any_chosen = self.song_selection.values().any(|&on| on);
+        self.songs_in_order()
+            .into_iter()
+            .filter(|s| match self.song_selection.get(s) {
+                Some(&on) => on,
+                None => !any_chosen,
+            })
+            .collect()
+    }
+
     /// A song's versions, newest first.
     pub fn versions_of<'a>(&'a self, song: &str) -> impl Iterator<Item = &'a VersionView> + 'a {
         let song = song.to_owned();

@@ -153,3 +153,86 @@ fn the_logs_name_each_songs_selected_version_with_its_hash_and_approver() {
         serde_json::json!(v1.id)
     );
 }
+
+#[test]
+fn the_album_is_the_songs_on_the_record_in_order_with_their_selected_versions() {
+    use liner_record::export::album::{album, playlist, sequence_sheet};
+    let mut other = print("v1", 'c', 1_100);
+    other.song = "Low Tide".into();
+    let mut left_off = print("v1", 'd', 1_200);
+    left_off.song = "B-Side/../x".into();
+    let v1 = print("v1", 'a', 1_000);
+    let v2 = print("v2 vocal up", 'b', 2_000);
+    let exec = |body| at(Event::new(&ctx("Alex", Role::Executive), None, body), 2_500);
+    let events = vec![
+        v1.clone(),
+        v2.clone(),
+        other.clone(),
+        left_off,
+        verdict(v2.id, Verdict::Approved, 3_000),
+        exec(Body::TracklistOrder {
+            songs: vec!["Low Tide".into(), "Night Drive".into()],
+        }),
+        exec(Body::SongSelection {
+            song: "Night Drive".into(),
+            selected: true,
+        }),
+        exec(Body::SongSelection {
+            song: "Low Tide".into(),
+            selected: true,
+        }),
+    ];
+    let views = fold(&events);
+    let tracks = album(&views);
+    let names: Vec<(&str, Option<String>)> = tracks
+        .iter()
+        .map(|t| (t.song.as_str(), t.file_name(2)))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("Low Tide", None),
+            ("Night Drive", Some("02 Night Drive (v2 vocal up).flac".into())),
+        ],
+        "in the executive's order, the song left undecided off the album, no approved version no file"
+    );
+    assert_eq!(
+        tracks[0].playing().unwrap().id,
+        other.id,
+        "the page plays its newest print"
+    );
+    let m3u = playlist(&tracks);
+    assert_eq!(
+        m3u,
+        "#EXTM3U\n#EXTINF:200,Night Drive (v2 vocal up)\n02 Night Drive (v2 vocal up).flac\n"
+    );
+    let sheet = sequence_sheet("P", &tracks);
+    assert!(
+        sheet.contains("| 1 | Low Tide | none approved |"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains(&"b".repeat(64)) && sheet.contains("Alex"),
+        "{sheet}"
+    );
+    assert!(sheet.contains("Running time 0:03:20.000"), "{sheet}");
+    assert!(
+        sheet.contains("No approved version yet (not in this album): Low Tide."),
+        "{sheet}"
+    );
+}
+
+#[test]
+fn an_album_file_name_cannot_leave_its_folder() {
+    use liner_record::export::album::album;
+    let mut v = print("../../etc/passwd", 'a', 1_000);
+    v.song = "..\\..\\boot\u{202e}".into();
+    let events = vec![v.clone(), verdict(v.id, Verdict::Approved, 2_000)];
+    let views = fold(&events);
+    let name = album(&views)[0].file_name(2).unwrap();
+    assert!(
+        !name.contains('/') && !name.contains('\\') && !name.contains('\u{202e}'),
+        "{name}"
+    );
+    assert!(!name.contains(".."), "{name}");
+}

@@ -7,6 +7,7 @@
 //! isolated: [`bdi`]); a note without a DAW position still appears (with its wall-clock time)
 //! in the formats for people, and the marker formats say how many they left out.
 
+pub mod album;
 mod bidi;
 mod clips;
 mod daw;

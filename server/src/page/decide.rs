@@ -8,7 +8,6 @@
 
 use super::auth::{self, Signed};
 use super::layout;
-use super::tracklist::songs_in_order;
 use super::PAGES;
 use crate::api::{blocking, ApiError};
 use crate::state::AppState;
@@ -299,7 +298,7 @@ async fn executive_and_order(
 ) -> Result<(Signed, Vec<String>), auth::Denied> {
     let signed = executive(state, headers, csrf).await?;
     let record = auth::record_of(state, &signed).await?;
-    Ok((signed, songs_in_order(&record.views)))
+    Ok((signed, record.views.songs_in_order()))
 }
 
 /// `GET /export?format=F[&song=S]...`: the decision log with the session cookie. The HTML log

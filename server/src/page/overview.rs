@@ -4,7 +4,6 @@
 
 use super::auth;
 use super::layout::{self, Frame, Nav};
-use super::tracklist::songs_in_order;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -36,7 +35,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let views = &record.views;
     let (per_song, total) = counts(&record.entries);
     let last_event = record.events.iter().map(|e| e.at).max();
-    let songs = songs_in_order(views);
+    let songs = views.songs_in_order();
     let store = state.store.clone();
     let backup = crate::api::blocking(move || store.last_backup()).await;
     let main = html! {

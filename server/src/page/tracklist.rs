@@ -11,25 +11,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use liner_record::names::percent_encoded;
-use liner_record::Views;
 use maud::html;
 use std::sync::Arc;
-
-/// Every song of the record: the executive's order first, then the others by name.
-pub fn songs_in_order(views: &Views) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in views.tracklist.iter().flatten() {
-        if !s.is_empty() && !out.contains(s) {
-            out.push(s.clone());
-        }
-    }
-    for s in views.songs() {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
-}
 
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let (signed, record) = match auth::signed_record(&state, &headers).await {
@@ -37,7 +20,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         Err(d) => return d.into_response(),
     };
     let views = &record.views;
-    let songs = songs_in_order(views);
+    let songs = views.songs_in_order();
     let exec = signed.is_executive();
     let main = html! {
         h1 { "Tracklist" }
