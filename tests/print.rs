@@ -156,7 +156,11 @@ fn decode(journal: &Journal, v: &VersionPrinted) -> Vec<i32> {
 /// silence inside the version's gaps, the input everywhere else.
 fn assert_is_the_input(decoded: &[i32], v: &VersionPrinted) {
     assert_eq!(decoded.len() as u64, v.version.frames * 2);
-    let in_gap = |f: u64| v.gaps.iter().any(|g| (g.frame..g.frame + g.frames).contains(&f));
+    let in_gap = |f: u64| {
+        v.gaps
+            .iter()
+            .any(|g| (g.frame..g.frame + g.frames).contains(&f))
+    };
     for (i, s) in decoded.iter().enumerate() {
         let (f, c) = ((i / 2) as u64, i % 2);
         let want = if in_gap(f) {
@@ -186,7 +190,11 @@ fn a_print_at_real_time_is_the_input_sample_for_sample_and_clean() {
     assert_eq!(v.start.seconds, Some(2.0));
     assert_eq!(v.start.beats, Some(4.0));
     assert_eq!((v.start.bar, v.start.beat), (Some(2), Some(1.0)));
-    assert_eq!(v.tempo.first(), Some(&v.start), "the tempo map starts at the start");
+    assert_eq!(
+        v.tempo.first(),
+        Some(&v.start),
+        "the tempo map starts at the start"
+    );
     let loud = v.version.loudness;
     assert!(loud.integrated.is_some() && loud.true_peak.is_some());
     assert!(!v.version.peaks.pairs().is_empty());
@@ -221,7 +229,10 @@ fn audio_lost_at_real_time_is_a_gap_in_the_version_where_it_was() {
     plugin.deactivate(p);
     let (_, v) = &versions[0];
     assert!(!v.offline);
-    assert!(!v.clean(), "audio was lost but the version says it is clean");
+    assert!(
+        !v.clean(),
+        "audio was lost but the version says it is clean"
+    );
     assert_eq!(
         v.version.frames,
         (blocks * BLOCK) as u64,
