@@ -335,6 +335,7 @@ mod tests {
             )
         };
         // Armed while playing: waits for the next start.
+        assert!(!run(&mut s, true, 120.0, 0, false));
         assert!(!run(&mut s, true, 120.0, 0, true));
         assert_eq!(s.phase(), Phase::Armed);
         assert!(!run(&mut s, false, 120.0, 64, true));
@@ -370,14 +371,11 @@ mod tests {
         let shared = PrintShared::default();
         let mut s = PrintState::default();
         let t = transport(true, 120.0);
-        let mut run = |s: &mut PrintState, frame, param, back: bool| {
-            s.block(&t, frame, param, &shared, || back, &mut w)
-        };
         let stopped = transport(false, 120.0);
-        s.block(&stopped, 0, true, &PrintShared::default(), || false, &mut w);
-        assert!(run(&mut s, 64, true, false));
+        s.block(&stopped, 0, true, &shared, || false, &mut w);
+        assert!(s.block(&t, 64, true, &shared, || false, &mut w));
         // A loop wrap ends it.
-        assert!(!run(&mut s, 128, true, true));
+        assert!(!s.block(&t, 128, true, &shared, || true, &mut w));
         assert_eq!(s.phase(), Phase::Done);
         // The editor's arm: a new print at the next start, ended by Stop printing.
         shared.arm();

@@ -72,6 +72,8 @@ struct Feeding {
 #[derive(Default)]
 pub(super) struct Printer {
     feeding: Option<Feeding>,
+    /// Says when the last print started has its number (the next one waits for it).
+    numbered: Option<Receiver<()>>,
 }
 
 /// What a print needs to start: the instance, and where its project's journal is.
@@ -105,7 +107,7 @@ impl Printer {
                 // A start while feeding cannot come from the audio thread (it ends first);
                 // should it, the old print ends here.
                 self.end(mark.frame);
-                self.feeding = start(mark, env);
+                self.feeding = start(mark, env, &mut self.numbered);
             }
             PrintMarkKind::Tempo => {
                 if let Some(f) = &self.feeding {
@@ -161,7 +163,7 @@ impl Feeding {
 }
 
 /// Starts a print's thread; `None` (said in the editor) when it cannot be.
-fn start(mark: &PrintMark, env: &Env<'_>) -> Option<Feeding> {
+fn start(mark: &PrintMark, env: &Env<'_>, numbered: &mut Option<Receiver<()>>) -> Option<Feeding> {
     let shared = env.slot.print.clone();
     let fail = |why: String| {
         nice_plug::nice_warn!("Liner Notes: the version was not printed: {why}");
@@ -183,7 +185,10 @@ fn start(mark: &PrintMark, env: &Env<'_>) -> Option<Feeding> {
     };
     let (tx, rx) = channel();
     let queued = Arc::new(AtomicU64::new(0));
+    let (numbered_tx, numbered_rx) = channel();
     let job = Job {
+        after: numbered.replace(numbered_rx),
+        numbered: numbered_tx,
         ctx,
         dir,
         start: mark.at.position(0),
@@ -216,6 +221,10 @@ fn start(mark: &PrintMark, env: &Env<'_>) -> Option<Feeding> {
 
 /// A print's thread: everything it needs to write the version and record it.
 struct Job {
+    /// The previous print's thread says when it has its number: prints are numbered in the
+    /// order they were made, even when a short one is encoded before a long one.
+    after: Option<Receiver<()>>,
+    numbered: Sender<()>,
     ctx: Context,
     dir: PathBuf,
     start: DawPos,
@@ -237,6 +246,15 @@ struct Gathered {
 
 impl Job {
     fn run(self, mut writer: VersionWriter, rx: Receiver<Msg>) {
+        // Numbered when it starts, after the print before it (see `after`).
+        if let Some(after) = &self.after {
+            let _ = after.recv();
+        }
+        let label = format!(
+            "v{}",
+            next_number(&self.dir, &self.ctx.project, &self.ctx.song)
+        );
+        let _ = self.numbered.send(());
         let mut got = Gathered {
             tempo: vec![self.start],
             ..Gathered::default()
@@ -263,7 +281,7 @@ impl Job {
                 }
             });
         }
-        let outcome = self.finish(writer, got, rate);
+        let outcome = self.finish(writer, got, rate, label);
         if let Err(why) = &outcome {
             nice_plug::nice_warn!("Liner Notes: the version was not printed: {why}");
         }
@@ -303,7 +321,13 @@ impl Job {
     }
 
     /// Finishes the file and records the event; what is shown in the editor.
-    fn finish(&self, writer: VersionWriter, got: Gathered, rate: u32) -> Result<Printed, String> {
+    fn finish(
+        &self,
+        writer: VersionWriter,
+        got: Gathered,
+        rate: u32,
+        label: String,
+    ) -> Result<Printed, String> {
         if let Some(e) = got.error {
             writer.abandon();
             return Err(e.to_string());
@@ -314,10 +338,6 @@ impl Job {
         }
         let store = VersionStore::of_journal(&self.dir);
         let version = writer.finish(&store).map_err(|e| e.to_string())?;
-        let label = format!(
-            "v{}",
-            next_number(&self.dir, &self.ctx.project, &self.ctx.song)
-        );
         let printed = Printed {
             label: label.clone(),
             seconds: version.seconds(),
