@@ -175,7 +175,7 @@ impl TapWriter {
             return;
         }
         let n = frames * self.channels;
-        if !self.has_room(n) && !(self.offline && self.wait_for_room(n)) {
+        if !(self.has_room(n) || self.offline && self.wait_for_room(n)) {
             self.lost.fetch_add(frames as u64, Ordering::Relaxed);
             self.flush_marks(frame);
             return;

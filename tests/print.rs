@@ -52,9 +52,8 @@ fn printer(offline: bool) -> (Instance, Processor, String) {
     if offline {
         let h = plugin.instance.plugin_handle();
         let render: PluginRender = h.get_extension().expect("the render extension");
-        let mut main = plugin.instance.plugin_handle();
         render
-            .set(&mut main, RenderMode::Offline)
+            .set(&h, RenderMode::Offline)
             .expect("offline render mode");
     }
     let p = plugin.activate(RATE, BLOCK as u32, 2);
