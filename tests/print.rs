@@ -244,3 +244,32 @@ fn audio_lost_at_real_time_is_a_gap_in_the_version_where_it_was() {
     // Silence exactly where the gaps say, the input everywhere else.
     assert_is_the_input(&decode(&journal, v), v);
 }
+
+#[test]
+fn a_deactivation_mid_print_ends_the_version_where_the_last_block_ended() {
+    let (mut plugin, mut p, project) = printer(false);
+    let print = plugin.param_id("Print");
+    let mut t = Timeline::new(RATE, 120.0, (4, 4));
+    p.set_param(0, print, 1.0);
+    fill(&mut p, START as u64);
+    p.process(BLOCK, Some(&t.at(START)));
+    t.playing = true;
+    let blocks = 200;
+    for b in 0..blocks {
+        let pos = START as u64 + (b * BLOCK) as u64;
+        fill(&mut p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+        // About five times real time: well within what the half-second tap holds.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The host deactivates while playing and activates again at once: the new activation's
+    // tap replaces the old one, whose last blocks and end mark must still reach the print.
+    plugin.deactivate(p);
+    let p = plugin.activate(RATE, BLOCK as u32, 2);
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (_, v) = &versions[0];
+    assert!(v.clean(), "{:?}", v.gaps);
+    assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
+    assert_is_the_input(&decode(&journal, v), v);
+}
