@@ -1,9 +1,9 @@
 //! The audio thread's work for one (sub-)block. Nothing else in the crate runs there.
 //!
 //! Per block: detect transport, take and mark edges (a few comparisons; the event path only
-//! when something happened), copy the input into the audio tap while the instance clips audio
-//! with its notes ([`crate::tap`]), and publish the playhead snapshot while an editor watches
-//! it.
+//! when something happened), decide whether the block is printed ([`crate::print`]), copy the
+//! input into the audio tap while the instance clips audio with its notes or prints
+//! ([`crate::tap`]), and publish the playhead snapshot while an editor watches it.
 //!
 //! Guarantees, for any transport the host sends (missing, NaN, jumping): no allocation, no
 //! lock, no syscall, no I/O, no logging, no panic. The samples are never written (and only
@@ -12,6 +12,7 @@
 
 use crate::capture::{CaptureEvent, Detector};
 use crate::playhead::{HostTransport, SharedPlayhead};
+use crate::print::{PrintShared, PrintState};
 use crate::tap::TapWriter;
 use nice_plug::prelude::Transport;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,23 +26,41 @@ pub struct AudioState<'a> {
     pub blocks: &'a mut u64,
     /// Frames processed before this block (the stream position clips are cut from).
     pub frame: &'a mut u64,
-    /// The audio tap, while clips are on.
+    /// The audio tap (made at activation).
     pub tap: Option<&'a mut TapWriter>,
+    /// Whether the instance clips audio with its notes (the tap is written every block).
+    pub clip_on: bool,
+    pub print: &'a mut PrintState,
+    pub print_shared: &'a PrintShared,
 }
 
 /// Publishes the playhead, detects transport/take/mark edges and queues them for the worker.
-/// If the queue is full the event is counted in `dropped`, never waited for.
+/// If the queue is full the event is counted in `dropped`, never waited for. `print_on` is the
+/// `Print` parameter's value during the block.
 #[inline(always)]
 pub fn process_block(
     transport: &Transport,
     frames: u32,
     input: &[&mut [f32]],
-    mark_on: bool,
+    (mark_on, print_on): (bool, bool),
     state: &mut AudioState<'_>,
 ) {
     *state.blocks = state.blocks.wrapping_add(1);
     let frame = *state.frame;
     *state.frame = frame.wrapping_add(frames as u64);
+    // Before the detector looks at this block (a loop wrap is measured from the previous one).
+    let detector = &*state.detector;
+    let printing = match state.tap.as_deref_mut() {
+        Some(tap) => state.print.block(
+            transport,
+            frame,
+            print_on,
+            state.print_shared,
+            || detector.jumped_back(transport),
+            tap,
+        ),
+        None => false,
+    };
     let producer = &mut *state.producer;
     let dropped = state.dropped;
     state
@@ -52,7 +71,11 @@ pub fn process_block(
                 dropped.fetch_add(1, Ordering::Relaxed);
             }
         });
-    if let Some(tap) = state.tap.as_deref_mut() {
+    if let Some(tap) = state
+        .tap
+        .as_deref_mut()
+        .filter(|_| state.clip_on || printing)
+    {
         tap.write(frame, input);
     }
     if state.playhead.is_watched() {
@@ -78,12 +101,14 @@ mod tests {
         let mut t = Transport::new(48_000.0);
         t.playing = true;
         t.pos_seconds = Some(2.0);
+        let mut print = PrintState::default();
+        let print_shared = PrintShared::default();
         let mut run = |t: &Transport| {
             process_block(
                 t,
                 64,
                 &[],
-                false,
+                (false, false),
                 &mut AudioState {
                     playhead: &playhead,
                     detector: &mut detector,
@@ -92,6 +117,9 @@ mod tests {
                     blocks: &mut blocks,
                     frame: &mut frame,
                     tap: None,
+                    clip_on: false,
+                    print: &mut print,
+                    print_shared: &print_shared,
                 },
             )
         };

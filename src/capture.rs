@@ -167,6 +167,25 @@ impl Detector {
         self.prev = None;
     }
 
+    /// Whether the position of `t` is more than [`MIN_WRAP_SECONDS`] before where the
+    /// previous block ended (a loop wrap, or the producer jumping back): a few comparisons.
+    /// Call before [`Detector::block`] for the same block.
+    #[inline(always)]
+    pub fn jumped_back(&self, t: &Transport) -> bool {
+        let Some(prev) = &self.prev else {
+            return false;
+        };
+        let then = seconds_hint(prev.seconds(), prev.samples(), prev.beats(), t);
+        let now = seconds_hint(t.pos_seconds, t.pos_samples, t.pos_beats, t);
+        match (then, now) {
+            (Some(then), Some(now)) => {
+                let sr = t.sample_rate as f64;
+                (then - now) * sr + prev.frames as f64 > MIN_WRAP_SECONDS * sr
+            }
+            _ => false,
+        }
+    }
+
     /// The take being recorded now, if any.
     pub fn current_take(&self) -> Option<u32> {
         self.take
@@ -189,21 +208,7 @@ impl Detector {
         let recording = playing && transport.recording;
         // A jump back while recording: now < prev + prev_frames / sr - MIN_WRAP, multiplied
         // through by sr (no division).
-        let wrapped = match &self.prev {
-            Some(prev) if recording && self.take.is_some() => {
-                let t = transport;
-                let then = seconds_hint(prev.seconds(), prev.samples(), prev.beats(), t);
-                let now = seconds_hint(t.pos_seconds, t.pos_samples, t.pos_beats, t);
-                match (then, now) {
-                    (Some(then), Some(now)) => {
-                        let sr = t.sample_rate as f64;
-                        (then - now) * sr + prev.frames as f64 > MIN_WRAP_SECONDS * sr
-                    }
-                    _ => false,
-                }
-            }
-            _ => false,
-        };
+        let wrapped = recording && self.take.is_some() && self.jumped_back(transport);
         let mark_edge = mark_on && !self.mark_was_on;
         if playing != self.was_playing || recording != self.take.is_some() || wrapped || mark_edge {
             // Only a copy goes to the cold path: were the host's transport's address to leave

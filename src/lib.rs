@@ -4,7 +4,9 @@
 //! - [`audio`]: `process()`, the only code on the audio thread.
 //! - [`playhead`]: the DAW position and the lock-free snapshot the audio thread publishes.
 //! - [`capture`]: take, transport and mark detection (runs on the audio thread).
-//! - [`tap`]: the wait-free ring that carries audio for clips from `process()` to the worker.
+//! - [`tap`]: the wait-free ring that carries audio for clips and prints from `process()` to
+//!   the worker.
+//! - [`print`]: when a version prints (the audio thread's decision), and what the editor sees.
 //! - [`worker`]: the process-wide background threads: drain the audio queues into the
 //!   project's journal (`liner-record`) and the saved state, follow the journal, sync, clips.
 //! - [`record_view`]: the project record as an open editor sees it (a folded snapshot).
@@ -22,6 +24,7 @@ pub mod capture;
 pub mod editor;
 pub mod params;
 pub mod playhead;
+pub mod print;
 pub mod record_view;
 pub mod settings;
 pub mod state;
@@ -59,8 +62,13 @@ pub struct LinerNotes {
     /// Audio thread only: frames processed since the instance was made (never reset: the
     /// stream position clips are cut from).
     frame: u64,
-    /// Audio thread only: where the input goes while clips are on; made at activation.
+    /// Audio thread only: where the input goes while clips are on or a version prints; made at
+    /// activation.
     tap: Option<tap::TapWriter>,
+    /// Audio thread only: whether a version prints.
+    print: print::PrintState,
+    /// Printing's switches and report, shared with the worker and the editor.
+    print_shared: Arc<print::PrintShared>,
     /// Whether this instance clips audio with its notes (the instance setting, mirrored for
     /// the audio thread by the worker).
     clip_on: Arc<std::sync::atomic::AtomicBool>,
@@ -85,6 +93,7 @@ impl Default for LinerNotes {
             floors.clone(),
         );
         let clip_on = registration.link().clip_switch();
+        let print_shared = registration.link().print();
         LinerNotes {
             params,
             playhead: Arc::new(SharedPlayhead::new()),
@@ -95,6 +104,8 @@ impl Default for LinerNotes {
             blocks: 0,
             frame: 0,
             tap: None,
+            print: print::PrintState::default(),
+            print_shared,
             clip_on,
             sample_rate: 44_100.0,
             active: false,
@@ -185,20 +196,24 @@ impl Plugin for LinerNotes {
     ) -> bool {
         self.sample_rate = buffer_config.sample_rate;
         // The tap for this sample rate and layout (its memory is only touched while clips
-        // are on; a short one when they are off now, as they may be switched on while it
-        // plays); the worker gets the other end.
+        // are on or a version prints; a short one when neither is set up now, as they may be
+        // switched on while it plays); the worker gets the other end. An offline render
+        // waits for room in it instead of dropping audio.
         let channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
-        let seconds = if self.params.state.read().clip_audio {
+        let print_armed = self.params.print.value() || self.print_shared.armed_in_editor();
+        let seconds = if self.params.state.read().clip_audio || print_armed {
             tap::RING_SECONDS
         } else {
             tap::IDLE_RING_SECONDS
         };
-        let (writer, reader) = tap::tap_holding(
+        let (mut writer, mut reader) = tap::tap_holding(
             buffer_config.sample_rate,
             channels,
             seconds,
             buffer_config.max_buffer_size,
         );
+        let offline = buffer_config.process_mode == ProcessMode::Offline;
+        tap::set_offline(&mut writer, &mut reader, offline);
         self.tap = Some(writer);
         self.registration.link().set_tap(reader);
         // The instance starts working: one end of the stretch its person's worked time counts.
@@ -218,6 +233,9 @@ impl Plugin for LinerNotes {
     }
 
     fn deactivate(&mut self) {
+        // A print in progress ends where the last block ended.
+        self.print
+            .close(self.frame, &self.print_shared, self.tap.as_mut());
         // End an open take and the transport where the last block ended, so a deactivation
         // mid-recording leaves nothing open; then make sure they are written.
         let producer = &mut self.producer;
@@ -242,16 +260,11 @@ impl Plugin for LinerNotes {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let tap = if self.clip_on.load(std::sync::atomic::Ordering::Relaxed) {
-            self.tap.as_mut()
-        } else {
-            None
-        };
         audio::process_block(
             context.transport(),
             buffer.samples() as u32,
             buffer.as_slice_immutable(),
-            self.params.mark.value(),
+            (self.params.mark.value(), self.params.print.value()),
             &mut audio::AudioState {
                 playhead: &self.playhead,
                 detector: &mut self.detector,
@@ -259,7 +272,10 @@ impl Plugin for LinerNotes {
                 dropped: &self.dropped,
                 blocks: &mut self.blocks,
                 frame: &mut self.frame,
-                tap,
+                tap: self.tap.as_mut(),
+                clip_on: self.clip_on.load(std::sync::atomic::Ordering::Relaxed),
+                print: &mut self.print,
+                print_shared: &self.print_shared,
             },
         );
         // Keep being called while the input is silent: the transport still matters.

@@ -16,6 +16,12 @@ pub struct LinerParams {
     #[id = "mark"]
     pub mark: BoolParam,
 
+    /// While on, the instance prints a version of its song from the next transport start to
+    /// its stop (or the first loop wrap, or until it goes off): hands-free printing from an
+    /// automation lane or a control surface. One print per rising edge. Never rename the id.
+    #[id = "print"]
+    pub print: BoolParam,
+
     /// Host bypass. Pass-through is bit-exact either way; capture keeps running because the
     /// transport still tells what happened in the session.
     #[id = "bypass"]
@@ -35,6 +41,7 @@ impl Default for LinerParams {
     fn default() -> Self {
         LinerParams {
             mark: BoolParam::new("Mark", false),
+            print: BoolParam::new("Print", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             state: Arc::new(SavedState::new(InstanceState::new())),
             editor_size: Arc::new(parking_lot::RwLock::new(crate::editor::DEFAULT_SIZE)),

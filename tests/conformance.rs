@@ -69,7 +69,7 @@ fn parameters_have_unique_ids_and_round_trip_through_text() {
         names.push(name);
     }
     names.sort();
-    assert_eq!(names, ["Bypass", "Mark"]);
+    assert_eq!(names, ["Bypass", "Mark", "Print"]);
     assert!(saw_bypass, "the host bypass parameter is flagged as such");
 }
 

@@ -1219,3 +1219,96 @@ fn audio_lost_to_a_busy_computer_is_said_in_the_header() {
     }
     assert!(link.clip_audio_lost().unwrap() > 0.5);
 }
+
+/// *Print* in the header arms this instance; the audio thread (played here by the test, with
+/// the real print state and tap) starts printing at the next transport start, the header says
+/// which instance prints its song, with the elapsed time and the level; *Stop printing* ends
+/// it, and the header shows what the version became.
+#[test]
+fn print_arms_printing_and_the_header_shows_the_print_and_its_result() {
+    use liner_notes::print::{Phase, PrintState};
+    let rig = rig();
+    let link = rig.registration.link();
+    let (mut tap, reader) = liner_notes::tap::tap(48_000.0, 2);
+    link.set_tap(reader);
+    let print = link.print();
+    let mut h = rig.harness();
+    h.step();
+    assert!(h.query_by_label_contains("Printing").is_none());
+    h.get_by_label("Print").click();
+    h.step();
+    h.step();
+    assert!(print.armed_in_editor(), "Print arms the instance");
+    h.get_by_label_contains("Armed: Lead vox prints Night Drive from the next transport start");
+
+    // The audio thread: stopped, then playing a quarter-scale square wave.
+    let mut state = PrintState::default();
+    let (mut left, mut right) = (vec![0.25f32; 480], vec![-0.25f32; 480]);
+    let mut t = Transport::new(48_000.0);
+    t.tempo = Some(120.0);
+    let mut frame = 0u64;
+    let mut block = |state: &mut PrintState, t: &Transport, frame: &mut u64| {
+        if state.block(t, *frame, false, &print, || false, &mut tap) {
+            tap.write(*frame, &[&mut left[..], &mut right[..]]);
+        }
+        *frame += 480;
+    };
+    block(&mut state, &t, &mut frame);
+    assert_eq!(print.phase(), Phase::Armed);
+    t.playing = true;
+    // Two seconds, paced for the worker.
+    for _ in 0..200 {
+        t.pos_seconds = Some((frame - 480) as f64 / 48_000.0);
+        block(&mut state, &t, &mut frame);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(print.phase(), Phase::Printing);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h
+        .query_by_label_contains("Printing Night Drive on Lead vox: 0:02.0 · peak -12.0 dBFS")
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the print's progress was never shown"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Stop printing").click();
+    h.step();
+    assert!(!print.armed_in_editor());
+    block(&mut state, &t, &mut frame);
+    assert_eq!(print.phase(), Phase::Idle, "stopped and disarmed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains("Printed v1 · 0:02.0").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the printed version was never shown"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label_contains("dBTP · clean");
+    assert!(h.query_by_label("Print").is_some(), "ready to print again");
+    let versions: Vec<_> = rig
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e.body, Body::VersionPrinted(_)))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut versions = versions;
+    while versions.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no version_printed in the journal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        versions = rig
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e.body, Body::VersionPrinted(_)))
+            .collect();
+    }
+    assert_eq!(versions[0].song, "Night Drive");
+}

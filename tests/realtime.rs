@@ -447,3 +447,130 @@ fn the_null_reference_plugin_processes_under_the_harness() {
     assert_eq!(p.outputs[0][..64], [0.25; 64]);
     null.deactivate(p);
 }
+
+const PRINT_RUN: &str = "printing_through_the_wrapper_allocates_nothing_and_makes_no_syscall";
+
+/// Printing at real time through the real wrapper, on the guarded thread (seccomp, and
+/// `assert_process_allocs` in debug builds): `Print` armed by the parameter, a print from a
+/// transport start across a tempo and a meter change to a loop wrap, then a second arming
+/// ended by the parameter going off; as fast as the thread goes, so the tap also fills and
+/// drops whole blocks. Both versions reach the journal, the lost audio listed as gaps.
+#[test]
+fn printing_through_the_wrapper_allocates_nothing_and_makes_no_syscall() {
+    if rt_guard::is_child(PRINT_RUN) {
+        print_run_child();
+        return;
+    }
+    let out = rt_guard::run_child(PRINT_RUN);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "printing broke a real-time rule ({:?}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    let line = stdout
+        .split_once("PRINT-RUN-RESULT ")
+        .and_then(|(_, rest)| rest.lines().next())
+        .unwrap_or_else(|| panic!("no result from the child:\n{stdout}\n{stderr}"));
+    let r: serde_json::Value = serde_json::from_str(line).unwrap();
+    // In the order they were printed (the journal has them in the order they were finished).
+    let mut versions = r["versions"].as_array().unwrap().clone();
+    versions.sort_by_key(|v| v["label"].as_str().unwrap().to_owned());
+    assert_eq!(versions.len(), 2, "{r}");
+    let (first, second) = (&versions[0], &versions[1]);
+    // The first print: from the start (block 1) to the loop wrap (block 3,000).
+    assert_eq!(first["frames"], 2_999 * 256, "{r}");
+    assert_eq!(
+        first["tempo_points"], 3,
+        "start, tempo change, meter change: {r}"
+    );
+    // The second: from its start (block 3,800) to the parameter going off (block 5,000).
+    assert_eq!(second["frames"], 1_200 * 256, "{r}");
+    assert_eq!(
+        (first["label"].as_str(), second["label"].as_str()),
+        (Some("v1"), Some("v2"))
+    );
+    // As fast as the thread goes the half-second tap overflows: said, never hidden.
+    let lost: u64 = versions.iter().map(|v| v["lost"].as_u64().unwrap()).sum();
+    assert!(lost > 0 && lost.is_multiple_of(256), "{r}");
+}
+
+fn print_run_child() {
+    let project = format!("print realtime {}", uuid::Uuid::now_v7());
+    let mut plugin = Instance::new();
+    let blob = common::host::edit_instance_state(&plugin.save_state(), |st| {
+        st["settings"]["project"] = project.clone().into();
+        st["settings"]["server_url"] = "".into();
+    });
+    plugin.load_state(&blob);
+    let print = plugin.param_id("Print");
+    let mut p = plugin.activate(SR, 256, 2);
+    for (i, ch) in p.inputs.iter_mut().enumerate() {
+        for (n, s) in ch.iter_mut().enumerate() {
+            *s = ((n * 7 + i) as f32 * 0.01).sin() * 0.5;
+        }
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    {
+        let done = done.clone();
+        std::thread::Builder::new()
+            .name("guarded audio thread".into())
+            .spawn(move || {
+                rt_guard::forbid_syscalls();
+                let mut t = Timeline::new(SR, 120.0, (4, 4));
+                let mut pos = 0i64;
+                for block in 0..6_100u32 {
+                    match block {
+                        0 | 3_700 => p.set_param(0, print, 1.0),
+                        3_600 | 5_000 => p.set_param(0, print, 0.0),
+                        1 | 3_800 => t.playing = true,
+                        1_000 => t.tempo = 90.0,
+                        2_000 => t.sig = (7, 8),
+                        3_000 => pos = 0,
+                        3_500 | 6_000 => t.playing = false,
+                        _ => {}
+                    }
+                    p.process(256, Some(&t.at(pos)));
+                    if t.playing {
+                        pos += 256;
+                    }
+                }
+                done.store(true, Ordering::Release);
+                // No syscall may follow, not even thread exit: spin until the process exits.
+                loop {
+                    std::hint::spin_loop();
+                }
+            })
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let journal = liner_record::Journal::open_project(&project).unwrap();
+    let versions = loop {
+        plugin.run_main_thread_callback();
+        std::thread::sleep(Duration::from_millis(20));
+        let versions: Vec<serde_json::Value> = journal
+            .read()
+            .unwrap()
+            .events
+            .into_iter()
+            .filter_map(|s| match s.event.body {
+                liner_record::Body::VersionPrinted(v) => Some(serde_json::json!({
+                    "label": v.label,
+                    "frames": v.version.frames,
+                    "tempo_points": v.tempo.len(),
+                    "lost": v.lost_frames(),
+                })),
+                _ => None,
+            })
+            .collect();
+        if (done.load(Ordering::Acquire) && versions.len() >= 2) || Instant::now() > deadline {
+            break versions;
+        }
+    };
+    println!(
+        "PRINT-RUN-RESULT {}",
+        serde_json::json!({ "versions": versions })
+    );
+    std::process::exit(0);
+}

@@ -338,6 +338,17 @@ impl EditorApp {
         self.link.set_clip_audio(on);
     }
 
+    /// *Print*: this instance prints a version of its song from the next transport start to
+    /// its stop (or over the loop once).
+    pub fn print(&mut self) {
+        self.link.print().arm();
+    }
+
+    /// *Stop printing*: disarms, and ends a print in progress where the audio is now.
+    pub fn stop_printing(&mut self) {
+        self.link.print().stop();
+    }
+
     /// How much of each clip comes before its moment and after, in seconds.
     pub fn set_clip_lengths(&mut self, before: f32, after: f32) {
         self.link.set_clip_lengths(before, after);

@@ -10,7 +10,8 @@
 //! than any clip does.
 
 use super::drain::Slot;
-use crate::tap::{TapBlock, TapReader};
+use super::print::{Env, Printer};
+use crate::tap::{TapBlock, TapItem, TapReader};
 use liner_record::clips::{
     encode_flac, Clip, ClipFormat, ClipHash, ClipStore, CLIP_SAMPLE_RATES, MAX_CLIP_SECONDS,
 };
@@ -220,18 +221,42 @@ impl Clipper {
         });
     }
 
-    /// Takes in what the tap holds, and hands every clip whose audio is complete (or waited
-    /// for long enough) to `cut` with the audio.
+    /// Takes in what the tap holds: the audio into the history while clips are on
+    /// (`keep`), and marks and audio to the print (`printer`, as long as its encoder keeps up,
+    /// or all of it when `all`).
+    fn take_tap(&mut self, keep: bool, printer: &mut Printer, env: &mut TapEnv<'_>, all: bool) {
+        let Some(tap) = self.tap.as_mut() else {
+            return;
+        };
+        let (rate, channels) = (tap.sample_rate, tap.channels);
+        let env = Env {
+            slot: env.slot,
+            journal_dir: env.journal_dir,
+            sample_rate: rate,
+            channels,
+            offline: tap.offline,
+        };
+        let history = &mut self.history;
+        let printer = std::cell::RefCell::new(printer);
+        tap.drain_items(
+            &mut self.scratch,
+            || all || printer.borrow().has_room(),
+            |item| {
+                printer.borrow_mut().take(&item, &env);
+                if let TapItem::Block(block, samples) = item {
+                    if keep || history.is_some() {
+                        history
+                            .get_or_insert_with(|| History::new(rate, channels))
+                            .push(block, samples);
+                    }
+                }
+            },
+        );
+    }
+
+    /// Hands every clip whose audio is complete (or waited for long enough) to `cut` with the
+    /// audio.
     fn poll(&mut self, mut cut: impl FnMut(Cut)) {
-        if let Some(tap) = self.tap.as_mut() {
-            let (rate, channels) = (tap.sample_rate, tap.channels);
-            let history = &mut self.history;
-            tap.drain(&mut self.scratch, |block, samples| {
-                history
-                    .get_or_insert_with(|| History::new(rate, channels))
-                    .push(block, samples);
-            });
-        }
         if self.requests.is_empty() {
             return;
         }
@@ -267,9 +292,27 @@ impl Clipper {
     }
 }
 
-/// Every slot's clip work; clips are encoded off this thread.
+/// What taking the tap needs besides the clipper and the printer.
+struct TapEnv<'a> {
+    slot: &'a Arc<Slot>,
+    journal_dir: &'a dyn Fn(&str) -> Option<PathBuf>,
+}
+
+/// Takes in what the slot's tap holds (see [`Clipper::take_tap`]); `all` empties it whatever
+/// the print's encoder has waiting (a new activation replaces the tap).
+pub(super) fn feed(slot: &Arc<Slot>, all: bool, journal_dir: &dyn Fn(&str) -> Option<PathBuf>) {
+    let keep = slot.clip_on.load(Ordering::Relaxed);
+    let mut printer = slot.printer.lock();
+    let mut env = TapEnv { slot, journal_dir };
+    slot.clipper
+        .lock()
+        .take_tap(keep, &mut printer, &mut env, all);
+}
+
+/// Every slot's clip and print work; clips and prints are encoded off this thread.
 pub(super) fn poll(slots: &[Arc<Slot>], journal_dir: impl Fn(&str) -> Option<PathBuf>) {
     for slot in slots {
+        feed(slot, false, &journal_dir);
         let mut ready = Vec::new();
         slot.clipper.lock().poll(|c| ready.push(c));
         for cut in ready {
@@ -333,7 +376,11 @@ mod tests {
     use super::*;
 
     fn block(frame: u64, frames: u32) -> TapBlock {
-        TapBlock { frame, frames }
+        TapBlock {
+            frame,
+            frames,
+            marks: 0,
+        }
     }
 
     #[test]

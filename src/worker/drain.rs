@@ -47,6 +47,10 @@ pub(super) struct Slot {
     pub(super) clipper: Mutex<super::clips::Clipper>,
     /// The current activation's count of tap frames lost, and its sample rate.
     pub(super) tap_lost: Mutex<Option<(Arc<std::sync::atomic::AtomicU64>, u32)>>,
+    /// Printing's switches (the editor's, the audio thread's phase) and the worker's report.
+    pub(super) print: Arc<crate::print::PrintShared>,
+    /// The print being fed to its encoder, if any.
+    pub(super) printer: Mutex<super::print::Printer>,
 }
 
 impl Slot {

@@ -6,7 +6,8 @@
 //! - [`sync`]: pushing new events to each server as soon as they are written, and pulling
 //!   what others recorded, on threads of their own;
 //! - [`clips`]: the rolling audio history of instances that clip audio with their notes, and
-//!   the clips cut from it (encoded on short-lived threads of their own).
+//!   the clips cut from it (encoded on short-lived threads of their own);
+//! - [`print`]: versions printed from the tap, encoded on a thread of their own per print.
 //!
 //! Fifty instances cost the same three threads (drain and follow share one). They start with
 //! the first registration and are joined when the last one is dropped, after a last push.
@@ -21,6 +22,7 @@
 pub mod clips;
 mod drain;
 mod follow;
+mod print;
 mod sync;
 
 pub use sync::{SyncStatus, FINAL_PUSH, LONG_POLL, MAX_POLLS_PER_SECOND};
@@ -257,6 +259,8 @@ pub fn register(
         clip_on: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         clipper: Mutex::new(clips::Clipper::default()),
         tap_lost: Mutex::new(None),
+        print: Arc::default(),
+        printer: Mutex::new(print::Printer::default()),
     });
     slot.clip_on
         .store(slot.state.read().clip_audio, Ordering::Relaxed);
@@ -322,10 +326,42 @@ impl Link {
         st.clip_after = after.clamp(0.0, most - before);
     }
 
-    /// The worker's end of a new activation's audio tap.
+    /// The worker's end of a new activation's audio tap. What the previous activation left in
+    /// its tap (a print's last blocks and its end) is taken first.
     pub fn set_tap(&self, tap: crate::tap::TapReader) {
+        let shared = &self.worker.shared;
+        clips::feed(&self.slot, true, &|project: &str| {
+            shared.journal(project).ok().map(|j| j.dir().to_path_buf())
+        });
         *self.slot.tap_lost.lock() = Some((tap.lost_counter(), tap.sample_rate));
         self.slot.clipper.lock().set_tap(tap);
+    }
+
+    /// Printing's switches and the worker's report on it (the audio thread reads the
+    /// switches; the editor arms, stops and shows the report).
+    pub fn print(&self) -> Arc<crate::print::PrintShared> {
+        self.slot.print.clone()
+    }
+
+    /// The track of another instance of the same project and song that is armed to print or
+    /// printing (one print per song at a time is what makes sense), if any.
+    pub fn other_printer(&self) -> Option<String> {
+        use crate::print::Phase;
+        let (project, song) = {
+            let st = self.slot.state.read();
+            (st.settings.project.clone(), st.settings.song.clone())
+        };
+        let slots = self.worker.shared.slots.lock().clone();
+        slots.iter().find_map(|s| {
+            if Arc::ptr_eq(s, &self.slot)
+                || !matches!(s.print.phase(), Phase::Armed | Phase::Printing)
+            {
+                return None;
+            }
+            let st = s.state.read();
+            (st.settings.project == project && st.settings.song == song)
+                .then(|| st.settings.track.clone())
+        })
     }
 
     /// Hands an event (a typed note, a rating) to the worker; returns at once.

@@ -1,5 +1,5 @@
 //! The header: song and track, who you are, the sync dot, the privacy and clip switches,
-//! exporting the log.
+//! exporting the log, and printing a version ([`super::print`]).
 
 use super::*;
 use liner_record::settings::Settings;
@@ -35,6 +35,7 @@ pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
         ui.separator();
         switches_and_export(app, ui);
     });
+    super::print::print_line(app, ui);
     if let Some(reason) = sync_line(&sync).2 {
         ui.horizontal_wrapped(|ui| {
             ui.label(

@@ -22,6 +22,7 @@ mod detail;
 mod header;
 mod not_sent;
 mod notes;
+mod print;
 mod settings;
 mod takes;
 mod widgets;

@@ -1,0 +1,275 @@
+//! Printing a version, on the real plugin hosted through its CLAP entry: the audio passing
+//! through from a transport start to its stop becomes a FLAC version beside the journal and a
+//! `version_printed` event. Decoded, the version is the input sample for sample (the signal
+//! is made of 24-bit steps, so the encoding is exact). At real time a block the worker could
+//! not take is a gap the version reports, where it was; an offline render waits instead and
+//! loses nothing, however far ahead of the worker it runs.
+
+mod common;
+
+use clack_extensions::render::{PluginRender, RenderMode};
+use common::host::{edit_instance_state, Instance, Processor, Timeline};
+use liner_record::event::Body;
+use liner_record::versions::{VersionPrinted, VersionStore};
+use liner_record::{Event, Journal};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const RATE: f64 = 48_000.0;
+const BLOCK: usize = 256;
+/// The DAW position the transport starts from: two seconds in (bar 2 at 120 bpm, 4/4).
+const START: i64 = 96_000;
+
+/// A 24-bit step value for `frame` of `channel` (under 2^21 in size: exact through the
+/// writer's scaling to 24-bit integers and back).
+fn step_value(frame: u64, channel: usize) -> i32 {
+    let mut x = frame
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(channel as u64 * 0xD1B5_4A32_D192_ED03);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    ((x >> 43) as i32) - (1 << 20)
+}
+
+fn sample(frame: u64, channel: usize) -> f32 {
+    step_value(frame, channel) as f32 / (1u32 << 23) as f32
+}
+
+/// A printing instance of a fresh project (clips off, no server), activated for stereo at
+/// 48 kHz; `offline` sets CLAP's render mode first, as a DAW bouncing does.
+fn printer(offline: bool) -> (Instance, Processor, String) {
+    let project = format!("print {}", Uuid::now_v7());
+    let mut plugin = Instance::new();
+    let blob = edit_instance_state(&plugin.save_state(), |st| {
+        st["clip_audio"] = false.into();
+        st["settings"]["project"] = project.clone().into();
+        st["settings"]["song"] = "Night Drive".into();
+        st["settings"]["track"] = "Mix bus".into();
+        st["settings"]["server_url"] = "".into();
+    });
+    plugin.load_state(&blob);
+    if offline {
+        let h = plugin.instance.plugin_handle();
+        let render: PluginRender = h.get_extension().expect("the render extension");
+        render
+            .set(&h, RenderMode::Offline)
+            .expect("offline render mode");
+    }
+    let p = plugin.activate(RATE, BLOCK as u32, 2);
+    (plugin, p, project)
+}
+
+/// How a test paces the blocks it sends.
+#[derive(Clone, Copy, PartialEq)]
+enum Pace {
+    /// As a playing DAW: never more than 100 ms ahead of the wall clock.
+    RealTime,
+    /// As fast as the thread can go.
+    Flat,
+}
+
+/// Arms `Print` (the parameter), lets the transport stand for a few blocks, plays `blocks`
+/// blocks of the signal from [`START`], then stops. Checks that every output block equals its
+/// input (bit-exact while printing). Returns the stream frame offset of the first played
+/// block's position in the signal (the signal is indexed by DAW sample).
+fn print_blocks(plugin: &mut Instance, p: &mut Processor, blocks: usize, pace: Pace) {
+    let print = plugin.param_id("Print");
+    let mut t = Timeline::new(RATE, 120.0, (4, 4));
+    p.set_param(0, print, 1.0);
+    for _ in 0..4 {
+        fill(p, START as u64);
+        p.process(BLOCK, Some(&t.at(START)));
+    }
+    t.playing = true;
+    let began = Instant::now();
+    for b in 0..blocks {
+        let pos = START as u64 + (b * BLOCK) as u64;
+        fill(p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+        for c in 0..2 {
+            assert!(
+                p.outputs[c][..BLOCK]
+                    .iter()
+                    .zip(&p.inputs[c][..BLOCK])
+                    .all(|(o, i)| o.to_bits() == i.to_bits()),
+                "the output of block {b} is not the input"
+            );
+        }
+        if pace == Pace::RealTime {
+            let ahead = Duration::from_secs_f64((b + 1) as f64 * BLOCK as f64 / RATE);
+            while began.elapsed() + Duration::from_millis(100) < ahead {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+    t.playing = false;
+    let end = START + (blocks * BLOCK) as i64;
+    fill(p, end as u64);
+    p.process(BLOCK, Some(&t.at(end)));
+    p.set_param(0, print, 0.0);
+    p.process(BLOCK, Some(&t.at(end)));
+}
+
+fn fill(p: &mut Processor, pos: u64) {
+    for (c, ch) in p.inputs.iter_mut().enumerate() {
+        for (i, s) in ch[..BLOCK].iter_mut().enumerate() {
+            *s = sample(pos + i as u64, c);
+        }
+    }
+}
+
+/// The project's `version_printed` events, waited for (up to 60 s).
+fn printed(project: &str, count: usize) -> (Journal, Vec<(Event, VersionPrinted)>) {
+    let journal = Journal::open_project(project).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let versions: Vec<_> = journal
+            .read()
+            .unwrap()
+            .events
+            .into_iter()
+            .filter_map(|s| match &s.event.body {
+                Body::VersionPrinted(v) => Some((s.event.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        if versions.len() >= count {
+            return (journal, versions);
+        }
+        assert!(Instant::now() < deadline, "no version_printed in {project}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The version's samples, decoded (interleaved 24-bit integers).
+fn decode(journal: &Journal, v: &VersionPrinted) -> Vec<i32> {
+    let path = VersionStore::of_journal(journal.dir()).path(&v.version);
+    let mut reader = claxon::FlacReader::open(&path).unwrap();
+    assert_eq!(reader.streaminfo().bits_per_sample, 24);
+    assert_eq!(reader.streaminfo().samples, Some(v.version.frames));
+    reader.samples().map(Result::unwrap).collect()
+}
+
+/// Checks the decoded version frame by frame against the signal from DAW sample [`START`]:
+/// silence inside the version's gaps, the input everywhere else.
+fn assert_is_the_input(decoded: &[i32], v: &VersionPrinted) {
+    assert_eq!(decoded.len() as u64, v.version.frames * 2);
+    let in_gap = |f: u64| {
+        v.gaps
+            .iter()
+            .any(|g| (g.frame..g.frame + g.frames).contains(&f))
+    };
+    for (i, s) in decoded.iter().enumerate() {
+        let (f, c) = ((i / 2) as u64, i % 2);
+        let want = if in_gap(f) {
+            0
+        } else {
+            step_value(START as u64 + f, c)
+        };
+        assert_eq!(*s, want, "frame {f} channel {c}");
+    }
+}
+
+#[test]
+fn a_print_at_real_time_is_the_input_sample_for_sample_and_clean() {
+    let (mut plugin, mut p, project) = printer(false);
+    let blocks = (3.0 * RATE) as usize / BLOCK;
+    print_blocks(&mut plugin, &mut p, blocks, Pace::RealTime);
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (event, v) = &versions[0];
+    assert_eq!(event.song, "Night Drive");
+    assert_eq!(event.track, "Mix bus");
+    assert_eq!(v.label, "v1");
+    assert!(v.clean(), "gaps at real time: {:?}", v.gaps);
+    assert!(!v.offline);
+    assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
+    assert_eq!((v.version.sample_rate, v.version.channels), (48_000, 2));
+    assert_eq!(v.start.seconds, Some(2.0));
+    assert_eq!(v.start.beats, Some(4.0));
+    assert_eq!((v.start.bar, v.start.beat), (Some(2), Some(1.0)));
+    assert_eq!(
+        v.tempo.first(),
+        Some(&v.start),
+        "the tempo map starts at the start"
+    );
+    let loud = v.version.loudness;
+    assert!(loud.integrated.is_some() && loud.true_peak.is_some());
+    assert!(!v.version.peaks.pairs().is_empty());
+    assert_is_the_input(&decode(&journal, v), v);
+}
+
+#[test]
+fn an_offline_bounce_far_ahead_of_the_worker_loses_nothing() {
+    let (mut plugin, mut p, project) = printer(true);
+    // Forty seconds as fast as the thread goes: eighty times what the tap holds.
+    let blocks = (40.0 * RATE) as usize / BLOCK;
+    let began = Instant::now();
+    print_blocks(&mut plugin, &mut p, blocks, Pace::Flat);
+    eprintln!("40 s bounced in {:?}", began.elapsed());
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (_, v) = &versions[0];
+    assert!(v.offline, "an offline render says so");
+    assert!(v.clean(), "an offline render lost audio: {:?}", v.gaps);
+    assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
+    assert_is_the_input(&decode(&journal, v), v);
+}
+
+#[test]
+fn audio_lost_at_real_time_is_a_gap_in_the_version_where_it_was() {
+    let (mut plugin, mut p, project) = printer(false);
+    // Forty seconds as fast as the thread goes at real time: the tap (half a second) fills
+    // long before the worker's next look, and blocks are dropped, never waited for.
+    let blocks = (40.0 * RATE) as usize / BLOCK;
+    print_blocks(&mut plugin, &mut p, blocks, Pace::Flat);
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (_, v) = &versions[0];
+    assert!(!v.offline);
+    assert!(
+        !v.clean(),
+        "audio was lost but the version says it is clean"
+    );
+    assert_eq!(
+        v.version.frames,
+        (blocks * BLOCK) as u64,
+        "lost audio keeps its time (silence stands in)"
+    );
+    assert!(v.lost_frames() > 0 && v.lost_frames() < v.version.frames);
+    for g in &v.gaps {
+        assert_eq!(g.frame % BLOCK as u64, 0, "whole blocks are lost: {g:?}");
+    }
+    // Silence exactly where the gaps say, the input everywhere else.
+    assert_is_the_input(&decode(&journal, v), v);
+}
+
+#[test]
+fn a_deactivation_mid_print_ends_the_version_where_the_last_block_ended() {
+    let (mut plugin, mut p, project) = printer(false);
+    let print = plugin.param_id("Print");
+    let mut t = Timeline::new(RATE, 120.0, (4, 4));
+    p.set_param(0, print, 1.0);
+    fill(&mut p, START as u64);
+    p.process(BLOCK, Some(&t.at(START)));
+    t.playing = true;
+    let blocks = 200;
+    for b in 0..blocks {
+        let pos = START as u64 + (b * BLOCK) as u64;
+        fill(&mut p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+        // About five times real time: well within what the half-second tap holds.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The host deactivates while playing and activates again at once: the new activation's
+    // tap replaces the old one, whose last blocks and end mark must still reach the print.
+    plugin.deactivate(p);
+    let p = plugin.activate(RATE, BLOCK as u32, 2);
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (_, v) = &versions[0];
+    assert!(v.clean(), "{:?}", v.gaps);
+    assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
+    assert_is_the_input(&decode(&journal, v), v);
+}
