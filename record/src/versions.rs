@@ -374,9 +374,6 @@ impl VersionStore {
 ///
 /// # Errors
 /// The file cannot be read.
-///
-/// # Panics
-/// Never: a SHA-256 in hex is always a valid hash.
 pub fn hash_file(path: &Path) -> std::io::Result<(ClipHash, u64)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
