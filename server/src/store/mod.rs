@@ -352,6 +352,23 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
+    /// A stored clip's size, without its bytes.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_size(&self, project: &Project, hash: &ClipHash) -> Result<Option<u64>>;
+    /// `len` bytes of a stored clip from byte `first` (fewer at its end), read without the
+    /// rest: a player's range costs the bytes it asks for.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_range(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>>;
     /// The bytes of clips a project holds.
     ///
     /// # Errors

@@ -856,6 +856,45 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn clip_size(&self, project: &Project, hash: &ClipHash) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT size FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|n| n as u64))
+    }
+
+    fn clip_range(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        let row: Option<i64> = conn
+            .query_row(
+                "SELECT rowid FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        // Incremental blob I/O: only the pages holding the range are read into memory.
+        let blob = conn.blob_open(rusqlite::DatabaseName::Main, "clips", "data", row, true)?;
+        let size = blob.len() as u64;
+        let first = first.min(size);
+        let mut out = vec![0u8; len.min(size - first) as usize];
+        blob.read_at_exact(&mut out, first as usize)?;
+        Ok(Some(out))
+    }
+
     fn clip_usage(&self, project: &Project) -> Result<u64> {
         let used: i64 = self.conn().query_row(
             "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
