@@ -356,3 +356,266 @@ fn a_range_reads_only_the_chunks_it_covers_and_the_page_serves_the_same_bytes() 
         StatusCode::PARTIAL_CONTENT
     );
 }
+
+/// A journal in `dir` holding `file` as a printed version, its event appended.
+fn journal_with_version(dir: &std::path::Path, file: &[u8]) -> liner_record::Journal {
+    let journal = liner_record::Journal::open(dir).unwrap();
+    let event = version_printed(P, "Sam", file);
+    let liner_record::Body::VersionPrinted(v) = &event.body else {
+        unreachable!()
+    };
+    let store = liner_record::versions::VersionStore::of_journal(journal.dir());
+    std::fs::create_dir_all(store.dir()).unwrap();
+    std::fs::write(store.path(&v.version), file).unwrap();
+    journal.append(&[event]).unwrap();
+    journal
+}
+
+#[test]
+fn the_client_goes_on_from_the_chunks_the_server_kept_across_a_restart() {
+    use liner_record::sync::{
+        send_versions_in_turn, sync_once, SyncClient, SyncReport, TargetSync,
+    };
+    let mut s = Server::start();
+    let sam = s.token(P, "Sam", Role::Producer);
+    let dir = tempfile::tempdir().unwrap();
+    let file = noise(9 * MIB + 4321, 7);
+    let hash = ClipHash::of(&file).to_string();
+    let journal = journal_with_version(dir.path(), &file);
+    let client = SyncClient::new(&s.url, &sam, std::time::Duration::from_secs(30)).unwrap();
+
+    // An earlier run pushed the event and nine chunks, and was cut off in the tenth.
+    let mut target = TargetSync::open(&journal, &s.url, P).unwrap();
+    let mut report = SyncReport::new(client.me().unwrap());
+    target.push(&client, &mut report).unwrap();
+    assert_eq!(report.pushed, 1);
+    for i in 0..9 {
+        put_chunk(&s, &sam, &hash, i, chunk(&file, i));
+    }
+    send_half_and_hang_up(&s, &sam, &hash, 9, chunk(&file, 9));
+    s.restart(liner_server::serve::Limits::default());
+    // The client's kept connection may have died with the server: such a round says the
+    // server could not be reached and the plugin retries it after a backoff. One request
+    // stands in for that round.
+    let _ = client.me();
+
+    let mut heard = Vec::new();
+    let pending = target.pending_versions();
+    assert_eq!(pending.len(), 1);
+    let all = send_versions_in_turn(
+        &client,
+        &target.version_store(),
+        pending,
+        None,
+        &mut |u| heard.push((u.label.clone(), u.sent_bytes, u.total_bytes)),
+        |v, sent| Ok(target.apply_version_sent(v, sent, &mut report)?),
+    )
+    .unwrap();
+    assert!(all);
+    let total = file.len() as u64;
+    assert_eq!(
+        heard,
+        vec![
+            ("v1".to_owned(), 9 * CHUNK_BYTES, total),
+            ("v1".to_owned(), total, total)
+        ],
+        "it started from the nine chunks the server kept and sent one"
+    );
+    assert_eq!(report.versions_sent, 1);
+    let got = fetch(&s, &sam, &hash, None).bytes().unwrap();
+    assert_eq!(ClipHash::of(&got).to_string(), hash);
+
+    // A later round knows the server has it (versions.log) and sends nothing.
+    let before = have(&status(&s, &sam, &hash).1);
+    let again = sync_once(&journal, P, &client, std::time::Duration::ZERO).unwrap();
+    assert_eq!(again.versions_sent, 0);
+    assert!(target.pending_versions().is_empty());
+    assert_eq!(have(&status(&s, &sam, &hash).1), before);
+}
+
+#[test]
+fn a_version_upload_stops_at_its_deadline_and_waits_in_words_when_the_quota_is_full() {
+    use liner_record::sync::{sync_once, SyncClient, SyncReport, TargetSync};
+    let s = Server::start_with(liner_server::serve::Limits {
+        clip_quota: 4 * CHUNK_BYTES,
+        ..Default::default()
+    });
+    let sam = s.token(P, "Sam", Role::Producer);
+    let client = SyncClient::new(&s.url, &sam, std::time::Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = noise(3 * MIB - 1, 8);
+    let hash = ClipHash::of(&file).to_string();
+    let journal = journal_with_version(dir.path(), &file);
+
+    // Its time is up before the first chunk: nothing goes, and the report says it paused.
+    let mut target = TargetSync::open(&journal, &s.url, P).unwrap();
+    let mut report = SyncReport::new(client.me().unwrap());
+    target.push(&client, &mut report).unwrap();
+    target
+        .push_versions(&client, Some(std::time::Instant::now()), &mut report)
+        .unwrap();
+    assert!(report.version_paused);
+    assert_eq!(report.versions_sent, 0);
+    assert!(have(&status(&s, &sam, &hash).1).is_empty());
+    // With time, it goes whole.
+    let r = sync_once(&journal, P, &client, std::time::Duration::ZERO).unwrap();
+    assert_eq!(r.versions_sent, 1, "{:?}", r.version_problem);
+    assert_eq!(status(&s, &sam, &hash).1["complete"], true);
+
+    // A second version does not fit what is left: the round says so and keeps the notes.
+    let second = noise(2 * MIB, 9);
+    let event = version_printed(P, "Sam", &second);
+    let liner_record::Body::VersionPrinted(v) = &event.body else {
+        unreachable!()
+    };
+    let store = liner_record::versions::VersionStore::of_journal(journal.dir());
+    std::fs::write(store.path(&v.version), &second).unwrap();
+    journal
+        .append(&[
+            event.clone(),
+            common::note_by(P, "Sam", Role::Producer, "more air"),
+        ])
+        .unwrap();
+    let r = sync_once(&journal, P, &client, std::time::Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 2, "the notes went");
+    assert_eq!(r.versions_sent, 0);
+    let words = r.version_problem.expect("the quota is said");
+    assert!(words.contains("clips and versions use"), "{words}");
+}
+
+/// Chunk `index` of the upload `seed` of `chunks` chunks: made when it is sent (the test
+/// holds no whole version either).
+fn generated(seed: u64, index: u64) -> Vec<u8> {
+    noise(MIB, seed * 100_000 + index)
+}
+
+/// The peak resident memory of process `pid` (`VmHWM`, the most its `VmRSS` ever was), in
+/// bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    kb * 1024
+}
+
+/// Ten large uploads at once hold the server's memory down: each chunk is read, stored and
+/// let go, and the whole is hashed a chunk at a time. The server is a `liner serve` process
+/// of its own, so its resident memory is its alone. 10 x 20 MB here (200 MB in all, twice
+/// the bound); the 10 x 100 MB is
+/// `LINER_VERSION_UPLOAD_MB=100 cargo test -p liner-server --test versions ten_large`
+/// (add `LINER_TEST_STORE=postgres` for PostgreSQL).
+#[test]
+fn ten_large_uploads_at_once_keep_the_server_under_100_mb_resident() {
+    use std::io::BufRead;
+    let mb: u64 = std::env::var("LINER_VERSION_UPLOAD_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let data = tempfile::tempdir().unwrap();
+    let tokens: Vec<String> = {
+        let store = common::open_store(data.path());
+        (0..10)
+            .map(|i| {
+                let project = format!("Album {i}");
+                store.create_project(&project).unwrap();
+                store.add_token(&project, "Sam", Role::Producer).unwrap().1
+            })
+            .collect()
+    };
+    let port = common::free_port();
+    let mut server = common::liner(data.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--clip-quota-mb")
+        .arg((mb * 2).to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("Serving the record on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "liner serve exited");
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let chunks = mb * 1_000_000 / CHUNK_BYTES;
+    let uploads: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let url = url.clone();
+            std::thread::spawn(move || upload_generated(&url, &token, i as u64, chunks))
+        })
+        .collect();
+    for u in uploads {
+        u.join().unwrap();
+    }
+    let peak = peak_rss(server.id());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    println!("10 x {mb} MB: the server's resident memory peaked at {peak} bytes");
+    assert!(
+        peak < 100 * 1024 * 1024,
+        "the server held {peak} bytes at its peak"
+    );
+}
+
+/// Uploads `chunks` generated chunks as a version of the token's project, as a client that
+/// is told the server is busy tries again; checks the server has it whole at the end (every
+/// upload ran to its end: the peak memory measured is that of real work).
+fn upload_generated(url: &str, token: &str, seed: u64, chunks: u64) {
+    use sha2::Digest;
+    let project = format!("Album {seed}");
+    let mut hasher = sha2::Sha256::new();
+    for i in 0..chunks {
+        hasher.update(generated(seed, i));
+    }
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut printed = version_printed(&project, "Sam", b"a stand-in");
+    if let liner_record::Body::VersionPrinted(v) = &mut printed.body {
+        v.version.hash = hash.parse().unwrap();
+        v.version.bytes = chunks * CHUNK_BYTES;
+    }
+    let c = client();
+    let pushed = c
+        .post(format!("{url}/api/v1/events"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "events": [printed] }))
+        .send()
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+    for i in 0..chunks {
+        let body = generated(seed, i);
+        loop {
+            let r = c
+                .put(format!("{url}/api/v1/versions/{hash}/chunks/{i}"))
+                .bearer_auth(token)
+                .body(body.clone())
+                .send()
+                .unwrap();
+            match r.status() {
+                StatusCode::CREATED => break,
+                // Past a share of the upload slots: try again, as the plugin does.
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => panic!("chunk {i} of upload {seed}: {other} {}", r.text().unwrap()),
+            }
+        }
+    }
+    let done: Value = c
+        .get(format!("{url}/api/v1/versions/{hash}/chunks"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(done["complete"], true, "upload {seed}: {done}");
+}

@@ -143,6 +143,9 @@ const MIGRATIONS: &[&str] = &[
 const USED: &str = "SELECT ((SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = $1) \
      + (SELECT COALESCE(SUM(size), 0) FROM version_chunks WHERE project_id = $1))::BIGINT";
 
+/// Bytes of a version chunk read from PostgreSQL at a time ([`Store::version_chunk`]).
+const PG_SLICE: i32 = 128 * 1024;
+
 /// Where stored events are announced: the payload is `project id:last sequence number`.
 const CHANNEL: &str = "liner_events";
 /// The advisory lock processes starting at once take to migrate one at a time.
@@ -1322,14 +1325,38 @@ impl Store for PgStore {
     ) -> Result<Option<Vec<u8>>> {
         self.chunks_read
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (id, hash) = (project.id, hash.as_str().to_owned());
+        let (id, hash, index) = (project.id, hash.as_str().to_owned(), index as i64);
         self.with(move |c| async move {
-            Ok(c.query_opt(
-                "SELECT data FROM version_chunks WHERE project_id = $1 AND hash = $2 AND idx = $3",
-                &[&id, &hash, &(index as i64)],
-            )
-            .await?
-            .map(|r| r.get(0)))
+            // In slices (the column is stored uncompressed, so a slice reads only its own
+            // pages): a connection's buffers then grow to a slice, not to a chunk, and the
+            // pool's connections keep no chunk-sized buffers.
+            let Some(size) = c
+                .query_opt(
+                    "SELECT size FROM version_chunks \
+                     WHERE project_id = $1 AND hash = $2 AND idx = $3",
+                    &[&id, &hash, &index],
+                )
+                .await?
+                .map(|r| r.get::<_, i64>(0))
+            else {
+                return Ok(None);
+            };
+            let mut data = Vec::with_capacity(size as usize);
+            while (data.len() as i64) < size {
+                let slice: Vec<u8> = c
+                    .query_one(
+                        "SELECT substring(data FROM $4 FOR $5) FROM version_chunks \
+                         WHERE project_id = $1 AND hash = $2 AND idx = $3",
+                        &[&id, &hash, &index, &(data.len() as i32 + 1), &PG_SLICE],
+                    )
+                    .await?
+                    .get(0);
+                if slice.is_empty() {
+                    break;
+                }
+                data.extend_from_slice(&slice);
+            }
+            Ok(Some(data))
         })
     }
 
