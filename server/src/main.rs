@@ -316,8 +316,8 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     }
     if found.problems.is_empty() {
         println!(
-            "{what}: {} events and {} clips, all sound",
-            found.events, found.clips
+            "{what}: {} events and {} clips, all sound; {} versions, all sound",
+            found.events, found.clips, found.versions
         );
         Ok(())
     } else {

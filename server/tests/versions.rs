@@ -619,3 +619,92 @@ fn upload_generated(url: &str, token: &str, seed: u64, chunks: u64) {
         .unwrap();
     assert_eq!(done["complete"], true, "upload {seed}: {done}");
 }
+
+/// `liner ARGS` on the record of `s`: success, stdout, stderr.
+fn liner_on_record(s: &Server, args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let out = common::liner(s.dir.path()).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn backups_carry_versions_and_a_check_hashes_them() {
+    let s = Server::start();
+    let sam = s.token(P, "Sam", Role::Producer);
+    let file = noise(2 * MIB + 99, 10);
+    let hash = ClipHash::of(&file).to_string();
+    push(&s, &sam, &[&version_printed(P, "Sam", &file)]);
+    for i in 0..3 {
+        put_chunk(&s, &sam, &hash, i, chunk(&file, i));
+    }
+    let (ok, out, err) = liner_on_record(&s, &["check".as_ref()]);
+    assert!(ok && out.contains("1 versions, all sound"), "{out}{err}");
+    if common::pg::enabled() {
+        return; // pg_dump carries every table; `liner backup` is SQLite's.
+    }
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("record.backup");
+    let (ok, out, err) = liner_on_record(
+        &s,
+        &["backup".as_ref(), "--to".as_ref(), backup.as_os_str()],
+    );
+    assert!(ok, "{out}{err}");
+    let restored = tempfile::tempdir().unwrap();
+    let (ok, out, err) = {
+        let out = common::liner_bin()
+            .arg("restore")
+            .arg("--from")
+            .arg(&backup)
+            .arg("--data")
+            .arg(restored.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(ok && out.contains("1 versions, all sound"), "{out}{err}");
+    let copy = liner_server::store::SqliteStore::open(restored.path()).unwrap();
+    let project = liner_server::store::Store::project(&copy, P)
+        .unwrap()
+        .unwrap();
+    let h: ClipHash = hash.parse().unwrap();
+    let mut got = Vec::new();
+    for i in 0..3 {
+        got.extend(
+            liner_server::store::Store::version_chunk(&copy, &project, &h, i)
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    assert_eq!(got, file, "the restored record holds the version whole");
+    drop(copy);
+
+    // A chunk changed behind the server's back is named by the check.
+    let db = rusqlite::Connection::open(restored.path().join("liner.db")).unwrap();
+    db.execute(
+        "UPDATE version_chunks SET data = zeroblob(size) WHERE idx = 1",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let out = common::liner_bin()
+        .arg("--data")
+        .arg(restored.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "version {hash}: its chunks do not hash to its name"
+        )),
+        "{err}"
+    );
+}
