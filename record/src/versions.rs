@@ -112,7 +112,7 @@ impl Peaks {
 impl TryFrom<Vec<i8>> for Peaks {
     type Error = String;
     fn try_from(flat: Vec<i8>) -> Result<Peaks, String> {
-        if flat.len() % 2 != 0 || flat.len() / 2 > MAX_PEAKS {
+        if !flat.len().is_multiple_of(2) || flat.len() / 2 > MAX_PEAKS {
             return Err(format!(
                 "a waveform summary is at most {MAX_PEAKS} (min, max) pairs, as a flat list"
             ));
@@ -382,6 +382,9 @@ impl VersionStore {
 ///
 /// # Errors
 /// The file cannot be read.
+///
+/// # Panics
+/// Never: a SHA-256 in lowercase hex is always a valid [`ClipHash`].
 pub fn hash_file(path: &Path) -> std::io::Result<(ClipHash, u64)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
