@@ -275,8 +275,9 @@ impl ChunkReader {
             .await
             .map_err(|e| broken(e.message))?
             .ok_or_else(|| broken(format!("chunk {index} is missing")))?;
-        let from = first.saturating_sub(start) as usize;
-        let to = ((last - start + 1) as usize).min(chunk.len());
-        Ok(Bytes::from(chunk).slice(from..to))
+        let len = chunk.len() as u64;
+        let from = first.saturating_sub(start).min(len);
+        let to = (last + 1).saturating_sub(start).clamp(from, len);
+        Ok(Bytes::from(chunk).slice(from as usize..to as usize))
     }
 }
