@@ -9,9 +9,10 @@
 //! - the same null plugin with Liner Notes' parameters and nice-plug's sample-accurate
 //!   automation, which Liner Notes needs to put marks on their exact sample.
 //!
-//! Liner Notes runs twice: as it comes (clips off), and clipping audio with its notes, where
-//! every block's input is also copied into the audio tap. Targets: <= 1.10x the null with
-//! clips off, <= 1.5x with clips on. (The worker here runs far behind the tap, which runs at
+//! Liner Notes runs three times: as it comes (clips off), clipping audio with its notes, where
+//! every block's input is also copied into the audio tap, and printing a version (the same
+//! tap, with the print's marks). Targets: <= 1.10x the null with clips off, <= 1.5x with clips
+//! on and while printing. (The worker here runs far behind the tap, which runs at
 //! hundreds of times real time: the tap fills and drops blocks, which costs the audio thread
 //! less than a tap the worker keeps empty; `benches/clips.rs` measures at real time.)
 //!
@@ -20,7 +21,7 @@
 //! the other core's load hit all alike; the report is the median per-block time of each and the
 //! ratios. Target: <= 1.10x the null. The two null plugins cost the same to within a few
 //! percent, and their ratio, printed last, shows how much one run's noise is.
-//! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa|liner-clips` help profiling.
+//! `LINER_BENCH_ROUNDS` and `LINER_BENCH_ONLY=liner|null|null-sa|liner-clips|liner-print` help profiling.
 
 #[path = "../tests/common/host.rs"]
 mod host;
@@ -61,6 +62,7 @@ impl Subject {
         lib: &Path,
         id: &std::ffi::CStr,
         clips: bool,
+        print: bool,
     ) -> Self {
         let mut instance = Instance::from_library(lib, id);
         if clips {
@@ -78,6 +80,12 @@ impl Subject {
             }
         }
         let mut timeline = Timeline::new(48_000.0, 120.0, (4, 4));
+        if print {
+            // Armed while stopped: the print runs from the transport's start on.
+            let print = instance.param_id("Print");
+            processor.set_param(0, print, 1.0);
+            processor.process(FRAMES, Some(&timeline.at(0)));
+        }
         timeline.playing = true;
         timeline.recording = true;
         Subject {
@@ -148,16 +156,21 @@ fn main() {
         // `cargo bench -- --list` and `cargo test --benches` probe harness=false benches.
         return;
     }
+    // The printing subject writes its version (and every subject its journal) here, not into
+    // the user's data folder.
+    let folders = tempfile::tempdir().unwrap();
+    std::env::set_var("LINER_NOTES_DATA_DIR", folders.path().join("data"));
     let liner_lib = release::release_library("release", "liner_notes");
     let reference_lib = release::release_library("release/examples", "reference_plugins");
     let mut subjects = [
-        Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID, false),
-        Subject::new("null", "null plugin", &reference_lib, NULL_ID, false),
+        Subject::new("liner", "Liner Notes", &liner_lib, CLAP_ID, false, false),
+        Subject::new("null", "null plugin", &reference_lib, NULL_ID, false, false),
         Subject::new(
             "null-sa",
             "null, sample-accurate",
             &reference_lib,
             NULL_SAMPLE_ACCURATE_ID,
+            false,
             false,
         ),
         Subject::new(
@@ -165,6 +178,15 @@ fn main() {
             "Liner Notes, clips on",
             &liner_lib,
             CLAP_ID,
+            true,
+            false,
+        ),
+        Subject::new(
+            "liner-print",
+            "Liner Notes, printing",
+            &liner_lib,
+            CLAP_ID,
+            false,
             true,
         ),
     ];
@@ -205,7 +227,7 @@ fn main() {
             budget_ns / 1000.0
         );
     }
-    let [liner, null, null_sa, clips] = &subjects;
+    let [liner, null, null_sa, clips, print] = &subjects;
     println!(
         "  fastest rounds: Liner Notes {:.1} ns, null {:.1} ns: {:.3}x",
         liner.min(),
@@ -225,6 +247,11 @@ fn main() {
     println!(
         "  Liner Notes, clips on / null plugin:  {clips_ratio:.3}x (target <= 1.5x: {})",
         if clips_ratio <= 1.5 { "met" } else { "NOT met" }
+    );
+    let print_ratio = print.median() / null.median();
+    println!(
+        "  Liner Notes, printing / null plugin:  {print_ratio:.3}x (target <= 1.5x: {})",
+        if print_ratio <= 1.5 { "met" } else { "NOT met" }
     );
     println!(
         "  sample-accurate null / null plugin:   {:.3}x (nice-plug's sample-accurate mode)",

@@ -897,12 +897,7 @@ impl SyncFiles {
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn clips_sent(&self) -> Result<HashSet<crate::clips::ClipHash>> {
-        let path = self.dir.join("clips.log");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
-            Err(e) => Err(io_err(&path)(e)),
-        }
+        self.hashes_in("clips.log")
     }
 
     /// Records that the server has a clip.
@@ -911,7 +906,38 @@ impl SyncFiles {
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn clip_sent(&self, hash: &crate::clips::ClipHash) -> Result<()> {
-        append_locked(&self.dir.join("clips.log"), format!("{hash}\n").as_bytes())?;
+        self.add_hash("clips.log", hash)
+    }
+
+    /// Hashes of the versions the server holds complete (`versions.log`, one per line).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
+    pub fn versions_sent(&self) -> Result<HashSet<crate::clips::ClipHash>> {
+        self.hashes_in("versions.log")
+    }
+
+    /// Records that the server holds a version complete.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
+    pub fn version_sent(&self, hash: &crate::clips::ClipHash) -> Result<()> {
+        self.add_hash("versions.log", hash)
+    }
+
+    fn hashes_in(&self, file: &str) -> Result<HashSet<crate::clips::ClipHash>> {
+        let path = self.dir.join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    fn add_hash(&self, file: &str, hash: &crate::clips::ClipHash) -> Result<()> {
+        append_locked(&self.dir.join(file), format!("{hash}\n").as_bytes())?;
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -240,6 +240,14 @@ pub fn chunks_of(bytes: u64) -> u64 {
     bytes.div_ceil(CHUNK_BYTES)
 }
 
+/// Where chunk `index` of a file of `bytes` bytes lies: its first byte and its length
+/// ([`CHUNK_BYTES`], the last one shorter); `None` past the last chunk. The one rule the
+/// uploader and the server both size chunks by.
+pub fn chunk_span(bytes: u64, index: u64) -> Option<(u64, u64)> {
+    let start = index.checked_mul(CHUNK_BYTES)?;
+    (start < bytes).then(|| (start, CHUNK_BYTES.min(bytes - start)))
+}
+
 /// The body of a `version_printed` event (the song is the event's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "PrintedWire")]
@@ -374,6 +382,9 @@ impl VersionStore {
 ///
 /// # Errors
 /// The file cannot be read.
+///
+/// # Panics
+/// Never: a SHA-256 in lowercase hex is always a valid [`ClipHash`].
 pub fn hash_file(path: &Path) -> std::io::Result<(ClipHash, u64)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
@@ -449,6 +460,22 @@ mod tests {
         assert_eq!(at(17.5), Some(5.5));
         assert_eq!(at(11.9), None);
         assert_eq!(at(22.5), None, "the version is 10 s long");
+    }
+
+    #[test]
+    fn chunks_cover_the_file_exactly_once() {
+        assert_eq!(chunk_span(10, 0), Some((0, 10)));
+        assert_eq!(chunk_span(10, 1), None);
+        assert_eq!(chunk_span(CHUNK_BYTES, 0), Some((0, CHUNK_BYTES)));
+        assert_eq!(chunk_span(CHUNK_BYTES, 1), None);
+        assert_eq!(chunk_span(CHUNK_BYTES + 1, 1), Some((CHUNK_BYTES, 1)));
+        assert_eq!(chunk_span(0, 0), None);
+        assert_eq!(chunk_span(u64::MAX, u64::MAX), None);
+        let bytes = 5 * CHUNK_BYTES + 77;
+        let total: u64 = (0..chunks_of(bytes))
+            .map(|i| chunk_span(bytes, i).unwrap().1)
+            .sum();
+        assert_eq!(total, bytes);
     }
 
     #[test]

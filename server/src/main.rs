@@ -255,7 +255,10 @@ fn main() -> Result<()> {
                 .context("say where to: --to postgres://... (or set LINER_DATABASE_URL)")?;
             return admin::migrate(from, to);
         }
-        Command::Serve { .. } => first_run::raise_open_files_limit(),
+        Command::Serve { .. } => {
+            first_run::raise_open_files_limit();
+            first_run::limit_allocator_arenas();
+        }
         Command::Backup { .. } | Command::Restore { .. } | Command::Check => {
             return copy_command(&cli)
         }
@@ -313,8 +316,8 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     }
     if found.problems.is_empty() {
         println!(
-            "{what}: {} events and {} clips, all sound",
-            found.events, found.clips
+            "{what}: {} events and {} clips, all sound; {} versions, all sound",
+            found.events, found.clips, found.versions
         );
         Ok(())
     } else {

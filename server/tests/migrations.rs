@@ -53,6 +53,10 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
     if k >= 4 {
         events.push(common::clip_attached("Album", "Sam", notes[0].id, &audio));
     }
+    if k >= 5 {
+        // A version printed before the server took versions' bytes (schema 6 reads it).
+        events.push(common::version_printed("Album", "Sam", &audio));
+    }
     for e in &events {
         let line = if k < 2 {
             serde_json::to_string_pretty(e).unwrap()
@@ -115,7 +119,7 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
         let stored = store.pull(&project, 0, 100).unwrap();
         assert_eq!(
             stored.len(),
-            notes.len() + usize::from(k >= 4),
+            notes.len() + usize::from(k >= 4) + usize::from(k >= 5),
             "schema {k}"
         );
         // Every line canonical, every clip whole: the record checks sound.
@@ -131,6 +135,12 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
                 Some(audio.clone()),
                 "schema {k}"
             );
+        }
+        if k >= 5 {
+            let facts = store
+                .version_facts(&project, &ClipHash::of(&audio))
+                .unwrap();
+            assert_eq!(facts.expected, Some(audio.len() as u64), "schema {k}");
         }
         // Owners hold: the author may edit a note, nobody else may.
         let edit = |author: &str| {

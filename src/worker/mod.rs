@@ -405,6 +405,19 @@ impl Link {
         self.target_state(|t| t.clip_problem.clone()).flatten()
     }
 
+    /// The version this instance's project is uploading to its server and how far it got
+    /// (bytes the server holds of how many; None when no upload is under way), as of the
+    /// last chunk sent.
+    pub fn version_upload(&self) -> Option<liner_record::sync::VersionUpload> {
+        self.target_state(|t| t.version_upload.clone()).flatten()
+    }
+
+    /// Why this instance's versions wait on its server (the project's room there is full)
+    /// or one was refused, as of the last push round.
+    pub fn version_problem(&self) -> Option<String> {
+        self.target_state(|t| t.version_problem.clone()).flatten()
+    }
+
     /// Asks the sync threads for a round now (the settings or what waits changed), backoff
     /// or not.
     pub fn sync_soon(&self) {

@@ -2,8 +2,10 @@
 //! waits behind a long poll:
 //!
 //! - the **push thread** sends what is new as soon as it is journaled (every write wakes it),
-//!   after asking the server who the token speaks for; it sleeps while there is nothing to
-//!   send, and retries failures with backoff and jitter;
+//!   after asking the server who the token speaks for, then the clips and versions of what
+//!   the server has (versions for about a second a round, so a note typed meanwhile waits
+//!   at most that long: the next round pushes it before more chunks go); it sleeps while
+//!   there is nothing to send, and retries failures with backoff and jitter;
 //! - the **pull thread** long-polls each server for what others recorded and journals it. A
 //!   server (or proxy) that answers long polls at once with nothing is asked at most
 //!   [`MAX_POLLS_PER_SECOND`] times a second.
@@ -17,7 +19,9 @@
 use super::{Repaint, Shared};
 use crate::settings::{config_dir, origin, token_in};
 use liner_record::outbox::{Identity, Waiting};
-use liner_record::sync::{SyncCancel, SyncClient, SyncError, SyncReport, TargetSync};
+use liner_record::sync::{
+    SyncCancel, SyncClient, SyncError, SyncReport, TargetSync, VersionUpload, VERSION_TURN,
+};
 use liner_record::Event;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -80,6 +84,14 @@ pub(super) struct SyncTarget {
     pub(super) clip_problem: Option<String>,
     /// When to offer the clips that wait again, with nothing new to push meanwhile.
     clip_retry: Option<Instant>,
+    /// The version being uploaded and how far it got (None when none is under way).
+    pub(super) version_upload: Option<VersionUpload>,
+    /// Why versions wait on this server (its quota for the project is full) or one was
+    /// refused, if so.
+    pub(super) version_problem: Option<String>,
+    /// When to go on with versions: at once after an upload's turn ended, later when they
+    /// wait for room or for their event.
+    version_retry: Option<Instant>,
     /// The journal as this server sees it (opened by whichever thread needs it first).
     state: Option<Arc<Mutex<TargetSync>>>,
 }
@@ -97,6 +109,9 @@ impl SyncTarget {
             waiting: Arc::default(),
             clip_problem: None,
             clip_retry: None,
+            version_upload: None,
+            version_problem: None,
+            version_retry: None,
             state: None,
         }
     }
@@ -215,7 +230,7 @@ pub(super) fn run_push(shared: &Shared) {
                         let again = if t.failures > 0 {
                             Some(t.next_push)
                         } else {
-                            t.clip_retry
+                            t.clip_retry.into_iter().chain(t.version_retry).min()
                         };
                         if let Some(at) = again {
                             wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
@@ -263,6 +278,7 @@ fn push_round(
         !liner_record::sync::send_clips_in_turn(client, &store, pending, |clip, sent| {
             Ok(state.lock().apply_clip_sent(clip, sent, &mut report)?)
         })?;
+    let version_retry = send_versions(shared, key, client, &state, &mut report)?;
     let waiting: Vec<(Event, Waiting)> = state
         .lock()
         .waiting(&report.me)
@@ -275,14 +291,69 @@ fn push_round(
         t.me = Some(report.me);
         t.waiting = Arc::new(waiting);
         t.last_ok = Some(Instant::now());
-        problem_changed = t.clip_problem != report.clip_problem;
+        problem_changed =
+            t.clip_problem != report.clip_problem || t.version_problem != report.version_problem;
         t.clip_problem = report.clip_problem;
         t.clip_retry = clips_wait.then(|| Instant::now() + CLIP_RETRY);
+        t.version_problem = report.version_problem;
+        t.version_retry = version_retry;
     }
     if problem_changed {
         repaint_target(shared, key);
     }
     Ok(count)
+}
+
+/// Sends the versions the server lacks for about [`VERSION_TURN`] (a chunk in flight
+/// finishes), each chunk read and sent without the target's lock, publishing how far the
+/// upload got for the editor. Returns when to go on: at once when the turn ended with
+/// chunks left (events are pushed in between), after [`CLIP_RETRY`] when versions wait for
+/// room or for their event, never when all are up.
+fn send_versions(
+    shared: &Shared,
+    key: &Key,
+    client: &SyncClient,
+    state: &Mutex<TargetSync>,
+    report: &mut SyncReport,
+) -> Result<Option<Instant>, SyncError> {
+    let (pending, store) = {
+        let st = state.lock();
+        (st.pending_versions(), st.version_store())
+    };
+    let deadline = Instant::now() + VERSION_TURN;
+    let mut progress = |upload: &VersionUpload| publish_upload(shared, key, Some(upload.clone()));
+    let all = liner_record::sync::send_versions_in_turn(
+        client,
+        &store,
+        pending,
+        Some(deadline),
+        &mut progress,
+        |version, sent| Ok(state.lock().apply_version_sent(version, sent, report)?),
+    )?;
+    if all || !report.version_paused {
+        publish_upload(shared, key, None);
+    }
+    Ok(match (all, report.version_paused) {
+        (true, _) => None,
+        (false, true) => Some(Instant::now()),
+        (false, false) => Some(Instant::now() + CLIP_RETRY),
+    })
+}
+
+/// Records how far the version upload got (None: none under way); the editors redraw when
+/// the version or its whole percent changed.
+fn publish_upload(shared: &Shared, key: &Key, upload: Option<VersionUpload>) {
+    let changed = {
+        let mut sync = shared.sync.lock();
+        let t = sync.entry(key.clone()).or_insert_with(SyncTarget::new);
+        let seen = |u: &Option<VersionUpload>| u.as_ref().map(|u| (u.event, u.percent()));
+        let changed = seen(&t.version_upload) != seen(&upload);
+        t.version_upload = upload;
+        changed
+    };
+    if changed {
+        repaint_target(shared, key);
+    }
 }
 
 /// The pull thread (see the module docs).

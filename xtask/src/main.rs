@@ -216,7 +216,7 @@ fn bench() -> nice_plug_xtask::Result<()> {
 }
 
 /// Every benchmark: (package, bench, what it measures against which baseline).
-const BENCHMARKS: [(&str, &str, &str); 11] = [
+const BENCHMARKS: [(&str, &str, &str); 12] = [
     (
         PLUGIN_PACKAGE,
         "process",

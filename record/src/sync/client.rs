@@ -28,7 +28,7 @@ impl SyncCancel {
 
 /// One server connection.
 pub struct SyncClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     /// Dropped with the client: tasks are dropped, and its blocking pool (name lookups only)
     /// is waited for, so no thread outlives the client.
     runtime: tokio::runtime::Runtime,
@@ -36,7 +36,7 @@ pub struct SyncClient {
     token: String,
     cancel: SyncCancel,
     /// Every request's time limit ([`SyncClient::new`]); a clip's upload gets more.
-    timeout: Duration,
+    pub(super) timeout: Duration,
 }
 
 /// The upload speed a clip's time limit allows for beyond the usual one: 256 kB/s (about
@@ -160,7 +160,7 @@ impl SyncClient {
     }
 
     /// [`SyncClient::send`] that leaves server errors (5xx) to the caller.
-    fn send_unmapped(
+    pub(super) fn send_unmapped(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, String), SyncError> {
@@ -319,11 +319,7 @@ impl SyncClient {
                 .timeout(limit)
                 .body(bytes),
         )?;
-        let error = || {
-            serde_json::from_str::<ErrorAnswer>(&body)
-                .map(|e| (e.error.code, e.error.message))
-                .unwrap_or_else(|_| (String::new(), status.to_string()))
-        };
+        let error = || error_of(status, &body);
         Ok(match status.as_u16() {
             200 | 201 => ClipSent::Stored,
             507 => ClipSent::OverQuota(error().1),
@@ -333,6 +329,14 @@ impl SyncClient {
             _ => ClipSent::Refused(error().1),
         })
     }
+}
+
+/// The error code and words of a refusal's body (`{"error":{"code","message"}}`), or the
+/// status when the body is no such thing.
+pub(super) fn error_of(status: reqwest::StatusCode, body: &str) -> (String, String) {
+    serde_json::from_str::<ErrorAnswer>(body)
+        .map(|e| (e.error.code, e.error.message))
+        .unwrap_or_else(|_| (String::new(), status.to_string()))
 }
 
 /// The file of a studio's own certificates (PEM), in the Liner Notes config folder.

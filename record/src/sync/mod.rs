@@ -30,6 +30,9 @@
 //! sync folder lists what it has). A project over its clip quota is told in words and keeps
 //! syncing its events; a clip whose file this journal does not have is skipped.
 //!
+//! Versions ([`versions`]) follow their events too, in chunks that resume where an upload
+//! stopped, never more than about a second of a push round at a time (notes go first).
+//!
 //! The token goes only to the server it was given for: requests never follow redirects.
 //!
 //! Blocking, and cancellable: each call runs on the client's own single-thread runtime and
@@ -43,12 +46,19 @@
 mod client;
 pub mod steps;
 pub mod target;
+pub mod versions;
 
 pub use client::{
     studio_roots, ClipSent, Pulled, Pushed, SyncCancel, SyncClient, STUDIO_CA_ENV, STUDIO_CA_FILE,
 };
-pub use steps::{identify, push_ready, send_clip, send_clips_in_turn, sync_once};
+pub use steps::{
+    identify, push_ready, send_clip, send_clips_in_turn, send_versions_in_turn, sync_once,
+};
 pub use target::{batches, SyncReport, TargetSync};
+pub use versions::{
+    send_version, ChunkSent, PendingVersion, VersionChunks, VersionSent, VersionUpload,
+    VERSION_TURN,
+};
 
 use crate::journal::JournalError;
 

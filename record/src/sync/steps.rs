@@ -4,11 +4,13 @@
 //! each answer; the order of requests, what stops a round, and the project check live here.
 
 use super::target::{batches, SyncReport, TargetSync};
+use super::versions::{send_version, PendingVersion, VersionSent, VersionUpload};
 use super::{ClipSent, Pushed, SyncClient, SyncError};
 use crate::clips::{Clip, ClipStore};
 use crate::journal::{Journal, StoredEvent};
 use crate::outbox::Identity;
-use std::time::Duration;
+use crate::versions::VersionStore;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Who the token speaks for, as the server says (`GET /api/v1/me`).
@@ -64,6 +66,30 @@ pub fn send_clips_in_turn(
     Ok(true)
 }
 
+/// Sends the versions one at a time ([`send_version`]) until `deadline` (`None`: all of
+/// them), handing each outcome to `apply`, which says whether to go on (a paused upload, a
+/// full quota or an event the server lacks stop the rest until later); `progress` hears how
+/// far the version being sent has got. Returns whether every version had its whole turn.
+///
+/// # Errors
+/// The first request that failed, or what `apply` returned.
+pub fn send_versions_in_turn(
+    client: &SyncClient,
+    store: &VersionStore,
+    pending: Vec<PendingVersion>,
+    deadline: Option<Instant>,
+    progress: &mut dyn FnMut(&VersionUpload),
+    mut apply: impl FnMut(&PendingVersion, VersionSent) -> Result<bool, SyncError>,
+) -> Result<bool, SyncError> {
+    for version in pending {
+        let sent = send_version(client, store, &version, deadline, progress)?;
+        if !apply(&version, sent)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Reads `clip` from `store` and sends it; `None` when this journal lacks it, its bytes
 /// changed on disk, or it cannot be read (nothing to send: one unreadable file must not stop
 /// every round).
@@ -82,7 +108,8 @@ pub fn send_clip(
 }
 
 /// One round for the journal of `project` with the server `client` talks to: learn who the
-/// token speaks for, push what is ready (refusals set aside, the rest goes on), then pull
+/// token speaks for, push what is ready (refusals set aside, the rest goes on) and the clips
+/// and versions (all of them, no time budget) of what the server has, then pull
 /// what is new (waiting up to `wait` for the first page). A push that fails still lets the
 /// pull run (unless the server is unreachable or sync was stopped); the push's error is
 /// returned after it. Reads the journal once: for one-off syncs (`liner sync`, tests); a
@@ -102,7 +129,8 @@ pub fn sync_once(
     let mut report = SyncReport::new(me);
     let pushed = target
         .push(client, &mut report)
-        .and_then(|()| target.push_clips(client, &mut report));
+        .and_then(|()| target.push_clips(client, &mut report))
+        .and_then(|()| target.push_versions(client, None, &mut report));
     if let Err(e @ (SyncError::Cancelled | SyncError::Unreachable(_) | SyncError::BadToken)) =
         pushed
     {

@@ -8,14 +8,16 @@
 //! [`TargetSync::cursor`] / [`TargetSync::apply_pulled`]), so a syncer can push while its
 //! long poll waits.
 
-use super::steps::{push_ready, send_clips_in_turn};
+use super::steps::{push_ready, send_clips_in_turn, send_versions_in_turn};
+use super::versions::{PendingVersion, VersionSent};
 use super::{ClipSent, Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BATCH, PUSH_BYTES};
 use crate::clips::{Clip, ClipHash, ClipStore};
 use crate::event::{Body, Event};
 use crate::journal::{Aside, Journal, JournalError, StoredEvent, SyncFiles};
 use crate::outbox::{outbox, Identity, Outbox, Waiting};
+use crate::versions::VersionStore;
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// What one round of sync did.
@@ -38,6 +40,13 @@ pub struct SyncReport {
     pub clips_sent: usize,
     /// Why clips wait (the project's quota on the server is full), in words for people.
     pub clip_problem: Option<String>,
+    /// Versions the server took whole this round.
+    pub versions_sent: usize,
+    /// Why versions wait (the quota is full) or one was refused, in words for people.
+    pub version_problem: Option<String>,
+    /// An upload stopped at its time budget with chunks still to send: the next round goes
+    /// on at once.
+    pub version_paused: bool,
 }
 
 impl SyncReport {
@@ -51,6 +60,9 @@ impl SyncReport {
             unreadable: 0,
             clips_sent: 0,
             clip_problem: None,
+            versions_sent: 0,
+            version_problem: None,
+            version_paused: false,
         }
     }
 }
@@ -102,6 +114,12 @@ pub struct TargetSync {
     /// this journal lacks (not tried again while the target is open).
     clips_sent: HashSet<ClipHash>,
     clips_skipped: HashSet<ClipHash>,
+    /// Versions of this journal (any may go: a version is never private).
+    versions: Vec<PendingVersion>,
+    /// Hashes the server holds whole ([`SyncFiles::versions_sent`]), and those it refused
+    /// for good or this journal lacks (not tried again while the target is open).
+    versions_sent: HashSet<ClipHash>,
+    versions_skipped: HashSet<ClipHash>,
 }
 
 impl TargetSync {
@@ -114,6 +132,7 @@ impl TargetSync {
     pub fn open(journal: &Journal, url: &str, project: &str) -> Result<Self, JournalError> {
         let files = journal.sync_files(url, project)?;
         let clips_sent = files.clips_sent()?;
+        let versions_sent = files.versions_sent()?;
         let mut t = TargetSync {
             journal: journal.clone(),
             acked: files.acked()?,
@@ -130,6 +149,9 @@ impl TargetSync {
             withdrawn: HashSet::new(),
             clips_sent,
             clips_skipped: HashSet::new(),
+            versions: Vec::new(),
+            versions_sent,
+            versions_skipped: HashSet::new(),
         };
         t.refresh()?;
         Ok(t)
@@ -164,6 +186,12 @@ impl TargetSync {
             }
             match &e.event.body {
                 Body::ClipAttached(c) => self.clips.push((e.id, c.target, c.clip.clone())),
+                Body::VersionPrinted(v) => self.versions.push(PendingVersion {
+                    event: e.id,
+                    song: e.event.song.clone(),
+                    label: v.label.clone(),
+                    version: v.version.clone(),
+                }),
                 Body::NoteDeleted { note } => {
                     self.withdrawn.insert(*note);
                 }
@@ -313,6 +341,91 @@ impl TargetSync {
         let (store, pending) = (self.clip_store(), self.pending_clips());
         send_clips_in_turn(client, &store, pending, |clip, sent| {
             Ok(self.apply_clip_sent(clip, sent, report)?)
+        })
+        .map(|_| ())
+    }
+
+    /// Versions whose events the server acknowledged and that it does not hold whole yet
+    /// (each hash once).
+    pub fn pending_versions(&self) -> Vec<PendingVersion> {
+        let mut seen = HashSet::new();
+        self.versions
+            .iter()
+            .filter(|v| {
+                let h = &v.version.hash;
+                self.acked.contains(&v.event)
+                    && !self.versions_sent.contains(h)
+                    && !self.versions_skipped.contains(h)
+                    && seen.insert(h.clone())
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Where this journal keeps its versions.
+    pub fn version_store(&self) -> VersionStore {
+        VersionStore::of_journal(self.journal.dir())
+    }
+
+    /// Records where a version's upload stands after its turn. Returns false when the rest
+    /// should wait (its turn ended, the quota is full, or the server has not the event yet).
+    ///
+    /// # Errors
+    /// [`JournalError`] when this server's sync files cannot be written.
+    pub fn apply_version_sent(
+        &mut self,
+        v: &PendingVersion,
+        sent: VersionSent,
+        report: &mut SyncReport,
+    ) -> Result<bool, JournalError> {
+        let hash = &v.version.hash;
+        match sent {
+            VersionSent::Complete => {
+                self.files.version_sent(hash)?;
+                self.versions_sent.insert(hash.clone());
+                report.versions_sent += 1;
+                Ok(true)
+            }
+            VersionSent::Paused => {
+                report.version_paused = true;
+                Ok(false)
+            }
+            VersionSent::NotYet => Ok(false),
+            VersionSent::OverQuota(words) => {
+                report.version_problem = Some(words);
+                Ok(false)
+            }
+            VersionSent::Refused(words) => {
+                report.version_problem = Some(format!(
+                    "the server refused the version {:?} of {:?}: {words}",
+                    v.label, v.song
+                ));
+                self.versions_skipped.insert(hash.clone());
+                Ok(true)
+            }
+            VersionSent::Missing => {
+                self.versions_skipped.insert(hash.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    /// Sends the versions the server lacks, one by one, until `deadline` (`None`: all of
+    /// them) or until one has to wait (a syncer that shares the target sends each with
+    /// [`super::send_version`] and records it under its lock).
+    ///
+    /// # Errors
+    /// [`JournalError`] when this server's sync files cannot be written; [`SyncError`] for a
+    /// failed request.
+    pub fn push_versions(
+        &mut self,
+        client: &SyncClient,
+        deadline: Option<Instant>,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let (store, pending) = (self.version_store(), self.pending_versions());
+        send_versions_in_turn(client, &store, pending, deadline, &mut |_| {}, |v, sent| {
+            Ok(self.apply_version_sent(v, sent, report)?)
         })
         .map(|_| ())
     }

@@ -14,13 +14,13 @@
 //! The review page serves the same bytes at `/clips/<hash>` to a signed-in session
 //! ([`serve_clip`]).
 
-use super::{authenticate, authenticate_writer, blocking, ApiError, AppState};
+use super::upload::{admit, declared_length, over_quota, Admitted, Judged};
+use super::{audio, authenticate, authenticate_writer, blocking, internal, ApiError, AppState};
 use crate::fair::connections::Peer;
-use crate::fair::uploads::{read_body, BodyError};
 use crate::store::{ClipPut, Project};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use liner_record::clips::{ClipFormat, ClipHash, MAX_CLIP_BYTES};
@@ -56,33 +56,9 @@ async fn in_memory(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit
         })
 }
 
-/// The body length a clip upload declares (`Content-Length`), within [`MAX_CLIP_BYTES`].
-fn declared_length(headers: &HeaderMap) -> Result<u64, ApiError> {
-    let len = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::LENGTH_REQUIRED,
-                "length_required",
-                "send the clip with a Content-Length (its size in bytes), so it can be judged \
-                 before it is read",
-            )
-        })?;
-    if len > MAX_CLIP_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("a clip is at most {MAX_CLIP_BYTES} bytes"),
-        ));
-    }
-    Ok(len)
-}
-
 /// `PUT /api/v1/clips/<hash>`: judged on what the project's events name, the declared
-/// length and the quota before it takes an upload slot ([`crate::fair::uploads`]) or its
-/// body is read; then read under the floor rate, checked against its hash, stored.
+/// length and the quota before it takes an upload slot or its body is read
+/// ([`super::upload`]); then checked against its hash and stored.
 pub async fn put(
     State(state): State<Arc<AppState>>,
     Path(hash): Path<String>,
@@ -91,43 +67,30 @@ pub async fn put(
     let peer = Peer::of(req.extensions());
     let token = authenticate_writer(&state, req.headers(), peer).await?;
     let hash = parse_hash(&hash)?;
-    let declared = declared_length(req.headers())?;
+    let declared = declared_length(req.headers(), MAX_CLIP_BYTES, "a clip")?;
     let (store, project, quota) = (state.store.clone(), token.project.clone(), state.clip_quota);
     let judged = {
         let hash = hash.clone();
-        blocking(move || store.judge_clip(&project, &hash, declared, quota)).await?
+        match blocking(move || store.judge_clip(&project, &hash, declared, quota)).await? {
+            None => Judged::Take,
+            Some(ClipPut::AlreadyStored) => Judged::Have,
+            Some(refusal) => Judged::Refused(refused(refusal)),
+        }
     };
-    match judged {
-        // A retry of a clip the server has: its bytes are counted and dropped (no slot, no
-        // memory), so the client reads the answer rather than a broken connection.
-        Some(ClipPut::AlreadyStored) => {
-            read_body(req.into_body(), declared, true)
-                .await
-                .map_err(body_error)?;
-            return answer(ClipPut::AlreadyStored);
-        }
-        // Refused without reading a byte; the connection closes after the answer.
-        Some(refusal) => {
-            let mut r = answer(refusal).into_response();
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return Ok(r);
-        }
-        None => {}
-    }
-    let _slot = state
-        .uploads
-        .take(token.project.id, token.id)
-        .map_err(|full| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "uploads_busy",
-                format!("{}; try again in a moment", full.words()),
-            )
-        })?;
-    let bytes = read_body(req.into_body(), declared, false)
-        .await
-        .map_err(body_error)?;
+    let bytes = match admit(
+        &state,
+        &token,
+        req.into_body(),
+        declared,
+        judged,
+        "the clip",
+    )
+    .await?
+    {
+        Admitted::Read { bytes, _slot } => bytes,
+        Admitted::Had => return answer(ClipPut::AlreadyStored),
+        Admitted::Answered(r) => return Ok(r),
+    };
     if ClipHash::of(&bytes) != hash {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -141,30 +104,6 @@ pub async fn put(
     answer(put)
 }
 
-fn body_error(e: BodyError) -> ApiError {
-    match e {
-        BodyError::TooSlow { received, after } => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "too_slow",
-            format!(
-                "the clip arrived too slowly ({received} bytes in {:.0} s); send it again \
-                 over a faster connection",
-                after.as_secs_f64()
-            ),
-        ),
-        BodyError::TooLong => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "more bytes came than the Content-Length said",
-        ),
-        BodyError::Broken(why) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "broken_body",
-            format!("the clip did not arrive whole ({why}); send it again"),
-        ),
-    }
-}
-
 /// The answer to a clip upload.
 fn answer(put: ClipPut) -> Result<Response, ApiError> {
     match put {
@@ -172,26 +111,25 @@ fn answer(put: ClipPut) -> Result<Response, ApiError> {
             Ok((StatusCode::CREATED, Json(json!({ "stored": true }))).into_response())
         }
         ClipPut::AlreadyStored => Ok(Json(json!({ "stored": false })).into_response()),
-        ClipPut::Unknown => Err(ApiError::new(
+        refusal => Err(refused(refusal)),
+    }
+}
+
+/// The refusal of a clip upload.
+fn refused(put: ClipPut) -> ApiError {
+    match put {
+        ClipPut::Unknown => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_clip",
             "no clip_attached event of this project names this clip; push the event first",
-        )),
-        ClipPut::WrongSize { expected } => Err(ApiError::new(
+        ),
+        ClipPut::WrongSize { expected } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_size",
             format!("the clip's event says it is {expected} bytes"),
-        )),
-        ClipPut::OverQuota { used, quota } => Err(ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "over_quota",
-            format!(
-                "the project's clips use {} of the server's {} MB; ask whoever runs the server \
-                 for more room (the notes themselves are all stored)",
-                used / 1_000_000,
-                quota / 1_000_000
-            ),
-        )),
+        ),
+        ClipPut::OverQuota { used, quota } => over_quota(used, quota),
+        ClipPut::Stored | ClipPut::AlreadyStored => internal("a stored clip taken for a refusal"),
     }
 }
 
@@ -206,6 +144,7 @@ pub async fn get(
 }
 
 /// A clip of `project` as an HTTP answer (a whole `200`, or the one range asked for).
+/// A range reads only its bytes from the store ([`crate::store::Store::clip_range`]).
 ///
 /// # Errors
 /// 404 for a clip the project does not have, 500 when the database fails. (A range this
@@ -217,31 +156,27 @@ pub async fn serve_clip(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(hash)?;
+    let no_clip = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_clip",
+            "this project has no such clip (yet: it goes up after its note)",
+        )
+    };
+    let (store, p, h) = (state.store.clone(), project.clone(), hash.clone());
+    let total = blocking(move || store.clip_size(&p, &h))
+        .await?
+        .ok_or_else(no_clip)?;
+    let range = audio::requested(headers, total);
     let turn = in_memory(state).await?;
     let (store, project) = (state.store.clone(), project.clone());
-    let bytes = blocking(move || store.clip(&project, &hash))
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_clip",
-                "this project has no such clip (yet: it goes up after its note)",
-            )
-        })?;
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| byte_range(r, bytes.len() as u64));
-    let total = bytes.len() as u64;
-    let bytes = axum::body::Bytes::from(bytes);
-    let (status, body, content_range) = match range {
-        Some((start, end)) => (
-            StatusCode::PARTIAL_CONTENT,
-            bytes.slice(start as usize..=end as usize),
-            Some(format!("bytes {start}-{end}/{total}")),
-        ),
-        None => (StatusCode::OK, bytes, None),
-    };
+    let bytes = blocking(move || match range {
+        Some((first, last)) => store.clip_range(&project, &hash, first, last - first + 1),
+        None => store.clip(&project, &hash),
+    })
+    .await?
+    .ok_or_else(no_clip)?;
+    let body = axum::body::Bytes::from(bytes);
     // Handed to the connection a piece at a time, so the body (and with it the turn) lasts
     // until the last piece is taken: the bytes are in memory that long.
     let pieces: Vec<axum::body::Bytes> = (0..body.len())
@@ -250,67 +185,6 @@ pub async fn serve_clip(
         .collect();
     let stream =
         futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
-    let mut r = (status, Body::from_stream(stream)).into_response();
-    let r_body = std::mem::take(r.body_mut());
-    *r.body_mut() = crate::serve::keeping(r_body, turn);
-    r.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(ClipFormat::Flac.mime()),
-    );
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    // Not kept by the browser: a shared computer's next person must sign in to hear it.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        h.insert(header::CONTENT_RANGE, cr);
-    }
-    Ok(r)
-}
-
-/// The inclusive byte range of a `Range: bytes=a-b` / `bytes=a-` / `bytes=-n` header within
-/// `len` bytes; None for anything else (several ranges, units other than bytes, out of
-/// range), which is answered with the whole clip.
-fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = header.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') || len == 0 {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let (start, end) = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        (len.saturating_sub(n), len - 1)
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() {
-            len - 1
-        } else {
-            b.parse::<u64>().ok()?.min(len - 1)
-        };
-        (start, end)
-    };
-    (start <= end && start < len).then_some((start, end))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::byte_range;
-
-    #[test]
-    fn byte_ranges_are_read_as_players_send_them() {
-        assert_eq!(byte_range("bytes=0-", 100), Some((0, 99)));
-        assert_eq!(byte_range("bytes=10-19", 100), Some((10, 19)));
-        assert_eq!(byte_range("bytes=90-500", 100), Some((90, 99)));
-        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
-        assert_eq!(byte_range("bytes=100-", 100), None);
-        assert_eq!(byte_range("bytes=5-2", 100), None);
-        assert_eq!(byte_range("bytes=0-1,5-6", 100), None);
-        assert_eq!(byte_range("items=0-1", 100), None);
-        assert_eq!(byte_range("bytes=x-1", 100), None);
-    }
+    let body = crate::serve::keeping(Body::from_stream(stream), turn);
+    Ok(audio::answer(body, range, total))
 }

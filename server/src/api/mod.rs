@@ -8,20 +8,30 @@
 //!   with a long poll)
 //! - [`export`]: `GET /api/v1/export?format=F...`: the decision log
 //! - [`clips`]: `PUT`/`GET /api/v1/clips/<hash>`: audio clips by content hash
+//! - [`versions`]: `GET /api/v1/versions/<hash>/chunks`, `PUT
+//!   /api/v1/versions/<hash>/chunks/<index>`, `GET /api/v1/versions/<hash>`: printed
+//!   versions by content hash, uploaded in resumable chunks
+//!
+//! Uploads (clips and chunks) are let in one way ([`upload`]) and audio is served one way
+//! ([`audio`]).
 //!
 //! An error is a 4xx/5xx with `{"error":{"code":"...","message":"..."}}` and stores nothing
 //! from that request. A push is judged event by event: the answer lists what became of each
 //! (`stored`, `duplicate`, `conflict`, or `refused` with its error), the events that pass
 //! are stored, and the status is that of the first problem (200 when there is none).
 
+mod audio;
 mod clips;
 mod events;
 mod export;
 mod me;
+mod upload;
+mod versions;
 
 pub use clips::serve_clip;
 pub use events::{fuzz_push_body, judge_body, Checked, EntryRefusal};
 pub use export::{export_for, ExportQuery};
+pub use versions::serve_version;
 
 use crate::fair::connections::Peer;
 pub use crate::state::AppState;
@@ -228,6 +238,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/events", get(events::pull).post(events::push))
         .route("/api/v1/export", get(export::export))
+        .route("/api/v1/versions/{hash}", get(versions::get))
+        .route("/api/v1/versions/{hash}/chunks", get(versions::chunks))
+        // A chunk is at most 1 MiB: the usual body time limit.
+        .route(
+            "/api/v1/versions/{hash}/chunks/{index}",
+            axum::routing::put(versions::put_chunk),
+        )
         .layer(crate::serve::body_timeout(crate::serve::BODY_TIMEOUT))
         // Added after the layer above, so a clip's bytes get the longer limit only.
         .route("/api/v1/clips/{hash}", get(clips::get).put(clips::put))

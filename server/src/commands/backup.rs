@@ -16,7 +16,7 @@
 //! On PostgreSQL the database's own tools make backups (`pg_dump`); [`PG_BACKUP_WORDS`] says
 //! how.
 
-use crate::store::{BackupNote, Incoming, SqliteStore, Store};
+use crate::store::{BackupNote, Incoming, Project, SqliteStore, Store};
 use anyhow::{bail, Context, Result};
 use liner_record::clips::ClipHash;
 use liner_record::journal;
@@ -193,11 +193,13 @@ pub fn restore(from: &Path, dir: &Path) -> Result<Check> {
 pub struct Check {
     pub events: u64,
     pub clips: u64,
+    pub versions: u64,
     /// What is wrong, in words (empty: the record is sound).
     pub problems: Vec<String>,
 }
 
-/// `liner check`: every event and clip of `store` (and, on SQLite, the file's integrity).
+/// `liner check`: every event, clip and complete version of `store` (and, on SQLite, the
+/// file's integrity). A version is hashed a chunk at a time, as it was when it arrived.
 ///
 /// # Errors
 /// The database fails while it is read.
@@ -236,6 +238,30 @@ pub fn check(store: &dyn Store, sqlite: Option<&SqliteStore>) -> Result<Check> {
                 ));
             }
         }
+        check_versions(store, &project, &mut found)?;
     }
     Ok(found)
+}
+
+/// Every complete version of `project`: its chunks must hash to its name.
+fn check_versions(store: &dyn Store, project: &Project, found: &mut Check) -> Result<()> {
+    for name in store.version_hashes(project)? {
+        found.versions += 1;
+        let sound = match name.parse::<ClipHash>() {
+            Ok(hash) => {
+                let size = store.version_facts(project, &hash)?.expected;
+                size.is_some_and(|size| {
+                    store.version_matches(project, &hash, size).unwrap_or(false)
+                })
+            }
+            Err(_) => false,
+        };
+        if !sound {
+            found.problems.push(format!(
+                "{:?}, version {name}: its chunks do not hash to its name",
+                project.name
+            ));
+        }
+    }
+    Ok(())
 }

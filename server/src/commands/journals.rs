@@ -71,6 +71,12 @@ pub fn sync_journals(journal: Option<&Path>, server: Option<&str>) -> Result<()>
                         r.refused.len(),
                         r.waiting.len()
                     );
+                    if r.versions_sent > 0 {
+                        println!("  versions sent whole: {}", r.versions_sent);
+                    }
+                    for problem in r.clip_problem.iter().chain(&r.version_problem) {
+                        println!("  audio waits: {problem}");
+                    }
                     for (id, reason) in &r.refused {
                         println!("  refused {id}: {reason}");
                     }

@@ -1,8 +1,10 @@
-//! Clip uploads take turns by project and by token.
+//! Uploads (clips, and versions' chunks) take turns by project and by token.
 //!
-//! An upload is judged first (an event of the project names the clip, the declared length
-//! is the one the event gives and fits the quota: [`crate::store::Store::judge_clip`]); only
-//! then does it take an [`UploadSlot`] and is its body read. Slots are counted three ways,
+//! An upload is judged first (an event of the project names the clip or version, the
+//! declared length is the one the event gives and fits the quota:
+//! [`crate::store::Store::judge_clip`], [`crate::store::Store::judge_version_chunk`]); only
+//! then does it take an [`UploadSlot`] and is its body read (`crate::api::upload`, one home
+//! for both). Slots are counted three ways,
 //! and an upload past any share is answered `503` with `Retry-After` at once instead of
 //! waiting (a client that waits holds a connection): [`UPLOADS_AT_ONCE`] on the server,
 //! [`UPLOADS_PER_PROJECT`] per project, [`UPLOADS_PER_TOKEN`] per token. Serving clips does
@@ -17,11 +19,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Clip uploads being read at once on this server (each holds up to 36 MiB in memory).
+/// Uploads being read at once on this server (a clip holds up to 36 MiB in memory, a
+/// version chunk 1 MiB).
 pub const UPLOADS_AT_ONCE: usize = 6;
-/// Clip uploads one project may have in progress at once.
+/// Uploads one project may have in progress at once.
 pub const UPLOADS_PER_PROJECT: usize = 3;
-/// Clip uploads one token may have in progress at once (a plugin sends its clips one by one).
+/// Uploads one token may have in progress at once (a plugin sends its clips and chunks one
+/// by one).
 pub const UPLOADS_PER_TOKEN: usize = 2;
 
 /// The upload slots in use.
@@ -49,9 +53,9 @@ impl NoSlot {
     /// Words for whoever reads the refusal.
     pub fn words(self) -> &'static str {
         match self {
-            NoSlot::Server => "the server is receiving as many clips as it takes at once",
-            NoSlot::Project => "this project has as many clip uploads in progress as it may",
-            NoSlot::Token => "this token has as many clip uploads in progress as it may",
+            NoSlot::Server => "the server is receiving as many uploads as it takes at once",
+            NoSlot::Project => "this project has as many uploads in progress as it may",
+            NoSlot::Token => "this token has as many uploads in progress as it may",
         }
     }
 }

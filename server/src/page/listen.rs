@@ -26,6 +26,23 @@ pub async fn clip(
     }
 }
 
+/// `/versions/<hash>`: a complete version's bytes (ranges too) to a signed-in session of its
+/// project, as `/clips/<hash>` serves clips ([`crate::api::serve_version`]).
+pub async fn version(
+    State(state): State<Arc<AppState>>,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let signed = match auth::require(&state, &headers).await {
+        Ok(s) => s,
+        Err(d) => return d.into_response(),
+    };
+    match crate::api::serve_version(&state, &signed.token.project, &hash, &headers).await {
+        Ok(r) => r,
+        Err(e) => super::layout::problem(e.status, &e.message),
+    }
+}
+
 /// A player for `clip` that starts at its moment (the page's script seeks there; `p` plays
 /// the focused item's), and a strip marking where the moment is.
 pub fn player(clip: &ClipView) -> Markup {

@@ -67,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
         .route("/clips/{hash}", get(listen::clip))
+        .route("/versions/{hash}", get(listen::version))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
         .route("/assets/player.js", get(assets::player_js))

@@ -15,7 +15,7 @@ mod shared;
 mod sqlite;
 
 pub use postgres::PgStore;
-pub use shared::ClipFacts;
+pub use shared::{ClipFacts, VersionFacts};
 pub use sqlite::{CopyFacts, SqliteStore};
 
 use uuid::Uuid;
@@ -89,6 +89,33 @@ pub enum ClipPut {
         expected: u64,
     },
     /// The project's clips would pass its quota.
+    OverQuota {
+        used: u64,
+        quota: u64,
+    },
+}
+
+/// What became of a version's chunk sent to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkPut {
+    Stored,
+    /// It was there already (a retry), or the whole version is.
+    AlreadyStored,
+    /// No stored `version_printed` event of the project names this hash.
+    Unknown,
+    /// The event names a version larger than any may be.
+    TooLarge {
+        most: u64,
+    },
+    /// The index is past the version's last chunk (it has `chunks`).
+    OutOfRange {
+        chunks: u64,
+    },
+    /// The chunk at this index is this long.
+    WrongSize {
+        expected: u64,
+    },
+    /// The rest of the version would pass the project's quota (clips and versions).
     OverQuota {
         used: u64,
         quota: u64,
@@ -325,11 +352,151 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn clip(&self, project: &Project, hash: &ClipHash) -> Result<Option<Vec<u8>>>;
+    /// A stored clip's size, without its bytes.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_size(&self, project: &Project, hash: &ClipHash) -> Result<Option<u64>>;
+    /// `len` bytes of a stored clip from byte `first` (fewer at its end), read without the
+    /// rest: a player's range costs the bytes it asks for.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn clip_range(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>>;
     /// The bytes of clips a project holds.
     ///
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn clip_usage(&self, project: &Project) -> Result<u64>;
+
+    /// What the store knows of a version of `project`: the size its `version_printed`
+    /// event gives, the chunks stored, whether it is complete, and the project's bytes of
+    /// clips and versions. Read before a chunk takes a slot or its body is read
+    /// ([`Store::judge_version_chunk`]); [`Store::put_version_chunk`] reads it again in its
+    /// transaction.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn version_facts(&self, project: &Project, hash: &ClipHash) -> Result<VersionFacts>;
+    /// Whether chunk `index` of `len` bytes would be refused (or is stored already): the
+    /// answer [`Store::put_version_chunk`] would give, without its bytes. `None`: send it.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn judge_version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+        len: u64,
+        quota: u64,
+    ) -> Result<Option<ChunkPut>> {
+        Ok(shared::chunk_refusal(
+            &self.version_facts(project, hash)?,
+            index,
+            len,
+            quota,
+        ))
+    }
+    /// Stores chunk `index` of a version, judged again in its transaction
+    /// ([`Store::judge_version_chunk`]; on PostgreSQL under the project's quota lock, which
+    /// clips take too, so two servers cannot both pass the quota).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn put_version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ChunkPut>;
+    /// One stored chunk of a version (complete or not). Each call reads one chunk and
+    /// counts it ([`Store::chunks_read`]).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>>;
+    /// How many chunks [`Store::version_chunk`] has read since the store was opened: what
+    /// proves that a byte range is served from the chunks it covers only.
+    fn chunks_read(&self) -> u64;
+    /// Records that a version's chunks hash to its name: it is complete and may be served.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn complete_version(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        size: u64,
+    ) -> Result<()>;
+    /// Drops every chunk of an incomplete version (its whole did not hash to its name).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn drop_version_chunks(&self, project: &Project, hash: &ClipHash) -> Result<()>;
+    /// The hashes of the complete versions a project holds (for `liner check`).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn version_hashes(&self, project: &Project) -> Result<Vec<String>>;
+    /// Checks a version whose chunks are all stored: their SHA-256, read a chunk at a time
+    /// (never the whole version in memory), must be its hash. Then it is complete
+    /// ([`Store::complete_version`]); otherwise its chunks are dropped, so the next upload
+    /// starts clean. Returns whether it matched. Two checks of one version at once agree
+    /// (completing is idempotent).
+    ///
+    /// # Errors
+    /// The database fails, or a chunk went missing meanwhile ([`StoreError::Aborted`]).
+    fn finish_version(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        size: u64,
+    ) -> Result<bool> {
+        let matches = self.version_matches(project, hash, size)?;
+        if matches {
+            self.complete_version(project, token, hash, size)?;
+        } else {
+            self.drop_version_chunks(project, hash)?;
+        }
+        Ok(matches)
+    }
+    /// Whether the stored chunks of a version of `size` bytes hash to its name, read a chunk
+    /// at a time.
+    ///
+    /// # Errors
+    /// The database fails, or a chunk is missing ([`StoreError::Aborted`]).
+    fn version_matches(&self, project: &Project, hash: &ClipHash, size: u64) -> Result<bool> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        for index in 0..liner_record::versions::chunks_of(size) {
+            let chunk = self.version_chunk(project, hash, index)?.ok_or_else(|| {
+                StoreError::Aborted(format!("chunk {index} of version {hash} went missing"))
+            })?;
+            hasher.update(&chunk);
+        }
+        let hex: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(hex == hash.as_str())
+    }
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.

@@ -25,9 +25,9 @@ use tokio_postgres::{NoTls, Row};
 
 use super::copy::{ClipRow, Dump, Loaded};
 use super::shared::{
-    clip_refusal, clippable_key, consulted, event_columns, first_look, hash, is_subject_key,
-    judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt, role_of,
-    sessions_since, signs_in, ClipFacts,
+    chunk_refusal, clip_refusal, clippable_key, consulted, event_columns, first_look, hash,
+    is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
+    role_of, sessions_since, signs_in, ClipFacts,
 };
 use super::*;
 use liner_record::clips::ClipHash;
@@ -104,7 +104,47 @@ const MIGRATIONS: &[&str] = &[
         bytes BIGINT NOT NULL,
         events BIGINT NOT NULL
     );",
+    // 3: versions: what `version_printed` events name (hash and size; those stored before
+    // are read from their lines), their chunks as they arrive (resumable uploads), and the
+    // versions whose whole matched their hash.
+    "CREATE TABLE version_refs (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );
+    CREATE TABLE version_chunks (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        idx BIGINT NOT NULL,
+        data BYTEA NOT NULL,
+        size BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hash, idx)
+    );
+    ALTER TABLE version_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    CREATE TABLE versions (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        token_id BIGINT REFERENCES tokens(id),
+        received_ms BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );
+    INSERT INTO version_refs (project_id, hash, bytes)
+        SELECT project_id, j->'body'->'version'->>'hash',
+               (j->'body'->'version'->>'bytes')::BIGINT
+        FROM (SELECT project_id, json::jsonb AS j FROM events
+              WHERE json LIKE '%\"kind\":\"version_printed\"%') AS printed
+        WHERE j->'body'->'version'->>'hash' IS NOT NULL
+    ON CONFLICT DO NOTHING;",
 ];
+
+/// The bytes of clips and version chunks project `$1` holds: one quota covers both.
+const USED: &str = "SELECT ((SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = $1) \
+     + (SELECT COALESCE(SUM(size), 0) FROM version_chunks WHERE project_id = $1))::BIGINT";
+
+/// Bytes of a version chunk read from PostgreSQL at a time ([`Store::version_chunk`]).
+const PG_SLICE: i32 = 128 * 1024;
 
 /// Where stored events are announced: the payload is `project id:last sequence number`.
 const CHANNEL: &str = "liner_events";
@@ -128,6 +168,8 @@ pub struct PgStore {
     /// Runs the driver. An `Option` only so it can be let go without blocking in `Drop`.
     rt: Option<tokio::runtime::Runtime>,
     location: String,
+    /// Version chunks read ([`Store::chunks_read`]).
+    chunks_read: std::sync::atomic::AtomicU64,
 }
 
 impl PgStore {
@@ -189,6 +231,7 @@ impl PgStore {
             config,
             rt: Some(rt),
             location,
+            chunks_read: std::sync::atomic::AtomicU64::new(0),
         };
         let pool = store.pool.clone();
         store.run(async move { migrate(&pool).await })?;
@@ -614,6 +657,7 @@ struct PushStatements {
     insert_events: tokio_postgres::Statement,
     insert_subjects: tokio_postgres::Statement,
     insert_clip_refs: tokio_postgres::Statement,
+    insert_version_refs: tokio_postgres::Statement,
     count: tokio_postgres::Statement,
     notify: tokio_postgres::Statement,
 }
@@ -629,6 +673,7 @@ impl PushStatements {
             insert_events,
             insert_subjects,
             insert_clip_refs,
+            insert_version_refs,
             count,
             notify,
         ) = futures_util::try_join!(
@@ -659,6 +704,11 @@ impl PushStatements {
                  SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
                  ON CONFLICT DO NOTHING"
             ),
+            c.prepare_cached(
+                "INSERT INTO version_refs (project_id, hash, bytes) \
+                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
+                 ON CONFLICT DO NOTHING"
+            ),
             c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
             c.prepare_cached("SELECT pg_notify($1, $2)"),
         )?;
@@ -670,6 +720,7 @@ impl PushStatements {
             insert_events,
             insert_subjects,
             insert_clip_refs,
+            insert_version_refs,
             count,
             notify,
         })
@@ -744,6 +795,8 @@ struct NewRows {
     owners: Vec<String>,
     clip_hashes: Vec<String>,
     clip_bytes: Vec<i64>,
+    version_hashes: Vec<String>,
+    version_bytes: Vec<i64>,
     authors: Vec<String>,
     judgeable: Vec<bool>,
     clippable: Vec<bool>,
@@ -769,9 +822,16 @@ impl NewRows {
             .push(liner_record::rules::judgeable(&incoming.event.body));
         self.clippable
             .push(liner_record::rules::clippable(&incoming.event.body));
-        if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
-            self.clip_hashes.push(c.clip.hash.as_str().to_owned());
-            self.clip_bytes.push(c.clip.bytes as i64);
+        match &incoming.event.body {
+            liner_record::Body::ClipAttached(c) => {
+                self.clip_hashes.push(c.clip.hash.as_str().to_owned());
+                self.clip_bytes.push(c.clip.bytes as i64);
+            }
+            liner_record::Body::VersionPrinted(v) => {
+                self.version_hashes.push(v.version.hash.as_str().to_owned());
+                self.version_bytes.push(v.version.bytes as i64);
+            }
+            _ => {}
         }
         known.lines.insert(id.clone(), (seq, incoming.json.clone()));
         self.seqs.push(seq);
@@ -802,6 +862,7 @@ impl NewRows {
         ];
         let subjects: Params<'_, _> = [&project.id, &self.keys, &self.owners];
         let clip_refs: Params<'_, _> = [&project.id, &self.clip_hashes, &self.clip_bytes];
+        let version_refs: Params<'_, _> = [&project.id, &self.version_hashes, &self.version_bytes];
         let counter: Params<'_, _> = [&project.id, &last];
         futures_util::try_join!(
             tx.execute(&st.insert_events, &rows),
@@ -816,6 +877,12 @@ impl NewRows {
                     return Ok(0);
                 }
                 tx.execute(&st.insert_clip_refs, &clip_refs).await
+            },
+            async {
+                if self.version_hashes.is_empty() {
+                    return Ok(0);
+                }
+                tx.execute(&st.insert_version_refs, &version_refs).await
             },
             tx.execute(&st.count, &counter),
         )?;
@@ -1089,11 +1156,7 @@ impl Store for PgStore {
         self.with(move |mut c| async move {
             let tx = c.transaction().await?;
             // Two processes storing clips of one project at once must not both pass the quota.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1, $2)",
-                &[&CLIP_LOCK, &((id % i64::from(i32::MAX)) as i32)],
-            )
-            .await?;
+            quota_lock(&tx, id).await?;
             let facts = clip_facts(&tx, id, &hash).await?;
             if let Some(answer) = clip_refusal(&facts, bytes.len() as u64, quota) {
                 return Ok(answer);
@@ -1170,6 +1233,41 @@ impl Store for PgStore {
         })
     }
 
+    fn clip_size(&self, project: &Project, hash: &ClipHash) -> Result<Option<u64>> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |c| async move {
+            Ok(c.query_opt(
+                "SELECT size FROM clips WHERE project_id = $1 AND hash = $2",
+                &[&id, &hash],
+            )
+            .await?
+            .map(|r| r.get::<_, i64>(0) as u64))
+        })
+    }
+
+    fn clip_range(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        // SQL counts bytes from 1, in `int` (a clip is far smaller).
+        let int = |n: u64| n.min(i32::MAX as u64) as i32;
+        let (from, count) = (int(first.saturating_add(1)), int(len));
+        self.with(move |c| async move {
+            // Only the slice leaves the database.
+            Ok(c.query_opt(
+                "SELECT substring(data FROM $3 FOR $4) FROM clips \
+                 WHERE project_id = $1 AND hash = $2",
+                &[&id, &hash, &from, &count],
+            )
+            .await?
+            .map(|r| r.get(0)))
+        })
+    }
+
     fn clip_usage(&self, project: &Project) -> Result<u64> {
         let id = project.id;
         self.with(move |c| async move {
@@ -1179,6 +1277,137 @@ impl Store for PgStore {
             )
             .await?
             .get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn version_facts(&self, project: &Project, hash: &ClipHash) -> Result<VersionFacts> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            version_facts(&tx, id, &hash).await
+        })
+    }
+
+    fn put_version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ChunkPut> {
+        let (id, hash, bytes) = (project.id, hash.as_str().to_owned(), bytes.to_vec());
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            // Chunks and clips of one project share a quota; the lock also orders chunks of
+            // one version, so the one that completes it sees every other.
+            quota_lock(&tx, id).await?;
+            let facts = version_facts(&tx, id, &hash).await?;
+            if let Some(answer) = chunk_refusal(&facts, index, bytes.len() as u64, quota) {
+                return Ok(answer);
+            }
+            tx.execute(
+                "INSERT INTO version_chunks (project_id, hash, idx, data, size) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &hash, &(index as i64), &bytes, &(bytes.len() as i64)],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ChunkPut::Stored)
+        })
+    }
+
+    fn version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        self.chunks_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (id, hash, index) = (project.id, hash.as_str().to_owned(), index as i64);
+        self.with(move |c| async move {
+            // In slices (the column is stored uncompressed, so a slice reads only its own
+            // pages): a connection's buffers then grow to a slice, not to a chunk, and the
+            // pool's connections keep no chunk-sized buffers.
+            let Some(size) = c
+                .query_opt(
+                    "SELECT size FROM version_chunks \
+                     WHERE project_id = $1 AND hash = $2 AND idx = $3",
+                    &[&id, &hash, &index],
+                )
+                .await?
+                .map(|r| r.get::<_, i64>(0))
+            else {
+                return Ok(None);
+            };
+            let mut data = Vec::with_capacity(size as usize);
+            while (data.len() as i64) < size {
+                let slice: Vec<u8> = c
+                    .query_one(
+                        "SELECT substring(data FROM $4 FOR $5) FROM version_chunks \
+                         WHERE project_id = $1 AND hash = $2 AND idx = $3",
+                        &[&id, &hash, &index, &(data.len() as i32 + 1), &PG_SLICE],
+                    )
+                    .await?
+                    .get(0);
+                if slice.is_empty() {
+                    break;
+                }
+                data.extend_from_slice(&slice);
+            }
+            Ok(Some(data))
+        })
+    }
+
+    fn chunks_read(&self) -> u64 {
+        self.chunks_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn complete_version(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        size: u64,
+    ) -> Result<()> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |c| async move {
+            c.execute(
+                "INSERT INTO versions (project_id, hash, size, token_id, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&id, &hash, &(size as i64), &token, &now_ms()],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn drop_version_chunks(&self, project: &Project, hash: &ClipHash) -> Result<()> {
+        let (id, hash) = (project.id, hash.as_str().to_owned());
+        self.with(move |c| async move {
+            // A version already complete keeps its chunks.
+            c.execute(
+                "DELETE FROM version_chunks WHERE project_id = $1 AND hash = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM versions WHERE project_id = $1 AND hash = $2)",
+                &[&id, &hash],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn version_hashes(&self, project: &Project) -> Result<Vec<String>> {
+        let id = project.id;
+        self.with(move |c| async move {
+            Ok(c.query(
+                "SELECT hash FROM versions WHERE project_id = $1 ORDER BY hash",
+                &[&id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
         })
     }
 
@@ -1333,16 +1562,59 @@ async fn clip_facts(
         )
         .await?
         .is_some();
-    let used = c
-        .query_one(
-            "SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE project_id = $1",
-            &[&id],
-        )
-        .await?
-        .get::<_, i64>(0) as u64;
+    let used = c.query_one(USED, &[&id]).await?.get::<_, i64>(0) as u64;
     Ok(ClipFacts {
         expected,
         stored,
         used,
     })
+}
+
+/// The version facts of project `id` as the transaction `c` sees them.
+async fn version_facts(
+    c: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    hash: &str,
+) -> Result<VersionFacts> {
+    let expected = c
+        .query_opt(
+            "SELECT bytes FROM version_refs WHERE project_id = $1 AND hash = $2",
+            &[&id, &hash],
+        )
+        .await?
+        .map(|r| r.get::<_, i64>(0) as u64);
+    let have = c
+        .query(
+            "SELECT idx FROM version_chunks WHERE project_id = $1 AND hash = $2 ORDER BY idx",
+            &[&id, &hash],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<_, i64>(0) as u64)
+        .collect();
+    let complete = c
+        .query_opt(
+            "SELECT 1 FROM versions WHERE project_id = $1 AND hash = $2",
+            &[&id, &hash],
+        )
+        .await?
+        .is_some();
+    let used = c.query_one(USED, &[&id]).await?.get::<_, i64>(0) as u64;
+    Ok(VersionFacts {
+        expected,
+        have,
+        complete,
+        used,
+    })
+}
+
+/// Takes the per-project lock that clip and version uploads share (one quota for both), for
+/// the rest of the transaction `c`.
+async fn quota_lock(c: &deadpool_postgres::Transaction<'_>, id: i64) -> Result<()> {
+    c.execute(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        &[&CLIP_LOCK, &((id % i64::from(i32::MAX)) as i32)],
+    )
+    .await?;
+    Ok(())
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::{ClipPut, Incoming, PushOutcome, Receipt, TokenInfo, SESSION_MS};
+use super::{ChunkPut, ClipPut, Incoming, PushOutcome, Receipt, TokenInfo, SESSION_MS};
 use liner_record::Role;
 
 /// What happens to one pushed event, given what is stored under its id (sequence number and
@@ -55,6 +55,64 @@ pub(super) fn clip_refusal(facts: &ClipFacts, len: u64, quota: u64) -> Option<Cl
     used.checked_add(len)
         .is_none_or(|total| total > quota)
         .then_some(ClipPut::OverQuota { used, quota })
+}
+
+/// What a store knows of a version when one of its chunks arrives (or its upload is asked
+/// about).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VersionFacts {
+    /// The size a stored `version_printed` event of the project gives it (None: no event
+    /// names it).
+    pub expected: Option<u64>,
+    /// The chunks stored, in order.
+    pub have: Vec<u64>,
+    /// Whether the whole was checked against its hash and kept.
+    pub complete: bool,
+    /// The bytes of clips and version chunks the project holds (one quota for both).
+    pub used: u64,
+}
+
+/// Whether chunk `index` of `len` bytes is taken: `None` when it is to be stored, otherwise
+/// the answer, for the first reason that holds: no event names the version, it is larger
+/// than any version may be, the index is past its last chunk, the length is not that
+/// chunk's, the chunk is stored already, or the rest of the version would not fit the
+/// project's quota (judged on all the version still needs, so an upload that cannot finish
+/// is refused at its first chunk rather than filling the quota).
+pub(super) fn chunk_refusal(
+    facts: &VersionFacts,
+    index: u64,
+    len: u64,
+    quota: u64,
+) -> Option<ChunkPut> {
+    use liner_record::versions::{chunk_span, chunks_of, MAX_VERSION_BYTES};
+    let Some(bytes) = facts.expected else {
+        return Some(ChunkPut::Unknown);
+    };
+    if bytes > MAX_VERSION_BYTES {
+        return Some(ChunkPut::TooLarge {
+            most: MAX_VERSION_BYTES,
+        });
+    }
+    let Some((_, size)) = chunk_span(bytes, index) else {
+        return Some(ChunkPut::OutOfRange {
+            chunks: chunks_of(bytes),
+        });
+    };
+    if size != len {
+        return Some(ChunkPut::WrongSize { expected: size });
+    }
+    if facts.complete || facts.have.contains(&index) {
+        return Some(ChunkPut::AlreadyStored);
+    }
+    let held: u64 = facts
+        .have
+        .iter()
+        .filter_map(|&i| chunk_span(bytes, i).map(|(_, n)| n))
+        .sum();
+    let used = facts.used;
+    used.checked_add(bytes.saturating_sub(held))
+        .is_none_or(|total| total > quota)
+        .then_some(ChunkPut::OverQuota { used, quota })
 }
 
 /// A token found by the hash of a presented secret signs in when the stored hash equals the
@@ -308,6 +366,65 @@ mod tests {
                 quota: u64::MAX
             })
         );
+    }
+
+    #[test]
+    fn a_chunk_is_refused_for_the_first_reason_that_holds() {
+        use liner_record::versions::CHUNK_BYTES;
+        let bytes = 2 * CHUNK_BYTES + 10;
+        let f = |expected, have: &[u64], complete, used| VersionFacts {
+            expected,
+            have: have.to_vec(),
+            complete,
+            used,
+        };
+        let quota = 10 * CHUNK_BYTES;
+        let judge = |facts: &VersionFacts, i, len| chunk_refusal(facts, i, len, quota);
+        assert_eq!(
+            judge(&f(None, &[], false, 0), 0, 5),
+            Some(ChunkPut::Unknown)
+        );
+        let fresh = f(Some(bytes), &[], false, 0);
+        assert_eq!(
+            judge(&fresh, 3, 10),
+            Some(ChunkPut::OutOfRange { chunks: 3 })
+        );
+        assert_eq!(
+            judge(&fresh, 2, CHUNK_BYTES),
+            Some(ChunkPut::WrongSize { expected: 10 })
+        );
+        assert_eq!(
+            judge(&fresh, 0, 10),
+            Some(ChunkPut::WrongSize {
+                expected: CHUNK_BYTES
+            })
+        );
+        assert_eq!(judge(&fresh, 2, 10), None);
+        assert_eq!(
+            judge(&f(Some(bytes), &[2], false, 10), 2, 10),
+            Some(ChunkPut::AlreadyStored)
+        );
+        assert_eq!(
+            judge(&f(Some(bytes), &[], true, bytes), 1, CHUNK_BYTES),
+            Some(ChunkPut::AlreadyStored)
+        );
+        // The whole rest must fit: 8 MiB used by others + 2 MiB + 10 still to come.
+        let full = 8 * CHUNK_BYTES;
+        assert_eq!(
+            judge(&f(Some(bytes), &[], false, full), 2, 10),
+            Some(ChunkPut::OverQuota { used: full, quota })
+        );
+        // What this version holds already counts once.
+        let held = full - 10 + CHUNK_BYTES;
+        assert_eq!(
+            judge(&f(Some(bytes), &[0], false, held), 1, CHUNK_BYTES),
+            None
+        );
+        let huge = liner_record::versions::MAX_VERSION_BYTES + 1;
+        assert!(matches!(
+            judge(&f(Some(huge), &[], false, 0), 0, CHUNK_BYTES),
+            Some(ChunkPut::TooLarge { .. })
+        ));
     }
 
     #[test]

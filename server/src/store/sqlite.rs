@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use super::copy::{ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow};
 use super::shared::{
-    clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys, random_secret, receipt,
-    role_of, sessions_since, signs_in, ClipFacts,
+    chunk_refusal, clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys,
+    random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
 };
 use super::*;
 use liner_record::clips::ClipHash;
@@ -79,13 +79,42 @@ const MIGRATIONS: &[&str] = &[
         bytes INTEGER NOT NULL,
         events INTEGER NOT NULL
     );",
+    // 6: versions: what `version_printed` events name (hash and size), their chunks as
+    // they arrive (resumable uploads), and the versions whose whole matched their hash.
+    "CREATE TABLE version_refs (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );
+    CREATE TABLE version_chunks (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (project_id, hash, idx)
+    );
+    CREATE TABLE versions (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        token_id INTEGER REFERENCES tokens(id),
+        received_ms INTEGER NOT NULL,
+        PRIMARY KEY (project_id, hash)
+    );",
 ];
+
+/// The bytes of clips and version chunks project `?1` holds: one quota covers both.
+const USED: &str = "SELECT (SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1) \
+     + (SELECT COALESCE(SUM(size), 0) FROM version_chunks WHERE project_id = ?1)";
 
 /// Work in Rust that a migration needs, by version, run once right after its SQL.
 fn backfill(tx: &rusqlite::Transaction<'_>, version: usize) -> rusqlite::Result<()> {
     match version {
         2 => backfill_2(tx),
         4 => backfill_4(tx),
+        6 => backfill_6(tx),
         _ => Ok(()),
     }
 }
@@ -142,6 +171,30 @@ fn backfill_4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Records the versions stored `version_printed` events name (events stored before the
+/// server took versions' bytes).
+fn backfill_6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut st = tx.prepare(
+            "SELECT project_id, json FROM events WHERE json LIKE '%\"kind\":\"version_printed\"%'",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (project, json) in rows {
+        if let Ok(event) = serde_json::from_str::<liner_record::Event>(&json) {
+            if let liner_record::Body::VersionPrinted(v) = &event.body {
+                tx.execute(
+                    "INSERT OR IGNORE INTO version_refs (project_id, hash, bytes) \
+                     VALUES (?1, ?2, ?3)",
+                    params![project, v.version.hash.as_str(), v.version.bytes as i64],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What [`SqliteStore::inspect_copy`] finds in a copy of a record.
 #[derive(Debug, Clone)]
 pub struct CopyFacts {
@@ -154,6 +207,8 @@ pub struct CopyFacts {
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     dir: std::path::PathBuf,
+    /// Version chunks read ([`Store::chunks_read`]).
+    chunks_read: std::sync::atomic::AtomicU64,
 }
 
 impl SqliteStore {
@@ -208,6 +263,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             dir: dir.to_owned(),
+            chunks_read: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -607,6 +663,10 @@ impl Store for SqliteStore {
             let mut clip_ref = tx.prepare_cached(
                 "INSERT OR IGNORE INTO clip_refs (project_id, hash, bytes) VALUES (?1, ?2, ?3)",
             )?;
+            let mut version_ref = tx.prepare_cached(
+                "INSERT OR IGNORE INTO version_refs (project_id, hash, bytes) \
+                 VALUES (?1, ?2, ?3)",
+            )?;
             let now = now_ms();
             for incoming in events {
                 let id_text = incoming.event.id.to_string();
@@ -630,13 +690,19 @@ impl Store for SqliteStore {
                 for key in owned_keys(&incoming.event) {
                     own.execute(params![project.id, key, incoming.event.author])?;
                 }
-                if let liner_record::Body::ClipAttached(c) = &incoming.event.body {
-                    clip_ref.execute(params![
+                match &incoming.event.body {
+                    liner_record::Body::ClipAttached(c) => clip_ref.execute(params![
                         project.id,
                         c.clip.hash.as_str(),
                         c.clip.bytes as i64
-                    ])?;
-                }
+                    ])?,
+                    liner_record::Body::VersionPrinted(v) => version_ref.execute(params![
+                        project.id,
+                        v.version.hash.as_str(),
+                        v.version.bytes as i64
+                    ])?,
+                    _ => 0,
+                };
                 out.push(PushOutcome::Stored(seq));
             }
         }
@@ -790,6 +856,45 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn clip_size(&self, project: &Project, hash: &ClipHash) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT size FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|n| n as u64))
+    }
+
+    fn clip_range(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        let row: Option<i64> = conn
+            .query_row(
+                "SELECT rowid FROM clips WHERE project_id = ?1 AND hash = ?2",
+                params![project.id, hash.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        // Incremental blob I/O: only the pages holding the range are read into memory.
+        let blob = conn.blob_open(rusqlite::DatabaseName::Main, "clips", "data", row, true)?;
+        let size = blob.len() as u64;
+        let first = first.min(size);
+        let mut out = vec![0u8; len.min(size - first) as usize];
+        blob.read_at_exact(&mut out, first as usize)?;
+        Ok(Some(out))
+    }
+
     fn clip_usage(&self, project: &Project) -> Result<u64> {
         let used: i64 = self.conn().query_row(
             "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
@@ -797,6 +902,97 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
         Ok(used as u64)
+    }
+
+    fn version_facts(&self, project: &Project, hash: &ClipHash) -> Result<VersionFacts> {
+        version_facts(&self.conn(), project, hash)
+    }
+
+    fn put_version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+        bytes: &[u8],
+        quota: u64,
+    ) -> Result<ChunkPut> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let facts = version_facts(&tx, project, hash)?;
+        if let Some(answer) = chunk_refusal(&facts, index, bytes.len() as u64, quota) {
+            return Ok(answer);
+        }
+        tx.execute(
+            "INSERT INTO version_chunks (project_id, hash, idx, data, size) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                project.id,
+                hash.as_str(),
+                index as i64,
+                bytes,
+                bytes.len() as i64
+            ],
+        )?;
+        tx.commit()?;
+        Ok(ChunkPut::Stored)
+    }
+
+    fn version_chunk(
+        &self,
+        project: &Project,
+        hash: &ClipHash,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        self.chunks_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data FROM version_chunks WHERE project_id = ?1 AND hash = ?2 AND idx = ?3",
+                params![project.id, hash.as_str(), index as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn chunks_read(&self) -> u64 {
+        self.chunks_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn complete_version(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        hash: &ClipHash,
+        size: u64,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO versions (project_id, hash, size, token_id, received_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![project.id, hash.as_str(), size as i64, token, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    fn drop_version_chunks(&self, project: &Project, hash: &ClipHash) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        // A version already complete keeps its chunks.
+        tx.execute(
+            "DELETE FROM version_chunks WHERE project_id = ?1 AND hash = ?2 \
+             AND NOT EXISTS (SELECT 1 FROM versions WHERE project_id = ?1 AND hash = ?2)",
+            params![project.id, hash.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn version_hashes(&self, project: &Project) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT hash FROM versions WHERE project_id = ?1 ORDER BY hash")?;
+        let rows = st.query_map([project.id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
@@ -828,14 +1024,44 @@ fn clip_facts(conn: &Connection, project: &Project, hash: &ClipHash) -> Result<C
         )
         .optional()?
         .is_some();
-    let used: i64 = conn.query_row(
-        "SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1",
-        [project.id],
-        |r| r.get(0),
-    )?;
+    let used: i64 = conn.query_row(USED, [project.id], |r| r.get(0))?;
     Ok(ClipFacts {
         expected: expected.map(|b| b as u64),
         stored,
+        used: used as u64,
+    })
+}
+
+/// The version facts of `project` as `conn` (a transaction, or not) sees them.
+fn version_facts(conn: &Connection, project: &Project, hash: &ClipHash) -> Result<VersionFacts> {
+    let key = params![project.id, hash.as_str()];
+    let expected: Option<i64> = conn
+        .query_row(
+            "SELECT bytes FROM version_refs WHERE project_id = ?1 AND hash = ?2",
+            key,
+            |r| r.get(0),
+        )
+        .optional()?;
+    let have = {
+        let mut st = conn.prepare_cached(
+            "SELECT idx FROM version_chunks WHERE project_id = ?1 AND hash = ?2 ORDER BY idx",
+        )?;
+        let rows = st.query_map(key, |r| r.get::<_, i64>(0).map(|i| i as u64))?;
+        rows.collect::<rusqlite::Result<Vec<u64>>>()?
+    };
+    let complete = conn
+        .query_row(
+            "SELECT 1 FROM versions WHERE project_id = ?1 AND hash = ?2",
+            key,
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    let used: i64 = conn.query_row(USED, [project.id], |r| r.get(0))?;
+    Ok(VersionFacts {
+        expected: expected.map(|b| b as u64),
+        have,
+        complete,
         used: used as u64,
     })
 }

@@ -207,3 +207,43 @@ pub fn clip_attached(project: &str, author: &str, target: uuid::Uuid, bytes: &[u
         }),
     )
 }
+
+/// What a `version_printed` event says of a 48 kHz stereo version whose file is `bytes`.
+pub fn version_of(bytes: &[u8]) -> liner_record::versions::VersionPrinted {
+    serde_json::from_value(json!({
+        "label": "v1",
+        "version": {
+            "hash": liner_record::clips::ClipHash::of(bytes).to_string(),
+            "format": "flac", "sample_rate": 48000, "channels": 2,
+            "frames": 48000 * 60, "bytes": bytes.len(),
+            "loudness": {"integrated": -14.0, "range": 5.0, "true_peak": -1.0},
+            "peaks": [-100, 100]
+        },
+        "start": {"seconds": 0.0}
+    }))
+    .unwrap()
+}
+
+/// `author`'s (a producer's) `version_printed` event in `project` for a version file of
+/// `bytes`.
+pub fn version_printed(project: &str, author: &str, bytes: &[u8]) -> Event {
+    Event::new(
+        &ctx(project, author, Role::Producer),
+        None,
+        Body::VersionPrinted(version_of(bytes)),
+    )
+}
+
+/// Bytes that look like nothing in particular (a version's file, to the server), made from
+/// `seed`.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
