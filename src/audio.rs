@@ -48,19 +48,10 @@ pub fn process_block(
     *state.blocks = state.blocks.wrapping_add(1);
     let frame = *state.frame;
     *state.frame = frame.wrapping_add(frames as u64);
-    // Before the detector looks at this block (a loop wrap is measured from the previous one).
-    let detector = &*state.detector;
-    let printing = match state.tap.as_deref_mut() {
-        Some(tap) => state.print.block(
-            transport,
-            frame,
-            print_on,
-            state.print_shared,
-            || detector.jumped_back(transport),
-            tap,
-        ),
-        None => false,
-    };
+    // A loop wrap is measured from the previous block: asked before the detector moves on,
+    // and only while a version prints.
+    let jumped = state.print.phase() == crate::print::Phase::Printing
+        && state.detector.jumped_back(transport);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
     state
@@ -71,6 +62,17 @@ pub fn process_block(
                 dropped.fetch_add(1, Ordering::Relaxed);
             }
         });
+    let printing = match state.tap.as_deref_mut() {
+        Some(tap) => state.print.block(
+            transport,
+            frame,
+            print_on,
+            state.print_shared,
+            || jumped,
+            tap,
+        ),
+        None => false,
+    };
     if let Some(tap) = state
         .tap
         .as_deref_mut()

@@ -18,7 +18,7 @@ use crate::tap::{PrintMark, PrintMarkKind, TapWriter};
 use liner_record::versions::{Gap, Loudness};
 use nice_plug::prelude::Transport;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Where an instance's printing stands, as the audio thread last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,41 +108,51 @@ pub struct PrintStatus {
 /// Shared by the audio thread (atomics only), the worker and the editor.
 #[derive(Debug, Default)]
 pub struct PrintShared {
-    /// *Print* in the editor (cleared by the audio thread when the print it armed ends).
-    editor_armed: AtomicBool,
-    /// *Stop printing* in the editor, for the audio thread to take.
-    stop: AtomicBool,
-    /// [`Phase`], written by the audio thread when it changes.
-    phase: AtomicU8,
+    switches: Switches,
     /// Written by the worker and the print thread; never locked by the audio thread.
     status: Mutex<PrintStatus>,
 }
 
+/// What the audio thread reads every block, on cache lines of their own: the worker's and the
+/// editor's locking of the report must not make every block fetch a line another core wrote
+/// (that cost an instance that never prints a fifth of its `process()` time).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Switches {
+    /// The editor's requests: [`ARMED`] (*Print*, cleared by the audio thread when the print
+    /// it armed ends) and [`STOP`] (*Stop printing*, for the audio thread to take).
+    requests: AtomicU8,
+    /// [`Phase`], written by the audio thread when it changes.
+    phase: AtomicU8,
+}
+
+const ARMED: u8 = 1;
+const STOP: u8 = 2;
+
 impl PrintShared {
     /// *Print*: prints from the next transport start.
     pub fn arm(&self) {
-        self.editor_armed.store(true, Ordering::Relaxed);
+        self.switches.requests.fetch_or(ARMED, Ordering::Relaxed);
     }
 
     /// *Stop printing*: disarms, and ends a print in progress at the next block. A `Print`
     /// parameter that is on is overruled until it goes off.
     pub fn stop(&self) {
-        self.editor_armed.store(false, Ordering::Relaxed);
-        self.stop.store(true, Ordering::Relaxed);
+        self.switches.requests.store(STOP, Ordering::Relaxed);
     }
 
     /// Whether *Print* in the editor is armed (the audio thread may not have seen it yet).
     pub fn armed_in_editor(&self) -> bool {
-        self.editor_armed.load(Ordering::Relaxed)
+        self.switches.requests.load(Ordering::Relaxed) & ARMED != 0
     }
 
     pub fn phase(&self) -> Phase {
-        Phase::from_u8(self.phase.load(Ordering::Relaxed))
+        Phase::from_u8(self.switches.phase.load(Ordering::Relaxed))
     }
 
     /// Sets the phase as the audio thread would (for tests and hosts that never process).
     pub fn set_phase(&self, phase: Phase) {
-        self.phase.store(phase as u8, Ordering::Relaxed);
+        self.switches.phase.store(phase as u8, Ordering::Relaxed);
     }
 
     /// The worker's latest report.
@@ -212,8 +222,31 @@ impl PrintState {
     /// parameter's value during it, `jumped_back` says whether the position jumped back since
     /// the previous block (asked only while printing). Hands marks to `tap`. Returns whether
     /// this block is printed (its input must go into the tap).
+    ///
+    /// The common case, an instance that does not print, is inlined: one load from a line only
+    /// the editor writes (and only when someone presses Print), two comparisons, one store.
+    /// Everything else is a call.
     #[inline(always)]
     pub fn block(
+        &mut self,
+        t: &Transport,
+        frame: u64,
+        param_on: bool,
+        shared: &PrintShared,
+        jumped_back: impl FnOnce() -> bool,
+        tap: &mut TapWriter,
+    ) -> bool {
+        let quiet = !param_on && !self.vetoed && self.phase == Phase::Idle;
+        if quiet && shared.switches.requests.load(Ordering::Relaxed) == 0 {
+            self.was_playing = t.playing;
+            return false;
+        }
+        self.update(t, frame, param_on, shared, jumped_back, tap)
+    }
+
+    /// [`PrintState::block`] when the instance is armed, prints, or was asked something.
+    #[inline(never)]
+    fn update(
         &mut self,
         t: &Transport,
         frame: u64,
@@ -225,12 +258,13 @@ impl PrintState {
         let playing = t.playing;
         let started = playing && !self.was_playing;
         self.was_playing = playing;
-        if shared.stop.load(Ordering::Relaxed) {
-            shared.stop.store(false, Ordering::Relaxed);
+        if shared.switches.requests.load(Ordering::Relaxed) & STOP != 0 {
+            shared.switches.requests.fetch_and(!STOP, Ordering::Relaxed);
             self.vetoed = param_on;
         }
         self.vetoed &= param_on;
-        let armed = (param_on && !self.vetoed) || shared.editor_armed.load(Ordering::Relaxed);
+        let armed = (param_on && !self.vetoed)
+            || shared.switches.requests.load(Ordering::Relaxed) & ARMED != 0;
         let before = self.phase;
         if self.phase == Phase::Printing {
             if armed && playing && !jumped_back() {
@@ -248,7 +282,10 @@ impl PrintState {
             (true, phase) => phase,
         };
         if self.phase != before {
-            shared.phase.store(self.phase as u8, Ordering::Relaxed);
+            shared
+                .switches
+                .phase
+                .store(self.phase as u8, Ordering::Relaxed);
         }
         self.phase == Phase::Printing
     }
@@ -258,7 +295,10 @@ impl PrintState {
         if let (Phase::Printing, Some(tap)) = (self.phase, tap) {
             self.end(frame, shared, tap);
             self.phase = Phase::Done;
-            shared.phase.store(self.phase as u8, Ordering::Relaxed);
+            shared
+                .switches
+                .phase
+                .store(self.phase as u8, Ordering::Relaxed);
         }
         self.was_playing = false;
     }
@@ -302,7 +342,10 @@ impl PrintState {
             at: HostTransport::default(),
         });
         tap.flush_marks(frame);
-        shared.editor_armed.store(false, Ordering::Relaxed);
+        shared
+            .switches
+            .requests
+            .fetch_and(!ARMED, Ordering::Relaxed);
         self.phase = Phase::Done;
     }
 }
