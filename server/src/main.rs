@@ -168,8 +168,8 @@ enum Command {
         #[arg(long)]
         author: Option<String>,
         /// markdown, html, csv, json, reaper, audacity or midi
-        #[arg(long)]
-        format: String,
+        #[arg(long, required_unless_present = "versions")]
+        format: Option<String>,
         /// Write here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -181,6 +181,11 @@ enum Command {
         /// from the log.
         #[arg(long, requires = "output")]
         clips: bool,
+        /// Write the album into this folder: each song on the record's selected (approved)
+        /// version in tracklist order (`01 Night Drive (v3).flac`, ...), a playlist
+        /// (`album.m3u8`) and the sequence sheet (`sequence.md`).
+        #[arg(long)]
+        versions: Option<PathBuf>,
     },
 }
 
@@ -425,10 +430,17 @@ fn export_command(cli: &Cli, source: &export::Source<'_>) -> Result<()> {
         output,
         include_private,
         clips,
+        versions,
         ..
     } = &cli.command
     else {
         unreachable!("called for export only");
+    };
+    if let Some(dir) = versions {
+        export::export_versions(source, dir)?;
+    }
+    let Some(format) = format else {
+        return Ok(());
     };
     let request = ExportRequest {
         format,

@@ -708,3 +708,103 @@ fn backups_carry_versions_and_a_check_hashes_them() {
         "{err}"
     );
 }
+
+/// `song`'s version printed from `file`, its event pushed and its chunks uploaded (all of
+/// them, or the first `chunks`).
+fn printed_and_sent(
+    s: &Server,
+    token: &str,
+    song: &str,
+    file: &[u8],
+    chunks: u64,
+) -> liner_record::Event {
+    let mut e = version_printed(P, "Sam", file);
+    e.song = song.into();
+    push(s, token, &[&e]);
+    let hash = ClipHash::of(file).to_string();
+    for i in 0..chunks.min(chunks_of(file.len() as u64)) {
+        put_chunk(s, token, &hash, i, chunk(file, i));
+    }
+    e
+}
+
+#[test]
+fn the_album_exports_as_files_in_tracklist_order_with_a_playlist_and_the_sequence_sheet() {
+    let s = Server::start();
+    let sam = s.token(P, "Sam", Role::Producer);
+    let eve = s.token(P, "Eve", Role::Executive);
+    let (night, low, moons) = (noise(MIB + 500, 21), noise(700, 22), noise(2 * MIB, 23));
+    let a = printed_and_sent(&s, &sam, "Night Drive", &night, u64::MAX);
+    let b = printed_and_sent(&s, &sam, "Low Tide", &low, u64::MAX);
+    // Approved, but only half of it reached the server.
+    let c = printed_and_sent(&s, &sam, "Paper Moons", &moons, 1);
+    let exec = |body| {
+        let mut e = common::approval(P, "Eve", a.id);
+        e.body = body;
+        e
+    };
+    let order = exec(liner_record::Body::TracklistOrder {
+        songs: vec![
+            "Low Tide".into(),
+            "Night Drive".into(),
+            "Paper Moons".into(),
+        ],
+    });
+    push(
+        &s,
+        &eve,
+        &[
+            &common::approval(P, "Eve", a.id),
+            &common::approval(P, "Eve", b.id),
+            &common::approval(P, "Eve", c.id),
+            &order,
+        ],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let album = out.path().join("album");
+    let (ok, stdout, err) = liner_on_record(
+        &s,
+        &[
+            "export".as_ref(),
+            "--project".as_ref(),
+            P.as_ref(),
+            "--versions".as_ref(),
+            album.as_os_str(),
+        ],
+    );
+    assert!(ok, "{stdout}{err}");
+    assert!(err.contains("Paper Moons: the audio of v1"), "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&album)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "01 Low Tide (v1).flac",
+            "02 Night Drive (v1).flac",
+            "album.m3u8",
+            "sequence.md"
+        ],
+        "in the executive's order; the song whose audio is not whole is left out, no part file stays"
+    );
+    assert_eq!(
+        std::fs::read(album.join("01 Low Tide (v1).flac")).unwrap(),
+        low
+    );
+    assert_eq!(
+        std::fs::read(album.join("02 Night Drive (v1).flac")).unwrap(),
+        night
+    );
+    let m3u = std::fs::read_to_string(album.join("album.m3u8")).unwrap();
+    assert!(m3u.starts_with("#EXTM3U\n#EXTINF:"), "{m3u}");
+    assert!(
+        m3u.find("01 Low Tide (v1).flac").unwrap() < m3u.find("02 Night Drive (v1).flac").unwrap(),
+        "{m3u}"
+    );
+    let sheet = std::fs::read_to_string(album.join("sequence.md")).unwrap();
+    assert!(sheet.contains(&ClipHash::of(&night).to_string()), "{sheet}");
+    assert!(sheet.contains("| 1 | Low Tide | v1 |"), "{sheet}");
+    assert!(sheet.contains("Eve"), "{sheet}");
+}

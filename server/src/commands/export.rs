@@ -86,6 +86,48 @@ impl Source<'_> {
         }
     }
 
+    /// Writes a version's audio to `out`; `false` when this record does not have it (whole).
+    ///
+    /// # Errors
+    /// When it exists but cannot be read, or `out` cannot be written.
+    pub fn version(
+        &self,
+        version: &liner_record::versions::Version,
+        out: &mut impl std::io::Write,
+    ) -> Result<bool> {
+        match self {
+            Source::Journal(dir) => {
+                let path = liner_record::versions::VersionStore::of_journal(dir).path(version);
+                match std::fs::File::open(&path) {
+                    Ok(mut file) => {
+                        std::io::copy(&mut file, out)
+                            .with_context(|| format!("copying {}", path.display()))?;
+                        Ok(true)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                    Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+                }
+            }
+            Source::Server(store, p) => {
+                if !store
+                    .version_hashes(p)?
+                    .iter()
+                    .any(|h| h == version.hash.as_str())
+                {
+                    return Ok(false);
+                }
+                // A chunk at a time: a version may be far larger than memory should hold.
+                for index in 0..version.chunks() {
+                    let chunk = store
+                        .version_chunk(p, &version.hash, index)?
+                        .with_context(|| format!("chunk {index} of {} is missing", version.hash))?;
+                    out.write_all(&chunk)?;
+                }
+                Ok(true)
+            }
+        }
+    }
+
     /// A clip's bytes, if this record has them.
     ///
     /// # Errors
@@ -175,4 +217,65 @@ fn replace_clip_folder(folder: &Path, fresh: &Path) -> Result<()> {
         }
     }
     std::fs::rename(fresh, folder).with_context(|| format!("making {}", folder.display()))
+}
+
+/// `liner export --versions DIR`: the album as files ([`liner_record::export::album`]): the
+/// selected version of each song on the record, in the executive's order (`01 Night Drive
+/// (v3).flac`, ...), `album.m3u8` and `sequence.md`. Each file is written beside its place and
+/// moved there once its SHA-256 is the version's; a song without an approved version, or
+/// whose audio this record lacks, is named on stderr and left out.
+///
+/// # Errors
+/// The record cannot be read, a version's bytes are not what its event says, or `dir` cannot
+/// be written.
+pub fn export_versions(source: &Source<'_>, dir: &Path) -> Result<()> {
+    use liner_record::export::album::{album, number_width, playlist, sequence_sheet};
+    let (events, _) = source.events()?;
+    let views = liner_record::fold(&events);
+    let tracks = album(&views);
+    let width = number_width(&tracks);
+    std::fs::create_dir_all(dir).with_context(|| format!("making {}", dir.display()))?;
+    let mut written = 0;
+    for t in &tracks {
+        let (Some(v), Some(name)) = (t.selected, t.file_name(width)) else {
+            eprintln!("{}: no approved version, left out", t.song);
+            continue;
+        };
+        let path = dir.join(&name);
+        let part = dir.join(format!(".{name}.part"));
+        let mut file =
+            std::fs::File::create(&part).with_context(|| format!("writing {}", part.display()))?;
+        if !source.version(&v.printed.version, &mut file)? {
+            drop(file);
+            let _ = std::fs::remove_file(&part);
+            eprintln!(
+                "{}: the audio of {} ({}) is not here (not uploaded yet?), left out",
+                t.song, v.label, v.printed.version.hash
+            );
+            continue;
+        }
+        file.sync_all()?;
+        drop(file);
+        let (hash, _) = liner_record::versions::hash_file(&part)?;
+        if hash != v.printed.version.hash {
+            let _ = std::fs::remove_file(&part);
+            anyhow::bail!(
+                "{}: the stored audio of {} does not hash to {}: run `liner check`",
+                t.song,
+                v.label,
+                v.printed.version.hash
+            );
+        }
+        std::fs::rename(&part, &path).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+    }
+    let project = events.first().map_or("", |e| e.project.as_str());
+    std::fs::write(dir.join("album.m3u8"), playlist(&tracks))?;
+    std::fs::write(dir.join("sequence.md"), sequence_sheet(project, &tracks))?;
+    eprintln!(
+        "{written} of {} songs written to {}, with album.m3u8 and sequence.md",
+        tracks.len(),
+        dir.display()
+    );
+    Ok(())
 }

@@ -490,12 +490,7 @@ pub trait Store: Send + Sync + 'static {
             })?;
             hasher.update(&chunk);
         }
-        let hex: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(hex == hash.as_str())
+        Ok(ClipHash::of_digest(hasher) == *hash)
     }
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
