@@ -63,6 +63,19 @@ pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
             .color(Color32::from_rgb(235, 170, 60)),
         );
     }
+    if let Some(up) = app.link.version_upload() {
+        ui.label(RichText::new(upload_line(&up)).small());
+    }
+    if let Some(problem) = app.link.version_problem() {
+        ui.label(
+            RichText::new(format!(
+                "Versions wait on the server: {problem}. Your notes still sync; the version \
+                 follows once there is room."
+            ))
+            .small()
+            .color(Color32::from_rgb(235, 170, 60)),
+        );
+    }
     if let Some(problem) = app.link.clip_problem() {
         ui.label(
             RichText::new(format!(
@@ -82,6 +95,23 @@ pub(super) fn header(app: &mut EditorApp, ui: &mut egui::Ui) {
             ),
         };
         ui.label(RichText::new(text).small().color(color));
+    }
+}
+
+/// "Uploading Night Drive v3: 41% (25.0 of 61.2 MB)", or that it is on the server.
+pub(super) fn upload_line(up: &liner_record::sync::VersionUpload) -> String {
+    let mb = |b: u64| b as f64 / 1e6;
+    if up.sent_bytes >= up.total_bytes {
+        format!("{} {} is on the server", up.song, up.label)
+    } else {
+        format!(
+            "Uploading {} {}: {}% ({:.1} of {:.1} MB)",
+            up.song,
+            up.label,
+            up.percent(),
+            mb(up.sent_bytes),
+            mb(up.total_bytes)
+        )
     }
 }
 
@@ -194,4 +224,28 @@ fn switches_and_export(app: &mut EditorApp, ui: &mut egui::Ui) {
         app.start_export();
     }
     ui.checkbox(&mut app.export_private, "with private notes");
+}
+
+#[cfg(test)]
+mod upload_tests {
+    use super::upload_line;
+    use liner_record::sync::VersionUpload;
+
+    #[test]
+    fn an_upload_says_how_far_it_got_and_then_that_it_arrived() {
+        let mut up = VersionUpload {
+            event: uuid::Uuid::nil(),
+            hash: "a".repeat(64).parse().unwrap(),
+            song: "Night Drive".into(),
+            label: "v3".into(),
+            sent_bytes: 25_000_000,
+            total_bytes: 61_200_000,
+        };
+        assert_eq!(
+            upload_line(&up),
+            "Uploading Night Drive v3: 40% (25.0 of 61.2 MB)"
+        );
+        up.sent_bytes = up.total_bytes;
+        assert_eq!(upload_line(&up), "Night Drive v3 is on the server");
+    }
 }
