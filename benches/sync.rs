@@ -104,6 +104,7 @@ fn note(ctx: &Context, text: &str) -> Event {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         }),
     )
 }

@@ -60,6 +60,7 @@ fn main() -> anyhow::Result<()> {
                 anchor: Some(Anchor::Point { at: pos }),
                 take,
                 private: false,
+                version: None,
             }),
         )
     };

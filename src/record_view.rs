@@ -107,6 +107,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         )
     }

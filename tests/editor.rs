@@ -157,6 +157,7 @@ fn note_event(ctx: &Context, text: &str, category: Category) -> Event {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         }),
     )
 }

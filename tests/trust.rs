@@ -193,6 +193,7 @@ fn note(text: &str) -> Body {
         anchor: None,
         take: None,
         private: false,
+        version: None,
     })
 }
 

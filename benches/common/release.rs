@@ -63,6 +63,7 @@ pub fn notes_with_verdicts(project: &str, song: &str, notes: usize) -> Vec<Event
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         );
         if i % 10 == 0 {

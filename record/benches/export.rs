@@ -64,6 +64,7 @@ fn record(n: u32) -> Vec<Event> {
                     anchor: None,
                     take: None,
                     private: false,
+                    version: None,
                 }),
             };
             Event::new(&ctx, Some(pos), body)

@@ -229,6 +229,11 @@ pub struct NoteAdded {
     /// Private notes stay in the local journal: never synced or exported unless asked.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub private: bool,
+    /// The version it was made on (the id of a `version_printed` event of its song), for a
+    /// comment made on a version's waveform: its position is on the DAW's timeline, this says
+    /// which mix the person was hearing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Uuid>,
 }
 
 /// A change to a note (the note is the id of its `note_added` event); absent fields keep
@@ -744,6 +749,7 @@ mod tests {
                 anchor: Some(Anchor::Range { from: p, to: p }),
                 take: Some(take),
                 private: true,
+                version: None,
             }),
             Body::NoteEdited(NoteEdited {
                 note: Uuid::now_v7(),
@@ -825,6 +831,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         );
         let pretty = serde_json::to_string_pretty(&e).unwrap();

@@ -249,6 +249,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         )
     }

@@ -53,6 +53,8 @@ pub struct NoteView {
     pub anchor: Option<Anchor>,
     pub take: Option<TakeRef>,
     pub private: bool,
+    /// The version it was made on, for a comment on a version's waveform.
+    pub version: Option<Uuid>,
     pub created_at: i64,
     /// The last edit's time, if edited.
     pub edited_at: Option<i64>,
@@ -601,6 +603,7 @@ impl NoteView {
             anchor: n.anchor.or(e.pos.map(|at| Anchor::Point { at })),
             take: n.take,
             private: n.private,
+            version: n.version,
             created_at: e.at,
             edited_at: None,
             verdict: None,
@@ -647,6 +650,19 @@ impl Views {
                 Some(&on) => on,
                 None => !any_chosen,
             })
+            .collect()
+    }
+
+    /// The label of the version each note was made on (comments on a waveform), by note id.
+    pub fn note_versions(&self) -> BTreeMap<Uuid, &str> {
+        let labels: BTreeMap<Uuid, &str> = self
+            .versions
+            .iter()
+            .map(|v| (v.id, v.label.as_str()))
+            .collect();
+        self.notes
+            .iter()
+            .filter_map(|n| Some((n.id, *labels.get(&n.version?)?)))
             .collect()
     }
 
@@ -732,6 +748,7 @@ mod tests {
                     anchor: None,
                     take: None,
                     private: false,
+                    version: None,
                 }),
             ),
             t,
@@ -884,6 +901,7 @@ mod tests {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         });
         let v1 = fold([&a, &b]);
         let v2 = fold([&b, &a]);
@@ -931,6 +949,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
             5,
         );

@@ -56,6 +56,7 @@ fn note(text: &str) -> Body {
         anchor: Some(Anchor::Point { at: pos(2.0) }),
         take: None,
         private: false,
+        version: None,
     })
 }
 

@@ -335,6 +335,7 @@ fn exports_carry_no_formula_and_no_forged_row() {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         ));
     }

@@ -29,6 +29,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 anchor: None,
                 take: None,
                 private,
+                version: None,
             })),
         (prop::sample::select(note_ids.clone()), "[a-c]{0,3}").prop_map(|(note, text)| {
             Body::NoteEdited(NoteEdited {

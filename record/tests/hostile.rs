@@ -87,6 +87,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                     number: u32::MAX,
                 }),
                 private: false,
+                version: None,
             }),
             1 => Body::NoteEdited(NoteEdited {
                 note,

@@ -64,6 +64,7 @@ fn main() {
                     anchor: None,
                     take: None,
                     private: false,
+                    version: None,
                 }),
             ))
         })

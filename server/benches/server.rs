@@ -40,6 +40,7 @@ fn note(project: &str, author: &str, i: usize) -> Event {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         }),
     )
 }

@@ -105,6 +105,7 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
             anchor: Some(Anchor::Point { at }),
             take,
             private: false,
+            version: None,
         })
     };
     let sam = ("Sam Okafor", Role::Producer);

@@ -52,6 +52,7 @@ fn note(text: &str, seconds: f64) -> Body {
         }),
         take: None,
         private: false,
+        version: None,
     })
 }
 

@@ -67,6 +67,7 @@ fn note(i: usize) -> Event {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         }),
     )
 }

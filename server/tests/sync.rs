@@ -26,6 +26,7 @@ fn note(author: &str, role: Role, text: &str, private: bool) -> Event {
             anchor: None,
             take: None,
             private,
+            version: None,
         }),
     )
 }

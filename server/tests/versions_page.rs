@@ -215,6 +215,7 @@ async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_
     let anchor = until_stored(&s, "the comment", |events| {
         events.into_iter().find_map(|e| match e.body {
             Body::NoteAdded(n) if n.text == "the drop needs more sub" => {
+                assert_eq!(n.version, Some(v1.id), "made on v1");
                 Some((e.author, e.song, n.anchor))
             }
             _ => None,
@@ -231,6 +232,11 @@ async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_
     assert!((at.seconds.unwrap() - 16.0).abs() < 0.05, "{at:?}");
     assert_eq!(at.bar, Some(9), "{at:?}");
     assert!((at.beat.unwrap() - 1.0).abs() < 0.1, "{at:?}");
+    c.goto(&format!("{}/song?name=Night%20Drive", s.url))
+        .await
+        .unwrap();
+    let main = browser.main_text().await;
+    assert!(main.contains("Eve (executive) · on v1"), "{main}");
     // And the producer's journal has it after a sync, at that place.
     sam.record_and_sync(vec![]).await;
     let pulled = sam.dir.path().to_owned();

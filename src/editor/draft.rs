@@ -234,6 +234,7 @@ impl Draft {
                 anchor,
                 take: self.take,
                 private: self.private,
+                version: None,
             }),
         ))
     }

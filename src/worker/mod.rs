@@ -536,6 +536,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         );
         reg.link().submit(note.clone());

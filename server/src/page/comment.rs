@@ -137,6 +137,7 @@ pub async fn comment(
         anchor,
         take: None,
         private: false,
+        version: Some(v.id),
     });
     let back = format!(
         "/song?name={}&v={}#versions-h",

@@ -113,11 +113,12 @@ pub async fn page(
         .collect();
     let back = format!("/song?name={}", percent_encoded(&name));
     let title = isolated(&name);
+    let on_version = views.note_versions();
     let main = html! {
         (header(views, &name))
         (versions::section(views, &record.entries, &name, &signed, pick))
         @for (track, list) in &tracks {
-            (track_section(track, list, end, views, &signed, &back))
+            (track_section(track, list, end, views, &signed, &back, &on_version))
         }
         (recall_sheet(&recall))
     };
@@ -184,6 +185,7 @@ fn track_section(
     views: &Views,
     signed: &Signed,
     back: &str,
+    on_version: &BTreeMap<uuid::Uuid, &str>,
 ) -> Markup {
     html! {
         section.track aria-label={ "Track " (track) } {
@@ -195,7 +197,7 @@ fn track_section(
             }
             ul.entries {
                 @for e in list {
-                    (entry_item(e, views, signed, back))
+                    (entry_item(e, views, signed, back, on_version.get(&e.id).copied()))
                 }
             }
         }
@@ -204,7 +206,13 @@ fn track_section(
 
 /// One entry of a track's list: where and who, its text, its clip's player, its verdict and,
 /// while it is open, the verdict form (which comes back to `back`).
-fn entry_item(e: &Entry, views: &Views, signed: &Signed, back: &str) -> Markup {
+fn entry_item(
+    e: &Entry,
+    views: &Views,
+    signed: &Signed,
+    back: &str,
+    on_version: Option<&str>,
+) -> Markup {
     html! {
         li.item data-id=(e.id) tabindex="-1" {
             div.meta {
@@ -212,6 +220,7 @@ fn entry_item(e: &Entry, views: &Views, signed: &Signed, back: &str) -> Markup {
                 @if let Some(t) = e.take { " · take " (t) }
                 " · " span.kind { (kind_words(e)) }
                 " · " strong { (typed(&e.author)) } " (" (e.role) ")"
+                @if let Some(label) = on_version { " · on " (typed(label)) }
             }
             p.text { (mixed(&e.text)) }
             @if let Some(clip) = views.clips.get(&e.id) {

@@ -468,6 +468,7 @@ mod tests {
                 anchor: None,
                 take: None,
                 private: false,
+                version: None,
             }),
         );
         let incoming = Incoming::from_event(event);

@@ -75,6 +75,7 @@ pub fn note_by(project: &str, author: &str, role: Role, text: &str) -> Event {
             anchor: None,
             take: None,
             private: false,
+            version: None,
         }),
     )
 }
