@@ -881,6 +881,43 @@ fn liner_migrate_carries_versions_whole_and_half_sent_and_a_run_cut_short_is_fin
     );
     assert_eq!(chunks_on_pg().lines().count(), 7);
     assert_eq!(versions_on_pg().lines().count(), 2);
+
+    // A record that lost its version references and a chunk of a complete version, into a
+    // fresh database: the references come from the copied events, and the version is not
+    // marked complete (it would be served short) but its upload can be finished.
+    conn.execute_batch(&format!(
+        "DELETE FROM version_refs; \
+         DELETE FROM version_chunks WHERE hash = '{whole_hash}' AND idx = 1"
+    ))
+    .unwrap();
+    let fresh = Cluster::get().new_database();
+    let out = liner_bin()
+        .args(["migrate", "--from"])
+        .arg(format!("sqlite:{}", sqlite.path().display()))
+        .args(["--to", &fresh])
+        .output()
+        .unwrap();
+    let (said, warned) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{warned}");
+    assert!(
+        said.contains("0 complete versions and 4 version chunks"),
+        "{said}"
+    );
+    assert!(
+        warned.contains("1 complete versions were not marked complete"),
+        "{warned}"
+    );
+    let store = PgStore::open(&fresh).unwrap();
+    let project = store.project(P).unwrap().unwrap();
+    let facts = store.version_facts(&project, &whole_hash).unwrap();
+    assert_eq!(facts.expected, Some(whole.len() as u64));
+    assert_eq!((facts.have, facts.complete), (vec![0, 2], false));
+    let facts = store.version_facts(&project, &partial_hash).unwrap();
+    assert_eq!(facts.expected, Some(partial.len() as u64));
+    assert_eq!((facts.have, facts.complete), (vec![0, 2], false));
 }
 
 /// The ways in this change opened, attacked: a database address that does not parse (its
