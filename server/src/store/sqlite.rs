@@ -351,7 +351,8 @@ impl SqliteStore {
         integrity(&self.conn())
     }
 
-    /// Every row of the record but the clips' bytes, for a copy into PostgreSQL.
+    /// Every row of the record but the clips' and versions' bytes and the versions' completion
+    /// records (copied after their chunks), for a copy into PostgreSQL.
     ///
     /// # Errors
     /// The database fails.
