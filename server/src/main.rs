@@ -126,8 +126,9 @@ enum Command {
         since: Option<String>,
     },
     /// Copy a studio's record from SQLite into PostgreSQL: projects, tokens, every event with
-    /// its number and who pushed it, review page sign-ins and clips. Running it again copies
-    /// only what is new. Stop the servers on the SQLite record first.
+    /// its number and who pushed it, review page sign-ins, clips and versions (partial
+    /// uploads too, to be resumed there). Running it again copies only what is new. Stop the
+    /// servers on the SQLite record first.
     Migrate {
         /// `sqlite:PATH`, PATH being the server's data folder (or its `liner.db`).
         #[arg(long)]

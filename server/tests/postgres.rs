@@ -598,7 +598,9 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(
-        said.contains("copied 2 projects, 4 tokens, 28 events and 1 clips"),
+        said.contains(
+            "copied 2 projects, 4 tokens, 28 events, 1 clips, 0 complete versions and 0 version chunks"
+        ),
         "{said}"
     );
     let pg_args = [
@@ -622,8 +624,10 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
     let second = migrate(sqlite.path());
     assert!(second.status.success());
     assert!(
-        String::from_utf8_lossy(&second.stdout)
-            .contains("copied 0 projects, 0 tokens, 0 events and 0 clips"),
+        String::from_utf8_lossy(&second.stdout).contains(
+            "copied 0 projects, 0 tokens, 0 events, 0 clips, 0 complete versions and 0 \
+                 version chunks"
+        ),
         "{}",
         String::from_utf8_lossy(&second.stdout)
     );
@@ -700,6 +704,220 @@ fn liner_migrate_copies_a_studio_record_exactly_and_again_adds_nothing() {
     };
     assert_eq!(judged(unjudged), "stored");
     assert_eq!(judged(uuid::Uuid::now_v7()), "refused");
+}
+
+/// A SQLite record with two versions printed by Sam: `whole` sent and checked, `partial`
+/// (four chunks) with only chunks 0 and 2 sent, an upload cut off. Sam's and Eve's secrets.
+fn record_with_versions(dir: &std::path::Path, whole: &[u8], partial: &[u8]) -> [String; 2] {
+    use liner_record::versions::chunk_span;
+    let store = SqliteStore::open(dir).unwrap();
+    let album = store.create_project(P).unwrap();
+    let (sam, sam_secret) = store.add_token(P, "Sam", Role::Producer).unwrap();
+    let (_, eve_secret) = store.add_token(P, "Eve", Role::Executive).unwrap();
+    let printed: Vec<Incoming> = [whole, partial]
+        .iter()
+        .map(|file| Incoming::from_event(common::version_printed(P, "Sam", file)))
+        .collect();
+    store.push(&album, Some(sam.id), &printed).unwrap();
+    let send = |file: &[u8], index: u64| {
+        let (start, len) = chunk_span(file.len() as u64, index).unwrap();
+        let bytes = &file[start as usize..(start + len) as usize];
+        let hash = liner_record::clips::ClipHash::of(file);
+        let put = store.put_version_chunk(&album, &hash, index, bytes, 1 << 34);
+        assert_eq!(put.unwrap(), liner_server::store::ChunkPut::Stored);
+    };
+    for index in 0..3 {
+        send(whole, index);
+    }
+    let hash = liner_record::clips::ClipHash::of(whole);
+    let size = whole.len() as u64;
+    assert!(store
+        .finish_version(&album, Some(sam.id), &hash, size)
+        .unwrap());
+    send(partial, 0);
+    send(partial, 2);
+    [sam_secret, eve_secret]
+}
+
+/// `liner migrate` of `sqlite` into `database`: what it said, once it succeeded.
+fn migrate_versions(sqlite: &std::path::Path, database: &str) -> String {
+    let out = liner_bin()
+        .args(["migrate", "--from"])
+        .arg(format!("sqlite:{}", sqlite.display()))
+        .args(["--to", database])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn liner_migrate_carries_versions_whole_and_half_sent_and_a_run_cut_short_is_finished() {
+    use liner_record::clips::ClipHash;
+    use liner_record::versions::{chunk_span, CHUNK_BYTES};
+    let mib = CHUNK_BYTES as usize;
+    let sqlite = tempfile::tempdir().unwrap();
+    let (whole, partial) = (
+        common::noise(2 * mib + 1000, 7),
+        common::noise(3 * mib + 10, 8),
+    );
+    let (whole_hash, partial_hash) = (ClipHash::of(&whole), ClipHash::of(&partial));
+    let [sam, eve] = record_with_versions(sqlite.path(), &whole, &partial);
+    let database = Cluster::get().new_database();
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let said = migrate_versions(sqlite.path(), &database);
+    assert!(
+        said.contains("2 events, 0 clips, 1 complete versions and 5 version chunks"),
+        "{said}"
+    );
+
+    // The completion record as stored: who sent the version, and when.
+    let conn = rusqlite::Connection::open(sqlite.path().join("liner.db")).unwrap();
+    let on_sqlite: String = conn
+        .query_row(
+            "SELECT project_id || '|' || hash || '|' || size || '|' || token_id || '|' || \
+             received_ms FROM versions",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let versions_on_pg = || {
+        Cluster::get().sql(
+            &name,
+            "SELECT project_id, hash, size, token_id, received_ms FROM versions ORDER BY hash",
+        )
+    };
+    assert_eq!(versions_on_pg().trim(), on_sqlite);
+    let chunks_on_pg = || {
+        Cluster::get().sql(
+            &name,
+            "SELECT hash, idx, size FROM version_chunks ORDER BY hash, idx",
+        )
+    };
+    let chunks = chunks_on_pg();
+    assert_eq!(chunks.lines().count(), 5, "{chunks}");
+
+    // A run cut short (a chunk and the completion record not yet copied): the next finishes
+    // it, copying those only.
+    Cluster::get().sql(
+        &name,
+        &format!(
+            "DELETE FROM versions; DELETE FROM version_chunks WHERE hash = '{whole_hash}' \
+             AND idx = 1"
+        ),
+    );
+    let said = migrate_versions(sqlite.path(), &database);
+    assert!(
+        said.contains("0 events, 0 clips, 1 complete versions and 1 version chunks"),
+        "{said}"
+    );
+    assert_eq!(versions_on_pg().trim(), on_sqlite);
+    assert_eq!(chunks_on_pg(), chunks);
+
+    // On PostgreSQL the whole version is served, and it is the file.
+    let server = Process::start(&database, free_port());
+    let r = client()
+        .get(format!("{}/api/v1/versions/{whole_hash}", server.url))
+        .bearer_auth(&eve)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let served = r.bytes().unwrap();
+    assert_eq!(ClipHash::of(&served), whole_hash);
+    assert!(served == whole, "the served version is the file");
+
+    // The cut-off upload goes on where it stopped: its event's reference was copied (what
+    // lets a chunk be judged), and so were the chunks it had.
+    let status = || -> serde_json::Value {
+        client()
+            .get(format!(
+                "{}/api/v1/versions/{partial_hash}/chunks",
+                server.url
+            ))
+            .bearer_auth(&sam)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let v = status();
+    assert_eq!(v["have"], serde_json::json!([0, 2]), "{v}");
+    assert_eq!(v["complete"], false);
+    for index in [1, 3] {
+        let (start, len) = chunk_span(partial.len() as u64, index).unwrap();
+        let r = client()
+            .put(format!(
+                "{}/api/v1/versions/{partial_hash}/chunks/{index}",
+                server.url
+            ))
+            .bearer_auth(&sam)
+            .body(partial[start as usize..(start + len) as usize].to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "chunk {index}");
+        let v: serde_json::Value = r.json().unwrap();
+        assert_eq!(v["complete"], index == 3, "chunk {index}: {v}");
+    }
+    let r = client()
+        .get(format!("{}/api/v1/versions/{partial_hash}", server.url))
+        .bearer_auth(&eve)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert!(r.bytes().unwrap() == partial, "the resumed version whole");
+
+    // Again: nothing new.
+    let said = migrate_versions(sqlite.path(), &database);
+    assert!(
+        said.contains(
+            "copied 0 projects, 0 tokens, 0 events, 0 clips, 0 complete versions and 0 \
+             version chunks"
+        ),
+        "{said}"
+    );
+    assert_eq!(chunks_on_pg().lines().count(), 7);
+    assert_eq!(versions_on_pg().lines().count(), 2);
+
+    // A record that lost its version references and a chunk of a complete version, into a
+    // fresh database: the references come from the copied events, and the version is not
+    // marked complete (it would be served short) but its upload can be finished.
+    conn.execute_batch(&format!(
+        "DELETE FROM version_refs; \
+         DELETE FROM version_chunks WHERE hash = '{whole_hash}' AND idx = 1"
+    ))
+    .unwrap();
+    let fresh = Cluster::get().new_database();
+    let out = liner_bin()
+        .args(["migrate", "--from"])
+        .arg(format!("sqlite:{}", sqlite.path().display()))
+        .args(["--to", &fresh])
+        .output()
+        .unwrap();
+    let (said, warned) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{warned}");
+    assert!(
+        said.contains("0 complete versions and 4 version chunks"),
+        "{said}"
+    );
+    assert!(
+        warned.contains("1 complete versions were not marked complete"),
+        "{warned}"
+    );
+    let store = PgStore::open(&fresh).unwrap();
+    let project = store.project(P).unwrap().unwrap();
+    let facts = store.version_facts(&project, &whole_hash).unwrap();
+    assert_eq!(facts.expected, Some(whole.len() as u64));
+    assert_eq!((facts.have, facts.complete), (vec![0, 2], false));
+    let facts = store.version_facts(&project, &partial_hash).unwrap();
+    assert_eq!(facts.expected, Some(partial.len() as u64));
+    assert_eq!((facts.have, facts.complete), (vec![0, 2], false));
 }
 
 /// The ways in this change opened, attacked: a database address that does not parse (its

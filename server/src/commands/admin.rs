@@ -139,15 +139,26 @@ pub fn migrate(from: &str, to: &str) -> Result<()> {
     let copied =
         crate::store::copy::copy(&source, &target).context("nothing of the rows was copied")?;
     println!(
-        "copied {} projects, {} tokens, {} events and {} clips from {} to {} \
+        "copied {} projects, {} tokens, {} events, {} clips, {} complete versions and {} \
+         version chunks (partial uploads' too) from {} to {} \
          (what was there already is left as it is)",
         copied.loaded.projects,
         copied.loaded.tokens,
         copied.loaded.events,
         copied.clips,
+        copied.versions,
+        copied.version_chunks,
         source.location(),
         target.location()
     );
+    if copied.versions_held_back > 0 {
+        eprintln!(
+            "{} complete versions were not marked complete on PostgreSQL: the SQLite record \
+             lacks some of their chunks (`liner check` on it names them); sending them again \
+             completes them",
+            copied.versions_held_back
+        );
+    }
     Ok(())
 }
 

@@ -23,7 +23,7 @@ use std::sync::Weak;
 use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
-use super::copy::{ClipRow, Dump, Loaded};
+use super::copy::{ClipRow, Dump, Loaded, VersionChunkRow, VersionLoad, VersionRow};
 use super::shared::{
     chunk_refusal, clip_refusal, clippable_key, consulted, event_columns, first_look, hash,
     is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
@@ -138,6 +138,17 @@ const MIGRATIONS: &[&str] = &[
         WHERE j->'body'->'version'->>'hash' IS NOT NULL
     ON CONFLICT DO NOTHING;",
 ];
+
+/// Records the versions the stored `version_printed` events name, read from their lines
+/// (what migration 3 did for the events stored before it): run by [`PgStore::load`] too, so
+/// every copied event's version can be judged here, whatever the copied references held.
+const VERSION_REFS_FROM_EVENTS: &str = "INSERT INTO version_refs (project_id, hash, bytes)
+        SELECT project_id, j->'body'->'version'->>'hash',
+               (j->'body'->'version'->>'bytes')::BIGINT
+        FROM (SELECT project_id, json::jsonb AS j FROM events
+              WHERE json LIKE '%\"kind\":\"version_printed\"%') AS printed
+        WHERE j->'body'->'version'->>'hash' IS NOT NULL
+    ON CONFLICT DO NOTHING";
 
 /// The bytes of clips and version chunks project `$1` holds: one quota covers both.
 const USED: &str = "SELECT ((SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = $1) \
@@ -311,6 +322,89 @@ impl PgStore {
                 )
                 .await?;
             Ok(n == 1)
+        })
+    }
+
+    /// The version chunks here: (project id, hash, index). A copy reads from SQLite only the
+    /// chunks missing here.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn version_chunk_keys(&self) -> Result<HashSet<(i64, String, i64)>> {
+        self.with(move |c| async move {
+            Ok(
+                c.query("SELECT project_id, hash, idx FROM version_chunks", &[])
+                    .await?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect(),
+            )
+        })
+    }
+
+    /// Copies one version chunk as stored (see [`Self::load`]); false when it was here
+    /// already. Outside the quota, as clips are copied: the record had taken it.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn load_version_chunk(&self, chunk: VersionChunkRow) -> Result<bool> {
+        self.with(move |c| async move {
+            let n = c
+                .execute(
+                    "INSERT INTO version_chunks (project_id, hash, idx, data, size) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    &[
+                        &chunk.project_id,
+                        &chunk.hash,
+                        &chunk.idx,
+                        &chunk.data,
+                        &chunk.size,
+                    ],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Copies a complete version's record as stored (its token and time), only once every
+    /// chunk of it is here: a version marked complete is served, so it must be whole.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn load_version(&self, v: VersionRow) -> Result<VersionLoad> {
+        let chunks = liner_record::versions::chunks_of(u64::try_from(v.size).unwrap_or(0)) as i64;
+        self.with(move |c| async move {
+            let n = c
+                .execute(
+                    "INSERT INTO versions (project_id, hash, size, token_id, received_ms) \
+                     SELECT $1::BIGINT, $2::TEXT, $3::BIGINT, $4::BIGINT, $5::BIGINT \
+                     WHERE (SELECT COUNT(*) FROM version_chunks \
+                            WHERE project_id = $1 AND hash = $2) = $6 \
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &v.project_id,
+                        &v.hash,
+                        &v.size,
+                        &v.token_id,
+                        &v.received_ms,
+                        &chunks,
+                    ],
+                )
+                .await?;
+            if n == 1 {
+                return Ok(VersionLoad::Copied);
+            }
+            let there = c
+                .query_opt(
+                    "SELECT 1 FROM versions WHERE project_id = $1 AND hash = $2",
+                    &[&v.project_id, &v.hash],
+                )
+                .await?;
+            Ok(if there.is_some() {
+                VersionLoad::There
+            } else {
+                VersionLoad::HeldBack
+            })
         })
     }
 }
@@ -551,8 +645,8 @@ async fn load_events(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Re
     Ok(n)
 }
 
-/// The dump's subjects, sessions and clip descriptions, then the counters set past what was
-/// copied (see [`PgStore::load`]).
+/// The dump's subjects, sessions, clip and version descriptions, then the counters set past
+/// what was copied (see [`PgStore::load`]).
 async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<()> {
     // Judgeable and clippable are on the event rows here.
     for (project, key, owner) in dump.subjects.iter().filter(|(_, k, _)| is_subject_key(k)) {
@@ -579,6 +673,7 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
         )
         .await?;
     }
+    load_version_refs(tx, dump).await?;
     // New numbers continue after the copied ones, new ids after the copied ids.
     tx.batch_execute(
         "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
@@ -589,6 +684,23 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
              GREATEST((SELECT MAX(id) FROM tokens), 1));",
     )
     .await?;
+    Ok(())
+}
+
+/// The dump's version references as stored, then those the copied events name (see
+/// [`VERSION_REFS_FROM_EVENTS`]): migration 3 read the events here before any was copied, so
+/// without this a copied `version_printed` event would name a version no chunk may be sent
+/// for.
+async fn load_version_refs(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<()> {
+    for (project, hash, bytes) in &dump.version_refs {
+        tx.execute(
+            "INSERT INTO version_refs (project_id, hash, bytes) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[project, hash, bytes],
+        )
+        .await?;
+    }
+    tx.execute(VERSION_REFS_FROM_EVENTS, &[]).await?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::copy::{ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow};
+use super::copy::{
+    ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow, VersionChunkRow, VersionRow,
+};
 use super::shared::{
     chunk_refusal, clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys,
     random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
@@ -349,7 +351,8 @@ impl SqliteStore {
         integrity(&self.conn())
     }
 
-    /// Every row of the record but the clips' bytes, for a copy into PostgreSQL.
+    /// Every row of the record but the clips' and versions' bytes and the versions' completion
+    /// records (copied after their chunks), for a copy into PostgreSQL.
     ///
     /// # Errors
     /// The database fails.
@@ -428,7 +431,77 @@ impl SqliteStore {
                 "SELECT project_id, hash, bytes FROM clip_refs",
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?,
+            version_refs: all(
+                &conn,
+                "SELECT project_id, hash, bytes FROM version_refs",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?,
         })
+    }
+
+    /// The version chunks stored, of complete versions and of uploads cut off alike:
+    /// (project id, hash, index), in order.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn version_chunk_keys(&self) -> Result<Vec<(i64, String, i64)>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT project_id, hash, idx FROM version_chunks ORDER BY project_id, hash, idx",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One stored version chunk, as stored (one chunk in memory, never its version).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn version_chunk_row(
+        &self,
+        project: i64,
+        hash: &str,
+        index: i64,
+    ) -> Result<Option<VersionChunkRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data, size FROM version_chunks \
+                 WHERE project_id = ?1 AND hash = ?2 AND idx = ?3",
+                params![project, hash, index],
+                |r| {
+                    Ok(VersionChunkRow {
+                        project_id: project,
+                        hash: hash.to_owned(),
+                        idx: index,
+                        data: r.get(0)?,
+                        size: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The complete versions' records, as stored (who completed each, and when).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn version_rows(&self) -> Result<Vec<VersionRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT project_id, hash, size, token_id, received_ms FROM versions \
+             ORDER BY project_id, hash",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(VersionRow {
+                project_id: r.get(0)?,
+                hash: r.get(1)?,
+                size: r.get(2)?,
+                token_id: r.get(3)?,
+                received_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The clips stored: (project id, hash).
