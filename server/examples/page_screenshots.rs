@@ -3,8 +3,9 @@
 //! taken by headless Chromium over WebDriver (Debian's `chromium` and `chromium-driver`).
 //!
 //! `cargo xtask page-screenshots` (or `cargo run -p liner-server --example page_screenshots --
-//! docs`) writes `docs/page-overview.png`, `docs/page-queue.png`, `docs/page-song.png` and
-//! `docs/page-queue-phone.png`.
+//! docs`) writes `docs/page-overview.png`, `docs/page-queue.png`, `docs/page-song.png`,
+//! `docs/page-versions.png` (a song's two versions in the player, A/B), `docs/page-album.png`
+//! (the album on the tracklist page) and `docs/page-queue-phone.png`.
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
@@ -23,16 +24,54 @@ async fn main() -> anyhow::Result<()> {
     let store = Arc::new(liner_server::store::SqliteStore::open(data.path())?);
     let server = liner_server::Background::start(store, "127.0.0.1:0")?;
     let url = server.url();
+    // Night Drive's two versions, newest first: the player compares them.
+    let versions: Vec<uuid::Uuid> = {
+        use liner_server::store::Store;
+        let copy = liner_server::store::SqliteStore::open(data.path())?;
+        let project = copy
+            .project(review_demo::PROJECT)?
+            .expect("the demo project");
+        let views = liner_record::fold(&copy.events(&project)?);
+        views.versions_of("Night Drive").map(|v| v.id).collect()
+    };
+    let compare = format!(
+        "/song?name=Night%20Drive&v={}&b={}",
+        versions[0], versions[1]
+    );
     let shots = [
-        ((1280, 1000), "/", "page-overview.png"),
-        ((1280, 1000), "/queue", "page-queue.png"),
-        ((1280, 1000), "/song?name=Night%20Drive", "page-song.png"),
-        ((390, 844), "/queue", "page-queue-phone.png"),
+        ((1280, 1000), "/", "page-overview.png", None),
+        ((1280, 1000), "/queue", "page-queue.png", None),
+        (
+            (1280, 1000),
+            "/song?name=Night%20Drive",
+            "page-song.png",
+            Some("h1"),
+        ),
+        (
+            (1280, 1000),
+            compare.as_str(),
+            "page-versions.png",
+            Some("#versions-h"),
+        ),
+        (
+            (1280, 1000),
+            "/tracklist",
+            "page-album.png",
+            Some("#album-h"),
+        ),
+        ((390, 844), "/queue", "page-queue-phone.png", None),
     ];
-    for ((w, h), path, file) in shots {
+    for ((w, h), path, file, top) in shots {
         let b = browser::Browser::start(w, h).await;
         b.sign_in(&url, &token).await;
         b.client.goto(&format!("{url}{path}")).await?;
+        if let Some(css) = top {
+            // Below the sticky header.
+            let script = format!(
+                "document.querySelector('{css}').scrollIntoView(); window.scrollBy(0, -90);"
+            );
+            b.client.execute(&script, vec![]).await?;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let png = b.client.screenshot().await?;
         std::fs::write(out.join(file), png)?;

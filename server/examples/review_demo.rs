@@ -14,7 +14,70 @@ use liner_record::{Event, Role};
 use liner_server::store::{Incoming, SqliteStore, Store};
 use uuid::Uuid;
 
-const PROJECT: &str = "Night Drive LP";
+/// Seconds of each demo version: long enough to look like a song on the waveform.
+const VERSION_SECONDS: usize = 40;
+
+/// A mix-like signal (a kick on the beat, a chord that swells, a little noise) at `level`,
+/// printed as the plugin prints (FLAC, loudness, peaks): the body of its `version_printed`
+/// event, placed from bar 1, and the file's bytes.
+fn print_demo(
+    label: &str,
+    tempo: f64,
+    level: f32,
+) -> anyhow::Result<(liner_record::versions::VersionPrinted, Vec<u8>)> {
+    use liner_record::versions::{VersionStore, VersionWriter};
+    let dir = tempfile::tempdir()?;
+    let files = VersionStore::of_journal(dir.path());
+    let mut w = VersionWriter::create(&files.part_path(Uuid::now_v7()), 48_000, 2)?;
+    let beat = (48_000.0 * 60.0 / tempo) as usize;
+    let mut seed = 0x9e37_79b9_u32;
+    let block = 4800;
+    for b in 0..VERSION_SECONDS * 10 {
+        let mut planar = vec![0.0f32; block * 2];
+        for i in 0..block {
+            let n = b * block + i;
+            let t = n as f32 / 48_000.0;
+            let since_beat = (n % beat) as f32 / 48_000.0;
+            let kick =
+                (-since_beat * 30.0).exp() * (since_beat * 60.0 * std::f32::consts::TAU).sin();
+            // Intro, verse, chorus, breakdown, last chorus.
+            let section = match t as usize {
+                0..=5 => 0.35,
+                6..=15 => 0.6,
+                16..=23 => 1.0,
+                24..=29 => 0.45,
+                _ => 1.0,
+            };
+            let swell = section * (0.8 + 0.2 * (t * 0.5).sin());
+            let chord: f32 = [220.0, 277.2, 329.6]
+                .iter()
+                .map(|f| (t * f * std::f32::consts::TAU).sin())
+                .sum::<f32>()
+                / 3.0;
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let noise = seed as f32 / u32::MAX as f32 - 0.5;
+            let x = (level * swell * (0.6 * kick + 0.35 * chord + 0.05 * noise)).clamp(-1.0, 1.0);
+            planar[i] = x;
+            planar[block + i] = x * 0.95;
+        }
+        w.push(&planar, block)?;
+    }
+    let version = w.finish(&files)?;
+    let bytes = std::fs::read(files.path(&version))?;
+    let printed = liner_record::versions::VersionPrinted {
+        label: label.into(),
+        version,
+        start: pos(0.0, tempo),
+        tempo: vec![],
+        gaps: vec![],
+        offline: true,
+    };
+    Ok((printed, bytes))
+}
+
+pub const PROJECT: &str = "Night Drive LP";
 
 fn pos(seconds: f64, tempo: f64) -> DawPos {
     let beats = seconds * tempo / 60.0;
@@ -330,6 +393,55 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
                 pos(101.0, tempo),
                 None,
             ),
+        )?;
+    }
+
+    // Mixes printed from the mix bus: two of Night Drive (the second approved), one of Paper
+    // Moons (approved), one of Low Tide; uploaded as the plugin would.
+    let mut approve = Vec::new();
+    for (song, label, tempo, level, take) in [
+        ("Night Drive", "v1", 96.0, 0.7, false),
+        ("Night Drive", "v2 vocal up", 96.0, 0.85, true),
+        ("Paper Moons", "v1", 118.0, 0.6, true),
+        ("Low Tide", "v1", 84.0, 0.5, false),
+    ] {
+        let (printed, bytes) = print_demo(label, tempo, level)?;
+        let hash = printed.version.hash.clone();
+        let e = push(
+            sam.0,
+            sam.1,
+            song,
+            "Mix bus",
+            None,
+            Body::VersionPrinted(printed),
+        )?;
+        // Uploaded as the plugin would: its chunks once the event is stored, then checked.
+        for (i, chunk) in bytes
+            .chunks(liner_record::versions::CHUNK_BYTES as usize)
+            .enumerate()
+        {
+            store.put_version_chunk(&project, &hash, i as u64, chunk, u64::MAX)?;
+        }
+        anyhow::ensure!(
+            store.finish_version(&project, None, &hash, bytes.len() as u64)?,
+            "the demo version does not hash to its name"
+        );
+        if take {
+            approve.push((song, e.id));
+        }
+    }
+    for (song, id) in approve {
+        push(
+            eve.0,
+            eve.1,
+            song,
+            "Mix bus",
+            None,
+            Body::Verdict {
+                target: id,
+                verdict: Verdict::Approved,
+                comment: "This is the one.".into(),
+            },
         )?;
     }
 
