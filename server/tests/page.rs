@@ -3,55 +3,15 @@
 
 mod common;
 
-use common::browser::{axe, axe_source, Browser};
+use common::browser::{axe, axe_source, press, Browser};
+use common::producer::{until_stored, Producer};
 use common::{note_by, session_cookie, sign_in_raw, Server};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Body, Event, Verdict};
-use liner_record::sync::{sync_once, SyncClient};
-use liner_record::{Journal, Role};
+use liner_record::Role;
 use std::time::{Duration, Instant};
 
 const P: &str = "Album";
-
-/// A producer's plugin on their own machine: a journal and the sync client.
-struct Producer {
-    dir: tempfile::TempDir,
-    url: String,
-    token: String,
-}
-
-impl Producer {
-    fn new(s: &Server, person: &str) -> Producer {
-        Producer {
-            dir: tempfile::tempdir().unwrap(),
-            url: s.url.clone(),
-            token: s.token(P, person, Role::Producer),
-        }
-    }
-
-    /// Writes events to the journal and syncs (push and pull), off the async runtime.
-    async fn record_and_sync(&self, events: Vec<Event>) {
-        let (dir, url, token) = (
-            self.dir.path().to_owned(),
-            self.url.clone(),
-            self.token.clone(),
-        );
-        tokio::task::spawn_blocking(move || {
-            let j = Journal::open(dir).unwrap();
-            j.append(&events).unwrap();
-            let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
-            let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
-            assert!(r.refused.is_empty(), "{:?}", r.refused);
-        })
-        .await
-        .unwrap();
-    }
-
-    fn journal(&self) -> Journal {
-        Journal::open(self.dir.path()).unwrap()
-    }
-}
 
 fn note_in(song: &str, author: &str, text: &str) -> Event {
     let mut e = note_by(P, author, Role::Producer, text);
@@ -59,34 +19,11 @@ fn note_in(song: &str, author: &str, text: &str) -> Event {
     e
 }
 
-async fn press(client: &Client, key: char) {
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    client.perform_actions(keys).await.unwrap();
-}
-
-/// Waits until `find` finds something in the stored events (every 50 ms, up to 10 s).
-async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(found) = find(s.events(P)) {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never stored: {what}: {:?}",
-            s.stored(P)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keyboard() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     let first = note_in("Night Drive", "Sam", "first take is a keeper");
     sam.record_and_sync(vec![first.clone()]).await;
 
@@ -113,7 +50,7 @@ async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keybo
     // j selects the oldest item; a approves it.
     press(&browser.client, 'j').await;
     press(&browser.client, 'a').await;
-    let verdict = until_stored(&s, "the approval", |events| {
+    let verdict = until_stored(&s, P, "the approval", |events| {
         events.into_iter().find(|e| {
             matches!(e.body, Body::Verdict { target, verdict: Verdict::Approved, .. } if target == first.id)
         })
@@ -145,7 +82,7 @@ async fn the_executive_sees_a_producers_note_live_and_approves_it_from_the_keybo
 async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mouse() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     sam.record_and_sync(vec![
         note_in("Alpha", "Sam", "a"),
         note_in("Bravo", "Sam", "b"),
@@ -167,7 +104,7 @@ async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mo
         .await
         .unwrap();
     down.send_keys("\u{E007}").await.unwrap();
-    until_stored(&s, "the new order", |events| {
+    until_stored(&s, P, "the new order", |events| {
         events.into_iter().rev().find_map(|e| match e.body {
             Body::TracklistOrder { songs } if songs == ["Bravo", "Alpha", "Charlie"] => Some(()),
             _ => None,
@@ -194,7 +131,7 @@ async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mo
             .send_keys("\u{E007}")
             .await
             .unwrap();
-        until_stored(&s, label, |events| {
+        until_stored(&s, P, label, |events| {
             let last = events.into_iter().rev().find_map(|e| match e.body {
                 Body::SongSelection { song, selected } if song == "Charlie" => Some(selected),
                 _ => None,
@@ -235,7 +172,7 @@ async fn the_executive_reorders_the_tracklist_and_leaves_a_song_off_without_a_mo
 #[tokio::test(flavor = "multi_thread")]
 async fn a_producer_reads_but_has_no_decision_controls_and_their_posts_are_refused() {
     let s = Server::start();
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     let n = note_in("Night Drive", "Sam", "keep the breath");
     sam.record_and_sync(vec![n.clone()]).await;
     let browser = Browser::start(1280, 900).await;
@@ -315,7 +252,7 @@ async fn a_producer_reads_but_has_no_decision_controls_and_their_posts_are_refus
 async fn text_people_typed_shows_as_text_and_runs_nothing() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     let payload = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
     let mut song_named = note_in("<b>Bold</b> & \"Quoted\"", "Sam", payload);
     song_named.track = "<i>Vox</i>".into();
@@ -358,7 +295,7 @@ async fn text_people_typed_shows_as_text_and_runs_nothing() {
 async fn every_page_passes_axe_at_laptop_and_phone_width() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     sam.record_and_sync(vec![
         note_in("Night Drive", "Sam", "double the last chorus"),
         note_in("Low Tide", "Sam", "bridge too long"),
@@ -582,7 +519,7 @@ async fn the_page_plays_a_notes_clip_from_its_moment() {
     use liner_record::event::{ClipAttached, Context};
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     // Three seconds of a quiet 440 Hz tone, the moment two seconds in.
     let tone: Vec<f32> = (0..144_000)
         .map(|i| (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin() * 0.2)

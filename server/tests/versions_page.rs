@@ -6,104 +6,76 @@
 
 mod common;
 
-use common::browser::{axe, axe_source, Browser};
+use common::browser::{axe, axe_source, press, Browser};
+use common::producer::{until_stored, Producer};
 use common::{note_by, Server};
-use fantoccini::actions::{
-    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
-};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Anchor, Body, Context, Event};
-use liner_record::sync::{sync_once, SyncClient};
+use liner_record::sync::SyncClient;
 use liner_record::versions::{VersionPrinted, VersionStore, VersionWriter};
 use liner_record::{DawPos, Journal, Role};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 const P: &str = "Album";
 
-/// A producer's machine: a journal (with its versions) and the sync client.
-struct Producer {
-    dir: tempfile::TempDir,
-    url: String,
-    token: String,
-}
-
-impl Producer {
-    fn new(s: &Server, person: &str) -> Producer {
-        Producer {
-            dir: tempfile::tempdir().unwrap(),
-            url: s.url.clone(),
-            token: s.token(P, person, Role::Producer),
+/// Prints `seconds` of a sine at `dbfs` into this journal's versions, as the plugin does,
+/// placed at `start` seconds on a 120 bpm 4/4 timeline.
+fn print(
+    producer: &Producer,
+    song: &str,
+    label: &str,
+    seconds: f64,
+    dbfs: f32,
+    start: f64,
+) -> Event {
+    let store = VersionStore::of_journal(producer.dir.path());
+    let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
+    let amp = 10f32.powf(dbfs / 20.0);
+    let frames = (seconds * 48_000.0) as usize;
+    let block = 4800;
+    for b in 0..frames.div_ceil(block) {
+        let n = block.min(frames - b * block);
+        let mut planar = vec![0.0; n * 2];
+        for i in 0..n {
+            let t = (b * block + i) as f32 / 48_000.0;
+            let x = amp * (t * 330.0 * std::f32::consts::TAU).sin();
+            planar[i] = x;
+            planar[n + i] = x;
         }
+        w.push(&planar, n).unwrap();
     }
-
-    async fn record_and_sync(&self, events: Vec<Event>) {
-        let (dir, url, token) = (
-            self.dir.path().to_owned(),
-            self.url.clone(),
-            self.token.clone(),
-        );
-        tokio::task::spawn_blocking(move || {
-            let j = Journal::open(dir).unwrap();
-            j.append(&events).unwrap();
-            let c = SyncClient::new(&url, &token, Duration::from_secs(10)).unwrap();
-            let r = sync_once(&j, P, &c, Duration::ZERO).unwrap();
-            assert!(r.refused.is_empty(), "{:?}", r.refused);
-        })
-        .await
-        .unwrap();
-    }
-
-    /// Prints `seconds` of a sine at `dbfs` into this journal's versions, as the plugin does,
-    /// placed at `start` seconds on a 120 bpm 4/4 timeline.
-    fn print(&self, song: &str, label: &str, seconds: f64, dbfs: f32, start: f64) -> Event {
-        let store = VersionStore::of_journal(self.dir.path());
-        let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
-        let amp = 10f32.powf(dbfs / 20.0);
-        let frames = (seconds * 48_000.0) as usize;
-        let block = 4800;
-        for b in 0..frames.div_ceil(block) {
-            let n = block.min(frames - b * block);
-            let mut planar = vec![0.0; n * 2];
-            for i in 0..n {
-                let t = (b * block + i) as f32 / 48_000.0;
-                let x = amp * (t * 330.0 * std::f32::consts::TAU).sin();
-                planar[i] = x;
-                planar[n + i] = x;
-            }
-            w.push(&planar, n).unwrap();
-        }
-        let version = w.finish(&store).unwrap();
-        let beats = start * 2.0;
-        let printed = VersionPrinted {
-            label: label.into(),
-            version,
-            start: DawPos {
-                seconds: Some(start),
-                beats: Some(beats),
-                tempo: Some(120.0),
-                time_sig: Some((4, 4)),
-                bar: Some((beats / 4.0).floor() as i32 + 1),
-                beat: Some(beats % 4.0 + 1.0),
-                ..DawPos::default()
-            },
-            tempo: vec![],
-            gaps: vec![],
-            offline: true,
-        };
-        Event::new(
-            &Context {
-                project: P.into(),
-                song: song.into(),
-                track: "Mix bus".into(),
-                session: Uuid::nil(),
-                author: "Sam".into(),
-                role: Role::Producer,
-            },
-            None,
-            Body::VersionPrinted(printed),
-        )
-    }
+    let version = w.finish(&store).unwrap();
+    let beats = start * 2.0;
+    let printed = VersionPrinted {
+        label: label.into(),
+        version,
+        start: DawPos {
+            seconds: Some(start),
+            beats: Some(beats),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            bar: Some((beats / 4.0).floor() as i32 + 1),
+            beat: Some(beats % 4.0 + 1.0),
+            ..DawPos::default()
+        },
+        tempo: vec![],
+        gaps: vec![],
+        offline: true,
+    };
+    Event::new(
+        &Context {
+            project: P.into(),
+            song: song.into(),
+            track: "Mix bus".into(),
+            session: Uuid::nil(),
+            author: "Sam".into(),
+            role: Role::Producer,
+        },
+        None,
+        Body::VersionPrinted(printed),
+    )
 }
 
 fn note_at(song: &str, text: &str, seconds: f64) -> Event {
@@ -119,28 +91,8 @@ fn note_at(song: &str, text: &str, seconds: f64) -> Event {
     e
 }
 
-async fn press(client: &Client, key: &str) {
-    let key = key.chars().next().unwrap();
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    client.perform_actions(keys).await.unwrap();
-}
-
 async fn js(c: &Client, script: &str) -> serde_json::Value {
     c.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `find` finds something in the stored events (every 50 ms, up to 10 s).
-async fn until_stored<T>(s: &Server, what: &str, find: impl Fn(Vec<Event>) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(found) = find(s.events(P)) {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "never stored: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Clicks the waveform at `fraction` of its width.
@@ -168,9 +120,9 @@ async fn click_wave(c: &Client, fraction: f64) {
 async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_beat() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
+    let sam = Producer::new(&s, P, "Sam");
     // Printed from 8 s (bar 5 at 120 bpm), 16 s long; a note 4 s in, one before the print.
-    let v1 = sam.print("Night Drive", "v1", 16.0, -20.0, 8.0);
+    let v1 = print(&sam, "Night Drive", "v1", 16.0, -20.0, 8.0);
     let inside = note_at("Night Drive", "snare too loud here", 12.0);
     let before = note_at("Night Drive", "count-in is long", 2.0);
     sam.record_and_sync(vec![v1.clone(), inside.clone(), before])
@@ -212,7 +164,7 @@ async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_
     text.send_keys("the drop needs more sub\u{E007}")
         .await
         .unwrap();
-    let anchor = until_stored(&s, "the comment", |events| {
+    let anchor = until_stored(&s, P, "the comment", |events| {
         events.into_iter().find_map(|e| match e.body {
             Body::NoteAdded(n) if n.text == "the drop needs more sub" => {
                 assert_eq!(n.version, Some(v1.id), "made on v1");
@@ -250,9 +202,9 @@ async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_
 async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_version() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
-    let v1 = sam.print("Night Drive", "v1", 20.0, -20.0, 0.0);
-    let v2 = sam.print("Night Drive", "v2", 20.0, -14.0, 0.0);
+    let sam = Producer::new(&s, P, "Sam");
+    let v1 = print(&sam, "Night Drive", "v1", 20.0, -20.0, 0.0);
+    let v2 = print(&sam, "Night Drive", "v2", 20.0, -14.0, 0.0);
     sam.record_and_sync(vec![v1.clone(), v2.clone()]).await;
 
     let browser = Browser::start(1280, 900).await;
@@ -285,7 +237,7 @@ async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_v
         .await;
     // Space plays A (v2, the louder by 6 LU: turned down to match).
     c.find(Locator::Css("body")).await.unwrap();
-    press(c, " ").await;
+    press(c, ' ').await;
     browser
         .until(
             "A playing past 1 s",
@@ -303,7 +255,7 @@ async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_v
         "A (v2) is turned down by its 6 LU: volume {gain}"
     );
     assert_eq!(before[7].as_f64(), Some(1.0), "B is the quieter one");
-    press(c, "v").await;
+    press(c, 'v').await;
     let after = state(c.clone()).await;
     assert_eq!(after[2], true, "A paused");
     let (a_at, b_at) = (after[4].as_f64().unwrap(), after[5].as_f64().unwrap());
@@ -328,7 +280,7 @@ async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_v
         .click()
         .await
         .unwrap();
-    until_stored(&s, "the approval", |events| {
+    until_stored(&s, P, "the approval", |events| {
         events
             .into_iter()
             .find(|e| matches!(&e.body, Body::Verdict { target, .. } if *target == v1.id))
@@ -345,9 +297,9 @@ async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_v
 async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
-    let a = sam.print("Night Drive", "v1", 3.0, -14.0, 0.0);
-    let b = sam.print("Low Tide", "v1", 2.5, -20.0, 0.0);
+    let sam = Producer::new(&s, P, "Sam");
+    let a = print(&sam, "Night Drive", "v1", 3.0, -14.0, 0.0);
+    let b = print(&sam, "Low Tide", "v1", 2.5, -20.0, 0.0);
     sam.record_and_sync(vec![a, b]).await;
     // The executive's order: Low Tide first.
     let eve = SyncClient::new(&s.url, &exec, Duration::from_secs(10)).unwrap();
@@ -436,9 +388,9 @@ async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
 async fn the_song_page_with_versions_and_the_album_pass_axe() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
-    let sam = Producer::new(&s, "Sam");
-    let v1 = sam.print("Night Drive", "v1", 4.0, -20.0, 0.0);
-    let v2 = sam.print("Night Drive", "v2", 4.0, -14.0, 0.0);
+    let sam = Producer::new(&s, P, "Sam");
+    let v1 = print(&sam, "Night Drive", "v1", 4.0, -20.0, 0.0);
+    let v2 = print(&sam, "Night Drive", "v2", 4.0, -14.0, 0.0);
     let note = note_at("Night Drive", "hats harsh", 1.0);
     sam.record_and_sync(vec![v1.clone(), v2.clone(), note])
         .await;

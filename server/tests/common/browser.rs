@@ -3,6 +3,7 @@
 //! on a free port with a fresh profile, and stops it when dropped.
 #![allow(dead_code)]
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -202,4 +203,12 @@ pub async fn axe(client: &Client, source: &str) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Presses and releases one key, as a person at the keyboard would.
+pub async fn press(client: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
 }

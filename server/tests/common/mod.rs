@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod producer;
 
 // Each suite uses some of these.
 #[allow(unused_imports)]
