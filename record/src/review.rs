@@ -10,7 +10,9 @@
 //! - a note and an EQ/FX decision are up for review as soon as they exist;
 //! - a take is up for review once its producer rated it (rating puts a take forward; an
 //!   unrated take is raw material, not a question);
-//! - a mark is a bookmark, never up for review.
+//! - a mark is a bookmark, never up for review;
+//! - a printed version is up for review as soon as it is printed (approving it pins the
+//!   verdict to its audio: [`crate::versions`]).
 //!
 //! A verdict that exists always counts, whatever it judges (the server's rules, in
 //! [`crate::rules::judgeable`], decide what a verdict may target at all).
@@ -23,14 +25,18 @@ pub enum Item {
     Note,
     Decision,
     Mark,
-    Take { rated: bool },
+    Take {
+        rated: bool,
+    },
+    /// A printed version: judged as it is (an approval pins that exact audio).
+    Version,
 }
 
 impl Item {
     /// Whether the executive is asked to judge this kind of item (see the module docs).
     pub fn up_for_review(self) -> bool {
         match self {
-            Item::Note | Item::Decision => true,
+            Item::Note | Item::Decision | Item::Version => true,
             Item::Take { rated } => rated,
             Item::Mark => false,
         }

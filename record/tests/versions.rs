@@ -236,3 +236,29 @@ fn an_album_file_name_cannot_leave_its_folder() {
     );
     assert!(!name.contains(".."), "{name}");
 }
+
+#[test]
+fn a_print_waits_for_the_executive_until_judged_and_the_log_lists_it() {
+    use liner_record::export::{entries, EntryKind};
+    let v1 = print("v1", 'a', 1_000);
+    let mut events = vec![v1.clone()];
+    let open = |events: &[Event]| {
+        let views = fold(events);
+        entries(events, &views, &Scope::default())
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Version)
+            .map(|e| (e.standing(), e.text.as_str().to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let listed = open(&events);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, Some(liner_record::review::Standing::Open));
+    assert!(listed[0].1.starts_with("Version v1 · 0:03:20.000 · -9.5 LUFS"), "{}", listed[0].1);
+    events.push(verdict(v1.id, Verdict::Approved, 2_000));
+    assert_eq!(
+        open(&events)[0].0,
+        Some(liner_record::review::Standing::Decided(Verdict::Approved))
+    );
+    let md = String::from_utf8(export(&events, &Scope::default(), Format::Markdown).bytes).unwrap();
+    assert!(md.contains("Version v1"), "{md}");
+}

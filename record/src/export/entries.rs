@@ -41,6 +41,8 @@ pub enum EntryKind {
     Take {
         rated: bool,
     },
+    /// A printed version of the song's mix ([`crate::versions`]), up for review once printed.
+    Version,
 }
 
 impl EntryKind {
@@ -52,6 +54,7 @@ impl EntryKind {
             EntryKind::Fx => "fx decision",
             EntryKind::Mark => "mark",
             EntryKind::Take { .. } => "take",
+            EntryKind::Version => "version",
         }
     }
 
@@ -62,6 +65,7 @@ impl EntryKind {
             EntryKind::Eq | EntryKind::Fx => Item::Decision,
             EntryKind::Mark => Item::Mark,
             EntryKind::Take { rated } => Item::Take { rated },
+            EntryKind::Version => Item::Version,
         }
     }
 }
@@ -181,6 +185,7 @@ pub fn entries(events: &[Event], views: &Views, scope: &Scope) -> Vec<Entry> {
     out.extend(decision_entries(views, scope, map));
     out.extend(mark_entries(views, scope, map, &by_id));
     out.extend(take_entries(views, scope, map, &by_id));
+    out.extend(version_entries(views, scope, map, &by_id));
     in_log_order(out, views)
 }
 
@@ -248,6 +253,59 @@ fn decision_entries<'a>(
             text: decision_text(&d.decision),
             verdict: d.verdict.clone(),
         })
+}
+
+/// A version as a log entry: its label, length and loudness, from where it starts to where
+/// it ends on the timeline, with the executive's verdict on it.
+fn version_entries<'a>(
+    views: &'a Views,
+    scope: &'a Scope,
+    map: Option<&'a TempoMap>,
+    by_id: &'a HashMap<Uuid, &'a Event>,
+) -> impl Iterator<Item = Entry> + 'a {
+    views.versions.iter().filter_map(move |v| {
+        let e = by_id.get(&v.id)?;
+        if !scope.admits(&v.song, e.session, &v.author, v.at) {
+            return None;
+        }
+        let p = &v.printed;
+        let a = &p.version;
+        let mut text = Mixed::default();
+        text.push_ours("Version ").push_typed(&v.label);
+        let mut facts = format!(" · {}", format_time(a.seconds()));
+        if let Some(l) = a.loudness.integrated {
+            facts.push_str(&format!(" · {l:.1} LUFS"));
+        }
+        if let Some(tp) = a.loudness.true_peak {
+            facts.push_str(&format!(" · {tp:.1} dBTP"));
+        }
+        if !p.clean() {
+            facts.push_str(&format!(
+                " · not clean: {:.0} ms lost",
+                p.lost_frames() as f64 / a.sample_rate as f64 * 1000.0
+            ));
+        }
+        text.push_ours(&facts);
+        let end = p.daw_seconds(a.seconds()).map(|seconds| DawPos {
+            seconds: Some(seconds),
+            ..DawPos::default()
+        });
+        Some(Entry {
+            id: v.id,
+            kind: EntryKind::Version,
+            song: v.song.clone(),
+            session: e.session,
+            track: v.track.clone(),
+            take: None,
+            author: v.author.clone(),
+            role: e.role,
+            at: v.at,
+            start: place(&p.start, map),
+            end: end.and_then(|end| place(&end, map)),
+            text,
+            verdict: v.verdict.clone(),
+        })
+    })
 }
 
 fn mark_entries<'a>(

@@ -226,6 +226,7 @@ pub fn kind_words(e: &Entry) -> String {
         EntryKind::Fx => "FX decision".into(),
         EntryKind::Mark => "Mark".into(),
         EntryKind::Take { .. } => "Take".into(),
+        EntryKind::Version => "Version".into(),
     }
 }
 

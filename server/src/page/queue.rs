@@ -9,6 +9,7 @@ use crate::state::{AppState, ProjectRecord};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use liner_record::export::EntryKind;
 use liner_record::export::{isolated, Entry};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
@@ -155,6 +156,11 @@ pub async fn page(
                     p.text { (mixed(&e.text)) }
                     @if let Some(clip) = record.views.clips.get(&e.id) {
                         (super::listen::player(clip))
+                    }
+                    @if matches!(e.kind, EntryKind::Version) {
+                        p { a href={ "/song?name=" (percent_encoded(&e.song)) "&v=" (e.id) "#versions-h" } {
+                            "Listen on its waveform, compare with other versions"
+                        } }
                     }
                     (layout::verdict_form(&signed, e.id, &back))
                 }

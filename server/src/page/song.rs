@@ -138,7 +138,11 @@ pub async fn page(
 /// by when they were made).
 fn entries_by_track<'a>(entries: &'a [Entry], song: &str) -> BTreeMap<&'a str, Vec<&'a Entry>> {
     let mut tracks: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
-    for e in entries.iter().filter(|e| e.song == song) {
+    // A song's versions are in its version stack, with their player.
+    for e in entries
+        .iter()
+        .filter(|e| e.song == song && !matches!(e.kind, EntryKind::Version))
+    {
         tracks.entry(e.track.as_str()).or_default().push(e);
     }
     for list in tracks.values_mut() {

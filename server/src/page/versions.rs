@@ -220,7 +220,7 @@ fn waveform(v: &VersionView, entries: &[Entry]) -> Markup {
     let x = |at: f64| (at / seconds * W).clamp(0.0, W);
     let placed: Vec<(&Entry, f64)> = entries
         .iter()
-        .filter(|e| e.song == v.song)
+        .filter(|e| e.song == v.song && !matches!(e.kind, EntryKind::Version))
         .filter_map(|e| {
             let s = e.start.as_ref()?;
             let at = v.printed.offset_of(&DawPos {
