@@ -172,7 +172,8 @@ fn main() {
     // The transport stops: the print ends there.
     let printed_frames = on.pos;
     on.timeline.playing = false;
-    on.processor.process(FRAMES, Some(&on.timeline.at(on.pos as i64)));
+    on.processor
+        .process(FRAMES, Some(&on.timeline.at(on.pos as i64)));
     let waited = Instant::now();
     let (journal, v) = printed(&on.project, Duration::from_secs(120));
     let waited = waited.elapsed();
@@ -224,9 +225,9 @@ fn main() {
         check.frames,
         check.frames * 2 - check.mismatches,
         check.mismatches,
-        check
-            .first_mismatch
-            .map_or(String::new(), |(f, c)| format!(" (first at frame {f}, channel {c})")),
+        check.first_mismatch.map_or(String::new(), |(f, c)| format!(
+            " (first at frame {f}, channel {c})"
+        )),
     );
     for side in [off, on] {
         let Side {

@@ -124,6 +124,15 @@ fn main() {
         .build()
         .unwrap();
 
+    // What the store reads before serving any range of a version (and twice for each chunk
+    // put), timed directly: it grows with the project's stored bytes.
+    let version = ClipHash::of(&file);
+    let facts = || {
+        let t = Instant::now();
+        store.version_facts(&project, &version).unwrap();
+        t.elapsed()
+    };
+    let (mut facts_while_uploading, mut pause) = (Vec::new(), Duration::ZERO);
     // The upload, chunk after chunk as the plugin's worker sends them.
     let chunks = chunks_of(BYTES as u64);
     let t = Instant::now();
@@ -138,13 +147,26 @@ fn main() {
         assert!(r.status().is_success(), "chunk {i}: {}", r.status());
         let done: serde_json::Value = r.json().unwrap();
         assert_eq!(done["complete"], i + 1 == chunks, "chunk {i}: {done}");
+        if (i + 1) % (chunks / 4) == 0 || i + 1 == chunks {
+            let paused = Instant::now();
+            facts_while_uploading.push((start + len, facts()));
+            pause += paused.elapsed();
+        }
     }
-    let upload = t.elapsed();
+    let upload = t.elapsed() - pause;
     println!(
         "a {:.0} MB version uploaded in {chunks} chunks over HTTP in {:.2} s ({:.0} MB/s; hashed whole at the last chunk)",
         BYTES as f64 / 1e6,
         upload.as_secs_f64(),
         BYTES as f64 / 1e6 / upload.as_secs_f64()
+    );
+    println!(
+        "the version's facts from the store (read before every range is served, twice for every chunk put): {}",
+        facts_while_uploading
+            .iter()
+            .map(|(stored, d)| format!("{:.1} ms with {:.0} MB stored", ms(*d), *stored as f64 / 1e6))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     let signed = client
@@ -200,9 +222,32 @@ fn main() {
         ms(cold.first_audio),
         cold.chunks_read
     );
+    // Where the time goes: the health round trip on a connection of its own (as each range
+    // request has), and one chunk read from the store directly, without HTTP.
+    let fresh = reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let fresh_health = || {
+        let t = Instant::now();
+        let r = fresh.get(format!("{url}/api/v1/health")).send().unwrap();
+        assert!(r.status().is_success());
+        r.bytes().unwrap();
+        t.elapsed()
+    };
+    let chunk_read = |index: u64| {
+        let t = Instant::now();
+        let chunk = store.version_chunk(&project, &version, index).unwrap();
+        assert!(chunk.is_some());
+        t.elapsed()
+    };
     let (mut base, mut plays, mut seeks) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    let (mut base_fresh, mut reads, mut facts_now) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..ROUNDS {
         base.push(health());
+        base_fresh.push(fresh_health());
+        reads.push(chunk_read((r as u64 * 7) % chunks));
+        facts_now.push(facts());
         plays.push(range(0));
         seeks.push(range(SEEK));
     }
@@ -211,6 +256,17 @@ fn main() {
         "health round trip (baseline): {:.3} ms median ({}), median of {ROUNDS} rounds",
         base.median,
         base.range(3)
+    );
+    let (base_fresh, reads) = (Spread::of_ms(&base_fresh), Spread::of_ms(&reads));
+    let facts_now = Spread::of_ms(&facts_now);
+    println!(
+        "  on a new connection: {:.3} ms ({}); from the store directly: one 1 MiB chunk {:.2} ms ({}), the version's facts {:.2} ms ({})",
+        base_fresh.median,
+        base_fresh.range(3),
+        reads.median,
+        reads.range(2),
+        facts_now.median,
+        facts_now.range(2)
     );
     let mut worst: f64 = ms(cold.first_audio);
     for (name, fetches) in [
