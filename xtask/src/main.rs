@@ -216,7 +216,7 @@ fn bench() -> nice_plug_xtask::Result<()> {
 }
 
 /// Every benchmark: (package, bench, what it measures against which baseline).
-const BENCHMARKS: [(&str, &str, &str); 12] = [
+const BENCHMARKS: [(&str, &str, &str); 15] = [
     (
         PLUGIN_PACKAGE,
         "process",
@@ -240,6 +240,24 @@ const BENCHMARKS: [(&str, &str, &str); 12] = [
          the print writer (FLAC to disk, EBU R128 with true peak, waveform summary) in 64-frame \
          blocks, against encoding the same audio in memory as clips are. Target: < 5% of one \
          core at real time.",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "print_realtime",
+        "Printing at real time: a song (2 minutes; the issue's 10 with \
+         `LINER_BENCH_SECONDS=600`) printed by the release plugin, 48 kHz stereo, 64-frame \
+         blocks paced to their deadlines, in phases alternating with an instance not \
+         printing: samples lost (target 0, the version decoded equal to the input), the audio \
+         thread's CPU per block (target <= 1.5x not printing) and every other thread's CPU \
+         (target: the print's extra under 5% of one core).",
+    ),
+    (
+        PLUGIN_PACKAGE,
+        "bounce",
+        "An offline bounce (CLAP render mode offline) of a 5-minute 48 kHz stereo song, \
+         512-frame blocks as fast as the harness drives them, with Print armed against the same \
+         bounce with Print off: its speed as a multiple of real time; the version decoded \
+         against the input (targets: 0 samples lost, every sample equal).",
     ),
     (
         PLUGIN_PACKAGE,
@@ -294,6 +312,14 @@ const BENCHMARKS: [(&str, &str, &str); 12] = [
         "page",
         "The review page with 10,000 notes waiting: overview and queue renders against the \
          health round trip; a verdict from click to visible.",
+    ),
+    (
+        "liner-server",
+        "listen",
+        "First audio on the page for a 60 MB version on loopback: the time to the first 64 KiB \
+         of the byte-range answers a browser's `<audio>` asks for at play (`bytes=0-`) and at \
+         a mid-file seek, as a signed-in session, against the health round trip; the upload \
+         in chunks over HTTP too. Target < 500 ms.",
     ),
     (
         PLUGIN_PACKAGE,
