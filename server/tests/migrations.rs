@@ -100,6 +100,14 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
         )
         .unwrap();
     }
+    if k >= 6 {
+        // What that release recorded at push time: the version its event names.
+        db.execute(
+            "INSERT INTO version_refs (project_id, hash, bytes) VALUES (1, ?1, ?2)",
+            params![ClipHash::of(&audio).to_string(), audio.len() as i64],
+        )
+        .unwrap();
+    }
     (secret, notes.iter().map(|n| n.id).collect(), audio)
 }
 

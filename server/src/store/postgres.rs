@@ -137,6 +137,9 @@ const MIGRATIONS: &[&str] = &[
               WHERE json LIKE '%\"kind\":\"version_printed\"%') AS printed
         WHERE j->'body'->'version'->>'hash' IS NOT NULL
     ON CONFLICT DO NOTHING;",
+    // 4: the quota's sum from indexes alone (index-only scans), as on SQLite.
+    "CREATE INDEX clips_size ON clips(project_id, size);
+    CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines

@@ -105,6 +105,11 @@ const MIGRATIONS: &[&str] = &[
         received_ms INTEGER NOT NULL,
         PRIMARY KEY (project_id, hash)
     );",
+    // 7: the quota's sum from indexes alone. In the tables a row's size comes after its
+    // bytes, so summing the column read every stored byte: a play or a seek of a version (and
+    // every chunk of an upload) waited ~0.3 ms per stored megabyte.
+    "CREATE INDEX clips_size ON clips(project_id, size);
+    CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
 ];
 
 /// The bytes of clips and version chunks project `?1` holds: one quota covers both.
