@@ -253,7 +253,13 @@ fn a_print_waits_for_the_executive_until_judged_and_the_log_lists_it() {
     let listed = open(&events);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0, Some(liner_record::review::Standing::Open));
-    assert!(listed[0].1.starts_with("Version v1 · 0:03:20.000 · -9.5 LUFS"), "{}", listed[0].1);
+    assert!(
+        listed[0]
+            .1
+            .starts_with("Version v1 · 0:03:20.000 · -9.5 LUFS"),
+        "{}",
+        listed[0].1
+    );
     events.push(verdict(v1.id, Verdict::Approved, 2_000));
     assert_eq!(
         open(&events)[0].0,
