@@ -1313,3 +1313,44 @@ fn print_arms_printing_and_the_header_shows_the_print_and_its_result() {
     }
     assert_eq!(versions[0].song, "Night Drive");
 }
+
+#[test]
+fn a_comment_made_on_a_versions_waveform_says_which_version_it_was_heard_on() {
+    let rig = rig();
+    let printed: liner_record::versions::VersionPrinted =
+        serde_json::from_value(serde_json::json!({
+            "label": "v3",
+            "version": {"hash": "c".repeat(64), "format": "flac", "sample_rate": 48000,
+                        "channels": 2, "frames": 480000, "bytes": 1000},
+            "start": {"seconds": 0.0},
+        }))
+        .unwrap();
+    let version = Event::new(
+        &rig.ctx("Sam", Role::Producer),
+        None,
+        Body::VersionPrinted(printed),
+    );
+    let mut comment = note_event(
+        &rig.ctx("Eve", Role::Executive),
+        "the drop needs more sub",
+        Category::Mix,
+    );
+    if let Body::NoteAdded(n) = &mut comment.body {
+        n.version = Some(version.id);
+    }
+    rig.journal().append(&[version, comment]).unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the comment", |app| app.rows().rows.len() == 1);
+    h.step();
+    h.get_by_label("the drop needs more sub").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Mix · Eve · Lead vox").is_some(),
+        "the detail shows"
+    );
+    assert!(
+        h.query_by_label_contains("· on v3").is_some(),
+        "and the version it was made on"
+    );
+}

@@ -17,12 +17,17 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                 app.selected = None;
                 return;
             };
+            // A comment made on a version's waveform says which mix it was heard on.
+            let on = n
+                .version
+                .and_then(|id| v.versions.iter().find(|x| x.id == id))
+                .map_or(String::new(), |x| format!(" · on {}", x.label));
             if n.author == me {
                 own_note_actions(app, ui, &n);
             }
             ui.label(
                 RichText::new(format!(
-                    "{} · {} · {} · {}",
+                    "{} · {} · {} · {}{on}",
                     category_label(n.category),
                     n.author,
                     n.track,
