@@ -55,8 +55,14 @@ enum Command {
         /// every client has the proxy's address); past it 429.
         #[arg(long, default_value_t = liner_server::serve::Limits::default().per_address)]
         max_connections_per_address: usize,
-        /// Most megabytes (10^6 bytes) of audio clips one project may hold.
-        #[arg(long, default_value_t = liner_server::state::DEFAULT_CLIP_QUOTA / 1_000_000)]
+        /// Most megabytes (10^6 bytes) of audio one project may hold: its clips and its
+        /// versions' chunks together (`--clip-quota-mb`, its name before versions, still works).
+        #[arg(
+            long = "audio-quota-mb",
+            alias = "clip-quota-mb",
+            value_name = "MB",
+            default_value_t = liner_server::state::DEFAULT_CLIP_QUOTA / 1_000_000
+        )]
         clip_quota_mb: u64,
         /// On first run, also set up the plugin on this computer: store the producer token
         /// for this server's address in the plugin's config folder and make this server and

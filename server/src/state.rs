@@ -50,9 +50,10 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
 }
 
-/// A project's clip quota unless the server is told otherwise (`--clip-quota-mb`): about
-/// 400 clips of 12 s of 48 kHz stereo.
-pub const DEFAULT_CLIP_QUOTA: u64 = 2_000_000_000;
+/// A project's audio quota, clips and versions together, unless the server is told otherwise
+/// (`--audio-quota-mb`): an album's worth of mixes (a dozen songs, five versions each of
+/// 60 MB) and a few thousand clips of 12 s of 48 kHz stereo.
+pub const DEFAULT_CLIP_QUOTA: u64 = 10_000_000_000;
 
 /// Most clips being served at once (see [`AppState::clips_in_memory`]).
 pub const MAX_CLIPS_IN_MEMORY: usize = 8;
