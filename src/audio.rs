@@ -48,10 +48,10 @@ pub fn process_block(
     *state.blocks = state.blocks.wrapping_add(1);
     let frame = *state.frame;
     *state.frame = frame.wrapping_add(frames as u64);
-    // A loop wrap is measured from the previous block: asked before the detector moves on,
-    // and only while a version prints.
-    let jumped = state.print.phase() == crate::print::Phase::Printing
-        && state.detector.jumped_back(transport);
+    // A jump (a loop wrap, or a click elsewhere on the timeline) is measured from the
+    // previous block: asked before the detector moves on, and only while a version prints.
+    let jumped =
+        state.print.phase() == crate::print::Phase::Printing && state.detector.jumped(transport);
     let producer = &mut *state.producer;
     let dropped = state.dropped;
     state

@@ -186,6 +186,26 @@ impl Detector {
         }
     }
 
+    /// Whether the position of `t` is more than [`MIN_WRAP_SECONDS`] away from where the
+    /// previous block ended, either way: a loop wrap, or the producer clicking elsewhere on the
+    /// timeline. A print ends there (its audio would no longer match its place). A few
+    /// comparisons; call before [`Detector::block`] for the same block.
+    #[inline(always)]
+    pub fn jumped(&self, t: &Transport) -> bool {
+        let Some(prev) = &self.prev else {
+            return false;
+        };
+        let then = seconds_hint(prev.seconds(), prev.samples(), prev.beats(), t);
+        let now = seconds_hint(t.pos_seconds, t.pos_samples, t.pos_beats, t);
+        match (then, now) {
+            (Some(then), Some(now)) => {
+                let sr = t.sample_rate as f64;
+                ((now - then) * sr - prev.frames as f64).abs() > MIN_WRAP_SECONDS * sr
+            }
+            _ => false,
+        }
+    }
+
     /// The take being recorded now, if any.
     pub fn current_take(&self) -> Option<u32> {
         self.take
@@ -390,6 +410,31 @@ mod tests {
                 (CaptureKind::TakeEnded { take: 5 }, Some(96_000)),
                 (CaptureKind::TakeStarted { take: 6 }, Some(48_000)),
             ]
+        );
+    }
+
+    #[test]
+    fn a_jump_either_way_is_told_from_the_host_resyncing_by_a_few_samples() {
+        let mut d = Run::new(Detector::default());
+        run(&mut d, pos(48_000, true, false), false);
+        // The next block starts where this one ended, give or take what hosts re-sync.
+        assert!(!d.d.jumped(&pos(48_512, true, false)));
+        assert!(!d.d.jumped(&pos(48_500, true, false)));
+        assert!(
+            !d.d.jumped(&pos(60_000, true, false)),
+            "a quarter second ahead"
+        );
+        assert!(
+            d.d.jumped(&pos(96_000, true, false)),
+            "a second ahead: clicked forward"
+        );
+        assert!(
+            d.d.jumped(&pos(0, true, false)),
+            "a second back: a loop wrap"
+        );
+        assert!(
+            !d.d.jumped_back(&pos(96_000, true, false)),
+            "forward is no wrap"
         );
     }
 

@@ -3,8 +3,9 @@
 //!
 //! While printing is armed (the host-automatable `Print` parameter, or *Print* in the editor),
 //! the print runs from the next transport start to its stop; it also ends when the arm goes
-//! off (*Stop printing*, the parameter), and at the first loop wrap (a jump back while
-//! playing), so a looped print covers the loop range once. One print per arming: once a print
+//! off (*Stop printing*, the parameter), and at the first jump of the timeline while playing:
+//! a loop wrap (so a looped print covers the loop range once) or a click elsewhere (the audio
+//! after it would not be where the version says it is). One print per arming: once a print
 //! ended, the parameter must go off and on again (the editor's arm is cleared) for the next.
 //!
 //! [`PrintState::block`] runs once per (sub-)block on the audio thread: a few comparisons, and
@@ -219,7 +220,7 @@ impl PrintState {
     }
 
     /// Looks at one block starting at stream frame `frame`; `param_on` is the `Print`
-    /// parameter's value during it, `jumped_back` says whether the position jumped back since
+    /// parameter's value during it, `jumped` says whether the position jumped (either way) since
     /// the previous block (asked only while printing). Hands marks to `tap`. Returns whether
     /// this block is printed (its input must go into the tap).
     ///
@@ -233,7 +234,7 @@ impl PrintState {
         frame: u64,
         param_on: bool,
         shared: &PrintShared,
-        jumped_back: impl FnOnce() -> bool,
+        jumped: impl FnOnce() -> bool,
         tap: &mut TapWriter,
     ) -> bool {
         let quiet = !param_on && !self.vetoed && self.phase == Phase::Idle;
@@ -241,7 +242,7 @@ impl PrintState {
             self.was_playing = t.playing;
             return false;
         }
-        self.update(t, frame, param_on, shared, jumped_back, tap)
+        self.update(t, frame, param_on, shared, jumped, tap)
     }
 
     /// [`PrintState::block`] when the instance is armed, prints, or was asked something.
@@ -252,7 +253,7 @@ impl PrintState {
         frame: u64,
         param_on: bool,
         shared: &PrintShared,
-        jumped_back: impl FnOnce() -> bool,
+        jumped: impl FnOnce() -> bool,
         tap: &mut TapWriter,
     ) -> bool {
         let playing = t.playing;
@@ -267,7 +268,7 @@ impl PrintState {
             || shared.switches.requests.load(Ordering::Relaxed) & ARMED != 0;
         let before = self.phase;
         if self.phase == Phase::Printing {
-            if armed && playing && !jumped_back() {
+            if armed && playing && !jumped() {
                 if tempo_bits(t) != self.tempo || meter(t) != self.meter {
                     self.tempo_changed(t, frame, tap);
                 }

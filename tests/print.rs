@@ -273,3 +273,38 @@ fn a_deactivation_mid_print_ends_the_version_where_the_last_block_ended() {
     assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
     assert_is_the_input(&decode(&journal, v), v);
 }
+
+#[test]
+fn a_click_elsewhere_on_the_timeline_ends_the_print_where_the_audio_still_matched_it() {
+    let (mut plugin, mut p, project) = printer(false);
+    let print = plugin.param_id("Print");
+    let mut t = Timeline::new(RATE, 120.0, (4, 4));
+    p.set_param(0, print, 1.0);
+    fill(&mut p, START as u64);
+    p.process(BLOCK, Some(&t.at(START)));
+    t.playing = true;
+    let before = 100;
+    for b in 0..before {
+        let pos = START as u64 + (b * BLOCK) as u64;
+        fill(&mut p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The producer clicks ten seconds ahead and playback goes on from there.
+    let ahead = START as u64 + (before * BLOCK) as u64 + 480_000;
+    for b in 0..50 {
+        let pos = ahead + (b * BLOCK) as u64;
+        fill(&mut p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+    }
+    let (journal, versions) = printed(&project, 1);
+    plugin.deactivate(p);
+    let (_, v) = &versions[0];
+    assert_eq!(
+        v.version.frames,
+        (before * BLOCK) as u64,
+        "the version ends at the jump: what follows is elsewhere on the timeline"
+    );
+    assert!(v.clean(), "{:?}", v.gaps);
+    assert_is_the_input(&decode(&journal, v), v);
+}
