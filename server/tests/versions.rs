@@ -808,3 +808,136 @@ fn the_album_exports_as_files_in_tracklist_order_with_a_playlist_and_the_sequenc
     assert!(sheet.contains("| 1 | Low Tide | v1 |"), "{sheet}");
     assert!(sheet.contains("Eve"), "{sheet}");
 }
+
+/// A signed-in page session of `token`: its cookie and its CSRF secret.
+fn page_session(s: &Server, token: &str) -> (String, String) {
+    let cookie = session_cookie(&sign_in_raw(s, token, &[]));
+    let html = client()
+        .get(format!("{}/queue", s.url))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = html
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
+}
+
+#[test]
+fn a_comment_on_a_waveform_is_refused_to_the_wrong_person_version_time_or_size_changing_nothing() {
+    let s = Server::start();
+    let sam = s.token(P, "Sam", Role::Producer);
+    let eve = s.token(P, "Eve", Role::Executive);
+    let viewer = s.token(P, "Val", Role::Viewer);
+    let other = s.token("Other", "Oz", Role::Producer);
+    let ours = version_printed(P, "Sam", &noise(1000, 31));
+    let theirs = version_printed("Other", "Oz", &noise(1000, 32));
+    push(&s, &sam, &[&ours]);
+    push(&s, &other, &[&theirs]);
+    let post = |(cookie, csrf): &(String, String), fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        client()
+            .post(format!("{}/comment", s.url))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let id = ours.id.to_string();
+    let long = "x".repeat(10_001);
+    let stored = || s.stored(P).len();
+    let before = stored();
+
+    let watcher = page_session(&s, &viewer);
+    let ok = [
+        ("version", id.as_str()),
+        ("at", "0:01.000"),
+        ("text", "more sub"),
+    ];
+    assert_eq!(
+        post(&watcher, &ok),
+        StatusCode::FORBIDDEN,
+        "a viewer writes nothing"
+    );
+    let exec = page_session(&s, &eve);
+    let forged = (exec.0.clone(), "0123".to_owned());
+    assert_eq!(post(&forged, &ok), StatusCode::FORBIDDEN, "no CSRF secret");
+    let theirs_id = theirs.id.to_string();
+    let nobody = uuid::Uuid::now_v7().to_string();
+    for (fields, want) in [
+        (
+            vec![
+                ("version", theirs_id.as_str()),
+                ("at", "0:01"),
+                ("text", "hi"),
+            ],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            vec![("version", nobody.as_str()), ("at", "0:01"), ("text", "hi")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            vec![("version", "not-a-uuid"), ("at", "0:01"), ("text", "hi")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("version", id.as_str()), ("at", "soon"), ("text", "hi")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("version", id.as_str()), ("at", "NaN"), ("text", "hi")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("version", id.as_str()), ("at", "9:00:00"), ("text", "hi")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("version", id.as_str()), ("at", "-1"), ("text", "hi")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![
+                ("version", id.as_str()),
+                ("at", "0:01"),
+                ("until", "later"),
+                ("text", "hi"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("version", id.as_str()), ("at", "0:01"), ("text", "   ")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![
+                ("version", id.as_str()),
+                ("at", "0:01"),
+                ("text", long.as_str()),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_eq!(post(&exec, &fields), want, "{fields:?}");
+    }
+    assert_eq!(stored(), before, "nothing was recorded");
+    assert_eq!(s.stored("Other").len(), 1, "the other project is untouched");
+
+    // Recorded, and back to the song's page (the client follows the redirect).
+    assert_eq!(post(&exec, &ok), StatusCode::OK);
+    assert_eq!(stored(), before + 1);
+    let note = s.events(P).into_iter().last().unwrap();
+    assert_eq!((note.author.as_str(), note.role), ("Eve", Role::Executive));
+    let liner_record::Body::NoteAdded(n) = note.body else {
+        panic!("a note: {:?}", note.body)
+    };
+    assert_eq!((n.text.as_str(), n.version), ("more sub", Some(ours.id)));
+}
