@@ -23,7 +23,7 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
-#[path = "common/printing.rs"]
+#[path = "../tests/common/printing.rs"]
 mod printing;
 #[path = "common/release.rs"]
 mod release;
@@ -31,7 +31,7 @@ mod release;
 mod spread;
 
 use host::Timeline;
-use printing::{decode_and_compare, instance, printed, step_value, Check, RATE};
+use printing::{decode_and_compare, prepare, printed, step_value, Check, RATE};
 use spread::Spread;
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// Bounces `song` (planar) through a fresh offline instance, Print armed or not.
 fn bounce(song: &[Vec<f32>; 2], print: bool) -> Bounce {
-    let (mut plugin, mut p, project) = instance(true, BLOCK);
+    let (mut plugin, mut p, project) = release_instance(true, BLOCK);
     let frames = song[0].len();
     let print_id = plugin.param_id("Print");
     let mut t = Timeline::new(RATE, 120.0, (4, 4));
@@ -93,7 +93,7 @@ fn bounce(song: &[Vec<f32>; 2], print: bool) -> Bounce {
         printed: None,
     };
     if print {
-        let (journal, v) = printed(&project, Duration::from_secs(300));
+        let (journal, _, v) = printed(&project, Duration::from_secs(300));
         bounce.written = Some(started.elapsed());
         let check = decode_and_compare(&journal, &v, 0);
         bounce.printed = Some((v, check));
@@ -196,4 +196,14 @@ fn main() {
         "  0 samples lost and the decoded version equal to the input in every round: {}",
         if all_met { "met" } else { "NOT met" }
     );
+}
+
+/// The release plugin, set up to print a fresh project ([`printing::prepare`]).
+fn release_instance(offline: bool, frames: usize) -> (host::Instance, host::Processor, String) {
+    let lib = release::release_library("release", "liner_notes");
+    prepare(
+        host::Instance::from_library(&lib, host::CLAP_ID),
+        offline,
+        frames,
+    )
 }

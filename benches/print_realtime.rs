@@ -28,7 +28,7 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
-#[path = "common/printing.rs"]
+#[path = "../tests/common/printing.rs"]
 mod printing;
 #[path = "common/release.rs"]
 mod release;
@@ -36,7 +36,7 @@ mod release;
 mod spread;
 
 use host::{Instance, Processor, Timeline};
-use printing::{decode_and_compare, fill, instance, printed, RATE};
+use printing::{decode_and_compare, fill, prepare, printed, RATE};
 use std::time::{Duration, Instant};
 
 const FRAMES: usize = 64;
@@ -71,7 +71,7 @@ struct Side {
 
 impl Side {
     fn new(name: &'static str, print: bool) -> Side {
-        let (mut instance, mut processor, project) = instance(false, FRAMES);
+        let (mut instance, mut processor, project) = release_instance(false, FRAMES);
         let mut timeline = Timeline::new(RATE, 120.0, (4, 4));
         if print {
             // Armed while stopped: the print runs from the transport's start on.
@@ -175,7 +175,7 @@ fn main() {
     on.processor
         .process(FRAMES, Some(&on.timeline.at(on.pos as i64)));
     let waited = Instant::now();
-    let (journal, v) = printed(&on.project, Duration::from_secs(120));
+    let (journal, _, v) = printed(&on.project, Duration::from_secs(120));
     let waited = waited.elapsed();
     let check = decode_and_compare(&journal, &v, 0);
 
@@ -237,4 +237,14 @@ fn main() {
         } = side;
         instance.deactivate(processor);
     }
+}
+
+/// The release plugin, set up to print a fresh project ([`printing::prepare`]).
+fn release_instance(offline: bool, frames: usize) -> (host::Instance, host::Processor, String) {
+    let lib = release::release_library("release", "liner_notes");
+    prepare(
+        host::Instance::from_library(&lib, host::CLAP_ID),
+        offline,
+        frames,
+    )
 }

@@ -7,57 +7,22 @@
 
 mod common;
 
-use clack_extensions::render::{PluginRender, RenderMode};
-use common::host::{edit_instance_state, Instance, Processor, Timeline};
-use liner_record::event::Body;
+use common::host::{Instance, Processor, Timeline};
+use common::printing::{self, prepare, printed, step_value, RATE};
 use liner_record::versions::{VersionPrinted, VersionStore};
-use liner_record::{Event, Journal};
+use liner_record::Journal;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
-const RATE: f64 = 48_000.0;
 const BLOCK: usize = 256;
+/// How long a test waits for its version.
+const PATIENCE: Duration = Duration::from_secs(60);
 /// The DAW position the transport starts from: two seconds in (bar 2 at 120 bpm, 4/4).
 const START: i64 = 96_000;
-
-/// A 24-bit step value for `frame` of `channel` (under 2^21 in size: exact through the
-/// writer's scaling to 24-bit integers and back).
-fn step_value(frame: u64, channel: usize) -> i32 {
-    let mut x = frame
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(channel as u64 * 0xD1B5_4A32_D192_ED03);
-    x ^= x >> 31;
-    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x ^= x >> 29;
-    ((x >> 43) as i32) - (1 << 20)
-}
-
-fn sample(frame: u64, channel: usize) -> f32 {
-    step_value(frame, channel) as f32 / (1u32 << 23) as f32
-}
 
 /// A printing instance of a fresh project (clips off, no server), activated for stereo at
 /// 48 kHz; `offline` sets CLAP's render mode first, as a DAW bouncing does.
 fn printer(offline: bool) -> (Instance, Processor, String) {
-    let project = format!("print {}", Uuid::now_v7());
-    let mut plugin = Instance::new();
-    let blob = edit_instance_state(&plugin.save_state(), |st| {
-        st["clip_audio"] = false.into();
-        st["settings"]["project"] = project.clone().into();
-        st["settings"]["song"] = "Night Drive".into();
-        st["settings"]["track"] = "Mix bus".into();
-        st["settings"]["server_url"] = "".into();
-    });
-    plugin.load_state(&blob);
-    if offline {
-        let h = plugin.instance.plugin_handle();
-        let render: PluginRender = h.get_extension().expect("the render extension");
-        render
-            .set(&h, RenderMode::Offline)
-            .expect("offline render mode");
-    }
-    let p = plugin.activate(RATE, BLOCK as u32, 2);
-    (plugin, p, project)
+    prepare(Instance::new(), offline, BLOCK)
 }
 
 /// How a test paces the blocks it sends.
@@ -111,35 +76,26 @@ fn print_blocks(plugin: &mut Instance, p: &mut Processor, blocks: usize, pace: P
     p.process(BLOCK, Some(&t.at(end)));
 }
 
-fn fill(p: &mut Processor, pos: u64) {
-    for (c, ch) in p.inputs.iter_mut().enumerate() {
-        for (i, s) in ch[..BLOCK].iter_mut().enumerate() {
-            *s = sample(pos + i as u64, c);
-        }
+/// Arms `Print` while the transport stands, then plays `blocks` blocks of the signal from
+/// [`START`] at about five times real time (well within what the half-second tap holds).
+/// Returns the playing timeline.
+fn arm_and_play(plugin: &mut Instance, p: &mut Processor, blocks: usize) -> Timeline {
+    let mut t = Timeline::new(RATE, 120.0, (4, 4));
+    p.set_param(0, plugin.param_id("Print"), 1.0);
+    fill(p, START as u64);
+    p.process(BLOCK, Some(&t.at(START)));
+    t.playing = true;
+    for b in 0..blocks {
+        let pos = START as u64 + (b * BLOCK) as u64;
+        fill(p, pos);
+        p.process(BLOCK, Some(&t.at(pos as i64)));
+        std::thread::sleep(Duration::from_millis(1));
     }
+    t
 }
 
-/// The project's `version_printed` events, waited for (up to 60 s).
-fn printed(project: &str, count: usize) -> (Journal, Vec<(Event, VersionPrinted)>) {
-    let journal = Journal::open_project(project).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let versions: Vec<_> = journal
-            .read()
-            .unwrap()
-            .events
-            .into_iter()
-            .filter_map(|s| match &s.event.body {
-                Body::VersionPrinted(v) => Some((s.event.clone(), v.clone())),
-                _ => None,
-            })
-            .collect();
-        if versions.len() >= count {
-            return (journal, versions);
-        }
-        assert!(Instant::now() < deadline, "no version_printed in {project}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn fill(p: &mut Processor, pos: u64) {
+    printing::fill(p, pos, BLOCK);
 }
 
 /// The version's samples, decoded (interleaved 24-bit integers).
@@ -176,9 +132,9 @@ fn a_print_at_real_time_is_the_input_sample_for_sample_and_clean() {
     let (mut plugin, mut p, project) = printer(false);
     let blocks = (3.0 * RATE) as usize / BLOCK;
     print_blocks(&mut plugin, &mut p, blocks, Pace::RealTime);
-    let (journal, versions) = printed(&project, 1);
+    let (journal, event, v) = printed(&project, PATIENCE);
     plugin.deactivate(p);
-    let (event, v) = &versions[0];
+    let v = &v;
     assert_eq!(event.song, "Night Drive");
     assert_eq!(event.track, "Mix bus");
     assert_eq!(v.label, "v1");
@@ -208,9 +164,9 @@ fn an_offline_bounce_far_ahead_of_the_worker_loses_nothing() {
     let began = Instant::now();
     print_blocks(&mut plugin, &mut p, blocks, Pace::Flat);
     eprintln!("40 s bounced in {:?}", began.elapsed());
-    let (journal, versions) = printed(&project, 1);
+    let (journal, _, v) = printed(&project, PATIENCE);
     plugin.deactivate(p);
-    let (_, v) = &versions[0];
+    let v = &v;
     assert!(v.offline, "an offline render says so");
     assert!(v.clean(), "an offline render lost audio: {:?}", v.gaps);
     assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
@@ -224,9 +180,9 @@ fn audio_lost_at_real_time_is_a_gap_in_the_version_where_it_was() {
     // long before the worker's next look, and blocks are dropped, never waited for.
     let blocks = (40.0 * RATE) as usize / BLOCK;
     print_blocks(&mut plugin, &mut p, blocks, Pace::Flat);
-    let (journal, versions) = printed(&project, 1);
+    let (journal, _, v) = printed(&project, PATIENCE);
     plugin.deactivate(p);
-    let (_, v) = &versions[0];
+    let v = &v;
     assert!(!v.offline);
     assert!(
         !v.clean(),
@@ -248,27 +204,15 @@ fn audio_lost_at_real_time_is_a_gap_in_the_version_where_it_was() {
 #[test]
 fn a_deactivation_mid_print_ends_the_version_where_the_last_block_ended() {
     let (mut plugin, mut p, project) = printer(false);
-    let print = plugin.param_id("Print");
-    let mut t = Timeline::new(RATE, 120.0, (4, 4));
-    p.set_param(0, print, 1.0);
-    fill(&mut p, START as u64);
-    p.process(BLOCK, Some(&t.at(START)));
-    t.playing = true;
     let blocks = 200;
-    for b in 0..blocks {
-        let pos = START as u64 + (b * BLOCK) as u64;
-        fill(&mut p, pos);
-        p.process(BLOCK, Some(&t.at(pos as i64)));
-        // About five times real time: well within what the half-second tap holds.
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    arm_and_play(&mut plugin, &mut p, blocks);
     // The host deactivates while playing and activates again at once: the new activation's
     // tap replaces the old one, whose last blocks and end mark must still reach the print.
     plugin.deactivate(p);
     let p = plugin.activate(RATE, BLOCK as u32, 2);
-    let (journal, versions) = printed(&project, 1);
+    let (journal, _, v) = printed(&project, PATIENCE);
     plugin.deactivate(p);
-    let (_, v) = &versions[0];
+    let v = &v;
     assert!(v.clean(), "{:?}", v.gaps);
     assert_eq!(v.version.frames, (blocks * BLOCK) as u64);
     assert_is_the_input(&decode(&journal, v), v);
@@ -277,19 +221,8 @@ fn a_deactivation_mid_print_ends_the_version_where_the_last_block_ended() {
 #[test]
 fn a_click_elsewhere_on_the_timeline_ends_the_print_where_the_audio_still_matched_it() {
     let (mut plugin, mut p, project) = printer(false);
-    let print = plugin.param_id("Print");
-    let mut t = Timeline::new(RATE, 120.0, (4, 4));
-    p.set_param(0, print, 1.0);
-    fill(&mut p, START as u64);
-    p.process(BLOCK, Some(&t.at(START)));
-    t.playing = true;
     let before = 100;
-    for b in 0..before {
-        let pos = START as u64 + (b * BLOCK) as u64;
-        fill(&mut p, pos);
-        p.process(BLOCK, Some(&t.at(pos as i64)));
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let t = arm_and_play(&mut plugin, &mut p, before);
     // The producer clicks ten seconds ahead and playback goes on from there.
     let ahead = START as u64 + (before * BLOCK) as u64 + 480_000;
     for b in 0..50 {
@@ -297,9 +230,9 @@ fn a_click_elsewhere_on_the_timeline_ends_the_print_where_the_audio_still_matche
         fill(&mut p, pos);
         p.process(BLOCK, Some(&t.at(pos as i64)));
     }
-    let (journal, versions) = printed(&project, 1);
+    let (journal, _, v) = printed(&project, PATIENCE);
     plugin.deactivate(p);
-    let (_, v) = &versions[0];
+    let v = &v;
     assert_eq!(
         v.version.frames,
         (before * BLOCK) as u64,

@@ -1,4 +1,5 @@
 pub mod host;
+pub mod printing;
 pub mod rt_guard;
 pub mod vst3;
 pub mod xvfb;

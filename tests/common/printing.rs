@@ -1,15 +1,15 @@
-//! What the printing benches share (`benches/bounce.rs`, `benches/print_realtime.rs`): a
-//! signal whose samples survive the version's 24-bit FLAC exactly, a release instance set up
-//! to print (or not) a fresh project, the `version_printed` event waited for in the project's
-//! journal, and the version decoded and compared with the signal. Included by path next to
-//! `tests/common/host.rs` (as `host`).
+//! What the printing tests and benches share (`tests/print.rs`, `benches/bounce.rs`,
+//! `benches/print_realtime.rs`): a signal whose samples survive the version's 24-bit FLAC
+//! exactly, an instance set up to print (or not) a fresh project, the `version_printed` event
+//! waited for in the project's journal, and the version decoded and compared with the signal.
+//! Benches include it by path next to `tests/common/host.rs` (as `host`).
 #![allow(dead_code)]
 
-use crate::host::{edit_instance_state, Instance, Processor, CLAP_ID};
+use super::host::{edit_instance_state, Instance, Processor};
 use clack_extensions::render::{PluginRender, RenderMode};
 use liner_record::event::Body;
 use liner_record::versions::{VersionPrinted, VersionStore};
-use liner_record::Journal;
+use liner_record::{Event, Journal};
 use std::time::{Duration, Instant};
 
 pub const RATE: f64 = 48_000.0;
@@ -48,12 +48,14 @@ pub fn fill(p: &mut Processor, pos: u64, frames: usize) {
     }
 }
 
-/// A release instance of a fresh project (clips off, no server), activated for stereo at
-/// 48 kHz with blocks of up to `frames`; `offline` sets CLAP's render mode first, as a DAW
-/// bouncing does. Returns the project's name too.
-pub fn instance(offline: bool, frames: usize) -> (Instance, Processor, String) {
-    let lib = crate::release::release_library("release", "liner_notes");
-    let mut plugin = Instance::from_library(&lib, CLAP_ID);
+/// `plugin` set to a fresh project (clips off, no server), activated for stereo at 48 kHz
+/// with blocks of up to `frames`; `offline` sets CLAP's render mode first, as a DAW bouncing
+/// does. Returns the project's name too.
+pub fn prepare(
+    mut plugin: Instance,
+    offline: bool,
+    frames: usize,
+) -> (Instance, Processor, String) {
     let project = format!("bench print {}", uuid::Uuid::now_v7());
     let blob = edit_instance_state(&plugin.save_state(), |st| {
         st["clip_audio"] = false.into();
@@ -74,8 +76,9 @@ pub fn instance(offline: bool, frames: usize) -> (Instance, Processor, String) {
     (plugin, p, project)
 }
 
-/// The project's first `version_printed`, waited for (up to `patience`), with its journal.
-pub fn printed(project: &str, patience: Duration) -> (Journal, VersionPrinted) {
+/// The project's first `version_printed`, waited for (up to `patience`), with its journal
+/// and its event.
+pub fn printed(project: &str, patience: Duration) -> (Journal, Event, VersionPrinted) {
     let journal = Journal::open_project(project).unwrap();
     let deadline = Instant::now() + patience;
     loop {
@@ -84,12 +87,12 @@ pub fn printed(project: &str, patience: Duration) -> (Journal, VersionPrinted) {
             .unwrap()
             .events
             .into_iter()
-            .find_map(|s| match s.event.body {
-                Body::VersionPrinted(v) => Some(v),
+            .find_map(|s| match &s.event.body {
+                Body::VersionPrinted(v) => Some((s.event.clone(), v.clone())),
                 _ => None,
             });
-        if let Some(v) = found {
-            return (journal, v);
+        if let Some((event, v)) = found {
+            return (journal, event, v);
         }
         assert!(
             Instant::now() < deadline,
