@@ -57,6 +57,17 @@ pub struct Loudness {
 }
 
 impl Loudness {
+    /// Integrated loudness in words: `-14.2 LUFS`, or `–` where there is none.
+    pub fn lufs_words(&self) -> String {
+        lufs_words(self.integrated)
+    }
+
+    /// True peak in words: `-0.9 dBTP`, or `–`.
+    pub fn true_peak_words(&self) -> String {
+        self.true_peak
+            .map_or("–".into(), |v| format!("{v:.1} dBTP"))
+    }
+
     fn check(&self) -> Result<(), String> {
         let ok = |v: Option<f64>, lo: f64, hi: f64| {
             v.is_none_or(|v| v.is_finite() && (lo..=hi).contains(&v))
@@ -69,6 +80,12 @@ impl Loudness {
         }
         Ok(())
     }
+}
+
+/// A loudness in LUFS in words (`-14.2 LUFS`, `–` for none): one wording for the page, the
+/// editor and the logs.
+pub fn lufs_words(lufs: Option<f64>) -> String {
+    lufs.map_or("–".into(), |v| format!("{v:.1} LUFS"))
 }
 
 /// A waveform summary: for each of `len` equal stretches of the version, the lowest and the

@@ -144,13 +144,9 @@ pub fn sequence_sheet(project: &str, tracks: &[AlbumTrack<'_>]) -> String {
             md(&v.label),
             format_time(at),
             format_time(a.seconds()),
-            a.loudness
-                .integrated
-                .map_or("–".into(), |l| format!("{l:.1} LUFS")),
+            a.loudness.lufs_words(),
             flag,
-            a.loudness
-                .true_peak
-                .map_or("–".into(), |l| format!("{l:.1} dBTP")),
+            a.loudness.true_peak_words(),
             approved,
             a.hash
         );
@@ -158,7 +154,11 @@ pub fn sequence_sheet(project: &str, tracks: &[AlbumTrack<'_>]) -> String {
     }
     let _ = write!(o, "\nRunning time {}", format_time(at));
     if let Some(m) = median {
-        let _ = write!(o, "; median loudness {m:.1} LUFS");
+        let _ = write!(
+            o,
+            "; median loudness {}",
+            crate::versions::lufs_words(Some(m))
+        );
     }
     o.push_str(".\n");
     if !missing.is_empty() {

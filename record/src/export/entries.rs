@@ -273,11 +273,11 @@ fn version_entries<'a>(
         let mut text = Mixed::default();
         text.push_ours("Version ").push_typed(&v.label);
         let mut facts = format!(" · {}", format_time(a.seconds()));
-        if let Some(l) = a.loudness.integrated {
-            facts.push_str(&format!(" · {l:.1} LUFS"));
+        if a.loudness.integrated.is_some() {
+            facts.push_str(&format!(" · {}", a.loudness.lufs_words()));
         }
-        if let Some(tp) = a.loudness.true_peak {
-            facts.push_str(&format!(" · {tp:.1} dBTP"));
+        if a.loudness.true_peak.is_some() {
+            facts.push_str(&format!(" · {}", a.loudness.true_peak_words()));
         }
         if !p.clean() {
             facts.push_str(&format!(

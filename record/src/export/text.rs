@@ -415,16 +415,8 @@ fn version_rows(m: &dyn Markup, views: &Views, scope: &Scope) -> Vec<Vec<String>
                     m.typed(&v.label),
                     m.esc(a.hash.as_str()),
                     m.esc(&crate::position::format_time(a.seconds())),
-                    m.esc(
-                        &a.loudness
-                            .integrated
-                            .map_or("–".into(), |l| format!("{l:.1} LUFS")),
-                    ),
-                    m.esc(
-                        &a.loudness
-                            .true_peak
-                            .map_or("–".into(), |l| format!("{l:.1} dBTP")),
-                    ),
+                    m.esc(&a.loudness.lufs_words()),
+                    m.esc(&a.loudness.true_peak_words()),
                     approved,
                 ]
             }

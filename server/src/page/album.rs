@@ -9,9 +9,10 @@
 //! overlap), the next decoded while the current one plays.
 
 use super::layout::typed;
-use super::versions::{audio_src, lufs, true_peak};
+use super::versions::audio_src;
 use liner_record::export::album::{album, loudness_flag, median_lufs, AlbumTrack};
 use liner_record::position::format_time;
+use liner_record::versions::lufs_words;
 use liner_record::Views;
 use maud::{html, Markup};
 
@@ -31,7 +32,7 @@ pub fn section(views: &Views) -> Markup {
             p.lede {
                 (playable) " of " (tracks.len()) " songs have a version; running time "
                 (format_time(running))
-                @if let Some(m) = median { ", median loudness " (lufs(Some(m))) }
+                @if let Some(m) = median { ", median loudness " (lufs_words(Some(m))) }
                 "."
             }
             @if playable > 0 {
@@ -64,7 +65,7 @@ fn track_item(t: &AlbumTrack<'_>, median: Option<f64>) -> Markup {
             (typed(&t.song)) " · " (typed(&v.label))
             @if !v.approved() { " " span.badge.v-open { "not approved" } }
             " · " (format_time(v.printed.version.seconds()))
-            " · " (lufs(l.integrated)) " · " (true_peak(l.true_peak))
+            " · " (l.lufs_words()) " · " (l.true_peak_words())
             @if let Some(d) = off {
                 " " span.badge.v-rejected title="More than 2 LU from the album's median" {
                     (format!("{d:+.1} LU from the median"))

@@ -213,7 +213,7 @@ fn selected_version(views: &Views, song: &str) -> Markup {
     match (views.selected_version(song), views.versions_of(song).next()) {
         (Some(v), _) => html! {
             (layout::typed(&v.label)) " · "
-            (super::versions::lufs(v.printed.version.loudness.integrated))
+            (v.printed.version.loudness.lufs_words())
         },
         (None, Some(_)) => html! { span.empty { "none approved" } },
         (None, None) => html! { span.empty { "none printed" } },

@@ -34,16 +34,6 @@ pub struct Pick {
 const W: f64 = 1000.0;
 const H: f64 = 120.0;
 
-/// Loudness in words: `-14.2 LUFS`, or a dash where there is none.
-pub fn lufs(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.1} LUFS"))
-}
-
-/// True peak in words.
-pub fn true_peak(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.1} dBTP"))
-}
-
 /// Where a version's audio is served to a signed-in session.
 pub fn audio_src(v: &VersionView) -> String {
     format!(
@@ -140,8 +130,8 @@ fn stack(
                             }
                             td { (typed(&v.author)) ", " (date_time(v.at)) }
                             td { (format_time(v.printed.version.seconds())) }
-                            td { (lufs(v.printed.version.loudness.integrated)) }
-                            td { (true_peak(v.printed.version.loudness.true_peak)) }
+                            td { (v.printed.version.loudness.lufs_words()) }
+                            td { (v.printed.version.loudness.true_peak_words()) }
                             td {
                                 @match lost_words(v) {
                                     Some(w) => span.badge.v-rejected { "Not clean: " (w) },

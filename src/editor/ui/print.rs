@@ -27,11 +27,11 @@ fn dbfs(level: f32) -> String {
 /// "v3 · 3:41.2 · -14.1 LUFS · -0.9 dBTP · clean".
 pub(super) fn printed_line(p: &Printed) -> String {
     let mut parts = vec![p.label.clone(), clock(p.seconds)];
-    if let Some(i) = p.loudness.integrated {
-        parts.push(format!("{i:.1} LUFS"));
+    if p.loudness.integrated.is_some() {
+        parts.push(p.loudness.lufs_words());
     }
-    if let Some(tp) = p.loudness.true_peak {
-        parts.push(format!("{tp:.1} dBTP"));
+    if p.loudness.true_peak.is_some() {
+        parts.push(p.loudness.true_peak_words());
     }
     if p.offline {
         parts.push("offline bounce".into());
