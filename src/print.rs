@@ -75,25 +75,10 @@ pub struct Printed {
 }
 
 impl Printed {
-    /// "clean", or how much was lost and where ("12 ms lost at 0:41.2").
+    /// "clean", or how much was lost and where ("not clean: 12 ms lost at 0:00:41.200").
     pub fn cleanliness(&self) -> String {
-        let Some(first) = self.gaps.first() else {
-            return "clean".into();
-        };
-        let rate = self.sample_rate.max(1) as f64;
-        let lost: u64 = self.gaps.iter().map(|g| g.frames).sum();
-        let at = first.frame as f64 / rate;
-        let more = if self.gaps.len() > 1 {
-            format!(" (and {} more places)", self.gaps.len() - 1)
-        } else {
-            String::new()
-        };
-        format!(
-            "not clean: {:.0} ms lost at {}:{:04.1}{more}",
-            lost as f64 * 1000.0 / rate,
-            (at / 60.0).floor() as u64,
-            at % 60.0
-        )
+        liner_record::versions::loss_words(&self.gaps, self.sample_rate)
+            .map_or("clean".into(), |w| format!("not clean: {w}"))
     }
 }
 

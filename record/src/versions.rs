@@ -157,6 +157,23 @@ pub struct Gap {
     pub frames: u64,
 }
 
+/// Audio lost while printing in words: `"12 ms lost at 0:00:41.200 (and 2 more places)"`;
+/// `None` for a clean version. One wording for the page, the editor and the logs.
+pub fn loss_words(gaps: &[Gap], sample_rate: u32) -> Option<String> {
+    let first = gaps.first()?;
+    let rate = sample_rate.max(1) as f64;
+    let lost: u64 = gaps.iter().map(|g| g.frames).sum();
+    let more = match gaps.len() {
+        1 => String::new(),
+        n => format!(" (and {} more places)", n - 1),
+    };
+    Some(format!(
+        "{:.0} ms lost at {}{more}",
+        lost as f64 * 1000.0 / rate,
+        crate::position::format_time(first.frame as f64 / rate)
+    ))
+}
+
 /// The audio of a version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "VersionWire")]
@@ -343,6 +360,11 @@ impl VersionPrinted {
     /// Frames lost in all.
     pub fn lost_frames(&self) -> u64 {
         self.gaps.iter().map(|g| g.frames).sum()
+    }
+
+    /// What was lost, in words ([`loss_words`]); `None` for a clean version.
+    pub fn loss_words(&self) -> Option<String> {
+        loss_words(&self.gaps, self.version.sample_rate)
     }
 
     /// The DAW time (seconds on the timeline) `at` seconds into the version, where the host

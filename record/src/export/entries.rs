@@ -279,11 +279,8 @@ fn version_entries<'a>(
         if a.loudness.true_peak.is_some() {
             facts.push_str(&format!(" · {}", a.loudness.true_peak_words()));
         }
-        if !p.clean() {
-            facts.push_str(&format!(
-                " · not clean: {:.0} ms lost",
-                p.lost_frames() as f64 / a.sample_rate as f64 * 1000.0
-            ));
+        if let Some(lost) = p.loss_words() {
+            facts.push_str(&format!(" · not clean: {lost}"));
         }
         text.push_ours(&facts);
         let end = p.daw_seconds(a.seconds()).map(|seconds| DawPos {

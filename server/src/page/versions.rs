@@ -43,18 +43,6 @@ pub fn audio_src(v: &VersionView) -> String {
     )
 }
 
-/// Whether the version lost audio while it printed, in words (`None`: clean).
-pub fn lost_words(v: &VersionView) -> Option<String> {
-    let p = &v.printed;
-    let first = p.gaps.first()?;
-    let rate = p.version.sample_rate as f64;
-    Some(format!(
-        "{:.0} ms lost (first at {})",
-        p.lost_frames() as f64 / rate * 1000.0,
-        format_time(first.frame as f64 / rate)
-    ))
-}
-
 /// The section: nothing when the song has no version yet (a line saying how to print one).
 pub fn section(
     views: &Views,
@@ -133,7 +121,7 @@ fn stack(
                             td { (v.printed.version.loudness.lufs_words()) }
                             td { (v.printed.version.loudness.true_peak_words()) }
                             td {
-                                @match lost_words(v) {
+                                @match v.printed.loss_words() {
                                     Some(w) => span.badge.v-rejected { "Not clean: " (w) },
                                     None if v.printed.offline => span.badge { "Clean (offline)" },
                                     None => span.badge { "Clean" },
