@@ -21,13 +21,15 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/paced.rs"]
+mod paced;
 #[path = "common/release.rs"]
 mod release;
 #[path = "common/spread.rs"]
 mod spread;
 
 use host::{Instance, Processor, Timeline, CLAP_ID};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RATE: f64 = 48_000.0;
 const FRAMES: usize = 64;
@@ -35,17 +37,6 @@ const FRAMES: usize = 64;
 const PHASE: Duration = Duration::from_secs(20);
 /// How often a mark is made.
 const MARK_EVERY: Duration = Duration::from_secs(5);
-
-/// CPU time of the calling thread, or of the whole process.
-fn cpu(clock: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
 
 struct Side {
     name: &'static str,
@@ -98,44 +89,22 @@ impl Side {
         let blocks = (PHASE.as_secs_f64() * RATE / FRAMES as f64) as u64;
         let block_time = Duration::from_secs_f64(FRAMES as f64 / RATE);
         let mark_every = (MARK_EVERY.as_secs_f64() * RATE / FRAMES as f64) as u64;
-        let (thread0, process0) = (
-            cpu(libc::CLOCK_THREAD_CPUTIME_ID),
-            cpu(libc::CLOCK_PROCESS_CPUTIME_ID),
-        );
-        let mut audio = Duration::ZERO;
-        let start = Instant::now();
-        for b in 0..blocks {
-            let deadline = start + block_time * b as u32;
-            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
+        let measured = paced::phase(blocks, block_time, |b, clock| {
             if b % mark_every == mark_every / 2 {
                 self.processor.set_param(10, self.mark, 1.0);
                 self.processor.set_param(11, self.mark, 0.0);
             }
             let t = self.timeline.at(self.pos);
-            let before = cpu(libc::CLOCK_THREAD_CPUTIME_ID);
-            self.processor.process(FRAMES, Some(&t));
-            audio += cpu(libc::CLOCK_THREAD_CPUTIME_ID) - before;
+            clock.time(|| self.processor.process(FRAMES, Some(&t)));
             self.pos += FRAMES as i64;
             if b % 750 == 0 {
                 // Main-thread callbacks, as a DAW's event loop runs them (every second).
                 self.instance.run_main_thread_callback();
             }
-        }
-        let this = cpu(libc::CLOCK_THREAD_CPUTIME_ID) - thread0;
-        let all = cpu(libc::CLOCK_PROCESS_CPUTIME_ID) - process0;
-        let others = all.saturating_sub(this);
-        self.audio_ns.push(audio.as_nanos() as f64 / blocks as f64);
-        self.others_pct
-            .push(others.as_secs_f64() / PHASE.as_secs_f64() * 100.0);
+        });
+        self.audio_ns.push(measured.audio_ns);
+        self.others_pct.push(measured.others_pct);
     }
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
 }
 
 fn main() {
@@ -174,18 +143,18 @@ fn main() {
         println!(
             "  {:<10} audio thread {:>7.1} ns/block ({}); other threads {:.3}% of a core ({})",
             s.name,
-            median(&s.audio_ns),
+            paced::median(&s.audio_ns),
             spread::Spread::of(&s.audio_ns).range(1),
-            median(&s.others_pct),
+            paced::median(&s.others_pct),
             spread::Spread::of(&s.others_pct).range(3),
         );
     }
-    let ratio = median(&on.audio_ns) / median(&off.audio_ns);
+    let ratio = paced::median(&on.audio_ns) / paced::median(&off.audio_ns);
     println!(
         "  audio thread, clips on / off:        {ratio:.3}x (target <= 1.5x: {})",
         if ratio <= 1.5 { "met" } else { "NOT met" }
     );
-    let extra = median(&on.others_pct) - median(&off.others_pct);
+    let extra = paced::median(&on.others_pct) - paced::median(&off.others_pct);
     println!(
         "  the clips' extra off the audio thread: {extra:.3}% of one core (target < 2%: {})",
         if extra < 2.0 { "met" } else { "NOT met" }

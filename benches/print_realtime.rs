@@ -28,6 +28,8 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "common/paced.rs"]
+mod paced;
 #[path = "../tests/common/printing.rs"]
 mod printing;
 #[path = "common/release.rs"]
@@ -42,17 +44,6 @@ use std::time::{Duration, Instant};
 const FRAMES: usize = 64;
 /// The song's length by default (`LINER_BENCH_SECONDS`).
 const SECONDS: u64 = 120;
-
-/// CPU time of the calling thread, or of the whole process.
-fn cpu(clock: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
 
 struct Side {
     name: &'static str,
@@ -96,44 +87,20 @@ impl Side {
     /// One phase of `blocks` blocks at real time.
     fn phase(&mut self, blocks: u64) {
         let block_time = Duration::from_secs_f64(FRAMES as f64 / RATE);
-        let (thread0, process0) = (
-            cpu(libc::CLOCK_THREAD_CPUTIME_ID),
-            cpu(libc::CLOCK_PROCESS_CPUTIME_ID),
-        );
-        let mut audio = Duration::ZERO;
-        let start = Instant::now();
-        for b in 0..blocks {
-            let deadline = start + block_time * b as u32;
-            match deadline.checked_duration_since(Instant::now()) {
-                Some(wait) => std::thread::sleep(wait),
-                None if Instant::now() - deadline > block_time => self.late += 1,
-                None => {}
-            }
+        let measured = paced::phase(blocks, block_time, |b, clock| {
             fill(&mut self.processor, self.pos, FRAMES);
             let t = self.timeline.at(self.pos as i64);
-            let before = cpu(libc::CLOCK_THREAD_CPUTIME_ID);
-            self.processor.process(FRAMES, Some(&t));
-            audio += cpu(libc::CLOCK_THREAD_CPUTIME_ID) - before;
+            clock.time(|| self.processor.process(FRAMES, Some(&t)));
             self.pos += FRAMES as u64;
             if b % 750 == 0 {
                 // Main-thread callbacks, as a DAW's event loop runs them (every second).
                 self.instance.run_main_thread_callback();
             }
-        }
-        let this = cpu(libc::CLOCK_THREAD_CPUTIME_ID) - thread0;
-        let all = cpu(libc::CLOCK_PROCESS_CPUTIME_ID) - process0;
-        let others = all.saturating_sub(this);
-        let audio_seconds = blocks as f64 * FRAMES as f64 / RATE;
-        self.audio_ns.push(audio.as_nanos() as f64 / blocks as f64);
-        self.others_pct
-            .push(others.as_secs_f64() / audio_seconds * 100.0);
+        });
+        self.audio_ns.push(measured.audio_ns);
+        self.others_pct.push(measured.others_pct);
+        self.late += measured.late;
     }
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
 }
 
 fn main() {
@@ -189,19 +156,19 @@ fn main() {
         println!(
             "  {:<13} audio thread {:>7.1} ns/block ({}); other threads {:.3}% of a core ({}); {} blocks late",
             s.name,
-            median(&s.audio_ns),
+            paced::median(&s.audio_ns),
             spread::Spread::of(&s.audio_ns).range(1),
-            median(&s.others_pct),
+            paced::median(&s.others_pct),
             spread::Spread::of(&s.others_pct).range(3),
             s.late,
         );
     }
-    let ratio = median(&on.audio_ns) / median(&off.audio_ns);
+    let ratio = paced::median(&on.audio_ns) / paced::median(&off.audio_ns);
     println!(
         "  audio thread, printing / not printing:  {ratio:.3}x (target <= 1.5x: {})",
         if ratio <= 1.5 { "met" } else { "NOT met" }
     );
-    let extra = median(&on.others_pct) - median(&off.others_pct);
+    let extra = paced::median(&on.others_pct) - paced::median(&off.others_pct);
     println!(
         "  the print's extra off the audio thread: {extra:.3}% of one core (target < 5%: {})",
         if extra < 5.0 { "met" } else { "NOT met" }
