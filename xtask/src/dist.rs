@@ -64,18 +64,19 @@ pub fn dist() -> anyhow::Result<PathBuf> {
     super::cargo(&["build", "--release", "-p", "liner-server", "--bin", "liner"])
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let name = format!("liner-notes-{}-linux-x86_64", version()?);
-    let out = Path::new("target/dist");
+    let target = super::target_dir();
+    let out = target.join("dist");
     let stage = out.join(&name);
     if stage.exists() {
         std::fs::remove_dir_all(&stage)?;
     }
     std::fs::create_dir_all(stage.join("bin"))?;
-    let bundled = Path::new("target/bundled");
+    let bundled = target.join("bundled");
     for ext in ["clap", "vst3"] {
         let bundle = format!("{}.{ext}", super::BUNDLE_NAME);
         super::copy_replacing(&bundled.join(&bundle), &stage.join(&bundle))?;
     }
-    super::copy_replacing(Path::new("target/release/liner"), &stage.join("bin/liner"))?;
+    super::copy_replacing(&target.join("release/liner"), &stage.join("bin/liner"))?;
     super::copy_replacing(Path::new("dist/install.sh"), &stage.join("install.sh"))?;
     super::copy_replacing(Path::new("dist/LICENSE"), &stage.join("LICENSE"))?;
     run(Command::new("cargo")

@@ -92,7 +92,13 @@ fn plugin_dirs() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
     }
 }
 
-/// From the workspace root, bundles the plugin in release mode into `target/bundled/`.
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when it is set, else `target/` (the
+/// tasks run from the workspace root). Every path to a build output goes through here.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
+
+/// From the workspace root, bundles the plugin in release mode into `<target>/bundled/`.
 fn bundle_release() -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
     nice_plug_xtask::main_with_args(
@@ -103,7 +109,7 @@ fn bundle_release() -> nice_plug_xtask::Result<()> {
 
 fn install() -> nice_plug_xtask::Result<()> {
     bundle_release()?;
-    let bundled = Path::new("target/bundled");
+    let bundled = target_dir().join("bundled");
     let (clap_dir, vst3_dir) = plugin_dirs()?;
     for (ext, dir) in [("clap", &clap_dir), ("vst3", &vst3_dir)] {
         let src = bundled.join(format!("{BUNDLE_NAME}.{ext}"));
@@ -137,7 +143,7 @@ fn without_test_folders(command: &mut std::process::Command) {
 /// Builds and runs the record server in the foreground (Ctrl-C stops it gracefully).
 fn serve() -> nice_plug_xtask::Result<()> {
     cargo(&["build", "--release", "-p", "liner-server", "--bin", "liner"])?;
-    let liner = Path::new("target/release/liner");
+    let liner = target_dir().join("release/liner");
     println!(
         "Starting the record server (Ctrl-C stops it): {}",
         liner.display()
@@ -162,7 +168,7 @@ fn test(extra: &[String]) -> nice_plug_xtask::Result<()> {
             std::fs::remove_dir_all(dir)?;
         }
     }
-    let bundled = std::env::current_dir()?.join("target/bundled");
+    let bundled = std::env::current_dir()?.join(target_dir()).join("bundled");
     std::env::set_var("LINER_NOTES_BUNDLE_DIR", &bundled);
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
@@ -450,7 +456,7 @@ fn screenshot() -> nice_plug_xtask::Result<()> {
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start Xvfb (apt-get install xvfb): {e}"))?;
     std::thread::sleep(Duration::from_secs(1));
-    let mut app = Command::new("target/release/liner-notes-standalone");
+    let mut app = Command::new(target_dir().join("release/liner-notes-standalone"));
     app.args(["--backend", "dummy"]).env("DISPLAY", display);
     with_dirs(&mut app);
     let mut app = app.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
