@@ -261,6 +261,31 @@ pub struct ClipAttached {
     pub private: bool,
 }
 
+/// An answer in the thread of a note, EQ/FX decision, take, mark, version or song selection
+/// (the id of its event: what [`crate::rules::repliable`] allows). Threads are flat: a reply
+/// answers the thing, not another reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyAdded {
+    pub target: Uuid,
+    pub text: String,
+}
+
+/// The producer's side's answer to *changes requested*: the change is made, please re-check
+/// ([`crate::review`]). It names the verdict it answers, so a later verdict (whatever the
+/// clocks say) is never mistaken for answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkedDone {
+    /// What was judged (the id of the event the verdict targets).
+    pub target: Uuid,
+    /// The `verdict` event (changes requested) this answers.
+    pub answers: Uuid,
+    /// The version that carries the change (the id of a `version_printed` event), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+}
+
 /// The body of an event, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -306,6 +331,16 @@ pub enum Body {
     /// A mix of the event's song printed from the DAW ([`crate::versions`]).
     VersionPrinted(crate::versions::VersionPrinted),
     VersionLabeled(crate::versions::VersionLabeled),
+    ReplyAdded(ReplyAdded),
+    /// A new text for a reply (only its author may).
+    ReplyEdited {
+        reply: Uuid,
+        text: String,
+    },
+    ReplyDeleted {
+        reply: Uuid,
+    },
+    MarkedDone(MarkedDone),
     TransportStarted,
     TransportStopped,
     SessionOpened,
@@ -378,6 +413,15 @@ mod wire {
         pub selected: bool,
     }
     #[derive(Serialize, Deserialize)]
+    pub struct ReplyEdited {
+        pub reply: Uuid,
+        pub text: String,
+    }
+    #[derive(Serialize, Deserialize)]
+    pub struct ReplyRef {
+        pub reply: Uuid,
+    }
+    #[derive(Serialize, Deserialize)]
     pub struct Empty {}
 }
 
@@ -400,6 +444,10 @@ impl Body {
             Body::ClipAttached(_) => "clip_attached",
             Body::VersionPrinted(_) => "version_printed",
             Body::VersionLabeled(_) => "version_labeled",
+            Body::ReplyAdded(_) => "reply_added",
+            Body::ReplyEdited { .. } => "reply_edited",
+            Body::ReplyDeleted { .. } => "reply_deleted",
+            Body::MarkedDone(_) => "marked_done",
             Body::TransportStarted => "transport_started",
             Body::TransportStopped => "transport_stopped",
             Body::SessionOpened => "session_opened",
@@ -457,6 +505,13 @@ impl Body {
             Body::ClipAttached(c) => raw(c),
             Body::VersionPrinted(v) => raw(v),
             Body::VersionLabeled(v) => raw(v),
+            Body::ReplyAdded(r) => raw(r),
+            Body::ReplyEdited { reply, text } => raw(&wire::ReplyEdited {
+                reply: *reply,
+                text: text.clone(),
+            }),
+            Body::ReplyDeleted { reply } => raw(&wire::ReplyRef { reply: *reply }),
+            Body::MarkedDone(d) => raw(d),
             Body::TransportStarted
             | Body::TransportStopped
             | Body::SessionOpened
@@ -522,6 +577,18 @@ impl Body {
             "clip_attached" => Body::ClipAttached(parse(json)?),
             "version_printed" => Body::VersionPrinted(parse(json)?),
             "version_labeled" => Body::VersionLabeled(parse(json)?),
+            "reply_added" => Body::ReplyAdded(parse(json)?),
+            "reply_edited" => {
+                let b: wire::ReplyEdited = parse(json)?;
+                Body::ReplyEdited {
+                    reply: b.reply,
+                    text: b.text,
+                }
+            }
+            "reply_deleted" => Body::ReplyDeleted {
+                reply: parse::<wire::ReplyRef>(json)?.reply,
+            },
+            "marked_done" => Body::MarkedDone(parse(json)?),
             "transport_started" => Body::TransportStarted,
             "transport_stopped" => Body::TransportStopped,
             "session_opened" => Body::SessionOpened,
@@ -787,6 +854,29 @@ mod tests {
                 song: "A".into(),
                 selected: true,
             },
+            Body::ReplyAdded(ReplyAdded {
+                target: Uuid::now_v7(),
+                text: "on it".into(),
+            }),
+            Body::ReplyEdited {
+                reply: Uuid::now_v7(),
+                text: "on it, v4".into(),
+            },
+            Body::ReplyDeleted {
+                reply: Uuid::now_v7(),
+            },
+            Body::MarkedDone(MarkedDone {
+                target: Uuid::now_v7(),
+                answers: Uuid::now_v7(),
+                version: Some(Uuid::now_v7()),
+                comment: "more air at the top".into(),
+            }),
+            Body::MarkedDone(MarkedDone {
+                target: Uuid::now_v7(),
+                answers: Uuid::now_v7(),
+                version: None,
+                comment: String::new(),
+            }),
             Body::TransportStarted,
             Body::TransportStopped,
             Body::SessionOpened,

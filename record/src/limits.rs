@@ -6,7 +6,7 @@
 //!
 //! | what | limit |
 //! |---|---|
-//! | free text: note text, verdict comment, decision reason, take note | [`MAX_TEXT_CHARS`] characters |
+//! | free text: note text, verdict comment, decision reason, take note, reply, done comment | [`MAX_TEXT_CHARS`] characters |
 //! | a name: project, song, track, author, processor, kind, mark label, a tracklist song, a setting's text value | [`MAX_NAME_CHARS`] characters |
 //! | a setting's name and unit | [`MAX_SETTING_NAME_CHARS`] characters |
 //! | settings in one decision | [`MAX_SETTINGS`] |
@@ -146,6 +146,9 @@ fn fields(e: &Event) -> Result<(), LimitError> {
             MAX_TEXT_CHARS,
         ),
         Body::Verdict { comment, .. } => chars("the comment", comment, MAX_TEXT_CHARS),
+        Body::ReplyAdded(r) => chars("the reply", &r.text, MAX_TEXT_CHARS),
+        Body::ReplyEdited { text, .. } => chars("the reply", text, MAX_TEXT_CHARS),
+        Body::MarkedDone(d) => chars("the comment", &d.comment, MAX_TEXT_CHARS),
         Body::EqDecision(d) | Body::FxDecision(d) => {
             chars("the processor name", &d.processor, MAX_NAME_CHARS)?;
             chars("the reason", &d.reason, MAX_TEXT_CHARS)?;
@@ -223,6 +226,7 @@ fn fields(e: &Event) -> Result<(), LimitError> {
         // Checked as it is read (crate::clips::Clip).
         Body::ClipAttached(_)
         | Body::NoteDeleted { .. }
+        | Body::ReplyDeleted { .. }
         | Body::TakeStarted { .. }
         | Body::TakeEnded { .. }
         | Body::TransportStarted

@@ -16,8 +16,23 @@
 //!
 //! A verdict that exists always counts, whatever it judges (the server's rules, in
 //! [`crate::rules::judgeable`], decide what a verdict may target at all).
+//!
+//! # The way back
+//!
+//! *Changes requested* is not the end: the producer's side answers it with *done* (a
+//! `marked_done` event naming that verdict, and perhaps the version that carries the change),
+//! and the item waits for the executive again as **re-check**, counted and filtered on its
+//! own. Who may move an item where (the rules themselves are in [`crate::rules`]):
+//!
+//! | from | to | who |
+//! |---|---|---|
+//! | open, re-check, or any verdict | approved, rejected, changes requested | the executive |
+//! | changes requested | re-check | anyone who writes on the project but the executive |
+//!
+//! A done answers one verdict: a newer verdict (changes requested again) needs a new done.
 
 use crate::event::Verdict;
+use crate::views::VerdictView;
 
 /// The kind of item the record lists, as far as review cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,23 +64,39 @@ pub enum Standing {
     /// Up for review, no verdict yet.
     Open,
     Decided(Verdict),
+    /// Changes were requested and the change is done: up for review again.
+    Recheck,
 }
 
 impl Standing {
-    /// `item`'s standing given its verdict, or `None` when nobody asks for one.
-    pub fn of(item: Item, verdict: Option<Verdict>) -> Option<Standing> {
+    /// `item`'s standing given its latest verdict, or `None` when nobody asks for one.
+    pub fn of(item: Item, verdict: Option<&VerdictView>) -> Option<Standing> {
         match verdict {
-            Some(v) => Some(Standing::Decided(v)),
+            Some(v) if v.verdict == Verdict::ChangesRequested && v.done.is_some() => {
+                Some(Standing::Recheck)
+            }
+            Some(v) => Some(Standing::Decided(v.verdict)),
             None if item.up_for_review() => Some(Standing::Open),
             None => None,
         }
     }
 
-    /// Lower-case words: "open", "approved", "rejected", "changes requested".
+    /// Whether it waits for the executive (open, or back for a re-check).
+    pub fn waits(self) -> bool {
+        matches!(self, Standing::Open | Standing::Recheck)
+    }
+
+    /// Whether the producer's side may answer it with *done* (see the module docs).
+    pub fn may_be_done(self) -> bool {
+        self == Standing::Decided(Verdict::ChangesRequested)
+    }
+
+    /// Lower-case words: "open", "approved", "rejected", "changes requested", "re-check".
     pub fn words(self) -> &'static str {
         match self {
             Standing::Open => "open",
             Standing::Decided(v) => verdict_words(v),
+            Standing::Recheck => "re-check",
         }
     }
 }
@@ -88,6 +119,8 @@ pub struct Tally {
     pub approved: usize,
     pub rejected: usize,
     pub changes: usize,
+    /// Done after changes were requested: waiting for the executive again.
+    pub recheck: usize,
 }
 
 impl Tally {
@@ -98,8 +131,14 @@ impl Tally {
             Some(Standing::Decided(Verdict::Approved)) => self.approved += 1,
             Some(Standing::Decided(Verdict::Rejected)) => self.rejected += 1,
             Some(Standing::Decided(Verdict::ChangesRequested)) => self.changes += 1,
+            Some(Standing::Recheck) => self.recheck += 1,
             None => {}
         }
+    }
+
+    /// How many wait for the executive: open ones and re-checks.
+    pub fn waiting(&self) -> usize {
+        self.open + self.recheck
     }
 
     /// The tally of many items.
@@ -126,9 +165,53 @@ mod tests {
         assert_eq!(Standing::of(Item::Mark, None), None);
     }
 
+    fn said(verdict: Verdict, done: bool) -> VerdictView {
+        VerdictView {
+            verdict,
+            comment: String::new(),
+            author: "Alex".into(),
+            at: 1,
+            id: uuid::Uuid::nil(),
+            done: done.then(|| crate::views::DoneView {
+                id: uuid::Uuid::nil(),
+                author: "Sam".into(),
+                role: crate::event::Role::Producer,
+                at: 2,
+                version: None,
+                comment: String::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn done_after_changes_requested_is_a_recheck_that_waits_and_counts_apart() {
+        let changes = said(Verdict::ChangesRequested, false);
+        let done = said(Verdict::ChangesRequested, true);
+        let approved = said(Verdict::Approved, false);
+        assert_eq!(
+            Standing::of(Item::Note, Some(&changes)),
+            Some(Standing::Decided(Verdict::ChangesRequested))
+        );
+        assert_eq!(
+            Standing::of(Item::Note, Some(&done)),
+            Some(Standing::Recheck)
+        );
+        assert!(Standing::Recheck.waits() && Standing::Open.waits());
+        assert!(!Standing::Decided(Verdict::ChangesRequested).waits());
+        assert!(Standing::Decided(Verdict::ChangesRequested).may_be_done());
+        assert!(!Standing::Recheck.may_be_done() && !Standing::Open.may_be_done());
+        let t = Tally::of([
+            Standing::of(Item::Note, Some(&done)),
+            Standing::of(Item::Note, None),
+            Standing::of(Item::Note, Some(&approved)),
+        ]);
+        assert_eq!((t.recheck, t.open, t.approved, t.waiting()), (1, 1, 1, 2));
+        assert_eq!(Standing::Recheck.words(), "re-check");
+    }
+
     #[test]
     fn a_verdict_given_counts_whatever_it_judges() {
-        let v = Some(Verdict::Rejected);
+        let v = Some(&said(Verdict::Rejected, false));
         let all = [
             Item::Note,
             Item::Decision,
@@ -144,7 +227,8 @@ mod tests {
             }
         );
         assert_eq!(
-            Standing::of(Item::Note, Some(Verdict::ChangesRequested)).map(Standing::words),
+            Standing::of(Item::Note, Some(&said(Verdict::ChangesRequested, false)))
+                .map(Standing::words),
             Some("changes requested")
         );
     }

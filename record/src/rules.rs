@@ -9,7 +9,14 @@
 //!   selection of the same project; anything else is not a target.
 //! - A clip is of a note, an EQ/FX decision or a mark of the same project and the same
 //!   author: only the person who made the moment attaches its audio.
+//! - A reply answers something a verdict or a clip may be about (a note, an EQ/FX decision, a
+//!   take, a mark, a version, a song selection) of the same project; a reply belongs to its
+//!   author: only they edit or delete it.
 //! - Verdicts, tracklist orders and song selections count from the executive role only.
+//! - The way back from *changes requested* ([`crate::review`]): a `marked_done` answers one
+//!   changes-requested verdict, names what it judged, and may name a version of the same
+//!   project. Anyone who writes on the project may say it except the executive (whose word
+//!   is the next verdict): the note's author, the producer, the engineer, the artist.
 //! - An event's wall clock may run at most [`MAX_AHEAD_MS`] ahead of the server's.
 //!
 //! A person is the name their token carries (the event's `author`).
@@ -33,6 +40,8 @@ pub enum Subject {
     },
     /// A printed version, by the id of its `version_printed` event.
     Version(Uuid),
+    /// A reply, by the id of its `reply_added` event.
+    Reply(Uuid),
 }
 
 impl Subject {
@@ -43,6 +52,7 @@ impl Subject {
             Subject::Take(t) => format!("take:{}:{}", t.instance, t.number),
             Subject::Mark { instance, number } => format!("mark:{instance}:{number}"),
             Subject::Version(id) => format!("version:{id}"),
+            Subject::Reply(id) => format!("reply:{id}"),
         }
     }
 }
@@ -75,6 +85,10 @@ pub fn claim(e: &Event) -> Option<Claim> {
         }),
         Body::VersionPrinted(_) => Claim::Makes(Subject::Version(e.id)),
         Body::VersionLabeled(l) => Claim::Changes(Subject::Version(l.target)),
+        Body::ReplyAdded(_) => Claim::Makes(Subject::Reply(e.id)),
+        Body::ReplyEdited { reply, .. } | Body::ReplyDeleted { reply } => {
+            Claim::Changes(Subject::Reply(*reply))
+        }
         _ => return None,
     })
 }
@@ -98,6 +112,43 @@ pub fn clippable(body: &Body) -> bool {
         body,
         Body::NoteAdded(_) | Body::EqDecision(_) | Body::FxDecision(_) | Body::Mark { .. }
     )
+}
+
+/// Whether a reply may answer this event: whatever a verdict may judge or a clip may be of
+/// (so the server knows it from what it records for those already).
+pub fn repliable(body: &Body) -> bool {
+    judgeable(body) || clippable(body)
+}
+
+/// The event a reply answers.
+pub fn reply_target(e: &Event) -> Option<Uuid> {
+    match &e.body {
+        Body::ReplyAdded(r) => Some(r.target),
+        _ => None,
+    }
+}
+
+/// For a changes-requested verdict: (the verdict's id, what it judges), which a
+/// `marked_done` may then answer. Only the executive's verdicts count.
+pub fn asks_for_changes(e: &Event) -> Option<(Uuid, Uuid)> {
+    match &e.body {
+        Body::Verdict {
+            target,
+            verdict: crate::event::Verdict::ChangesRequested,
+            ..
+        } if e.role == Role::Executive => Some((e.id, *target)),
+        _ => None,
+    }
+}
+
+/// For a `marked_done`: (the verdict it answers, what that verdict judges), which must be
+/// a pair [`asks_for_changes`] gave, and the version it names, which must be a printed
+/// version of the project.
+pub fn done_answers(e: &Event) -> Option<((Uuid, Uuid), Option<Uuid>)> {
+    match &e.body {
+        Body::MarkedDone(d) => Some(((d.answers, d.target), d.version)),
+        _ => None,
+    }
 }
 
 /// The event a clip is attached to.
@@ -124,10 +175,18 @@ pub fn executive_only(body: &Body) -> bool {
     )
 }
 
-/// Whether `role` may record `body` at all (before ownership): viewers record nothing, and
-/// the executive's kinds need the executive role.
+/// Whether the executive may not record this: saying *done* is the other side's answer to
+/// the executive (whose own answer to it is the next verdict).
+pub fn not_executive(body: &Body) -> bool {
+    matches!(body, Body::MarkedDone(_))
+}
+
+/// Whether `role` may record `body` at all (before ownership): viewers record nothing, the
+/// executive's kinds need the executive role, and *done* needs any other.
 pub fn may_record(role: Role, body: &Body) -> bool {
-    role != Role::Viewer && (!executive_only(body) || role == Role::Executive)
+    role != Role::Viewer
+        && (!executive_only(body) || role == Role::Executive)
+        && (!not_executive(body) || role != Role::Executive)
 }
 
 /// Whether an event stamped `at` is too far ahead of `now` (both UTC ms).

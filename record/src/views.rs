@@ -27,6 +27,38 @@ pub struct VerdictView {
     pub author: String,
     pub at: i64,
     pub id: Uuid,
+    /// For changes requested: the answer that the change is made (the latest `marked_done`
+    /// naming this verdict), which puts the thing back for a re-check ([`crate::review`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<DoneView>,
+}
+
+/// "Done, please re-check": who said it, when, and in which version the change is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoneView {
+    /// The `marked_done` event.
+    pub id: Uuid,
+    pub author: String,
+    pub role: Role,
+    pub at: i64,
+    /// The version that carries the change (a `version_printed` event of the project).
+    pub version: Option<Uuid>,
+    pub comment: String,
+}
+
+/// One answer in a thread.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplyView {
+    /// The `reply_added` event.
+    pub id: Uuid,
+    /// What it answers (the id of the note's, decision's, take's, mark's or version's event).
+    pub target: Uuid,
+    pub author: String,
+    pub role: Role,
+    pub text: String,
+    pub at: i64,
+    /// The last edit's time, if edited.
+    pub edited_at: Option<i64>,
 }
 
 /// The audio attached to a note, decision or mark (the latest, if several).
@@ -186,6 +218,9 @@ pub struct Views {
     pub verdicts: BTreeMap<Uuid, VerdictView>,
     /// The latest clip per note, decision or mark id ([`crate::clips`]).
     pub clips: BTreeMap<Uuid, ClipView>,
+    /// The thread of each thing replied to (by its event id), oldest reply first; only
+    /// things still there.
+    pub replies: BTreeMap<Uuid, Vec<ReplyView>>,
     /// The executive's latest song order.
     pub tracklist: Option<Vec<String>>,
     /// Who set that order, and when.
@@ -263,6 +298,17 @@ struct Folder<'a> {
     judgeable: BTreeMap<Uuid, &'a str>,
     /// Events a clip may be attached to, by id, with their project and author.
     clippable: BTreeMap<Uuid, (&'a str, &'a str)>,
+    /// Events a reply may answer, by id, with their project.
+    repliable: BTreeMap<Uuid, &'a str>,
+    /// The executive's changes-requested verdicts, by id: what each judges, in which project.
+    asks: BTreeMap<Uuid, (Uuid, &'a str)>,
+    /// Printed versions by id, with their project (what a done may name).
+    printed: BTreeMap<Uuid, &'a str>,
+    /// Replies by id (deleted ones too, until the end).
+    replies: BTreeMap<Uuid, ReplyView>,
+    deleted_replies: BTreeSet<Uuid>,
+    /// The latest done per verdict answered.
+    dones: BTreeMap<Uuid, DoneView>,
 }
 
 impl<'a> Folder<'a> {
@@ -281,8 +327,23 @@ impl<'a> Folder<'a> {
             owners: BTreeMap::new(),
             judgeable: BTreeMap::new(),
             clippable: BTreeMap::new(),
+            repliable: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            printed: BTreeMap::new(),
+            replies: BTreeMap::new(),
+            deleted_replies: BTreeSet::new(),
+            dones: BTreeMap::new(),
         };
         for e in events {
+            if rules::repliable(&e.body) {
+                f.repliable.insert(e.id, e.project.as_str());
+            }
+            if let Some((verdict, target)) = rules::asks_for_changes(e) {
+                f.asks.insert(verdict, (target, e.project.as_str()));
+            }
+            if matches!(e.body, Body::VersionPrinted(_)) {
+                f.printed.insert(e.id, e.project.as_str());
+            }
             if rules::judgeable(&e.body) {
                 f.judgeable.insert(e.id, e.project.as_str());
             }
@@ -383,6 +444,17 @@ impl<'a> Folder<'a> {
                     v.label = l.label.clone();
                 }
             }
+            Body::ReplyAdded(r) => self.reply_added(e, r),
+            Body::ReplyEdited { reply, text } => {
+                if let Some(r) = self.replies.get_mut(reply) {
+                    r.text = text.clone();
+                    r.edited_at = Some(e.at);
+                }
+            }
+            Body::ReplyDeleted { reply } => {
+                self.deleted_replies.insert(*reply);
+            }
+            Body::MarkedDone(d) => self.marked_done(e, d),
             Body::SessionOpened => {
                 let x = self.explicit_session.entry(e.session).or_default();
                 x.0 = Some(x.0.map_or(e.at, |t: i64| t.min(e.at)));
@@ -420,9 +492,51 @@ impl<'a> Folder<'a> {
                     author: e.author.clone(),
                     at: e.at,
                     id: e.id,
+                    done: None,
                 },
             );
         }
+    }
+
+    /// A reply, to something repliable of the same project only.
+    fn reply_added(&mut self, e: &Event, r: &crate::event::ReplyAdded) {
+        if self.repliable.get(&r.target) == Some(&e.project.as_str()) {
+            self.replies.insert(
+                e.id,
+                ReplyView {
+                    id: e.id,
+                    target: r.target,
+                    author: e.author.clone(),
+                    role: e.role,
+                    text: r.text.clone(),
+                    at: e.at,
+                    edited_at: None,
+                },
+            );
+        }
+    }
+
+    /// A done, by anyone but the executive and viewers, answering a changes-requested
+    /// verdict on what it names, in the same project; a version it names counts when it is
+    /// one of the project's.
+    fn marked_done(&mut self, e: &Event, d: &crate::event::MarkedDone) {
+        let project = e.project.as_str();
+        if !rules::may_record(e.role, &e.body)
+            || self.asks.get(&d.answers) != Some(&(d.target, project))
+        {
+            return;
+        }
+        self.dones.insert(
+            d.answers,
+            DoneView {
+                id: e.id,
+                author: e.author.clone(),
+                role: e.role,
+                at: e.at,
+                version: d.version.filter(|v| self.printed.get(v) == Some(&project)),
+                comment: d.comment.clone(),
+            },
+        );
     }
 
     /// A clip, of a moment of the same project by the same person only.
@@ -545,6 +659,11 @@ impl<'a> Folder<'a> {
         for id in &self.deleted {
             self.notes.remove(id);
         }
+        for v in views.verdicts.values_mut() {
+            if v.verdict == Verdict::ChangesRequested {
+                v.done = self.dones.remove(&v.id);
+            }
+        }
         let verdict = |id: &Uuid| views.verdicts.get(id).cloned();
         views.notes = self.notes.into_values().collect();
         views.notes.sort_by_key(|n| (n.created_at, n.id));
@@ -585,6 +704,19 @@ impl<'a> Folder<'a> {
             .chain(views.marks.iter().map(|m| m.id))
             .collect();
         views.clips.retain(|target, _| live.contains(target));
+        let live: BTreeSet<Uuid> = (live.into_iter())
+            .chain(views.takes.iter().filter_map(|t| t.id))
+            .chain(views.versions.iter().map(|v| v.id))
+            .chain(views.song_selection_decided.values().map(|d| d.id))
+            .collect();
+        for (id, r) in self.replies {
+            if !self.deleted_replies.contains(&id) && live.contains(&r.target) {
+                views.replies.entry(r.target).or_default().push(r);
+            }
+        }
+        for thread in views.replies.values_mut() {
+            thread.sort_by_key(|r| (r.at, r.id));
+        }
         views
     }
 }

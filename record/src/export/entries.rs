@@ -96,7 +96,7 @@ pub struct Entry {
 impl Entry {
     /// Where this entry stands with the executive (`None`: nobody asks for a verdict).
     pub fn standing(&self) -> Option<Standing> {
-        Standing::of(self.kind.item(), self.verdict.as_ref().map(|v| v.verdict))
+        Standing::of(self.kind.item(), self.verdict.as_ref())
     }
 }
 

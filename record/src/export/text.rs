@@ -193,12 +193,21 @@ trait Markup {
     fn heading(&self, o: &mut String, level: usize, text: &str);
     fn list_start(&self, o: &mut String);
     fn list_end(&self, o: &mut String);
-    /// One entry: where (escaped), the rest (escaped, typed text isolated), and its verdict.
-    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>);
+    /// One entry: where (escaped), the rest (escaped, typed text isolated), its verdict (and
+    /// the done that answers it, in words: `done`), and its thread (one line per reply,
+    /// escaped and isolated).
+    fn item(&self, o: &mut String, place: &str, rest: &str, said: Said<'_>, thread: &[String]);
     /// A link to `path` (relative, already percent-encoded) reading `text` (plain words).
     fn link(&self, path: &str, text: &str) -> String;
     /// A titled table; the title and cells come escaped (and typed text in them isolated).
     fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]);
+}
+
+/// An entry's verdict and, when changes were requested and made, the done in words.
+#[derive(Clone, Copy)]
+struct Said<'a> {
+    verdict: Option<&'a VerdictView>,
+    done: Option<&'a str>,
 }
 
 struct Md;
@@ -218,12 +227,15 @@ impl Markup for Md {
 
     fn begin(&self, o: &mut String, title: &Mixed, s: &Tally) {
         let _ = writeln!(o, "# {}\n", self.mixed(title));
-        let _ = writeln!(o, "| open | approved | rejected | changes requested |");
-        let _ = writeln!(o, "|---:|---:|---:|---:|");
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |\n",
-            s.open, s.approved, s.rejected, s.changes
+            "| open | approved | rejected | changes requested | re-check |"
+        );
+        let _ = writeln!(o, "|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |\n",
+            s.open, s.approved, s.rejected, s.changes, s.recheck
         );
     }
 
@@ -243,15 +255,21 @@ impl Markup for Md {
         format!("[{text}](<{path}>)")
     }
 
-    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
+    fn item(&self, o: &mut String, place: &str, rest: &str, said: Said<'_>, thread: &[String]) {
         let _ = write!(o, "- **{place}** · {rest}");
-        if let Some(v) = verdict {
+        if let Some(v) = said.verdict {
             let _ = write!(o, " · **{}**", verdict_words(v.verdict));
             if !v.comment.is_empty() {
                 let _ = write!(o, ": {}", self.typed(&v.comment));
             }
         }
+        if let Some(done) = said.done {
+            let _ = write!(o, " · **{}**: {done}", Standing::Recheck.words());
+        }
         o.push('\n');
+        for line in thread {
+            let _ = writeln!(o, "  - ↳ {line}");
+        }
     }
 
     fn table(&self, o: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]) {
@@ -287,14 +305,15 @@ impl Markup for Html {
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <title>{}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n\
              <table class=\"summary\"><tr><th>open</th><th>approved</th><th>rejected</th>\
-             <th>changes requested</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             </tr></table>\n",
+             <th>changes requested</th><th>re-check</th></tr><tr><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr></table>\n",
             h(&title.isolated()),
             title.html(),
             s.open,
             s.approved,
             s.rejected,
-            s.changes
+            s.changes,
+            s.recheck
         );
     }
 
@@ -318,9 +337,9 @@ impl Markup for Html {
         format!("<a href=\"{}\">{}</a>", h(path), h(text))
     }
 
-    fn item(&self, o: &mut String, place: &str, rest: &str, verdict: Option<&VerdictView>) {
+    fn item(&self, o: &mut String, place: &str, rest: &str, said: Said<'_>, thread: &[String]) {
         let _ = write!(o, "<li><span class=\"where\">{place}</span> · {rest}");
-        if let Some(v) = verdict {
+        if let Some(v) = said.verdict {
             let _ = write!(
                 o,
                 " · <strong class=\"v-{}\">{}</strong>",
@@ -330,6 +349,20 @@ impl Markup for Html {
             if !v.comment.is_empty() {
                 let _ = write!(o, ": {}", self.typed(&v.comment));
             }
+        }
+        if let Some(done) = said.done {
+            let _ = write!(
+                o,
+                " · <strong class=\"v-recheck\">{}</strong>: {done}",
+                Standing::Recheck.words()
+            );
+        }
+        if !thread.is_empty() {
+            o.push_str("<ul class=\"thread\">");
+            for line in thread {
+                let _ = write!(o, "<li>↳ {line}</li>");
+            }
+            o.push_str("</ul>");
         }
         o.push_str("</li>\n");
     }
@@ -456,9 +489,9 @@ fn recall_table(m: &dyn Markup, o: &mut String, views: &Views, song: &str) {
                 m.mixed(&settings_text(&d.decision)),
                 m.typed(&d.decision.reason),
                 m.esc(
-                    d.verdict
-                        .as_ref()
-                        .map_or(Standing::Open.words(), |v| verdict_words(v.verdict)),
+                    Standing::of(crate::review::Item::Decision, d.verdict.as_ref())
+                        .unwrap_or(Standing::Open)
+                        .words(),
                 ),
             ]
         })
@@ -547,7 +580,7 @@ fn render(
                     }
                     m.list_start(&mut o);
                     for e in list {
-                        entry_item(m, &mut o, e, clips);
+                        entry_item(m, &mut o, e, clips, views);
                     }
                     m.list_end(&mut o);
                 }
@@ -559,8 +592,9 @@ fn render(
     o
 }
 
-/// One entry of the log: where, who, what kind, what it says, its clip and its verdict.
-fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links) {
+/// One entry of the log: where, who, what kind, what it says, its clip, its verdict (with the
+/// done answering it) and its thread.
+fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links, views: &Views) {
     let mut rest = format!(
         "{} ({}) · {} · {}",
         m.typed(&e.author),
@@ -572,7 +606,31 @@ fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links) {
         rest.push_str(" · ");
         rest.push_str(&m.link(path, "audio clip"));
     }
-    m.item(o, &m.esc(&where_text(e)), &rest, e.verdict.as_ref());
+    let done = e.verdict.as_ref().and_then(|v| v.done.as_ref()).map(|d| {
+        let mut words = format!("done by {} ({})", m.typed(&d.author), d.role);
+        if let Some(v) = d
+            .version
+            .and_then(|id| views.versions.iter().find(|v| v.id == id))
+        {
+            let _ = write!(words, " in {}", m.typed(&v.label));
+        }
+        if !d.comment.is_empty() {
+            let _ = write!(words, ": {}", m.typed(&d.comment));
+        }
+        words
+    });
+    let thread: Vec<String> = views
+        .replies
+        .get(&e.id)
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{} ({}): {}", m.typed(&r.author), r.role, m.typed(&r.text)))
+        .collect();
+    let said = Said {
+        verdict: e.verdict.as_ref(),
+        done: done.as_deref(),
+    };
+    m.item(o, &m.esc(&where_text(e)), &rest, said, &thread);
 }
 
 pub fn markdown(entries: &[Entry], views: &Views, scope: &Scope, clips: &Links) -> String {
@@ -585,7 +643,7 @@ h3{font-size:1.05rem;color:#333}h4{margin:.8rem 0 .3rem}h5{margin:.4rem 0 .2rem 
 margin:.5rem 0}td,th{border:1px solid #999;padding:.2rem .5rem;text-align:left;\
 vertical-align:top}ul{padding-left:1.2rem}li{margin:.2rem 0;white-space:pre-wrap}\
 .where{font-variant-numeric:tabular-nums;font-weight:600}bdi{unicode-bidi:isolate}.v-approved{color:#070}\
-.v-rejected{color:#a00}.v-changes_requested{color:#b60}\
+.v-rejected{color:#a00}.v-changes_requested{color:#b60}.v-recheck{color:#05a}\
 @media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}\
 h3,h4,h5{break-after:avoid}li,tr{break-inside:avoid}}";
 

@@ -67,6 +67,15 @@ fn validate(e: &Event, token: &TokenInfo, now_ms: i64) -> Result<(), EntryRefusa
             ),
         ));
     }
+    if token.role == Role::Executive && rules::not_executive(&e.body) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "not_for_executive",
+            "the executive answers a done with the next verdict; done is said by the one who \
+             made the change"
+                .to_owned(),
+        ));
+    }
     if !rules::may_record(token.role, &e.body) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
