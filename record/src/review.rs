@@ -72,12 +72,18 @@ impl Standing {
     /// `item`'s standing given its latest verdict, or `None` when nobody asks for one.
     pub fn of(item: Item, verdict: Option<&VerdictView>) -> Option<Standing> {
         match verdict {
-            Some(v) if v.verdict == Verdict::ChangesRequested && v.done.is_some() => {
-                Some(Standing::Recheck)
-            }
-            Some(v) => Some(Standing::Decided(v.verdict)),
+            Some(v) => Some(Standing::said(v)),
             None if item.up_for_review() => Some(Standing::Open),
             None => None,
+        }
+    }
+
+    /// Where a verdict leaves its item: decided, or back for a re-check once done.
+    pub fn said(v: &VerdictView) -> Standing {
+        if v.verdict == Verdict::ChangesRequested && v.done.is_some() {
+            Standing::Recheck
+        } else {
+            Standing::Decided(v.verdict)
         }
     }
 

@@ -181,12 +181,17 @@ pub fn not_executive(body: &Body) -> bool {
     matches!(body, Body::MarkedDone(_))
 }
 
+/// Whether `role` may answer changes requested with *done*.
+pub fn may_mark_done(role: Role) -> bool {
+    role != Role::Viewer && role != Role::Executive
+}
+
 /// Whether `role` may record `body` at all (before ownership): viewers record nothing, the
 /// executive's kinds need the executive role, and *done* needs any other.
 pub fn may_record(role: Role, body: &Body) -> bool {
     role != Role::Viewer
         && (!executive_only(body) || role == Role::Executive)
-        && (!not_executive(body) || role != Role::Executive)
+        && (!not_executive(body) || may_mark_done(role))
 }
 
 /// Whether an event stamped `at` is too far ahead of `now` (both UTC ms).

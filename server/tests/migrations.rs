@@ -50,6 +50,8 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
         .map(|i| common::note_by("Album", "Sam", Role::Producer, &format!("note {i}")))
         .collect();
     let mut events = notes.clone();
+    // The executive asked for changes on the first note (schema 8 lets a done answer it).
+    events.push(changes_requested(notes[0].id));
     if k >= 4 {
         events.push(common::clip_attached("Album", "Sam", notes[0].id, &audio));
     }
@@ -127,7 +129,7 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
         let stored = store.pull(&project, 0, 100).unwrap();
         assert_eq!(
             stored.len(),
-            notes.len() + usize::from(k >= 4) + usize::from(k >= 5),
+            notes.len() + 1 + usize::from(k >= 4) + usize::from(k >= 5),
             "schema {k}"
         );
         // Every line canonical, every clip whole: the record checks sound.
@@ -177,7 +179,62 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
             matches!(sam[0], PushOutcome::Stored(_)),
             "schema {k}: {sam:?}"
         );
+        answer_the_old_request(&store, &token, notes[0], k);
     }
+}
+
+/// An executive's request for changes on `target`, as stored by any release.
+fn changes_requested(target: uuid::Uuid) -> liner_record::Event {
+    let mut e = liner_record::Event::new(
+        &common::ctx("Album", "Alex", Role::Executive),
+        None,
+        Body::Verdict {
+            target,
+            verdict: liner_record::event::Verdict::ChangesRequested,
+            comment: "more air".into(),
+        },
+    );
+    // Fixed, so the PostgreSQL fixture's SQL can name it.
+    e.id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0c4a);
+    e
+}
+
+/// After the upgrade, a done answers the changes request stored before it (and a done of
+/// a request that never was is still refused).
+fn answer_the_old_request(
+    store: &dyn Store,
+    token: &liner_server::store::TokenInfo,
+    target: uuid::Uuid,
+    k: usize,
+) {
+    let done = |answers: uuid::Uuid| {
+        Incoming::from_event(liner_record::Event::new(
+            &common::ctx("Album", "Sam", Role::Producer),
+            None,
+            Body::MarkedDone(liner_record::event::MarkedDone {
+                target,
+                answers,
+                version: None,
+                comment: String::new(),
+            }),
+        ))
+    };
+    let asked = changes_requested(target).id;
+    let out = store
+        .push(
+            &token.project,
+            Some(token.id),
+            &[done(uuid::Uuid::now_v7()), done(asked)],
+        )
+        .unwrap();
+    assert!(
+        matches!(&out[0], PushOutcome::Refused { code, .. } if *code == "not_asked"),
+        "schema {k}: {out:?}"
+    );
+    assert!(
+        matches!(out[1], PushOutcome::Stored(_)),
+        "schema {k}: {out:?}"
+    );
 }
 
 /// The same on PostgreSQL: a database at each earlier schema, with a token, a note and its
@@ -192,6 +249,8 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
         let secret = format!("ln_{}", "5".repeat(64));
         let note = common::note_by("Album", "Sam", Role::Producer, "kept");
         let line = Incoming::from_event(note.clone()).json.replace('\'', "''");
+        let asked = changes_requested(note.id);
+        let asked_line = Incoming::from_event(asked.clone()).json.replace('\'', "''");
         let mut sql = String::from("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY);");
         for (i, m) in PgStore::migrations()[..k].iter().enumerate() {
             sql.push_str(m);
@@ -201,14 +260,18 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             ));
         }
         sql.push_str(&format!(
-            "INSERT INTO projects (name, created_ms, last_seq) VALUES ('Album', 1, 1);
+            "INSERT INTO projects (name, created_ms, last_seq) VALUES ('Album', 1, 2);
              INSERT INTO tokens (project_id, name, role, hash, created_ms)
                  VALUES (1, 'Sam', 'producer', '{}', 1);
              INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
                  judgeable, clippable) VALUES (1, 1, '{}', '{line}', 1, 1, 'Sam', true, true);
+             INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
+                 judgeable, clippable)
+                 VALUES (1, 2, '{}', '{asked_line}', 1, NULL, 'Alex', false, false);
              INSERT INTO subjects (project_id, key, owner) VALUES (1, 'note:{}', 'Sam');",
             token_hash(&secret),
             note.id,
+            asked.id,
             note.id
         ));
         Cluster::get().sql(&database, &sql);
@@ -218,7 +281,7 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             .unwrap()
             .unwrap_or_else(|| panic!("schema {k}: the token no longer signs in"));
         let stored = store.pull(&token.project, 0, 10).unwrap();
-        assert_eq!(stored.len(), 1, "schema {k}");
+        assert_eq!(stored.len(), 2, "schema {k}");
         assert_eq!(
             store.last_backup().unwrap(),
             None,
@@ -256,5 +319,6 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             matches!(sam[0], PushOutcome::Stored(_)),
             "schema {k}: {sam:?}"
         );
+        answer_the_old_request(&store, &token, note.id, k);
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! The record holds every kind of item and a verdict on each interesting case: notes and
 //! EQ/FX decisions (always up for review), a rated take (up for review), an unrated take and
-//! a mark (not asked about), and a verdict on the unrated take (a verdict given counts).
+//! a mark (not asked about), a verdict on the unrated take (a verdict given counts), and a
+//! note whose changes were requested and then done (back for a re-check: waiting, and
+//! counted on its own).
 
 mod common;
 
@@ -42,8 +44,17 @@ fn decision(processor: &str) -> Decision {
     }
 }
 
-/// Pushes the record; returns the expected (open, approved, rejected, changes).
-fn record(s: &Server) -> (usize, usize, usize, usize) {
+/// What the record should count.
+struct Expected {
+    open: usize,
+    approved: usize,
+    rejected: usize,
+    changes: usize,
+    recheck: usize,
+}
+
+/// Pushes the record; returns what it should count.
+fn record(s: &Server) -> Expected {
     let producer = s.token(P, "Sam", Role::Producer);
     let executive = s.token(P, "Eve", Role::Executive);
     let instance = uuid::Uuid::now_v7();
@@ -94,11 +105,13 @@ fn record(s: &Server) -> (usize, usize, usize, usize) {
     ];
     let (status, answer) = push(s, &producer, &producer_events.iter().collect::<Vec<_>>());
     assert_eq!(status, StatusCode::OK, "{answer}");
+    let asked = verdict(&notes[1], Verdict::ChangesRequested);
     let verdicts = [
         verdict(&notes[0], Verdict::Approved),
         verdict(&eq, Verdict::Rejected),
         verdict(&take1, Verdict::ChangesRequested),
         verdict(&take2, Verdict::Approved),
+        asked.clone(),
     ];
     let (status, answer) = push(s, &executive, &verdicts.iter().collect::<Vec<_>>());
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -110,9 +123,30 @@ fn record(s: &Server) -> (usize, usize, usize, usize) {
             .all(|r| r["error"].is_null()),
         "every verdict is taken: {answer}"
     );
-    // Up for review: 3 notes, 2 decisions, the rated take; judged: a note, the EQ decision,
-    // the rated take and the unrated take.
-    (3, 2, 1, 1)
+    let done = event(
+        Body::MarkedDone(liner_record::event::MarkedDone {
+            target: notes[1].id,
+            answers: asked.id,
+            version: None,
+            comment: "tightened".into(),
+        }),
+        Role::Producer,
+    );
+    let (status, answer) = push(s, &producer, &[&done]);
+    assert_eq!(
+        (status, answer["results"][0]["status"].as_str()),
+        (StatusCode::OK, Some("stored")),
+        "{answer}"
+    );
+    // Up for review: 3 notes, 2 decisions, the rated take; judged: two notes (one of them
+    // done since), the EQ decision, the rated take and the unrated take.
+    Expected {
+        open: 2,
+        approved: 2,
+        rejected: 1,
+        changes: 1,
+        recheck: 1,
+    }
 }
 
 /// A page of the review site as the executive sees it.
@@ -148,39 +182,63 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 #[test]
 fn the_overview_the_queue_and_the_markdown_log_count_alike() {
     let s = Server::start();
-    let (open, approved, rejected, changes) = record(&s);
+    let Expected {
+        open,
+        approved,
+        rejected,
+        changes,
+        recheck,
+    } = record(&s);
+    let waiting = open + recheck;
     let executive = s.token(P, "Eve", Role::Executive);
     let cookie = session_cookie(&sign_in_raw(&s, &executive, &[]));
 
     let overview = page(&s, &cookie, "/");
-    // The tiles: waiting, approved, rejected, changes requested.
+    // The tiles: waiting, re-check, approved, rejected, changes requested.
     let tiles = numbers_after(&overview, "<span class=\"num\">");
     assert_eq!(
         tiles,
-        vec![open, approved, rejected, changes],
+        vec![waiting, recheck, approved, rejected, changes],
         "overview tiles"
     );
-    // The song's row: open, approved, rejected, changes.
+    // The song's row: open, approved, rejected, changes, re-check.
     let songs = between(&overview, "<table class=\"songs\">", "</table>");
     let row = numbers_after(songs, "<td class=\"num\">");
-    assert_eq!(row, [open, approved, rejected, changes], "song row");
+    assert_eq!(
+        row,
+        [open, approved, rejected, changes, recheck],
+        "song row"
+    );
 
     let queue = page(&s, &cookie, "/queue");
     assert_eq!(
         queue.matches("<li class=\"item\"").count(),
-        open,
+        waiting,
         "queue items"
     );
     assert!(
-        queue.contains(&format!("{open} of {open} waiting for the final say")),
+        queue.contains(&format!(
+            "{waiting} of {waiting} waiting for the final say, oldest first ({recheck} done"
+        )),
         "queue lede"
+    );
+    let rechecks = page(&s, &cookie, "/queue?state=recheck");
+    assert_eq!(
+        rechecks.matches("<li class=\"item\"").count(),
+        recheck,
+        "the re-check filter"
+    );
+    assert!(
+        rechecks.contains("Done by <strong><bdi>Sam</bdi></strong>"),
+        "{rechecks}"
     );
 
     let markdown = common::get(&s, &executive, "/api/v1/export?format=markdown").1;
-    let summary = format!("| {open} | {approved} | {rejected} | {changes} |");
+    let summary = format!("| {open} | {approved} | {rejected} | {changes} | {recheck} |");
     assert!(
         markdown.contains(
-            "| open | approved | rejected | changes requested |\n|---:|---:|---:|---:|\n"
+            "| open | approved | rejected | changes requested | re-check |\n\
+             |---:|---:|---:|---:|---:|\n"
         ) && markdown.contains(&summary),
         "markdown summary is not {summary}:\n{markdown}"
     );

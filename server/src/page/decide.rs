@@ -10,7 +10,7 @@ use super::auth::{self, Signed};
 use super::layout;
 use super::PAGES;
 use crate::api::{blocking, ApiError};
-use crate::state::AppState;
+use crate::state::{AppState, ProjectRecord};
 use crate::store::{Incoming, PushOutcome};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -115,6 +115,29 @@ async fn executive(
     Ok(signed)
 }
 
+/// The song and track of an item of the record (a note, decision, mark, take, version or a
+/// song's selection), by its event id: where a verdict, reply or done on it belongs.
+pub(super) fn where_of(r: &ProjectRecord, id: Uuid) -> Option<(String, String)> {
+    r.entries
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| (e.song.clone(), e.track.clone()))
+        .or_else(|| {
+            r.views
+                .song_selection_decided
+                .iter()
+                .find(|(_, d)| d.id == id)
+                .map(|(song, _)| (song.clone(), String::new()))
+        })
+        .or_else(|| {
+            r.views
+                .versions
+                .iter()
+                .find(|v| v.id == id)
+                .map(|v| (v.song.clone(), v.track.clone()))
+        })
+}
+
 #[derive(Deserialize)]
 pub struct VerdictForm {
     #[serde(default)]
@@ -137,27 +160,9 @@ pub async fn verdict(
         Err(d) => return d.into_response(),
     };
     // The verdict belongs to the song and track of what it judges.
-    let where_ = auth::record_of(&state, &signed).await.map(|r| {
-        r.entries
-            .iter()
-            .find(|e| e.id == f.target)
-            .map(|e| (e.song.clone(), e.track.clone()))
-            .or_else(|| {
-                r.views
-                    .song_selection_decided
-                    .iter()
-                    .find(|(_, d)| d.id == f.target)
-                    .map(|(song, _)| (song.clone(), String::new()))
-            })
-            .or_else(|| {
-                r.views
-                    .versions
-                    .iter()
-                    .find(|v| v.id == f.target)
-                    .map(|v| (v.song.clone(), v.track.clone()))
-            })
-            .unwrap_or_default()
-    });
+    let where_ = auth::record_of(&state, &signed)
+        .await
+        .map(|r| where_of(&r, f.target).unwrap_or_default());
     let (song, track) = match where_ {
         Ok(w) => w,
         Err(d) => return d.into_response(),

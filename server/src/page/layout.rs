@@ -171,6 +171,7 @@ pub fn standing_words(s: Standing) -> (&'static str, String, &'static str) {
         Standing::Decided(Verdict::Approved) => ("✓", "approved"),
         Standing::Decided(Verdict::Rejected) => ("✗", "rejected"),
         Standing::Decided(Verdict::ChangesRequested) => ("↻", "changes"),
+        Standing::Recheck => ("⟳", "recheck"),
         Standing::Open => ("○", "open"),
     };
     (mark, capitalised(s.words()), class)
@@ -186,7 +187,7 @@ pub fn capitalised(text: &str) -> String {
 }
 
 pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
-    let standing = v.map_or(Standing::Open, |v| Standing::Decided(v.verdict));
+    let standing = v.map_or(Standing::Open, Standing::said);
     let (mark, words, class) = standing_words(standing);
     html! {
         span class={ "badge v-" (class) } {

@@ -11,6 +11,8 @@
 //! - [`song`]: one song by track on a timeline, takes, marks, verdicts, the recall sheet.
 //! - [`tracklist`]: which songs make the record, and their order.
 //! - [`decide`]: the executive's POSTs (verdicts, tracklist, selection), each one event.
+//! - [`thread`]: replies under every item, and *done* after changes requested (the way back
+//!   into the queue as a re-check).
 //! - [`live`]: server-sent events that tell open pages the record changed.
 //! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
 //! - [`versions`]: a song's printed versions: the stack, the player with its waveform, A/B,
@@ -34,6 +36,7 @@ mod live;
 mod overview;
 mod queue;
 mod song;
+mod thread;
 mod tracklist;
 mod versions;
 
@@ -64,6 +67,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tracklist/order", post(decide::order))
         .route("/selection", post(decide::selection))
         .route("/comment", post(comment::comment))
+        .route("/reply", post(thread::reply))
+        .route("/reply/edit", post(thread::edit_reply))
+        .route("/reply/delete", post(thread::delete_reply))
+        .route("/done", post(thread::done))
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
         .route("/clips/{hash}", get(listen::clip))

@@ -52,7 +52,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             title: "Overview",
             nav: Nav::Overview,
             seq: record.seq,
-            waiting: total.tally.open,
+            waiting: total.tally.waiting(),
         },
         main,
     )
@@ -92,10 +92,11 @@ fn counts(entries: &[Entry]) -> (BTreeMap<&str, Counts>, Counts) {
 /// The project's verdict counts and last activity as tiles, and the way to the queue while
 /// anything waits.
 fn tiles(total: Counts, last_event: Option<i64>) -> Markup {
-    let waiting = total.tally.open;
+    let waiting = total.tally.waiting();
     html! {
         section.tiles aria-label="Verdicts" {
             div.tile { span.num { (waiting) } span { "waiting for your verdict" } }
+            div.tile.t-recheck { span.num { (total.tally.recheck) } span { "⟳ done, to re-check" } }
             div.tile.t-approved { span.num { (total.tally.approved) } span { "✓ approved" } }
             div.tile.t-rejected { span.num { (total.tally.rejected) } span { "✗ rejected" } }
             div.tile.t-changes { span.num { (total.tally.changes) } span { "↻ changes requested" } }
@@ -130,6 +131,7 @@ fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &View
                             th.num scope="col" { "Approved" }
                             th.num scope="col" { "Rejected" }
                             th.num scope="col" { "Changes" }
+                            th.num scope="col" { "Re-check" }
                             th scope="col" { "Last activity" }
                         } }
                         tbody {
@@ -150,6 +152,7 @@ fn songs_table(songs: &[String], per_song: &BTreeMap<&str, Counts>, views: &View
                                     td.num { (c.tally.approved) }
                                     td.num { (c.tally.rejected) }
                                     td.num { (c.tally.changes) }
+                                    td.num { (c.tally.recheck) }
                                     td { (c.last.map_or("—".into(), date_time)) }
                                 }
                             }

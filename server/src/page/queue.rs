@@ -21,12 +21,13 @@ use std::sync::Arc;
 /// How many items the queue shows at first (more on request).
 const PAGE: usize = 100;
 
-/// What waits for a verdict (by the record's one rule, [`Standing::Open`]), oldest first.
+/// What waits for a verdict (by the record's one rule, [`Standing::waits`]: open, or done
+/// and back for a re-check), oldest first.
 pub fn awaiting(record: &ProjectRecord) -> impl Iterator<Item = &Entry> {
     let mut list: Vec<&Entry> = record
         .entries
         .iter()
-        .filter(|e| e.standing() == Some(Standing::Open))
+        .filter(|e| e.standing().is_some_and(Standing::waits))
         .collect();
     list.sort_by_key(|e| (e.at, e.id));
     list.into_iter()
@@ -39,6 +40,8 @@ pub struct Filter {
     take: Option<String>,
     category: Option<String>,
     author: Option<String>,
+    /// "open" (never judged) or "recheck" (done after changes requested); empty: both.
+    state: Option<String>,
     show: Option<usize>,
 }
 
@@ -52,6 +55,7 @@ impl Filter {
             && is(&self.take, &e.take.map_or(String::new(), |t| t.to_string()))
             && is(&self.category, e.kind.category())
             && is(&self.author, &e.author)
+            && is(&self.state, e.standing().map_or("", state_name))
     }
 
     /// This filter as a query string (for links that keep it).
@@ -63,12 +67,21 @@ impl Filter {
             ("take", &self.take),
             ("category", &self.category),
             ("author", &self.author),
+            ("state", &self.state),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 q.push(format!("{name}={}", percent_encoded(v)));
             }
         }
         q.join("&")
+    }
+}
+
+/// A waiting item's state as the filter names it.
+fn state_name(s: Standing) -> &'static str {
+    match s {
+        Standing::Recheck => "recheck",
+        _ => "open",
     }
 }
 
@@ -106,6 +119,10 @@ pub async fn page(
     };
     let filter = filter.map(|Query(f)| f).unwrap_or_default();
     let all: Vec<&Entry> = awaiting(&record).collect();
+    let rechecks = all
+        .iter()
+        .filter(|e| e.standing() == Some(Standing::Recheck))
+        .count();
     let options = |f: fn(&Entry) -> String| all.iter().map(|e| f(e)).collect::<BTreeSet<_>>();
     let shown: Vec<&&Entry> = all.iter().filter(|e| filter.admits(e)).collect();
     let limit = filter.show.unwrap_or(PAGE).clamp(PAGE, 100_000);
@@ -118,7 +135,8 @@ pub async fn page(
     let main = html! {
         h1 { "Decision queue" }
         p.lede {
-            (shown.len()) " of " (all.len()) " waiting for the final say, oldest first."
+            (shown.len()) " of " (all.len()) " waiting for the final say, oldest first ("
+            (rechecks) " done and back for a re-check)."
             @if signed.is_executive() {
                 " Keyboard: " kbd { "j" } " / " kbd { "k" } " to move, "
                 kbd { "a" } " approve, " kbd { "r" } " reject, " kbd { "c" } " request changes \
@@ -133,6 +151,16 @@ pub async fn page(
             (select("category", "Category", &filter.category,
                 &options(|e| e.kind.category().to_owned())))
             (select("author", "Author", &filter.author, &options(|e| e.author.clone())))
+            div.field {
+                label for="f-state" { "Waiting" }
+                select id="f-state" name="state" {
+                    option value="" { "All" }
+                    option value="open" selected[filter.state.as_deref() == Some("open")] { "New" }
+                    option value="recheck" selected[filter.state.as_deref() == Some("recheck")] {
+                        "Re-check (" (rechecks) ")"
+                    }
+                }
+            }
             button type="submit" { "Filter" }
             @if !query.is_empty() { a href="/queue" { "Clear" } }
         }
@@ -154,6 +182,10 @@ pub async fn page(
                         " (" (e.role) ")"
                     }
                     p.text { (mixed(&e.text)) }
+                    @if e.standing() == Some(Standing::Recheck) {
+                        div.verdict { (layout::verdict_badge(e.verdict.as_ref())) }
+                        (super::thread::done_words(&record.views, e))
+                    }
                     @if let Some(clip) = record.views.clips.get(&e.id) {
                         (super::listen::player(clip))
                     }
@@ -163,6 +195,7 @@ pub async fn page(
                         } }
                     }
                     (layout::verdict_form(&signed, e.id, &back))
+                    (super::thread::thread(&signed, &record.views, e.id, &back))
                 }
             }
         }

@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use liner_record::export::{isolated, settings_text, Entry, EntryKind};
 use liner_record::names::percent_encoded;
-use liner_record::review::Standing;
 use liner_record::views::DecisionView;
 use liner_record::Views;
 use maud::{html, Markup};
@@ -31,6 +30,9 @@ pub struct Which {
     /// The version to compare it with.
     #[serde(default)]
     b: Option<String>,
+    /// Where the player starts in the first (seconds into it).
+    #[serde(default)]
+    t: Option<String>,
 }
 
 /// A track's entries on one line: takes as spans, notes as dots, marks as ticks, placed by
@@ -93,6 +95,7 @@ pub async fn page(
                 Pick {
                     a: id(w.v),
                     b: id(w.b),
+                    t: w.t.and_then(|t| t.parse().ok()),
                 },
             )
         },
@@ -232,10 +235,13 @@ fn entry_item(
             }
             @if let Some(standing) = e.standing() {
                 div.verdict { (verdict_badge(e.verdict.as_ref())) }
-                @if standing == Standing::Open {
+                (super::thread::done_words(views, e))
+                @if standing.waits() {
                     (layout::verdict_form(signed, e.id, back))
                 }
+                (super::thread::done_form(signed, views, e, back))
             }
+            (super::thread::thread(signed, views, e.id, back))
         }
     }
 }

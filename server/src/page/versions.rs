@@ -28,6 +28,8 @@ use uuid::Uuid;
 pub struct Pick {
     pub a: Option<Uuid>,
     pub b: Option<Uuid>,
+    /// Where in A the player starts (seconds into it): a link to a place in a version.
+    pub t: Option<f64>,
 }
 
 /// The waveform's drawing box.
@@ -64,7 +66,7 @@ pub fn section(
                            mix bus, Print, then play the song (or bounce it)." }
             } @else {
                 @if let Some(a) = a {
-                    (player(a, b, entries, signed))
+                    (player(a, b, entries, signed, pick.t))
                 }
                 (stack(&versions, a, b, signed, song, &back))
             }
@@ -145,13 +147,21 @@ fn stack(
 
 /// The player: A (and B), the transport, the waveform with the song's entries on it, and
 /// the comment form.
-fn player(a: &VersionView, b: Option<&VersionView>, entries: &[Entry], signed: &Signed) -> Markup {
+fn player(
+    a: &VersionView,
+    b: Option<&VersionView>,
+    entries: &[Entry],
+    signed: &Signed,
+    start: Option<f64>,
+) -> Markup {
     let seconds = a.printed.version.seconds();
+    let start = start.filter(|t| t.is_finite() && (0.0..seconds).contains(t));
     let gain = b.and_then(|b| {
         Some(b.printed.version.loudness.integrated? - a.printed.version.loudness.integrated?)
     });
     html! {
-        div.player #player data-seconds=(format!("{seconds:.3}")) {
+        div.player #player data-seconds=(format!("{seconds:.3}"))
+            data-start=[start.map(|t| format!("{t:.3}"))] {
             (deck("A", a))
             @if let Some(b) = b { (deck("B", b)) }
             div.transport {

@@ -140,6 +140,15 @@ const MIGRATIONS: &[&str] = &[
     // 4: the quota's sum from indexes alone (index-only scans), as on SQLite.
     "CREATE INDEX clips_size ON clips(project_id, size);
     CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
+    // 5: the executive's changes requests stored so far, which a done may now answer
+    // (`shared::changes_key`; new ones are recorded as they are stored).
+    "INSERT INTO subjects (project_id, key, owner)
+        SELECT project_id, 'changes:' || (j->>'id') || ':' || (j->'body'->>'target'), j->>'author'
+        FROM (SELECT project_id, json::jsonb AS j FROM events
+              WHERE json LIKE '%\"kind\":\"verdict\"%') AS verdicts
+        WHERE j->>'kind' = 'verdict' AND j->>'role' = 'executive'
+          AND j->'body'->>'verdict' = 'changes_requested' AND j->'body'->>'target' IS NOT NULL
+    ON CONFLICT DO NOTHING;",
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines

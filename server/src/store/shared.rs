@@ -187,25 +187,36 @@ pub(super) fn owned_keys(e: &liner_record::Event) -> Vec<String> {
     if rules::clippable(&e.body) {
         keys.push(clippable_key(e.id));
     }
+    if let Some((verdict, target)) = rules::asks_for_changes(e) {
+        keys.push(changes_key(verdict, target));
+    }
     keys
 }
 
 /// The keys [`judge`] may look up for an event, so a store can read them all at once: the
-/// subject it claims, and the events its verdict or clip is of (whose judgeable and
-/// clippable keys it asks for).
-pub(super) fn consulted(e: &liner_record::Event) -> (Option<String>, Vec<Uuid>) {
-    use liner_record::rules::{self, Claim};
-    let claim = rules::claim(e)
-        .map(|(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s))| s.key());
+/// subject keys (what it claims; for a done, the changes request it answers and the version
+/// it names), and the events its verdict, clip or reply is of (whose judgeable and clippable
+/// keys it asks for).
+pub(super) fn consulted(e: &liner_record::Event) -> (Vec<String>, Vec<Uuid>) {
+    use liner_record::rules::{self, Claim, Subject};
+    let mut keys: Vec<String> = rules::claim(e)
+        .map(|(Claim::Makes(s) | Claim::Changes(s) | Claim::MakesOrChanges(s))| s.key())
+        .into_iter()
+        .collect();
+    if let Some(((verdict, target), version)) = rules::done_answers(e) {
+        keys.push(changes_key(verdict, target));
+        keys.extend(version.map(|v| Subject::Version(v).key()));
+    }
     let targets = rules::verdict_target(e)
         .into_iter()
         .chain(rules::clip_target(e))
+        .chain(rules::reply_target(e))
         .collect();
-    (claim, targets)
+    (keys, targets)
 }
 
-/// Whether an owned key names a subject (a note, take or mark), not an event's being
-/// judgeable or clippable.
+/// Whether an owned key names a subject (a note, take, mark, version, reply or changes
+/// request), not an event's being judgeable or clippable.
 pub(super) fn is_subject_key(key: &str) -> bool {
     !key.starts_with("judgeable:") && !key.starts_with("clippable:")
 }
@@ -216,6 +227,12 @@ pub(super) fn clippable_key(id: Uuid) -> String {
 
 pub(super) fn judgeable_key(id: Uuid) -> String {
     format!("judgeable:{id}")
+}
+
+/// The executive's changes-requested `verdict` on `target`, which a done may answer (its
+/// owner is the executive who asked).
+pub(super) fn changes_key(verdict: Uuid, target: Uuid) -> String {
+    format!("changes:{verdict}:{target}")
 }
 
 /// A new token secret: the record's prefix and 32 random bytes in hex.
@@ -291,6 +308,21 @@ fn judge<E>(
             Some(_) => {}
         }
     }
+    if let Some(target) = rules::reply_target(e) {
+        if owner_of(judgeable_key(target))?.is_none() && owner_of(clippable_key(target))?.is_none()
+        {
+            return Ok(Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!(
+                    "the reply answers {target}, which is no note, decision, take, mark, \
+                     version or song selection of this project"
+                ),
+            }));
+        }
+    }
+    if let Some(refusal) = judge_done(e, owner_of)? {
+        return Ok(Some(refusal));
+    }
     let Some(claim) = rules::claim(e) else {
         return Ok(None);
     };
@@ -314,6 +346,36 @@ fn judge<E>(
     )
 }
 
+/// A done must answer a changes request of the executive's on what it names, and name a
+/// version of the project if it names one.
+fn judge_done<E>(
+    e: &liner_record::Event,
+    owner_of: &mut impl FnMut(String) -> std::result::Result<Option<String>, E>,
+) -> std::result::Result<Option<PushOutcome>, E> {
+    use liner_record::rules::{self, Subject};
+    let Some(((verdict, target), version)) = rules::done_answers(e) else {
+        return Ok(None);
+    };
+    if owner_of(changes_key(verdict, target))?.is_none() {
+        return Ok(Some(PushOutcome::Refused {
+            code: "not_asked",
+            message: format!(
+                "{verdict} is no request for changes on {target} in this project; done \
+                 answers the executive's \"changes requested\" on the same thing"
+            ),
+        }));
+    }
+    if let Some(v) = version {
+        if owner_of(Subject::Version(v).key())?.is_none() {
+            return Ok(Some(PushOutcome::Refused {
+                code: "unknown_target",
+                message: format!("the done names {v}, which is no version of this project"),
+            }));
+        }
+    }
+    Ok(None)
+}
+
 fn describe(s: &liner_record::rules::Subject) -> String {
     use liner_record::rules::Subject;
     match s {
@@ -321,6 +383,7 @@ fn describe(s: &liner_record::rules::Subject) -> String {
         Subject::Take(t) => format!("take {} of instance {}", t.number, t.instance),
         Subject::Mark { instance, number } => format!("mark {number} of instance {instance}"),
         Subject::Version(id) => format!("the version {id}"),
+        Subject::Reply(id) => format!("the reply {id}"),
     }
 }
 

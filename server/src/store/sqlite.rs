@@ -110,6 +110,19 @@ const MIGRATIONS: &[&str] = &[
     // every chunk of an upload) waited ~0.3 ms per stored megabyte.
     "CREATE INDEX clips_size ON clips(project_id, size);
     CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
+    // 8: the executive's changes requests stored so far, which a done may now answer
+    // (`shared::changes_key`; new ones are recorded as they are stored).
+    "INSERT OR IGNORE INTO subjects (project_id, key, owner)
+        SELECT project_id,
+               'changes:' || json_extract(json, '$.id') || ':' || json_extract(json, '$.body.target'),
+               json_extract(json, '$.author')
+        FROM events
+        WHERE json LIKE '%\"kind\":\"verdict\"%'
+          AND json_valid(json)
+          AND json_extract(json, '$.kind') = 'verdict'
+          AND json_extract(json, '$.role') = 'executive'
+          AND json_extract(json, '$.body.verdict') = 'changes_requested'
+          AND json_extract(json, '$.body.target') IS NOT NULL;",
 ];
 
 /// The bytes of clips and version chunks project `?1` holds: one quota covers both.

@@ -119,6 +119,14 @@
     else if (id === "album-play") album.play();
     else if (id === "album-stop") album.stop();
   });
+  // A link to a place in a version (`&t=`, e.g. from a done): the player starts there.
+  (() => {
+    const p = $("player"), a = deck("A");
+    if (!p || !a || !p.dataset.start) return;
+    const go = () => { a.currentTime = parseFloat(p.dataset.start); show(); };
+    if (a.readyState >= 1) go(); else a.addEventListener("loadedmetadata", go, { once: true });
+  })();
+
   document.addEventListener("change", (e) => { if (e.target.id === "match") matchGains(); });
   document.addEventListener("timeupdate", (e) => { if (e.target === playing()) show(); }, true);
   document.addEventListener("play", (e) => { if (e.target === playing()) show(); }, true);
