@@ -185,16 +185,13 @@ async fn may(
     Ok(signed)
 }
 
-/// Words a person typed, or the refusal when there are none.
-fn words<'a>(headers: &HeaderMap, text: &'a str) -> Result<&'a str, Response> {
-    match text.trim() {
-        "" => Err(refused(
-            headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Write the reply first.",
-        )),
-        t => Ok(t),
-    }
+/// The refusal of a reply with no words.
+fn blank(headers: &HeaderMap) -> Response {
+    refused(
+        headers,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Write the reply first.",
+    )
 }
 
 fn no_such(headers: &HeaderMap, what: &str) -> Response {
@@ -232,10 +229,10 @@ pub async fn reply(
     let Some((song, track)) = where_of(&record, f.target) else {
         return no_such(&headers, "item");
     };
-    let text = match words(&headers, &f.text) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let text = f.text.trim();
+    if text.is_empty() {
+        return blank(&headers);
+    }
     let body = reply_body(f.target, text);
     store_decision(&state, &headers, &signed, song, track, body, &f.back).await
 }
@@ -271,10 +268,8 @@ async fn change_reply(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !delete {
-        if let Err(r) = words(&headers, &f.text) {
-            return r;
-        }
+    if !delete && f.text.trim().is_empty() {
+        return blank(&headers);
     }
     let record = match auth::record_of(&state, &signed).await {
         Ok(r) => r,
