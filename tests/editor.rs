@@ -285,8 +285,9 @@ fn filters_narrow_the_list_by_category_author_verdict_and_text() {
     h.step();
     h.step();
     assert_eq!(h.state().rows().rows.len(), 2);
-    h.state_mut().filter.verdict =
-        liner_notes::editor::list::VerdictFilter::Is(Verdict::ChangesRequested);
+    h.state_mut().filter.verdict = liner_notes::editor::list::VerdictFilter::Is(
+        liner_record::review::Standing::Decided(Verdict::ChangesRequested),
+    );
     h.step();
     h.step();
     assert_eq!(h.state().rows().rows.len(), 1);
@@ -1353,4 +1354,131 @@ fn a_comment_made_on_a_versions_waveform_says_which_version_it_was_heard_on() {
         h.query_by_label_contains("· on v3").is_some(),
         "and the version it was made on"
     );
+}
+
+#[test]
+fn a_changes_request_is_answered_with_done_and_a_thread_with_replies() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    let exec = rig.ctx("Jo", Role::Executive);
+    let note = note_event(&sam, "double the chorus vocal", Category::Vocal);
+    let asked = Event::new(
+        &exec,
+        None,
+        Body::Verdict {
+            target: note.id,
+            verdict: Verdict::ChangesRequested,
+            comment: "try it an octave up".into(),
+        },
+    );
+    let question = Event::new(
+        &exec,
+        None,
+        Body::ReplyAdded(liner_record::event::ReplyAdded {
+            target: note.id,
+            text: "which take is it on?".into(),
+        }),
+    );
+    rig.journal()
+        .append(&[note.clone(), asked.clone(), question])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    h.step();
+    h.get_by_label("double the chorus vocal").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("which take is it on?").is_some(),
+        "the thread shows under the note"
+    );
+    assert!(
+        h.query_by_label("Edit reply").is_none(),
+        "someone else's reply is not mine to edit"
+    );
+
+    // Answer in the thread.
+    h.get_by_label("Reply").focus();
+    h.step();
+    h.get_by_label("Reply").type_text("take 3");
+    h.step();
+    h.get_by_label("Send reply").click();
+    h.step();
+    step_until(&mut h, "the reply", |app| {
+        app.record().views.replies.get(&note.id).map(Vec::len) == Some(2)
+    });
+
+    // Done: the note goes back for a re-check, and the filter finds it there.
+    h.step();
+    h.get_by_label("What you changed").focus();
+    h.step();
+    h.get_by_label("What you changed")
+        .type_text("sung up an octave");
+    h.step();
+    h.get_by_label("Done, please re-check").click();
+    h.step();
+    step_until(&mut h, "the done", |app| {
+        app.record().views.notes[0]
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.done.is_some())
+    });
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Done by Sam: sung up an octave").is_some());
+    assert!(
+        h.query_by_label("Done, please re-check").is_none(),
+        "said once"
+    );
+    h.state_mut().filter.verdict =
+        liner_notes::editor::list::VerdictFilter::Is(liner_record::review::Standing::Recheck);
+    h.step();
+    h.step();
+    assert_eq!(h.state().rows().rows.len(), 1, "a re-check");
+    h.state_mut().filter.verdict = liner_notes::editor::list::VerdictFilter::Is(
+        liner_record::review::Standing::Decided(Verdict::ChangesRequested),
+    );
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().rows().rows.len(),
+        0,
+        "no longer only changes requested"
+    );
+
+    let events = rig.events();
+    let done = events
+        .iter()
+        .find_map(|e| match &e.body {
+            Body::MarkedDone(d) => Some((e, d)),
+            _ => None,
+        })
+        .expect("a done in the journal");
+    assert_eq!(
+        (done.1.target, done.1.answers, done.1.comment.as_str()),
+        (note.id, asked.id, "sung up an octave")
+    );
+    assert_eq!(
+        (done.0.author.as_str(), done.0.song.as_str()),
+        ("Sam", "Night Drive")
+    );
+
+    // My own reply can be edited.
+    h.state_mut().filter = Default::default();
+    h.step();
+    h.step();
+    h.get_by_label("Edit reply").click();
+    h.step();
+    h.step();
+    h.get_by_label("Edit reply").focus();
+    h.step();
+    h.get_by_label("Edit reply").type_text(", bar 12");
+    h.step();
+    h.get_by_label("Save reply").click();
+    h.step();
+    step_until(&mut h, "the edit", |app| {
+        app.record().views.replies[&note.id]
+            .iter()
+            .any(|r| r.text == "take 3, bar 12")
+    });
 }

@@ -7,7 +7,7 @@ use super::decision::DecisionForm;
 use super::draft::{self, Draft};
 use super::list::{self, Filter, RowKind, Rows};
 use super::settings_form::SettingsForm;
-use super::{export_song, outbox, EditBuffer, Tab};
+use super::{export_song, outbox, DoneForm, EditBuffer, Tab};
 use crate::playhead::{Playhead, PlayheadSubscription, SharedPlayhead};
 use crate::record_view::RecordSnapshot;
 use crate::worker::{Link, RecordWatch, Repaint};
@@ -59,6 +59,13 @@ pub struct EditorApp {
     pub(super) selected: Option<(RowKind, Uuid)>,
     pub(super) edit: Option<EditBuffer>,
     pub(super) confirm_delete: Option<Uuid>,
+    /// The reply being typed, to the selected row (by its event id).
+    pub(super) reply: Option<(Uuid, String)>,
+    /// The edit being typed of one of your own replies (by its id).
+    pub(super) reply_edit: Option<(Uuid, String)>,
+    /// The done being said on a row whose changes were requested: what changed, in which
+    /// version.
+    pub(super) done: Option<DoneForm>,
     pub(super) take_notes: HashMap<TakeRef, String>,
     pub(super) export_format: Format,
     pub(super) export_private: bool,
@@ -111,6 +118,9 @@ impl EditorApp {
             selected: None,
             edit: None,
             confirm_delete: None,
+            reply: None,
+            reply_edit: None,
+            done: None,
             take_notes: HashMap::new(),
             export_format: Format::Markdown,
             export_private: false,
@@ -312,6 +322,67 @@ impl EditorApp {
             anchor: None,
         });
         let e = Event::new(&self.context(), None, body);
+        self.submit(e);
+    }
+
+    /// An event about `target` (a row of the record), in its song and track rather than this
+    /// instance's: a reply or a done belongs where the thing it answers is.
+    fn about(&self, song: &str, track: &str, body: Body) -> Event {
+        let mut ctx = self.context();
+        ctx.song = song.to_owned();
+        ctx.track = track.to_owned();
+        Event::new(&ctx, None, body)
+    }
+
+    /// Sends the reply being typed to `target` (in `song`, on `track`).
+    pub fn send_reply(&mut self, target: Uuid, song: &str, track: &str) {
+        let Some((to, text)) = self.reply.take() else {
+            return;
+        };
+        let text = text.trim();
+        if to != target || text.is_empty() {
+            return;
+        }
+        let body = Body::ReplyAdded(liner_record::event::ReplyAdded {
+            target,
+            text: text.to_owned(),
+        });
+        let e = self.about(song, track, body);
+        self.submit(e);
+    }
+
+    /// Saves the edit being typed of one of your own replies.
+    pub fn save_reply_edit(&mut self, song: &str, track: &str) {
+        let Some((reply, text)) = self.reply_edit.take() else {
+            return;
+        };
+        let text = text.trim().to_owned();
+        if !text.is_empty() {
+            let e = self.about(song, track, Body::ReplyEdited { reply, text });
+            self.submit(e);
+        }
+    }
+
+    /// Deletes one of your own replies.
+    pub fn delete_reply(&mut self, reply: Uuid, song: &str, track: &str) {
+        let e = self.about(song, track, Body::ReplyDeleted { reply });
+        self.submit(e);
+        self.reply_edit = None;
+    }
+
+    /// Says *done* to the executive's request for changes `answers` on `target`, naming the
+    /// version chosen in the form: the row goes back for a re-check.
+    pub fn mark_done(&mut self, target: Uuid, answers: Uuid, song: &str, track: &str) {
+        let Some(form) = self.done.take() else {
+            return;
+        };
+        let body = Body::MarkedDone(liner_record::event::MarkedDone {
+            target,
+            answers,
+            version: form.version,
+            comment: form.comment.trim().to_owned(),
+        });
+        let e = self.about(song, track, body);
         self.submit(e);
     }
 

@@ -3,8 +3,8 @@
 //! the rows on screen are drawn, so 10,000 notes scroll smoothly.
 
 use crate::record_view::RecordSnapshot;
+use liner_record::event::Category;
 use liner_record::event::Rating;
-use liner_record::event::{Category, Verdict};
 use liner_record::position::{format_bar_beat, format_time};
 use liner_record::review::{Item, Standing};
 use liner_record::views::{DecisionView, MarkView, NoteView, TakeView, VerdictView};
@@ -28,14 +28,13 @@ pub struct Row {
     pub at: i64,
 }
 
-/// What the verdict filter keeps.
+/// What the verdict filter keeps: anything, or what stands where by the record's one rule
+/// ([`Standing`]: open, a verdict, or done and back for a re-check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VerdictFilter {
     #[default]
     Any,
-    /// Not judged yet.
-    Open,
-    Is(Verdict),
+    Is(Standing),
 }
 
 /// What the category filter keeps: a note category (decisions count as EQ/FX), or marks.
@@ -210,13 +209,12 @@ impl KindFilter {
     }
 }
 
-/// Whether an `item` with verdict `v` passes: "open" is the record's one rule
-/// ([`Standing::Open`]), so a mark or an unrated take is never open.
+/// Whether an `item` with verdict `v` passes, by the record's one rule ([`Standing::of`]): a
+/// mark or an unrated take is never open, and a re-check is not "changes requested".
 fn verdict_ok(f: VerdictFilter, item: Item, v: Option<&VerdictView>) -> bool {
     match f {
         VerdictFilter::Any => true,
-        VerdictFilter::Open => Standing::of(item, v.map(|v| v.verdict)) == Some(Standing::Open),
-        VerdictFilter::Is(want) => v.is_some_and(|v| v.verdict == want),
+        VerdictFilter::Is(want) => Standing::of(item, v) == Some(want),
     }
 }
 

@@ -46,6 +46,17 @@ pub enum Tab {
     Settings,
 }
 
+/// *Done* being said on a row whose changes were requested.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DoneForm {
+    /// The row it is said on (the id of its event).
+    pub target: Uuid,
+    /// What changed (optional).
+    pub comment: String,
+    /// The version that carries the change (the id of its `version_printed` event).
+    pub version: Option<Uuid>,
+}
+
 /// An edit of one of your own notes (or the name of a mark), being typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditBuffer {

@@ -258,6 +258,10 @@ fn instance_made(e: &Event, instance: Uuid, project: &str) -> bool {
             | Body::NoteDeleted { .. }
             | Body::EqDecision(_)
             | Body::FxDecision(_)
+            | Body::ReplyAdded(_)
+            | Body::ReplyEdited { .. }
+            | Body::ReplyDeleted { .. }
+            | Body::MarkedDone(_)
             | Body::TransportStarted
             | Body::TransportStopped
             | Body::SessionOpened

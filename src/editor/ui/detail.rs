@@ -1,5 +1,6 @@
 //! The selected row's detail: the whole text, its verdict, and what you may do with it.
 
+use super::thread::review_loop;
 use super::*;
 
 pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
@@ -38,17 +39,20 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
             );
             verdict_line(ui, n.verdict.as_ref());
             ui.label(RichText::new(&n.text).size(15.0));
+            review_loop(app, ui, id, n.verdict.as_ref(), (&n.song, &n.track));
         }
         RowKind::Decision => {
-            if let Some(d) = v.decisions.iter().find(|d| d.id == id) {
-                ui.label(RichText::new(decision_text(d)).size(15.0));
+            if let Some(d) = v.decisions.iter().find(|d| d.id == id).cloned() {
+                ui.label(RichText::new(decision_text(&d)).size(15.0));
                 verdict_line(ui, d.verdict.as_ref());
+                review_loop(app, ui, id, d.verdict.as_ref(), (&d.song, &d.track));
             }
         }
         RowKind::Take => {
-            if let Some(t) = v.takes.iter().find(|t| t.id == Some(id)) {
-                ui.label(RichText::new(take_text(t)).size(15.0));
+            if let Some(t) = v.takes.iter().find(|t| t.id == Some(id)).cloned() {
+                ui.label(RichText::new(take_text(&t)).size(15.0));
                 verdict_line(ui, t.verdict.as_ref());
+                review_loop(app, ui, id, t.verdict.as_ref(), (&t.song, &t.track));
             }
         }
         RowKind::Mark => {
@@ -79,6 +83,7 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
             if save && !edit.text.trim().is_empty() {
                 app.name_mark(&m);
             }
+            review_loop(app, ui, id, None, (&m.song, &m.track));
         }
     }
 }

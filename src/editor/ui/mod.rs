@@ -1,5 +1,5 @@
 //! Drawing the editor, one panel per file: [`header`], [`capture`], [`notes`] (the list and
-//! its filters), [`detail`], [`takes`], [`decision`] (EQ / FX), [`not_sent`], [`settings`];
+//! its filters), [`detail`] (with [`thread`]: replies and done), [`takes`], [`decision`] (EQ / FX), [`not_sent`], [`settings`];
 //! [`widgets`] holds what they share. State and rules live in the parent module: the panels
 //! read it and call [`EditorApp`]'s actions, they never build events or write settings.
 
@@ -7,7 +7,7 @@ use super::decision::UNITS;
 use super::draft::{playhead_position, CATEGORIES, NUDGE_SECONDS};
 use super::list::{decision_text, mark_text, place, take_text, KindFilter, RowKind, VerdictFilter};
 use super::settings_form::{SettingsForm, ROLES};
-use super::{EditBuffer, EditorApp, Tab};
+use super::{DoneForm, EditBuffer, EditorApp, Tab};
 use crate::worker::SyncStatus;
 use egui::{Color32, Key, Modifiers, RichText};
 use liner_record::event::{Body, Category, Rating, Verdict};
@@ -25,6 +25,7 @@ mod notes;
 mod print;
 mod settings;
 mod takes;
+mod thread;
 mod widgets;
 
 use capture::capture;

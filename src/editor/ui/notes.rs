@@ -1,7 +1,7 @@
 //! The notes list: filters, the rows on screen, and the selected row's detail below.
 
 use super::*;
-use liner_record::review::{verdict_words, Standing};
+use liner_record::review::Standing;
 
 /// Height of one list row; rows are laid out at this fixed height so only visible ones are
 /// drawn.
@@ -52,8 +52,7 @@ pub(super) fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
         );
         let words = |f: VerdictFilter| match f {
             VerdictFilter::Any => "any verdict",
-            VerdictFilter::Open => Standing::Open.words(),
-            VerdictFilter::Is(v) => verdict_words(v),
+            VerdictFilter::Is(s) => s.words(),
         };
         labelled_combo(
             ui,
@@ -63,10 +62,11 @@ pub(super) fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 let f = &mut app.filter.verdict;
                 for choice in [
                     VerdictFilter::Any,
-                    VerdictFilter::Open,
-                    VerdictFilter::Is(Verdict::Approved),
-                    VerdictFilter::Is(Verdict::Rejected),
-                    VerdictFilter::Is(Verdict::ChangesRequested),
+                    VerdictFilter::Is(Standing::Open),
+                    VerdictFilter::Is(Standing::Recheck),
+                    VerdictFilter::Is(Standing::Decided(Verdict::Approved)),
+                    VerdictFilter::Is(Standing::Decided(Verdict::Rejected)),
+                    VerdictFilter::Is(Standing::Decided(Verdict::ChangesRequested)),
                 ] {
                     ui.selectable_value(f, choice, words(choice));
                 }

@@ -2,7 +2,7 @@
 //! stars, clip labels.
 
 use super::*;
-use liner_record::review::{verdict_words, Standing};
+use liner_record::review::Standing;
 
 pub(super) fn verdict_color(v: Verdict) -> Color32 {
     match v {
@@ -12,14 +12,22 @@ pub(super) fn verdict_color(v: Verdict) -> Color32 {
     }
 }
 
+/// The colour of a re-check (done after changes requested: the executive's turn again).
+pub(super) const RECHECK_COLOR: Color32 = Color32::from_rgb(110, 170, 240);
+
 pub(super) fn verdict_badge(ui: &mut egui::Ui, v: Option<&VerdictView>) {
     match v {
         Some(v) => {
+            let standing = Standing::said(v);
+            let color = match standing {
+                Standing::Recheck => RECHECK_COLOR,
+                _ => verdict_color(v.verdict),
+            };
             let r = ui.label(
-                RichText::new(verdict_words(v.verdict))
+                RichText::new(standing.words())
                     .small()
                     .strong()
-                    .color(verdict_color(v.verdict)),
+                    .color(color),
             );
             if !v.comment.is_empty() {
                 r.on_hover_text(format!("{}: {}", v.author, v.comment));
