@@ -48,6 +48,10 @@ pub struct InstanceState {
     pub clip_before: f32,
     #[serde(default = "default_clip_after")]
     pub clip_after: f32,
+    /// Pop up each note as the playhead reaches it (the list lights them either way), per
+    /// instance; off until someone turns it on.
+    #[serde(default)]
+    pub pop_up_notes: bool,
 }
 
 fn default_clip_before() -> f32 {
@@ -100,6 +104,7 @@ impl InstanceState {
             clip_audio: false,
             clip_before: default_clip_before(),
             clip_after: default_clip_after(),
+            pop_up_notes: false,
         }
     }
 

@@ -1482,3 +1482,89 @@ fn a_changes_request_is_answered_with_done_and_a_thread_with_replies() {
             .any(|r| r.text == "take 3, bar 12")
     });
 }
+
+/// A note of `ctx` anchored at `seconds` (a range to `until`, when given).
+fn note_at(ctx: &Context, text: &str, seconds: f64, until: Option<f64>) -> Event {
+    let at = |s: f64| liner_record::DawPos {
+        seconds: Some(s),
+        ..Default::default()
+    };
+    Event::new(
+        ctx,
+        None,
+        Body::NoteAdded(NoteAdded {
+            text: text.into(),
+            category: Category::Mix,
+            anchor: Some(match until {
+                Some(u) => Anchor::Range {
+                    from: at(seconds),
+                    to: at(u),
+                },
+                None => Anchor::Point { at: at(seconds) },
+            }),
+            take: None,
+            private: false,
+            version: None,
+        }),
+    )
+}
+
+#[test]
+fn the_row_at_the_playhead_lights_up_as_it_plays_and_a_note_pops_up_when_asked() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    rig.journal()
+        .append(&[
+            note_at(&sam, "kick is late here", 10.0, None),
+            note_at(&sam, "the whole bridge drags", 20.0, Some(28.0)),
+            note_at(&sam, "cymbal swell", 40.0, None),
+        ])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the notes", |app| app.rows().rows.len() == 3);
+    let lit = |h: &Harness<'_, EditorApp>| h.query_all_by_label("now").count();
+
+    rig.daw_at(10.5, false, false, 1);
+    h.step();
+    h.step();
+    assert_eq!(lit(&h), 0, "nothing lights while stopped");
+
+    rig.daw_at(10.5, true, false, 2);
+    h.step();
+    h.step();
+    assert_eq!(lit(&h), 1, "the kick note, just reached");
+    rig.daw_at(12.5, true, false, 3);
+    h.step();
+    h.step();
+    assert_eq!(lit(&h), 0, "a point stays lit for a moment only");
+    rig.daw_at(24.0, true, false, 4);
+    h.step();
+    h.step();
+    assert_eq!(lit(&h), 1, "inside the bridge's range");
+    assert!(
+        h.query_by_label_contains("the whole bridge drags")
+            .is_some(),
+        "and in sight"
+    );
+    assert!(
+        h.query_by_label_contains("· Sam: the whole bridge drags")
+            .is_none(),
+        "no pop-up unless asked"
+    );
+
+    // Pop-ups, per instance: the next note reached shows with its words.
+    h.get_by_label("Pop-up notes").click();
+    h.step();
+    assert!(rig.state.read().pop_up_notes, "saved with the instance");
+    rig.daw_at(40.1, true, false, 5);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains("Sam: cymbal swell").is_some(),
+        "the note popped up"
+    );
+    h.get_by_label("Close").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("Sam: cymbal swell").is_none());
+}

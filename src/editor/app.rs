@@ -59,6 +59,8 @@ pub struct EditorApp {
     pub(super) selected: Option<(RowKind, Uuid)>,
     pub(super) edit: Option<EditBuffer>,
     pub(super) confirm_delete: Option<Uuid>,
+    /// The rows the playhead is at, and the note popped up.
+    pub(super) follow: super::follow::Follow,
     /// The reply being typed, to the selected row (by its event id).
     pub(super) reply: Option<(Uuid, String)>,
     /// The edit being typed of one of your own replies (by its id).
@@ -118,6 +120,7 @@ impl EditorApp {
             selected: None,
             edit: None,
             confirm_delete: None,
+            follow: Default::default(),
             reply: None,
             reply_edit: None,
             done: None,
@@ -405,6 +408,11 @@ impl EditorApp {
     }
 
     /// "Clip audio with notes" on or off for this instance (saved with the project).
+    /// Pops notes up as the playhead reaches them (saved with the project, per instance).
+    pub fn set_pop_up_notes(&mut self, on: bool) {
+        self.link.state().write().pop_up_notes = on;
+    }
+
     pub fn set_clip_audio(&mut self, on: bool) {
         self.link.set_clip_audio(on);
     }

@@ -92,6 +92,18 @@ impl Haystacks {
     }
 }
 
+impl Row {
+    /// The id of the row's event (a take's is its `take_started`).
+    pub fn id(self, v: &liner_record::Views) -> uuid::Uuid {
+        match self.kind {
+            RowKind::Note => v.notes[self.index].id,
+            RowKind::Decision => v.decisions[self.index].id,
+            RowKind::Take => v.takes[self.index].id.unwrap_or_default(),
+            RowKind::Mark => v.marks[self.index].id,
+        }
+    }
+}
+
 /// The filtered rows of one snapshot, cached.
 #[derive(Default)]
 pub struct Rows {

@@ -135,6 +135,19 @@ pub(super) fn clip_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
     }
 }
 
+/// "Pop-up notes": per instance, each note pops up with its words as the playhead reaches it
+/// (the list lights the rows at the playhead either way).
+pub(super) fn pop_up_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let mut on = app.link.state().read().pop_up_notes;
+    let r = ui.toggle_value(&mut on, "Pop-up notes").on_hover_text(
+        "While the transport runs, show each note with its words as the playhead \
+             reaches it (saved with the project, for this instance)",
+    );
+    if r.changed() {
+        app.set_pop_up_notes(on);
+    }
+}
+
 /// The song menu (switching songs mid-session is one click; a new song is named in the
 /// settings) and the track, named by the host or by hand.
 fn song_and_track(app: &mut EditorApp, ui: &mut egui::Ui, settings: &Settings) {
@@ -205,6 +218,7 @@ fn switches_and_export(app: &mut EditorApp, ui: &mut egui::Ui) {
     ui.toggle_value(&mut app.client_in_room, "Client in the room")
         .on_hover_text("Hide every note at once (Ctrl+H)");
     clip_switch(app, ui);
+    pop_up_switch(app, ui);
     labelled_combo(
         ui,
         "Format",

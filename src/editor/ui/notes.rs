@@ -84,9 +84,22 @@ pub(super) fn filters(app: &mut EditorApp, ui: &mut egui::Ui) {
 }
 
 pub(super) fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
-    let song = app.link.state().read().settings.song.clone();
+    let (song, pop_up) = {
+        let st = app.link.state().read();
+        (st.settings.song.clone(), st.pop_up_notes)
+    };
     app.rows.update(&app.snap, &song, &app.filter, false);
+    let views = &app.snap.views;
+    app.follow.update(
+        views,
+        &app.rows.rows,
+        |r| r.id(views),
+        app.ph.pos.seconds,
+        app.ph.pos.playing,
+        pop_up,
+    );
     filters(app, ui);
+    popped_up(app, ui);
     for e in &app.unsaved {
         if let Body::NoteAdded(n) = &e.body {
             ui.label(
@@ -104,17 +117,22 @@ pub(super) fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
     if total == 0 {
         ui.label(RichText::new("Nothing here yet: type a note above.").weak());
     } else {
-        egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("liner-list")
             .max_height(list_height)
-            .auto_shrink([false, false])
-            .show_rows(ui, ROW_HEIGHT, total, |ui, range| {
-                for row in &app.rows.rows[range] {
-                    if let Some(sel) = list_row(app, ui, *row) {
-                        clicked = Some(sel);
-                    }
+            .auto_shrink([false, false]);
+        if let Some(i) = app.follow.reached {
+            // The row just reached, in the middle of the list (once: then the reader scrolls).
+            let row = ROW_HEIGHT + ui.spacing().item_spacing.y;
+            area = area.vertical_scroll_offset((i as f32 * row - list_height / 2.0).max(0.0));
+        }
+        area.show_rows(ui, ROW_HEIGHT, total, |ui, range| {
+            for row in &app.rows.rows[range] {
+                if let Some(sel) = list_row(app, ui, *row) {
+                    clicked = Some(sel);
                 }
-            });
+            }
+        });
     }
     if app.selected.is_some() {
         ui.separator();
@@ -131,6 +149,38 @@ pub(super) fn notes(app: &mut EditorApp, ui: &mut egui::Ui) {
         };
         app.edit = None;
         app.confirm_delete = None;
+    }
+}
+
+/// The note the playhead just reached, with its words, for a few seconds (where the instance
+/// pops notes up).
+fn popped_up(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let Some(p) = app.follow.pop_up else {
+        return;
+    };
+    let Some(n) = app.snap.views.notes.iter().find(|n| n.id == p.note) else {
+        app.follow.pop_up = None;
+        return;
+    };
+    let at = match &n.anchor {
+        Some(liner_record::event::Anchor::Point { at }) => place(Some(at)),
+        Some(liner_record::event::Anchor::Range { from, .. }) => place(Some(from)),
+        None => "—".into(),
+    };
+    let mut close = false;
+    egui::Frame::group(ui.style())
+        .fill(ui.visuals().selection.bg_fill.gamma_multiply(0.35))
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(format!("{at} · {}: {}", n.author, n.text)).size(15.0));
+                close = ui.small_button("Close").clicked();
+            });
+        });
+    if close {
+        app.follow.pop_up = None;
+    } else {
+        let left = crate::editor::follow::POP_UP_FOR.saturating_sub(p.since.elapsed());
+        ui.ctx().request_repaint_after(left);
     }
 }
 
@@ -236,8 +286,15 @@ pub(super) fn list_row(
         private,
     } = row_fields(v, row);
     let selected = app.selected == Some((row.kind, id));
+    let lit = app.follow.is_lit(id);
     let r = ui
         .horizontal(|ui| {
+            if lit {
+                // The playhead is at it: the row lights up, and says so in words.
+                let rect = ui.max_rect();
+                let fill = ui.visuals().selection.bg_fill.gamma_multiply(0.45);
+                ui.painter().rect_filled(rect, 3.0, fill);
+            }
             ui.set_height(ROW_HEIGHT - ui.spacing().item_spacing.y);
             ui.allocate_ui_with_layout(
                 egui::vec2(58.0, ROW_HEIGHT - 6.0),
@@ -259,6 +316,9 @@ pub(super) fn list_row(
                     ui.add(egui::Label::new(RichText::new(pos).monospace().small()).truncate());
                 },
             );
+            if lit {
+                ui.label(RichText::new("now").small().strong());
+            }
             ui.label(RichText::new(kind).small().strong());
             if !author.is_empty() {
                 ui.label(RichText::new(author).small().weak());
