@@ -71,6 +71,8 @@ pub fn is_private(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> bool
         Body::NoteEdited(e) => target_private(e.note),
         Body::NoteDeleted { note } => target_private(*note),
         Body::Verdict { target, .. } => target_private(*target),
+        Body::ReplyAdded(r) => target_private(r.target),
+        Body::MarkedDone(d) => target_private(d.target),
         _ => false,
     }
 }
@@ -110,7 +112,43 @@ pub fn words(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> String {
                 .map_or("a note".into(), |t| about(t, &event.author));
             format!("{who} deleted {what}{}", place_of(target.as_ref()))
         }
-        _ => other_words(event, &who, lookup),
+        _ => loop_words(event, &who, lookup),
+    }
+}
+
+/// [`words`] for the review loop: replies and done.
+fn loop_words(event: &Event, who: &str, lookup: &dyn Fn(Uuid) -> Option<Event>) -> String {
+    let what = |id: Uuid| {
+        let target = lookup(id);
+        let what = target
+            .as_ref()
+            .map_or("an item".into(), |t| about(t, &event.author));
+        format!("{what}{}", place_of(target.as_ref()))
+    };
+    match &event.body {
+        Body::ReplyAdded(r) => format!("{who} replied to {}: {}", what(r.target), r.text),
+        Body::ReplyEdited { text, .. } => format!("{who} edited their reply: {text}"),
+        Body::ReplyDeleted { .. } => format!("{who} deleted their reply"),
+        Body::MarkedDone(d) => {
+            let version = d
+                .version
+                .and_then(&lookup)
+                .and_then(|v| match v.body {
+                    Body::VersionPrinted(p) => Some(format!(" in {}", p.label)),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let comment = if d.comment.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", d.comment)
+            };
+            format!(
+                "{who} made the changes asked for on {}{version}{comment}; please re-check",
+                what(d.target)
+            )
+        }
+        _ => other_words(event, who, lookup),
     }
 }
 
@@ -414,6 +452,48 @@ mod tests {
         let long = "a".repeat(200);
         assert_eq!(quote(&long).chars().count(), QUOTE_CHARS + 2);
         assert!(quote(&long).ends_with("…”"));
+    }
+
+    #[test]
+    fn a_reply_and_a_done_name_what_they_answer() {
+        let n = note("breath at the top", false);
+        let found = n.clone();
+        let lookup = move |id: Uuid| (id == found.id).then(|| found.clone());
+        let reply = Event::new(
+            &ctx("Alex", Role::Executive),
+            None,
+            Body::ReplyAdded(crate::event::ReplyAdded {
+                target: n.id,
+                text: "which take?".into(),
+            }),
+        );
+        assert_eq!(
+            words(&reply, &lookup),
+            "Alex (executive) replied to Sam's note “breath at the top” (Night Drive, \
+             bar 12): which take?"
+        );
+        let done = Event::new(
+            &ctx("Sam", Role::Producer),
+            None,
+            Body::MarkedDone(crate::event::MarkedDone {
+                target: n.id,
+                answers: Uuid::now_v7(),
+                version: None,
+                comment: "de-essed".into(),
+            }),
+        );
+        assert_eq!(
+            words(&done, &lookup),
+            "Sam (producer) made the changes asked for on their note “breath at the top” \
+             (Night Drive, bar 12): de-essed; please re-check"
+        );
+        let secret = note("only mine", true);
+        let mut private_reply = reply.clone();
+        private_reply.body = Body::ReplyAdded(crate::event::ReplyAdded {
+            target: secret.id,
+            text: "x".into(),
+        });
+        assert!(is_private(&private_reply, &|_| Some(secret.clone())));
     }
 
     #[test]
