@@ -18,6 +18,46 @@ pub struct RecordSnapshot {
     pub views: Views,
     /// Journal lines that could not be read (reported, skipped).
     pub unreadable: usize,
+    /// What this snapshot brought that answers someone (a verdict, a reply, a done), in
+    /// words, for the editor's notices; empty on the first look (nothing is news then).
+    pub news: Vec<News>,
+}
+
+/// A verdict, reply or done that arrived, in words, and whose thing it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct News {
+    /// Who said it.
+    pub author: String,
+    /// Whose note, decision, take, mark or version it answers.
+    pub about: String,
+    /// [`liner_record::notice::words`].
+    pub words: String,
+}
+
+/// The news among `new` events, worded with the whole record (`all`) to look targets up.
+/// Private notes and what is about them are nobody's news.
+fn news_of(new: &[Event], all: &[Event]) -> Vec<News> {
+    use liner_record::rules;
+    let target = |e: &Event| {
+        rules::verdict_target(e)
+            .or(rules::reply_target(e))
+            .or(rules::done_answers(e).map(|((_, target), _)| target))
+    };
+    if !new.iter().any(|e| target(e).is_some()) {
+        return Vec::new();
+    }
+    let by_id: std::collections::HashMap<Uuid, &Event> = all.iter().map(|e| (e.id, e)).collect();
+    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
+    new.iter()
+        .filter_map(|e| {
+            let about = by_id.get(&target(e)?)?;
+            (!liner_record::notice::is_private(e, &lookup)).then(|| News {
+                author: e.author.clone(),
+                about: about.author.clone(),
+                words: liner_record::notice::words(e, &lookup),
+            })
+        })
+        .collect()
 }
 
 /// What the worker keeps per watched project: the events read so far (the journal is read
@@ -55,12 +95,18 @@ impl RecordCache {
         self.offset = end;
         self.unreadable += skipped.len();
         let mut changed = first || !skipped.is_empty();
+        let before = self.events.len();
         for e in events {
             if self.ids.insert(e.id) {
                 self.events.push(e.event);
                 changed = true;
             }
         }
+        let news = if first {
+            Vec::new()
+        } else {
+            news_of(&self.events[before..], &self.events)
+        };
         let aside_len = journal.aside_len();
         if aside_len != self.aside_len {
             self.aside_len = aside_len;
@@ -78,6 +124,7 @@ impl RecordCache {
                 version: VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 views: fold(self.events.iter().filter(|e| !hidden.contains(&e.id))),
                 unreadable: self.unreadable,
+                news,
             });
         }
         Ok(changed)

@@ -1568,3 +1568,80 @@ fn the_row_at_the_playhead_lights_up_as_it_plays_and_a_note_pops_up_when_asked()
     h.step();
     assert!(h.query_by_label_contains("Sam: cymbal swell").is_none());
 }
+
+#[test]
+fn a_new_verdict_or_reply_on_my_note_shows_as_a_notice_with_its_words() {
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    let jo = rig.ctx("Jo", Role::Executive);
+    let mine = note_event(&sam, "snare too loud", Category::Mix);
+    let theirs = note_event(
+        &rig.ctx("Kim", Role::Engineer),
+        "hat is fine",
+        Category::Mix,
+    );
+    let old = Event::new(
+        &jo,
+        None,
+        Body::Verdict {
+            target: theirs.id,
+            verdict: Verdict::Approved,
+            comment: String::new(),
+        },
+    );
+    rig.journal()
+        .append(&[mine.clone(), theirs.clone(), old])
+        .unwrap();
+    let mut h = rig.harness();
+    step_until(&mut h, "the notes", |app| app.rows().rows.len() == 2);
+    h.step();
+    assert!(
+        h.query_by_label_contains("Jo (executive) approved")
+            .is_none(),
+        "what was there before, and on someone else's note, is no news to me"
+    );
+
+    // Arrivals, as a pull writes them: on my note, and on someone else's.
+    let verdict = Event::new(
+        &jo,
+        None,
+        Body::Verdict {
+            target: mine.id,
+            verdict: Verdict::ChangesRequested,
+            comment: "ride it down".into(),
+        },
+    );
+    let elsewhere = Event::new(
+        &jo,
+        None,
+        Body::ReplyAdded(liner_record::event::ReplyAdded {
+            target: theirs.id,
+            text: "not for Sam".into(),
+        }),
+    );
+    rig.journal().append(&[verdict, elsewhere]).unwrap();
+    let words = "Jo (executive) asked for changes on Sam's note “snare too loud” (Night Drive): ride it down";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label(words).is_none() {
+        assert!(Instant::now() < deadline, "no notice of the verdict");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        h.query_by_label_contains("not for Sam").is_none(),
+        "a reply to someone else's note is theirs"
+    );
+
+    // The client in the room: no notice shows.
+    h.state_mut().client_in_room = true;
+    h.step();
+    h.step();
+    assert!(h.query_by_label(words).is_none());
+    h.state_mut().client_in_room = false;
+    h.step();
+    h.step();
+    h.get_by_label("Dismiss").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label(words).is_none(), "dismissed");
+}

@@ -59,6 +59,8 @@ pub struct EditorApp {
     pub(super) selected: Option<(RowKind, Uuid)>,
     pub(super) edit: Option<EditBuffer>,
     pub(super) confirm_delete: Option<Uuid>,
+    /// Verdicts, replies and dones on your things, shown briefly.
+    pub(super) notices: super::notices::Notices,
     /// The rows the playhead is at, and the note popped up.
     pub(super) follow: super::follow::Follow,
     /// The reply being typed, to the selected row (by its event id).
@@ -121,6 +123,7 @@ impl EditorApp {
             edit: None,
             confirm_delete: None,
             follow: Default::default(),
+            notices: Default::default(),
             reply: None,
             reply_edit: None,
             done: None,
@@ -462,6 +465,8 @@ impl EditorApp {
         self.open();
         self.ph = self.playhead.read();
         self.snap = self.link.record().unwrap_or_else(|| self.empty.clone());
+        let me = self.link.state().read().settings.author.clone();
+        self.notices.update(&self.snap, &me);
         // Saved ones (their own write returned) leave the list.
         let saved = self.link.take_saved();
         if !saved.is_empty() {

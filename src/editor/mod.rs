@@ -10,7 +10,7 @@
 //!
 //! Layout: [`EditorApp`] (`app.rs`: the editor's state and every action that changes the
 //! record or the settings), [`draft`] (the note being typed), [`list`] (filtered rows),
-//! [`follow`] (the rows the playhead is at), [`decision`] (the EQ/FX form), [`settings_form`], [`outbox`] and [`chores`] (work off the
+//! [`follow`] (the rows the playhead is at), [`notices`] (what answers you), [`decision`] (the EQ/FX form), [`settings_form`], [`outbox`] and [`chores`] (work off the
 //! GUI thread), [`export_song`]; `ui/` draws one panel per file and only calls actions;
 //! [`window`] is the plugin window and the framework's side.
 
@@ -21,6 +21,7 @@ pub mod draft;
 mod export;
 pub mod follow;
 pub mod list;
+pub mod notices;
 pub mod outbox;
 pub mod settings_form;
 mod ui;

@@ -73,6 +73,9 @@ pub(super) fn frame(app: &mut EditorApp, ui: &mut egui::Ui) {
         });
         return;
     }
+    if app.notices.shown().next().is_some() {
+        egui::Panel::top("liner-notices").show(ui, |ui| notices(app, ui));
+    }
     egui::Panel::top("liner-capture").show(ui, |ui| capture(app, ui));
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -100,6 +103,27 @@ pub(super) fn frame(app: &mut EditorApp, ui: &mut egui::Ui) {
             Tab::Settings => settings(app, ui),
         }
     });
+}
+
+/// What answers you, briefly (never while the client is in the room: it holds notes' words).
+fn notices(app: &mut EditorApp, ui: &mut egui::Ui) {
+    let mut dismissed = None;
+    let mut soonest = None::<std::time::Duration>;
+    for (i, (words, left)) in app.notices.shown().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(words).color(RECHECK_COLOR));
+            if ui.small_button("Dismiss").clicked() {
+                dismissed = Some(i);
+            }
+        });
+        soonest = Some(soonest.map_or(left, |s| s.min(left)));
+    }
+    if let Some(i) = dismissed {
+        app.notices.dismiss(i);
+    }
+    if let Some(left) = soonest {
+        ui.ctx().request_repaint_after(left);
+    }
 }
 
 /// Keyboard shortcuts that work anywhere in the window.
