@@ -13,6 +13,8 @@
 //! - [`outbox`]: what a journal sends to a server and what waits for the user (the pure step
 //!   of sync), and the user's answers (send as me, fix, drop).
 //! - [`export`]: the decision log in every format of docs/FORMATS.md.
+//! - [`notice`]: an event in plain words a person acts on (webhooks, the editor's notices,
+//!   digests), and the kinds one may ask to be told about.
 //! - [`names`]: names people gave, made safe as file and folder names.
 //! - [`settings`]: who works on what, and where tokens and last-used settings are kept.
 //! - `sync` (feature `client`): the sync protocol's client, through the journal.
@@ -29,6 +31,7 @@ pub mod fuzzing;
 pub mod journal;
 pub mod limits;
 pub mod names;
+pub mod notice;
 pub mod outbox;
 pub mod position;
 pub mod review;
