@@ -13,6 +13,8 @@
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
 //! - [`fair`]: the shares that keep one client, session or project from taking the server
 //!   from everyone else (clip upload slots and their floor rate, ...).
+//! - [`hooks`]: webhooks per project: signed bodies Slack and Mattermost take as they are,
+//!   delivered off the request path with retries, never to private addresses unless allowed.
 //! - [`metrics`]: `/metrics` for an operator (on its own address), one log line per request.
 //! - [`tls`]: HTTPS without a proxy (`--tls-cert`, `--tls-key`, `--hsts`).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
@@ -24,6 +26,7 @@
 pub mod api;
 pub mod commands;
 pub mod fair;
+pub mod hooks;
 pub mod metrics;
 pub mod page;
 pub mod serve;
@@ -66,6 +69,7 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
+    tokio::spawn(hooks::deliver::run(state.clone(), extras.hooks.clone()));
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone())
         .merge(page)
@@ -157,7 +161,10 @@ impl Background {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    let extras = serve::Extras { tls, metrics: None };
+                    let extras = serve::Extras {
+                        tls,
+                        ..Default::default()
+                    };
                     if let Err(e) = run_with(listener, store, limits, extras, shutdown).await {
                         tracing::error!("the server stopped: {e}");
                     }

@@ -45,8 +45,13 @@ impl Hook {
 pub enum Settle {
     /// Done with every event up to `cursor` (delivered, given up on, or not asked for).
     Done { cursor: u64 },
-    /// The event after the cursor failed `attempts` times: try again at `at_ms`.
-    Retry { attempts: u32, at_ms: i64 },
+    /// Done with every event up to `cursor` (the one before the event that failed); that
+    /// event failed `attempts` times: try again at `at_ms`.
+    Retry {
+        cursor: u64,
+        attempts: u32,
+        at_ms: i64,
+    },
 }
 
 /// One delivery attempt, as logged.

@@ -102,7 +102,11 @@ pub(super) async fn settle(
 ) -> Result<bool> {
     let (to, attempts, next_ms) = match next {
         Settle::Done { cursor } => (cursor, 0, 0),
-        Settle::Retry { attempts, at_ms } => (cursor, attempts, at_ms),
+        Settle::Retry {
+            cursor,
+            attempts,
+            at_ms,
+        } => (cursor, attempts, at_ms),
     };
     let tx = c.transaction().await?;
     let n = tx

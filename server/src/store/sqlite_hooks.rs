@@ -90,7 +90,11 @@ pub(super) fn settle(
     let tx = conn.transaction()?;
     let (to, attempts, next_ms) = match next {
         Settle::Done { cursor } => (cursor, 0, 0),
-        Settle::Retry { attempts, at_ms } => (cursor, attempts, at_ms),
+        Settle::Retry {
+            cursor,
+            attempts,
+            at_ms,
+        } => (cursor, attempts, at_ms),
     };
     let n = tx.execute(
         "UPDATE hooks SET cursor = ?4, attempts = ?5, next_ms = ?6, lease_ms = ?7 \
