@@ -417,8 +417,9 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     }
     if found.problems.is_empty() {
         println!(
-            "{what}: {} events and {} clips, all sound; {} versions, all sound",
-            found.events, found.clips, found.versions
+            "{what}: {} events and {} clips, all sound; {} versions, all sound; {} webhooks, \
+             all sound",
+            found.events, found.clips, found.versions, found.hooks
         );
         Ok(())
     } else {

@@ -363,6 +363,34 @@ fn deliveries_are_signed_over_the_exact_body_and_carry_words_and_the_stored_even
         },
     );
     push(&server.url, &server.producer(), &[&n, &private, &mark]);
+    // Another project's note never reaches this project's hook.
+    let other = run({
+        let mut c = liner(data.path());
+        c.args(["project", "create", "Other"]);
+        c
+    });
+    assert!(other.status.success(), "{}", text(&other));
+    let out = run({
+        let mut c = liner(data.path());
+        c.args([
+            "token",
+            "add",
+            "--project",
+            "Other",
+            "--person",
+            "Kim",
+            "--role",
+            "producer",
+        ]);
+        c
+    });
+    let kim = String::from_utf8(out.stdout).unwrap();
+    let kim = kim.lines().nth(1).expect("the token").to_owned();
+    push(
+        &server.url,
+        &kim,
+        &[&note_by("Other", "Kim", Role::Producer, "elsewhere")],
+    );
     let judged = verdict(n.id, Verdict::ChangesRequested, "more air");
     let on_private = verdict(private.id, Verdict::Approved, "");
     push(&server.url, &server.exec(), &[&judged, &on_private]);
@@ -425,7 +453,10 @@ fn deliveries_are_signed_over_the_exact_body_and_carry_words_and_the_stored_even
 #[test]
 fn a_receiver_answering_500_gets_the_retry_and_the_log_shows_both_attempts() {
     let data = tempfile::tempdir().unwrap();
-    let server = Serve::start(data.path(), FAST);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let mut args = FAST.to_vec();
+    args.extend(["--metrics-listen", &metrics]);
+    let server = Serve::start(data.path(), &args);
     let receiver = Receiver::on("127.0.0.1:0", |n| {
         Answer::Status(if n == 0 { 500 } else { 200 })
     })
@@ -453,6 +484,18 @@ fn a_receiver_answering_500_gets_the_retry_and_the_log_shows_both_attempts() {
         logged[0].contains("\t2\tdelivered (HTTP 200)"),
         "{logged:?}"
     );
+    let seen = common::client()
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for line in [
+        "liner_webhook_deliveries_total{outcome=\"failed\"} 1",
+        "liner_webhook_deliveries_total{outcome=\"delivered\"} 1",
+    ] {
+        assert!(seen.contains(line), "{line} in {seen}");
+    }
     drop(server);
 }
 
@@ -805,6 +848,16 @@ fn hooks_go_with_the_record_through_backup_restore_and_migrate() {
     };
     let want = format!("{id}\t{P}\thttps://example.com/hook\tverdict\t0\tok");
     assert!(listed(sqlite(data.path())).contains(&want));
+    let out = run({
+        let mut c = sqlite(data.path());
+        c.arg("check");
+        c
+    });
+    assert!(
+        text(&out).contains("1 webhooks, all sound"),
+        "{}",
+        text(&out)
+    );
     // Backup and restore.
     let file = data.path().join("backup.db");
     let out = run({

@@ -23,6 +23,9 @@ pub fn delivery_id(hook: i64, event: &str) -> String {
 }
 
 /// `sha256=<hex HMAC-SHA256 of body with secret>` (see the module docs).
+///
+/// # Panics
+/// Never: HMAC takes a key of any length.
 pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes a key of any length");
