@@ -69,7 +69,7 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
-    tokio::spawn(hooks::deliver::run(state.clone(), extras.hooks.clone()));
+    let deliveries = tokio::spawn(hooks::deliver::run(state.clone(), extras.hooks.clone()));
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone())
         .merge(page)
@@ -92,7 +92,10 @@ pub async fn run_with(
             }
         });
     }
-    serve::serve(listener, app, state, limits, extras.tls, shutdown).await
+    let served = serve::serve(listener, app, state, limits, extras.tls, shutdown).await;
+    // The deliveries let go of their hooks (a moment's work; never waited for long).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), deliveries).await;
+    served
 }
 
 /// A server on its own thread and runtime, stopped gracefully when dropped: for tests,

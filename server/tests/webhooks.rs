@@ -906,3 +906,39 @@ fn hooks_go_with_the_record_through_backup_restore_and_migrate() {
     );
     assert!(next > id);
 }
+
+#[test]
+fn a_server_stopped_mid_delivery_lets_go_and_the_next_one_delivers_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let mut args = FAST.to_vec();
+    args.extend(["--webhooks-timeout-ms", "30000"]);
+    let server = Serve::start(data.path(), &args);
+    let producer = server.producer();
+    // The first attempt hangs; the server stops while it does.
+    let receiver = Receiver::on("127.0.0.1:0", |n| {
+        if n == 0 {
+            Answer::Hang
+        } else {
+            Answer::Status(200)
+        }
+    })
+    .unwrap();
+    add_hook(liner(data.path()), &receiver.url("/"), "note_added");
+    push(&server.url, &producer, &[&note("cut off")]);
+    receiver.wait_for(1);
+    let port = server.port;
+    server.stop();
+    // Restarted, it takes the hook up at once (not after the 60 s lease), with the same id.
+    let started = Instant::now();
+    let _server = Serve::start_with(liner(data.path()), port, &args);
+    let got = receiver.wait_for(2);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        got[0].header("x-liner-delivery"),
+        got[1].header("x-liner-delivery")
+    );
+}

@@ -41,7 +41,10 @@ struct Deliverer {
     running: Mutex<HashSet<i64>>,
 }
 
-/// Delivers webhooks until the server stops (see the module docs).
+/// Delivers webhooks until the server stops (see the module docs), then lets go of the hooks
+/// it holds, so the next server (this one restarted, or another on the same database) takes
+/// them up at once rather than after their lease. A delivery cut off by the stop is made
+/// again there, with the same delivery id.
 pub async fn run(state: Arc<AppState>, config: Config) {
     let client = match client(&config) {
         Ok(client) => client,
@@ -62,9 +65,16 @@ pub async fn run(state: Arc<AppState>, config: Config) {
         tokio::select! {
             () = d.state.hooks_wake.notified() => {}
             () = tokio::time::sleep(tick) => {}
-            () = d.state.stopped() => return,
+            () = d.state.stopped() => break,
         }
         d.clone().round().await;
+    }
+    let held: Vec<i64> = d.lock_running().iter().copied().collect();
+    for id in held {
+        let (store, owner) = (d.state.store.clone(), d.owner.clone());
+        if let Err(e) = blocking(move || store.release_hook(id, &owner)).await {
+            tracing::warn!("webhook {id}: not let go at the stop: {e}");
+        }
     }
 }
 
