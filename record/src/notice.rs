@@ -71,8 +71,22 @@ pub fn is_private(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> bool
         Body::NoteEdited(e) => target_private(e.note),
         Body::NoteDeleted { note } => target_private(*note),
         Body::Verdict { target, .. } => target_private(*target),
+        // A kind this version does not know (a reply, "done") about a private note.
+        Body::Unknown { body, .. } => unknown_targets(body.get()).into_iter().any(target_private),
         _ => false,
     }
+}
+
+/// The ids an event of a kind this version does not know names in its body's `target`,
+/// `note` or `item` field: what it may be about.
+fn unknown_targets(body: &str) -> Vec<Uuid> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(body) else {
+        return Vec::new();
+    };
+    ["target", "note", "item"]
+        .iter()
+        .filter_map(|k| fields.get(*k)?.as_str()?.parse().ok())
+        .collect()
 }
 
 /// `event` in words (see the module docs). `lookup` finds the event a verdict, edit,
@@ -426,6 +440,20 @@ mod tests {
         assert!(!is_private(&open, &|_| None));
         let v = verdict(open.id, Verdict::Approved, "");
         assert!(!is_private(&v, &|_| Some(open.clone())));
+        // A reply (a kind this version does not know) to the private note is private too.
+        let mut reply = note("x", false);
+        reply.body = Body::Unknown {
+            kind: "reply_added".into(),
+            body: crate::event::RawJson(
+                serde_json::value::RawValue::from_string(format!(
+                    r#"{{"target":"{}","text":"ok"}}"#,
+                    secret.id
+                ))
+                .unwrap(),
+            ),
+        };
+        assert!(is_private(&reply, &|id| (id == secret.id).then(|| secret.clone())));
+        assert!(!is_private(&reply, &|_| Some(open.clone())));
     }
 
     #[test]

@@ -511,6 +511,9 @@ fn a_hook_gives_up_after_its_attempts_and_goes_on_to_the_next_event() {
     })
     .unwrap();
     add_hook(liner(data.path()), &receiver.url("/"), "note_added");
+    // And one where nothing listens, whose URL (a path that is its secret) is never logged.
+    let nobody = format!("http://127.0.0.1:{}/hook-secret-path", free_port());
+    let (gone, _) = add_hook(liner(data.path()), &nobody, "note_added");
     push(
         &server.url,
         &server.producer(),
@@ -518,7 +521,17 @@ fn a_hook_gives_up_after_its_attempts_and_goes_on_to_the_next_event() {
     );
     let got = receiver.wait_for(4);
     assert_eq!(got[3].json()["event"]["body"]["text"], "kept");
+    let mut unreachable = Vec::new();
+    wait_until("the unreachable hook gives up on both notes", WAIT, || {
+        unreachable = log(liner(data.path()), &["--hook", &gone.to_string()]);
+        unreachable.iter().filter(|l| l.contains("gave up")).count() == 2
+    });
+    assert!(
+        unreachable[0].contains("could not connect"),
+        "{unreachable:?}"
+    );
     let logged = log(liner(data.path()), &[]);
+    assert!(!logged.concat().contains("hook-secret-path"), "{logged:?}");
     assert!(
         logged.iter().any(|l| l.contains("\t3\t")
             && l.ends_with(&format!("gave up\t{}", got[0].header("x-liner-delivery")))),

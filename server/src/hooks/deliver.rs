@@ -475,9 +475,17 @@ impl Outcome {
         }
     }
 
+    /// A request that got no answer: the refusal of [`Guarded`] if that was it, else what
+    /// went wrong in words. reqwest's own words are left out: they carry the whole URL,
+    /// which is often the hook's secret (a Slack URL is).
     fn failed(e: &reqwest::Error, timeout: Duration) -> Outcome {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-        let mut words = Vec::new();
+        let mut source = std::error::Error::source(e);
+        let mut words = vec![if e.is_connect() {
+            "could not connect"
+        } else {
+            "the request failed"
+        }
+        .to_owned()];
         while let Some(s) = source {
             if let Some(refused) = s.downcast_ref::<Refused>() {
                 return Outcome::refused(refused.0.clone());
