@@ -955,3 +955,110 @@ fn a_server_stopped_mid_delivery_lets_go_and_the_next_one_delivers_at_once() {
         got[1].header("x-liner-delivery")
     );
 }
+
+/// The claim and the compare-and-set themselves, on whichever store this run uses: only one
+/// process holds a hook at a time, a stale or foreign settle writes nothing (not even its
+/// log line), and the lease's end lets another take over.
+#[test]
+fn a_hook_is_held_by_one_process_at_a_time_and_moved_only_from_where_it_stands() {
+    use liner_server::store::{Attempt, Settle};
+    let dir = tempfile::tempdir().unwrap();
+    let store = liner_test_support::open_store(dir.path());
+    let project = store.create_project(P).unwrap();
+    let hook = store
+        .add_hook(&project, "https://example.com/", "all")
+        .unwrap();
+    assert_eq!(hook.cursor, 0);
+    let now = 1_000_000;
+    let a = store.claim_hook(hook.id, "a", now, now + 60_000).unwrap();
+    assert!(a.is_some(), "free: a takes it");
+    assert_eq!(
+        store
+            .claim_hook(hook.id, "b", now + 1, now + 60_000)
+            .unwrap(),
+        None
+    );
+    let attempt = |seq: u64| Attempt {
+        at_ms: now,
+        hook: hook.id,
+        project_id: project.id,
+        seq,
+        event: "e".into(),
+        kind: "note_added".into(),
+        delivery: "d".into(),
+        attempt: 1,
+        status: Some(200),
+        error: None,
+        retry_ms: None,
+        gave_up: false,
+    };
+    let done = |cursor| Settle::Done { cursor };
+    // b does not hold it; a's view of the cursor must be current.
+    assert!(!store
+        .settle_hook(hook.id, "b", 0, done(5), now + 60_000, Some(&attempt(5)))
+        .unwrap());
+    assert!(!store
+        .settle_hook(hook.id, "a", 3, done(5), now + 60_000, Some(&attempt(5)))
+        .unwrap());
+    assert!(store.hook_log(None, Some(hook.id), 10).unwrap().is_empty());
+    assert!(store
+        .settle_hook(hook.id, "a", 0, done(5), now + 60_000, Some(&attempt(5)))
+        .unwrap());
+    assert!(
+        !store
+            .settle_hook(hook.id, "a", 0, done(6), now + 60_000, None)
+            .unwrap(),
+        "once"
+    );
+    let retry = Settle::Retry {
+        cursor: 5,
+        attempts: 1,
+        at_ms: now + 500,
+    };
+    assert!(store
+        .settle_hook(hook.id, "a", 5, retry, now + 60_000, None)
+        .unwrap());
+    let listed = store.hooks().unwrap();
+    assert_eq!(
+        (listed[0].cursor, listed[0].attempts, listed[0].next_ms),
+        (5, 1, now + 500)
+    );
+    assert_eq!(
+        store.hook_log(None, Some(hook.id), 10).unwrap(),
+        [attempt(5)]
+    );
+    // Not before its retry is due, and not while a holds it; after a lets go, b may.
+    assert_eq!(
+        store
+            .claim_hook(hook.id, "a", now + 10, now + 60_000)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_hook(hook.id, "b", now + 600, now + 60_000)
+            .unwrap(),
+        None
+    );
+    store.release_hook(hook.id, "a").unwrap();
+    assert!(store
+        .claim_hook(hook.id, "b", now + 600, now + 60_000)
+        .unwrap()
+        .is_some());
+    // A lease that ran out is taken over.
+    assert!(store
+        .claim_hook(hook.id, "c", now + 61_000, now + 120_000)
+        .unwrap()
+        .is_some());
+    store.remove_hook(hook.id).unwrap();
+    assert!(
+        !store
+            .settle_hook(hook.id, "c", 5, done(6), now, None)
+            .unwrap(),
+        "removed"
+    );
+    assert!(matches!(
+        store.remove_hook(hook.id),
+        Err(liner_server::store::StoreError::NoHook(_))
+    ));
+}
