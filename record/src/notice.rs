@@ -456,6 +456,75 @@ mod tests {
         assert!(!is_private(&reply, &|_| Some(open.clone())));
     }
 
+    /// An event of every kind this version knows, each in its own words (none falls back to
+    /// "recorded <kind>"), each kind in [`KINDS`].
+    #[test]
+    fn every_kind_today_has_words_of_its_own() {
+        use serde_json::json;
+        let n = note("breath at the top", false);
+        let hash = crate::clips::ClipHash::of(b"audio").to_string();
+        let take = json!({"instance": Uuid::nil(), "number": 3});
+        let decision = json!({"processor": "Pro-Q 3", "reason": "mud",
+            "settings": [{"name": "gain", "value": -3.0, "unit": "dB"}, {"name": "band", "text": "low shelf"}]});
+        let bodies = [
+            ("note_added", json!({"text": "t", "category": "mix"})),
+            ("note_edited", json!({"note": n.id, "text": "new words"})),
+            ("note_deleted", json!({"note": n.id})),
+            ("take_started", json!({"take": take})),
+            ("take_ended", json!({"take": take})),
+            (
+                "take_rated",
+                json!({"take": take, "rating": "keeper", "stars": 4, "note": "great"}),
+            ),
+            ("mark", json!({"instance": Uuid::nil(), "number": 2})),
+            ("eq_decision", decision.clone()),
+            ("fx_decision", decision),
+            (
+                "verdict",
+                json!({"target": n.id, "verdict": "approved", "comment": ""}),
+            ),
+            ("tracklist_order", json!({"songs": ["A", "B"]})),
+            ("song_selection", json!({"song": "A", "selected": true})),
+            (
+                "clip_attached",
+                json!({"target": n.id, "clip": {"hash": hash, "format": "flac",
+                "sample_rate": 48000, "channels": 2, "frames": 48000 * 12, "moment": 0, "bytes": 5}}),
+            ),
+            (
+                "version_printed",
+                json!({"label": "v3", "start": {"seconds": 0.0}, "version": {
+                "hash": hash, "format": "flac", "sample_rate": 48000, "channels": 2,
+                "frames": 48000 * 60, "bytes": 5,
+                "loudness": {"integrated": -14.0, "range": 5.0, "true_peak": -1.0},
+                "peaks": [-100, 100]}}),
+            ),
+            (
+                "version_labeled",
+                json!({"target": n.id, "label": "v3 final"}),
+            ),
+            ("transport_started", json!({})),
+            ("transport_stopped", json!({})),
+            ("session_opened", json!({})),
+            ("session_closed", json!({})),
+        ];
+        let lookup = |_| Some(n.clone());
+        for (kind, body) in bodies {
+            assert!(is_kind(kind), "{kind}");
+            let mut line = serde_json::to_value(&n).unwrap();
+            line["kind"] = json!(kind);
+            line["body"] = body;
+            let event: Event =
+                serde_json::from_value(line).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(event.body.kind(), kind, "{kind} parses as itself");
+            let words = words(&event, &lookup);
+            assert!(words.starts_with("Sam (producer) "), "{kind}: {words}");
+            assert!(
+                !words.contains(" recorded ") || kind.ends_with("decision"),
+                "{kind}: {words}"
+            );
+        }
+    }
+
     #[test]
     fn every_kind_is_listed_once_and_the_defaults_are_kinds() {
         let mut seen = std::collections::HashSet::new();
