@@ -73,8 +73,22 @@ pub fn is_private(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> bool
         Body::Verdict { target, .. } => target_private(*target),
         Body::ReplyAdded(r) => target_private(r.target),
         Body::MarkedDone(d) => target_private(d.target),
+        // A kind this version does not know (a reply, "done") about a private note.
+        Body::Unknown { body, .. } => unknown_targets(body.get()).into_iter().any(target_private),
         _ => false,
     }
+}
+
+/// The ids an event of a kind this version does not know names in its body's `target`,
+/// `note` or `item` field: what it may be about.
+fn unknown_targets(body: &str) -> Vec<Uuid> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(body) else {
+        return Vec::new();
+    };
+    ["target", "note", "item"]
+        .iter()
+        .filter_map(|k| fields.get(*k)?.as_str()?.parse().ok())
+        .collect()
 }
 
 /// `event` in words (see the module docs). `lookup` finds the event a verdict, edit,
@@ -506,6 +520,93 @@ mod tests {
         assert!(!is_private(&open, &|_| None));
         let v = verdict(open.id, Verdict::Approved, "");
         assert!(!is_private(&v, &|_| Some(open.clone())));
+        // A reply (a kind this version does not know) to the private note is private too.
+        let mut reply = note("x", false);
+        reply.body = Body::Unknown {
+            kind: "reply_added".into(),
+            body: crate::event::RawJson(
+                serde_json::value::RawValue::from_string(format!(
+                    r#"{{"target":"{}","text":"ok"}}"#,
+                    secret.id
+                ))
+                .unwrap(),
+            ),
+        };
+        assert!(is_private(&reply, &|id| (id == secret.id).then(|| secret.clone())));
+        assert!(!is_private(&reply, &|_| Some(open.clone())));
+    }
+
+    /// An event of every kind this version knows, each in its own words (none falls back to
+    /// "recorded <kind>"), each kind in [`KINDS`].
+    #[test]
+    fn every_kind_today_has_words_of_its_own() {
+        use serde_json::json;
+        let n = note("breath at the top", false);
+        let hash = crate::clips::ClipHash::of(b"audio").to_string();
+        let take = json!({"instance": Uuid::nil(), "number": 3});
+        let decision = json!({"processor": "Pro-Q 3", "reason": "mud",
+            "settings": [{"name": "gain", "value": -3.0, "unit": "dB"}, {"name": "band", "text": "low shelf"}]});
+        let bodies = [
+            ("note_added", json!({"text": "t", "category": "mix"})),
+            ("note_edited", json!({"note": n.id, "text": "new words"})),
+            ("note_deleted", json!({"note": n.id})),
+            ("take_started", json!({"take": take})),
+            ("take_ended", json!({"take": take})),
+            (
+                "take_rated",
+                json!({"take": take, "rating": "keeper", "stars": 4, "note": "great"}),
+            ),
+            ("mark", json!({"instance": Uuid::nil(), "number": 2})),
+            ("eq_decision", decision.clone()),
+            ("fx_decision", decision),
+            (
+                "verdict",
+                json!({"target": n.id, "verdict": "approved", "comment": ""}),
+            ),
+            ("tracklist_order", json!({"songs": ["A", "B"]})),
+            ("song_selection", json!({"song": "A", "selected": true})),
+            (
+                "clip_attached",
+                json!({"target": n.id, "clip": {"hash": hash, "format": "flac",
+                "sample_rate": 48000, "channels": 2, "frames": 48000 * 12, "moment": 0, "bytes": 5}}),
+            ),
+            (
+                "version_printed",
+                json!({"label": "v3", "start": {"seconds": 0.0}, "version": {
+                "hash": hash, "format": "flac", "sample_rate": 48000, "channels": 2,
+                "frames": 48000 * 60, "bytes": 5,
+                "loudness": {"integrated": -14.0, "range": 5.0, "true_peak": -1.0},
+                "peaks": [-100, 100]}}),
+            ),
+            (
+                "version_labeled",
+                json!({"target": n.id, "label": "v3 final"}),
+            ),
+            ("reply_added", json!({"target": n.id, "text": "on it"})),
+            ("reply_edited", json!({"reply": n.id, "text": "on it, v4"})),
+            ("reply_deleted", json!({"reply": n.id})),
+            ("marked_done", json!({"target": n.id, "answers": n.id})),
+            ("transport_started", json!({})),
+            ("transport_stopped", json!({})),
+            ("session_opened", json!({})),
+            ("session_closed", json!({})),
+        ];
+        let lookup = |_| Some(n.clone());
+        for (kind, body) in bodies {
+            assert!(is_kind(kind), "{kind}");
+            let mut line = serde_json::to_value(&n).unwrap();
+            line["kind"] = json!(kind);
+            line["body"] = body;
+            let event: Event =
+                serde_json::from_value(line).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(event.body.kind(), kind, "{kind} parses as itself");
+            let words = words(&event, &lookup);
+            assert!(words.starts_with("Sam (producer) "), "{kind}: {words}");
+            assert!(
+                !words.contains(" recorded ") || kind.ends_with("decision"),
+                "{kind}: {words}"
+            );
+        }
     }
 
     #[test]

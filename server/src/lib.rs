@@ -13,6 +13,8 @@
 //! - [`serve`]: accepting connections: timeouts, a connection cap, a bounded shutdown.
 //! - [`fair`]: the shares that keep one client, session or project from taking the server
 //!   from everyone else (clip upload slots and their floor rate, ...).
+//! - [`hooks`]: webhooks per project: signed bodies Slack and Mattermost take as they are,
+//!   delivered off the request path with retries, never to private addresses unless allowed.
 //! - [`metrics`]: `/metrics` for an operator (on its own address), one log line per request.
 //! - [`tls`]: HTTPS without a proxy (`--tls-cert`, `--tls-key`, `--hsts`).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
@@ -24,6 +26,7 @@
 pub mod api;
 pub mod commands;
 pub mod fair;
+pub mod hooks;
 pub mod metrics;
 pub mod page;
 pub mod serve;
@@ -66,6 +69,7 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
+    let deliveries = tokio::spawn(hooks::deliver::run(state.clone(), extras.hooks.clone()));
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone())
         .merge(page)
@@ -88,7 +92,10 @@ pub async fn run_with(
             }
         });
     }
-    serve::serve(listener, app, state, limits, extras.tls, shutdown).await
+    let served = serve::serve(listener, app, state, limits, extras.tls, shutdown).await;
+    // The deliveries let go of their hooks (a moment's work; never waited for long).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), deliveries).await;
+    served
 }
 
 /// A server on its own thread and runtime, stopped gracefully when dropped: for tests,
@@ -157,7 +164,10 @@ impl Background {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    let extras = serve::Extras { tls, metrics: None };
+                    let extras = serve::Extras {
+                        tls,
+                        ..Default::default()
+                    };
                     if let Err(e) = run_with(listener, store, limits, extras, shutdown).await {
                         tracing::error!("the server stopped: {e}");
                     }

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use liner_record::export::ExportRequest;
-use liner_server::commands::{admin, backup, export, first_run, journals};
+use liner_server::commands::{admin, backup, export, first_run, journals, webhooks};
 use liner_server::store::{PgStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,6 +83,13 @@ enum Command {
         /// without it there are no metrics. Never on the public address.
         #[arg(long)]
         metrics_listen: Option<SocketAddr>,
+        #[command(flatten)]
+        hooks: HookArgs,
+    },
+    /// Webhooks: a project's new events posted to a URL (Slack, Mattermost, your own), signed.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
     },
     /// Copy the whole record (every event, token, session and clip) into a new file, while
     /// the server runs and takes writes (SQLite; on PostgreSQL it says how to use pg_dump).
@@ -193,6 +200,88 @@ enum Command {
         /// (`album.m3u8`) and the sequence sheet (`sequence.md`).
         #[arg(long)]
         versions: Option<PathBuf>,
+    },
+}
+
+/// How `liner serve` delivers webhooks.
+#[derive(clap::Args)]
+struct HookArgs {
+    /// The review page's address as people reach it (e.g. https://review.studio.example),
+    /// for links in webhook messages; without it, messages carry no link.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Deliver webhooks to loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7) and
+    /// link-local addresses too (refused by default: whoever adds a hook could otherwise
+    /// make this server call into your network).
+    #[arg(long)]
+    webhooks_allow_private: bool,
+    /// The wait before a failed delivery's first retry (milliseconds); each next one doubles.
+    #[arg(long, default_value_t = 10_000)]
+    webhooks_retry_base_ms: u64,
+    /// The longest wait between retries (milliseconds).
+    #[arg(long, default_value_t = 3_600_000)]
+    webhooks_retry_cap_ms: u64,
+    /// Attempts at one event before a hook gives up on it (logged) and goes on.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    webhooks_attempts: u32,
+    /// How long one delivery may take (milliseconds).
+    #[arg(long, default_value_t = 10_000)]
+    webhooks_timeout_ms: u64,
+}
+
+impl HookArgs {
+    fn config(&self) -> Result<liner_server::hooks::Config> {
+        use std::time::Duration;
+        let public_url = match &self.public_url {
+            Some(url) => Some(
+                liner_server::hooks::check_url(url)
+                    .context("--public-url")?
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(liner_server::hooks::Config {
+            allow_private: self.webhooks_allow_private,
+            retry_base: Duration::from_millis(self.webhooks_retry_base_ms),
+            retry_cap: Duration::from_millis(self.webhooks_retry_cap_ms),
+            attempts: self.webhooks_attempts,
+            timeout: Duration::from_millis(self.webhooks_timeout_ms.max(1)),
+            public_url,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Add a webhook; prints its id and its signing secret (once).
+    Add {
+        #[arg(long)]
+        project: String,
+        /// Where to post (https://...): a Slack or Mattermost incoming webhook, or your own.
+        #[arg(long)]
+        url: String,
+        /// `all`, or kinds separated by commas (verdict,note_added,...). Default: note_added,
+        /// verdict, version_printed, reply_added, marked_done.
+        #[arg(long)]
+        events: Option<String>,
+    },
+    /// List webhooks (never their secrets).
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Remove a webhook by id (its log stays).
+    Remove { id: i64 },
+    /// What became of deliveries, newest first.
+    Log {
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        hook: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 }
 
@@ -328,8 +417,9 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     }
     if found.problems.is_empty() {
         println!(
-            "{what}: {} events and {} clips, all sound; {} versions, all sound",
-            found.events, found.clips, found.versions
+            "{what}: {} events and {} clips, all sound; {} versions, all sound; {} webhooks, \
+             all sound",
+            found.events, found.clips, found.versions, found.hooks
         );
         Ok(())
     } else {
@@ -351,39 +441,69 @@ fn open_store(cli: &Cli) -> Result<Arc<dyn Store>> {
     })
 }
 
+/// `liner serve` with the arguments given.
+fn serve_command(cli: &Cli, store: Arc<dyn Store>) -> Result<()> {
+    let Command::Serve {
+        listen,
+        configure_local_plugin,
+        max_connections,
+        max_connections_per_address,
+        clip_quota_mb,
+        tls_cert,
+        tls_key,
+        hsts,
+        metrics_listen,
+        hooks,
+    } = &cli.command
+    else {
+        unreachable!("called for serve only");
+    };
+    first_run::serve(
+        store,
+        *listen,
+        *configure_local_plugin,
+        liner_server::serve::Limits {
+            max_connections: *max_connections,
+            per_address: *max_connections_per_address,
+            clip_quota: clip_quota_mb.saturating_mul(1_000_000),
+            ..Default::default()
+        },
+        match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(
+                liner_server::tls::Tls::from_pem_files(cert, key, *hsts)
+                    .context("setting up HTTPS")?,
+            ),
+            _ => None,
+        },
+        *metrics_listen,
+        hooks.config()?,
+    )
+}
+
+/// `liner webhook ...`.
+fn webhook_command(store: &dyn Store, command: &WebhookCommand) -> Result<()> {
+    match command {
+        WebhookCommand::Add {
+            project,
+            url,
+            events,
+        } => webhooks::add(store, project, url, events.as_deref()),
+        WebhookCommand::List { project } => webhooks::list(store, project.as_deref()),
+        WebhookCommand::Remove { id } => webhooks::remove(store, *id),
+        WebhookCommand::Log {
+            project,
+            hook,
+            limit,
+        } => webhooks::log(store, project.as_deref(), *hook, *limit),
+    }
+}
+
 /// The commands that work on the server's database.
 fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
     let store = store_arc.as_ref();
     match &cli.command {
-        Command::Serve {
-            listen,
-            configure_local_plugin,
-            max_connections,
-            max_connections_per_address,
-            clip_quota_mb,
-            tls_cert,
-            tls_key,
-            hsts,
-            metrics_listen,
-        } => first_run::serve(
-            Arc::clone(&store_arc),
-            *listen,
-            *configure_local_plugin,
-            liner_server::serve::Limits {
-                max_connections: *max_connections,
-                per_address: *max_connections_per_address,
-                clip_quota: clip_quota_mb.saturating_mul(1_000_000),
-                ..Default::default()
-            },
-            match (tls_cert, tls_key) {
-                (Some(cert), Some(key)) => Some(
-                    liner_server::tls::Tls::from_pem_files(cert, key, *hsts)
-                        .context("setting up HTTPS")?,
-                ),
-                _ => None,
-            },
-            *metrics_listen,
-        ),
+        Command::Serve { .. } => serve_command(cli, Arc::clone(&store_arc)),
+        Command::Webhook { command } => webhook_command(store, command),
         Command::Project { command } => match command {
             ProjectCommand::Create { name } => admin::create_project(store, name),
             ProjectCommand::List => admin::list_projects(store),

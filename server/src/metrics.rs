@@ -41,6 +41,13 @@ pub struct Request {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Delivery {
+    /// `delivered`, `failed` (to be retried), `gave_up` or `refused` (an address webhooks
+    /// may not reach).
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HoldKind {
     pub kind: String,
 }
@@ -70,6 +77,8 @@ pub struct Metrics {
     pub pushes: Counter,
     pub pulls: Family<Pull, Counter>,
     pub requests: Latency,
+    /// Webhook delivery attempts, by outcome ([`crate::hooks`]).
+    pub webhooks: Family<Delivery, Counter>,
     connections: Gauge,
     holds: Family<HoldKind, Gauge>,
     sessions: Gauge,
@@ -85,6 +94,7 @@ impl Default for Metrics {
             pushes: Counter::default(),
             pulls: Family::default(),
             requests: Family::new_with_constructor(latency as fn() -> Histogram),
+            webhooks: Family::default(),
             connections: Gauge::default(),
             holds: Family::default(),
             sessions: Gauge::default(),
@@ -96,6 +106,11 @@ impl Default for Metrics {
         let r = &mut m.registry;
         r.register("events", "Pushed events, by outcome", m.events.clone());
         r.register("pushes", "Push requests", m.pushes.clone());
+        r.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by outcome",
+            m.webhooks.clone(),
+        );
         r.register(
             "pulls",
             "Pull requests (wait=yes: long polls)",

@@ -84,12 +84,13 @@ impl Default for Limits {
     }
 }
 
-/// What a server serves besides its address: HTTPS ([`Tls`]), and a private address for
-/// `/metrics` ([`crate::metrics`]).
+/// What a server serves besides its address: HTTPS ([`Tls`]), a private address for
+/// `/metrics` ([`crate::metrics`]), and how it delivers webhooks ([`crate::hooks`]).
 #[derive(Default)]
 pub struct Extras {
     pub tls: Option<Tls>,
     pub metrics: Option<TcpListener>,
+    pub hooks: crate::hooks::Config,
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves (see the module docs).

@@ -48,6 +48,9 @@ pub struct AppState {
     pub connections: Arc<crate::fair::connections::Connections>,
     /// What `/metrics` reports ([`crate::metrics`]).
     pub metrics: crate::metrics::Metrics,
+    /// Wakes the webhook deliveries ([`crate::hooks::deliver`]) when events are stored here
+    /// or by another server; a wake-up while they are busy is kept for their next look.
+    pub hooks_wake: tokio::sync::Notify,
 }
 
 /// A project's audio quota, clips and versions together, unless the server is told otherwise
@@ -92,6 +95,7 @@ impl AppState {
                 limits.per_address,
             ),
             metrics: crate::metrics::Metrics::default(),
+            hooks_wake: tokio::sync::Notify::new(),
         });
         let weak = Arc::downgrade(&state);
         let wake: std::sync::Weak<dyn Wake> = weak;
@@ -107,6 +111,7 @@ impl AppState {
     }
 
     pub(crate) fn announce(&self, project: i64, seq: u64) {
+        self.hooks_wake.notify_one();
         let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let tx = map.entry(project).or_insert_with(|| watch::channel(0).0);
         tx.send_if_modified(|v| {

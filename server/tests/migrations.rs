@@ -133,6 +133,11 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
             "schema {k}"
         );
         // Every line canonical, every clip whole: the record checks sound.
+        assert_eq!(
+            store.hooks().unwrap(),
+            [],
+            "schema {k}: the webhook tables are there"
+        );
         let found = backup::check(&store, Some(&store)).unwrap();
         assert!(
             found.problems.is_empty(),
@@ -286,6 +291,11 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             store.last_backup().unwrap(),
             None,
             "schema {k}: the new table is there"
+        );
+        assert_eq!(
+            store.hooks().unwrap(),
+            [],
+            "schema {k}: the webhook tables are there"
         );
         let found = backup::check(&store, None).unwrap();
         assert!(

@@ -194,6 +194,7 @@ pub struct Check {
     pub events: u64,
     pub clips: u64,
     pub versions: u64,
+    pub hooks: u64,
     /// What is wrong, in words (empty: the record is sound).
     pub problems: Vec<String>,
 }
@@ -240,7 +241,26 @@ pub fn check(store: &dyn Store, sqlite: Option<&SqliteStore>) -> Result<Check> {
         }
         check_versions(store, &project, &mut found)?;
     }
+    check_hooks(store, &mut found)?;
     Ok(found)
+}
+
+/// Every webhook: its URL and kinds must be ones `liner webhook add` takes (a record edited
+/// by hand, or a hook naming a kind a newer version added).
+fn check_hooks(store: &dyn Store, found: &mut Check) -> Result<()> {
+    for hook in store.hooks()? {
+        found.hooks += 1;
+        let events = (hook.events != "all").then_some(hook.events.as_str());
+        let problem = crate::hooks::check_url(&hook.url)
+            .err()
+            .or_else(|| crate::hooks::parse_events(events).err());
+        if let Some(problem) = problem {
+            found
+                .problems
+                .push(format!("webhook {}: {problem}", hook.id));
+        }
+    }
+    Ok(())
 }
 
 /// Every complete version of `project`: its chunks must hash to its name.

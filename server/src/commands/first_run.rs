@@ -19,6 +19,7 @@ pub fn serve(
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
     metrics: Option<SocketAddr>,
+    hooks: crate::hooks::Config,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     first_run(
@@ -32,7 +33,14 @@ pub fn serve(
              the network in the clear; use --tls-cert and --tls-key, or a proxy with TLS)"
         );
     }
-    serve_until_signal(store, listen, limits, tls, metrics)
+    if hooks.allow_private {
+        tracing::warn!(
+            "webhooks may be delivered to loopback, private and link-local addresses \
+             (--webhooks-allow-private): whoever adds a hook can make this server call into \
+             your network"
+        );
+    }
+    serve_until_signal(store, listen, limits, tls, metrics, hooks)
 }
 
 /// On an empty database: the project "My Project" with an executive and a producer token,
@@ -97,6 +105,7 @@ fn serve_until_signal(
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
     metrics: Option<SocketAddr>,
+    hooks: crate::hooks::Config,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let rt = tokio::runtime::Runtime::new()?;
@@ -140,7 +149,11 @@ fn serve_until_signal(
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
-        let extras = crate::serve::Extras { tls, metrics };
+        let extras = crate::serve::Extras {
+            tls,
+            metrics,
+            hooks,
+        };
         crate::run_with(listener, store, limits, extras, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })

@@ -10,6 +10,7 @@
 //! - [`journals`]: this computer's journals without the DAW: `sync`, `import --journal`.
 //! - [`backup`]: `backup`, `restore` and `check`: the record copied while it serves, put back,
 //!   verified.
+//! - [`webhooks`]: `webhook add | list | remove | log`.
 //! - [`first_run`]: `serve`: the first run's project and tokens, the plugin set up on this
 //!   computer, serving until a signal.
 
@@ -18,6 +19,7 @@ pub mod backup;
 pub mod export;
 pub mod first_run;
 pub mod journals;
+pub mod webhooks;
 
 use crate::store::{Project, Store};
 use anyhow::{Context, Result};

@@ -167,6 +167,8 @@ pub struct Dump {
     pub clip_refs: Vec<(i64, String, i64)>,
     /// What `version_printed` events name: (project id, hash, bytes)
     pub version_refs: Vec<(i64, String, i64)>,
+    /// Webhooks, with their cursors (their logs stay behind).
+    pub hooks: Vec<super::hooks::HookRow>,
 }
 
 /// What [`PgStore::load`](super::PgStore::load) added (rows already there are not counted).

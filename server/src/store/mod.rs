@@ -10,10 +10,14 @@
 //! ever added, per database.
 
 pub mod copy;
+pub mod hooks;
 mod postgres;
+mod postgres_hooks;
 mod shared;
 mod sqlite;
+mod sqlite_hooks;
 
+pub use hooks::{Attempt, Hook, Settle};
 pub use postgres::PgStore;
 pub use shared::{ClipFacts, VersionFacts};
 pub use sqlite::{CopyFacts, SqliteStore};
@@ -38,6 +42,8 @@ pub enum StoreError {
     NoProject(String),
     #[error("no token with id {0}")]
     NoToken(i64),
+    #[error("no webhook with id {0} (`liner webhook list` shows them)")]
+    NoHook(i64),
     #[error("{0}")]
     Aborted(String),
 }
@@ -492,6 +498,67 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(ClipHash::of_digest(hasher) == *hash)
     }
+
+    /// Adds a webhook to `project` delivering `events` (`all`, or kinds joined by commas) to
+    /// `url`, with a new signing secret; it is told of events stored from now on (its cursor
+    /// starts at the project's latest number).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook>;
+    /// Every webhook, with its delivery state, by id.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn hooks(&self) -> Result<Vec<Hook>>;
+    /// Removes a webhook (its log stays).
+    ///
+    /// # Errors
+    /// The database fails, or there is no such hook ([`StoreError::NoHook`]).
+    fn remove_hook(&self, id: i64) -> Result<()>;
+    /// Claims a hook for `owner` until `lease_ms`, if it is due (`next_ms` passed) and no
+    /// other process holds it: the hook as claimed, or None. Only the holder of a hook's
+    /// lease settles it ([`Store::settle_hook`]).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn claim_hook(&self, id: i64, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Hook>>;
+    /// Moves a hook on from `cursor` (compare-and-set: only if `owner` still holds it and its
+    /// cursor is still `cursor`), renews the lease to `lease_ms`, and logs `attempt` in the
+    /// same transaction. False: someone else moved it (nothing written).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn settle_hook(
+        &self,
+        id: i64,
+        owner: &str,
+        cursor: u64,
+        next: Settle,
+        lease_ms: i64,
+        attempt: Option<&Attempt>,
+    ) -> Result<bool>;
+    /// Lets go of a hook `owner` holds, so any process may take it at once.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn release_hook(&self, id: i64, owner: &str) -> Result<()>;
+    /// The newest `limit` delivery attempts, newest first, of one project's hooks and/or
+    /// one hook (None: all).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn hook_log(
+        &self,
+        project: Option<i64>,
+        hook: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Attempt>>;
+    /// One stored event of a project by its id: (seq, JSON).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>>;
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.

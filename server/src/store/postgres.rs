@@ -140,7 +140,38 @@ const MIGRATIONS: &[&str] = &[
     // 4: the quota's sum from indexes alone (index-only scans), as on SQLite.
     "CREATE INDEX clips_size ON clips(project_id, size);
     CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
-    // 5: the executive's changes requests stored so far, which a done may now answer
+    // 5: webhooks and their delivery log, as on SQLite (its migration 8).
+    "CREATE TABLE hooks (
+        id BIGSERIAL PRIMARY KEY,
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        cursor BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_ms BIGINT NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_ms BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE hook_log (
+        id BIGSERIAL PRIMARY KEY,
+        hook_id BIGINT NOT NULL,
+        project_id BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        retry_ms BIGINT,
+        gave_up BOOLEAN NOT NULL
+    );
+    CREATE INDEX hook_log_by_hook ON hook_log(hook_id, id);
+    CREATE INDEX hook_log_by_project ON hook_log(project_id, id);",
+    // 6: the executive's changes requests stored so far, which a done may now answer
     // (`shared::changes_key`; new ones are recorded as they are stored).
     "INSERT INTO subjects (project_id, key, owner)
         SELECT project_id, 'changes:' || (j->>'id') || ':' || (j->'body'->>'target'), j->>'author'
@@ -308,6 +339,7 @@ impl PgStore {
                 events: load_events(&tx, &dump).await?,
             };
             load_the_rest(&tx, &dump).await?;
+            postgres_hooks::load(&tx, &dump.hooks).await?;
             tx.commit().await?;
             Ok(loaded)
         })
@@ -1216,6 +1248,61 @@ impl Store for PgStore {
     ) -> Result<Vec<PushOutcome>> {
         let (project, events) = (project.clone(), events.to_vec());
         self.with(move |mut c| async move { push(&mut c, &project, token, &events).await })
+    }
+
+    fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook> {
+        let (project, url, events) = (project.clone(), url.to_owned(), events.to_owned());
+        self.with(move |c| async move { postgres_hooks::add(&c, &project, &url, &events).await })
+    }
+
+    fn hooks(&self) -> Result<Vec<Hook>> {
+        self.with(move |c| async move { postgres_hooks::all(&c).await })
+    }
+
+    fn remove_hook(&self, id: i64) -> Result<()> {
+        self.with(move |c| async move { postgres_hooks::remove(&c, id).await })
+    }
+
+    fn claim_hook(&self, id: i64, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Hook>> {
+        let owner = owner.to_owned();
+        self.with(
+            move |c| async move { postgres_hooks::claim(&c, id, &owner, now_ms, lease_ms).await },
+        )
+    }
+
+    fn settle_hook(
+        &self,
+        id: i64,
+        owner: &str,
+        cursor: u64,
+        next: Settle,
+        lease_ms: i64,
+        attempt: Option<&Attempt>,
+    ) -> Result<bool> {
+        let (owner, attempt) = (owner.to_owned(), attempt.cloned());
+        self.with(move |mut c| async move {
+            postgres_hooks::settle(&mut c, id, &owner, cursor, next, lease_ms, attempt.as_ref())
+                .await
+        })
+    }
+
+    fn release_hook(&self, id: i64, owner: &str) -> Result<()> {
+        let owner = owner.to_owned();
+        self.with(move |c| async move { postgres_hooks::release(&c, id, &owner).await })
+    }
+
+    fn hook_log(
+        &self,
+        project: Option<i64>,
+        hook: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Attempt>> {
+        self.with(move |c| async move { postgres_hooks::log_rows(&c, project, hook, limit).await })
+    }
+
+    fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>> {
+        let project = project.clone();
+        self.with(move |c| async move { postgres_hooks::event_by_id(&c, &project, id).await })
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {

@@ -110,7 +110,41 @@ const MIGRATIONS: &[&str] = &[
     // every chunk of an upload) waited ~0.3 ms per stored megabyte.
     "CREATE INDEX clips_size ON clips(project_id, size);
     CREATE INDEX version_chunks_size ON version_chunks(project_id, size);",
-    // 8: the executive's changes requests stored so far, which a done may now answer
+    // 8: webhooks (`liner webhook`): each with its signing secret and delivery state (the
+    // cursor: every event up to it is done with; a retry's attempts and time; the lease of the
+    // process working on it), and the log of every attempt (no foreign keys: it outlives
+    // the hooks it names).
+    "CREATE TABLE hooks (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        cursor INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_ms INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_ms INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE hook_log (
+        id INTEGER PRIMARY KEY,
+        hook_id INTEGER NOT NULL,
+        project_id INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        retry_ms INTEGER,
+        gave_up INTEGER NOT NULL
+    );
+    CREATE INDEX hook_log_by_hook ON hook_log(hook_id, id);
+    CREATE INDEX hook_log_by_project ON hook_log(project_id, id);",
+    // 9: the executive's changes requests stored so far, which a done may now answer
     // (`shared::changes_key`; new ones are recorded as they are stored).
     "INSERT OR IGNORE INTO subjects (project_id, key, owner)
         SELECT project_id,
@@ -454,6 +488,7 @@ impl SqliteStore {
                 "SELECT project_id, hash, bytes FROM version_refs",
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?,
+            hooks: super::sqlite_hooks::rows(&conn)?,
         })
     }
 
@@ -1084,6 +1119,51 @@ impl Store for SqliteStore {
             conn.prepare("SELECT hash FROM versions WHERE project_id = ?1 ORDER BY hash")?;
         let rows = st.query_map([project.id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook> {
+        sqlite_hooks::add(&self.conn(), project, url, events)
+    }
+
+    fn hooks(&self) -> Result<Vec<Hook>> {
+        sqlite_hooks::all(&self.conn())
+    }
+
+    fn remove_hook(&self, id: i64) -> Result<()> {
+        sqlite_hooks::remove(&self.conn(), id)
+    }
+
+    fn claim_hook(&self, id: i64, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Hook>> {
+        sqlite_hooks::claim(&self.conn(), id, owner, now_ms, lease_ms)
+    }
+
+    fn settle_hook(
+        &self,
+        id: i64,
+        owner: &str,
+        cursor: u64,
+        next: Settle,
+        lease_ms: i64,
+        attempt: Option<&Attempt>,
+    ) -> Result<bool> {
+        sqlite_hooks::settle(&mut self.conn(), id, owner, cursor, next, lease_ms, attempt)
+    }
+
+    fn release_hook(&self, id: i64, owner: &str) -> Result<()> {
+        sqlite_hooks::release(&self.conn(), id, owner)
+    }
+
+    fn hook_log(
+        &self,
+        project: Option<i64>,
+        hook: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Attempt>> {
+        sqlite_hooks::log_rows(&self.conn(), project, hook, limit)
+    }
+
+    fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>> {
+        sqlite_hooks::event_by_id(&self.conn(), project, id)
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
