@@ -24,6 +24,7 @@
 //! a private tokio runtime behind blocking calls.)
 
 pub mod clips;
+pub mod digest;
 pub mod event;
 pub mod export;
 #[doc(hidden)]

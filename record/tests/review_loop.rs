@@ -301,3 +301,66 @@ fn the_logs_count_rechecks_apart_and_show_the_done_and_the_thread() {
     );
     assert!(json.contains("\"done\":{"), "the JSON views carry the done");
 }
+
+#[test]
+fn a_digest_tells_each_person_what_waits_for_them_and_what_answered_them() {
+    use liner_record::digest::{digest, Why};
+    let n = note(1_000);
+    let other = note(1_100);
+    let asked = verdict(n.id, Verdict::ChangesRequested, 2_000);
+    let mut events = vec![
+        n.clone(),
+        other.clone(),
+        asked.clone(),
+        reply("Kim", Role::Engineer, n.id, "I can fix it", 2_500),
+        reply("Sam", Role::Producer, other.id, "also this", 2_600),
+        reply("Alex", Role::Executive, other.id, "fine", 2_700),
+    ];
+    let d = |events: &[Event], who: &str, role: Role, since: Option<i64>| {
+        let views = fold(events);
+        let listed = entries(events, &views, &Scope::default());
+        digest(events, &views, &listed, who, role, since)
+    };
+
+    // Sam: the changes request waits for Sam's done; the verdict and both replies are news.
+    let sam = d(&events, "Sam", Role::Producer, None);
+    assert_eq!(sam.waiting.len(), 1);
+    assert_eq!(sam.waiting[0].id, n.id);
+    let why: Vec<Why> = sam.news.iter().map(|x| x.why).collect();
+    assert_eq!(
+        why,
+        [Why::Replied, Why::Replied, Why::Decided],
+        "newest first"
+    );
+    assert!(
+        sam.news[2]
+            .words
+            .starts_with("Alex (executive) asked for changes on Sam's note"),
+        "{}",
+        sam.news[2].words
+    );
+    assert!(
+        sam.news.iter().all(|x| !x.words.starts_with("Sam ")),
+        "never one's own words"
+    );
+    // Since a later look, only what came after.
+    assert_eq!(d(&events, "Sam", Role::Producer, Some(2_600)).news.len(), 1);
+
+    // Alex: the other note is open; Kim's reply is not in a thread Alex wrote in.
+    let alex = d(&events, "Alex", Role::Executive, None);
+    assert_eq!(alex.waiting.len(), 1);
+    assert_eq!(alex.waiting[0].id, other.id);
+    assert!(alex.news.iter().all(|x| x.about != n.id), "{:?}", alex.news);
+
+    // Sam says done: it waits for Alex as a re-check, and is news to Alex.
+    events.push(done("Sam", Role::Producer, n.id, asked.id, 3_000));
+    let alex = d(&events, "Alex", Role::Executive, Some(2_900));
+    assert_eq!(alex.waiting.len(), 2);
+    assert!(alex.waiting.iter().any(|w| w.standing == Standing::Recheck));
+    assert_eq!(alex.news.len(), 1);
+    assert_eq!(alex.news[0].why, Why::Done);
+    assert!(
+        d(&events, "Sam", Role::Producer, None).waiting.is_empty(),
+        "done: nothing waits for Sam"
+    );
+}
