@@ -5,7 +5,8 @@
 //! `cargo xtask page-screenshots` (or `cargo run -p liner-server --example page_screenshots --
 //! docs`) writes `docs/page-overview.png`, `docs/page-queue.png`, `docs/page-song.png`,
 //! `docs/page-versions.png` (a song's two versions in the player, A/B), `docs/page-album.png`
-//! (the album on the tracklist page) and `docs/page-queue-phone.png`.
+//! (the album on the tracklist page), `docs/page-recheck.png` (the queue's re-checks) and
+//! `docs/page-queue-phone.png`.
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
@@ -41,6 +42,13 @@ async fn main() -> anyhow::Result<()> {
     let shots = [
         ((1280, 1000), "/", "page-overview.png", None),
         ((1280, 1000), "/queue", "page-queue.png", None),
+        // The way back: a done waiting for a re-check, with its thread.
+        (
+            (1280, 760),
+            "/queue?state=recheck",
+            "page-recheck.png",
+            None,
+        ),
         (
             (1280, 1000),
             "/song?name=Night%20Drive",

@@ -446,6 +446,7 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
     }
 
     // Some of the executive's verdicts, the tracklist and the songs on the record.
+    let mut said = Vec::new();
     for (i, target) in judged.iter().enumerate().take(4) {
         let (verdict, comment) = match i {
             0 => (Verdict::Approved, "Yes. Do it on every chorus."),
@@ -453,7 +454,7 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
             2 => (Verdict::ChangesRequested, "Try 2:1 first, it pumps"),
             _ => (Verdict::Rejected, "Keep the double off the verse"),
         };
-        push(
+        let e = push(
             eve.0,
             eve.1,
             "Night Drive",
@@ -465,7 +466,58 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
                 comment: comment.into(),
             },
         )?;
+        said.push(e.id);
     }
+    // A thread, and the way back: Ana answers the changes request with done.
+    let reply = |target: Uuid, text: &str| {
+        Body::ReplyAdded(liner_record::event::ReplyAdded {
+            target,
+            text: text.into(),
+        })
+    };
+    push(
+        kim.0,
+        kim.1,
+        "Night Drive",
+        "Lead vox",
+        None,
+        reply(
+            judged[0],
+            "Love the double, can we keep the breath before it?",
+        ),
+    )?;
+    push(
+        sam.0,
+        sam.1,
+        "Night Drive",
+        "Lead vox",
+        None,
+        reply(judged[0], "Yes, it stays."),
+    )?;
+    push(
+        ana.0,
+        ana.1,
+        "Night Drive",
+        "Drum bus",
+        None,
+        reply(
+            judged[2],
+            "2:1 still pumps on the snare; trying 3:1 with a slower release.",
+        ),
+    )?;
+    push(
+        ana.0,
+        ana.1,
+        "Night Drive",
+        "Drum bus",
+        None,
+        Body::MarkedDone(liner_record::event::MarkedDone {
+            target: judged[2],
+            answers: said[2],
+            version: None,
+            comment: "3:1, release 7, 2 dB less".into(),
+        }),
+    )?;
     push(
         eve.0,
         eve.1,

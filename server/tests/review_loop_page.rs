@@ -33,8 +33,15 @@ async fn until_stored<T>(s: &Server, what: &str, check: impl Fn(&[Event]) -> Opt
     }
 }
 
-/// Types `text` into the field `id` and submits its form with the button `button` (CSS).
+/// Types `text` into the field `id` and submits its form with the button `button` (CSS),
+/// opening the fold it sits in first as a person would (replies are folded until wanted).
 async fn fill_and_send(c: &Client, id: &str, text: &str, button: &str) {
+    if let Ok(fold) = c
+        .find(Locator::Css(&format!("details:has(#{id}) > summary")))
+        .await
+    {
+        fold.click().await.unwrap();
+    }
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.send_keys(text).await.unwrap();
     c.find(Locator::Css(button))

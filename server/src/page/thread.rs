@@ -39,7 +39,7 @@ pub fn thread(signed: &Signed, views: &Views, target: Uuid, back: &str) -> Marku
             ul.thread aria-label="Replies" {
                 @for r in replies {
                     li data-reply=(r.id) {
-                        span.who { (typed(&r.author)) } " (" (r.role) ") "
+                        span.by { (typed(&r.author)) } " (" (r.role) ") "
                         span.when { (date_time(r.at)) @if r.edited_at.is_some() { ", edited" } }
                         ": " (typed(&r.text))
                         @if r.author == signed.token.person && writes {
@@ -50,15 +50,19 @@ pub fn thread(signed: &Signed, views: &Views, target: Uuid, back: &str) -> Marku
             }
         }
         @if writes {
+            // Folded until wanted: a queue of forty items is not forty reply fields.
             @let id = format!("reply-{target}");
-            form.reply method="post" action="/reply" {
-                input type="hidden" name="csrf" value=(signed.csrf);
-                input type="hidden" name="target" value=(target);
-                input type="hidden" name="back" value=(back);
-                label.sr for=(id) { "Reply" }
-                input id=(id) type="text" name="text" maxlength="10000" required
-                    placeholder="Reply" autocomplete="off";
-                button type="submit" { "Reply" }
+            details.answer id={ "answer-" (target) } {
+                summary { "Reply" }
+                form.reply method="post" action="/reply" {
+                    input type="hidden" name="csrf" value=(signed.csrf);
+                    input type="hidden" name="target" value=(target);
+                    input type="hidden" name="back" value=(back);
+                    label.sr for=(id) { "Reply" }
+                    input id=(id) type="text" name="text" maxlength="10000" required
+                        placeholder="Your reply" autocomplete="off";
+                    button type="submit" { "Send" }
+                }
             }
         }
     }
@@ -68,7 +72,7 @@ pub fn thread(signed: &Signed, views: &Views, target: Uuid, back: &str) -> Marku
 fn own_reply(signed: &Signed, reply: Uuid, text: &str, back: &str) -> Markup {
     let id = format!("edit-{reply}");
     html! {
-        details {
+        details id={ "editing-" (reply) } {
             summary { "Edit" }
             form.reply method="post" action="/reply/edit" {
                 input type="hidden" name="csrf" value=(signed.csrf);

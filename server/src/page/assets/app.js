@@ -31,6 +31,8 @@
       if (!fresh) return;
       const typed = {};
       main().querySelectorAll("input[type=text][id]").forEach((i) => { if (i.value) typed[i.id] = i.value; });
+      // Folds opened (a reply being written, an edit) stay open.
+      const opened = Array.from(main().querySelectorAll("details[id][open]")).map((d) => d.id);
       const focusId = document.activeElement && document.activeElement.id;
       const before = items().map((i) => i.dataset.id);
       const index = before.indexOf(selected);
@@ -42,6 +44,7 @@
         if (k && k.getAttribute("src") === f.getAttribute("src")) f.replaceWith(k);
       });
       document.dispatchEvent(new Event("liner:refreshed"));
+      opened.forEach((id) => { const d = document.getElementById(id); if (d) d.open = true; });
       for (const [id, value] of Object.entries(typed)) {
         const i = document.getElementById(id);
         if (i) i.value = value;
