@@ -207,7 +207,7 @@ fn no_form_field_of_a_page_post_makes_the_server_fail() {
     ];
     for v in values {
         let back = format!("/queue?{v}");
-        let forms: [(&str, Vec<(&str, &str)>); 12] = [
+        let forms: [(&str, Vec<(&str, &str)>); 18] = [
             (
                 "/verdict",
                 vec![
@@ -233,6 +233,18 @@ fn no_form_field_of_a_page_post_makes_the_server_fail() {
             ),
             ("/sign-in", vec![("token", v)]),
             ("/sign-out", vec![("csrf", v)]),
+            (
+                "/reply",
+                vec![("target", &target), ("text", v), ("back", &back)],
+            ),
+            ("/reply", vec![("target", v), ("text", "x")]),
+            ("/reply/edit", vec![("reply", v), ("text", v)]),
+            ("/reply/delete", vec![("reply", v), ("back", &back)]),
+            (
+                "/done",
+                vec![("target", &target), ("version", v), ("comment", v)],
+            ),
+            ("/done", vec![("target", v)]),
         ];
         for (path, form) in forms {
             let r = eve.post(&s, path, &form);

@@ -261,3 +261,147 @@ fn replies_answer_what_may_be_judged_or_clipped_and_only_their_author_changes_th
     .unwrap();
     assert!(!fold(&s.events(P)).replies.contains_key(&n.id));
 }
+
+/// The page's `POST /reply`, `/reply/edit`, `/reply/delete` and `/done`, attacked: a viewer,
+/// a forged form, another project's item, nothing typed, someone else's reply, the executive
+/// saying done, a done where nothing was asked. Each is refused and records nothing; the
+/// right ones are recorded as their sender's.
+#[test]
+fn the_pages_reply_and_done_refuse_what_the_rules_refuse_and_record_nothing() {
+    let s = Server::start();
+    let p = people(&s);
+    let n = note_by(P, "Sam", Role::Producer, "breath at the top");
+    one(&s, &p.sam, &n).unwrap();
+    let elsewhere = note_by("Elsewhere", "Oz", Role::Producer, "theirs");
+    one(&s, &s.token("Elsewhere", "Oz", Role::Producer), &elsewhere).unwrap();
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |(cookie, csrf): &(String, String), path: &str, fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        browser
+            .post(format!("{}{path}", s.url))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let id = n.id.to_string();
+    let stored = || s.stored(P).len();
+    let before = stored();
+    let (kim, alex, vic) = (
+        common::page_session(&s, &p.kim),
+        common::page_session(&s, &p.alex),
+        common::page_session(&s, &p.vic),
+    );
+    let forged = (kim.0.clone(), "0123".to_owned());
+    let theirs = elsewhere.id.to_string();
+    let nobody = Uuid::now_v7().to_string();
+    let long = "x".repeat(10_001);
+    let refused = [
+        (
+            &vic,
+            "/reply",
+            vec![("target", id.as_str()), ("text", "hi")],
+            403,
+        ),
+        (
+            &forged,
+            "/reply",
+            vec![("target", id.as_str()), ("text", "hi")],
+            403,
+        ),
+        (
+            &kim,
+            "/reply",
+            vec![("target", theirs.as_str()), ("text", "hi")],
+            404,
+        ),
+        (
+            &kim,
+            "/reply",
+            vec![("target", nobody.as_str()), ("text", "hi")],
+            404,
+        ),
+        (
+            &kim,
+            "/reply",
+            vec![("target", id.as_str()), ("text", "  ")],
+            422,
+        ),
+        (
+            &kim,
+            "/reply",
+            vec![("target", id.as_str()), ("text", long.as_str())],
+            422,
+        ),
+        (
+            &kim,
+            "/reply",
+            vec![("target", "not-a-uuid"), ("text", "hi")],
+            422,
+        ),
+        (&kim, "/done", vec![("target", id.as_str())], 409),
+        (&alex, "/done", vec![("target", id.as_str())], 403),
+    ];
+    for (who, path, fields, want) in &refused {
+        assert_eq!(post(who, path, fields).as_u16(), *want, "{path} {fields:?}");
+    }
+    assert_eq!(stored(), before, "nothing refused was recorded");
+
+    // Alex asks for changes; Kim replies and says done in a version that is none, then right.
+    let asked = verdict(n.id, Verdict::ChangesRequested);
+    one(&s, &p.alex, &asked).unwrap();
+    assert_eq!(
+        post(&kim, "/reply", &[("target", &id), ("text", "on it")]),
+        303
+    );
+    let reply = fold(&s.events(P)).replies[&n.id][0].id.to_string();
+    for (who, path, fields, want) in [
+        // Someone else's reply: the record's rule refuses it, in words.
+        (
+            &alex,
+            "/reply/edit",
+            vec![("reply", reply.as_str()), ("text", "mine now")],
+            422,
+        ),
+        (&alex, "/reply/delete", vec![("reply", reply.as_str())], 422),
+        (
+            &kim,
+            "/reply/edit",
+            vec![("reply", nobody.as_str()), ("text", "x")],
+            404,
+        ),
+        (
+            &kim,
+            "/done",
+            vec![("target", id.as_str()), ("version", nobody.as_str())],
+            422,
+        ),
+        (
+            &kim,
+            "/done",
+            vec![("target", id.as_str()), ("version", "junk")],
+            404,
+        ),
+        (&vic, "/done", vec![("target", id.as_str())], 403),
+    ] {
+        let before = stored();
+        assert_eq!(post(who, path, &fields).as_u16(), want, "{path} {fields:?}");
+        assert_eq!(stored(), before, "{path} {fields:?} recorded nothing");
+    }
+    assert_eq!(
+        post(&kim, "/done", &[("target", &id), ("comment", "de-essed")]),
+        303
+    );
+    let views = fold(&s.events(P));
+    let done = views.verdicts[&n.id].done.as_ref().unwrap();
+    assert_eq!(
+        (done.author.as_str(), done.comment.as_str()),
+        ("Kim", "de-essed")
+    );
+    assert_eq!(views.replies[&n.id][0].author, "Kim");
+}

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{client, code, noise, push, session_cookie, sign_in_raw, version_printed, Server};
+use common::{
+    client, code, noise, page_session, push, session_cookie, sign_in_raw, version_printed, Server,
+};
 use liner_record::clips::ClipHash;
 use liner_record::versions::{chunk_span, chunks_of, CHUNK_BYTES};
 use liner_record::Role;
@@ -807,25 +809,6 @@ fn the_album_exports_as_files_in_tracklist_order_with_a_playlist_and_the_sequenc
     assert!(sheet.contains(&ClipHash::of(&night).to_string()), "{sheet}");
     assert!(sheet.contains("| 1 | Low Tide | v1 |"), "{sheet}");
     assert!(sheet.contains("Eve"), "{sheet}");
-}
-
-/// A signed-in page session of `token`: its cookie and its CSRF secret.
-fn page_session(s: &Server, token: &str) -> (String, String) {
-    let cookie = session_cookie(&sign_in_raw(s, token, &[]));
-    let html = client()
-        .get(format!("{}/queue", s.url))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    let csrf = html
-        .split("data-csrf=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    (cookie, csrf)
 }
 
 #[test]

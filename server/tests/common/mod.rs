@@ -249,3 +249,22 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A signed-in page session of `token`: its cookie and its CSRF secret.
+pub fn page_session(s: &Server, token: &str) -> (String, String) {
+    let cookie = session_cookie(&sign_in_raw(s, token, &[]));
+    let html = client()
+        .get(format!("{}/queue", s.url))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = html
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
+}
