@@ -37,12 +37,7 @@ impl Executive {
             .unwrap()
             .text()
             .unwrap();
-        let csrf = html
-            .split("data-csrf=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned();
+        let csrf = common::csrf_in(&html);
         Executive {
             client,
             cookie,

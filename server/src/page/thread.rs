@@ -14,7 +14,7 @@
 use super::auth::{self, Signed};
 use super::decide::{refused, store_decision, where_of};
 use super::layout::typed;
-use crate::state::AppState;
+use crate::state::{AppState, ProjectRecord};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -189,6 +189,20 @@ async fn may(
     Ok(signed)
 }
 
+/// [`may`], and the project's record.
+async fn may_with_record(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    csrf: &str,
+    body: &Body,
+) -> Result<(Signed, Arc<ProjectRecord>), Response> {
+    let signed = may(state, headers, csrf, body).await?;
+    let record = auth::record_of(state, &signed)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((signed, record))
+}
+
 /// The refusal of a reply with no words.
 fn blank(headers: &HeaderMap) -> Response {
     refused(
@@ -222,13 +236,9 @@ pub async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Response {
     let body = reply_body(f.target, &f.text);
-    let signed = match may(&state, &headers, &f.csrf, &body).await {
-        Ok(s) => s,
+    let (signed, record) = match may_with_record(&state, &headers, &f.csrf, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let record = match auth::record_of(&state, &signed).await {
-        Ok(r) => r,
-        Err(d) => return d.into_response(),
     };
     let Some((song, track)) = where_of(&record, f.target) else {
         return no_such(&headers, "item");
@@ -268,17 +278,13 @@ async fn change_reply(
             text: f.text.trim().to_owned(),
         }
     };
-    let signed = match may(&state, &headers, &f.csrf, &body).await {
-        Ok(s) => s,
+    let (signed, record) = match may_with_record(&state, &headers, &f.csrf, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     if !delete && f.text.trim().is_empty() {
         return blank(&headers);
     }
-    let record = match auth::record_of(&state, &signed).await {
-        Ok(r) => r,
-        Err(d) => return d.into_response(),
-    };
     let target = record
         .views
         .replies
@@ -343,14 +349,11 @@ pub async fn done(
             comment: f.comment.trim().to_owned(),
         })
     };
-    let signed = match may(&state, &headers, &f.csrf, &body(Uuid::nil())).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let record = match auth::record_of(&state, &signed).await {
-        Ok(r) => r,
-        Err(d) => return d.into_response(),
-    };
+    let (signed, record) =
+        match may_with_record(&state, &headers, &f.csrf, &body(Uuid::nil())).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some((song, track)) = where_of(&record, f.target) else {
         return no_such(&headers, "item");
     };

@@ -260,11 +260,14 @@ pub fn page_session(s: &Server, token: &str) -> (String, String) {
         .unwrap()
         .text()
         .unwrap();
-    let csrf = html
-        .split("data-csrf=\"")
+    (cookie, csrf_in(&html))
+}
+
+/// The CSRF secret a signed-in page carries (its body's `data-csrf`).
+pub fn csrf_in(html: &str) -> String {
+    html.split("data-csrf=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .unwrap()
-        .to_owned();
-    (cookie, csrf)
+        .to_owned()
 }
