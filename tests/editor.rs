@@ -1645,3 +1645,75 @@ fn a_new_verdict_or_reply_on_my_note_shows_as_a_notice_with_its_words() {
     h.step();
     assert!(h.query_by_label(words).is_none(), "dismissed");
 }
+
+/// The editor's verdict filter counts what the exported log's summary counts, standing by
+/// standing, for the same record (one rule: `liner_record::review`).
+#[test]
+fn the_editors_filters_count_as_the_log_does() {
+    use liner_notes::editor::list::VerdictFilter;
+    use liner_record::review::{Standing, Tally};
+    let rig = rig();
+    let sam = rig.ctx("Sam", Role::Producer);
+    let jo = rig.ctx("Jo", Role::Executive);
+    let notes: Vec<Event> = (0..5)
+        .map(|i| note_event(&sam, &format!("note {i}"), Category::Mix))
+        .collect();
+    let verdict = |n: &Event, v: Verdict| {
+        Event::new(
+            &jo,
+            None,
+            Body::Verdict {
+                target: n.id,
+                verdict: v,
+                comment: String::new(),
+            },
+        )
+    };
+    let asked = verdict(&notes[3], Verdict::ChangesRequested);
+    let mut events = notes.clone();
+    events.extend([
+        verdict(&notes[0], Verdict::Approved),
+        verdict(&notes[1], Verdict::Rejected),
+        verdict(&notes[2], Verdict::ChangesRequested),
+        asked.clone(),
+        Event::new(
+            &sam,
+            None,
+            Body::MarkedDone(liner_record::event::MarkedDone {
+                target: notes[3].id,
+                answers: asked.id,
+                version: None,
+                comment: String::new(),
+            }),
+        ),
+    ]);
+    rig.journal().append(&events).unwrap();
+    let views = liner_record::fold(&events);
+    let listed = liner_record::export::entries(&events, &views, &Default::default());
+    let tally = Tally::of(listed.iter().map(|e| e.standing()));
+    assert_eq!(
+        (
+            tally.open,
+            tally.approved,
+            tally.rejected,
+            tally.changes,
+            tally.recheck
+        ),
+        (1, 1, 1, 1, 1)
+    );
+
+    let mut h = rig.harness();
+    step_until(&mut h, "the notes", |app| app.rows().rows.len() == 5);
+    for (standing, want) in [
+        (Standing::Open, tally.open),
+        (Standing::Decided(Verdict::Approved), tally.approved),
+        (Standing::Decided(Verdict::Rejected), tally.rejected),
+        (Standing::Decided(Verdict::ChangesRequested), tally.changes),
+        (Standing::Recheck, tally.recheck),
+    ] {
+        h.state_mut().filter.verdict = VerdictFilter::Is(standing);
+        h.step();
+        h.step();
+        assert_eq!(h.state().rows().rows.len(), want, "{}", standing.words());
+    }
+}
