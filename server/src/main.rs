@@ -418,8 +418,8 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     if found.problems.is_empty() {
         println!(
             "{what}: {} events and {} clips, all sound; {} versions, all sound; {} webhooks, \
-             all sound",
-            found.events, found.clips, found.versions, found.hooks
+             all sound; {} digests, all sound",
+            found.events, found.clips, found.versions, found.hooks, found.digests
         );
         Ok(())
     } else {
