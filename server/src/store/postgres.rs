@@ -1336,7 +1336,9 @@ impl Store for PgStore {
 
     fn new_feed(&self, project: &Project, person: &str, role: Role) -> Result<String> {
         let (project, person) = (project.clone(), person.to_owned());
-        self.with(move |c| async move { postgres_digests::new_feed(&c, &project, &person, role).await })
+        self.with(
+            move |c| async move { postgres_digests::new_feed(&c, &project, &person, role).await },
+        )
     }
 
     fn end_feed(&self, project: &Project, person: &str) -> Result<()> {

@@ -39,7 +39,11 @@ async fn ensure(c: &Client, project: &Project, person: &str, role: Role) -> Resu
     Ok(())
 }
 
-pub(super) async fn prefs(c: &Client, project: &Project, person: &str) -> Result<Option<DigestPrefs>> {
+pub(super) async fn prefs(
+    c: &Client,
+    project: &Project,
+    person: &str,
+) -> Result<Option<DigestPrefs>> {
     Ok(c.query_opt(
         &format!("{SELECT} WHERE d.project_id = $1 AND d.person = $2"),
         &[&project.id, &person],
@@ -49,14 +53,22 @@ pub(super) async fn prefs(c: &Client, project: &Project, person: &str) -> Result
 }
 
 pub(super) async fn all(c: &Client) -> Result<Vec<DigestPrefs>> {
-    Ok(c.query(&format!("{SELECT} ORDER BY d.project_id, d.person"), &[])
-        .await?
-        .iter()
-        .map(row)
-        .collect())
+    Ok(
+        c.query(&format!("{SELECT} ORDER BY d.project_id, d.person"), &[])
+            .await?
+            .iter()
+            .map(row)
+            .collect(),
+    )
 }
 
-pub(super) async fn look(c: &Client, project: &Project, person: &str, role: Role, at: i64) -> Result<()> {
+pub(super) async fn look(
+    c: &Client,
+    project: &Project,
+    person: &str,
+    role: Role,
+    at: i64,
+) -> Result<()> {
     ensure(c, project, person, role).await?;
     c.execute(
         "UPDATE digests SET last_look_ms = GREATEST(COALESCE(last_look_ms, $3), $3) \
@@ -67,7 +79,12 @@ pub(super) async fn look(c: &Client, project: &Project, person: &str, role: Role
     Ok(())
 }
 
-pub(super) async fn new_feed(c: &Client, project: &Project, person: &str, role: Role) -> Result<String> {
+pub(super) async fn new_feed(
+    c: &Client,
+    project: &Project,
+    person: &str,
+    role: Role,
+) -> Result<String> {
     let secret = random_secret(FEED_PREFIX);
     ensure(c, project, person, role).await?;
     c.execute(
@@ -112,7 +129,13 @@ pub(super) async fn set_mail(
     c.execute(
         "UPDATE digests SET mail_to = $3, mail_every = $4, mailed_ms = COALESCE(mailed_ms, $5) \
          WHERE project_id = $1 AND person = $2",
-        &[&project.id, &person, &to, &every.map(Every::as_str), &now_ms()],
+        &[
+            &project.id,
+            &person,
+            &to,
+            &every.map(Every::as_str),
+            &now_ms(),
+        ],
     )
     .await?;
     Ok(())
@@ -136,7 +159,10 @@ pub(super) async fn move_mailed(
 }
 
 /// The dump's digest rows (see `PgStore::load`); rows here already are kept as they are.
-pub(super) async fn load(tx: &deadpool_postgres::Transaction<'_>, rows: &[DigestRow]) -> Result<()> {
+pub(super) async fn load(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[DigestRow],
+) -> Result<()> {
     for d in rows {
         tx.execute(
             "INSERT INTO digests (project_id, person, role, last_look_ms, feed_hash, mail_to, \

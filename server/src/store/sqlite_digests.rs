@@ -35,7 +35,11 @@ fn ensure(conn: &Connection, project: &Project, person: &str, role: Role) -> Res
     Ok(())
 }
 
-pub(super) fn prefs(conn: &Connection, project: &Project, person: &str) -> Result<Option<DigestPrefs>> {
+pub(super) fn prefs(
+    conn: &Connection,
+    project: &Project,
+    person: &str,
+) -> Result<Option<DigestPrefs>> {
     Ok(conn
         .query_row(
             &format!("{SELECT} WHERE d.project_id = ?1 AND d.person = ?2"),
@@ -67,7 +71,12 @@ pub(super) fn look(
     Ok(())
 }
 
-pub(super) fn new_feed(conn: &Connection, project: &Project, person: &str, role: Role) -> Result<String> {
+pub(super) fn new_feed(
+    conn: &Connection,
+    project: &Project,
+    person: &str,
+    role: Role,
+) -> Result<String> {
     let secret = random_secret(FEED_PREFIX);
     ensure(conn, project, person, role)?;
     conn.execute(
@@ -88,11 +97,9 @@ pub(super) fn end_feed(conn: &Connection, project: &Project, person: &str) -> Re
 pub(super) fn feed(conn: &Connection, secret: &str) -> Result<Option<DigestPrefs>> {
     let want = hash(secret);
     let found = conn
-        .query_row(
-            &format!("{SELECT} WHERE d.feed_hash = ?1"),
-            [&want],
-            |r| Ok((row(r)?, r.get::<_, String>(10)?)),
-        )
+        .query_row(&format!("{SELECT} WHERE d.feed_hash = ?1"), [&want], |r| {
+            Ok((row(r)?, r.get::<_, String>(10)?))
+        })
         .optional()?;
     Ok(found.and_then(|(prefs, stored)| {
         let same: bool = stored.as_bytes().ct_eq(want.as_bytes()).into();
