@@ -876,3 +876,95 @@ fn the_session_digest_is_mailed_after_the_quiet_time_and_nothing_without_news() 
     let (_, out) = liner_args(dir.path(), &["mail", "list"]);
     assert!(out.contains("UTC"), "{out}");
 }
+
+#[test]
+fn digests_go_with_the_record_through_check_backup_restore_and_migrate() {
+    use liner_server::store::{PgStore, SqliteStore, Store};
+    let data = tempfile::tempdir().unwrap();
+    let sqlite = |dir: &Path, args: &[&str]| {
+        let mut c = common::liner_bin();
+        c.arg("--data").arg(dir).args(args);
+        run(c)
+    };
+    let (ok, out) = sqlite(data.path(), &["project", "create", P]);
+    assert!(ok, "{out}");
+    let (ok, out) = sqlite(
+        data.path(),
+        &[
+            "token",
+            "add",
+            "--project",
+            P,
+            "--person",
+            "Sam",
+            "--role",
+            "producer",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = sqlite(
+        data.path(),
+        &[
+            "mail",
+            "set",
+            "--project",
+            P,
+            "--person",
+            "Sam",
+            "--to",
+            "sam@studio.example",
+            "--every",
+            "daily",
+        ],
+    );
+    assert!(ok, "{out}");
+    let secret = {
+        let store = SqliteStore::open(data.path()).unwrap();
+        let project = store.project(P).unwrap().unwrap();
+        store
+            .record_look(&project, "Sam", Role::Producer, 1234)
+            .unwrap();
+        store.new_feed(&project, "Sam", Role::Producer).unwrap()
+    };
+    let want = format!("{P}\tSam\tproducer\tsam@studio.example\tdaily");
+    let (ok, out) = sqlite(data.path(), &["check"]);
+    assert!(ok && out.contains("1 digests, all sound"), "{out}");
+    let (_, listed) = sqlite(data.path(), &["mail", "list"]);
+    assert!(
+        listed.contains(&want) && listed.contains("\ton"),
+        "{listed}"
+    );
+    // Backup and restore.
+    let file = data.path().join("backup.db");
+    let (ok, out) = sqlite(data.path(), &["backup", "--to", file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let restored = tempfile::tempdir().unwrap();
+    let into = restored.path().join("server");
+    let (ok, out) = sqlite(&into, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (_, there) = sqlite(&into, &["mail", "list"]);
+    assert!(there.contains(&want), "{there}");
+    let back = SqliteStore::open(&into).unwrap();
+    assert_eq!(back.feed(&secret).unwrap().unwrap().person, "Sam");
+    // Into PostgreSQL, twice: the same settings, once; the feed opens there.
+    let database = common::pg::Cluster::get().new_database();
+    for _ in 0..2 {
+        let mut c = common::liner_bin();
+        c.args([
+            "migrate",
+            "--from",
+            &format!("sqlite:{}", data.path().display()),
+            "--to",
+            &database,
+        ]);
+        let (ok, out) = run(c);
+        assert!(ok, "{out}");
+    }
+    let pg = PgStore::open(&database).unwrap();
+    let prefs = pg.all_digest_prefs().unwrap();
+    assert_eq!(prefs.len(), 1, "{prefs:?}");
+    assert_eq!(prefs[0].last_look_ms, Some(1234));
+    assert_eq!(prefs[0].mail_to.as_deref(), Some("sam@studio.example"));
+    assert_eq!(pg.feed(&secret).unwrap().unwrap().person, "Sam");
+    assert!(pg.feed(&format!("{secret}0")).unwrap().is_none());
+}
