@@ -968,3 +968,100 @@ fn digests_go_with_the_record_through_check_backup_restore_and_migrate() {
     assert_eq!(pg.feed(&secret).unwrap().unwrap().person, "Sam");
     assert!(pg.feed(&format!("{secret}0")).unwrap().is_none());
 }
+
+/// The store's digest settings on whichever store this run uses: a look never moves back, the
+/// mail mark starts at `mail set` (again after it was off) and moves by compare-and-set, a new
+/// feed secret revokes the old, and revoking the person's token ends their feed.
+#[test]
+fn the_store_keeps_looks_feeds_and_the_mail_mark() {
+    use liner_server::store::Every;
+    let dir = tempfile::tempdir().unwrap();
+    let store = liner_test_support::open_store(dir.path());
+    let album = store.create_project(P).unwrap();
+    let other = store.create_project("Other").unwrap();
+    let (sam, _) = store.add_token(P, "Sam", Role::Producer).unwrap();
+    store.add_token("Other", "Sam", Role::Producer).unwrap();
+    assert_eq!(store.digest_prefs(&album, "Sam").unwrap(), None);
+    store
+        .record_look(&album, "Sam", Role::Producer, 100)
+        .unwrap();
+    store
+        .record_look(&album, "Sam", Role::Producer, 50)
+        .unwrap();
+    let prefs = store.digest_prefs(&album, "Sam").unwrap().unwrap();
+    assert_eq!((prefs.last_look_ms, prefs.live), (Some(100), true));
+    // Mail: the mark starts now, and moves only from where it is.
+    let before = liner_record::event::now_ms();
+    store
+        .set_mail(
+            &album,
+            "Sam",
+            Role::Producer,
+            Some("sam@x.example"),
+            Some(Every::Daily),
+        )
+        .unwrap();
+    let mark = store
+        .digest_prefs(&album, "Sam")
+        .unwrap()
+        .unwrap()
+        .mailed_ms
+        .unwrap();
+    assert!(mark >= before);
+    assert!(!store
+        .move_mailed(album.id, "Sam", Some(mark - 1), Some(5))
+        .unwrap());
+    assert!(store
+        .move_mailed(album.id, "Sam", Some(mark), Some(5))
+        .unwrap());
+    store
+        .set_mail(
+            &album,
+            "Sam",
+            Role::Producer,
+            Some("sam@x.example"),
+            Some(Every::Session),
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .digest_prefs(&album, "Sam")
+            .unwrap()
+            .unwrap()
+            .mailed_ms,
+        Some(5),
+        "a change of cadence keeps the mark"
+    );
+    store
+        .set_mail(&album, "Sam", Role::Producer, None, None)
+        .unwrap();
+    store
+        .set_mail(
+            &album,
+            "Sam",
+            Role::Producer,
+            Some("sam@x.example"),
+            Some(Every::Daily),
+        )
+        .unwrap();
+    let prefs = store.digest_prefs(&album, "Sam").unwrap().unwrap();
+    assert!(prefs.mailed_ms.unwrap() >= before, "back on, it starts now");
+    assert_eq!(prefs.every, Some(Every::Daily));
+    // Feeds: each project's secret opens that project's digest; a new one revokes the old.
+    let first = store.new_feed(&album, "Sam", Role::Producer).unwrap();
+    let elsewhere = store.new_feed(&other, "Sam", Role::Producer).unwrap();
+    assert_eq!(store.feed(&first).unwrap().unwrap().project, album);
+    assert_eq!(store.feed(&elsewhere).unwrap().unwrap().project, other);
+    let second = store.new_feed(&album, "Sam", Role::Producer).unwrap();
+    assert_eq!(store.feed(&first).unwrap(), None);
+    assert_eq!(store.feed(&second).unwrap().unwrap().person, "Sam");
+    assert_eq!(store.feed("lnfeed_").unwrap(), None);
+    store.end_feed(&album, "Sam").unwrap();
+    assert_eq!(store.feed(&second).unwrap(), None);
+    // Revoked: no feed, and not live for mail; the other project's goes on.
+    let third = store.new_feed(&album, "Sam", Role::Producer).unwrap();
+    store.revoke_token(sam.id).unwrap();
+    assert_eq!(store.feed(&third).unwrap(), None);
+    assert!(!store.digest_prefs(&album, "Sam").unwrap().unwrap().live);
+    assert!(store.feed(&elsewhere).unwrap().is_some());
+}

@@ -50,24 +50,19 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         (feed_controls(&signed, prefs.as_ref()))
         (mail_state(prefs.as_ref()))
     };
-    let (project, person, store) = who_and(&signed, &state);
+    let (project, person, _) = who(&signed);
+    let store = state.store.clone();
     if let Err(e) = blocking(move || store.record_look(&project, &person, role, now)).await {
         return e.into_response();
     }
     frame(&signed, &record, "For you", main)
 }
 
+/// The signed-in person: their project, name and role (what every digest form acts on; no
+/// form field names anyone).
 fn who(signed: &Signed) -> (crate::store::Project, String, liner_record::Role) {
     let t = &signed.token;
     (t.project.clone(), t.person.clone(), t.role)
-}
-
-fn who_and(
-    signed: &Signed,
-    state: &Arc<AppState>,
-) -> (crate::store::Project, String, Arc<dyn crate::store::Store>) {
-    let (project, person, _) = who(signed);
-    (project, person, state.store.clone())
 }
 
 fn frame(signed: &Signed, record: &ProjectRecord, title: &str, main: Markup) -> Response {

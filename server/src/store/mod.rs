@@ -599,7 +599,8 @@ pub trait Store: Send + Sync + 'static {
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn feed(&self, secret: &str) -> Result<Option<DigestPrefs>>;
     /// Where `person`'s digest is mailed and how often (`to` None or `every` None: not). A
-    /// first mail tells what came after this call (its mark starts now).
+    /// first mail (and the first after it was off) tells what came after this call: its mark
+    /// starts now.
     ///
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).

@@ -127,7 +127,8 @@ pub(super) async fn set_mail(
 ) -> Result<()> {
     ensure(c, project, person, role).await?;
     c.execute(
-        "UPDATE digests SET mail_to = $3, mail_every = $4, mailed_ms = COALESCE(mailed_ms, $5) \
+        "UPDATE digests SET mail_to = $3, mail_every = $4, \
+         mailed_ms = CASE WHEN mail_every IS NULL THEN $5 ELSE COALESCE(mailed_ms, $5) END \
          WHERE project_id = $1 AND person = $2",
         &[
             &project.id,

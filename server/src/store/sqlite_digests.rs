@@ -117,7 +117,8 @@ pub(super) fn set_mail(
 ) -> Result<()> {
     ensure(conn, project, person, role)?;
     conn.execute(
-        "UPDATE digests SET mail_to = ?3, mail_every = ?4, mailed_ms = COALESCE(mailed_ms, ?5) \
+        "UPDATE digests SET mail_to = ?3, mail_every = ?4, \
+         mailed_ms = CASE WHEN mail_every IS NULL THEN ?5 ELSE COALESCE(mailed_ms, ?5) END \
          WHERE project_id = ?1 AND person = ?2",
         params![project.id, person, to, every.map(Every::as_str), now_ms()],
     )?;
