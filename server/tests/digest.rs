@@ -1065,3 +1065,92 @@ fn the_store_keeps_looks_feeds_and_the_mail_mark() {
     assert!(!store.digest_prefs(&album, "Sam").unwrap().unwrap().live);
     assert!(store.feed(&elsewhere).unwrap().is_some());
 }
+
+/// `daily`: at the mail hour, a person with news since their last mail gets it at once (no
+/// quiet time), and one without news gets nothing, their day's turn used.
+#[test]
+fn the_daily_digest_goes_at_the_mail_hour_with_the_news_since_the_last_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, sink) = smtp_sink();
+    let hour = ((liner_record::event::now_ms() / 3_600_000) % 24).to_string();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let s = Serve::start(
+        dir.path(),
+        &[
+            "--smtp-url",
+            &smtp,
+            "--mail-from",
+            "notes@studio.example",
+            "--mail-daily-hour",
+            &hour,
+            "--mail-quiet-ms",
+            "600000",
+            "--mail-round-ms",
+            "100",
+        ],
+    );
+    let sam = token(dir.path(), P, "Sam", "producer");
+    token(dir.path(), P, "Lee", "producer");
+    for person in ["Sam", "Lee"] {
+        let to = format!("{}@studio.example", person.to_lowercase());
+        let (ok, out) = liner_args(
+            dir.path(),
+            &[
+                "mail",
+                "set",
+                "--project",
+                P,
+                "--person",
+                person,
+                "--to",
+                &to,
+                "--every",
+                "daily",
+            ],
+        );
+        assert!(ok, "{out}");
+    }
+    let n = note("Sam", "breath at the top");
+    push(&s.url, &sam, &[&n]);
+    push(
+        &s.url,
+        &s.exec,
+        &[&verdict(n.id, Verdict::Approved, "lovely")],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        sink.lock().unwrap().is_empty(),
+        "mailed before the hour came"
+    );
+    // Their last mails went yesterday: today's hour has passed since.
+    let store = liner_test_support::open_store(dir.path());
+    let project = store.project(P).unwrap().unwrap();
+    for person in ["Sam", "Lee"] {
+        let mark = store
+            .digest_prefs(&project, person)
+            .unwrap()
+            .unwrap()
+            .mailed_ms;
+        let yesterday = n.at - 24 * 3_600_000;
+        assert!(store
+            .move_mailed(project.id, person, mark, Some(yesterday))
+            .unwrap());
+    }
+    wait_until("the daily digest", Duration::from_secs(20), || {
+        !sink.lock().unwrap().is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let got = sink.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].to, ["sam@studio.example"]);
+    assert!(
+        unquote(&got[0].data).contains("approved Sam"),
+        "{}",
+        got[0].data
+    );
+    let lee = store.digest_prefs(&project, "Lee").unwrap().unwrap();
+    assert!(
+        lee.mailed_ms.unwrap() >= n.at,
+        "Lee's turn is used: {lee:?}"
+    );
+}

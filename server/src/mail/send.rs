@@ -2,7 +2,8 @@
 //! [`super::Config::round`]), it looks at every person who asked for their digest by mail and
 //! sends it when it is due and there is news for them since their last mail:
 //!
-//! - `daily`: once the day's mail hour (UTC) has passed since their last mail;
+//! - `daily`: once the day's mail hour (UTC) has passed since their last mail (at the hour: a
+//!   day without news at the hour sends nothing, and its news goes with the next day's);
 //! - `session`: once the project has been quiet for [`super::Config::quiet`] (no event
 //!   stored: the listening session is over), measured by this server's clock from the last
 //!   time it saw the project's record change, so clients' clocks do not matter.
@@ -112,6 +113,14 @@ async fn round(
         }
         let digest = record.digest(&prefs.person, prefs.role, Some(since));
         if digest.news.is_empty() {
+            if every == Every::Daily {
+                // Nothing to tell at the mail hour: the day's turn is used (the next mail is
+                // tomorrow's, with what comes from now on), not sent when news comes later.
+                let (store, id, person) =
+                    (state.store.clone(), prefs.project.id, prefs.person.clone());
+                let from = prefs.mailed_ms;
+                blocking(move || store.move_mailed(id, &person, from, Some(now))).await?;
+            }
             continue;
         }
         let composed = compose(
