@@ -28,6 +28,8 @@ use std::sync::Arc;
 
 /// `GET /digest`.
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    // Before the record is read: what is stored meanwhile shows at the next look.
+    let now = liner_record::event::now_ms();
     let (signed, record) = match auth::signed_record(&state, &headers).await {
         Ok(x) => x,
         Err(d) => return d.into_response(),
@@ -38,7 +40,6 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let now = liner_record::event::now_ms();
     let since = prefs.as_ref().and_then(|p| p.last_look_ms);
     let digest = record.digest(&signed.token.person, role, since);
     let main = html! {
