@@ -94,6 +94,8 @@ async fn round(
         let (Some(_), Some(every), true) = (&prefs.mail_to, prefs.every, prefs.live) else {
             continue;
         };
+        // Before the record is read: what is stored meanwhile goes with the next mail.
+        let now = now_ms();
         let (st, project) = (state.clone(), prefs.project.clone());
         let record = blocking(move || st.record(&project)).await?;
         let seen = changed
@@ -102,8 +104,7 @@ async fn round(
         if seen.0 != record.seq {
             *seen = (record.seq, Instant::now());
         }
-        let since = prefs.mailed_ms.unwrap_or_else(now_ms);
-        let now = now_ms();
+        let since = prefs.mailed_ms.unwrap_or(now);
         let due = match every {
             Every::Daily => since < last_mail_hour(now, config.daily_hour),
             Every::Session => seen.1.elapsed() >= config.quiet,
