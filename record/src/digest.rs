@@ -49,6 +49,8 @@ pub struct News {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waiting {
     pub id: Uuid,
+    /// When the item was made (UTC ms): how long it has waited.
+    pub at: i64,
     pub song: String,
     pub standing: Standing,
     /// The item in words ("Vocal note by Sam: breath at the top").
@@ -107,6 +109,7 @@ fn waiting(entries: &[Entry], person: &str, role: Role) -> Vec<Waiting> {
     list.into_iter()
         .map(|(e, standing)| Waiting {
             id: e.id,
+            at: e.at,
             song: e.song.clone(),
             standing,
             words: format!("{} by {}: {}", e.kind.category(), e.author, e.text.as_str()),

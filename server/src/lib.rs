@@ -15,6 +15,9 @@
 //!   from everyone else (clip upload slots and their floor rate, ...).
 //! - [`hooks`]: webhooks per project: signed bodies Slack and Mattermost take as they are,
 //!   delivered off the request path with retries, never to private addresses unless allowed.
+//! - [`feed`]: each person's digest as an Atom feed at a private address (`/feed/SECRET`).
+//! - [`mail`]: each person's digest mailed through the studio's SMTP relay, daily or after
+//!   each listening session.
 //! - [`metrics`]: `/metrics` for an operator (on its own address), one log line per request.
 //! - [`tls`]: HTTPS without a proxy (`--tls-cert`, `--tls-key`, `--hsts`).
 //! - [`commands`]: the work of each `liner` command (serve's first run, admin, export with
@@ -26,7 +29,9 @@
 pub mod api;
 pub mod commands;
 pub mod fair;
+pub mod feed;
 pub mod hooks;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod serve;
@@ -69,7 +74,14 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = state::AppState::with_limits(store, &limits);
+    if let Some(url) = &extras.hooks.public_url {
+        let _ = state.public_url.set(url.clone());
+    }
     let deliveries = tokio::spawn(hooks::deliver::run(state.clone(), extras.hooks.clone()));
+    let mail = extras
+        .mail
+        .clone()
+        .map(|config| tokio::spawn(mail::send::run(state.clone(), config)));
     let page = page::router(state.clone()).layer(serve::body_timeout(serve::BODY_TIMEOUT));
     let app = api::router(state.clone())
         .merge(page)
@@ -95,6 +107,9 @@ pub async fn run_with(
     let served = serve::serve(listener, app, state, limits, extras.tls, shutdown).await;
     // The deliveries let go of their hooks (a moment's work; never waited for long).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), deliveries).await;
+    if let Some(mail) = mail {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), mail).await;
+    }
     served
 }
 

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use liner_record::export::ExportRequest;
-use liner_server::commands::{admin, backup, export, first_run, journals, webhooks};
+use liner_server::commands::{admin, backup, export, first_run, journals, mail, webhooks};
 use liner_server::store::{PgStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +85,14 @@ enum Command {
         metrics_listen: Option<SocketAddr>,
         #[command(flatten)]
         hooks: HookArgs,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
+    /// Digests by mail: where each person's goes and how often (needs `liner serve
+    /// --smtp-url`).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
     },
     /// Webhooks: a project's new events posted to a URL (Slack, Mattermost, your own), signed.
     Webhook {
@@ -253,6 +261,73 @@ impl HookArgs {
     }
 }
 
+/// How `liner serve` mails digests.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The studio's SMTP relay: smtp://[USER:PASSWORD@]HOST:PORT (STARTTLS whenever the relay
+    /// offers it) or smtps://... (TLS throughout). Without it no mail is sent. Percent-encode
+    /// `@`, `:` and `/` in the user name and password.
+    #[arg(long, env = "LINER_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Who digests come from, e.g. "Liner Notes <notes@studio.example>".
+    #[arg(long, requires = "smtp_url")]
+    mail_from: Option<String>,
+    /// The hour (UTC, 0-23) daily digests go out.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..24))]
+    mail_daily_hour: u32,
+    /// How long a project must be quiet after news before `session` digests go
+    /// (milliseconds; the end of a listening session).
+    #[arg(long, default_value_t = 20 * 60 * 1000)]
+    mail_quiet_ms: u64,
+    /// How often the mail task looks, besides being woken by every push (milliseconds).
+    #[arg(long, default_value_t = 30_000)]
+    mail_round_ms: u64,
+}
+
+impl MailArgs {
+    fn config(&self) -> Result<Option<liner_server::mail::Config>> {
+        use std::time::Duration;
+        let Some(url) = &self.smtp_url else {
+            return Ok(None);
+        };
+        let relay = liner_server::mail::Relay::parse(url).context("--smtp-url")?;
+        let from = self
+            .mail_from
+            .as_deref()
+            .context("say who digests come from: --mail-from \"Liner Notes <notes@studio>\"")?;
+        Ok(Some(liner_server::mail::Config {
+            relay,
+            from: liner_server::mail::mailbox(from).context("--mail-from")?,
+            daily_hour: self.mail_daily_hour,
+            quiet: Duration::from_millis(self.mail_quiet_ms),
+            round: Duration::from_millis(self.mail_round_ms.max(10)),
+            timeout: Duration::from_secs(30),
+        }))
+    }
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Mail a person's digest of a project: daily, after each listening session, or off.
+    Set {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        person: String,
+        /// Their mail address (not needed with --every off).
+        #[arg(long)]
+        to: Option<String>,
+        /// daily, session or off
+        #[arg(long)]
+        every: String,
+    },
+    /// Who gets their digest by mail, where and how often.
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+}
+
 #[derive(Subcommand)]
 enum WebhookCommand {
     /// Add a webhook; prints its id and its signing secret (once).
@@ -418,8 +493,8 @@ fn report_check(found: &backup::Check, what: &str) -> Result<()> {
     if found.problems.is_empty() {
         println!(
             "{what}: {} events and {} clips, all sound; {} versions, all sound; {} webhooks, \
-             all sound",
-            found.events, found.clips, found.versions, found.hooks
+             all sound; {} digests, all sound",
+            found.events, found.clips, found.versions, found.hooks, found.digests
         );
         Ok(())
     } else {
@@ -454,6 +529,7 @@ fn serve_command(cli: &Cli, store: Arc<dyn Store>) -> Result<()> {
         hsts,
         metrics_listen,
         hooks,
+        mail,
     } = &cli.command
     else {
         unreachable!("called for serve only");
@@ -476,7 +552,10 @@ fn serve_command(cli: &Cli, store: Arc<dyn Store>) -> Result<()> {
             _ => None,
         },
         *metrics_listen,
-        hooks.config()?,
+        first_run::Sending {
+            hooks: hooks.config()?,
+            mail: mail.config()?,
+        },
     )
 }
 
@@ -504,6 +583,15 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
     match &cli.command {
         Command::Serve { .. } => serve_command(cli, Arc::clone(&store_arc)),
         Command::Webhook { command } => webhook_command(store, command),
+        Command::Mail { command } => match command {
+            MailCommand::Set {
+                project,
+                person,
+                to,
+                every,
+            } => mail::set(store, project, person, to.as_deref(), every),
+            MailCommand::List { project } => mail::list(store, project.as_deref()),
+        },
         Command::Project { command } => match command {
             ProjectCommand::Create { name } => admin::create_project(store, name),
             ProjectCommand::List => admin::list_projects(store),

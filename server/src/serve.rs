@@ -85,12 +85,15 @@ impl Default for Limits {
 }
 
 /// What a server serves besides its address: HTTPS ([`Tls`]), a private address for
-/// `/metrics` ([`crate::metrics`]), and how it delivers webhooks ([`crate::hooks`]).
+/// `/metrics` ([`crate::metrics`]), how it delivers webhooks ([`crate::hooks`]) and mails
+/// digests ([`crate::mail`]).
 #[derive(Default)]
 pub struct Extras {
     pub tls: Option<Tls>,
     pub metrics: Option<TcpListener>,
     pub hooks: crate::hooks::Config,
+    /// How digests are mailed (None: no SMTP relay named, no mail).
+    pub mail: Option<crate::mail::Config>,
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves (see the module docs).

@@ -51,6 +51,11 @@ pub struct AppState {
     /// Wakes the webhook deliveries ([`crate::hooks::deliver`]) when events are stored here
     /// or by another server; a wake-up while they are busy is kept for their next look.
     pub hooks_wake: tokio::sync::Notify,
+    /// Wakes the digest mail task ([`crate::mail::send`]) when events are stored.
+    pub mail_wake: tokio::sync::Notify,
+    /// The review page's address as people reach it (`--public-url`), for links in feeds,
+    /// mail and webhooks; set once when serving starts.
+    pub public_url: std::sync::OnceLock<String>,
 }
 
 /// A project's audio quota, clips and versions together, unless the server is told otherwise
@@ -68,6 +73,26 @@ pub const MAX_EXPORTS: usize = 2;
 impl Wake for AppState {
     fn stored(&self, project: i64, seq: u64) {
         self.announce(project, seq);
+    }
+}
+
+impl ProjectRecord {
+    /// `person`'s digest of this record as `role`, with news from `since` on: what the page,
+    /// the feed and the mail tell them ([`liner_record::digest`], the one source).
+    pub fn digest(
+        &self,
+        person: &str,
+        role: liner_record::Role,
+        since: Option<i64>,
+    ) -> liner_record::digest::Digest {
+        liner_record::digest::digest(
+            &self.events,
+            &self.views,
+            &self.entries,
+            person,
+            role,
+            since,
+        )
     }
 }
 
@@ -96,6 +121,8 @@ impl AppState {
             ),
             metrics: crate::metrics::Metrics::default(),
             hooks_wake: tokio::sync::Notify::new(),
+            mail_wake: tokio::sync::Notify::new(),
+            public_url: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&state);
         let wake: std::sync::Weak<dyn Wake> = weak;
@@ -112,6 +139,7 @@ impl AppState {
 
     pub(crate) fn announce(&self, project: i64, seq: u64) {
         self.hooks_wake.notify_one();
+        self.mail_wake.notify_one();
         let mut map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let tx = map.entry(project).or_insert_with(|| watch::channel(0).0);
         tx.send_if_modified(|v| {

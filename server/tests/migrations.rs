@@ -110,6 +110,18 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
         )
         .unwrap();
     }
+    if k >= 9 {
+        // What that release recorded at push time: the changes request a done may answer.
+        db.execute(
+            "INSERT INTO subjects (project_id, key, owner) VALUES (1, ?1, 'Alex')",
+            [format!(
+                "changes:{}:{}",
+                changes_requested(notes[0].id).id,
+                notes[0].id
+            )],
+        )
+        .unwrap();
+    }
     (secret, notes.iter().map(|n| n.id).collect(), audio)
 }
 
@@ -137,6 +149,11 @@ fn a_record_from_every_earlier_schema_opens_whole_and_current() {
             store.hooks().unwrap(),
             [],
             "schema {k}: the webhook tables are there"
+        );
+        assert_eq!(
+            store.all_digest_prefs().unwrap(),
+            [],
+            "schema {k}: the digest table is there"
         );
         let found = backup::check(&store, Some(&store)).unwrap();
         assert!(
@@ -279,6 +296,14 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             asked.id,
             note.id
         ));
+        if k >= 6 {
+            // What that release recorded at push time: the request a done may answer.
+            sql.push_str(&format!(
+                "INSERT INTO subjects (project_id, key, owner) \
+                 VALUES (1, 'changes:{}:{}', 'Alex');",
+                asked.id, note.id
+            ));
+        }
         Cluster::get().sql(&database, &sql);
         let store = PgStore::open(&url).unwrap_or_else(|e| panic!("schema {k}: {e}"));
         let token = store
@@ -296,6 +321,11 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             store.hooks().unwrap(),
             [],
             "schema {k}: the webhook tables are there"
+        );
+        assert_eq!(
+            store.all_digest_prefs().unwrap(),
+            [],
+            "schema {k}: the digest table is there"
         );
         let found = backup::check(&store, None).unwrap();
         assert!(

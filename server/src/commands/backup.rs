@@ -195,6 +195,8 @@ pub struct Check {
     pub clips: u64,
     pub versions: u64,
     pub hooks: u64,
+    /// People with digest settings (a feed or mail).
+    pub digests: u64,
     /// What is wrong, in words (empty: the record is sound).
     pub problems: Vec<String>,
 }
@@ -242,7 +244,24 @@ pub fn check(store: &dyn Store, sqlite: Option<&SqliteStore>) -> Result<Check> {
         check_versions(store, &project, &mut found)?;
     }
     check_hooks(store, &mut found)?;
+    check_digests(store, &mut found)?;
     Ok(found)
+}
+
+/// Every person's digest settings: a mail address must be one `liner mail set` takes.
+fn check_digests(store: &dyn Store, found: &mut Check) -> Result<()> {
+    for d in store.all_digest_prefs()? {
+        found.digests += 1;
+        if let Some(to) = &d.mail_to {
+            if let Err(e) = crate::mail::mailbox(to) {
+                found.problems.push(format!(
+                    "{:?}, {}'s digest mail: {e}",
+                    d.project.name, d.person
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every webhook: its URL and kinds must be ones `liner webhook add` takes (a record edited

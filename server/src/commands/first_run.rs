@@ -19,7 +19,7 @@ pub fn serve(
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
     metrics: Option<SocketAddr>,
-    hooks: crate::hooks::Config,
+    sending: Sending,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     first_run(
@@ -33,14 +33,28 @@ pub fn serve(
              the network in the clear; use --tls-cert and --tls-key, or a proxy with TLS)"
         );
     }
-    if hooks.allow_private {
+    if sending.hooks.allow_private {
         tracing::warn!(
             "webhooks may be delivered to loopback, private and link-local addresses \
              (--webhooks-allow-private): whoever adds a hook can make this server call into \
              your network"
         );
     }
-    serve_until_signal(store, listen, limits, tls, metrics, hooks)
+    if let Some(mail) = &sending.mail {
+        tracing::info!(
+            "digests are mailed through {} from {}",
+            mail.relay.described(),
+            mail.from
+        );
+    }
+    serve_until_signal(store, listen, limits, tls, metrics, sending)
+}
+
+/// What `liner serve` sends out besides answers: webhooks, and digest mail when the studio
+/// names an SMTP relay.
+pub struct Sending {
+    pub hooks: crate::hooks::Config,
+    pub mail: Option<crate::mail::Config>,
 }
 
 /// On an empty database: the project "My Project" with an executive and a producer token,
@@ -105,7 +119,7 @@ fn serve_until_signal(
     limits: crate::serve::Limits,
     tls: Option<crate::tls::Tls>,
     metrics: Option<SocketAddr>,
-    hooks: crate::hooks::Config,
+    sending: Sending,
 ) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let rt = tokio::runtime::Runtime::new()?;
@@ -152,7 +166,8 @@ fn serve_until_signal(
         let extras = crate::serve::Extras {
             tls,
             metrics,
-            hooks,
+            hooks: sending.hooks,
+            mail: sending.mail,
         };
         crate::run_with(listener, store, limits, extras, shutdown).await?;
         Ok::<_, anyhow::Error>(())

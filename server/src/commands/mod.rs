@@ -11,6 +11,7 @@
 //! - [`backup`]: `backup`, `restore` and `check`: the record copied while it serves, put back,
 //!   verified.
 //! - [`webhooks`]: `webhook add | list | remove | log`.
+//! - [`mail`]: `mail set | list`: each person's digest by mail.
 //! - [`first_run`]: `serve`: the first run's project and tokens, the plugin set up on this
 //!   computer, serving until a signal.
 
@@ -19,6 +20,7 @@ pub mod backup;
 pub mod export;
 pub mod first_run;
 pub mod journals;
+pub mod mail;
 pub mod webhooks;
 
 use crate::store::{Project, Store};

@@ -117,7 +117,7 @@ pub async fn require(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Signe
 }
 
 /// Whether the request came over https (to the server, or to the proxy in front of it).
-fn https(headers: &HeaderMap) -> bool {
+pub fn https(headers: &HeaderMap) -> bool {
     let header = |name: &str| {
         headers
             .get(name)

@@ -20,6 +20,7 @@ pub enum Nav {
     Queue,
     Song,
     Tracklist,
+    Digest,
 }
 
 /// What the frame shows around a page.
@@ -92,6 +93,7 @@ fn frame(f: Frame<'_>, main: Markup) -> Markup {
                             "Decision queue (" (f.waiting) ")"
                         }
                         (link(Nav::Tracklist, "/tracklist", "Tracklist"))
+                        (link(Nav::Digest, "/digest", "For you"))
                     }
                     div.who {
                         span { (typed(&t.person)) " · " (t.role) }

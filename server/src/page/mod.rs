@@ -13,6 +13,8 @@
 //! - [`decide`]: the executive's POSTs (verdicts, tracklist, selection), each one event.
 //! - [`thread`]: replies under every item, and *done* after changes requested (the way back
 //!   into the queue as a re-check).
+//! - [`digest`]: "For you": one person's digest (what waits for them, what answered them
+//!   since their last look) and their private feed's address.
 //! - [`live`]: server-sent events that tell open pages the record changed.
 //! - [`listen`]: the audio clips of notes, decisions and marks, played from their moment.
 //! - [`versions`]: a song's printed versions: the stack, the player with its waveform, A/B,
@@ -30,6 +32,7 @@ mod assets;
 mod auth;
 mod comment;
 mod decide;
+mod digest;
 mod layout;
 mod listen;
 mod live;
@@ -71,6 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/reply/edit", post(thread::edit_reply))
         .route("/reply/delete", post(thread::delete_reply))
         .route("/done", post(thread::done))
+        .route("/digest", get(digest::page))
+        .route("/digest/feed", post(digest::make_feed))
+        .route("/digest/feed/off", post(digest::feed_off))
+        .route("/feed/{secret}", get(crate::feed::feed))
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
         .route("/clips/{hash}", get(listen::clip))

@@ -221,7 +221,7 @@ fn entry_item(
     on_version: Option<&str>,
 ) -> Markup {
     html! {
-        li.item data-id=(e.id) tabindex="-1" {
+        li.item id={ "item-" (e.id) } data-id=(e.id) tabindex="-1" {
             div.meta {
                 span.where { (place(e)) }
                 @if let Some(t) = e.take { " · take " (t) }

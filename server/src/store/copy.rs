@@ -169,6 +169,8 @@ pub struct Dump {
     pub version_refs: Vec<(i64, String, i64)>,
     /// Webhooks, with their cursors (their logs stay behind).
     pub hooks: Vec<super::hooks::HookRow>,
+    /// Each person's digest settings (last look, feed, mail).
+    pub digests: Vec<super::digests::DigestRow>,
 }
 
 /// What [`PgStore::load`](super::PgStore::load) added (rows already there are not counted).

@@ -10,13 +10,17 @@
 //! ever added, per database.
 
 pub mod copy;
+pub mod digests;
 pub mod hooks;
 mod postgres;
+mod postgres_digests;
 mod postgres_hooks;
 mod shared;
 mod sqlite;
+mod sqlite_digests;
 mod sqlite_hooks;
 
+pub use digests::{DigestPrefs, Every};
 pub use hooks::{Attempt, Hook, Settle};
 pub use postgres::PgStore;
 pub use shared::{ClipFacts, VersionFacts};
@@ -559,6 +563,67 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>>;
+
+    /// A person's digest settings in a project, if they have any ([`digests`]).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn digest_prefs(&self, project: &Project, person: &str) -> Result<Option<DigestPrefs>>;
+    /// Every person's digest settings, by project and person (for the mail task and
+    /// `liner mail list`).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn all_digest_prefs(&self) -> Result<Vec<DigestPrefs>>;
+    /// Records that `person` looked at their digest at `at_ms` (never moving it back), as
+    /// `role`: their next look starts from there.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn record_look(&self, project: &Project, person: &str, role: Role, at_ms: i64) -> Result<()>;
+    /// Makes `person` a new private feed address speaking as `role`: returns its secret
+    /// (shown once, stored hashed). The old one, if any, stops working.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn new_feed(&self, project: &Project, person: &str, role: Role) -> Result<String>;
+    /// Turns `person`'s feed off: its address stops working.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn end_feed(&self, project: &Project, person: &str) -> Result<()>;
+    /// Whose feed a secret opens: only a feed that is on, of a person who still holds a live
+    /// token of its role (the hash compared again in constant time).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn feed(&self, secret: &str) -> Result<Option<DigestPrefs>>;
+    /// Where `person`'s digest is mailed and how often (`to` None or `every` None: not). A
+    /// first mail (and the first after it was off) tells what came after this call: its mark
+    /// starts now.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn set_mail(
+        &self,
+        project: &Project,
+        person: &str,
+        role: Role,
+        to: Option<&str>,
+        every: Option<Every>,
+    ) -> Result<()>;
+    /// Moves when `person`'s last mail went from `from` to `to` (compare-and-set: false when
+    /// it is no longer `from`, another server took the mail).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn move_mailed(
+        &self,
+        project_id: i64,
+        person: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<bool>;
 
     /// Starts a review page session for a token: returns (cookie secret, CSRF secret). Only
     /// the secret's hash is stored.

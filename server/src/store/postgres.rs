@@ -180,6 +180,18 @@ const MIGRATIONS: &[&str] = &[
         WHERE j->>'kind' = 'verdict' AND j->>'role' = 'executive'
           AND j->'body'->>'verdict' = 'changes_requested' AND j->'body'->>'target' IS NOT NULL
     ON CONFLICT DO NOTHING;",
+    // 7: each person's digest per project, as on SQLite (its migration 10).
+    "CREATE TABLE digests (
+        project_id BIGINT NOT NULL REFERENCES projects(id),
+        person TEXT NOT NULL,
+        role TEXT NOT NULL,
+        last_look_ms BIGINT,
+        feed_hash TEXT UNIQUE,
+        mail_to TEXT,
+        mail_every TEXT,
+        mailed_ms BIGINT,
+        PRIMARY KEY (project_id, person)
+    );",
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines
@@ -340,6 +352,7 @@ impl PgStore {
             };
             load_the_rest(&tx, &dump).await?;
             postgres_hooks::load(&tx, &dump.hooks).await?;
+            postgres_digests::load(&tx, &dump.digests).await?;
             tx.commit().await?;
             Ok(loaded)
         })
@@ -1303,6 +1316,66 @@ impl Store for PgStore {
     fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>> {
         let project = project.clone();
         self.with(move |c| async move { postgres_hooks::event_by_id(&c, &project, id).await })
+    }
+
+    fn digest_prefs(&self, project: &Project, person: &str) -> Result<Option<DigestPrefs>> {
+        let (project, person) = (project.clone(), person.to_owned());
+        self.with(move |c| async move { postgres_digests::prefs(&c, &project, &person).await })
+    }
+
+    fn all_digest_prefs(&self) -> Result<Vec<DigestPrefs>> {
+        self.with(move |c| async move { postgres_digests::all(&c).await })
+    }
+
+    fn record_look(&self, project: &Project, person: &str, role: Role, at_ms: i64) -> Result<()> {
+        let (project, person) = (project.clone(), person.to_owned());
+        self.with(move |c| async move {
+            postgres_digests::look(&c, &project, &person, role, at_ms).await
+        })
+    }
+
+    fn new_feed(&self, project: &Project, person: &str, role: Role) -> Result<String> {
+        let (project, person) = (project.clone(), person.to_owned());
+        self.with(
+            move |c| async move { postgres_digests::new_feed(&c, &project, &person, role).await },
+        )
+    }
+
+    fn end_feed(&self, project: &Project, person: &str) -> Result<()> {
+        let (project, person) = (project.clone(), person.to_owned());
+        self.with(move |c| async move { postgres_digests::end_feed(&c, &project, &person).await })
+    }
+
+    fn feed(&self, secret: &str) -> Result<Option<DigestPrefs>> {
+        let secret = secret.to_owned();
+        self.with(move |c| async move { postgres_digests::feed(&c, &secret).await })
+    }
+
+    fn set_mail(
+        &self,
+        project: &Project,
+        person: &str,
+        role: Role,
+        to: Option<&str>,
+        every: Option<Every>,
+    ) -> Result<()> {
+        let (project, person, to) = (project.clone(), person.to_owned(), to.map(str::to_owned));
+        self.with(move |c| async move {
+            postgres_digests::set_mail(&c, &project, &person, role, to.as_deref(), every).await
+        })
+    }
+
+    fn move_mailed(
+        &self,
+        project_id: i64,
+        person: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<bool> {
+        let person = person.to_owned();
+        self.with(move |c| async move {
+            postgres_digests::move_mailed(&c, project_id, &person, from, to).await
+        })
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {

@@ -157,6 +157,20 @@ const MIGRATIONS: &[&str] = &[
           AND json_extract(json, '$.role') = 'executive'
           AND json_extract(json, '$.body.verdict') = 'changes_requested'
           AND json_extract(json, '$.body.target') IS NOT NULL;",
+    // 10: each person's digest per project (`store::digests`): their last look, their private
+    // feed's secret hashed (NULL: no feed), the role it speaks as, where and how often it is
+    // mailed and when the last mail went.
+    "CREATE TABLE digests (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        person TEXT NOT NULL,
+        role TEXT NOT NULL,
+        last_look_ms INTEGER,
+        feed_hash TEXT UNIQUE,
+        mail_to TEXT,
+        mail_every TEXT,
+        mailed_ms INTEGER,
+        PRIMARY KEY (project_id, person)
+    );",
 ];
 
 /// The bytes of clips and version chunks project `?1` holds: one quota covers both.
@@ -489,6 +503,7 @@ impl SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?,
             hooks: super::sqlite_hooks::rows(&conn)?,
+            digests: super::sqlite_digests::rows(&conn)?,
         })
     }
 
@@ -1164,6 +1179,51 @@ impl Store for SqliteStore {
 
     fn event_by_id(&self, project: &Project, id: Uuid) -> Result<Option<(u64, String)>> {
         sqlite_hooks::event_by_id(&self.conn(), project, id)
+    }
+
+    fn digest_prefs(&self, project: &Project, person: &str) -> Result<Option<DigestPrefs>> {
+        sqlite_digests::prefs(&self.conn(), project, person)
+    }
+
+    fn all_digest_prefs(&self) -> Result<Vec<DigestPrefs>> {
+        sqlite_digests::all(&self.conn())
+    }
+
+    fn record_look(&self, project: &Project, person: &str, role: Role, at_ms: i64) -> Result<()> {
+        sqlite_digests::look(&self.conn(), project, person, role, at_ms)
+    }
+
+    fn new_feed(&self, project: &Project, person: &str, role: Role) -> Result<String> {
+        sqlite_digests::new_feed(&self.conn(), project, person, role)
+    }
+
+    fn end_feed(&self, project: &Project, person: &str) -> Result<()> {
+        sqlite_digests::end_feed(&self.conn(), project, person)
+    }
+
+    fn feed(&self, secret: &str) -> Result<Option<DigestPrefs>> {
+        sqlite_digests::feed(&self.conn(), secret)
+    }
+
+    fn set_mail(
+        &self,
+        project: &Project,
+        person: &str,
+        role: Role,
+        to: Option<&str>,
+        every: Option<Every>,
+    ) -> Result<()> {
+        sqlite_digests::set_mail(&self.conn(), project, person, role, to, every)
+    }
+
+    fn move_mailed(
+        &self,
+        project_id: i64,
+        person: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<bool> {
+        sqlite_digests::move_mailed(&self.conn(), project_id, person, from, to)
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
