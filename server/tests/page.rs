@@ -310,7 +310,13 @@ async fn every_page_passes_axe_at_laptop_and_phone_width() {
             .iter_mut()
             .for_each(|p| p.insert_str(0, "sign-in: "));
         browser.sign_in(&s.url, &exec).await;
-        for path in ["/", "/queue", "/song?name=Night%20Drive", "/tracklist"] {
+        for path in [
+            "/",
+            "/queue",
+            "/song?name=Night%20Drive",
+            "/tracklist",
+            "/digest",
+        ] {
             browser
                 .client
                 .goto(&format!("{}{path}", s.url))
