@@ -158,6 +158,7 @@ fn note_event(ctx: &Context, text: &str, category: Category) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

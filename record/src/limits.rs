@@ -139,7 +139,10 @@ fn fields(e: &Event) -> Result<(), LimitError> {
     chars("the author name", &e.author, MAX_NAME_CHARS)?;
     chars("the kind", e.body.kind(), MAX_NAME_CHARS)?;
     match &e.body {
-        Body::NoteAdded(n) => chars("the note text", &n.text, MAX_TEXT_CHARS),
+        Body::NoteAdded(n) => {
+            chars("the note text", &n.text, MAX_TEXT_CHARS)?;
+            chars("the guest's name", n.guest.as_deref().unwrap_or(""), MAX_NAME_CHARS)
+        }
         Body::NoteEdited(n) => chars(
             "the note text",
             n.text.as_deref().unwrap_or(""),
@@ -259,6 +262,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         )
     }

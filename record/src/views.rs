@@ -87,6 +87,9 @@ pub struct NoteView {
     pub private: bool,
     /// The version it was made on, for a comment on a version's waveform.
     pub version: Option<Uuid>,
+    /// The guest who wrote it (a comment through a listening link); `author` is the
+    /// executive who accepted it.
+    pub guest: Option<String>,
     pub created_at: i64,
     /// The last edit's time, if edited.
     pub edited_at: Option<i64>,
@@ -736,6 +739,7 @@ impl NoteView {
             take: n.take,
             private: n.private,
             version: n.version,
+            guest: n.guest.clone(),
             created_at: e.at,
             edited_at: None,
             verdict: None,
@@ -795,6 +799,15 @@ impl Views {
         self.notes
             .iter()
             .filter_map(|n| Some((n.id, *labels.get(&n.version?)?)))
+            .collect()
+    }
+
+    /// The guest who wrote each note accepted from a listening link, by note id: what the
+    /// page shows as "Name (guest, accepted by Executive)".
+    pub fn note_guests(&self) -> BTreeMap<Uuid, &str> {
+        self.notes
+            .iter()
+            .filter_map(|n| Some((n.id, n.guest.as_deref()?)))
             .collect()
     }
 
@@ -881,6 +894,7 @@ mod tests {
                     take: None,
                     private: false,
                     version: None,
+                    guest: None,
                 }),
             ),
             t,
@@ -1034,6 +1048,7 @@ mod tests {
             take: None,
             private: false,
             version: None,
+            guest: None,
         });
         let v1 = fold([&a, &b]);
         let v2 = fold([&b, &a]);
@@ -1082,6 +1097,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
             5,
         );

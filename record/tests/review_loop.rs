@@ -39,6 +39,7 @@ fn note(ms: i64) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }
