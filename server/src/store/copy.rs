@@ -167,6 +167,9 @@ pub struct Dump {
     pub clip_refs: Vec<(i64, String, i64)>,
     /// What `version_printed` events name: (project id, hash, bytes)
     pub version_refs: Vec<(i64, String, i64)>,
+    /// Listening links (their secrets' hashes), and the comments guests left through them.
+    pub links: Vec<super::guests::LinkRow>,
+    pub guest_comments: Vec<super::guests::GuestCommentRow>,
 }
 
 /// What [`PgStore::load`](super::PgStore::load) added (rows already there are not counted).

@@ -15,6 +15,8 @@
 //! - Calls are synchronous, like the trait: each runs on the store's own small tokio runtime
 //!   (the driver is async) and the caller waits for it, from a blocking thread.
 
+mod guests;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::TryFutureExt;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +31,7 @@ use super::shared::{
     is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
     role_of, sessions_since, signs_in, ClipFacts,
 };
+use super::guests as guests_;
 use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;
@@ -149,6 +152,8 @@ const MIGRATIONS: &[&str] = &[
         WHERE j->>'kind' = 'verdict' AND j->>'role' = 'executive'
           AND j->'body'->>'verdict' = 'changes_requested' AND j->'body'->>'target' IS NOT NULL
     ON CONFLICT DO NOTHING;",
+    // 6: listening links, guests' sessions and held comments, as SQLite's schema 9.
+    guests::MIGRATION,
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines
@@ -686,6 +691,7 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
         .await?;
     }
     load_version_refs(tx, dump).await?;
+    guests::load_guests(tx, dump).await?;
     // New numbers continue after the copied ones, new ids after the copied ids.
     tx.batch_execute(
         "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
@@ -1574,6 +1580,55 @@ impl Store for PgStore {
                 .await?;
             Ok(())
         })
+    }
+
+    fn create_link(&self, new: &guests_::NewLink) -> Result<(guests_::GuestLink, String)> {
+        self.guest_create_link(new)
+    }
+
+    fn links(&self, project: &Project) -> Result<Vec<guests_::GuestLink>> {
+        self.guest_links(project)
+    }
+
+    fn link(&self, secret: &str) -> Result<Option<guests_::GuestLink>> {
+        self.guest_link(secret)
+    }
+
+    fn link_used(&self, link: i64) -> Result<()> {
+        self.guest_link_used(link)
+    }
+
+    fn revoke_link(&self, project: &Project, link: i64) -> Result<bool> {
+        self.guest_revoke_link(project, link)
+    }
+
+    fn create_guest_session(&self, link: i64) -> Result<String> {
+        self.guest_create_session(link)
+    }
+
+    fn guest_session(&self, secret: &str) -> Result<Option<i64>> {
+        self.guest_session_link(secret)
+    }
+
+    fn hold_comment(&self, comment: &guests_::NewComment) -> Result<bool> {
+        self.guest_hold_comment(comment)
+    }
+
+    fn held_comments(&self, project: &Project) -> Result<Vec<guests_::HeldComment>> {
+        self.guest_held_comments(project)
+    }
+
+    fn settle_comment(
+        &self,
+        project: &Project,
+        comment: i64,
+        settle: guests_::Settle,
+    ) -> Result<Option<guests_::HeldComment>> {
+        self.guest_settle_comment(project, comment, settle)
+    }
+
+    fn unsettle_comment(&self, comment: i64) -> Result<()> {
+        self.guest_unsettle_comment(comment)
     }
 
     fn watch_others(&self, wake: Weak<dyn Wake>) {
