@@ -141,7 +141,11 @@ fn fields(e: &Event) -> Result<(), LimitError> {
     match &e.body {
         Body::NoteAdded(n) => {
             chars("the note text", &n.text, MAX_TEXT_CHARS)?;
-            chars("the guest's name", n.guest.as_deref().unwrap_or(""), MAX_NAME_CHARS)
+            chars(
+                "the guest's name",
+                n.guest.as_deref().unwrap_or(""),
+                MAX_NAME_CHARS,
+            )
         }
         Body::NoteEdited(n) => chars(
             "the note text",

@@ -20,6 +20,7 @@ pub enum Nav {
     Queue,
     Song,
     Tracklist,
+    Links,
 }
 
 /// What the frame shows around a page.
@@ -48,7 +49,7 @@ pub fn mixed(text: &Mixed) -> Markup {
 
 /// `title` is plain text: a typed name in it must come isolated
 /// ([`liner_record::export::isolated`]).
-fn head(title: &str) -> Markup {
+pub(super) fn head(title: &str) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -92,6 +93,9 @@ fn frame(f: Frame<'_>, main: Markup) -> Markup {
                             "Decision queue (" (f.waiting) ")"
                         }
                         (link(Nav::Tracklist, "/tracklist", "Tracklist"))
+                        @if f.signed.is_executive() {
+                            (link(Nav::Links, "/links", "Listening links"))
+                        }
                     }
                     div.who {
                         span { (typed(&t.person)) " · " (t.role) }

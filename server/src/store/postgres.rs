@@ -26,12 +26,12 @@ use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
 use super::copy::{ClipRow, Dump, Loaded, VersionChunkRow, VersionLoad, VersionRow};
+use super::guests as guests_;
 use super::shared::{
     chunk_refusal, clip_refusal, clippable_key, consulted, event_columns, first_look, hash,
     is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
     role_of, sessions_since, signs_in, ClipFacts,
 };
-use super::guests as guests_;
 use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;

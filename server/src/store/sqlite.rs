@@ -10,11 +10,11 @@ use std::sync::Mutex;
 use super::copy::{
     ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow, VersionChunkRow, VersionRow,
 };
+use super::guests as guests_;
 use super::shared::{
     chunk_refusal, clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys,
     random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
 };
-use super::guests as guests_;
 use super::*;
 use liner_record::clips::ClipHash;
 use liner_record::Role;

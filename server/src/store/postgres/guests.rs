@@ -3,8 +3,8 @@
 use super::PgStore;
 use crate::store::copy::Dump;
 use crate::store::guests::{
-    hash_matches, version_of, GuestLink, HeldComment, NewComment, NewLink, Settle,
-    COMMENT_SELECT, LINK_SELECT, MAX_HELD_PER_LINK,
+    hash_matches, version_of, GuestLink, HeldComment, NewComment, NewLink, Settle, COMMENT_SELECT,
+    LINK_SELECT, MAX_HELD_PER_LINK,
 };
 use crate::store::shared::{hash, now_ms, random_secret};
 use crate::store::{Project, Result};
