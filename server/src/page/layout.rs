@@ -205,6 +205,17 @@ pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
     }
 }
 
+/// Who wrote an entry, with their role: "Sam (producer)", or for a guest's comment the
+/// executive accepted, "Ana (guest, accepted by Eve)".
+pub fn author(e: &Entry, guest: Option<&str>) -> Markup {
+    match guest {
+        Some(g) => html! {
+            strong { (typed(g)) } " (guest, accepted by " (typed(&e.author)) ")"
+        },
+        None => html! { strong { (typed(&e.author)) } " (" (e.role) ")" },
+    }
+}
+
 /// Where an entry sits: bar.beat and time, a range, or its wall-clock time.
 pub fn place(e: &Entry) -> String {
     match (&e.start, &e.end) {

@@ -168,6 +168,7 @@ pub async fn page(
             p.empty { "Nothing waits for a verdict here." }
         }
         ol.queue {
+            @let guests = record.views.note_guests();
             @for e in shown.iter().take(limit) {
                 li.item data-id=(e.id) tabindex="-1" {
                     div.meta {
@@ -178,8 +179,8 @@ pub async fn page(
                         " · " span.where { (place(e)) }
                     }
                     p.what {
-                        span.kind { (kind_words(e)) } " by " strong { (typed(&e.author)) }
-                        " (" (e.role) ")"
+                        span.kind { (kind_words(e)) } " by "
+                        (layout::author(e, guests.get(&e.id).copied()))
                     }
                     p.text { (mixed(&e.text)) }
                     @if e.standing() == Some(Standing::Recheck) {
