@@ -102,6 +102,18 @@ fn old_record(dir: &std::path::Path, k: usize) -> (String, Vec<uuid::Uuid>, Vec<
         )
         .unwrap();
     }
+    if k >= 8 {
+        // What that release recorded at push time: the changes request a done may answer.
+        db.execute(
+            "INSERT INTO subjects (project_id, key, owner) VALUES (1, ?1, 'Alex')",
+            [format!(
+                "changes:{}:{}",
+                changes_requested(notes[0].id).id,
+                notes[0].id
+            )],
+        )
+        .unwrap();
+    }
     if k >= 6 {
         // What that release recorded at push time: the version its event names.
         db.execute(
@@ -274,6 +286,14 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             asked.id,
             note.id
         ));
+        if k >= 5 {
+            // What that release recorded at push time: the changes request a done answers.
+            sql.push_str(&format!(
+                "INSERT INTO subjects (project_id, key, owner) \
+                 VALUES (1, 'changes:{}:{}', 'Alex');",
+                asked.id, note.id
+            ));
+        }
         Cluster::get().sql(&database, &sql);
         let store = PgStore::open(&url).unwrap_or_else(|e| panic!("schema {k}: {e}"));
         let token = store
