@@ -560,3 +560,57 @@ fn only_the_executive_makes_lists_or_revokes_links() {
         );
     }
 }
+
+/// `liner migrate` carries links (their hashes, passphrase hashes, use counts) and guests'
+/// comments, held or settled, into PostgreSQL; new ones there take fresh ids.
+#[test]
+fn liner_migrate_carries_links_and_held_comments() {
+    use liner_server::store::guests::NewComment;
+    use liner_server::store::{copy, PgStore, SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let from = SqliteStore::open(dir.path()).unwrap();
+    let project = from.create_project(P).unwrap();
+    let (token, _) = from.add_token(P, "Eve", Role::Executive).unwrap();
+    let new = NewLink {
+        project: project.clone(),
+        token: token.id,
+        song: Some("Song A".into()),
+        label: "for the A&R".into(),
+        passphrase: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        expires_ms: liner_record::event::now_ms() + 86_400_000,
+    };
+    let (made, secret) = from.create_link(&new).unwrap();
+    from.link_used(made.id).unwrap();
+    let comment = NewComment {
+        link: made.id,
+        name: "Ana".into(),
+        text: "lovely".into(),
+        version: uuid::Uuid::now_v7(),
+        at: Some(1.5),
+        until: None,
+    };
+    assert!(from.hold_comment(&comment).unwrap());
+    assert!(from.hold_comment(&comment).unwrap());
+    let settled = from.held_comments(&project).unwrap()[1].id;
+    from.settle_comment(
+        &project,
+        settled,
+        liner_server::store::guests::Settle::Dismiss,
+    )
+    .unwrap();
+    let to = PgStore::open(&liner_test_support::pg::Cluster::get().new_database()).unwrap();
+    copy::copy(&from, &to).unwrap();
+    assert_eq!(to.link(&secret).unwrap(), from.link(&secret).unwrap());
+    assert_eq!(to.link(&secret).unwrap().unwrap().uses, 1);
+    assert_eq!(
+        to.held_comments(&project).unwrap(),
+        from.held_comments(&project).unwrap()
+    );
+    // A second run copies nothing new; new rows there take fresh ids.
+    copy::copy(&from, &to).unwrap();
+    assert_eq!(to.held_comments(&project).unwrap().len(), 1);
+    let (again, _) = to.create_link(&new).unwrap();
+    assert!(again.id > made.id);
+    assert!(to.hold_comment(&comment).unwrap());
+    assert_eq!(to.held_comments(&project).unwrap().len(), 2);
+}
