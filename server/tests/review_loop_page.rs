@@ -109,7 +109,10 @@ async fn done_goes_back_to_the_executive_as_a_recheck_with_its_version_and_the_t
         "the newest version is offered first"
     );
     let problems = axe(c, &source).await;
-    assert!(problems.is_empty(), "axe on the producer's song page: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "axe on the producer's song page: {problems:?}"
+    );
     fill_and_send(
         c,
         &format!("done-{}", note.id),
@@ -181,7 +184,10 @@ async fn done_goes_back_to_the_executive_as_a_recheck_with_its_version_and_the_t
         "the link plays v2 from the note's place: {href}"
     );
     let problems = axe(c, &source).await;
-    assert!(problems.is_empty(), "axe on the queue with a re-check: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "axe on the queue with a re-check: {problems:?}"
+    );
     fill_and_send(
         c,
         &format!("reply-{}", note.id),

@@ -401,7 +401,14 @@ pub async fn settle(
         Err(d) => return d.into_response(),
     };
     let (store, project, id) = (state.store.clone(), signed.token.project.clone(), f.id);
-    if f.action != "accept" {
+    if f.action != "accept" && f.action != "dismiss" {
+        return refused(
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Accept or dismiss the comment with its buttons.",
+        );
+    }
+    if f.action == "dismiss" {
         return match blocking(move || store.settle_comment(&project, id, Settle::Dismiss)).await {
             Ok(_) => Redirect::to("/links").into_response(),
             Err(e) => e.into_response(),
