@@ -231,11 +231,10 @@ fn held_section(signed: &Signed, record: &ProjectRecord, held: &[HeldComment]) -
                 @for c in held {
                     @let v = record.views.versions.iter().find(|v| v.id == c.version);
                     li.held-comment data-id=(c.id) {
-                        strong { (typed(&c.name)) } " (guest, through "
-                        (typed(&c.link_label)) ") on "
+                        strong { (typed(&c.name)) } " (guest) · on "
                         @if let Some(v) = v { (typed(&v.song)) ", " (typed(&v.label)) }
                         " at " (super::guests::time_words(c.at, c.until))
-                        ", " (date_time(c.created_ms))
+                        " · link " (typed(&c.link_label)) " · " (date_time(c.created_ms))
                         blockquote { (typed(&c.text)) }
                         form.settle method="post" action="/links/held" {
                             input type="hidden" name="csrf" value=(signed.csrf);
