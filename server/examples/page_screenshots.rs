@@ -116,7 +116,8 @@ fn guest_links(data: &std::path::Path, version: uuid::Uuid) -> anyhow::Result<St
         "for the label's A&R",
         Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into()),
     ))?;
-    let (made, secret) = store.create_link(&link(Some("Night Drive"), "for Mara (artist)", None))?;
+    let (made, secret) =
+        store.create_link(&link(Some("Night Drive"), "for Mara (artist)", None))?;
     store.link_used(made.id)?;
     store.hold_comment(&NewComment {
         link: made.id,

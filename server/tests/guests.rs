@@ -614,3 +614,44 @@ fn liner_migrate_carries_links_and_held_comments() {
     assert!(to.hold_comment(&comment).unwrap());
     assert_eq!(to.held_comments(&project).unwrap().len(), 2);
 }
+
+/// `liner link list` shows what `/links` shows (never a secret); `liner link revoke` ends a
+/// link at once for its guest, and refuses another project's or an unknown link in words.
+#[test]
+fn liner_link_lists_and_revokes_links() {
+    let s = Server::start();
+    studio(&s);
+    let secret = link(&s, Some("Song A"), 7, None);
+    let listed = common::liner(s.dir.path())
+        .args(["link", "list", "--project", P])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let out = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        out.contains("for the A&R\tSong A\tEve\t") && out.contains("\tlive"),
+        "{out}"
+    );
+    assert!(!out.contains(&secret));
+    let id = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    let wrong = common::liner(s.dir.path())
+        .args(["link", "revoke", "--project", P, "999"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("no live listening link 999"));
+    let revoked = common::liner(s.dir.path())
+        .args(["link", "revoke", "--project", P, &id])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    let r = get(&client(), &s, &format!("/listen/{secret}"), None);
+    assert_eq!(r.status(), StatusCode::GONE);
+}

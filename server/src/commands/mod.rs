@@ -18,6 +18,7 @@ pub mod backup;
 pub mod export;
 pub mod first_run;
 pub mod journals;
+pub mod links;
 
 use crate::store::{Project, Store};
 use anyhow::{Context, Result};
