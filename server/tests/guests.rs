@@ -655,3 +655,36 @@ fn liner_link_lists_and_revokes_links() {
     let r = get(&client(), &s, &format!("/listen/{secret}"), None);
     assert_eq!(r.status(), StatusCode::GONE);
 }
+
+/// However many addresses a link travels to, it holds at most `MAX_HELD_PER_LINK` comments
+/// waiting; settling one makes room.
+#[test]
+fn a_link_holds_a_bounded_number_of_comments_waiting() {
+    use liner_server::store::guests::{NewComment, Settle, MAX_HELD_PER_LINK};
+    let s = Server::start();
+    let (_, _, [a1, ..]) = studio(&s);
+    link(&s, Some("Song A"), 7, None);
+    let project = s.store.project(P).unwrap().unwrap();
+    let id = s.store.links(&project).unwrap()[0].id;
+    let comment = NewComment {
+        link: id,
+        name: "Ana".into(),
+        text: "again".into(),
+        version: a1.id,
+        at: None,
+        until: None,
+    };
+    for _ in 0..MAX_HELD_PER_LINK {
+        assert!(s.store.hold_comment(&comment).unwrap());
+    }
+    assert!(
+        !s.store.hold_comment(&comment).unwrap(),
+        "one more is refused"
+    );
+    let first = s.store.held_comments(&project).unwrap()[0].id;
+    s.store
+        .settle_comment(&project, first, Settle::Dismiss)
+        .unwrap()
+        .unwrap();
+    assert!(s.store.hold_comment(&comment).unwrap());
+}

@@ -310,5 +310,38 @@ async fn a_guest_link_that_expires_says_so_on_the_next_visit() {
     let main = guest.main_text().await;
     assert!(main.contains("This listening link expired on"), "{main}");
     assert!(!g.source().await.unwrap().contains(&v1.id.to_string()));
+    // The page saying so, and a passphrase form, pass axe too, at phone width as well.
+    let source = axe_source();
+    let mut problems: Vec<String> = axe(g, &source).await;
+    let guarded = {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let project = s.store.project(P).unwrap().unwrap();
+        s.store
+            .create_link(&NewLink {
+                project,
+                token,
+                song: Some(SONG.into()),
+                label: "for the artist".into(),
+                passphrase: Some(hash),
+                expires_ms: liner_record::event::now_ms() + 86_400_000,
+            })
+            .unwrap()
+            .1
+    };
+    g.set_window_size(390, 844).await.unwrap();
+    g.goto(&format!("{}/listen/{guarded}", s.url))
+        .await
+        .unwrap();
+    assert!(guest
+        .main_text()
+        .await
+        .contains("This link has a passphrase"));
+    problems.extend(axe(g, &source).await);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
     guest.close().await;
 }

@@ -463,3 +463,20 @@ fn accepted_note(signed: &Signed, record: &ProjectRecord, c: &HeldComment) -> Op
     let ctx = context_of(signed, v.song.clone(), v.track.clone());
     Some(Event::new(&ctx, None, body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passphrase_is_kept_salted_and_only_the_same_one_matches() {
+        let kept = hash_passphrase("correct horse").unwrap();
+        assert!(kept.starts_with("$argon2id$"), "{kept}");
+        assert!(!kept.contains("correct horse"));
+        assert_ne!(kept, hash_passphrase("correct horse").unwrap(), "salted");
+        assert!(passphrase_matches(&kept, "correct horse"));
+        assert!(!passphrase_matches(&kept, "correct horse "));
+        assert!(!passphrase_matches(&kept, ""));
+        assert!(!passphrase_matches("not a hash", "correct horse"));
+    }
+}
