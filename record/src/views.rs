@@ -88,7 +88,8 @@ pub struct NoteView {
     /// The version it was made on, for a comment on a version's waveform.
     pub version: Option<Uuid>,
     /// The guest who wrote it (a comment through a listening link); `author` is the
-    /// executive who accepted it.
+    /// executive who accepted it. Absent from the JSON export for every other note.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guest: Option<String>,
     pub created_at: i64,
     /// The last edit's time, if edited.
