@@ -417,6 +417,13 @@ fn a_guests_comment_is_held_until_the_executive_accepts_it_as_theirs_naming_the_
     let (ec, ecsrf) = signed_in(&s, &exec);
     let listed = get(&client(), &s, "/links", Some(&ec)).text().unwrap();
     assert!(listed.contains("love the chorus") && listed.contains("Ana"));
+    let overview = get(&client(), &s, "/", Some(&ec)).text().unwrap();
+    assert!(
+        overview.contains("Guests' comments waiting for you (6)"),
+        "{overview}"
+    );
+    let theirs = get(&client(), &s, "/", Some(&pc)).text().unwrap();
+    assert!(!theirs.contains("Guests' comments") && !theirs.contains("love the chorus"));
     let r = post(
         &s,
         "/links/held",
