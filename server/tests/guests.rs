@@ -369,6 +369,16 @@ fn a_guests_comment_is_held_until_the_executive_accepts_it_as_theirs_naming_the_
         comment([127, 0, 0, 21], "x", "9:00"),
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    let two_lines = client_from([127, 0, 0, 21])
+        .post(format!("{}/listen/{song}/comment", s.url))
+        .form(&[
+            ("name", "Ana\nEve (executive)"),
+            ("text", "hi"),
+            ("version", &v),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(two_lines.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let long = "y".repeat(10_001);
     assert_eq!(
         comment([127, 0, 0, 21], &long, ""),

@@ -481,13 +481,12 @@ fn held_comment(
     record: &ProjectRecord,
     f: &GuestCommentForm,
 ) -> Result<NewComment, &'static str> {
-    let name = f.name.trim();
+    // A name is one line everywhere it is shown or exported (no control characters).
+    let name = liner_record::names::checked_name(&f.name)
+        .map_err(|_| "Give your name: one line, at most 200 characters.")?;
     let text = f.text.trim();
-    if name.is_empty() || text.is_empty() {
-        return Err("Give your name and the comment.");
-    }
-    if name.chars().count() > MAX_NAME_CHARS || text.chars().count() > MAX_TEXT_CHARS {
-        return Err("The name or the comment is too long.");
+    if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+        return Err("Write the comment (at most 10,000 characters).");
     }
     let wanted = Uuid::parse_str(f.version.trim()).ok();
     let v = hearable(link, record)

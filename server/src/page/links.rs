@@ -275,10 +275,8 @@ fn new_link(
         s if record.views.songs().contains(s) => Some(s.to_owned()),
         _ => return Err("This project has no such song."),
     };
-    let label = f.label.trim();
-    if label.is_empty() || label.chars().count() > MAX_NAME_CHARS {
-        return Err("Say who the link is for (at most 200 characters).");
-    }
+    let label = liner_record::names::checked_name(&f.label)
+        .map_err(|_| "Say who the link is for: one line, at most 200 characters.")?;
     let days = match f.days.trim() {
         "" => DEFAULT_DAYS,
         d => d
