@@ -1506,6 +1506,7 @@ fn note_at(ctx: &Context, text: &str, seconds: f64, until: Option<f64>) -> Event
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }
