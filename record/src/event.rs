@@ -810,6 +810,12 @@ mod tests {
         assert!(crate::rules::executive_only(&body));
         assert!(!crate::rules::may_record(Role::Producer, &body));
         assert!(crate::rules::may_record(Role::Executive, &body));
+        let mut accepted = guest.clone();
+        accepted.author = "Eve".into();
+        accepted.role = Role::Executive;
+        let views = crate::views::fold(&[plain.clone(), accepted]);
+        let by: Vec<String> = views.notes.iter().map(|n| n.written_by()).collect();
+        assert_eq!(by, ["Sam", "Ana (guest, accepted by Eve)"]);
         assert!(crate::rules::may_record(
             Role::Producer,
             &Body::NoteAdded(note(None))

@@ -726,6 +726,15 @@ impl<'a> Folder<'a> {
 }
 
 impl NoteView {
+    /// Who wrote it, in words: its author, or for a guest's comment the executive accepted
+    /// from a listening link, "Ana (guest, accepted by Eve)".
+    pub fn written_by(&self) -> String {
+        match &self.guest {
+            Some(g) => format!("{g} (guest, accepted by {})", self.author),
+            None => self.author.clone(),
+        }
+    }
+
     fn new(e: &Event, n: &NoteAdded) -> Self {
         NoteView {
             id: e.id,
