@@ -137,8 +137,11 @@ async fn a_guest_link_plays_shows_nothing_private_takes_a_comment_and_ends_when_
         .click()
         .await
         .unwrap();
+    // The answer to the form is a new page: wait for it.
     let url = e
-        .find(Locator::Id("made-url"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("made-url"))
         .await
         .unwrap()
         .prop("value")
@@ -146,6 +149,14 @@ async fn a_guest_link_plays_shows_nothing_private_takes_a_comment_and_ends_when_
         .unwrap()
         .unwrap();
     assert!(url.starts_with(&format!("{}/listen/lnl_", s.url)), "{url}");
+    // A producer's note arriving meanwhile does not refresh the address away (shown once).
+    let mut later = note_by(P, "Sam", Role::Producer, "another pass on the bridge");
+    later.song = SONG.into();
+    sam.record_and_sync(vec![later]).await;
+    executive
+        .until_text("#live", |t| t.contains("The record changed"))
+        .await;
+    assert!(e.find(Locator::Id("made-url")).await.is_ok());
     let mut problems: Vec<String> = axe(e, &source)
         .await
         .into_iter()

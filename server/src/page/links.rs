@@ -129,7 +129,7 @@ fn made_box(link: &GuestLink, secret: &str, headers: &HeaderMap) -> Markup {
         .unwrap_or("localhost");
     let url = format!("{scheme}://{host}/listen/{secret}");
     html! {
-        section.made role="status" aria-labelledby="made-h" {
+        section.made role="status" aria-labelledby="made-h" data-once {
             h2 #made-h { "The new link for " (scope_words(link.song.as_deref())) }
             label for="made-url" { "Send this address (it is shown only now; copy it)" }
             input #made-url type="text" readonly value=(url) size="80";
