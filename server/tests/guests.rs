@@ -270,6 +270,20 @@ fn a_passphrase_is_asked_and_checked_and_its_cookie_opens_its_link_only() {
         get(&c, &s, &audio, Some(&session)).status(),
         StatusCode::FORBIDDEN
     );
+    // Revoking the link ends its guests' sessions with it.
+    let value = cookie.split_once('=').unwrap().1;
+    let id = s
+        .store
+        .guest_session(value)
+        .unwrap()
+        .expect("the guest's session");
+    let project = s.store.project(P).unwrap().unwrap();
+    assert!(s.store.revoke_link(&project, id).unwrap());
+    assert_eq!(s.store.guest_session(value).unwrap(), None);
+    assert_eq!(
+        get(&c, &s, &audio, Some(&cookie)).status(),
+        StatusCode::GONE
+    );
 }
 
 #[test]

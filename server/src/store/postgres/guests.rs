@@ -150,14 +150,21 @@ impl PgStore {
 
     pub(super) fn guest_revoke_link(&self, project: &Project, link: i64) -> Result<bool> {
         let project = project.id;
-        self.with(move |c| async move {
-            let n = c
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            let n = tx
                 .execute(
                     "UPDATE guest_links SET revoked_ms = $1 \
                      WHERE id = $2 AND project_id = $3 AND revoked_ms IS NULL",
                     &[&now_ms(), &link, &project],
                 )
                 .await?;
+            // Its guests' sessions go with it (they would open nothing anyway).
+            if n == 1 {
+                tx.execute("DELETE FROM guest_sessions WHERE link_id = $1", &[&link])
+                    .await?;
+            }
+            tx.commit().await?;
             Ok(n == 1)
         })
     }

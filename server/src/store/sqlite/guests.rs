@@ -138,11 +138,18 @@ impl SqliteStore {
     }
 
     pub(super) fn guest_revoke_link(&self, project: &Project, link: i64) -> Result<bool> {
-        let n = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE guest_links SET revoked_ms = ?1 \
              WHERE id = ?2 AND project_id = ?3 AND revoked_ms IS NULL",
             params![now_ms(), link, project.id],
         )?;
+        // Its guests' sessions go with it (they would open nothing anyway).
+        if n == 1 {
+            tx.execute("DELETE FROM guest_sessions WHERE link_id = ?1", [link])?;
+        }
+        tx.commit()?;
         Ok(n == 1)
     }
 
