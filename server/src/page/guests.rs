@@ -78,7 +78,7 @@ impl Shut {
                 ),
             ),
             Shut::Busy(wait) => {
-                let mut r = refused(
+                let mut r = refused_page(
                     headers,
                     StatusCode::TOO_MANY_REQUESTS,
                     "Too many wrong links or passphrases came from here. Wait a little, then \
@@ -99,7 +99,8 @@ impl Shut {
     }
 }
 
-/// A refusal for a guest: JSON for the script, else a page that links nowhere inside.
+/// A refusal for a guest: JSON for the script, else a page that links nowhere inside (not
+/// even to the sign-in page).
 fn refused_page(headers: &HeaderMap, status: StatusCode, words: &str) -> Response {
     if headers
         .get(header::ACCEPT)
