@@ -105,6 +105,7 @@ fn note(ctx: &Context, text: &str) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

@@ -61,6 +61,7 @@ fn main() -> anyhow::Result<()> {
                 take,
                 private: false,
                 version: None,
+                guest: None,
             }),
         )
     };

@@ -155,6 +155,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         )
     }

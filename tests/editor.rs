@@ -158,6 +158,7 @@ fn note_event(ctx: &Context, text: &str, category: Category) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }
@@ -1505,6 +1506,7 @@ fn note_at(ctx: &Context, text: &str, seconds: f64, until: Option<f64>) -> Event
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

@@ -194,6 +194,7 @@ fn note(text: &str) -> Body {
         take: None,
         private: false,
         version: None,
+        guest: None,
     })
 }
 

@@ -64,6 +64,7 @@ pub fn notes_with_verdicts(project: &str, song: &str, notes: usize) -> Vec<Event
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         );
         if i % 10 == 0 {

@@ -65,6 +65,7 @@ fn record(n: u32) -> Vec<Event> {
                     take: None,
                     private: false,
                     version: None,
+                    guest: None,
                 }),
             };
             Event::new(&ctx, Some(pos), body)

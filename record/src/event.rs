@@ -234,6 +234,13 @@ pub struct NoteAdded {
     /// which mix the person was hearing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Uuid>,
+    /// The guest who wrote it, by the name they typed, for a comment left through a listening
+    /// link: the event's author is the executive who accepted it (the person vouching for
+    /// it), and only the executive records such a note ([`crate::rules::executive_only`]).
+    /// Added after version 1's first release: absent on every other note, so older readers
+    /// (which ignore it) and older lines (which lack it) stay compatible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<String>,
 }
 
 /// A change to a note (the note is the id of its `note_added` event); absent fields keep
@@ -780,6 +787,41 @@ mod tests {
         }
     }
 
+    /// A note accepted from a listening link names its guest; the field is absent from every
+    /// other note's line (older lines read as before), and only the executive may record it.
+    #[test]
+    fn a_guest_note_names_its_guest_and_is_the_executives_alone() {
+        let note = |guest: Option<&str>| NoteAdded {
+            text: "lovely chorus".into(),
+            category: Category::Mix,
+            anchor: None,
+            take: None,
+            private: false,
+            version: None,
+            guest: guest.map(str::to_owned),
+        };
+        let plain = Event::new(&ctx(), None, Body::NoteAdded(note(None)));
+        assert!(!plain.to_json().contains("guest"), "{}", plain.to_json());
+        let guest = Event::new(&ctx(), None, Body::NoteAdded(note(Some("Ana"))));
+        assert!(guest.to_json().contains(r#""guest":"Ana""#));
+        let back: Event = serde_json::from_str(&guest.to_json()).unwrap();
+        assert_eq!(back, guest);
+        let body = Body::NoteAdded(note(Some("Ana")));
+        assert!(crate::rules::executive_only(&body));
+        assert!(!crate::rules::may_record(Role::Producer, &body));
+        assert!(crate::rules::may_record(Role::Executive, &body));
+        let mut accepted = guest.clone();
+        accepted.author = "Eve".into();
+        accepted.role = Role::Executive;
+        let views = crate::views::fold(&[plain.clone(), accepted]);
+        let by: Vec<String> = views.notes.iter().map(|n| n.written_by()).collect();
+        assert_eq!(by, ["Sam", "Ana (guest, accepted by Eve)"]);
+        assert!(crate::rules::may_record(
+            Role::Producer,
+            &Body::NoteAdded(note(None))
+        ));
+    }
+
     #[test]
     fn every_known_kind_round_trips() {
         let take = TakeRef {
@@ -817,6 +859,7 @@ mod tests {
                 take: Some(take),
                 private: true,
                 version: None,
+                guest: None,
             }),
             Body::NoteEdited(NoteEdited {
                 note: Uuid::now_v7(),
@@ -922,6 +965,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         );
         let pretty = serde_json::to_string_pretty(&e).unwrap();

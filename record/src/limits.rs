@@ -131,6 +131,64 @@ pub fn check_sized(e: &Event, bytes: usize) -> Result<(), LimitError> {
     Ok(())
 }
 
+/// An EQ/FX decision's processor, reason and settings.
+fn decision_fields(d: &crate::event::Decision) -> Result<(), LimitError> {
+    chars("the processor name", &d.processor, MAX_NAME_CHARS)?;
+    chars("the reason", &d.reason, MAX_TEXT_CHARS)?;
+    count("the list of settings", d.settings.len(), MAX_SETTINGS)?;
+    for s in &d.settings {
+        chars("a setting's name", &s.name, MAX_SETTING_NAME_CHARS)?;
+        chars(
+            "a setting's value",
+            s.text.as_deref().unwrap_or(""),
+            MAX_NAME_CHARS,
+        )?;
+        chars(
+            "a setting's unit",
+            s.unit.as_deref().unwrap_or(""),
+            MAX_SETTING_NAME_CHARS,
+        )?;
+    }
+    Ok(())
+}
+
+/// The body of a kind this version does not know: its size, its nesting, its strings.
+fn unknown_fields(body: &str) -> Result<(), LimitError> {
+    let len = body.len();
+    if len > MAX_UNKNOWN_BODY_BYTES {
+        return Err(LimitError::TooLong {
+            what: "the body of an unknown kind",
+            len,
+            max: MAX_UNKNOWN_BODY_BYTES,
+            unit: "bytes",
+        });
+    }
+    let depth = nesting(body);
+    if depth > MAX_UNKNOWN_DEPTH {
+        return Err(LimitError::TooLong {
+            what: "the nesting of an unknown kind's body",
+            len: depth,
+            max: MAX_UNKNOWN_DEPTH,
+            unit: "levels",
+        });
+    }
+    // Every string must be Unicode other readers can take (a lone surrogate escape
+    // such as "\ud800" is valid JSON text but no string).
+    if serde_json::from_str::<serde_json::Value>(body).is_err() {
+        return Err(LimitError::NotUnicode {
+            what: "a string in an unknown kind's body",
+        });
+    }
+    Ok(())
+}
+
+/// A note's text, and the name of the guest who wrote it (if one did).
+fn note_fields(n: &crate::event::NoteAdded) -> Result<(), LimitError> {
+    chars("the note text", &n.text, MAX_TEXT_CHARS)?;
+    let guest = n.guest.as_deref().unwrap_or("");
+    chars("the guest's name", guest, MAX_NAME_CHARS)
+}
+
 /// Each field against its own limit (the field named in the refusal).
 fn fields(e: &Event) -> Result<(), LimitError> {
     chars("the project name", &e.project, MAX_NAME_CHARS)?;
@@ -139,7 +197,7 @@ fn fields(e: &Event) -> Result<(), LimitError> {
     chars("the author name", &e.author, MAX_NAME_CHARS)?;
     chars("the kind", e.body.kind(), MAX_NAME_CHARS)?;
     match &e.body {
-        Body::NoteAdded(n) => chars("the note text", &n.text, MAX_TEXT_CHARS),
+        Body::NoteAdded(n) => note_fields(n),
         Body::NoteEdited(n) => chars(
             "the note text",
             n.text.as_deref().unwrap_or(""),
@@ -149,25 +207,7 @@ fn fields(e: &Event) -> Result<(), LimitError> {
         Body::ReplyAdded(r) => chars("the reply", &r.text, MAX_TEXT_CHARS),
         Body::ReplyEdited { text, .. } => chars("the reply", text, MAX_TEXT_CHARS),
         Body::MarkedDone(d) => chars("the comment", &d.comment, MAX_TEXT_CHARS),
-        Body::EqDecision(d) | Body::FxDecision(d) => {
-            chars("the processor name", &d.processor, MAX_NAME_CHARS)?;
-            chars("the reason", &d.reason, MAX_TEXT_CHARS)?;
-            count("the list of settings", d.settings.len(), MAX_SETTINGS)?;
-            for s in &d.settings {
-                chars("a setting's name", &s.name, MAX_SETTING_NAME_CHARS)?;
-                chars(
-                    "a setting's value",
-                    s.text.as_deref().unwrap_or(""),
-                    MAX_NAME_CHARS,
-                )?;
-                chars(
-                    "a setting's unit",
-                    s.unit.as_deref().unwrap_or(""),
-                    MAX_SETTING_NAME_CHARS,
-                )?;
-            }
-            Ok(())
-        }
+        Body::EqDecision(d) | Body::FxDecision(d) => decision_fields(d),
         Body::TakeRated { note, .. } => chars(
             "the take note",
             note.as_deref().unwrap_or(""),
@@ -195,34 +235,7 @@ fn fields(e: &Event) -> Result<(), LimitError> {
             &v.label,
             crate::versions::MAX_LABEL_CHARS,
         ),
-        Body::Unknown { body, .. } => {
-            let len = body.get().len();
-            if len > MAX_UNKNOWN_BODY_BYTES {
-                return Err(LimitError::TooLong {
-                    what: "the body of an unknown kind",
-                    len,
-                    max: MAX_UNKNOWN_BODY_BYTES,
-                    unit: "bytes",
-                });
-            }
-            let depth = nesting(body.get());
-            if depth > MAX_UNKNOWN_DEPTH {
-                return Err(LimitError::TooLong {
-                    what: "the nesting of an unknown kind's body",
-                    len: depth,
-                    max: MAX_UNKNOWN_DEPTH,
-                    unit: "levels",
-                });
-            }
-            // Every string must be Unicode other readers can take (a lone surrogate escape
-            // such as "\ud800" is valid JSON text but no string).
-            if serde_json::from_str::<serde_json::Value>(body.get()).is_err() {
-                return Err(LimitError::NotUnicode {
-                    what: "a string in an unknown kind's body",
-                });
-            }
-            Ok(())
-        }
+        Body::Unknown { body, .. } => unknown_fields(body.get()),
         // Checked as it is read (crate::clips::Clip).
         Body::ClipAttached(_)
         | Body::NoteDeleted { .. }
@@ -259,6 +272,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         )
     }

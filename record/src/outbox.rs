@@ -250,6 +250,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         )
     }

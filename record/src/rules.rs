@@ -167,12 +167,15 @@ pub fn verdict_target(e: &Event) -> Option<Uuid> {
     }
 }
 
-/// Whether only the executive role may record this.
+/// Whether only the executive role may record this: verdicts, the tracklist, the song
+/// selection, and a note naming a guest (the executive vouches for what a guest wrote
+/// through a listening link; nobody else may put words in a guest's name).
 pub fn executive_only(body: &Body) -> bool {
-    matches!(
-        body,
-        Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. }
-    )
+    match body {
+        Body::Verdict { .. } | Body::TracklistOrder { .. } | Body::SongSelection { .. } => true,
+        Body::NoteAdded(n) => n.guest.is_some(),
+        _ => false,
+    }
 }
 
 /// Whether the executive may not record this: saying *done* is the other side's answer to

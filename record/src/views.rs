@@ -87,6 +87,10 @@ pub struct NoteView {
     pub private: bool,
     /// The version it was made on, for a comment on a version's waveform.
     pub version: Option<Uuid>,
+    /// The guest who wrote it (a comment through a listening link); `author` is the
+    /// executive who accepted it. Absent from the JSON export for every other note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest: Option<String>,
     pub created_at: i64,
     /// The last edit's time, if edited.
     pub edited_at: Option<i64>,
@@ -722,6 +726,15 @@ impl<'a> Folder<'a> {
 }
 
 impl NoteView {
+    /// Who wrote it, in words: its author, or for a guest's comment the executive accepted
+    /// from a listening link, "Ana (guest, accepted by Eve)".
+    pub fn written_by(&self) -> String {
+        match &self.guest {
+            Some(g) => format!("{g} (guest, accepted by {})", self.author),
+            None => self.author.clone(),
+        }
+    }
+
     fn new(e: &Event, n: &NoteAdded) -> Self {
         NoteView {
             id: e.id,
@@ -736,6 +749,7 @@ impl NoteView {
             take: n.take,
             private: n.private,
             version: n.version,
+            guest: n.guest.clone(),
             created_at: e.at,
             edited_at: None,
             verdict: None,
@@ -795,6 +809,15 @@ impl Views {
         self.notes
             .iter()
             .filter_map(|n| Some((n.id, *labels.get(&n.version?)?)))
+            .collect()
+    }
+
+    /// The guest who wrote each note accepted from a listening link, by note id: what the
+    /// page shows as "Name (guest, accepted by Executive)".
+    pub fn note_guests(&self) -> BTreeMap<Uuid, &str> {
+        self.notes
+            .iter()
+            .filter_map(|n| Some((n.id, n.guest.as_deref()?)))
             .collect()
     }
 
@@ -881,6 +904,7 @@ mod tests {
                     take: None,
                     private: false,
                     version: None,
+                    guest: None,
                 }),
             ),
             t,
@@ -1034,6 +1058,7 @@ mod tests {
             take: None,
             private: false,
             version: None,
+            guest: None,
         });
         let v1 = fold([&a, &b]);
         let v2 = fold([&b, &a]);
@@ -1082,6 +1107,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
             5,
         );

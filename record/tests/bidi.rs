@@ -57,6 +57,7 @@ fn note(text: &str) -> Body {
         take: None,
         private: false,
         version: None,
+        guest: None,
     })
 }
 

@@ -336,6 +336,7 @@ fn exports_carry_no_formula_and_no_forged_row() {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         ));
     }

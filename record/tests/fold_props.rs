@@ -30,6 +30,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 take: None,
                 private,
                 version: None,
+                guest: None,
             })),
         (prop::sample::select(note_ids.clone()), "[a-c]{0,3}").prop_map(|(note, text)| {
             Body::NoteEdited(NoteEdited {

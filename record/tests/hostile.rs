@@ -88,6 +88,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 }),
                 private: false,
                 version: None,
+                guest: None,
             }),
             1 => Body::NoteEdited(NoteEdited {
                 note,

@@ -39,6 +39,7 @@ fn note(ms: i64) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }
@@ -362,5 +363,29 @@ fn a_digest_tells_each_person_what_waits_for_them_and_what_answered_them() {
     assert!(
         d(&events, "Sam", Role::Producer, None).waiting.is_empty(),
         "done: nothing waits for Sam"
+    );
+}
+
+/// A guest's comment the executive accepted from a listening link reads as the guest's, vouched
+/// for by the executive, in the logs people read; a producer's note names its producer as
+/// before.
+#[test]
+fn the_logs_name_an_accepted_guest_comment_as_the_guests() {
+    let mut guest_note = note(1_000);
+    guest_note.author = "Alex".into();
+    guest_note.role = Role::Executive;
+    if let Body::NoteAdded(n) = &mut guest_note.body {
+        n.guest = Some("Ana".into());
+        n.text = "lovely chorus".into();
+    }
+    let events = vec![note(500), guest_note];
+    let scope = Scope::default();
+    let md = String::from_utf8(export(&events, &scope, Format::Markdown).bytes).unwrap();
+    assert!(md.contains("Ana (guest, accepted by Alex) · "), "{md}");
+    assert!(md.contains("Sam (producer) · "), "{md}");
+    let html = String::from_utf8(export(&events, &scope, Format::Html).bytes).unwrap();
+    assert!(
+        html.contains("<bdi>Ana</bdi> (guest, accepted by <bdi>Alex</bdi>)"),
+        "{html}"
     );
 }

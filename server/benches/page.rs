@@ -65,6 +65,7 @@ fn main() {
                     take: None,
                     private: false,
                     version: None,
+                    guest: None,
                 }),
             ))
         })

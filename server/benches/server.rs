@@ -41,6 +41,7 @@ fn note(project: &str, author: &str, i: usize) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

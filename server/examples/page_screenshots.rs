@@ -5,8 +5,10 @@
 //! `cargo xtask page-screenshots` (or `cargo run -p liner-server --example page_screenshots --
 //! docs`) writes `docs/page-overview.png`, `docs/page-queue.png`, `docs/page-song.png`,
 //! `docs/page-versions.png` (a song's two versions in the player, A/B), `docs/page-album.png`
-//! (the album on the tracklist page), `docs/page-recheck.png` (the queue's re-checks) and
-//! `docs/page-queue-phone.png`.
+//! (the album on the tracklist page), `docs/page-recheck.png` (the queue's re-checks),
+//! `docs/page-queue-phone.png`, `docs/page-links.png` (the executive's listening links, a
+//! guest's comment waiting) and `docs/page-guest.png` (what a guest of a song's link sees,
+//! signed in nowhere).
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
@@ -35,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
         let views = liner_record::fold(&copy.events(&project)?);
         views.versions_of("Night Drive").map(|v| v.id).collect()
     };
+    let guest = guest_links(data.path(), versions[0])?;
     let compare = format!(
         "/song?name=Night%20Drive&v={}&b={}",
         versions[0], versions[1]
@@ -68,10 +71,14 @@ async fn main() -> anyhow::Result<()> {
             Some("#album-h"),
         ),
         ((390, 844), "/queue", "page-queue-phone.png", None),
+        ((1280, 1000), "/links", "page-links.png", None),
+        ((1280, 900), guest.as_str(), "page-guest.png", None),
     ];
     for ((w, h), path, file, top) in shots {
         let b = browser::Browser::start(w, h).await;
-        b.sign_in(&url, &token).await;
+        if !path.starts_with("/listen/") {
+            b.sign_in(&url, &token).await;
+        }
         b.client.goto(&format!("{url}{path}")).await?;
         if let Some(css) = top {
             // Below the sticky header.
@@ -87,4 +94,47 @@ async fn main() -> anyhow::Result<()> {
         b.close().await;
     }
     Ok(())
+}
+
+/// Two listening links (the album with a passphrase, Night Drive without) and a guest's
+/// comment waiting on the song's; returns the song link's address.
+fn guest_links(data: &std::path::Path, version: uuid::Uuid) -> anyhow::Result<String> {
+    use liner_server::store::guests::{NewComment, NewLink};
+    use liner_server::store::Store;
+    let store = liner_server::store::SqliteStore::open(data)?;
+    let project = store
+        .project(review_demo::PROJECT)?
+        .expect("the demo project");
+    let token = store
+        .tokens()?
+        .into_iter()
+        .find(|t| t.role == liner_record::Role::Executive)
+        .expect("the executive's token");
+    let week = liner_record::event::now_ms() + 7 * 86_400_000;
+    let link = |song: Option<&str>, label: &str, passphrase: Option<String>| NewLink {
+        project: project.clone(),
+        token: token.id,
+        song: song.map(str::to_owned),
+        label: label.into(),
+        passphrase,
+        expires_ms: week,
+    };
+    store.create_link(&link(
+        None,
+        "for the label's A&R",
+        Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into()),
+    ))?;
+    let (made, secret) =
+        store.create_link(&link(Some("Night Drive"), "for Mara (artist)", None))?;
+    store.link_used(made.id)?;
+    store.hold_comment(&NewComment {
+        link: made.id,
+        name: "Mara".into(),
+        text: "The second chorus lifts so much more now. Can the vocal come up a touch there?"
+            .into(),
+        version,
+        at: Some(41.5),
+        until: None,
+    })?;
+    Ok(format!("/listen/{secret}"))
 }

@@ -169,6 +169,7 @@ pub fn seed(dir: &std::path::Path) -> anyhow::Result<String> {
             take,
             private: false,
             version: None,
+            guest: None,
         })
     };
     let sam = ("Sam Okafor", Role::Producer);

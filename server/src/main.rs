@@ -124,6 +124,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Listening links (made by the executive on the review page's /links).
+    Link {
+        #[command(subcommand)]
+        command: LinkCommand,
+    },
     /// Push and pull this computer's journals (the plugin's) without the DAW: every journal
     /// with a server it syncs with, or the one named. Tokens come from the plugin's config
     /// folder, by the server's address.
@@ -387,6 +392,22 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
+#[derive(Subcommand)]
+enum LinkCommand {
+    /// List a project's listening links: what each opens, when it was last used, its state
+    /// (never the secrets).
+    List {
+        #[arg(long)]
+        project: String,
+    },
+    /// Revoke a listening link by id: whoever opens it is told it was revoked.
+    Revoke {
+        #[arg(long)]
+        project: String,
+        id: i64,
+    },
+}
+
 /// The server's own folder (its SQLite file and first-run marker): `--data`, else `server/`
 /// in Liner Notes' data folder ([`liner_record::journal::data_dir`], which also holds the
 /// journals).
@@ -604,6 +625,12 @@ fn on_the_server(cli: &Cli, store_arc: Arc<dyn Store>) -> Result<()> {
             } => admin::add_token(store, project, person, role),
             TokenCommand::List => admin::list_tokens(store),
             TokenCommand::Revoke { id } => admin::revoke_token(store, *id),
+        },
+        Command::Link { command } => match command {
+            LinkCommand::List { project } => liner_server::commands::links::list(store, project),
+            LinkCommand::Revoke { project, id } => {
+                liner_server::commands::links::revoke(store, project, *id)
+            }
         },
         Command::Export { project, .. } => {
             let name = project

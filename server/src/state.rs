@@ -44,6 +44,8 @@ pub struct AppState {
     pub holds: Arc<crate::fair::holds::Holds>,
     /// Wrong tokens heard, by client address ([`crate::fair::guesses`]).
     pub guesses: crate::fair::guesses::Guesses,
+    /// Guests' comments per listening link and address ([`crate::fair::guest_comments`]).
+    pub guest_comments: crate::fair::guest_comments::GuestComments,
     /// Open connections, per address and in all ([`crate::fair::connections`]).
     pub connections: Arc<crate::fair::connections::Connections>,
     /// What `/metrics` reports ([`crate::metrics`]).
@@ -115,6 +117,7 @@ impl AppState {
             clip_quota: limits.clip_quota,
             holds: crate::fair::holds::Holds::new(limits.held()),
             guesses: crate::fair::guesses::Guesses::default(),
+            guest_comments: crate::fair::guest_comments::GuestComments::default(),
             connections: crate::fair::connections::Connections::new(
                 limits.max_connections,
                 limits.per_address,

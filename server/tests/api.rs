@@ -53,6 +53,7 @@ fn a_batch_is_judged_in_order_and_a_refused_event_takes_no_number() {
         take: None,
         private: false,
         version: None,
+        guest: None,
     });
     let m = common::note_by("P", "Eve", Role::Executive, "the outro is long");
     let (_, r) = push(&s, &eve, &[&n, &n, &on_n, &on_nothing, &other, &m]);
@@ -117,6 +118,7 @@ fn a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_409_that_keeps
         take: None,
         private: false,
         version: None,
+        guest: None,
     });
     let b = note("P", Role::Producer, "second");
     let (st, r) = push(&s, &t, &[&changed, &b]);

@@ -53,6 +53,7 @@ fn note(text: &str, seconds: f64) -> Body {
         take: None,
         private: false,
         version: None,
+        guest: None,
     })
 }
 

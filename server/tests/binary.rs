@@ -68,6 +68,7 @@ fn note(i: usize) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 const P: &str = "Album";
 
 /// The pages a form may come back to (the review page's GET routes).
-const PAGES: [&str; 4] = ["/", "/queue", "/song", "/tracklist"];
+const PAGES: [&str; 5] = ["/", "/queue", "/song", "/tracklist", "/links"];
 
 /// The executive's signed-in client: the session cookie and the page's CSRF secret.
 struct Executive {
@@ -202,7 +202,7 @@ fn no_form_field_of_a_page_post_makes_the_server_fail() {
     ];
     for v in values {
         let back = format!("/queue?{v}");
-        let forms: [(&str, Vec<(&str, &str)>); 18] = [
+        let forms: [(&str, Vec<(&str, &str)>); 23] = [
             (
                 "/verdict",
                 vec![
@@ -226,6 +226,14 @@ fn no_form_field_of_a_page_post_makes_the_server_fail() {
                 "/selection",
                 vec![("csrf", v), ("song", "Song"), ("selected", "true")],
             ),
+            (
+                "/links",
+                vec![("scope", v), ("label", "A&R"), ("days", "7")],
+            ),
+            ("/links", vec![("label", v), ("days", v), ("passphrase", v)]),
+            ("/links/revoke", vec![("id", v)]),
+            ("/links/held", vec![("id", v), ("action", "accept")]),
+            ("/links/held", vec![("id", "1"), ("action", v)]),
             ("/sign-in", vec![("token", v)]),
             ("/sign-out", vec![("csrf", v)]),
             (

@@ -27,6 +27,7 @@ fn note(author: &str, role: Role, text: &str, private: bool) -> Event {
             take: None,
             private,
             version: None,
+            guest: None,
         }),
     )
 }

@@ -235,6 +235,7 @@ impl Draft {
                 take: self.take,
                 private: self.private,
                 version: None,
+                guest: None,
             }),
         ))
     }

@@ -537,6 +537,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         );
         reg.link().submit(note.clone());

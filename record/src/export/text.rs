@@ -2,7 +2,7 @@
 //! who was there, how long), track; with a summary on top and a recall sheet per song.
 
 use super::bidi::{bdi, Mixed};
-use super::entries::{settings_text, Entry, Scope};
+use super::entries::{settings_text, Entry, EntryKind, Scope};
 use crate::review::{verdict_words, Standing, Tally};
 use crate::views::{VerdictView, Views};
 use std::collections::BTreeMap;
@@ -592,13 +592,26 @@ fn render(
     o
 }
 
+/// Who wrote an entry: "Sam (producer)", or for a guest's comment the executive accepted
+/// from a listening link, "Ana (guest, accepted by Eve)". Only the executive's notes can
+/// name a guest, so only those are looked up.
+fn who(m: &dyn Markup, e: &Entry, views: &Views) -> String {
+    let guest = (e.role == crate::Role::Executive && matches!(e.kind, EntryKind::Note(_)))
+        .then(|| views.notes.iter().find(|n| n.id == e.id))
+        .flatten()
+        .and_then(|n| n.guest.as_deref());
+    match guest {
+        Some(g) => format!("{} (guest, accepted by {})", m.typed(g), m.typed(&e.author)),
+        None => format!("{} ({})", m.typed(&e.author), e.role),
+    }
+}
+
 /// One entry of the log: where, who, what kind, what it says, its clip, its verdict (with the
 /// done answering it) and its thread.
 fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links, views: &Views) {
     let mut rest = format!(
-        "{} ({}) · {} · {}",
-        m.typed(&e.author),
-        e.role,
+        "{} · {} · {}",
+        who(m, e, views),
         m.esc(e.kind.category()),
         m.mixed(&e.text)
     );

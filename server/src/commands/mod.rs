@@ -20,6 +20,7 @@ pub mod backup;
 pub mod export;
 pub mod first_run;
 pub mod journals;
+pub mod links;
 pub mod mail;
 pub mod webhooks;
 

@@ -9,11 +9,14 @@
 //!   token, and a floor rate under which a body is cut off.
 //! - [`guesses`]: wrong tokens slow down the address that sends them (and, in a flood, every
 //!   address that does), never the right token from elsewhere.
+//! - [`guest_comments`]: comments guests leave through a listening link, per link and
+//!   address.
 //! - [`holds`]: live streams and long polls: shares per session and token, room kept for
 //!   everything else, and an end when their session or token ends.
 
 pub mod connections;
 pub mod floor;
 pub mod guesses;
+pub mod guest_comments;
 pub mod holds;
 pub mod uploads;

@@ -13,19 +13,34 @@ use super::versions::audio_src;
 use liner_record::export::album::{album, loudness_flag, median_lufs, AlbumTrack};
 use liner_record::position::format_time;
 use liner_record::versions::lufs_words;
+use liner_record::views::VersionView;
 use liner_record::Views;
 use maud::{html, Markup};
 
 /// The album section.
 pub fn section(views: &Views) -> Markup {
-    let tracks = album(views);
-    let median = median_lufs(tracks.iter().filter_map(AlbumTrack::playing));
+    section_of(album(views), AlbumTrack::playing, audio_src)
+}
+
+/// The album for a guest of a listening link: only selected (approved) versions play, each
+/// from `src`; a song without one says so.
+pub fn guest_section(views: &Views, src: impl Fn(&VersionView) -> String) -> Markup {
+    section_of(album(views), |t| t.selected, src)
+}
+
+/// The section, `pick` choosing each song's version and `src` where its audio is served.
+fn section_of<'a>(
+    tracks: Vec<AlbumTrack<'a>>,
+    pick: impl Fn(&AlbumTrack<'a>) -> Option<&'a VersionView>,
+    src: impl Fn(&VersionView) -> String,
+) -> Markup {
+    let median = median_lufs(tracks.iter().filter_map(&pick));
     let running: f64 = tracks
         .iter()
-        .filter_map(AlbumTrack::playing)
+        .filter_map(&pick)
         .map(|v| v.printed.version.seconds())
         .sum();
-    let playable = tracks.iter().filter(|t| t.playing().is_some()).count();
+    let playable = tracks.iter().filter(|t| pick(t).is_some()).count();
     html! {
         section.album #album aria-labelledby="album-h" {
             h2 #album-h { "The album" }
@@ -44,23 +59,33 @@ pub fn section(views: &Views) -> Markup {
             }
             ol.album-tracks {
                 @for t in &tracks {
-                    (track_item(t, median))
+                    (track_item(t, pick(t), &src, median))
                 }
             }
         }
     }
 }
 
-fn track_item(t: &AlbumTrack<'_>, median: Option<f64>) -> Markup {
-    let Some(v) = t.playing() else {
+fn track_item(
+    t: &AlbumTrack<'_>,
+    v: Option<&VersionView>,
+    src: impl Fn(&VersionView) -> String,
+    median: Option<f64>,
+) -> Markup {
+    let Some(v) = v else {
+        let missing = if t.newest.is_some() {
+            "no approved version yet"
+        } else {
+            "no version printed"
+        };
         return html! {
-            li.album-track { (typed(&t.song)) " · " span.empty { "no version printed" } }
+            li.album-track { (typed(&t.song)) " · " span.empty { (missing) } }
         };
     };
     let l = v.printed.version.loudness;
     let off = loudness_flag(v, median);
     html! {
-        li.album-track data-src=(audio_src(v)) data-song=(t.song)
+        li.album-track data-src=(src(v)) data-song=(t.song)
             data-seconds=(format!("{:.6}", v.printed.version.seconds())) {
             (typed(&t.song)) " · " (typed(&v.label))
             @if !v.approved() { " " span.badge.v-open { "not approved" } }

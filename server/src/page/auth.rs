@@ -144,7 +144,7 @@ fn set_cookie(headers: &HeaderMap, over_tls: bool, value: &str, max_age: i64) ->
 
 /// Whether a state-changing request comes from this site: an `Origin` (when the browser sends
 /// one) naming the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

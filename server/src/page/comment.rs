@@ -138,6 +138,7 @@ pub async fn comment(
         take: None,
         private: false,
         version: Some(v.id),
+        guest: None,
     });
     let back = format!(
         "/song?name={}&v={}#versions-h",

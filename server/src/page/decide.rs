@@ -65,16 +65,32 @@ pub(super) async fn store_decision(
     body: Body,
     back: &str,
 ) -> Response {
-    let ctx = Context {
+    let ctx = context_of(signed, song, track);
+    store_event(state, headers, signed, Event::new(&ctx, None, body), back).await
+}
+
+/// The signed-in person's context for a new event of `song` and `track`: one work session
+/// per sign-in (the CSRF secret is per session).
+pub(super) fn context_of(signed: &Signed, song: String, track: String) -> Context {
+    Context {
         project: signed.token.project.name.clone(),
         song,
         track,
-        // One work session per sign-in (the CSRF secret is per session).
         session: Uuid::new_v5(&Uuid::NAMESPACE_OID, signed.csrf.as_bytes()),
         author: signed.token.person.clone(),
         role: signed.token.role,
-    };
-    let event = Event::new(&ctx, None, body);
+    }
+}
+
+/// Stores `event`, made by the signed-in person (limits and the record's rules apply), and
+/// wakes every reader of the project.
+pub(super) async fn store_event(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    signed: &Signed,
+    event: Event,
+    back: &str,
+) -> Response {
     let store = state.store.clone();
     let project = signed.token.project.clone();
     let token = signed.token.id;

@@ -21,6 +21,7 @@ pub enum Nav {
     Song,
     Tracklist,
     Digest,
+    Links,
 }
 
 /// What the frame shows around a page.
@@ -49,7 +50,7 @@ pub fn mixed(text: &Mixed) -> Markup {
 
 /// `title` is plain text: a typed name in it must come isolated
 /// ([`liner_record::export::isolated`]).
-fn head(title: &str) -> Markup {
+pub(super) fn head(title: &str) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -94,6 +95,9 @@ fn frame(f: Frame<'_>, main: Markup) -> Markup {
                         }
                         (link(Nav::Tracklist, "/tracklist", "Tracklist"))
                         (link(Nav::Digest, "/digest", "For you"))
+                        @if f.signed.is_executive() {
+                            (link(Nav::Links, "/links", "Listening links"))
+                        }
                     }
                     div.who {
                         span { (typed(&t.person)) " · " (t.role) }
@@ -200,6 +204,17 @@ pub fn verdict_badge(v: Option<&VerdictView>) -> Markup {
                 " " q.comment { (typed(&v.comment)) }
             }
         }
+    }
+}
+
+/// Who wrote an entry, with their role: "Sam (producer)", or for a guest's comment the
+/// executive accepted, "Ana (guest, accepted by Eve)".
+pub fn author(e: &Entry, guest: Option<&str>) -> Markup {
+    match guest {
+        Some(g) => html! {
+            strong { (typed(g)) } " (guest, accepted by " (typed(&e.author)) ")"
+        },
+        None => html! { strong { (typed(&e.author)) } " (" (e.role) ")" },
     }
 }
 

@@ -20,6 +20,9 @@
 //! - [`versions`]: a song's printed versions: the stack, the player with its waveform, A/B,
 //!   comments on the waveform.
 //! - [`album`]: the selected versions played as the record, gapless, in tracklist order.
+//! - [`links`]: the executive's listening links and the guests' held comments.
+//! - [`guests`]: a guest's listening page (`/listen/<secret>`): no sign-in, only what the
+//!   link names.
 //! - [`assets`]: the stylesheet and the script.
 //!
 //! Every user-typed string is escaped (maud escapes everything it is given) and isolated
@@ -33,7 +36,9 @@ mod auth;
 mod comment;
 mod decide;
 mod digest;
+mod guests;
 mod layout;
+mod links;
 mod listen;
 mod live;
 mod overview;
@@ -51,10 +56,11 @@ use axum::Router;
 use std::sync::Arc;
 
 pub use auth::SESSION_COOKIE;
+pub use guests::GUEST_COOKIE;
 
 /// The pages of the review page (its GET routes that render HTML): the only places a form may
 /// send the browser back to (see `decide::safe_back`). Keep in step with [`router`].
-pub const PAGES: [&str; 4] = ["/", "/queue", "/song", "/tracklist"];
+pub const PAGES: [&str; 5] = ["/", "/queue", "/song", "/tracklist", "/links"];
 
 /// The review page's routes, with their security headers.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -78,6 +84,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/digest/feed", post(digest::make_feed))
         .route("/digest/feed/off", post(digest::feed_off))
         .route("/feed/{secret}", get(crate::feed::feed))
+        .route("/links", get(links::page).post(links::make))
+        .route("/links/revoke", post(links::revoke))
+        .route("/links/held", post(links::settle))
+        .route("/listen/{secret}", get(guests::page))
+        .route("/listen/{secret}/passphrase", post(guests::enter))
+        .route("/listen/{secret}/comment", post(guests::comment))
+        .route("/listen/{secret}/audio/{file}", get(guests::audio))
         .route("/export", get(decide::export))
         .route("/live", get(live::stream))
         .route("/clips/{hash}", get(listen::clip))

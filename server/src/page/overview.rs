@@ -38,9 +38,15 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let songs = views.songs_in_order();
     let store = state.store.clone();
     let backup = crate::api::blocking(move || store.last_backup()).await;
+    let guests = guests_waiting(&state, &signed).await;
     let main = html! {
         h1 { "Overview" }
         (tiles(total, last_event))
+        @if guests > 0 {
+            p { a.primary-link href="/links#held-h" {
+                "Guests' comments waiting for you (" (guests) ")"
+            } }
+        }
         (songs_table(&songs, &per_song, views))
         (worked_table(&songs, views))
         (layout::export_links(None))
@@ -56,6 +62,18 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         },
         main,
     )
+}
+
+/// How many guests' comments wait for the executive (0 for anyone else, who cannot settle
+/// them, and when the store cannot say).
+async fn guests_waiting(state: &Arc<AppState>, signed: &auth::Signed) -> usize {
+    if !signed.is_executive() {
+        return 0;
+    }
+    let (store, project) = (state.store.clone(), signed.token.project.clone());
+    crate::api::blocking(move || store.held_comments(&project))
+        .await
+        .map_or(0, |h| h.len())
 }
 
 /// When the record was last backed up (`liner backup`), so nobody has to wonder.

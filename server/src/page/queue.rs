@@ -3,7 +3,7 @@
 //! decides with the buttons, or from the keyboard (the page's script: j/k to move, a/r/c to
 //! approve, reject or request changes, with the comment typed in the item's field).
 
-use super::auth;
+use super::auth::{self, Signed};
 use super::layout::{self, kind_words, mixed, place, typed, Frame, Nav};
 use crate::state::{AppState, ProjectRecord};
 use axum::extract::{Query, State};
@@ -13,7 +13,7 @@ use liner_record::export::EntryKind;
 use liner_record::export::{isolated, Entry};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -168,35 +168,9 @@ pub async fn page(
             p.empty { "Nothing waits for a verdict here." }
         }
         ol.queue {
+            @let guests = record.views.note_guests();
             @for e in shown.iter().take(limit) {
-                li.item data-id=(e.id) tabindex="-1" {
-                    div.meta {
-                        a href={ "/song?name=" (percent_encoded(&e.song)) } { (typed(&e.song)) }
-                        " · "
-                        @if e.track.is_empty() { "(no track)" } @else { (typed(&e.track)) }
-                        @if let Some(t) = e.take { " · take " (t) }
-                        " · " span.where { (place(e)) }
-                    }
-                    p.what {
-                        span.kind { (kind_words(e)) } " by " strong { (typed(&e.author)) }
-                        " (" (e.role) ")"
-                    }
-                    p.text { (mixed(&e.text)) }
-                    @if e.standing() == Some(Standing::Recheck) {
-                        div.verdict { (layout::verdict_badge(e.verdict.as_ref())) }
-                        (super::thread::done_words(&record.views, e))
-                    }
-                    @if let Some(clip) = record.views.clips.get(&e.id) {
-                        (super::listen::player(clip))
-                    }
-                    @if matches!(e.kind, EntryKind::Version) {
-                        p { a href={ "/song?name=" (percent_encoded(&e.song)) "&v=" (e.id) "#versions-h" } {
-                            "Listen on its waveform, compare with other versions"
-                        } }
-                    }
-                    (layout::verdict_form(&signed, e.id, &back))
-                    (super::thread::thread(&signed, &record.views, e.id, &back))
-                }
+                (queue_item(e, &record, &signed, &back, guests.get(&e.id).copied()))
             }
         }
         @if shown.len() > limit {
@@ -215,4 +189,45 @@ pub async fn page(
         },
         main,
     )
+}
+
+/// One item of the queue: where and who, its text, its clip, the executive's form and its
+/// thread.
+fn queue_item(
+    e: &Entry,
+    record: &ProjectRecord,
+    signed: &Signed,
+    back: &str,
+    guest: Option<&str>,
+) -> Markup {
+    html! {
+        li.item data-id=(e.id) tabindex="-1" {
+            div.meta {
+                a href={ "/song?name=" (percent_encoded(&e.song)) } { (typed(&e.song)) }
+                " · "
+                @if e.track.is_empty() { "(no track)" } @else { (typed(&e.track)) }
+                @if let Some(t) = e.take { " · take " (t) }
+                " · " span.where { (place(e)) }
+            }
+            p.what {
+                span.kind { (kind_words(e)) } " by "
+                (layout::author(e, guest))
+            }
+            p.text { (mixed(&e.text)) }
+            @if e.standing() == Some(Standing::Recheck) {
+                div.verdict { (layout::verdict_badge(e.verdict.as_ref())) }
+                (super::thread::done_words(&record.views, e))
+            }
+            @if let Some(clip) = record.views.clips.get(&e.id) {
+                (super::listen::player(clip))
+            }
+            @if matches!(e.kind, EntryKind::Version) {
+                p { a href={ "/song?name=" (percent_encoded(&e.song)) "&v=" (e.id) "#versions-h" } {
+                    "Listen on its waveform, compare with other versions"
+                } }
+            }
+            (layout::verdict_form(signed, e.id, back))
+            (super::thread::thread(signed, &record.views, e.id, back))
+        }
+    }
 }

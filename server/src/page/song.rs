@@ -117,11 +117,12 @@ pub async fn page(
     let back = format!("/song?name={}", percent_encoded(&name));
     let title = isolated(&name);
     let on_version = views.note_versions();
+    let guests = views.note_guests();
     let main = html! {
         (header(views, &name))
         (versions::section(views, &record.entries, &name, &signed, pick))
         @for (track, list) in &tracks {
-            (track_section(track, list, end, views, &signed, &back, &on_version))
+            (track_section(track, list, end, views, &signed, &back, (&on_version, &guests)))
         }
         (recall_sheet(&recall))
     };
@@ -192,7 +193,7 @@ fn track_section(
     views: &Views,
     signed: &Signed,
     back: &str,
-    on_version: &BTreeMap<uuid::Uuid, &str>,
+    (on_version, guests): (&BTreeMap<uuid::Uuid, &str>, &BTreeMap<uuid::Uuid, &str>),
 ) -> Markup {
     html! {
         section.track aria-label={ "Track " (track) } {
@@ -204,7 +205,7 @@ fn track_section(
             }
             ul.entries {
                 @for e in list {
-                    (entry_item(e, views, signed, back, on_version.get(&e.id).copied()))
+                    (entry_item(e, views, signed, back, (on_version.get(&e.id).copied(), guests.get(&e.id).copied())))
                 }
             }
         }
@@ -218,7 +219,7 @@ fn entry_item(
     views: &Views,
     signed: &Signed,
     back: &str,
-    on_version: Option<&str>,
+    (on_version, guest): (Option<&str>, Option<&str>),
 ) -> Markup {
     html! {
         li.item id={ "item-" (e.id) } data-id=(e.id) tabindex="-1" {
@@ -226,7 +227,7 @@ fn entry_item(
                 span.where { (place(e)) }
                 @if let Some(t) = e.take { " · take " (t) }
                 " · " span.kind { (kind_words(e)) }
-                " · " strong { (typed(&e.author)) } " (" (e.role) ")"
+                " · " (layout::author(e, guest))
                 @if let Some(label) = on_version { " · on " (typed(label)) }
             }
             p.text { (mixed(&e.text)) }

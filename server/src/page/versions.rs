@@ -156,33 +156,12 @@ fn player(
 ) -> Markup {
     let seconds = a.printed.version.seconds();
     let start = start.filter(|t| t.is_finite() && (0.0..seconds).contains(t));
-    let gain = b.and_then(|b| {
-        Some(b.printed.version.loudness.integrated? - a.printed.version.loudness.integrated?)
-    });
     html! {
         div.player #player data-seconds=(format!("{seconds:.3}"))
             data-start=[start.map(|t| format!("{t:.3}"))] {
-            (deck("A", a))
-            @if let Some(b) = b { (deck("B", b)) }
-            div.transport {
-                button #play type="button" title="Play or pause (space)" { "Play" }
-                button #back5 type="button" title="Back 5 s (←)" { "−5 s" }
-                button #fwd5 type="button" title="On 5 s (→)" { "+5 s" }
-                span #clock aria-live="off" { "0:00.000 / " (format_time(seconds)) }
-                @if let Some(b) = b {
-                    button #switch type="button" title="Switch A/B at the same place (v)" {
-                        "Switch to B (" (isolated(&b.label)) ")"
-                    }
-                    label.match {
-                        input #match type="checkbox" checked;
-                        " Match loudness"
-                        @if let Some(g) = gain {
-                            " (B is " (format!("{g:+.1}")) " LU from A)"
-                        }
-                    }
-                }
-                span #now-playing { "Playing A: " (typed(&a.label)) }
-            }
+            (deck("A", a, &audio_src(a)))
+            @if let Some(b) = b { (deck("B", b, &audio_src(b))) }
+            (transport(a, b))
             (waveform(a, entries))
             @if signed.token.role != Role::Viewer {
                 (comment_form(a, signed))
@@ -191,10 +170,53 @@ fn player(
     }
 }
 
-fn deck(which: &str, v: &VersionView) -> Markup {
+/// The same player for a guest of a listening link: one version, its audio from `src`, the
+/// waveform with nothing of the record on it, and the guest's own comment form.
+pub fn guest_player(v: &VersionView, src: &str, form: Markup) -> Markup {
+    let seconds = v.printed.version.seconds();
+    html! {
+        div.player #player data-seconds=(format!("{seconds:.3}")) {
+            (deck("A", v, src))
+            (transport(v, None))
+            (waveform(v, &[]))
+            (form)
+        }
+    }
+}
+
+/// Play, the 5 s moves, the clock, and with B the A/B switch and loudness matching.
+fn transport(a: &VersionView, b: Option<&VersionView>) -> Markup {
+    let seconds = a.printed.version.seconds();
+    let gain = b.and_then(|b| {
+        Some(b.printed.version.loudness.integrated? - a.printed.version.loudness.integrated?)
+    });
+    html! {
+        div.transport {
+            button #play type="button" title="Play or pause (space)" { "Play" }
+            button #back5 type="button" title="Back 5 s (←)" { "−5 s" }
+            button #fwd5 type="button" title="On 5 s (→)" { "+5 s" }
+            span #clock aria-live="off" { "0:00.000 / " (format_time(seconds)) }
+            @if let Some(b) = b {
+                button #switch type="button" title="Switch A/B at the same place (v)" {
+                    "Switch to B (" (isolated(&b.label)) ")"
+                }
+                label.match {
+                    input #match type="checkbox" checked;
+                    " Match loudness"
+                    @if let Some(g) = gain {
+                        " (B is " (format!("{g:+.1}")) " LU from A)"
+                    }
+                }
+            }
+            span #now-playing { "Playing A: " (typed(&a.label)) }
+        }
+    }
+}
+
+fn deck(which: &str, v: &VersionView, src: &str) -> Markup {
     let l = &v.printed.version.loudness;
     html! {
-        audio id={ "audio-" (which) } data-keep preload="metadata" src=(audio_src(v))
+        audio id={ "audio-" (which) } data-keep preload="metadata" src=(src)
             data-version=(v.id) data-deck=(which) data-label=(v.label)
             data-lufs=[l.integrated.map(|x| format!("{x:.2}"))]
             aria-label={ (which) ": " (v.label) } {}

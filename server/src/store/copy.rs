@@ -171,6 +171,9 @@ pub struct Dump {
     pub hooks: Vec<super::hooks::HookRow>,
     /// Each person's digest settings (last look, feed, mail).
     pub digests: Vec<super::digests::DigestRow>,
+    /// Listening links (their secrets' hashes), and the comments guests left through them.
+    pub links: Vec<super::guests::LinkRow>,
+    pub guest_comments: Vec<super::guests::GuestCommentRow>,
 }
 
 /// What [`PgStore::load`](super::PgStore::load) added (rows already there are not counted).

@@ -11,6 +11,7 @@
 
 pub mod copy;
 pub mod digests;
+pub mod guests;
 pub mod hooks;
 mod postgres;
 mod postgres_digests;
@@ -28,6 +29,7 @@ pub use sqlite::{CopyFacts, SqliteStore};
 
 use uuid::Uuid;
 
+use guests::{Fate, GuestLink, HeldComment, NewComment, NewLink};
 use liner_record::clips::ClipHash;
 use liner_record::Role;
 
@@ -642,6 +644,70 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
     fn end_session(&self, secret: &str) -> Result<()>;
+
+    /// Makes a listening link; returns it with its secret (shown once, stored hashed).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn create_link(&self, new: &NewLink) -> Result<(GuestLink, String)>;
+    /// A project's listening links, newest first.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn links(&self, project: &Project) -> Result<Vec<GuestLink>>;
+    /// The link with this secret, whatever its state (the caller says expired or revoked).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn link(&self, secret: &str) -> Result<Option<GuestLink>>;
+    /// Counts a guest's visit: when it was last used, and how often.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn link_used(&self, link: i64) -> Result<()>;
+    /// Revokes a link of `project`; false when it has no such link (or it was revoked).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn revoke_link(&self, project: &Project, link: i64) -> Result<bool>;
+    /// Starts a guest's session on a link with a passphrase: returns the cookie's secret
+    /// (stored hashed).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn create_guest_session(&self, link: i64) -> Result<String>;
+    /// The link a guest session belongs to (whatever the link's state: the caller checks it).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn guest_session(&self, secret: &str) -> Result<Option<i64>>;
+    /// Holds a guest's comment for the executive; false (nothing stored) when the link holds
+    /// [`guests::MAX_HELD_PER_LINK`] already.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn hold_comment(&self, comment: &NewComment) -> Result<bool>;
+    /// A project's held comments, oldest first.
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn held_comments(&self, project: &Project) -> Result<Vec<HeldComment>>;
+    /// Accepts or dismisses a held comment of `project`: returns it, or `None` when there is
+    /// no such comment waiting (settled already, by another click or another server).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn settle_comment(
+        &self,
+        project: &Project,
+        comment: i64,
+        settle: Fate,
+    ) -> Result<Option<HeldComment>>;
+    /// Puts a comment back to waiting (its acceptance could not be recorded).
+    ///
+    /// # Errors
+    /// The database fails ([`StoreError::Db`], [`StoreError::Postgres`], [`StoreError::Connect`]).
+    fn unsettle_comment(&self, comment: i64) -> Result<()>;
 
     /// The audit trail of every event of a project, for the JSON export.
     ///

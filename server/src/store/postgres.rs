@@ -15,6 +15,8 @@
 //! - Calls are synchronous, like the trait: each runs on the store's own small tokio runtime
 //!   (the driver is async) and the caller waits for it, from a blocking thread.
 
+mod guests;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::TryFutureExt;
 use std::collections::{HashMap, HashSet};
@@ -24,6 +26,7 @@ use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
 use super::copy::{ClipRow, Dump, Loaded, VersionChunkRow, VersionLoad, VersionRow};
+use super::guests as guests_;
 use super::shared::{
     chunk_refusal, clip_refusal, clippable_key, consulted, event_columns, first_look, hash,
     is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
@@ -192,6 +195,8 @@ const MIGRATIONS: &[&str] = &[
         mailed_ms BIGINT,
         PRIMARY KEY (project_id, person)
     );",
+    // 8: listening links, guests' sessions and held comments, as SQLite's schema 11.
+    guests::MIGRATION,
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines
@@ -731,6 +736,7 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
         .await?;
     }
     load_version_refs(tx, dump).await?;
+    guests::load_guests(tx, dump).await?;
     // New numbers continue after the copied ones, new ids after the copied ids.
     tx.batch_execute(
         "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
@@ -1734,6 +1740,55 @@ impl Store for PgStore {
                 .await?;
             Ok(())
         })
+    }
+
+    fn create_link(&self, new: &guests_::NewLink) -> Result<(guests_::GuestLink, String)> {
+        self.guest_create_link(new)
+    }
+
+    fn links(&self, project: &Project) -> Result<Vec<guests_::GuestLink>> {
+        self.guest_links(project)
+    }
+
+    fn link(&self, secret: &str) -> Result<Option<guests_::GuestLink>> {
+        self.guest_link(secret)
+    }
+
+    fn link_used(&self, link: i64) -> Result<()> {
+        self.guest_link_used(link)
+    }
+
+    fn revoke_link(&self, project: &Project, link: i64) -> Result<bool> {
+        self.guest_revoke_link(project, link)
+    }
+
+    fn create_guest_session(&self, link: i64) -> Result<String> {
+        self.guest_create_session(link)
+    }
+
+    fn guest_session(&self, secret: &str) -> Result<Option<i64>> {
+        self.guest_session_link(secret)
+    }
+
+    fn hold_comment(&self, comment: &guests_::NewComment) -> Result<bool> {
+        self.guest_hold_comment(comment)
+    }
+
+    fn held_comments(&self, project: &Project) -> Result<Vec<guests_::HeldComment>> {
+        self.guest_held_comments(project)
+    }
+
+    fn settle_comment(
+        &self,
+        project: &Project,
+        comment: i64,
+        settle: guests_::Fate,
+    ) -> Result<Option<guests_::HeldComment>> {
+        self.guest_settle_comment(project, comment, settle)
+    }
+
+    fn unsettle_comment(&self, comment: i64) -> Result<()> {
+        self.guest_unsettle_comment(comment)
     }
 
     fn watch_others(&self, wake: Weak<dyn Wake>) {

@@ -532,6 +532,7 @@ mod tests {
                 take: None,
                 private: false,
                 version: None,
+                guest: None,
             }),
         );
         let incoming = Incoming::from_event(event);

@@ -1,6 +1,8 @@
 //! The embedded default: everything in one SQLite file (bundled SQLite, WAL), one
 //! transaction per call, behind one connection.
 
+mod guests;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
@@ -8,6 +10,7 @@ use std::sync::Mutex;
 use super::copy::{
     ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow, VersionChunkRow, VersionRow,
 };
+use super::guests as guests_;
 use super::shared::{
     chunk_refusal, clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys,
     random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
@@ -171,6 +174,9 @@ const MIGRATIONS: &[&str] = &[
         mailed_ms INTEGER,
         PRIMARY KEY (project_id, person)
     );",
+    // 11: listening links (their secrets' hashes), guests' sessions on links with a
+    // passphrase, and the comments guests leave, held until the executive settles them.
+    guests::MIGRATION,
 ];
 
 /// The bytes of clips and version chunks project `?1` holds: one quota covers both.
@@ -435,7 +441,10 @@ impl SqliteStore {
             let rows = st.query_map([], row)?;
             rows.collect()
         }
+        let (links, guest_comments) = SqliteStore::guest_rows(&conn)?;
         Ok(Dump {
+            links,
+            guest_comments,
             projects: all(
                 &conn,
                 "SELECT id, name, created_ms FROM projects ORDER BY id",
@@ -887,6 +896,55 @@ impl Store for SqliteStore {
         self.conn()
             .execute("DELETE FROM sessions WHERE hash = ?1", [hash(secret)])?;
         Ok(())
+    }
+
+    fn create_link(&self, new: &guests_::NewLink) -> Result<(guests_::GuestLink, String)> {
+        self.guest_create_link(new)
+    }
+
+    fn links(&self, project: &Project) -> Result<Vec<guests_::GuestLink>> {
+        self.guest_links(project)
+    }
+
+    fn link(&self, secret: &str) -> Result<Option<guests_::GuestLink>> {
+        self.guest_link(secret)
+    }
+
+    fn link_used(&self, link: i64) -> Result<()> {
+        self.guest_link_used(link)
+    }
+
+    fn revoke_link(&self, project: &Project, link: i64) -> Result<bool> {
+        self.guest_revoke_link(project, link)
+    }
+
+    fn create_guest_session(&self, link: i64) -> Result<String> {
+        self.guest_create_session(link)
+    }
+
+    fn guest_session(&self, secret: &str) -> Result<Option<i64>> {
+        self.guest_session_link(secret)
+    }
+
+    fn hold_comment(&self, comment: &guests_::NewComment) -> Result<bool> {
+        self.guest_hold_comment(comment)
+    }
+
+    fn held_comments(&self, project: &Project) -> Result<Vec<guests_::HeldComment>> {
+        self.guest_held_comments(project)
+    }
+
+    fn settle_comment(
+        &self,
+        project: &Project,
+        comment: i64,
+        settle: guests_::Fate,
+    ) -> Result<Option<guests_::HeldComment>> {
+        self.guest_settle_comment(project, comment, settle)
+    }
+
+    fn unsettle_comment(&self, comment: i64) -> Result<()> {
+        self.guest_unsettle_comment(comment)
     }
 
     fn receipts(&self, project: &Project, since_ms: Option<i64>) -> Result<Vec<Receipt>> {

@@ -77,6 +77,7 @@ pub fn note_by(project: &str, author: &str, role: Role, text: &str) -> Event {
             take: None,
             private: false,
             version: None,
+            guest: None,
         }),
     )
 }

@@ -30,7 +30,7 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
                 RichText::new(format!(
                     "{} · {} · {} · {}{on}",
                     category_label(n.category),
-                    n.author,
+                    n.written_by(),
                     n.track,
                     liner_record::export::date(n.created_at)
                 ))

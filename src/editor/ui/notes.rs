@@ -172,7 +172,9 @@ fn popped_up(app: &mut EditorApp, ui: &mut egui::Ui) {
         .fill(ui.visuals().selection.bg_fill.gamma_multiply(0.35))
         .show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(format!("{at} · {}: {}", n.author, n.text)).size(15.0));
+                ui.label(
+                    RichText::new(format!("{at} · {}: {}", n.written_by(), n.text)).size(15.0),
+                );
                 close = ui.small_button("Close").clicked();
             });
         });

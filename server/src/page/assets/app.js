@@ -21,6 +21,9 @@
   // ---- refreshing the page in place, keeping what is being typed ----
   let refreshing = false, again = false;
   async function refresh() {
+    // Something shown once (a new listening link's address) stays until the page is left:
+    // a refresh would fetch the page without it.
+    if (main().querySelector("[data-once]")) return "held";
     if (refreshing) { again = true; return; }
     refreshing = true;
     try {
@@ -71,7 +74,7 @@
   if (window.EventSource) {
     const events = new EventSource("/live?after=" + encodeURIComponent(body.dataset.seq));
     events.addEventListener("change", (e) => {
-      if (Number(e.data) > Number(body.dataset.seq)) { refresh().then(() => say("Updated just now")); }
+      if (Number(e.data) > Number(body.dataset.seq)) { refresh().then((held) => say(held ? "The record changed: reload to see it" : "Updated just now")); }
     });
   }
 

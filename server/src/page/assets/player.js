@@ -157,7 +157,7 @@
     if (r.ok) {
       const text = $("comment-text");
       if (text) text.value = "";
-      say("Comment recorded at " + $("comment-at").value);
+      say(form.dataset.done || "Comment recorded at " + $("comment-at").value);
     } else {
       let message = "Not recorded (" + r.status + ")";
       try { message = (await r.json()).error.message; } catch (_) { /* keep the status */ }

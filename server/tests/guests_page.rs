@@ -1,0 +1,358 @@
+//! Listening links in a real browser (headless Chromium over WebDriver) against the real
+//! server: the executive makes a link on /links, a second browser opens it as a guest and it
+//! plays, the page holds nothing private, the guest's comment waits until the executive
+//! accepts it, and after revocation and after expiry the guest page says so. axe-core finds
+//! nothing serious on /links or on the guest page.
+
+mod common;
+
+use common::browser::{axe, axe_source, Browser};
+use common::producer::{until_stored, Producer};
+use common::{approval, note_by, push, Server};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::{Client, Locator};
+use liner_record::event::{Anchor, Body, Context, Event};
+use liner_record::versions::{VersionPrinted, VersionStore, VersionWriter};
+use liner_record::{DawPos, Role};
+use liner_server::store::guests::NewLink;
+use std::time::Duration;
+use uuid::Uuid;
+
+const P: &str = "Album";
+const SONG: &str = "Night Drive";
+
+/// Prints `seconds` of a quiet sine into the producer's versions, as the plugin does (the
+/// same as `versions_page.rs`'s), placed at the start of a 120 bpm 4/4 timeline.
+fn print(producer: &Producer, label: &str, seconds: f64) -> Event {
+    let store = VersionStore::of_journal(producer.dir.path());
+    let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
+    let frames = (seconds * 48_000.0) as usize;
+    let mut planar = vec![0.0f32; frames * 2];
+    for i in 0..frames {
+        let x = 0.1 * (i as f32 / 48_000.0 * 330.0 * std::f32::consts::TAU).sin();
+        planar[i] = x;
+        planar[frames + i] = x;
+    }
+    w.push(&planar, frames).unwrap();
+    let version = w.finish(&store).unwrap();
+    let printed = VersionPrinted {
+        label: label.into(),
+        version,
+        start: DawPos {
+            seconds: Some(0.0),
+            beats: Some(0.0),
+            tempo: Some(120.0),
+            time_sig: Some((4, 4)),
+            bar: Some(1),
+            beat: Some(1.0),
+            ..DawPos::default()
+        },
+        tempo: vec![],
+        gaps: vec![],
+        offline: true,
+    };
+    Event::new(
+        &Context {
+            project: P.into(),
+            song: SONG.into(),
+            track: "Mix bus".into(),
+            session: Uuid::nil(),
+            author: "Sam".into(),
+            role: Role::Producer,
+        },
+        None,
+        Body::VersionPrinted(printed),
+    )
+}
+
+async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Clicks the waveform at `fraction` of its width.
+async fn click_wave(c: &Client, fraction: f64) {
+    let wave = c.find(Locator::Id("wave")).await.unwrap();
+    let (_, _, w, _) = wave.rectangle().await.unwrap();
+    let actions = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: wave,
+            duration: None,
+            x: ((fraction - 0.5) * w).round(),
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(actions).await.unwrap();
+}
+
+/// A song with an approved 8-second version and a producer's note that is none of a guest's
+/// business. Returns (executive token, producer, the version).
+async fn studio(s: &Server) -> (String, Producer, Event) {
+    let exec = s.token(P, "Eve", Role::Executive);
+    let sam = Producer::new(s, P, "Sam");
+    let v1 = print(&sam, "v1", 8.0);
+    let mut note = note_by(
+        P,
+        "Sam",
+        Role::Producer,
+        "PRIVATE-ISH the label will hate it",
+    );
+    note.song = SONG.into();
+    sam.record_and_sync(vec![v1.clone(), note]).await;
+    let approved = tokio::task::block_in_place(|| push(s, &exec, &[&approval(P, "Eve", v1.id)]));
+    assert_eq!(approved.0, reqwest::StatusCode::OK);
+    (exec, sam, v1)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_link_plays_shows_nothing_private_takes_a_comment_and_ends_when_revoked() {
+    let s = Server::start();
+    let (exec, sam, v1) = studio(&s).await;
+    let source = axe_source();
+
+    // The executive makes a link for the song on /links.
+    let executive = Browser::start(1280, 900).await;
+    executive.sign_in(&s.url, &exec).await;
+    let e = &executive.client;
+    e.goto(&format!("{}/links", s.url)).await.unwrap();
+    e.find(Locator::Css(&format!("#link-scope option[value='{SONG}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    e.find(Locator::Id("link-label"))
+        .await
+        .unwrap()
+        .send_keys("for the label's A&R")
+        .await
+        .unwrap();
+    e.find(Locator::Css("form.make-link button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The answer to the form is a new page: wait for it.
+    let url = e
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("made-url"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(url.starts_with(&format!("{}/listen/lnl_", s.url)), "{url}");
+    // A producer's note arriving meanwhile does not refresh the address away (shown once).
+    let mut later = note_by(P, "Sam", Role::Producer, "another pass on the bridge");
+    later.song = SONG.into();
+    sam.record_and_sync(vec![later]).await;
+    executive
+        .until_text("#live", |t| t.contains("The record changed"))
+        .await;
+    assert!(e.find(Locator::Id("made-url")).await.is_ok());
+    let mut problems: Vec<String> = axe(e, &source)
+        .await
+        .into_iter()
+        .map(|p| format!("/links: {p}"))
+        .collect();
+
+    // A second browser, signed in nowhere, opens it: it plays, and shows nothing private.
+    let guest = Browser::start(1280, 900).await;
+    let g = &guest.client;
+    g.goto(&url).await.unwrap();
+    let html = g.source().await.unwrap();
+    for private in [
+        "PRIVATE-ISH",
+        exec.as_str(),
+        sam.token.as_str(),
+        "Eve",
+        "Sam",
+        "A&amp;R",
+        "Mix bus",
+    ] {
+        assert!(!html.contains(private), "{private} on the guest page");
+    }
+    assert!(html.contains(&v1.id.to_string()));
+    problems.extend(
+        axe(g, &source)
+            .await
+            .into_iter()
+            .map(|p| format!("guest page: {p}")),
+    );
+    g.find(Locator::Id("play"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    guest
+        .until(
+            "the version playing past 1 s",
+            Duration::from_secs(10),
+            |c| async move {
+                let v = js(
+                &c,
+                "const a = document.getElementById('audio-A'); return [a.paused, a.currentTime];",
+            )
+            .await;
+                v[0] == false && v[1].as_f64().unwrap_or(0.0) > 1.0
+            },
+        )
+        .await;
+
+    // A comment at 4 s (a click halfway along the waveform), under the name the guest types.
+    g.find(Locator::Id("guest-name"))
+        .await
+        .unwrap()
+        .send_keys("Ana")
+        .await
+        .unwrap();
+    click_wave(g, 0.5).await;
+    g.find(Locator::Id("comment-text"))
+        .await
+        .unwrap()
+        .send_keys("lovely build into the chorus")
+        .await
+        .unwrap();
+    g.find(Locator::Css("form.guest-comment button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    guest
+        .until_text("#live", |t| t.contains("waits for the executive producer"))
+        .await;
+    assert!(
+        !s.events(P).iter().any(|e| matches!(&e.body,
+            Body::NoteAdded(n) if n.text.contains("lovely build"))),
+        "held, not in the record"
+    );
+
+    // The executive accepts it: a note by the executive naming the guest, at 4 s in v1.
+    e.goto(&format!("{}/links", s.url)).await.unwrap();
+    assert!(executive.main_text().await.contains("lovely build"));
+    e.find(Locator::Css("li.held-comment button[value=accept]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (author, guest_name, version, anchor) =
+        until_stored(&s, P, "the accepted comment", |events| {
+            events.into_iter().find_map(|e| match e.body {
+                Body::NoteAdded(n) if n.text == "lovely build into the chorus" => {
+                    Some((e.author, n.guest, n.version, n.anchor))
+                }
+                _ => None,
+            })
+        })
+        .await;
+    assert_eq!(author, "Eve");
+    assert_eq!(guest_name.as_deref(), Some("Ana"));
+    assert_eq!(version, Some(v1.id));
+    let Some(Anchor::Point { at }) = anchor else {
+        panic!("a point: {anchor:?}")
+    };
+    assert!((at.seconds.unwrap() - 4.0).abs() < 0.1, "{at:?}");
+    e.goto(&format!("{}/song?name=Night%20Drive", s.url))
+        .await
+        .unwrap();
+    assert!(executive
+        .main_text()
+        .await
+        .contains("Ana (guest, accepted by Eve)"));
+
+    // Revoked: the guest's page says so.
+    e.goto(&format!("{}/links", s.url)).await.unwrap();
+    e.find(Locator::Css("form.revoke button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    executive
+        .until_text("table.links", |t| t.contains("revoked"))
+        .await;
+    g.goto(&url).await.unwrap();
+    assert!(guest
+        .main_text()
+        .await
+        .contains("This listening link was revoked"));
+    assert!(!g.source().await.unwrap().contains("<audio"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    guest.close().await;
+    executive.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_link_that_expires_says_so_on_the_next_visit() {
+    let s = Server::start();
+    let (_, _, v1) = studio(&s).await;
+    let guest = Browser::start(1280, 900).await;
+    let g = &guest.client;
+    let project = s.store.project(P).unwrap().unwrap();
+    let token = s.store.tokens().unwrap()[0].id;
+    let ends = liner_record::event::now_ms() + 4_000;
+    let (_, secret) = s
+        .store
+        .create_link(&NewLink {
+            project,
+            token,
+            song: None,
+            label: "for the artist".into(),
+            passphrase: None,
+            expires_ms: ends,
+        })
+        .unwrap();
+    let url = format!("{}/listen/{secret}", s.url);
+    g.goto(&url).await.unwrap();
+    assert!(g.source().await.unwrap().contains(&v1.id.to_string()));
+    let left = ends - liner_record::event::now_ms() + 200;
+    tokio::time::sleep(Duration::from_millis(left.max(0) as u64)).await;
+    g.goto(&url).await.unwrap();
+    let main = guest.main_text().await;
+    assert!(main.contains("This listening link expired on"), "{main}");
+    assert!(!g.source().await.unwrap().contains(&v1.id.to_string()));
+    // The page saying so, and a passphrase form, pass axe too, at phone width as well.
+    let source = axe_source();
+    let mut problems: Vec<String> = axe(g, &source).await;
+    let guarded = {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let project = s.store.project(P).unwrap().unwrap();
+        s.store
+            .create_link(&NewLink {
+                project,
+                token,
+                song: Some(SONG.into()),
+                label: "for the artist".into(),
+                passphrase: Some(hash),
+                expires_ms: liner_record::event::now_ms() + 86_400_000,
+            })
+            .unwrap()
+            .1
+    };
+    g.set_window_size(390, 844).await.unwrap();
+    g.goto(&format!("{}/listen/{guarded}", s.url))
+        .await
+        .unwrap();
+    assert!(guest
+        .main_text()
+        .await
+        .contains("This link has a passphrase"));
+    problems.extend(axe(g, &source).await);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    guest.close().await;
+}
