@@ -404,6 +404,7 @@ mod tests {
                 take: None,
                 private,
                 version: None,
+                guest: None,
             }),
         )
     }
