@@ -51,7 +51,7 @@ fn news_of(new: &[Event], all: &[Event]) -> Vec<News> {
     new.iter()
         .filter_map(|e| {
             let about = by_id.get(&target(e)?)?;
-            (!liner_record::notice::is_private(e, &lookup)).then(|| News {
+            (!liner_record::rules::is_private(e, &lookup)).then(|| News {
                 author: e.author.clone(),
                 about: about.author.clone(),
                 words: liner_record::notice::words(e, &lookup),

@@ -8,7 +8,7 @@
 //! - **News**: since `since`, the events that answer the person: a verdict on something of
 //!   theirs, a reply to something of theirs or in a thread they wrote in, a done on something
 //!   they judged (the executive's). Never their own words, never what is about a private note
-//!   ([`crate::notice::is_private`]), each worded by [`crate::notice::words`].
+//!   ([`crate::rules::is_private`]), each worded by [`crate::notice::words`].
 
 use crate::event::{Body, Event, Role, Verdict};
 use crate::export::Entry;
@@ -153,7 +153,7 @@ fn news(events: &[Event], views: &Views, person: &str, since: Option<i64>) -> Ve
                 Why::Replied => owner == Some(person) || spoke_in.contains(&about),
                 Why::Done => judged_by_them(about),
             };
-            (answers && !crate::notice::is_private(e, &lookup)).then(|| News {
+            (answers && !crate::rules::is_private(e, &lookup)).then(|| News {
                 id: e.id,
                 at: e.at,
                 song: e.song.clone(),

@@ -3,7 +3,7 @@
 //!
 //! One home for the words, so the server's webhooks, the editor's notices and a digest say
 //! the same thing about the same event. [`words`] never decides what may be shown: a caller
-//! that must keep private notes to themselves asks [`is_private`] first.
+//! that must keep private notes to themselves asks [`crate::rules::is_private`] first.
 //!
 //! [`KINDS`] is the one list of event kinds anyone may ask to be told about (a webhook's
 //! `--events`): every kind this version writes, and the kinds being added alongside it
@@ -58,38 +58,6 @@ pub fn is_kind(kind: &str) -> bool {
 /// Longest quote of someone's text inside a sentence about something else (the note a
 /// verdict judges), in characters; the rest is cut with "…".
 pub const QUOTE_CHARS: usize = 80;
-
-/// Whether `event` is, or is about, a private note (or a private note's clip): such an event
-/// is never shown to anyone but its author. `lookup` finds the event a verdict, edit,
-/// deletion or clip targets by id.
-pub fn is_private(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> bool {
-    let target_private =
-        |id: Uuid| lookup(id).is_some_and(|t| matches!(&t.body, Body::NoteAdded(n) if n.private));
-    match &event.body {
-        Body::NoteAdded(n) => n.private,
-        Body::ClipAttached(c) => c.private || target_private(c.target),
-        Body::NoteEdited(e) => target_private(e.note),
-        Body::NoteDeleted { note } => target_private(*note),
-        Body::Verdict { target, .. } => target_private(*target),
-        Body::ReplyAdded(r) => target_private(r.target),
-        Body::MarkedDone(d) => target_private(d.target),
-        // A kind this version does not know (a reply, "done") about a private note.
-        Body::Unknown { body, .. } => unknown_targets(body.get()).into_iter().any(target_private),
-        _ => false,
-    }
-}
-
-/// The ids an event of a kind this version does not know names in its body's `target`,
-/// `note` or `item` field: what it may be about.
-fn unknown_targets(body: &str) -> Vec<Uuid> {
-    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(body) else {
-        return Vec::new();
-    };
-    ["target", "note", "item"]
-        .iter()
-        .filter_map(|k| fields.get(*k)?.as_str()?.parse().ok())
-        .collect()
-}
 
 /// `event` in words (see the module docs). `lookup` finds the event a verdict, edit,
 /// deletion, clip or label targets by id; without it those say "an item".
@@ -377,6 +345,7 @@ fn song_name(event: &Event) -> &str {
 mod tests {
     use super::*;
     use crate::event::{Category, Context, NoteAdded, Role};
+    use crate::rules::is_private;
 
     fn ctx(author: &str, role: Role) -> Context {
         Context {

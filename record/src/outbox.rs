@@ -54,33 +54,26 @@ pub struct Outbox {
     pub waiting: Vec<(StoredEvent, Waiting)>,
 }
 
-/// Private notes, and edits, deletions and clips of them, stay on this computer. Private notes are
-/// never acknowledged (never pushed), so all of them are among the unacknowledged.
-fn private_ids(unacked: &[StoredEvent]) -> HashSet<Uuid> {
+/// Private notes, and everything about them ([`crate::rules::is_private`]: edits, deletions,
+/// clips, replies and their edits), stay on this computer. A private note is never
+/// acknowledged (never pushed), and neither is anything about it, so all of them are among
+/// the unacknowledged.
+fn private_events(unacked: &[StoredEvent]) -> HashSet<Uuid> {
+    let by_id: HashMap<Uuid, &Event> = unacked.iter().map(|e| (e.id, &e.event)).collect();
+    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
     unacked
         .iter()
-        .filter(|e| matches!(&e.event.body, Body::NoteAdded(n) if n.private))
+        .filter(|e| crate::rules::is_private(&e.event, &lookup))
         .map(|e| e.id)
         .collect()
 }
 
-fn is_private(e: &Event, private: &HashSet<Uuid>) -> bool {
-    match &e.body {
-        Body::NoteAdded(n) => n.private,
-        Body::NoteEdited(edit) => private.contains(&edit.note),
-        Body::NoteDeleted { note } => private.contains(note),
-        // A private note's clip, even if marked otherwise.
-        Body::ClipAttached(c) => c.private || private.contains(&c.target),
-        _ => false,
-    }
-}
-
 /// Sorts the unacknowledged events of a journal for a token speaking for `me`.
 pub fn outbox(unacked: Vec<StoredEvent>, aside: &HashMap<Uuid, Aside>, me: &Identity) -> Outbox {
-    let private = private_ids(&unacked);
+    let private = private_events(&unacked);
     let mut out = Outbox::default();
     for e in unacked {
-        if is_private(&e.event, &private) {
+        if private.contains(&e.id) {
             continue;
         }
         let waiting = match aside.get(&e.id) {
@@ -258,6 +251,41 @@ mod tests {
     /// Nothing is acknowledged in these tests: every event of the journal.
     fn unacked(j: &Journal) -> Vec<StoredEvent> {
         j.read().unwrap().events
+    }
+
+    #[test]
+    fn a_reply_to_a_private_note_and_its_edit_stay_on_this_computer() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let mut secret = note("Sam", Role::Producer, "P");
+        if let Body::NoteAdded(n) = &mut secret.body {
+            n.private = true;
+        }
+        let open = note("Sam", Role::Producer, "P");
+        let reply = |target: Uuid| {
+            let mut e = note("Sam", Role::Producer, "P");
+            e.body = Body::ReplyAdded(crate::event::ReplyAdded {
+                target,
+                text: "just for me".into(),
+            });
+            e
+        };
+        let (hidden, shown) = (reply(secret.id), reply(open.id));
+        let mut edit = note("Sam", Role::Producer, "P");
+        edit.body = Body::ReplyEdited {
+            reply: hidden.id,
+            text: "still just for me".into(),
+        };
+        j.append(&[secret, open.clone(), hidden, shown.clone(), edit])
+            .unwrap();
+        let out = outbox(unacked(&j), &j.aside().unwrap(), &me());
+        let ready: Vec<Uuid> = out.ready.iter().map(|e| e.id).collect();
+        assert_eq!(
+            ready,
+            vec![open.id, shown.id],
+            "only what is not about the private note"
+        );
+        assert!(out.waiting.is_empty());
     }
 
     #[test]

@@ -151,6 +151,43 @@ pub fn done_answers(e: &Event) -> Option<((Uuid, Uuid), Option<Uuid>)> {
     }
 }
 
+/// Whether `event` is, or is about, a private note: the note itself, its clip, an edit or
+/// deletion of it, a verdict, reply or done on it, an edit or deletion of such a reply, and
+/// (for a kind this version does not know) one naming it in its `target`, `note` or `item`.
+/// Such an event never leaves the computer of the note's author: the outbox holds it back,
+/// exports leave it out unless asked, webhooks, digests and notices never tell it. `lookup`
+/// finds an event by id.
+pub fn is_private(event: &Event, lookup: &dyn Fn(Uuid) -> Option<Event>) -> bool {
+    let private_note =
+        |id: Uuid| lookup(id).is_some_and(|t| matches!(&t.body, Body::NoteAdded(n) if n.private));
+    match &event.body {
+        Body::NoteAdded(n) => n.private,
+        Body::ClipAttached(c) => c.private || private_note(c.target),
+        Body::NoteEdited(e) => private_note(e.note),
+        Body::NoteDeleted { note } => private_note(*note),
+        Body::Verdict { target, .. } => private_note(*target),
+        Body::ReplyAdded(r) => private_note(r.target),
+        Body::MarkedDone(d) => private_note(d.target),
+        // The reply it changes answers a private note (a reply never answers a reply).
+        Body::ReplyEdited { reply, .. } | Body::ReplyDeleted { reply } => lookup(*reply)
+            .is_some_and(|r| matches!(&r.body, Body::ReplyAdded(a) if private_note(a.target))),
+        Body::Unknown { body, .. } => unknown_targets(body.get()).into_iter().any(private_note),
+        _ => false,
+    }
+}
+
+/// The ids an event of a kind this version does not know names in its body's `target`,
+/// `note` or `item` field: what it may be about.
+fn unknown_targets(body: &str) -> Vec<Uuid> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(body) else {
+        return Vec::new();
+    };
+    ["target", "note", "item"]
+        .iter()
+        .filter_map(|k| fields.get(*k)?.as_str()?.parse().ok())
+        .collect()
+}
+
 /// The event a clip is attached to.
 pub fn clip_target(e: &Event) -> Option<Uuid> {
     match &e.body {

@@ -389,3 +389,32 @@ fn the_logs_name_an_accepted_guest_comment_as_the_guests() {
         "{html}"
     );
 }
+
+#[test]
+fn what_answers_a_private_note_leaves_no_export_unless_private_notes_are_asked_for() {
+    let mut secret = note(1_000);
+    if let Body::NoteAdded(n) = &mut secret.body {
+        n.private = true;
+    }
+    let answer = reply("Sam", Role::Producer, secret.id, "only mine to read", 2_000);
+    let edit = by(
+        "Sam",
+        Role::Producer,
+        3_000,
+        Body::ReplyEdited {
+            reply: answer.id,
+            text: "still only mine".into(),
+        },
+    );
+    let events = vec![secret, answer, edit];
+    for format in [Format::Json, Format::Markdown, Format::Html, Format::Csv] {
+        let out = String::from_utf8(export(&events, &Scope::default(), format).bytes).unwrap();
+        assert!(!out.contains("only mine"), "{format:?}: {out}");
+    }
+    let asked = Scope {
+        include_private: true,
+        ..Scope::default()
+    };
+    let out = String::from_utf8(export(&events, &asked, Format::Json).bytes).unwrap();
+    assert!(out.contains("still only mine"), "{out}");
+}

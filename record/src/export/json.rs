@@ -55,11 +55,14 @@ pub fn export_json(
     scope: &Scope,
     received: &BTreeMap<Uuid, Received>,
 ) -> Vec<u8> {
+    let by_id: std::collections::HashMap<Uuid, &Event> = events.iter().map(|e| (e.id, e)).collect();
+    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
     let mut chosen: Vec<&Event> = events
         .iter()
         .filter(|e| {
-            let private = matches!(&e.body, crate::event::Body::NoteAdded(n) if n.private);
-            (!private || scope.include_private)
+            // Private notes and everything about them (edits, verdicts, replies, clips).
+            let private = !scope.include_private && crate::rules::is_private(e, &lookup);
+            !private
                 && scope.song.as_deref().is_none_or(|s| s == e.song)
                 && scope.session.is_none_or(|s| s == e.session)
                 && scope.author.as_deref().is_none_or(|a| a == e.author)

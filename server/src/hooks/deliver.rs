@@ -234,7 +234,7 @@ impl Deliverer {
                 let (_, json) = store.event_by_id(&hook.project, id).ok()??;
                 serde_json::from_str(&json).ok()
             };
-            if notice::is_private(&event, &lookup) {
+            if liner_record::rules::is_private(&event, &lookup) {
                 return Ok(None);
             }
             Ok(Prepared::new(

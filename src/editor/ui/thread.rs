@@ -135,7 +135,14 @@ fn thread(app: &mut EditorApp, ui: &mut egui::Ui, target: Uuid, (song, track): (
             }
         });
     }
-    if role == liner_record::Role::Viewer {
+    // A private note's thread would leave the computer: nobody answers one.
+    let private = app
+        .snap
+        .views
+        .notes
+        .iter()
+        .any(|n| n.id == target && n.private);
+    if role == liner_record::Role::Viewer || private {
         return;
     }
     if app.reply.as_ref().is_none_or(|(t, _)| *t != target) {
