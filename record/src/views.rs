@@ -749,7 +749,9 @@ impl NoteView {
             take: n.take,
             private: n.private,
             version: n.version,
-            guest: n.guest.clone(),
+            // Only the executive vouches for a guest (`rules::executive_only`): anyone else's
+            // naming one is not shown as a guest's words.
+            guest: n.guest.clone().filter(|_| e.role == Role::Executive),
             created_at: e.at,
             edited_at: None,
             verdict: None,

@@ -418,3 +418,26 @@ fn what_answers_a_private_note_leaves_no_export_unless_private_notes_are_asked_f
     let out = String::from_utf8(export(&events, &asked, Format::Json).bytes).unwrap();
     assert!(out.contains("still only mine"), "{out}");
 }
+
+#[test]
+fn only_the_executive_vouches_for_a_guest_even_in_a_hand_edited_journal() {
+    let mut forged = note(1_000);
+    if let Body::NoteAdded(n) = &mut forged.body {
+        n.guest = Some("The Label".into());
+    }
+    let views = fold(std::slice::from_ref(&forged));
+    assert_eq!(
+        views.notes[0].guest, None,
+        "a producer's note names no guest"
+    );
+    let md = String::from_utf8(
+        export(
+            std::slice::from_ref(&forged),
+            &Scope::default(),
+            Format::Markdown,
+        )
+        .bytes,
+    )
+    .unwrap();
+    assert!(!md.contains("The Label (guest"), "{md}");
+}

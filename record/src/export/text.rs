@@ -2,7 +2,7 @@
 //! who was there, how long), track; with a summary on top and a recall sheet per song.
 
 use super::bidi::{bdi, Mixed};
-use super::entries::{settings_text, Entry, EntryKind, Scope};
+use super::entries::{settings_text, Entry, Scope};
 use crate::review::{verdict_words, Standing, Tally};
 use crate::views::{VerdictView, Views};
 use std::collections::BTreeMap;
@@ -524,6 +524,7 @@ fn render(
     clips: &Links,
 ) -> String {
     let mut o = String::new();
+    let guests = views.note_guests();
     m.begin(&mut o, &title(scope, entries), &summary(entries));
     let record = record_rows(m, views, scope);
     if !record.is_empty() {
@@ -580,7 +581,7 @@ fn render(
                     }
                     m.list_start(&mut o);
                     for e in list {
-                        entry_item(m, &mut o, e, clips, views);
+                        entry_with(m, &mut o, e, clips, views, &guests);
                     }
                     m.list_end(&mut o);
                 }
@@ -593,14 +594,9 @@ fn render(
 }
 
 /// Who wrote an entry: "Sam (producer)", or for a guest's comment the executive accepted
-/// from a listening link, "Ana (guest, accepted by Eve)". Only the executive's notes can
-/// name a guest, so only those are looked up.
-fn who(m: &dyn Markup, e: &Entry, views: &Views) -> String {
-    let guest = (e.role == crate::Role::Executive && matches!(e.kind, EntryKind::Note(_)))
-        .then(|| views.notes.iter().find(|n| n.id == e.id))
-        .flatten()
-        .and_then(|n| n.guest.as_deref());
-    match guest {
+/// from a listening link, "Ana (guest, accepted by Eve)" (`guests`: [`Views::note_guests`]).
+fn who(m: &dyn Markup, e: &Entry, guests: &BTreeMap<Uuid, &str>) -> String {
+    match guests.get(&e.id) {
         Some(g) => format!("{} (guest, accepted by {})", m.typed(g), m.typed(&e.author)),
         None => format!("{} ({})", m.typed(&e.author), e.role),
     }
@@ -608,10 +604,18 @@ fn who(m: &dyn Markup, e: &Entry, views: &Views) -> String {
 
 /// One entry of the log: where, who, what kind, what it says, its clip, its verdict (with the
 /// done answering it) and its thread.
-fn entry_item(m: &dyn Markup, o: &mut String, e: &Entry, clips: &Links, views: &Views) {
+/// (`guests`: the record's guest comments, looked up once per log.)
+fn entry_with(
+    m: &dyn Markup,
+    o: &mut String,
+    e: &Entry,
+    clips: &Links,
+    views: &Views,
+    guests: &BTreeMap<Uuid, &str>,
+) {
     let mut rest = format!(
         "{} · {} · {}",
-        who(m, e, views),
+        who(m, e, guests),
         m.esc(e.kind.category()),
         m.mixed(&e.text)
     );
