@@ -368,6 +368,13 @@ impl<'a> Folder<'a> {
                 _ => {}
             }
         }
+        // Replies too, once everything they may answer is known: an edit or deletion whose
+        // clock ran behind its reply's still applies, as the server took it.
+        for e in events {
+            if let Body::ReplyAdded(r) = &e.body {
+                f.reply_added(e, r);
+            }
+        }
         f
     }
 
@@ -448,7 +455,8 @@ impl<'a> Folder<'a> {
                     v.label = l.label.clone();
                 }
             }
-            Body::ReplyAdded(r) => self.reply_added(e, r),
+            // Made in `new`.
+            Body::ReplyAdded(_) => {}
             Body::ReplyEdited { reply, text } => {
                 if let Some(r) = self.replies.get_mut(reply) {
                     r.text = text.clone();
@@ -502,9 +510,12 @@ impl<'a> Folder<'a> {
         }
     }
 
-    /// A reply, to something repliable of the same project only.
+    /// A reply, to something repliable of the same project only; its author owns it.
     fn reply_added(&mut self, e: &Event, r: &crate::event::ReplyAdded) {
         if self.repliable.get(&r.target) == Some(&e.project.as_str()) {
+            self.owners
+                .entry(Subject::Reply(e.id))
+                .or_insert_with(|| e.author.clone());
             self.replies.insert(
                 e.id,
                 ReplyView {

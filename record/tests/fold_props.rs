@@ -80,6 +80,26 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
             reason: "r".into(),
         })),
         prop::collection::vec("[a-c]", 0..3).prop_map(|songs| Body::TracklistOrder { songs }),
+        // The review loop: replies (to notes, and edits and deletions of any id, so some hit
+        // a reply), and dones answering any id (so some answer a changes request).
+        (prop::sample::select(note_ids.clone()), "[a-c]{0,3}").prop_map(|(target, text)| {
+            Body::ReplyAdded(liner_record::event::ReplyAdded { target, text })
+        }),
+        (1u128..=12, "[a-c]{0,3}").prop_map(|(reply, text)| Body::ReplyEdited {
+            reply: Uuid::from_u128(reply),
+            text
+        }),
+        (1u128..=12).prop_map(|reply| Body::ReplyDeleted {
+            reply: Uuid::from_u128(reply)
+        }),
+        (prop::sample::select(note_ids.clone()), 1u128..=12).prop_map(|(target, answers)| {
+            Body::MarkedDone(liner_record::event::MarkedDone {
+                target,
+                answers: Uuid::from_u128(answers),
+                version: None,
+                comment: String::new(),
+            })
+        }),
         Just(Body::SessionOpened),
         Just(Body::SessionClosed),
         Just(Body::TransportStarted),

@@ -441,3 +441,30 @@ fn only_the_executive_vouches_for_a_guest_even_in_a_hand_edited_journal() {
     .unwrap();
     assert!(!md.contains("The Label (guest"), "{md}");
 }
+
+/// A reply from a computer whose clock runs fast, edited and then deleted from one whose
+/// clock is right: the edit and the deletion are stamped before the reply, and the server
+/// took them in the order they came. The fold must agree.
+#[test]
+fn a_reply_edited_and_deleted_by_clocks_behind_its_own_still_changes() {
+    let n = note(1_000);
+    let fast = reply("Kim", Role::Engineer, n.id, "first words", 9_000);
+    let edit = by(
+        "Kim",
+        Role::Engineer,
+        5_000,
+        Body::ReplyEdited {
+            reply: fast.id,
+            text: "second words".into(),
+        },
+    );
+    let views = folded(&[n.clone(), fast.clone(), edit.clone()]);
+    assert_eq!(views.replies[&n.id][0].text, "second words");
+    let gone = by(
+        "Kim",
+        Role::Engineer,
+        6_000,
+        Body::ReplyDeleted { reply: fast.id },
+    );
+    assert!(folded(&[n, fast, edit, gone]).replies.is_empty());
+}
