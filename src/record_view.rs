@@ -23,39 +23,32 @@ pub struct RecordSnapshot {
     pub news: Vec<News>,
 }
 
-/// A verdict, reply or done that arrived, in words, and whose thing it is about.
+/// A verdict, reply or done that arrived, in words, and whom it answers (the record's one rule:
+/// [`liner_record::digest::answers`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct News {
-    /// Who said it.
-    pub author: String,
-    /// Whose note, decision, take, mark or version it answers.
-    pub about: String,
-    /// [`liner_record::notice::words`].
+    /// Who it answers (never its own author).
+    pub people: std::collections::BTreeSet<String>,
     pub words: String,
 }
 
-/// The news among `new` events, worded with the whole record (`all`) to look targets up.
-/// Private notes and what is about them are nobody's news.
-fn news_of(new: &[Event], all: &[Event]) -> Vec<News> {
+/// The news among `new` events, by the whole record (`all`, folded as `views`).
+fn news_of(new: &[Event], all: &[Event], views: &Views) -> Vec<News> {
     use liner_record::rules;
-    let target = |e: &Event| {
-        rules::verdict_target(e)
-            .or(rules::reply_target(e))
-            .or(rules::done_answers(e).map(|((_, target), _)| target))
+    let answers_someone = |e: &Event| {
+        rules::verdict_target(e).is_some()
+            || rules::reply_target(e).is_some()
+            || rules::done_answers(e).is_some()
     };
-    if !new.iter().any(|e| target(e).is_some()) {
+    if !new.iter().any(answers_someone) {
         return Vec::new();
     }
     let by_id: std::collections::HashMap<Uuid, &Event> = all.iter().map(|e| (e.id, e)).collect();
-    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
     new.iter()
-        .filter_map(|e| {
-            let about = by_id.get(&target(e)?)?;
-            (!liner_record::rules::is_private(e, &lookup)).then(|| News {
-                author: e.author.clone(),
-                about: about.author.clone(),
-                words: liner_record::notice::words(e, &lookup),
-            })
+        .filter_map(|e| liner_record::digest::answers(e, views, &by_id))
+        .map(|a| News {
+            people: a.people,
+            words: a.words,
         })
         .collect()
 }
@@ -102,11 +95,7 @@ impl RecordCache {
                 changed = true;
             }
         }
-        let news = if first {
-            Vec::new()
-        } else {
-            news_of(&self.events[before..], &self.events)
-        };
+
         let aside_len = journal.aside_len();
         if aside_len != self.aside_len {
             self.aside_len = aside_len;
@@ -120,9 +109,15 @@ impl RecordCache {
         }
         if changed {
             let hidden = &self.hidden;
+            let views = fold(self.events.iter().filter(|e| !hidden.contains(&e.id)));
+            let news = if first {
+                Vec::new()
+            } else {
+                news_of(&self.events[before..], &self.events, &views)
+            };
             self.snapshot = Arc::new(RecordSnapshot {
                 version: VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                views: fold(self.events.iter().filter(|e| !hidden.contains(&e.id))),
+                views,
                 unreadable: self.unreadable,
                 news,
             });

@@ -1586,7 +1586,7 @@ fn a_new_verdict_or_reply_on_my_note_shows_as_a_notice_with_its_words() {
         &jo,
         None,
         Body::Verdict {
-            target: theirs.id,
+            target: mine.id,
             verdict: Verdict::Approved,
             comment: String::new(),
         },

@@ -117,49 +117,89 @@ fn waiting(entries: &[Entry], person: &str, role: Role) -> Vec<Waiting> {
         .collect()
 }
 
+/// What an event answers, and whom: the one rule for who is told of what, read by the digest
+/// (page, feed, mail) and the editor's notices alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The thing it is about (the id of its event).
+    pub about: Uuid,
+    pub why: Why,
+    /// Who it answers (never its own author): for a verdict, the author of what it judges;
+    /// for a reply, the author of what it answers and everyone else in that thread; for a
+    /// done, the executive whose request it answers.
+    pub people: BTreeSet<String>,
+    /// It in words ([`crate::notice::words`]; a reply with its latest words).
+    pub words: String,
+}
+
+/// What `e` answers, by the record as folded (`views`, and its events `by_id`): `None` for
+/// an event that answers nobody, a reply that is gone, a done the item has moved on from,
+/// or anything about a private note.
+pub fn answers(e: &Event, views: &Views, by_id: &HashMap<Uuid, &Event>) -> Option<Answer> {
+    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
+    let owner = |id: Uuid| by_id.get(&id).map(|t| t.author.clone());
+    let (about, why, people, shown) = match &e.body {
+        Body::Verdict { target, .. } if e.role == Role::Executive => (
+            *target,
+            Why::Decided,
+            owner(*target).into_iter().collect(),
+            e.clone(),
+        ),
+        Body::ReplyAdded(r) => {
+            let thread = views.replies.get(&r.target)?;
+            let now = thread.iter().find(|x| x.id == e.id)?;
+            let mut people: BTreeSet<String> = thread.iter().map(|x| x.author.clone()).collect();
+            people.extend(owner(r.target));
+            let mut shown = e.clone();
+            shown.body = Body::ReplyAdded(crate::event::ReplyAdded {
+                target: r.target,
+                text: now.text.clone(),
+            });
+            (r.target, Why::Replied, people, shown)
+        }
+        Body::MarkedDone(d) => {
+            let asked = views.verdicts.get(&d.target)?;
+            let current = asked.done.as_ref().is_some_and(|x| x.id == e.id);
+            if !current {
+                return None;
+            }
+            (
+                d.target,
+                Why::Done,
+                BTreeSet::from([asked.author.clone()]),
+                e.clone(),
+            )
+        }
+        _ => return None,
+    };
+    if rules::is_private(e, &lookup) {
+        return None;
+    }
+    let mut people: BTreeSet<String> = people;
+    people.remove(&e.author);
+    Some(Answer {
+        about,
+        why,
+        people,
+        words: crate::notice::words(&shown, &lookup),
+    })
+}
+
 /// The events that answer `person` (see the module docs), newest first.
 fn news(events: &[Event], views: &Views, person: &str, since: Option<i64>) -> Vec<News> {
     let by_id: HashMap<Uuid, &Event> = events.iter().map(|e| (e.id, e)).collect();
-    let lookup = |id: Uuid| by_id.get(&id).map(|e| (*e).clone());
-    // Threads the person wrote in.
-    let spoke_in: BTreeSet<Uuid> = views
-        .replies
-        .iter()
-        .filter(|(_, thread)| thread.iter().any(|r| r.author == person))
-        .map(|(target, _)| *target)
-        .collect();
-    let judged_by_them = |target: Uuid| {
-        events.iter().any(|e| {
-            e.author == person
-                && e.role == Role::Executive
-                && rules::verdict_target(e) == Some(target)
-        })
-    };
     let mut out: Vec<News> = events
         .iter()
         .filter(|e| e.author != person && since.is_none_or(|t| e.at >= t))
         .filter_map(|e| {
-            let (about, why) = match &e.body {
-                Body::Verdict { target, .. } if e.role == Role::Executive => {
-                    (*target, Why::Decided)
-                }
-                Body::ReplyAdded(r) => (r.target, Why::Replied),
-                Body::MarkedDone(d) => (d.target, Why::Done),
-                _ => return None,
-            };
-            let owner = by_id.get(&about).map(|t| t.author.as_str());
-            let answers = match why {
-                Why::Decided => owner == Some(person),
-                Why::Replied => owner == Some(person) || spoke_in.contains(&about),
-                Why::Done => judged_by_them(about),
-            };
-            (answers && !crate::rules::is_private(e, &lookup)).then(|| News {
+            let a = answers(e, views, &by_id)?;
+            a.people.contains(person).then(|| News {
                 id: e.id,
                 at: e.at,
                 song: e.song.clone(),
-                about,
-                why,
-                words: crate::notice::words(e, &lookup),
+                about: a.about,
+                why: a.why,
+                words: a.words,
             })
         })
         .collect();

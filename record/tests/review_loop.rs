@@ -468,3 +468,59 @@ fn a_reply_edited_and_deleted_by_clocks_behind_its_own_still_changes() {
     );
     assert!(folded(&[n, fast, edit, gone]).replies.is_empty());
 }
+
+#[test]
+fn a_digest_tells_a_replys_latest_words_and_nothing_of_a_deleted_reply_or_a_stale_done() {
+    use liner_record::digest::digest;
+    let n = note(1_000);
+    let first = verdict(n.id, Verdict::ChangesRequested, 2_000);
+    let kept = reply("Kim", Role::Engineer, n.id, "first words", 2_100);
+    let gone = reply("Kim", Role::Engineer, n.id, "regretted", 2_200);
+    let events = vec![
+        n.clone(),
+        first.clone(),
+        kept.clone(),
+        gone.clone(),
+        by(
+            "Kim",
+            Role::Engineer,
+            2_300,
+            Body::ReplyEdited {
+                reply: kept.id,
+                text: "better words".into(),
+            },
+        ),
+        by(
+            "Kim",
+            Role::Engineer,
+            2_400,
+            Body::ReplyDeleted { reply: gone.id },
+        ),
+        done("Sam", Role::Producer, n.id, first.id, 2_500),
+        verdict(n.id, Verdict::ChangesRequested, 2_600),
+        // A done of the first request, after the second: the item has moved on.
+        done("Kim", Role::Engineer, n.id, first.id, 2_700),
+    ];
+    let views = fold(&events);
+    let listed = entries(&events, &views, &Scope::default());
+    let sam = digest(&events, &views, &listed, "Sam", Role::Producer, None);
+    let words: Vec<&str> = sam.news.iter().map(|x| x.words.as_str()).collect();
+    assert!(
+        words.iter().any(|w| w.ends_with(": better words")),
+        "{words:?}"
+    );
+    assert!(
+        words
+            .iter()
+            .all(|w| !w.contains("first words") && !w.contains("regretted")),
+        "{words:?}"
+    );
+    let alex = digest(&events, &views, &listed, "Alex", Role::Executive, None);
+    assert!(
+        alex.news
+            .iter()
+            .all(|x| x.why != liner_record::digest::Why::Done),
+        "neither done answers the request that stands now: {:?}",
+        alex.news
+    );
+}

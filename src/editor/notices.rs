@@ -1,7 +1,8 @@
 //! Brief notices of what answers you: a new verdict, reply or done on your notes, decisions,
 //! takes, marks or versions shows at the top of the editor with its words for
-//! [`NOTICE_FOR`], then goes (or sooner, dismissed). What is news comes worded from the
-//! worker ([`crate::record_view::News`]); what you said yourself is not news to you.
+//! [`NOTICE_FOR`], then goes (or sooner, dismissed). What is news, and to whom, comes from
+//! the worker ([`crate::record_view::News`], by the rule the digest uses); what you said
+//! yourself is not news to you.
 
 use crate::record_view::RecordSnapshot;
 use std::collections::VecDeque;
@@ -26,7 +27,7 @@ impl Notices {
     pub fn update(&mut self, snap: &RecordSnapshot, me: &str) {
         if snap.version != self.seen {
             self.seen = snap.version;
-            let mine = snap.news.iter().filter(|n| n.about == me && n.author != me);
+            let mine = snap.news.iter().filter(|n| n.people.contains(me));
             for n in mine {
                 self.shown.push_back((n.words.clone(), Instant::now()));
             }
