@@ -619,20 +619,28 @@ struct Mail {
 /// Speaks just enough SMTP (greeting, EHLO/HELO, MAIL, RCPT, DATA, QUIT; no TLS) to take
 /// messages; keeps each.
 fn smtp_sink() -> (u16, Arc<Mutex<Vec<Mail>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let keep = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let keep = keep.clone();
-            std::thread::spawn(move || smtp_session(stream, &keep));
-        }
-    });
+    let (port, got, _) = smtp_sink_heard();
     (port, got)
 }
 
-fn smtp_session(stream: std::net::TcpStream, got: &Mutex<Vec<Mail>>) {
+/// [`smtp_sink`], also keeping every command line it heard.
+#[allow(clippy::type_complexity)]
+fn smtp_sink_heard() -> (u16, Arc<Mutex<Vec<Mail>>>, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let (keep, lines) = (got.clone(), heard.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (keep, lines) = (keep.clone(), lines.clone());
+            std::thread::spawn(move || smtp_session(stream, &keep, &lines));
+        }
+    });
+    (port, got, heard)
+}
+
+fn smtp_session(stream: std::net::TcpStream, got: &Mutex<Vec<Mail>>, heard: &Mutex<Vec<String>>) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -650,6 +658,7 @@ fn smtp_session(stream: std::net::TcpStream, got: &Mutex<Vec<Mail>>) {
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
+        heard.lock().unwrap().push(line.clone());
         let upper = line.to_ascii_uppercase();
         let arg = |l: &str| {
             l.split_once(':')
@@ -661,8 +670,13 @@ fn smtp_session(stream: std::net::TcpStream, got: &Mutex<Vec<Mail>>) {
                 })
                 .unwrap_or_default()
         };
-        let ok = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+        let ok = if upper.starts_with("EHLO") {
+            // Offers a login, but no STARTTLS: a client must not take it in the clear.
+            say("250-sink") && say("250 AUTH PLAIN LOGIN")
+        } else if upper.starts_with("HELO") {
             say("250 sink")
+        } else if upper.starts_with("AUTH") {
+            say("235 accepted")
         } else if upper.starts_with("MAIL FROM") {
             mail.from = arg(&line);
             say("250 OK")
@@ -1152,5 +1166,68 @@ fn the_daily_digest_goes_at_the_mail_hour_with_the_news_since_the_last_mail() {
     assert!(
         lee.mailed_ms.unwrap() >= n.at,
         "Lee's turn is used: {lee:?}"
+    );
+}
+
+/// A relay that offers no STARTTLS (or a network that strips the offer) never hears the
+/// relay's password: with credentials in the URL the mail waits rather than go in the clear.
+#[test]
+fn a_password_never_goes_to_a_relay_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, sink, heard) = smtp_sink_heard();
+    let smtp = format!("smtp://notes%40studio:hunter2secret@127.0.0.1:{port}");
+    let s = Serve::start(
+        dir.path(),
+        &[
+            "--smtp-url",
+            &smtp,
+            "--mail-from",
+            "notes@studio.example",
+            "--mail-quiet-ms",
+            "300",
+            "--mail-round-ms",
+            "100",
+        ],
+    );
+    let sam = token(dir.path(), P, "Sam", "producer");
+    let (ok, out) = liner_args(
+        dir.path(),
+        &[
+            "mail",
+            "set",
+            "--project",
+            P,
+            "--person",
+            "Sam",
+            "--to",
+            "sam@studio.example",
+            "--every",
+            "session",
+        ],
+    );
+    assert!(ok, "{out}");
+    let n = note("Sam", "breath at the top");
+    push(&s.url, &sam, &[&n]);
+    push(&s.url, &s.exec, &[&verdict(n.id, Verdict::Approved, "yes")]);
+    wait_until("a try at the relay", Duration::from_secs(30), || {
+        heard
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.to_ascii_uppercase().starts_with("EHLO"))
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let lines = heard.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.to_ascii_uppercase().starts_with("AUTH")
+                && !l.contains("hunter2")
+                && !l.contains("aHVudGVy")),
+        "the password went out: {lines:?}"
+    );
+    assert!(
+        sink.lock().unwrap().is_empty(),
+        "nothing was sent unencrypted"
     );
 }

@@ -52,13 +52,16 @@ pub async fn run(state: Arc<AppState>, config: Config) {
     }
 }
 
-/// The SMTP client: TLS from the start for `smtps://`, STARTTLS whenever offered for
-/// `smtp://`, the relay's credentials when given.
+/// The SMTP client: TLS from the start for `smtps://`; for `smtp://`, STARTTLS whenever
+/// offered, and required when there are credentials (a relay that does not offer it, or a
+/// network that strips the offer, never sees the password in the clear).
 fn transport(config: &Config) -> Result<Transport, lettre::transport::smtp::Error> {
     let relay = &config.relay;
     let params = TlsParameters::new(relay.host.clone())?;
     let tls = if relay.implicit_tls {
         Tls::Wrapper(params)
+    } else if relay.credentials.is_some() {
+        Tls::Required(params)
     } else {
         Tls::Opportunistic(params)
     };
