@@ -126,6 +126,33 @@ fn a_studio_server_over_https_is_reached_with_verification_on_and_plain_http_is_
     let cookie = signed.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(signed.headers().contains_key("strict-transport-security"));
+    // An address made here to be copied (a listening link) is this https address, not
+    // http: there is no proxy to say so, the server's own TLS does.
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let page = browser
+        .get(format!("{url}/links"))
+        .header("cookie", &session)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let made = browser
+        .post(format!("{url}/links"))
+        .header("cookie", &session)
+        .header("origin", &url)
+        .form(&[
+            ("csrf", common::csrf_in(&page).as_str()),
+            ("label", "for the label"),
+            ("days", "7"),
+        ])
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        made.contains(&format!("value=\"{url}/listen/lnl_")),
+        "{made}"
+    );
 
     // Plain HTTP on the same address: told to use https, never served.
     let mut plain = std::net::TcpStream::connect(running.addr).unwrap();

@@ -116,6 +116,26 @@ pub async fn require(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Signe
     signed(state, headers).await.ok_or(Denied::SignIn)
 }
 
+/// This site's address as people outside reach it, for addresses shown to be copied (a
+/// feed, a listening link): `liner serve --public-url` when set, else the request's scheme
+/// (TLS here, `over_tls`, or at a proxy) and host.
+pub fn site_address(state: &AppState, headers: &HeaderMap, over_tls: bool) -> String {
+    if let Some(url) = state.public_url.get() {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(axum::http::header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if over_tls || https(headers) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
 /// Whether the request came over https (to the server, or to the proxy in front of it).
 pub fn https(headers: &HeaderMap) -> bool {
     let header = |name: &str| {

@@ -187,12 +187,8 @@ pub async fn make_feed(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let base = state
-        .public_url
-        .get()
-        .cloned()
-        .unwrap_or_else(|| origin(&headers, tls.is_some()));
-    let url = format!("{}/feed/{secret}", base.trim_end_matches('/'));
+    let base = auth::site_address(&state, &headers, tls.is_some());
+    let url = format!("{base}/feed/{secret}");
     let main = html! {
         h1 { "Your feed address" }
         p.lede { "Add this address to your feed reader. It is shown only now: keep it \
@@ -231,19 +227,4 @@ async fn checked(
     let (signed, record) = auth::signed_record(state, headers).await?;
     auth::check_csrf(&signed, &form.csrf, headers)?;
     Ok((signed, record))
-}
-
-/// `http(s)://HOST` as the browser reached this page (without `--public-url`).
-fn origin(headers: &HeaderMap, over_tls: bool) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if over_tls || auth::https(headers) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
 }

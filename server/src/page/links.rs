@@ -68,7 +68,7 @@ async fn executive_record(
 /// `GET /links`.
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match executive_record(&state, &headers).await {
-        Ok((signed, record)) => render(&state, &signed, &record, None, &headers).await,
+        Ok((signed, record)) => render(&state, &signed, &record, None).await,
         Err(d) => d.into_response(),
     }
 }
@@ -78,8 +78,7 @@ async fn render(
     state: &Arc<AppState>,
     signed: &Signed,
     record: &ProjectRecord,
-    made: Option<(GuestLink, String)>,
-    headers: &HeaderMap,
+    made: Option<(GuestLink, String, String)>,
 ) -> Response {
     let (store, project) = (state.store.clone(), signed.token.project.clone());
     let lists = blocking(move || Ok((store.links(&project)?, store.held_comments(&project)?)));
@@ -92,7 +91,7 @@ async fn render(
         p.lede { "A listening link lets someone without a token (the artist, the label's A&R) \
                   hear the selected versions of one song or of the album, and leave a comment \
                   you accept or dismiss. Nothing else of the record is shown to them." }
-        @if let Some((link, secret)) = &made { (made_box(link, secret, headers)) }
+        @if let Some((link, secret, base)) = &made { (made_box(link, secret, base)) }
         (make_form(signed, record))
         (held_section(signed, record, &held))
         (links_table(signed, &links))
@@ -116,18 +115,9 @@ fn scope_words(song: Option<&str>) -> Markup {
     }
 }
 
-fn made_box(link: &GuestLink, secret: &str, headers: &HeaderMap) -> Markup {
-    let scheme = if auth::https(headers) {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let url = format!("{scheme}://{host}/listen/{secret}");
+/// The link just made, with its full address (`base`: [`auth::site_address`]).
+fn made_box(link: &GuestLink, secret: &str, base: &str) -> Markup {
+    let url = format!("{base}/listen/{secret}");
     html! {
         section.made role="status" aria-labelledby="made-h" data-once {
             h2 #made-h { "The new link for " (scope_words(link.song.as_deref())) }
@@ -306,6 +296,7 @@ fn new_link(
 /// `POST /links`: makes a link and shows its address once.
 pub async fn make(
     State(state): State<Arc<AppState>>,
+    tls: Option<axum::Extension<crate::tls::OverTls>>,
     headers: HeaderMap,
     Form(f): Form<MakeForm>,
 ) -> Response {
@@ -335,7 +326,10 @@ pub async fn make(
     }
     let store = state.store.clone();
     match blocking(move || store.create_link(&link)).await {
-        Ok(made) => render(&state, &signed, &record, Some(made), &headers).await,
+        Ok((link, secret)) => {
+            let base = auth::site_address(&state, &headers, tls.is_some());
+            render(&state, &signed, &record, Some((link, secret, base))).await
+        }
         Err(e) => e.into_response(),
     }
 }
