@@ -646,10 +646,31 @@ fn liner_migrate_carries_links_and_held_comments() {
     // A second run copies nothing new; new rows there take fresh ids.
     copy::copy(&from, &to).unwrap();
     assert_eq!(to.held_comments(&project).unwrap().len(), 1);
+    // What was ended in the copy since ends here too on the next run: the link revoked,
+    // the held comment dismissed, the token revoked (a run never reopens any of them).
+    assert!(from.revoke_link(&project, made.id).unwrap());
+    let held = from.held_comments(&project).unwrap()[0].id;
+    from.settle_comment(&project, held, liner_server::store::guests::Fate::Dismiss)
+        .unwrap();
+    from.revoke_token(token.id).unwrap();
+    copy::copy(&from, &to).unwrap();
+    assert!(
+        to.link(&secret).unwrap().unwrap().revoked_ms.is_some(),
+        "revoked there, revoked here"
+    );
+    assert!(to.held_comments(&project).unwrap().is_empty());
+    assert!(
+        to.tokens().unwrap().iter().all(|t| t.revoked),
+        "the token too"
+    );
     let (again, _) = to.create_link(&new).unwrap();
     assert!(again.id > made.id);
-    assert!(to.hold_comment(&comment).unwrap());
-    assert_eq!(to.held_comments(&project).unwrap().len(), 2);
+    let fresh = NewComment {
+        link: again.id,
+        ..comment
+    };
+    assert!(to.hold_comment(&fresh).unwrap());
+    assert_eq!(to.held_comments(&project).unwrap().len(), 1);
 }
 
 /// `liner link list` shows what `/links` shows (never a secret); `liner link revoke` ends a

@@ -626,14 +626,17 @@ async fn load_projects(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
     Ok(n)
 }
 
-/// The dump's tokens (see [`PgStore::load`]): how many were new here.
+/// The dump's tokens (see [`PgStore::load`]): how many were new (or newly revoked) here. A
+/// token revoked in the copy since the last run is revoked here too.
 async fn load_tokens(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<u64> {
     let mut n = 0;
     for t in &dump.tokens {
         n += tx
             .execute(
                 "INSERT INTO tokens (id, project_id, name, role, hash, revoked, \
-                 created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                 created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (id) DO UPDATE SET revoked = TRUE \
+                 WHERE excluded.revoked AND NOT tokens.revoked",
                 &[
                     &t.id,
                     &t.project_id,

@@ -159,7 +159,9 @@ pub(super) async fn move_mailed(
     Ok(n == 1)
 }
 
-/// The dump's digest rows (see `PgStore::load`); rows here already are kept as they are.
+/// The dump's digest rows (see `PgStore::load`). A row here already takes the copy's feed
+/// and mail settings (a feed replaced or turned off there since the last run stays so) and
+/// the later of the two looks and mails.
 pub(super) async fn load(
     tx: &deadpool_postgres::Transaction<'_>,
     rows: &[DigestRow],
@@ -168,7 +170,10 @@ pub(super) async fn load(
         tx.execute(
             "INSERT INTO digests (project_id, person, role, last_look_ms, feed_hash, mail_to, \
              mail_every, mailed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (project_id, person) DO UPDATE SET feed_hash = excluded.feed_hash, \
+             mail_to = excluded.mail_to, mail_every = excluded.mail_every, \
+             last_look_ms = GREATEST(digests.last_look_ms, excluded.last_look_ms), \
+             mailed_ms = GREATEST(digests.mailed_ms, excluded.mailed_ms)",
             &[
                 &d.project_id,
                 &d.person,

@@ -227,7 +227,8 @@ pub(super) async fn load(tx: &deadpool_postgres::Transaction<'_>, hooks: &[HookR
     for h in hooks {
         tx.execute(
             "INSERT INTO hooks (id, project_id, url, events, secret, created_ms, cursor) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET cursor = GREATEST(hooks.cursor, excluded.cursor)",
             &[
                 &h.id,
                 &h.project_id,

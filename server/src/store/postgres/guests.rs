@@ -291,7 +291,11 @@ pub(super) async fn load_guests(
         tx.execute(
             "INSERT INTO guest_links (id, project_id, hash, song, label, passphrase, token_id, \
              created_ms, expires_ms, revoked_ms, last_used_ms, uses) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (id) DO UPDATE SET \
+             revoked_ms = COALESCE(guest_links.revoked_ms, excluded.revoked_ms), \
+             last_used_ms = GREATEST(guest_links.last_used_ms, excluded.last_used_ms), \
+             uses = GREATEST(guest_links.uses, excluded.uses)",
             &[
                 &l.id,
                 &l.project_id,
@@ -313,7 +317,10 @@ pub(super) async fn load_guests(
         tx.execute(
             "INSERT INTO guest_comments (id, link_id, name, text, version, at_s, until_s, \
              created_ms, state, decided_ms, note_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+             decided_ms = excluded.decided_ms, note_id = excluded.note_id \
+             WHERE guest_comments.state = 'held'",
             &[
                 &g.id,
                 &g.link_id,
