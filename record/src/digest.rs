@@ -10,7 +10,7 @@
 //!   they judged (the executive's). Never their own words, never what is about a private note
 //!   ([`crate::rules::is_private`]), each worded by [`crate::notice::words`].
 
-use crate::event::{Body, Event, Role, Verdict};
+use crate::event::{Body, Event, Role};
 use crate::export::Entry;
 use crate::review::Standing;
 use crate::rules;
@@ -102,7 +102,7 @@ fn waiting(entries: &[Entry], person: &str, role: Role) -> Vec<Waiting> {
         .filter_map(|e| Some((e, e.standing()?)))
         .filter(|(e, s)| match role {
             Role::Executive => s.waits(),
-            _ => e.author == person && *s == Standing::Decided(Verdict::ChangesRequested),
+            _ => e.author == person && s.may_be_done(),
         })
         .collect();
     list.sort_by_key(|(e, _)| (e.at, e.id));

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use liner_record::event::{Body, MarkedDone, ReplyAdded, Verdict};
+use liner_record::event::{Body, MarkedDone, ReplyAdded};
 use liner_record::export::{date_time, Entry};
 use liner_record::names::percent_encoded;
 use liner_record::review::Standing;
@@ -130,8 +130,7 @@ fn listen_link(v: &liner_record::views::VersionView, e: &Entry) -> String {
 
 /// The done form, under an item whose changes were requested, for those who may say it.
 pub fn done_form(signed: &Signed, views: &Views, e: &Entry, back: &str) -> Markup {
-    if e.standing() != Some(Standing::Decided(Verdict::ChangesRequested))
-        || !rules::may_mark_done(signed.token.role)
+    if !e.standing().is_some_and(Standing::may_be_done) || !rules::may_mark_done(signed.token.role)
     {
         return html! {};
     }
@@ -361,7 +360,7 @@ pub async fn done(
         .views
         .verdicts
         .get(&f.target)
-        .filter(|v| Standing::said(v) == Standing::Decided(Verdict::ChangesRequested));
+        .filter(|v| Standing::said(v).may_be_done());
     let Some(VerdictView { id: answers, .. }) = asked else {
         return refused(
             &headers,

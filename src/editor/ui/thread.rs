@@ -45,9 +45,7 @@ fn done_part(
         return;
     }
     let role = app.link.state().read().settings.role;
-    if Standing::said(v) != Standing::Decided(Verdict::ChangesRequested)
-        || !rules::may_mark_done(role)
-    {
+    if !Standing::said(v).may_be_done() || !rules::may_mark_done(role) {
         return;
     }
     let mut versions: Vec<(Uuid, String)> = app
