@@ -140,6 +140,13 @@ impl AppState {
             .subscribe()
     }
 
+    /// The last number announced for `project` in this process (0: none yet): a cheap sign
+    /// that its record changed, without reading it.
+    pub(crate) fn announced(&self, project: i64) -> u64 {
+        let map = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&project).map_or(0, |tx| *tx.borrow())
+    }
+
     pub(crate) fn announce(&self, project: i64, seq: u64) {
         self.hooks_wake.notify_one();
         self.mail_wake.notify_one();

@@ -83,7 +83,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Aborted(format!("a database call was cut off: {e}")))?
 }
 
-/// One look at everyone who asked for mail; `changed` keeps, per project, the record's number
+/// One look at everyone who asked for mail; `changed` keeps, per project, the last number
 /// and when this task saw it change.
 async fn round(
     state: &Arc<AppState>,
@@ -99,13 +99,14 @@ async fn round(
         };
         // Before the record is read: what is stored meanwhile goes with the next mail.
         let now = now_ms();
-        let (st, project) = (state.clone(), prefs.project.clone());
-        let record = blocking(move || st.record(&project)).await?;
+        // Whether the project changed is told by the numbers announced, not by reading (and
+        // refolding) its record on every push: that happens only once a mail is due.
+        let announced = state.announced(prefs.project.id);
         let seen = changed
             .entry(prefs.project.id)
-            .or_insert((record.seq, Instant::now()));
-        if seen.0 != record.seq {
-            *seen = (record.seq, Instant::now());
+            .or_insert((announced, Instant::now()));
+        if seen.0 != announced {
+            *seen = (announced, Instant::now());
         }
         let since = prefs.mailed_ms.unwrap_or(now);
         let due = match every {
@@ -115,6 +116,8 @@ async fn round(
         if !due {
             continue;
         }
+        let (st, project) = (state.clone(), prefs.project.clone());
+        let record = blocking(move || st.record(&project)).await?;
         let digest = record.digest(&prefs.person, prefs.role, Some(since));
         if digest.news.is_empty() {
             if every == Every::Daily {
