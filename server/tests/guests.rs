@@ -210,6 +210,20 @@ fn expired_and_revoked_links_say_so_and_show_nothing() {
             .unwrap()
             .contains("This listening link was revoked"));
     }
+    // The links an executive made end with the executive's token.
+    let theirs = link(&s, None, 7, None);
+    assert_eq!(
+        get(&client(), &s, &format!("/listen/{theirs}"), None).status(),
+        StatusCode::OK
+    );
+    let maker = s.store.tokens().unwrap()[0].id;
+    s.store.revoke_token(maker).unwrap();
+    let r = get(&client(), &s, &format!("/listen/{theirs}"), None);
+    assert_eq!(r.status(), StatusCode::GONE, "its maker's token is revoked");
+    assert!(r
+        .text()
+        .unwrap()
+        .contains("This listening link was revoked"));
 }
 
 #[test]

@@ -1238,13 +1238,27 @@ impl Store for PgStore {
     }
 
     fn revoke_token(&self, id: i64) -> Result<()> {
-        self.with(move |c| async move {
-            let n = c
+        self.with(move |mut c| async move {
+            let tx = c.transaction().await?;
+            let n = tx
                 .execute("UPDATE tokens SET revoked = TRUE WHERE id = $1", &[&id])
                 .await?;
             if n == 0 {
                 return Err(StoreError::NoToken(id));
             }
+            // The listening links it made end with it (their guests' sessions too).
+            tx.execute(
+                "DELETE FROM guest_sessions WHERE link_id IN \
+                 (SELECT id FROM guest_links WHERE token_id = $1 AND revoked_ms IS NULL)",
+                &[&id],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE guest_links SET revoked_ms = $2 WHERE token_id = $1 AND revoked_ms IS NULL",
+                &[&id, &now_ms()],
+            )
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
     }

@@ -769,12 +769,23 @@ impl Store for SqliteStore {
     }
 
     fn revoke_token(&self, id: i64) -> Result<()> {
-        let n = self
-            .conn()
-            .execute("UPDATE tokens SET revoked = 1 WHERE id = ?1", [id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("UPDATE tokens SET revoked = 1 WHERE id = ?1", [id])?;
         if n == 0 {
             return Err(StoreError::NoToken(id));
         }
+        // The listening links it made end with it (their guests' sessions too).
+        tx.execute(
+            "DELETE FROM guest_sessions WHERE link_id IN \
+             (SELECT id FROM guest_links WHERE token_id = ?1 AND revoked_ms IS NULL)",
+            [id],
+        )?;
+        tx.execute(
+            "UPDATE guest_links SET revoked_ms = ?2 WHERE token_id = ?1 AND revoked_ms IS NULL",
+            params![id, now_ms()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
