@@ -230,11 +230,24 @@ impl Deliverer {
             if !hook.wants(event.body.kind()) {
                 return Ok(None);
             }
+            // A lookup that fails is remembered, so privacy is never judged on a database
+            // error ("not found" would let an answer to a private note through): the event
+            // waits for the next round instead.
+            let failed = std::cell::Cell::new(None);
             let lookup = |id: uuid::Uuid| -> Option<Event> {
-                let (_, json) = store.event_by_id(&hook.project, id).ok()??;
-                serde_json::from_str(&json).ok()
+                match store.event_by_id(&hook.project, id) {
+                    Ok(found) => serde_json::from_str(&found?.1).ok(),
+                    Err(e) => {
+                        failed.set(Some(e));
+                        None
+                    }
+                }
             };
-            if liner_record::rules::is_private(&event, &lookup) {
+            let private = liner_record::rules::is_private(&event, &lookup);
+            if let Some(e) = failed.take() {
+                return Err(e);
+            }
+            if private {
                 return Ok(None);
             }
             Ok(Prepared::new(
