@@ -53,6 +53,9 @@ pub struct Waiting {
     pub at: i64,
     pub song: String,
     pub standing: Standing,
+    /// What put it up for a verdict this time: the item itself (its event), or for a
+    /// re-check the done that answered the last request (a new round each time).
+    pub round: (Uuid, i64),
     /// The item in words ("Vocal note by Sam: breath at the top").
     pub words: String,
 }
@@ -112,6 +115,11 @@ fn waiting(entries: &[Entry], person: &str, role: Role) -> Vec<Waiting> {
             at: e.at,
             song: e.song.clone(),
             standing,
+            round: e
+                .verdict
+                .as_ref()
+                .and_then(|v| v.done.as_ref())
+                .map_or((e.id, e.at), |d| (d.id, d.at)),
             words: format!("{} by {}: {}", e.kind.category(), e.author, e.text.as_str()),
         })
         .collect()

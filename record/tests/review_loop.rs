@@ -354,10 +354,20 @@ fn a_digest_tells_each_person_what_waits_for_them_and_what_answered_them() {
     assert!(alex.news.iter().all(|x| x.about != n.id), "{:?}", alex.news);
 
     // Sam says done: it waits for Alex as a re-check, and is news to Alex.
-    events.push(done("Sam", Role::Producer, n.id, asked.id, 3_000));
+    let said = done("Sam", Role::Producer, n.id, asked.id, 3_000);
+    events.push(said.clone());
     let alex = d(&events, "Alex", Role::Executive, Some(2_900));
     assert_eq!(alex.waiting.len(), 2);
-    assert!(alex.waiting.iter().any(|w| w.standing == Standing::Recheck));
+    let recheck = alex
+        .waiting
+        .iter()
+        .find(|w| w.standing == Standing::Recheck)
+        .unwrap();
+    assert_eq!(
+        recheck.round,
+        (said.id, 3_000),
+        "this round began with the done"
+    );
     assert_eq!(alex.news.len(), 1);
     assert_eq!(alex.news[0].why, Why::Done);
     assert!(

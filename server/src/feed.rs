@@ -144,11 +144,14 @@ pub fn atom(prefs: &DigestPrefs, digest: &Digest, public_url: Option<&str>) -> F
                 w.standing.words(),
                 w.words
             );
-            let id = Uuid::new_v5(&w.id, w.standing.words().as_bytes());
+            // One entry per round: a second re-check of the same item is a new entry, at the
+            // time its done came.
+            let (round, at) = w.round;
+            let id = Uuid::new_v5(&round, w.standing.words().as_bytes());
             entry(
                 id,
                 &title,
-                w.at,
+                at,
                 public_url.map(|b| waiting_link(b, digest, w)),
             )
         }));
