@@ -6,95 +6,24 @@
 
 mod common;
 
-use common::browser::{axe, axe_source, Browser};
+use common::browser::{axe, axe_source, click_wave, js, Browser};
 use common::producer::{until_stored, Producer};
 use common::{approval, note_by, push, Server};
-use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
-use fantoccini::{Client, Locator};
-use liner_record::event::{Anchor, Body, Context, Event};
-use liner_record::versions::{VersionPrinted, VersionStore, VersionWriter};
-use liner_record::{DawPos, Role};
+use fantoccini::Locator;
+use liner_record::event::{Anchor, Body, Event};
+use liner_record::Role;
 use liner_server::store::guests::NewLink;
 use std::time::Duration;
-use uuid::Uuid;
 
 const P: &str = "Album";
 const SONG: &str = "Night Drive";
-
-/// Prints `seconds` of a quiet sine into the producer's versions, as the plugin does (the
-/// same as `versions_page.rs`'s), placed at the start of a 120 bpm 4/4 timeline.
-fn print(producer: &Producer, label: &str, seconds: f64) -> Event {
-    let store = VersionStore::of_journal(producer.dir.path());
-    let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
-    let frames = (seconds * 48_000.0) as usize;
-    let mut planar = vec![0.0f32; frames * 2];
-    for i in 0..frames {
-        let x = 0.1 * (i as f32 / 48_000.0 * 330.0 * std::f32::consts::TAU).sin();
-        planar[i] = x;
-        planar[frames + i] = x;
-    }
-    w.push(&planar, frames).unwrap();
-    let version = w.finish(&store).unwrap();
-    let printed = VersionPrinted {
-        label: label.into(),
-        version,
-        start: DawPos {
-            seconds: Some(0.0),
-            beats: Some(0.0),
-            tempo: Some(120.0),
-            time_sig: Some((4, 4)),
-            bar: Some(1),
-            beat: Some(1.0),
-            ..DawPos::default()
-        },
-        tempo: vec![],
-        gaps: vec![],
-        offline: true,
-    };
-    Event::new(
-        &Context {
-            project: P.into(),
-            song: SONG.into(),
-            track: "Mix bus".into(),
-            session: Uuid::nil(),
-            author: "Sam".into(),
-            role: Role::Producer,
-        },
-        None,
-        Body::VersionPrinted(printed),
-    )
-}
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Clicks the waveform at `fraction` of its width.
-async fn click_wave(c: &Client, fraction: f64) {
-    let wave = c.find(Locator::Id("wave")).await.unwrap();
-    let (_, _, w, _) = wave.rectangle().await.unwrap();
-    let actions = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement {
-            element: wave,
-            duration: None,
-            x: ((fraction - 0.5) * w).round(),
-            y: 0.0,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    c.perform_actions(actions).await.unwrap();
-}
 
 /// A song with an approved 8-second version and a producer's note that is none of a guest's
 /// business. Returns (executive token, producer, the version).
 async fn studio(s: &Server) -> (String, Producer, Event) {
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(s, P, "Sam");
-    let v1 = print(&sam, "v1", 8.0);
+    let v1 = sam.print(SONG, "v1", 8.0, -20.0, 0.0);
     let mut note = note_by(
         P,
         "Sam",

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::browser::{axe, axe_source, Browser};
+use common::browser::{axe, axe_source, js, Browser};
 use common::{note_by, push, version_printed, Server};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Body, Event, Verdict};
@@ -16,10 +16,6 @@ use liner_record::{fold, DawPos, Role};
 use std::time::Duration;
 
 const P: &str = "Loop";
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
-}
 
 /// The events of the project once `check` finds what it waits for.
 async fn until_stored<T>(s: &Server, what: &str, check: impl Fn(&[Event]) -> Option<T>) -> T {

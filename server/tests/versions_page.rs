@@ -6,77 +6,17 @@
 
 mod common;
 
-use common::browser::{axe, axe_source, press, Browser};
+use common::browser::{axe, axe_source, click_wave, js, press, Browser};
 use common::producer::{until_stored, Producer};
 use common::{note_by, Server};
-use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, Locator};
 use liner_record::event::{Anchor, Body, Context, Event};
 use liner_record::sync::SyncClient;
-use liner_record::versions::{VersionPrinted, VersionStore, VersionWriter};
 use liner_record::{DawPos, Journal, Role};
 use std::time::Duration;
 use uuid::Uuid;
 
 const P: &str = "Album";
-
-/// Prints `seconds` of a sine at `dbfs` into this journal's versions, as the plugin does,
-/// placed at `start` seconds on a 120 bpm 4/4 timeline.
-fn print(
-    producer: &Producer,
-    song: &str,
-    label: &str,
-    seconds: f64,
-    dbfs: f32,
-    start: f64,
-) -> Event {
-    let store = VersionStore::of_journal(producer.dir.path());
-    let mut w = VersionWriter::create(&store.part_path(Uuid::now_v7()), 48_000, 2).unwrap();
-    let amp = 10f32.powf(dbfs / 20.0);
-    let frames = (seconds * 48_000.0) as usize;
-    let block = 4800;
-    for b in 0..frames.div_ceil(block) {
-        let n = block.min(frames - b * block);
-        let mut planar = vec![0.0; n * 2];
-        for i in 0..n {
-            let t = (b * block + i) as f32 / 48_000.0;
-            let x = amp * (t * 330.0 * std::f32::consts::TAU).sin();
-            planar[i] = x;
-            planar[n + i] = x;
-        }
-        w.push(&planar, n).unwrap();
-    }
-    let version = w.finish(&store).unwrap();
-    let beats = start * 2.0;
-    let printed = VersionPrinted {
-        label: label.into(),
-        version,
-        start: DawPos {
-            seconds: Some(start),
-            beats: Some(beats),
-            tempo: Some(120.0),
-            time_sig: Some((4, 4)),
-            bar: Some((beats / 4.0).floor() as i32 + 1),
-            beat: Some(beats % 4.0 + 1.0),
-            ..DawPos::default()
-        },
-        tempo: vec![],
-        gaps: vec![],
-        offline: true,
-    };
-    Event::new(
-        &Context {
-            project: P.into(),
-            song: song.into(),
-            track: "Mix bus".into(),
-            session: Uuid::nil(),
-            author: "Sam".into(),
-            role: Role::Producer,
-        },
-        None,
-        Body::VersionPrinted(printed),
-    )
-}
 
 fn note_at(song: &str, text: &str, seconds: f64) -> Event {
     let mut e = note_by(P, "Sam", Role::Producer, text);
@@ -91,38 +31,13 @@ fn note_at(song: &str, text: &str, seconds: f64) -> Event {
     e
 }
 
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Clicks the waveform at `fraction` of its width.
-async fn click_wave(c: &Client, fraction: f64) {
-    let wave = c.find(Locator::Id("wave")).await.unwrap();
-    let (_, _, w, _) = wave.rectangle().await.unwrap();
-    let x = ((fraction - 0.5) * w).round();
-    let actions = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement {
-            element: wave,
-            duration: None,
-            x,
-            y: 0.0,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    c.perform_actions(actions).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_waveform_places_the_notes_and_a_comment_on_it_lands_at_its_bar_and_beat() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(&s, P, "Sam");
     // Printed from 8 s (bar 5 at 120 bpm), 16 s long; a note 4 s in, one before the print.
-    let v1 = print(&sam, "Night Drive", "v1", 16.0, -20.0, 8.0);
+    let v1 = sam.print("Night Drive", "v1", 16.0, -20.0, 8.0);
     let inside = note_at("Night Drive", "snare too loud here", 12.0);
     let before = note_at("Night Drive", "count-in is long", 2.0);
     sam.record_and_sync(vec![v1.clone(), inside.clone(), before])
@@ -203,8 +118,8 @@ async fn a_b_switches_at_the_same_place_loudness_matched_and_approval_pins_the_v
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(&s, P, "Sam");
-    let v1 = print(&sam, "Night Drive", "v1", 20.0, -20.0, 0.0);
-    let v2 = print(&sam, "Night Drive", "v2", 20.0, -14.0, 0.0);
+    let v1 = sam.print("Night Drive", "v1", 20.0, -20.0, 0.0);
+    let v2 = sam.print("Night Drive", "v2", 20.0, -14.0, 0.0);
     sam.record_and_sync(vec![v1.clone(), v2.clone()]).await;
 
     let browser = Browser::start(1280, 900).await;
@@ -298,8 +213,8 @@ async fn the_album_plays_the_versions_in_tracklist_order_back_to_back() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(&s, P, "Sam");
-    let a = print(&sam, "Night Drive", "v1", 3.0, -14.0, 0.0);
-    let b = print(&sam, "Low Tide", "v1", 2.5, -20.0, 0.0);
+    let a = sam.print("Night Drive", "v1", 3.0, -14.0, 0.0);
+    let b = sam.print("Low Tide", "v1", 2.5, -20.0, 0.0);
     sam.record_and_sync(vec![a, b]).await;
     // The executive's order: Low Tide first.
     let eve = SyncClient::new(&s.url, &exec, Duration::from_secs(10)).unwrap();
@@ -389,8 +304,8 @@ async fn the_song_page_with_versions_and_the_album_pass_axe() {
     let s = Server::start();
     let exec = s.token(P, "Eve", Role::Executive);
     let sam = Producer::new(&s, P, "Sam");
-    let v1 = print(&sam, "Night Drive", "v1", 4.0, -20.0, 0.0);
-    let v2 = print(&sam, "Night Drive", "v2", 4.0, -14.0, 0.0);
+    let v1 = sam.print("Night Drive", "v1", 4.0, -20.0, 0.0);
+    let v2 = sam.print("Night Drive", "v2", 4.0, -14.0, 0.0);
     let note = note_at("Night Drive", "hats harsh", 1.0);
     sam.record_and_sync(vec![v1.clone(), v2.clone(), note])
         .await;

@@ -3,8 +3,10 @@
 //! on a free port with a fresh profile, and stops it when dropped.
 #![allow(dead_code)]
 
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
+};
+use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -211,4 +213,30 @@ pub async fn press(client: &Client, key: char) {
         .then(KeyAction::Down { value: key })
         .then(KeyAction::Up { value: key });
     client.perform_actions(keys).await.unwrap();
+}
+
+/// Runs `script` in the page and gives its answer.
+pub async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Clicks the waveform at `fraction` of its width.
+pub async fn click_wave(c: &Client, fraction: f64) {
+    let wave = c.find(Locator::Id("wave")).await.unwrap();
+    let (_, _, w, _) = wave.rectangle().await.unwrap();
+    let x = ((fraction - 0.5) * w).round();
+    let actions = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: wave,
+            duration: None,
+            x,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(actions).await.unwrap();
 }
