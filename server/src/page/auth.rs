@@ -47,15 +47,21 @@ impl Signed {
 
 /// The session cookie's value, if the request carries one.
 fn cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `wanted` (the first that could be a secret: not empty, under 200
+/// bytes), if the request carries one.
+pub(super) fn cookie_named(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .filter(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty() && v.len() < 200)
+        .find(|v| !v.is_empty() && v.len() < 200)
 }
 
 /// The signed-in visitor, if any.

@@ -120,7 +120,7 @@ pub(super) async fn store_event(
 }
 
 /// Signed in, with a valid CSRF secret, as the executive.
-async fn executive(
+pub(super) async fn executive(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     csrf: &str,

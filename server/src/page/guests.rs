@@ -137,15 +137,7 @@ async fn open(state: &Arc<AppState>, peer: &Peer, secret: &str) -> Result<GuestL
 
 /// The guest cookie's value, if the request carries one.
 fn guest_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == GUEST_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .find(|v| !v.is_empty() && v.len() < 200)
+    auth::cookie_named(headers, GUEST_COOKIE)
 }
 
 /// Whether this browser may hear `link`: always without a passphrase, else with a guest

@@ -10,7 +10,7 @@
 
 use super::auth::{self, Signed};
 use super::comment::daw_position;
-use super::decide::{context_of, refused, store_event};
+use super::decide::{context_of, executive, refused, store_event};
 use super::layout::{self, typed, Frame, Nav};
 use crate::api::blocking;
 use crate::state::{AppState, ProjectRecord};
@@ -349,7 +349,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(f): Form<IdForm>,
 ) -> Response {
-    let signed = match checked(&state, &headers, &f.csrf).await {
+    let signed = match executive(&state, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(d) => return d.into_response(),
     };
@@ -365,25 +365,13 @@ pub async fn revoke(
     }
 }
 
-/// Signed in as the executive, with the session's CSRF secret.
-async fn checked(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Signed, auth::Denied> {
-    let signed = auth::require(state, headers).await?;
-    auth::check_csrf(&signed, csrf, headers)?;
-    auth::check_executive(&signed)?;
-    Ok(signed)
-}
-
 /// `POST /links/held`: accepts (records the note) or dismisses a guest's held comment.
 pub async fn settle(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Form(f): Form<IdForm>,
 ) -> Response {
-    let signed = match checked(&state, &headers, &f.csrf).await {
+    let signed = match executive(&state, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(d) => return d.into_response(),
     };
