@@ -10,14 +10,15 @@
 
 mod common;
 
-use common::{free_port, liner, sign_in_at};
+use common::serve::Serve;
+use common::{liner, sign_in_at};
 use liner_record::event::{Body, Event, ReplyAdded, Verdict};
 use liner_record::Role;
 use liner_test_support::wait_until;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,51 +28,6 @@ const PUBLIC: &str = "https://review.example";
 
 // ---------------------------------------------------------------------------------------
 // A `liner serve` process and the people of its project.
-
-/// `liner serve` on the store of `data`, with `args`; SIGKILLed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-    exec: String,
-}
-
-impl Serve {
-    fn start(data: &Path, args: &[&str]) -> Serve {
-        let port = free_port();
-        let mut child = liner(data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut exec = None;
-        loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "liner serve exited");
-            if let Some(t) = line.strip_prefix("Executive producer token (for the review page): ") {
-                exec = Some(t.trim().to_owned());
-            }
-            if line.starts_with("Serving the record on") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in out.lines() {});
-        Serve {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            exec: exec.expect("a first run"),
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn run(mut c: Command) -> (bool, String) {
     let out = c.output().unwrap();
@@ -308,7 +264,7 @@ fn record(s: &Serve, sam: &str, kim: &str) -> Record {
     let exec_reply = reply(EXEC, Role::Executive, sam_note.id, "which take?");
     push(
         &s.url,
-        &s.exec,
+        &s.exec(),
         &[&changes, &kim_verdict, &private_verdict, &exec_reply],
     );
     let sam_reply = reply("Sam", Role::Producer, sam_note.id, "take 3, I think");
@@ -365,13 +321,13 @@ fn the_page_shows_what_waits_and_what_answered_me_since_my_last_look_then_record
     );
     // Something new after the look shows at the next one, and only it.
     let later = reply(EXEC, Role::Executive, r.sam_note.id, "try it in v2");
-    push(&s.url, &s.exec, &[&later]);
+    push(&s.url, &s.exec(), &[&later]);
     let (_, third) = page.get("/digest");
     assert!(third.contains("try it in v2"), "{third}");
     assert!(!third.contains("more air"), "{third}");
     // The executive's page: what waits for a verdict (Kim's open note) and Sam's reply in the
     // thread the executive wrote in.
-    let boss = Browser::sign_in(&s.url, &s.exec);
+    let boss = Browser::sign_in(&s.url, &s.exec());
     let (_, html) = boss.get("/digest");
     assert!(html.contains("hats harsh"), "{html}");
     assert!(html.contains("href=\"/queue\""), "{html}");
@@ -434,7 +390,7 @@ fn the_feed_is_atom_with_my_news_only_and_stops_when_replaced_turned_off_or_revo
         r.sam_note.id,
         "<b>loud</b> & \u{1b}[31m\u{1}",
     );
-    push(&s.url, &s.exec, &[&hostile]);
+    push(&s.url, &s.exec(), &[&hostile]);
     let feed = atom(&s.url, &path);
     let entry = feed
         .entries()
@@ -447,7 +403,7 @@ fn the_feed_is_atom_with_my_news_only_and_stops_when_replaced_turned_off_or_revo
         entry.title().as_str()
     );
     // The executive's feed: what waits (Kim's open note) and Sam's reply in their thread.
-    let boss = Browser::sign_in(&s.url, &s.exec);
+    let boss = Browser::sign_in(&s.url, &s.exec());
     let exec_feed = atom(&s.url, &boss.make_feed());
     let words = titles(&exec_feed);
     assert!(
@@ -839,7 +795,7 @@ fn the_session_digest_is_mailed_after_the_quiet_time_and_nothing_without_news() 
     push(&s.url, &sam, &[&n]);
     let changes = verdict(n.id, Verdict::ChangesRequested, "more air");
     let answer = reply(EXEC, Role::Executive, n.id, "which take?");
-    push(&s.url, &s.exec, &[&changes, &answer]);
+    push(&s.url, &s.exec(), &[&changes, &answer]);
     let own = reply("Sam", Role::Producer, n.id, "on it, v2 tonight");
     push(&s.url, &sam, &[&own]);
     let pushed = Instant::now();
@@ -1128,7 +1084,7 @@ fn the_daily_digest_goes_at_the_mail_hour_with_the_news_since_the_last_mail() {
     push(&s.url, &sam, &[&n]);
     push(
         &s.url,
-        &s.exec,
+        &s.exec(),
         &[&verdict(n.id, Verdict::Approved, "lovely")],
     );
     std::thread::sleep(Duration::from_millis(500));
@@ -1208,7 +1164,11 @@ fn a_password_never_goes_to_a_relay_in_the_clear() {
     assert!(ok, "{out}");
     let n = note("Sam", "breath at the top");
     push(&s.url, &sam, &[&n]);
-    push(&s.url, &s.exec, &[&verdict(n.id, Verdict::Approved, "yes")]);
+    push(
+        &s.url,
+        &s.exec(),
+        &[&verdict(n.id, Verdict::Approved, "yes")],
+    );
     wait_until("a try at the relay", Duration::from_secs(30), || {
         heard
             .lock()

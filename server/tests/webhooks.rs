@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::serve::Serve;
 use common::{free_port, liner, liner_on, note_by};
 use hmac::{KeyInit, Mac};
 use liner_record::event::{Body, Event, Verdict};
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -146,76 +147,6 @@ fn serve_connection(stream: TcpStream, got: &Mutex<Vec<Got>>, answer: &dyn Fn(us
 
 // ---------------------------------------------------------------------------------------
 // A `liner serve` process.
-
-/// `liner serve` on the store of `data` (SQLite, or this run's PostgreSQL database for it),
-/// with `args`; SIGKILLed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-    port: u16,
-    /// The first run's executive and producer tokens (None after the first run).
-    tokens: Option<(String, String)>,
-}
-
-impl Serve {
-    fn start(data: &Path, args: &[&str]) -> Serve {
-        Self::start_with(liner(data), free_port(), args)
-    }
-
-    fn start_with(mut command: Command, port: u16, args: &[&str]) -> Serve {
-        let mut child = command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (mut exec, mut producer) = (None, None);
-        loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "liner serve exited");
-            if let Some(t) = line.strip_prefix("Executive producer token (for the review page): ") {
-                exec = Some(t.trim().to_owned());
-            }
-            if let Some(t) = line.strip_prefix("Producer token, for the plugin's settings: ") {
-                producer = Some(t.trim().to_owned());
-            }
-            if line.starts_with("Serving the record on") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in out.lines() {});
-        Serve {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            tokens: exec.zip(producer),
-        }
-    }
-
-    /// SIGTERM, and waits for it to stop.
-    fn stop(mut self) {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        self.child.wait().unwrap();
-    }
-
-    fn exec(&self) -> String {
-        self.tokens.clone().expect("a first run").0
-    }
-
-    fn producer(&self) -> String {
-        self.tokens.clone().expect("a first run").1
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Hooks delivered to loopback, retried quickly.
 const FAST: &[&str] = &[

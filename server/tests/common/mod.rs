@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod producer;
+pub mod serve;
 
 // Each suite uses some of these.
 #[allow(unused_imports)]
