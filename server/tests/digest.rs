@@ -47,6 +47,25 @@ fn liner_args(data: &Path, args: &[&str]) -> (bool, String) {
     run(c)
 }
 
+/// `liner mail set --project P --person PERSON --to TO --every EVERY`.
+fn mail_set(data: &Path, person: &str, to: &str, every: &str) -> (bool, String) {
+    liner_args(
+        data,
+        &[
+            "mail",
+            "set",
+            "--project",
+            P,
+            "--person",
+            person,
+            "--to",
+            to,
+            "--every",
+            every,
+        ],
+    )
+}
+
 /// A new token of `person` in `project` (`liner token add`).
 fn token(data: &Path, project: &str, person: &str, role: &str) -> String {
     let (ok, out) = liner_args(
@@ -712,70 +731,14 @@ fn the_session_digest_is_mailed_after_the_quiet_time_and_nothing_without_news() 
     let sam = token(dir.path(), P, "Sam", "producer");
     token(dir.path(), P, "Lee", "producer");
     // The CLI refuses what is no address or cadence, with words.
-    let (ok, out) = liner_args(
-        dir.path(),
-        &[
-            "mail",
-            "set",
-            "--project",
-            P,
-            "--person",
-            "Sam",
-            "--to",
-            "sam",
-            "--every",
-            "session",
-        ],
-    );
+    let (ok, out) = mail_set(dir.path(), "Sam", "sam", "session");
     assert!(!ok && out.contains("no mail address"), "{out}");
-    let (ok, out) = liner_args(
-        dir.path(),
-        &[
-            "mail",
-            "set",
-            "--project",
-            P,
-            "--person",
-            "Sam",
-            "--to",
-            "sam@studio.example",
-            "--every",
-            "hourly",
-        ],
-    );
+    let (ok, out) = mail_set(dir.path(), "Sam", "sam@studio.example", "hourly");
     assert!(!ok && out.contains("daily, session or off"), "{out}");
-    let (ok, out) = liner_args(
-        dir.path(),
-        &[
-            "mail",
-            "set",
-            "--project",
-            P,
-            "--person",
-            "Nobody",
-            "--to",
-            "n@studio.example",
-            "--every",
-            "daily",
-        ],
-    );
+    let (ok, out) = mail_set(dir.path(), "Nobody", "n@studio.example", "daily");
     assert!(!ok && out.contains("no live token"), "{out}");
     for (person, to) in [("Sam", "sam@studio.example"), ("Lee", "lee@studio.example")] {
-        let (ok, out) = liner_args(
-            dir.path(),
-            &[
-                "mail",
-                "set",
-                "--project",
-                P,
-                "--person",
-                person,
-                "--to",
-                to,
-                "--every",
-                "session",
-            ],
-        );
+        let (ok, out) = mail_set(dir.path(), person, to, "session");
         assert!(ok, "{out}");
     }
     let (ok, out) = liner_args(dir.path(), &["mail", "list"]);
@@ -1063,21 +1026,7 @@ fn the_daily_digest_goes_at_the_mail_hour_with_the_news_since_the_last_mail() {
     token(dir.path(), P, "Lee", "producer");
     for person in ["Sam", "Lee"] {
         let to = format!("{}@studio.example", person.to_lowercase());
-        let (ok, out) = liner_args(
-            dir.path(),
-            &[
-                "mail",
-                "set",
-                "--project",
-                P,
-                "--person",
-                person,
-                "--to",
-                &to,
-                "--every",
-                "daily",
-            ],
-        );
+        let (ok, out) = mail_set(dir.path(), person, &to, "daily");
         assert!(ok, "{out}");
     }
     let n = note("Sam", "breath at the top");
@@ -1146,21 +1095,7 @@ fn a_password_never_goes_to_a_relay_in_the_clear() {
         ],
     );
     let sam = token(dir.path(), P, "Sam", "producer");
-    let (ok, out) = liner_args(
-        dir.path(),
-        &[
-            "mail",
-            "set",
-            "--project",
-            P,
-            "--person",
-            "Sam",
-            "--to",
-            "sam@studio.example",
-            "--every",
-            "session",
-        ],
-    );
+    let (ok, out) = mail_set(dir.path(), "Sam", "sam@studio.example", "session");
     assert!(ok, "{out}");
     let n = note("Sam", "breath at the top");
     push(&s.url, &sam, &[&n]);
