@@ -42,6 +42,8 @@ pub struct AppState {
     pub clip_quota: u64,
     /// Live streams and long polls ([`crate::fair::holds`]).
     pub holds: Arc<crate::fair::holds::Holds>,
+    /// Tokens verified less than a second ago ([`crate::api::tokens`]).
+    pub tokens: crate::api::tokens::Tokens,
     /// Wrong tokens heard, by client address ([`crate::fair::guesses`]).
     pub guesses: crate::fair::guesses::Guesses,
     /// Guests' comments per listening link and address ([`crate::fair::guest_comments`]).
@@ -116,6 +118,7 @@ impl AppState {
             uploads: crate::fair::uploads::Uploads::default(),
             clip_quota: limits.clip_quota,
             holds: crate::fair::holds::Holds::new(limits.held()),
+            tokens: crate::api::tokens::Tokens::default(),
             guesses: crate::fair::guesses::Guesses::default(),
             guest_comments: crate::fair::guest_comments::GuestComments::default(),
             connections: crate::fair::connections::Connections::new(

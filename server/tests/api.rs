@@ -261,6 +261,46 @@ fn missing_wrong_and_revoked_tokens_are_refused() {
     assert_eq!(pull(&s, &t, 0, 0).0, StatusCode::UNAUTHORIZED);
 }
 
+/// Verified tokens are remembered for less than a second (`liner_server::api::tokens`), so a
+/// token revoked elsewhere (`liner token revoke` is another process) is refused within a
+/// second even by a server that has just let it in, and never believed again after.
+#[test]
+fn a_revoked_token_is_refused_within_a_second_though_just_verified() {
+    let s = Server::start();
+    let t = s.token("P", "Sam", Role::Producer);
+    // Used just now: its verification is fresh.
+    assert_eq!(
+        push(&s, &t, &[&note("P", Role::Producer, "a")]).0,
+        StatusCode::OK
+    );
+    let id = s.store.tokens().unwrap()[0].id;
+    let revoked = Instant::now();
+    s.store.revoke_token(id).unwrap();
+    let refused = loop {
+        let (st, r) = push(&s, &t, &[&note("P", Role::Producer, "late")]);
+        if st == StatusCode::UNAUTHORIZED {
+            assert_eq!(r["error"]["code"], "bad_token");
+            break revoked.elapsed();
+        }
+        assert_eq!(st, StatusCode::OK, "{r}");
+        assert!(
+            revoked.elapsed() < Duration::from_secs(2),
+            "a revoked token is still let in after {:?}",
+            revoked.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        refused < Duration::from_secs(1),
+        "refused only after {refused:?}"
+    );
+    // And from then on, every time (a refusal is never remembered as a pass).
+    for _ in 0..5 {
+        assert_eq!(pull(&s, &t, 0, 0).0, StatusCode::UNAUTHORIZED);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 #[test]
 fn limits_are_clear_4xx_errors_and_a_bad_event_holds_up_no_other() {
     let s = Server::start();

@@ -2,6 +2,7 @@
 //! transaction per call, behind one connection.
 
 mod guests;
+mod push;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -12,8 +13,8 @@ use super::copy::{
 };
 use super::guests as guests_;
 use super::shared::{
-    chunk_refusal, clip_refusal, first_look, hash, new_token_secret, now_ms, owned_keys,
-    random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
+    chunk_refusal, clip_refusal, hash, new_token_secret, now_ms, owned_keys, random_secret,
+    receipt, role_of, sessions_since, signs_in, ClipFacts,
 };
 use super::*;
 use liner_record::clips::ClipHash;
@@ -280,6 +281,12 @@ pub struct CopyFacts {
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// A second connection, read-only, for the reads every request makes (its token) and
+    /// the pulls: in WAL mode they see every committed transaction without waiting for the
+    /// one being written.
+    reader: Mutex<Connection>,
+    /// Pushes waiting for their group's transaction ([`push`]).
+    pushes: push::Queue,
     dir: std::path::PathBuf,
     /// Version chunks read ([`Store::chunks_read`]).
     chunks_read: std::sync::atomic::AtomicU64,
@@ -334,8 +341,13 @@ impl SqliteStore {
             )?;
         }
         tx.commit()?;
+        let reader = Connection::open(&path)?;
+        reader.pragma_update(None, "query_only", "ON")?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
+            pushes: push::Queue::default(),
             dir: dir.to_owned(),
             chunks_read: std::sync::atomic::AtomicU64::new(0),
         })
@@ -621,6 +633,12 @@ impl SqliteStore {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The read-only connection (committed data only; never for a read that must be in a
+    /// write's transaction).
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 fn row_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
@@ -791,7 +809,7 @@ impl Store for SqliteStore {
 
     fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>> {
         let want = hash(secret);
-        let conn = self.conn();
+        let conn = self.reader();
         let found = conn
             .query_row(&format!("{TOKEN_SELECT} WHERE t.hash = ?1"), [&want], |r| {
                 Ok((row_token(r)?, r.get::<_, String>(8)?))
@@ -806,69 +824,7 @@ impl Store for SqliteStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut out = Vec::with_capacity(events.len());
-        {
-            let mut find = tx
-                .prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (project_id, id, json, received_ms, token_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut owner =
-                tx.prepare_cached("SELECT owner FROM subjects WHERE project_id = ?1 AND key = ?2")?;
-            let mut own = tx.prepare_cached(
-                "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut clip_ref = tx.prepare_cached(
-                "INSERT OR IGNORE INTO clip_refs (project_id, hash, bytes) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut version_ref = tx.prepare_cached(
-                "INSERT OR IGNORE INTO version_refs (project_id, hash, bytes) \
-                 VALUES (?1, ?2, ?3)",
-            )?;
-            let now = now_ms();
-            for incoming in events {
-                let id_text = incoming.event.id.to_string();
-                let stored: Option<(i64, String)> = find
-                    .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
-                    owner
-                        .query_row(params![project.id, key], |r| r.get(0))
-                        .optional()
-                };
-                let stored = stored
-                    .as_ref()
-                    .map(|(seq, line)| (*seq as u64, line.as_str()));
-                if let Some(outcome) = first_look(stored, incoming, &mut owner_of)? {
-                    out.push(outcome);
-                    continue;
-                }
-                insert.execute(params![project.id, id_text, incoming.json, now, token])?;
-                let seq = tx.last_insert_rowid() as u64;
-                for key in owned_keys(&incoming.event) {
-                    own.execute(params![project.id, key, incoming.event.author])?;
-                }
-                match &incoming.event.body {
-                    liner_record::Body::ClipAttached(c) => clip_ref.execute(params![
-                        project.id,
-                        c.clip.hash.as_str(),
-                        c.clip.bytes as i64
-                    ])?,
-                    liner_record::Body::VersionPrinted(v) => version_ref.execute(params![
-                        project.id,
-                        v.version.hash.as_str(),
-                        v.version.bytes as i64
-                    ])?,
-                    _ => 0,
-                };
-                out.push(PushOutcome::Stored(seq));
-            }
-        }
-        tx.commit()?;
-        Ok(out)
+        self.pushes.push(|| self.conn(), project, token, events)
     }
 
     fn create_session(&self, token: i64) -> Result<(String, String)> {
@@ -1296,7 +1252,7 @@ impl Store for SqliteStore {
     }
 
     fn pull(&self, project: &Project, after: u64, limit: usize) -> Result<Vec<(u64, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare_cached(
             "SELECT seq, json FROM events WHERE project_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;

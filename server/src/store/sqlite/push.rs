@@ -1,0 +1,429 @@
+//! SQLite's door for events: concurrent pushes share one transaction (group commit).
+//!
+//! SQLite writes one transaction at a time, and with `synchronous=FULL` each commit waits for
+//! the disk. Pushes that arrive while a group is being written queue up; the first of them to
+//! find no group being written writes every queued push in one transaction (each in its own
+//! savepoint), commits once and answers them all (the others wait on a condition variable,
+//! not on the connection). So 32 plugins sending one note each cost
+//! one disk flush, not 32, and nothing is acknowledged before the commit that holds it.
+//!
+//! Guaranteed as for one push alone: each push's events are judged in order against what is
+//! stored and what came before them (earlier pushes of the group included), sequence numbers
+//! stay gapless in the order written, and a push that fails (its project is gone, the disk is
+//! full) is rolled back to its savepoint and answered with its error while the rest of the
+//! group goes on. If the commit fails, every push of the group gets the error and nothing of
+//! it is stored (the clients send again).
+
+use super::super::shared::{first_look, now_ms, owned_keys};
+use super::super::{Incoming, Project, PushOutcome, Result, StoreError};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// At most this many events go into one transaction (a push is never split: the leader's own
+/// push and every push queued before it always go in).
+const GROUP_EVENTS: usize = 2_000;
+
+/// The pushes waiting for a turn at the connection.
+#[derive(Default)]
+pub(in crate::store) struct Queue {
+    state: Mutex<State>,
+    /// Told when a group is written (its pushes have answers, and another may lead).
+    written: Condvar,
+    /// Transactions written by pushes so far (for tests).
+    groups: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: VecDeque<Arc<Job>>,
+    /// A push is writing a group now.
+    writing: bool,
+}
+
+/// One push waiting to be written, and its answer once it is.
+struct Job {
+    project: Project,
+    token: Option<i64>,
+    events: Vec<Incoming>,
+    answer: Mutex<Option<Result<Vec<PushOutcome>>>>,
+}
+
+impl Job {
+    fn take_answer(&self) -> Option<Result<Vec<PushOutcome>>> {
+        self.answer.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn answer(&self, answer: Result<Vec<PushOutcome>>) {
+        *self.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+    }
+}
+
+impl Queue {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Transactions written by pushes so far.
+    #[cfg(test)]
+    pub(in crate::store) fn groups(&self) -> u64 {
+        self.groups.load(Ordering::Relaxed)
+    }
+
+    /// Whether a group is being written now.
+    #[cfg(test)]
+    pub(in crate::store) fn writing(&self) -> bool {
+        self.state().writing
+    }
+
+    /// Pushes waiting for a group now.
+    #[cfg(test)]
+    pub(in crate::store) fn waiting(&self) -> usize {
+        self.state().waiting.len()
+    }
+
+    /// Stores `events` of `project`. The push is queued; if no group is being written it
+    /// writes one (its own and every push queued by then, on the connection `lock` waits
+    /// for), otherwise it waits for a group that holds it, or for its turn to lead.
+    pub(in crate::store) fn push<'c>(
+        &self,
+        lock: impl Fn() -> MutexGuard<'c, Connection>,
+        project: &Project,
+        token: Option<i64>,
+        events: &[Incoming],
+    ) -> Result<Vec<PushOutcome>> {
+        let job = Arc::new(Job {
+            project: project.clone(),
+            token,
+            events: events.to_vec(),
+            answer: Mutex::new(None),
+        });
+        let mut state = self.state();
+        state.waiting.push_back(job.clone());
+        loop {
+            if let Some(answer) = job.take_answer() {
+                return answer;
+            }
+            if !state.writing {
+                break;
+            }
+            state = self.written.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.writing = true;
+        let group = take_through(&mut state.waiting, &job);
+        drop(state);
+        // Whatever happens in the write, the next push may lead and this one's waiters wake.
+        struct Done<'q>(&'q Queue);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.state().writing = false;
+                self.0.written.notify_all();
+            }
+        }
+        let done = Done(self);
+        self.groups.fetch_add(1, Ordering::Relaxed);
+        write_group(&mut lock(), &group);
+        drop(done);
+        job.take_answer()
+            .expect("a group answers every push in it, the leader's own too")
+    }
+}
+
+/// The queued pushes up to and including `mine`, then more while the group has room.
+fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Job>> {
+    let mut group = Vec::new();
+    let mut events = 0;
+    let mut mine_taken = false;
+    while let Some(next) = waiting.front() {
+        if mine_taken && events + next.events.len() > GROUP_EVENTS {
+            break;
+        }
+        let next = waiting.pop_front().expect("a front");
+        mine_taken |= Arc::ptr_eq(&next, mine);
+        events += next.events.len();
+        group.push(next);
+    }
+    group
+}
+
+/// Writes `group` in one transaction, one savepoint per push, and answers each push.
+fn write_group(conn: &mut Connection, group: &[Arc<Job>]) {
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            for job in group {
+                job.answer(Err(StoreError::Db(same_error(&e))));
+            }
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(group.len());
+    for job in group {
+        let written = tx.savepoint().map_err(StoreError::from).and_then(|mut sp| {
+            match write(&sp, &job.project, job.token, &job.events) {
+                Ok(outcomes) => {
+                    sp.commit()?;
+                    Ok(outcomes)
+                }
+                Err(e) => {
+                    sp.rollback()?;
+                    Err(e)
+                }
+            }
+        });
+        answers.push(written);
+    }
+    match tx.commit() {
+        Ok(()) => {
+            for (job, answer) in group.iter().zip(answers) {
+                job.answer(answer);
+            }
+        }
+        Err(e) => {
+            for job in group {
+                job.answer(Err(StoreError::Db(same_error(&e))));
+            }
+        }
+    }
+}
+
+/// A copy of `e` for each push of a group that it failed.
+fn same_error(e: &rusqlite::Error) -> rusqlite::Error {
+    let code = e
+        .sqlite_error()
+        .copied()
+        .unwrap_or_else(|| rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR));
+    rusqlite::Error::SqliteFailure(code, Some(e.to_string()))
+}
+
+/// One push's events in the open transaction, each judged by the ownership and target rules
+/// against what is stored and what came before it.
+fn write(
+    tx: &Connection,
+    project: &Project,
+    token: Option<i64>,
+    events: &[Incoming],
+) -> Result<Vec<PushOutcome>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut find =
+        tx.prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (project_id, id, json, received_ms, token_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut owner =
+        tx.prepare_cached("SELECT owner FROM subjects WHERE project_id = ?1 AND key = ?2")?;
+    let mut own = tx.prepare_cached(
+        "INSERT OR IGNORE INTO subjects (project_id, key, owner) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut clip_ref = tx.prepare_cached(
+        "INSERT OR IGNORE INTO clip_refs (project_id, hash, bytes) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut version_ref = tx.prepare_cached(
+        "INSERT OR IGNORE INTO version_refs (project_id, hash, bytes) VALUES (?1, ?2, ?3)",
+    )?;
+    let now = now_ms();
+    for incoming in events {
+        let id_text = incoming.event.id.to_string();
+        let stored: Option<(i64, String)> = find
+            .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
+            owner
+                .query_row(params![project.id, key], |r| r.get(0))
+                .optional()
+        };
+        let stored = stored
+            .as_ref()
+            .map(|(seq, line)| (*seq as u64, line.as_str()));
+        if let Some(outcome) = first_look(stored, incoming, &mut owner_of)? {
+            out.push(outcome);
+            continue;
+        }
+        insert.execute(params![project.id, id_text, incoming.json, now, token])?;
+        let seq = tx.last_insert_rowid() as u64;
+        for key in owned_keys(&incoming.event) {
+            own.execute(params![project.id, key, incoming.event.author])?;
+        }
+        match &incoming.event.body {
+            liner_record::Body::ClipAttached(c) => clip_ref.execute(params![
+                project.id,
+                c.clip.hash.as_str(),
+                c.clip.bytes as i64
+            ])?,
+            liner_record::Body::VersionPrinted(v) => version_ref.execute(params![
+                project.id,
+                v.version.hash.as_str(),
+                v.version.bytes as i64
+            ])?,
+            _ => 0,
+        };
+        out.push(PushOutcome::Stored(seq));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStore;
+    use super::*;
+    use crate::store::Store;
+    use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited};
+    use liner_record::Role;
+    use std::time::Duration;
+
+    fn note(author: &str, text: &str) -> Event {
+        Event::new(
+            &context(author),
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: text.into(),
+                category: Category::Mix,
+                anchor: None,
+                take: None,
+                private: false,
+                version: None,
+                guest: None,
+            }),
+        )
+    }
+
+    fn context(author: &str) -> Context {
+        Context {
+            project: "P".into(),
+            song: "Song".into(),
+            track: "Vox".into(),
+            session: uuid::Uuid::now_v7(),
+            author: author.into(),
+            role: Role::Producer,
+        }
+    }
+
+    fn edit(author: &str, of: &Event) -> Event {
+        Event::new(
+            &context(author),
+            None,
+            Body::NoteEdited(NoteEdited {
+                note: of.id,
+                text: Some("mine now".into()),
+                category: None,
+                anchor: None,
+            }),
+        )
+    }
+
+    fn incoming(events: &[&Event]) -> Vec<Incoming> {
+        events
+            .iter()
+            .map(|e| Incoming::from_event((*e).clone()))
+            .collect()
+    }
+
+    /// Pushes queued while a group is being written are written together in the next
+    /// transaction, each judged against the pushes before it in that group; one that fails is
+    /// rolled back to its savepoint and answered with its error, and the rest are stored,
+    /// gapless, once.
+    #[test]
+    fn queued_pushes_share_one_transaction_and_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let project = store.create_project("P").unwrap();
+        let (a1, a2, a3) = (note("Ana", "one"), note("Ana", "two"), note("Ana", "three"));
+        let b_new = note("Bo", "four");
+        let theirs = edit("Bo", &a2);
+        let gone = Project {
+            id: project.id + 100,
+            name: "Gone".into(),
+        };
+        let queued: Vec<(Project, Vec<Incoming>)> = vec![
+            (project.clone(), incoming(&[&a1, &a2, &a3])),
+            // A retry of a1 from another push of the same group, and a new note.
+            (project.clone(), incoming(&[&a1, &b_new])),
+            // Its project is not in the database: the insert fails.
+            (gone, incoming(&[&note("Cy", "lost")])),
+            // Judged against a2, stored by the first push of this very group.
+            (project.clone(), incoming(&[&theirs])),
+        ];
+        let before = store.pushes.groups();
+        let held = store.conn();
+        let push = |p: Project, events: Vec<Incoming>| {
+            let store = store.clone();
+            std::thread::spawn(move || store.push_within_limits(&p, None, &events))
+        };
+        // The first push leads a group of its own and waits for the connection.
+        let first = push(project.clone(), incoming(&[&note("Ana", "first")]));
+        while !store.pushes.writing() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut threads = Vec::new();
+        for (i, (p, events)) in queued.into_iter().enumerate() {
+            threads.push(push(p, events));
+            // Queued in this order: each waits for the one before it to queue.
+            while store.pushes.waiting() < i + 1 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        drop(held);
+        assert_eq!(first.join().unwrap().unwrap(), vec![PushOutcome::Stored(1)]);
+        let answers: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            store.pushes.groups(),
+            before + 2,
+            "the first push's transaction, then one for the four queued behind it"
+        );
+        assert_eq!(
+            answers[0].as_ref().unwrap(),
+            &vec![
+                PushOutcome::Stored(2),
+                PushOutcome::Stored(3),
+                PushOutcome::Stored(4)
+            ]
+        );
+        assert_eq!(
+            answers[1].as_ref().unwrap(),
+            &vec![PushOutcome::Duplicate(2), PushOutcome::Stored(5)]
+        );
+        assert!(answers[2].is_err(), "{:?}", answers[2]);
+        assert!(
+            matches!(
+                answers[3].as_ref().unwrap().as_slice(),
+                [PushOutcome::Refused {
+                    code: "not_yours",
+                    ..
+                }]
+            ),
+            "{:?}",
+            answers[3]
+        );
+        let stored: Vec<u64> = store
+            .pull(&project, 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, _)| seq)
+            .collect();
+        assert_eq!(stored, vec![1, 2, 3, 4, 5], "gapless, each event once");
+        assert!(!store.pushes.writing());
+    }
+
+    /// A push alone is its own group and answered by itself; a second push after it is
+    /// another transaction.
+    #[test]
+    fn a_push_alone_writes_its_own_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let project = store.create_project("P").unwrap();
+        let before = store.pushes.groups();
+        let first = note("Ana", "one");
+        assert_eq!(
+            store.push(&project, None, &incoming(&[&first])).unwrap(),
+            vec![PushOutcome::Stored(1)]
+        );
+        assert_eq!(
+            store.push(&project, None, &incoming(&[&first])).unwrap(),
+            vec![PushOutcome::Duplicate(1)]
+        );
+        assert_eq!(store.pushes.groups(), before + 2);
+        assert_eq!(store.pushes.waiting(), 0);
+    }
+}
