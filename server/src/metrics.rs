@@ -156,14 +156,18 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts what became of one pushed event.
-    pub fn event(&self, outcome: &str, code: &str) {
+    /// Counts what became of `n` pushed events (one call per outcome of a push, not per
+    /// event: each call takes the family's lock).
+    pub fn events(&self, outcome: &str, code: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
         self.events
             .get_or_create(&Outcome {
                 outcome: outcome.to_owned(),
                 code: code.to_owned(),
             })
-            .inc();
+            .inc_by(n);
     }
 
     /// Counts a pull.

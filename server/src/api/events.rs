@@ -195,9 +195,17 @@ pub(super) async fn push(
     let token = authenticate_writer(&state, req.headers(), peer).await?;
     let bytes = push_body(req.into_body()).await?;
     let checked = judge_body(&bytes, &token, liner_record::event::now_ms())?;
-    let valid: Vec<Incoming> = checked
-        .iter()
-        .filter_map(|c| c.as_ref().ok().cloned())
+    // The events to store move to the store; each refused one keeps its place in the answer.
+    let mut valid: Vec<Incoming> = Vec::with_capacity(checked.len());
+    let places: Vec<Result<uuid::Uuid, (Option<uuid::Uuid>, EntryRefusal)>> = checked
+        .into_iter()
+        .map(|c| {
+            c.map(|incoming| {
+                let id = incoming.event.id;
+                valid.push(incoming);
+                id
+            })
+        })
         .collect();
     let store = state.store.clone();
     let project = token.project.clone();
@@ -210,52 +218,57 @@ pub(super) async fn push(
 
     let mut first_problem: Option<StatusCode> = None;
     let mut max_seq = 0;
+    let (mut stored, mut duplicates, mut conflicts) = (0, 0, 0);
+    let mut refused: Vec<&'static str> = Vec::new();
     let mut problem = |status: StatusCode| {
         first_problem.get_or_insert(status);
     };
-    let results: Vec<serde_json::Value> = checked
+    let results: Vec<serde_json::Value> = places
         .into_iter()
-        .map(|c| match c {
+        .map(|place| match place {
             Err((id, r)) => {
-                state.metrics.event("refused", r.code);
+                refused.push(r.code);
                 problem(r.status);
                 json!({ "id": id, "status": "refused",
                         "error": { "code": r.code, "message": r.message } })
             }
-            Ok(incoming) => {
-                let id = incoming.event.id;
-                match outcomes.next().expect("one outcome per stored event") {
-                    PushOutcome::Stored(seq) => {
-                        state.metrics.event("stored", "");
-                        max_seq = max_seq.max(seq);
-                        json!({ "id": id, "status": "stored", "seq": seq })
-                    }
-                    PushOutcome::Duplicate(seq) => {
-                        state.metrics.event("duplicate", "");
-                        json!({ "id": id, "status": "duplicate", "seq": seq })
-                    }
-                    PushOutcome::Conflict => {
-                        state.metrics.event("conflict", "");
-                        problem(StatusCode::CONFLICT);
-                        json!({ "id": id, "status": "conflict", "error": {
-                            "code": "conflict",
-                            "message": "an event with this id and other content is already \
-                                        stored; it was not changed" } })
-                    }
-                    PushOutcome::Refused { code, message } => {
-                        state.metrics.event("refused", code);
-                        problem(if code == "not_yours" {
-                            StatusCode::FORBIDDEN
-                        } else {
-                            StatusCode::UNPROCESSABLE_ENTITY
-                        });
-                        json!({ "id": id, "status": "refused",
-                                "error": { "code": code, "message": message } })
-                    }
+            Ok(id) => match outcomes.next().expect("one outcome per stored event") {
+                PushOutcome::Stored(seq) => {
+                    stored += 1;
+                    max_seq = max_seq.max(seq);
+                    json!({ "id": id, "status": "stored", "seq": seq })
                 }
-            }
+                PushOutcome::Duplicate(seq) => {
+                    duplicates += 1;
+                    json!({ "id": id, "status": "duplicate", "seq": seq })
+                }
+                PushOutcome::Conflict => {
+                    conflicts += 1;
+                    problem(StatusCode::CONFLICT);
+                    json!({ "id": id, "status": "conflict", "error": {
+                        "code": "conflict",
+                        "message": "an event with this id and other content is already \
+                                    stored; it was not changed" } })
+                }
+                PushOutcome::Refused { code, message } => {
+                    refused.push(code);
+                    problem(if code == "not_yours" {
+                        StatusCode::FORBIDDEN
+                    } else {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    });
+                    json!({ "id": id, "status": "refused",
+                            "error": { "code": code, "message": message } })
+                }
+            },
         })
         .collect();
+    state.metrics.events("stored", "", stored);
+    state.metrics.events("duplicate", "", duplicates);
+    state.metrics.events("conflict", "", conflicts);
+    for code in refused {
+        state.metrics.events("refused", code, 1);
+    }
     if max_seq > 0 {
         state.announce(project.id, max_seq);
     }
