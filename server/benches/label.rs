@@ -170,13 +170,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// One run against `servers` (the projects are in their record): each producer (project,
 /// token) appends and pushes its bursts, `pace` apart if given; each executive (project e)
 /// long-polls its project until it has every note. Returns the events, the seconds from the
-/// start to the last acknowledgement, and the push and note-to-reader latencies, sorted.
+/// start to the last acknowledgement, and the push and note-to-reader latencies, sorted; and
+/// what `sample` gave at the start (every client set up).
 fn run(
     servers: &[String],
     producers: &[Member],
     executives: &[Member],
     pace: Option<Duration>,
-) -> (usize, f64, Vec<Duration>, Vec<Duration>) {
+    sample: &dyn Fn() -> (f64, f64, f64),
+) -> ((usize, f64, Vec<Duration>, Vec<Duration>), (f64, f64, f64)) {
     let per_project = PRODUCERS / PROJECTS * BURSTS * BURST;
     let start = Arc::new(Barrier::new(PRODUCERS + EXECUTIVES + 1));
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -263,6 +265,7 @@ fn run(
         .collect();
     start.wait();
     let began = Instant::now();
+    let at_start = sample();
     let mut pushes: Vec<Duration> = writers
         .into_iter()
         .flat_map(|w| w.join().unwrap())
@@ -279,7 +282,10 @@ fn run(
     );
     pushes.sort();
     reads.sort();
-    (PRODUCERS * BURSTS * BURST, seconds, pushes, reads)
+    (
+        (PRODUCERS * BURSTS * BURST, seconds, pushes, reads),
+        at_start,
+    )
 }
 
 /// Creates the projects, producers and executives in `store`: (project, token) each.
@@ -419,8 +425,10 @@ fn scenario(setup: Setup, pace: Option<Duration>) -> Report {
                 .sum()
         })
     };
-    let before = (cpu_seconds("self"), servers_cpu(&servers), database_cpu());
-    let ran = run(&urls, &producers, &executives, pace);
+    // Sampled once every client is set up (its connection, journal and sign-in made): the
+    // CPU that follows is the run's own.
+    let sample = || (cpu_seconds("self"), servers_cpu(&servers), database_cpu());
+    let (ran, before) = run(&urls, &producers, &executives, pace, &sample);
     let cpu = (
         cpu_seconds("self") - before.0,
         servers_cpu(&servers) - before.1,
