@@ -43,7 +43,7 @@ struct Report {
     server_mib: f64,
     database_mib: Option<f64>,
     /// CPU seconds spent by the clients (this process), the servers and the database.
-    cpu: (f64, f64, f64),
+    cpu: Cpu,
 }
 
 fn note(project: &str, author: &str, i: usize) -> Event {
@@ -167,6 +167,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// A run's events, seconds, and push and note-to-reader latencies (sorted).
+type Ran = (usize, f64, Vec<Duration>, Vec<Duration>);
+/// CPU seconds of the clients (this process), the servers and the database.
+type Cpu = (f64, f64, f64);
+
 /// One run against `servers` (the projects are in their record): each producer (project,
 /// token) appends and pushes its bursts, `pace` apart if given; each executive (project e)
 /// long-polls its project until it has every note. Returns the events, the seconds from the
@@ -177,8 +182,8 @@ fn run(
     producers: &[Member],
     executives: &[Member],
     pace: Option<Duration>,
-    sample: &dyn Fn() -> (f64, f64, f64),
-) -> ((usize, f64, Vec<Duration>, Vec<Duration>), (f64, f64, f64)) {
+    sample: &dyn Fn() -> Cpu,
+) -> (Ran, Cpu) {
     let per_project = PRODUCERS / PROJECTS * BURSTS * BURST;
     let start = Arc::new(Barrier::new(PRODUCERS + EXECUTIVES + 1));
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -322,10 +327,10 @@ fn people(store: &dyn Store) -> (Vec<Member>, Vec<Member>) {
 
 fn report(
     name: &'static str,
-    (events, seconds, pushes, reads): (usize, f64, Vec<Duration>, Vec<Duration>),
+    (events, seconds, pushes, reads): Ran,
     server_mib: f64,
     database_mib: Option<f64>,
-    cpu: (f64, f64, f64),
+    cpu: Cpu,
 ) -> Report {
     let r = Report {
         events,

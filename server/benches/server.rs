@@ -1,16 +1,16 @@
 //! Record server speed, each against a baseline in the same run.
 //!
 //! 1. Ingest: 32 concurrent clients push 100,000 events in batches of 100 over HTTP, against
-//!    raw SQLite inserts of the same rows (same pragmas, transactions of 100). Targets:
-//!    >= 50,000 events/s and >= 0.5x the raw insert rate.
-//! 1b. Single-event pushes (one note per request, what a plugin sends most): 32 clients each
+//!    raw SQLite inserts of the same rows (same pragmas, transactions of 100). Targets: at
+//!    least 50,000 events/s and 0.5x the raw insert rate.
+//! 2. Single-event pushes (one note per request, what a plugin sends most): 32 clients each
 //!    pushing one at a time, against raw single-row transactions on the same machine.
-//!    Target: p99 < 5 ms.
-//! 2. Long-poll delivery: 8 clients wait (the baseline), then 500; one event is pushed every
+//!    Target: p99 under 5 ms.
+//! 3. Long-poll delivery: 8 clients wait (the baseline), then 500; one event is pushed every
 //!    50 ms; the time from the push to each waiter holding it. Targets on loopback: p99 < 100 ms
 //!    with 8 waiters, < 250 ms with 500 (the fan-out is one wake-up per waiter and one page
 //!    read per waiter, so it grows with the waiters, not with the record).
-//! 3. Memory: the server's resident memory holding 1,000,000 events (the process's VmRSS
+//! 4. Memory: the server's resident memory holding 1,000,000 events (the process's VmRSS
 //!    after storing them and serving a pull, against the same process before; measured first,
 //!    while the process is fresh). Target: < 200 MiB.
 //!
