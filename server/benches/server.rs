@@ -307,11 +307,7 @@ fn long_poll(server: &Server, pusher: &str, waiters: usize, rounds: usize) -> Ve
                 .1
         })
         .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = client_runtime();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(waiters)
@@ -435,16 +431,21 @@ fn http_ingest(
     (pushed, pushed as f64 / seconds)
 }
 
+/// The clients' runtime: two threads of their own, sharing the machine with the server.
+fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Each (token, bodies) is one client pushing its bodies one request at a time, all starting
 /// together: the milliseconds each push took, sorted, and the seconds until the last answer.
 /// The clients are tasks on one two-thread runtime in this process (a load generator that
 /// leaves the shared cores to the server, as clients on their own machines would).
 fn run_clients(url: &str, each: Vec<(String, Vec<String>)>) -> (Vec<f64>, f64) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = client_runtime();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(each.len())
         .build()
