@@ -193,7 +193,8 @@ fn scan_file_from(
     // At most CHUNK at a time, and no more than what there is to read: a look for the few
     // lines appended since the last one must not zero megabytes first.
     const CHUNK: usize = 4 << 20;
-    let mut buf = vec![0u8; CHUNK.min((limit - from) as usize + 1)];
+    let mut buf =
+        vec![0u8; usize::try_from(limit - from).map_or(CHUNK, |n| CHUNK.min(n.saturating_add(1)))];
     let mut filled = 0usize; // bytes in buf
     let mut base = from; // file offset of buf[0]
     let mut line_no = 0usize;

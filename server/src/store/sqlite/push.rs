@@ -9,14 +9,15 @@
 //!
 //! Guaranteed as for one push alone: each push's events are judged in order against what is
 //! stored and what came before them (earlier pushes of the group included), sequence numbers
-//! stay gapless in the order written, and a push that fails (its project is gone, the disk is
-//! full) is rolled back to its savepoint and answered with its error while the rest of the
-//! group goes on. If the commit fails, every push of the group gets the error and nothing of
-//! it is stored (the clients send again).
+//! stay gapless in the order written, and a push that fails (its project is gone, a statement
+//! fails) is rolled back to its savepoint and answered with its error while the rest of the
+//! group goes on. If SQLite gives up the whole transaction (it may, on a full disk or an I/O
+//! error) or the commit fails, every push of the group gets the error and nothing of it is
+//! stored (the clients send again).
 
 use super::super::shared::{first_look, now_ms, owned_keys};
 use super::super::{Incoming, Project, PushOutcome, Result, StoreError};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -47,16 +48,38 @@ struct Job {
     project: Project,
     token: Option<i64>,
     events: Vec<Incoming>,
-    answer: Mutex<Option<Result<Vec<PushOutcome>>>>,
+    answer: Mutex<Slot>,
+}
+
+/// A push's answer: not yet given, given, or taken by the push's own thread.
+enum Slot {
+    Waiting,
+    Ready(Result<Vec<PushOutcome>>),
+    Taken,
 }
 
 impl Job {
-    fn take_answer(&self) -> Option<Result<Vec<PushOutcome>>> {
-        self.answer.lock().unwrap_or_else(|e| e.into_inner()).take()
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        self.answer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn take_answer(&self) -> Option<Result<Vec<PushOutcome>>> {
+        let mut slot = self.slot();
+        match std::mem::replace(&mut *slot, Slot::Taken) {
+            Slot::Ready(answer) => Some(answer),
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+
+    /// Gives the answer, unless one was given already (the first stands).
     fn answer(&self, answer: Result<Vec<PushOutcome>>) {
-        *self.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+        let mut slot = self.slot();
+        if matches!(*slot, Slot::Waiting) {
+            *slot = Slot::Ready(answer);
+        }
     }
 }
 
@@ -97,7 +120,7 @@ impl Queue {
             project: project.clone(),
             token,
             events: events.to_vec(),
-            answer: Mutex::new(None),
+            answer: Mutex::new(Slot::Waiting),
         });
         let mut state = self.state();
         state.waiting.push_back(job.clone());
@@ -113,17 +136,26 @@ impl Queue {
         state.writing = true;
         let group = take_through(&mut state.waiting, &job);
         drop(state);
-        // Whatever happens in the write, the next push may lead and this one's waiters wake.
-        struct Done<'q>(&'q Queue);
+        // Whatever happens in the write (a panic included), every push of the group has an
+        // answer, the next push may lead, and the waiters wake.
+        struct Done<'q> {
+            queue: &'q Queue,
+            group: Vec<Arc<Job>>,
+        }
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                self.0.state().writing = false;
-                self.0.written.notify_all();
+                for job in &self.group {
+                    job.answer(Err(aborted(
+                        "the server stopped writing this push; send it again",
+                    )));
+                }
+                self.queue.state().writing = false;
+                self.queue.written.notify_all();
             }
         }
-        let done = Done(self);
+        let done = Done { queue: self, group };
         self.groups.fetch_add(1, Ordering::Relaxed);
-        write_group(&mut lock(), &group);
+        write_group(&mut lock(), &done.group);
         drop(done);
         job.take_answer()
             .expect("a group answers every push in it, the leader's own too")
@@ -149,7 +181,9 @@ fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Jo
 
 /// Writes `group` in one transaction, one savepoint per push, and answers each push.
 fn write_group(conn: &mut Connection, group: &[Arc<Job>]) {
-    let mut tx = match conn.transaction() {
+    // Immediate: the write lock is taken (waiting up to the busy timeout) before anything is
+    // read, so another process's write cannot leave this transaction on an old snapshot.
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             for job in group {
@@ -167,11 +201,26 @@ fn write_group(conn: &mut Connection, group: &[Arc<Job>]) {
                     Ok(outcomes)
                 }
                 Err(e) => {
-                    sp.rollback()?;
+                    // The push's own error is its answer, whatever the rollback says.
+                    let _ = sp.rollback();
                     Err(e)
                 }
             }
         });
+        if tx.is_autocommit() {
+            // SQLite gave up the whole transaction (a full disk, an I/O error): nothing of the
+            // group is stored, and nothing more may be written outside it.
+            let why = match &written {
+                Err(e) => e.to_string(),
+                Ok(_) => "the transaction ended".to_owned(),
+            };
+            for job in group {
+                job.answer(Err(aborted(&format!(
+                    "the database gave up the write ({why}); send it again"
+                ))));
+            }
+            return;
+        }
         answers.push(written);
     }
     match tx.commit() {
@@ -197,6 +246,14 @@ fn same_error(e: &rusqlite::Error) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(code, Some(e.to_string()))
 }
 
+/// A group's failure, for each push of it.
+fn aborted(message: &str) -> StoreError {
+    StoreError::Db(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+        Some(message.to_owned()),
+    ))
+}
+
 /// One push's events in the open transaction, each judged by the ownership and target rules
 /// against what is stored and what came before it.
 fn write(
@@ -205,6 +262,12 @@ fn write(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
+    #[cfg(test)]
+    if project.name == tests::GIVES_UP {
+        // What SQLite does on some full-disk and I/O errors: the whole transaction is gone.
+        tx.execute_batch("ROLLBACK")?;
+        return Err(aborted("disk full (simulated)"));
+    }
     let mut out = Vec::with_capacity(events.len());
     let mut find =
         tx.prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
@@ -404,6 +467,62 @@ mod tests {
             .collect();
         assert_eq!(stored, vec![1, 2, 3, 4, 5], "gapless, each event once");
         assert!(!store.pushes.writing());
+    }
+
+    /// The project name whose push makes the test build give up the whole transaction, as
+    /// SQLite may on a full disk.
+    pub(super) const GIVES_UP: &str = "Gives up";
+
+    /// When SQLite gives up the whole transaction partway through a group, no push of it is
+    /// stored or answered as stored: not those before (rolled back with it), not those after
+    /// (which would otherwise begin a transaction of their own and commit it unannounced).
+    #[test]
+    fn a_transaction_given_up_fails_the_whole_group_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let project = store.create_project("P").unwrap();
+        let doomed = store.create_project(GIVES_UP).unwrap();
+        let held = store.conn();
+        let push = |p: Project, events: Vec<Incoming>| {
+            let store = store.clone();
+            std::thread::spawn(move || store.push_within_limits(&p, None, &events))
+        };
+        let first = push(project.clone(), incoming(&[&note("Ana", "first")]));
+        while !store.pushes.writing() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let queued = [
+            (project.clone(), note("Ana", "before")),
+            (doomed, note("Bo", "the full disk")),
+            (project.clone(), note("Ana", "after")),
+        ];
+        let mut threads = Vec::new();
+        for (i, (p, e)) in queued.into_iter().enumerate() {
+            threads.push(push(p, incoming(&[&e])));
+            while store.pushes.waiting() < i + 1 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        drop(held);
+        assert_eq!(first.join().unwrap().unwrap(), vec![PushOutcome::Stored(1)]);
+        for t in threads {
+            let answer = t.join().unwrap();
+            assert!(
+                answer
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains("gave up")),
+                "{answer:?}"
+            );
+        }
+        let stored = store.pull(&project, 0, 100).unwrap();
+        assert_eq!(stored.len(), 1, "only the first push's note: {stored:?}");
+        // The next push stores as usual, numbered on from the first.
+        assert_eq!(
+            store
+                .push(&project, None, &incoming(&[&note("Ana", "again")]))
+                .unwrap(),
+            vec![PushOutcome::Stored(2)]
+        );
     }
 
     /// A push alone is its own group and answered by itself; a second push after it is
