@@ -145,9 +145,9 @@ impl Queue {
         impl Drop for Done<'_> {
             fn drop(&mut self) {
                 for job in &self.group {
-                    job.answer(Err(aborted(
+                    job.answer(Err(StoreError::Db(aborted(
                         "the server stopped writing this push; send it again",
-                    )));
+                    ))));
                 }
                 self.queue.state().writing = false;
                 self.queue.written.notify_all();
@@ -155,7 +155,18 @@ impl Queue {
         }
         let done = Done { queue: self, group };
         self.groups.fetch_add(1, Ordering::Relaxed);
-        write_group(&mut lock(), &done.group);
+        match write_group(&mut lock(), &done.group) {
+            Ok(answers) => {
+                for (job, answer) in done.group.iter().zip(answers) {
+                    job.answer(answer);
+                }
+            }
+            Err(e) => {
+                for job in &done.group {
+                    job.answer(Err(StoreError::Db(same_error(&e))));
+                }
+            }
+        }
         drop(done);
         job.take_answer()
             .expect("a group answers every push in it, the leader's own too")
@@ -179,19 +190,15 @@ fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Jo
     group
 }
 
-/// Writes `group` in one transaction, one savepoint per push, and answers each push.
-fn write_group(conn: &mut Connection, group: &[Arc<Job>]) {
+/// Writes `group` in one transaction, one savepoint per push: each push's answer, or why the
+/// whole group failed (nothing of it stored).
+fn write_group(
+    conn: &mut Connection,
+    group: &[Arc<Job>],
+) -> rusqlite::Result<Vec<Result<Vec<PushOutcome>>>> {
     // Immediate: the write lock is taken (waiting up to the busy timeout) before anything is
     // read, so another process's write cannot leave this transaction on an old snapshot.
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            for job in group {
-                job.answer(Err(StoreError::Db(same_error(&e))));
-            }
-            return;
-        }
-    };
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
         let written = tx.savepoint().map_err(StoreError::from).and_then(|mut sp| {
@@ -210,34 +217,20 @@ fn write_group(conn: &mut Connection, group: &[Arc<Job>]) {
         if tx.is_autocommit() {
             // SQLite gave up the whole transaction (a full disk, an I/O error): nothing of the
             // group is stored, and nothing more may be written outside it.
-            let why = match &written {
-                Err(e) => e.to_string(),
-                Ok(_) => "the transaction ended".to_owned(),
-            };
-            for job in group {
-                job.answer(Err(aborted(&format!(
-                    "the database gave up the write ({why}); send it again"
-                ))));
-            }
-            return;
+            let why = written
+                .err()
+                .map_or("the transaction ended".into(), |e| e.to_string());
+            return Err(aborted(&format!(
+                "the database gave up the write ({why}); send it again"
+            )));
         }
         answers.push(written);
     }
-    match tx.commit() {
-        Ok(()) => {
-            for (job, answer) in group.iter().zip(answers) {
-                job.answer(answer);
-            }
-        }
-        Err(e) => {
-            for job in group {
-                job.answer(Err(StoreError::Db(same_error(&e))));
-            }
-        }
-    }
+    tx.commit()?;
+    Ok(answers)
 }
 
-/// A copy of `e` for each push of a group that it failed.
+/// A copy of `e`, the group's failure, for each push of it.
 fn same_error(e: &rusqlite::Error) -> rusqlite::Error {
     let code = e
         .sqlite_error()
@@ -246,12 +239,12 @@ fn same_error(e: &rusqlite::Error) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(code, Some(e.to_string()))
 }
 
-/// A group's failure, for each push of it.
-fn aborted(message: &str) -> StoreError {
-    StoreError::Db(rusqlite::Error::SqliteFailure(
+/// A group given up with `message`.
+fn aborted(message: &str) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
         Some(message.to_owned()),
-    ))
+    )
 }
 
 /// One push's events in the open transaction, each judged by the ownership and target rules
@@ -262,12 +255,6 @@ fn write(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
-    #[cfg(test)]
-    if project.name == tests::GIVES_UP {
-        // What SQLite does on some full-disk and I/O errors: the whole transaction is gone.
-        tx.execute_batch("ROLLBACK")?;
-        return Err(aborted("disk full (simulated)"));
-    }
     let mut out = Vec::with_capacity(events.len());
     let mut find =
         tx.prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
@@ -383,6 +370,38 @@ mod tests {
             .collect()
     }
 
+    /// Holds the connection while `first` leads a group of its own (waiting for it), queues
+    /// `queued` behind it in this order, then lets go: the first push's answer, then theirs.
+    fn behind_a_write(
+        store: &Arc<SqliteStore>,
+        first: (Project, Vec<Incoming>),
+        queued: Vec<(Project, Vec<Incoming>)>,
+    ) -> (Result<Vec<PushOutcome>>, Vec<Result<Vec<PushOutcome>>>) {
+        let held = store.conn();
+        let push = |(p, events): (Project, Vec<Incoming>)| {
+            let store = store.clone();
+            std::thread::spawn(move || store.push_within_limits(&p, None, &events))
+        };
+        let first = push(first);
+        while !store.pushes.writing() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut threads = Vec::new();
+        for (i, job) in queued.into_iter().enumerate() {
+            threads.push(push(job));
+            // Queued in this order: each waits for the one before it to queue.
+            while store.pushes.waiting() < i + 1 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        drop(held);
+        let first = first.join().unwrap();
+        (
+            first,
+            threads.into_iter().map(|t| t.join().unwrap()).collect(),
+        )
+    }
+
     /// Pushes queued while a group is being written are written together in the next
     /// transaction, each judged against the pushes before it in that group; one that fails is
     /// rolled back to its savepoint and answered with its error, and the rest are stored,
@@ -409,27 +428,10 @@ mod tests {
             (project.clone(), incoming(&[&theirs])),
         ];
         let before = store.pushes.groups();
-        let held = store.conn();
-        let push = |p: Project, events: Vec<Incoming>| {
-            let store = store.clone();
-            std::thread::spawn(move || store.push_within_limits(&p, None, &events))
-        };
         // The first push leads a group of its own and waits for the connection.
-        let first = push(project.clone(), incoming(&[&note("Ana", "first")]));
-        while !store.pushes.writing() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let mut threads = Vec::new();
-        for (i, (p, events)) in queued.into_iter().enumerate() {
-            threads.push(push(p, events));
-            // Queued in this order: each waits for the one before it to queue.
-            while store.pushes.waiting() < i + 1 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
-        drop(held);
-        assert_eq!(first.join().unwrap().unwrap(), vec![PushOutcome::Stored(1)]);
-        let answers: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let first = (project.clone(), incoming(&[&note("Ana", "first")]));
+        let (first, answers) = behind_a_write(&store, first, queued);
+        assert_eq!(first.unwrap(), vec![PushOutcome::Stored(1)]);
         assert_eq!(
             store.pushes.groups(),
             before + 2,
@@ -469,10 +471,6 @@ mod tests {
         assert!(!store.pushes.writing());
     }
 
-    /// The project name whose push makes the test build give up the whole transaction, as
-    /// SQLite may on a full disk.
-    pub(super) const GIVES_UP: &str = "Gives up";
-
     /// When SQLite gives up the whole transaction partway through a group, no push of it is
     /// stored or answered as stored: not those before (rolled back with it), not those after
     /// (which would otherwise begin a transaction of their own and commit it unannounced).
@@ -481,32 +479,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let project = store.create_project("P").unwrap();
-        let doomed = store.create_project(GIVES_UP).unwrap();
-        let held = store.conn();
-        let push = |p: Project, events: Vec<Incoming>| {
-            let store = store.clone();
-            std::thread::spawn(move || store.push_within_limits(&p, None, &events))
-        };
-        let first = push(project.clone(), incoming(&[&note("Ana", "first")]));
-        while !store.pushes.writing() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let doomed = store.create_project("Doomed").unwrap();
+        // SQLite's own whole-transaction rollback, as on some full-disk and I/O errors, for
+        // an insert into the doomed project (a trigger of the writer's connection only).
+        store
+            .conn()
+            .execute_batch(&format!(
+                "CREATE TEMP TRIGGER gives_up BEFORE INSERT ON events \
+                 WHEN NEW.project_id = {} BEGIN \
+                 SELECT RAISE(ROLLBACK, 'disk full (simulated)'); END;",
+                doomed.id
+            ))
+            .unwrap();
         let queued = [
             (project.clone(), note("Ana", "before")),
             (doomed, note("Bo", "the full disk")),
             (project.clone(), note("Ana", "after")),
-        ];
-        let mut threads = Vec::new();
-        for (i, (p, e)) in queued.into_iter().enumerate() {
-            threads.push(push(p, incoming(&[&e])));
-            while store.pushes.waiting() < i + 1 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
-        drop(held);
-        assert_eq!(first.join().unwrap().unwrap(), vec![PushOutcome::Stored(1)]);
-        for t in threads {
-            let answer = t.join().unwrap();
+        ]
+        .into_iter()
+        .map(|(p, e)| (p, incoming(&[&e])))
+        .collect();
+        let first = (project.clone(), incoming(&[&note("Ana", "first")]));
+        let (first, answers) = behind_a_write(&store, first, queued);
+        assert_eq!(first.unwrap(), vec![PushOutcome::Stored(1)]);
+        for answer in answers {
             assert!(
                 answer
                     .as_ref()
