@@ -206,22 +206,7 @@ fn long_polls(server: &Server) {
 fn single(server: &Server) {
     const PER: usize = 100;
     let raw = raw_single(CLIENTS * PER);
-    let project = "Single";
-    server.store.create_project(project).unwrap();
-    let bodies: Vec<(String, Vec<String>)> = (0..CLIENTS)
-        .map(|c| {
-            let author = format!("s{c}");
-            let token = server
-                .store
-                .add_token(project, &author, Role::Producer)
-                .unwrap()
-                .1;
-            let bodies = (0..PER)
-                .map(|i| format!("{{\"events\":[{}]}}", note(project, &author, i).to_json()))
-                .collect();
-            (token, bodies)
-        })
-        .collect();
+    let bodies = clients_pushing(server, "Single", CLIENTS, PER, 1);
     let (lat, seconds) = run_clients(&server.url, bodies);
     let rate = lat.len() as f64 / seconds;
     let p99 = percentile(&lat, 0.99);
@@ -407,28 +392,41 @@ fn http_ingest(
     total: usize,
     batch: usize,
 ) -> (usize, f64) {
+    let bodies = clients_pushing(server, project, clients, total / clients / batch, batch);
+    let (_, seconds) = run_clients(&server.url, bodies);
+    let pushed = (total / clients / batch) * batch * clients;
+    (pushed, pushed as f64 / seconds)
+}
+
+/// A new project and `clients` producers in it, each with `pushes` bodies of `batch` new
+/// notes: (token, bodies) per client, for [`run_clients`].
+fn clients_pushing(
+    server: &Server,
+    project: &str,
+    clients: usize,
+    pushes: usize,
+    batch: usize,
+) -> Vec<(String, Vec<String>)> {
     server.store.create_project(project).unwrap();
-    let bodies: Vec<(String, Vec<String>)> = (0..clients)
+    (0..clients)
         .map(|c| {
+            let author = format!("p{c}");
             let token = server
                 .store
-                .add_token(project, &format!("p{c}"), Role::Producer)
+                .add_token(project, &author, Role::Producer)
                 .unwrap()
                 .1;
-            let bodies = (0..total / clients / batch)
+            let bodies = (0..pushes)
                 .map(|b| {
                     let events: Vec<String> = (0..batch)
-                        .map(|i| note(project, &format!("p{c}"), b * batch + i).to_json())
+                        .map(|i| note(project, &author, b * batch + i).to_json())
                         .collect();
                     format!("{{\"events\":[{}]}}", events.join(","))
                 })
                 .collect();
             (token, bodies)
         })
-        .collect();
-    let (_, seconds) = run_clients(&server.url, bodies);
-    let pushed = (total / clients / batch) * batch * clients;
-    (pushed, pushed as f64 / seconds)
+        .collect()
 }
 
 /// The clients' runtime: two threads of their own, sharing the machine with the server.
