@@ -1,5 +1,6 @@
 //! The embedded default: everything in one SQLite file (bundled SQLite, WAL), one
-//! transaction per call, behind one connection.
+//! transaction per call on the writing connection (pushes that queue share one: [`push`]),
+//! and a second, read-only connection for token lookups and pulls.
 
 mod guests;
 mod push;
