@@ -14,6 +14,8 @@
 //! - [`state`]: what an instance saves in the DAW project, and its migration.
 //! - [`settings`]: project, song, track, author, role, server; last used ones as defaults.
 //! - [`params`]: host-visible parameters and persisted fields.
+//! - [`reaper`]: REAPER's own API when the host is REAPER: *Go there*, live markers, the
+//!   track's name and colour (on REAPER's main thread only).
 //!
 //! Real-time guarantees of the audio path: no allocation, no lock, no syscall, no I/O, no
 //! logging and no panic from data; the samples are never touched. The host tests prove the
@@ -25,6 +27,7 @@ pub mod editor;
 pub mod params;
 pub mod playhead;
 pub mod print;
+pub mod reaper;
 pub mod record_view;
 pub mod settings;
 pub mod state;
@@ -76,6 +79,8 @@ pub struct LinerNotes {
     /// Between `activate()` and `deactivate()` (hosts also deactivate instances that were never
     /// activated; that closes no session).
     active: bool,
+    /// Main thread only: REAPER's API, when the host is REAPER (never the audio thread's).
+    reaper: Option<reaper::Bridge>,
     /// Keeps this instance registered with the shared worker; dropping it drains the queue.
     registration: worker::Registration,
 }
@@ -109,6 +114,7 @@ impl Default for LinerNotes {
             clip_on,
             sample_rate: 44_100.0,
             active: false,
+            reaper: None,
             registration,
         }
     }
@@ -164,12 +170,15 @@ impl Plugin for LinerNotes {
     fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         let notifier = nice_plug_egui::RepaintNotifier::new();
         let wake = notifier.clone();
-        let app = editor::EditorApp::new(
+        let mut app = editor::EditorApp::new(
             self.registration.link(),
             self.playhead.clone(),
             self.params.editor_size.clone(),
             Arc::new(move || wake.request_repaint()),
         );
+        if let Some(bridge) = &self.reaper {
+            app.set_reaper(bridge.handle());
+        }
         Some(editor::window::LinerEditor::new(
             app,
             self.params.editor_size.clone(),
@@ -297,6 +306,13 @@ impl ClapPlugin for LinerNotes {
         ClapFeature::Stereo,
         ClapFeature::Mono,
     ];
+
+    /// In REAPER, the instance reaches REAPER's API through the host (on the main thread).
+    fn clap_host_ready(&mut self, host: nice_plug::wrapper::clap::ClapHost) {
+        if self.reaper.is_none() {
+            self.reaper = reaper::Bridge::clap(&host, self.registration.link());
+        }
+    }
 }
 
 impl Vst3Plugin for LinerNotes {
@@ -307,6 +323,21 @@ impl Vst3Plugin for LinerNotes {
         Vst3SubCategory::Tools,
         Vst3SubCategory::Analyzer,
     ];
+
+    /// In REAPER, the instance reaches REAPER's API through the host's context (UI thread).
+    fn vst3_host_context(
+        &mut self,
+        context: Option<
+            nice_plug::wrapper::vst3::vst3::ComRef<
+                '_,
+                nice_plug::wrapper::vst3::vst3::Steinberg::FUnknown,
+            >,
+        >,
+    ) {
+        if let (None, Some(context)) = (&self.reaper, context) {
+            self.reaper = reaper::Bridge::vst3(context, self.registration.link());
+        }
+    }
 }
 
 nice_export_clap!(LinerNotes);

@@ -52,6 +52,10 @@ pub struct InstanceState {
     /// instance; off until someone turns it on.
     #[serde(default)]
     pub pop_up_notes: bool,
+    /// In REAPER, show this song's notes, decisions and marks as project markers and
+    /// regions ([`crate::reaper`]), per instance; off until someone turns it on.
+    #[serde(default)]
+    pub reaper_markers: bool,
 }
 
 fn default_clip_before() -> f32 {
@@ -105,6 +109,7 @@ impl InstanceState {
             clip_before: default_clip_before(),
             clip_after: default_clip_after(),
             pop_up_notes: false,
+            reaper_markers: false,
         }
     }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// The track's name and RGB colour as the host reports them.
-type HostTrack = (String, Option<(u8, u8, u8)>);
+use crate::reaper::HostTrack;
 
 /// The whole editor: state that lives while the plugin instance lives (drafts survive closing
 /// the window), plus subscriptions held only while the window is open.
@@ -34,6 +34,11 @@ pub struct EditorApp {
     pub(super) watching: Option<(PlayheadSubscription, RecordWatch)>,
     /// The track's name and colour as the host reports them.
     pub(super) host_track: Option<HostTrack>,
+    /// Whether the plugin framework reports them (CLAP's track-info extension, VST3's
+    /// channel context); if not, REAPER's API may.
+    pub(super) track_info_from_host: bool,
+    /// REAPER's API, when the host is REAPER: *Go there* and the markers switch show.
+    pub(super) reaper: Option<crate::reaper::Handle>,
     /// Persisted window size (logical points), saved with the DAW project.
     pub(super) size: Arc<RwLock<(u32, u32)>>,
 
@@ -104,6 +109,8 @@ impl EditorApp {
             repaint,
             watching: None,
             host_track: None,
+            track_info_from_host: false,
+            reaper: None,
             size,
             draft: Draft::default(),
             decision: DecisionForm::default(),
@@ -161,6 +168,30 @@ impl EditorApp {
 
     pub fn is_open(&self) -> bool {
         self.watching.is_some()
+    }
+
+    /// The host is REAPER: rows offer *Go there*, the header the markers switch, and the
+    /// track's name and colour come from REAPER when the host reports none.
+    pub fn set_reaper(&mut self, handle: crate::reaper::Handle) {
+        self.reaper = Some(handle);
+    }
+
+    /// *Go there* on `span`, when the host can (the request waits for REAPER's main thread).
+    pub fn go_there(&self, span: crate::reaper::Span) {
+        if let Some(r) = self.reaper.as_ref().filter(|r| r.can_go_there()) {
+            r.go_there(span);
+        }
+    }
+
+    /// Shows this song's notes as REAPER markers, or takes them off (per instance, saved).
+    pub fn set_reaper_markers(&mut self, on: bool) {
+        self.link.state().write().reaper_markers = on;
+    }
+
+    /// The plugin framework reported the track's name and colour (they win over REAPER's).
+    pub fn set_track_info(&mut self, name: &str, color: Option<(u8, u8, u8)>) {
+        self.track_info_from_host = true;
+        self.set_host_track(name, color);
     }
 
     /// The host renamed or recoloured the track. A track name typed by hand is replaced only
@@ -465,6 +496,13 @@ impl EditorApp {
         self.open();
         self.ph = self.playhead.read();
         self.snap = self.link.record().unwrap_or_else(|| self.empty.clone());
+        if !self.track_info_from_host {
+            let from_reaper = self.reaper.as_ref().and_then(|r| r.track());
+            if let Some((name, color)) = from_reaper.filter(|t| self.host_track.as_ref() != Some(t))
+            {
+                self.set_host_track(&name, color);
+            }
+        }
         let me = self.link.state().read().settings.author.clone();
         self.notices.update(&self.snap, &me);
         // Saved ones (their own write returned) leave the list.

@@ -104,6 +104,23 @@ impl Row {
     }
 }
 
+impl Row {
+    /// Where the row sits on the timeline, for *Go there*: a note's anchor, a take's start to
+    /// its end, a decision's or mark's position; `None` when the host gave none.
+    pub fn span(self, v: &liner_record::Views) -> Option<crate::reaper::Span> {
+        use crate::reaper::Span;
+        match self.kind {
+            RowKind::Note => v.notes[self.index].anchor.as_ref().map(Span::of_anchor),
+            RowKind::Decision => v.decisions[self.index].pos.map(Span::at),
+            RowKind::Mark => v.marks[self.index].pos.map(Span::at),
+            RowKind::Take => {
+                let t = &v.takes[self.index];
+                t.start.map(|start| Span { start, end: t.end })
+            }
+        }
+    }
+}
+
 /// The filtered rows of one snapshot, cached.
 #[derive(Default)]
 pub struct Rows {

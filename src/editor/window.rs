@@ -273,6 +273,6 @@ impl nice_plug_egui::NiceEguiApp for PluginEditor {
             let (r, g, b, _) = c.rgba();
             (r, g, b)
         });
-        self.app.lock().set_host_track(info.name(), color);
+        self.app.lock().set_track_info(info.name(), color);
     }
 }

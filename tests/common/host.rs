@@ -102,7 +102,42 @@ impl HostHandlers for TestHost {
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
         builder.register::<HostGui>();
+        if OFFER_REAPER.load(Ordering::Acquire) {
+            builder.register::<ReaperExtension>();
+        }
     }
+}
+
+/// Whether this host answers `cockos.reaper_extension` with the stand-in REAPER
+/// ([`super::reaper`]), as REAPER does; off, it is any other host.
+pub static OFFER_REAPER: AtomicBool = AtomicBool::new(false);
+
+/// REAPER's CLAP extension: a `reaper_plugin_info_t`.
+#[derive(Copy, Clone)]
+pub struct ReaperExtension(
+    clack_host::extensions::RawExtension<
+        clack_host::extensions::HostExtensionSide,
+        super::reaper::ReaperPluginInfo,
+    >,
+);
+
+// SAFETY: the identifier REAPER's SDK names for this struct.
+unsafe impl clack_host::extensions::Extension for ReaperExtension {
+    const IDENTIFIERS: &[&CStr] = &[c"cockos.reaper_extension"];
+    type ExtensionSide = clack_host::extensions::HostExtensionSide;
+
+    unsafe fn from_raw(raw: clack_host::extensions::RawExtension<Self::ExtensionSide>) -> Self {
+        // SAFETY: the caller's guarantee that the pointer is this extension's.
+        Self(unsafe { raw.cast() })
+    }
+}
+
+// SAFETY: `INFO` is the `#[repr(C)]` struct the SDK declares.
+unsafe impl<H: HostHandlers> clack_host::extensions::ExtensionImplementation<H>
+    for ReaperExtension
+{
+    const IMPLEMENTATION: clack_host::extensions::RawExtensionImplementation =
+        clack_host::extensions::RawExtensionImplementation::new(&super::reaper::INFO);
 }
 
 /// A loaded entry and one instance of a plugin in it.

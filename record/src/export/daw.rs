@@ -7,13 +7,31 @@ use crate::event::{Event, Verdict};
 use crate::position::TempoMap;
 
 /// Marker colours by verdict: open = default, approved = green, rejected = red, changes
-/// requested = orange.
+/// requested = orange (the files' colours; [`standing_rgb`] is the same table).
 pub fn verdict_color(v: Option<Verdict>) -> &'static str {
     match v {
         None => "",
         Some(Verdict::Approved) => "00C000",
         Some(Verdict::Rejected) => "FF0000",
         Some(Verdict::ChangesRequested) => "FF8000",
+    }
+}
+
+/// A marker's colour by where its item stands with the executive, for a DAW's timeline
+/// (REAPER's live markers): the verdicts' colours of [`verdict_color`], blue for open, purple
+/// for done (changes made, up for review again), grey for what nobody reviews (a mark).
+/// Never the DAW's default colour, so every standing can be told apart, and set back.
+pub fn standing_rgb(standing: Option<crate::review::Standing>) -> [u8; 3] {
+    use crate::review::Standing;
+    match standing {
+        None => [0x90, 0x90, 0x90],
+        Some(Standing::Open) => [0x40, 0x80, 0xE0],
+        Some(Standing::Recheck) => [0xA0, 0x50, 0xE0],
+        Some(Standing::Decided(v)) => {
+            let hex = verdict_color(Some(v));
+            let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("a colour");
+            [byte(0), byte(2), byte(4)]
+        }
     }
 }
 

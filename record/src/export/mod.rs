@@ -18,6 +18,7 @@ mod text;
 
 pub use bidi::{bdi, isolated, unisolated, Mixed};
 pub use clips::{clip_files, clip_links, ClipFile};
+pub use daw::standing_rgb;
 pub use entries::{entries, settings_text, Entry, EntryKind, Scope};
 pub use json::{import_json, ImportError, Received};
 pub use text::{date, date_time, duration};

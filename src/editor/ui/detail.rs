@@ -12,6 +12,22 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
     if let Some(c) = v.clips.get(&id) {
         ui.label(RichText::new(clip_text(c)).small().color(CLIP_COLOR));
     }
+    let span = app
+        .rows
+        .rows
+        .iter()
+        .find(|r| r.kind == kind && r.id(v) == id)
+        .and_then(|r| r.span(v));
+    if let Some(span) = span.filter(|_| app.reaper.as_ref().is_some_and(|r| r.can_go_there())) {
+        if ui
+            .button("Go there")
+            .on_hover_text("Move REAPER's edit cursor here (a range also sets the time selection)")
+            .clicked()
+        {
+            app.go_there(span);
+        }
+    }
+    let v = &app.snap.views;
     match kind {
         RowKind::Note => {
             let Some(n) = v.notes.iter().find(|n| n.id == id).cloned() else {

@@ -148,6 +148,23 @@ pub(super) fn pop_up_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
     }
 }
 
+/// "REAPER markers": per instance, in REAPER only, the song's notes, decisions and marks as
+/// the project's own markers and regions, coloured by verdict.
+pub(super) fn reaper_markers_switch(app: &mut EditorApp, ui: &mut egui::Ui) {
+    if !app.reaper.as_ref().is_some_and(|r| r.can_show_markers()) {
+        return;
+    }
+    let mut on = app.link.state().read().reaper_markers;
+    let r = ui.toggle_value(&mut on, "REAPER markers").on_hover_text(
+        "Show this song's notes, decisions and marks as REAPER markers (range notes as \
+         regions), coloured by verdict and kept up to date; off takes them away again. Your \
+         own markers are never touched (saved with the project, for this instance)",
+    );
+    if r.changed() {
+        app.set_reaper_markers(on);
+    }
+}
+
 /// The song menu (switching songs mid-session is one click; a new song is named in the
 /// settings) and the track, named by the host or by hand.
 fn song_and_track(app: &mut EditorApp, ui: &mut egui::Ui, settings: &Settings) {
@@ -219,6 +236,7 @@ fn switches_and_export(app: &mut EditorApp, ui: &mut egui::Ui) {
         .on_hover_text("Hide every note at once (Ctrl+H)");
     clip_switch(app, ui);
     pop_up_switch(app, ui);
+    reaper_markers_switch(app, ui);
     labelled_combo(
         ui,
         "Format",

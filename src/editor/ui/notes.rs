@@ -289,6 +289,11 @@ pub(super) fn list_row(
     } = row_fields(v, row);
     let selected = app.selected == Some((row.kind, id));
     let lit = app.follow.is_lit(id);
+    let go_there = app
+        .reaper
+        .as_ref()
+        .filter(|r| r.can_go_there())
+        .and_then(|_| row.span(v));
     let r = ui
         .horizontal(|ui| {
             if lit {
@@ -336,7 +341,16 @@ pub(super) fn list_row(
             if selected {
                 line = line.strong();
             }
-            ui.add(egui::Label::new(line).truncate());
+            // Room at the end for *Go there*, drawn over the row below.
+            let room = if go_there.is_some() {
+                GO_THERE_WIDTH
+            } else {
+                0.0
+            };
+            ui.allocate_ui(
+                egui::vec2((ui.available_width() - room).max(0.0), ROW_HEIGHT - 6.0),
+                |ui| ui.add(egui::Label::new(line).truncate()),
+            );
             if let Some(v) = verdict.filter(|v| !v.comment.is_empty()) {
                 ui.add(egui::Label::new(RichText::new(&v.comment).italics().weak()).truncate());
             }
@@ -347,5 +361,21 @@ pub(super) fn list_row(
         ui.scope_id().with(("row", row.kind as u8, row.index)),
         egui::Sense::click(),
     );
+    if let Some(span) = go_there {
+        // Added after the row's own click area, so it is on top of it.
+        let rect = egui::Rect::from_min_size(
+            egui::pos2(r.rect.right() - GO_THERE_WIDTH + 4.0, r.rect.top() + 2.0),
+            egui::vec2(GO_THERE_WIDTH - 6.0, ROW_HEIGHT - 8.0),
+        );
+        let b = ui
+            .put(rect, egui::Button::new(RichText::new("Go there").small()))
+            .on_hover_text("Move REAPER's edit cursor here (a range also sets the time selection)");
+        if b.clicked() {
+            app.go_there(span);
+        }
+    }
     r.clicked().then_some((row.kind, id))
 }
+
+/// The width of a row's *Go there* button.
+const GO_THERE_WIDTH: f32 = 70.0;

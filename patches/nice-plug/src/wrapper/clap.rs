@@ -43,6 +43,46 @@ pub trait ClapPlugin: Plugin {
     /// that the host can use to provide better hardware mapping for a plugin. See the linked
     /// extension for more information.
     fn remote_controls(&self, context: &mut impl RemoteControlsContext) {}
+
+    // Patched (liner-notes): a hook for host-specific extensions nice-plug does not wrap.
+    /// Called once on the main thread at the end of the host's `clap_plugin::init()` call, with
+    /// the host's own `clap_host`. It stays valid until the instance is destroyed, so a plugin
+    /// may keep it to query extensions nice-plug does not wrap (a DAW's own API, for one).
+    fn clap_host_ready(&mut self, host: ClapHost) {}
+}
+
+// Patched (liner-notes): the host pointer handed to `ClapPlugin::clap_host_ready`.
+/// The host's `clap_host`, valid for the life of the plugin instance that received it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClapHost(std::ptr::NonNull<clap_host>);
+
+// The pointer is only a handle: CLAP says which thread may call each of the host's functions.
+unsafe impl Send for ClapHost {}
+unsafe impl Sync for ClapHost {}
+
+impl ClapHost {
+    pub(crate) fn new(host: *const clap_host) -> Option<Self> {
+        std::ptr::NonNull::new(host as *mut clap_host).map(Self)
+    }
+
+    /// The raw `clap_host`, as the host passed it to the plugin factory.
+    pub fn as_ptr(&self) -> *const clap_host {
+        self.0.as_ptr()
+    }
+
+    /// The host's extension `id`, or null when the host does not have it.
+    ///
+    /// # Safety
+    ///
+    /// Call it on the main thread (as CLAP requires) and while the instance lives; the pointer
+    /// returned must be read as the type the extension's own header declares.
+    pub unsafe fn get_extension(&self, id: &std::ffi::CStr) -> *const std::ffi::c_void {
+        let host = unsafe { &*self.as_ptr() };
+        match host.get_extension {
+            Some(get_extension) => unsafe { get_extension(host, id.as_ptr()) },
+            None => std::ptr::null(),
+        }
+    }
 }
 
 /// Configuration for the plugin's polyphonic modulation options, if it supports .

@@ -36,6 +36,13 @@ pub trait Vst3Plugin: Plugin {
     /// [`VST3_CLASS_ID`][Self::VST3_CLASS_ID`] in the correct order for the current platform so
     /// projects and presets can be shared between platforms. This should not be overridden.
     const PLATFORM_VST3_CLASS_ID: [u8; 16] = swap_vst3_uid_byte_order(Self::VST3_CLASS_ID);
+
+    // Patched (liner-notes): a hook for host-specific interfaces nice-plug does not wrap.
+    /// Called on the host's UI thread from `IPluginBase::initialize()` with the context the host
+    /// passed (its `IHostApplication`, or `None`). The reference lasts only for the call: `cast`
+    /// it to keep an interface (a DAW's own API, for one). A host may initialize more than once.
+    #[allow(unused_variables)]
+    fn vst3_host_context(&mut self, context: Option<vst3::ComRef<'_, vst3::Steinberg::FUnknown>>) {}
 }
 
 #[cfg(not(target_os = "windows"))]

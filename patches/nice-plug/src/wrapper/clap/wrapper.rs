@@ -1710,6 +1710,14 @@ impl<P: ClapPlugin> Wrapper<P> {
         #[cfg(feature = "editor")]
         wrapper.update_track_info_from_host();
 
+        // Patched (liner-notes): hand the host to the plugin for extensions nice-plug does not
+        // wrap. The plugin is not locked by anything during `init()`.
+        if let Some(host) = crate::wrapper::clap::ClapHost::new(&*wrapper.host_callback) {
+            if let Some(mut plugin) = wrapper.plugin.try_lock() {
+                plugin.clap_host_ready(host);
+            }
+        }
+
         true
     }
 

@@ -103,8 +103,11 @@ impl<P: Vst3Plugin> Drop for Wrapper<P> {
 }
 
 impl<P: Vst3Plugin> IPluginBaseTrait for Wrapper<P> {
-    unsafe fn initialize(&self, _context: *mut FUnknown) -> tresult {
-        // We currently don't need or allow any initialization logic
+    unsafe fn initialize(&self, context: *mut FUnknown) -> tresult {
+        // Patched (liner-notes): the plugin sees the host's context (0.4.2 dropped it).
+        if let Some(mut plugin) = self.inner.plugin.try_lock() {
+            plugin.vst3_host_context(unsafe { vst3::ComRef::from_raw(context) });
+        }
         kResultOk
     }
 
