@@ -25,6 +25,8 @@
 mod host;
 #[path = "../tests/common/printing.rs"]
 mod printing;
+#[path = "../tests/common/reaper.rs"]
+mod reaper;
 #[path = "common/release.rs"]
 mod release;
 #[path = "common/spread.rs"]

@@ -23,6 +23,8 @@
 mod host;
 #[path = "common/paced.rs"]
 mod paced;
+#[path = "../tests/common/reaper.rs"]
+mod reaper;
 #[path = "common/release.rs"]
 mod release;
 #[path = "common/spread.rs"]

@@ -13,6 +13,8 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "../tests/common/reaper.rs"]
+mod reaper;
 #[path = "common/release.rs"]
 mod release;
 

@@ -32,6 +32,8 @@ mod host;
 mod paced;
 #[path = "../tests/common/printing.rs"]
 mod printing;
+#[path = "../tests/common/reaper.rs"]
+mod reaper;
 #[path = "common/release.rs"]
 mod release;
 #[path = "common/spread.rs"]

@@ -25,6 +25,8 @@
 
 #[path = "../tests/common/host.rs"]
 mod host;
+#[path = "../tests/common/reaper.rs"]
+mod reaper;
 #[path = "common/release.rs"]
 mod release;
 #[path = "common/spread.rs"]

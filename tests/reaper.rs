@@ -100,6 +100,7 @@ fn timers_until(what: &str, mut done: impl FnMut() -> bool) {
 /// The stand-in's functions, found through its `GetFunc` like the plugin finds them.
 fn functions() -> Functions {
     let get = stand::INFO.GetFunc.unwrap();
+    // SAFETY: the stand-in's GetFunc with a C string.
     Functions::resolve(|name| unsafe { get(name.as_ptr()) })
 }
 
@@ -529,4 +530,109 @@ fn in_a_host_without_reapers_api_nothing_is_called() {
     assert_eq!(stand::timers(), 0);
     assert!(stand::calls().is_empty(), "{:?}", stand::calls());
     let _ = PROJECT;
+}
+
+#[test]
+fn the_vst3_component_finds_reaper_through_its_host_context() {
+    use common::vst3::{create_component_in, MemoryStream, Module};
+    use vst3::Steinberg::Vst::IComponentTrait;
+    use vst3::Steinberg::{kResultOk, IBStream, IPluginBaseTrait};
+    let _turn = one_at_a_time();
+    stand::reset("Lead vox", Some((200, 40, 40)));
+    let main = std::thread::current().id();
+    let project = format!("reaper vst3 {}", Uuid::now_v7());
+    let module = Module::load();
+    let host_context =
+        &stand::HOST_CONTEXT as *const stand::HostContext as *mut vst3::Steinberg::FUnknown;
+    let component = create_component_in(&module.factory(), host_context);
+    assert_eq!(stand::timers(), 1, "found through IReaperHostApplication");
+    assert!(
+        stand::HOST_CONTEXT_REFS.load(Ordering::SeqCst) > 0,
+        "and kept"
+    );
+
+    // The markers switch on, as a project saved with it would load.
+    let saved = MemoryStream::with(Vec::new());
+    let stream = saved.as_com_ref::<IBStream>().unwrap().as_ptr();
+    // SAFETY: a live stream object for the call.
+    assert_eq!(unsafe { component.getState(stream) }, kResultOk);
+    let mut state: serde_json::Value = serde_json::from_slice(&saved.bytes()).unwrap();
+    let mut inner: serde_json::Value =
+        serde_json::from_str(state["fields"]["instance"].as_str().unwrap()).unwrap();
+    inner["settings"]["project"] = project.clone().into();
+    inner["settings"]["song"] = "Night Drive".into();
+    inner["settings"]["server_url"] = "".into();
+    inner["reaper_markers"] = true.into();
+    state["fields"]["instance"] = inner.to_string().into();
+    let load = MemoryStream::with(serde_json::to_vec(&state).unwrap());
+    let stream = load.as_com_ref::<IBStream>().unwrap().as_ptr();
+    // SAFETY: as above.
+    assert_eq!(unsafe { component.setState(stream) }, kResultOk);
+
+    let sam = context(&project, "Night Drive", "Sam", Role::Producer);
+    let n = note(&sam, "vocal: too much 3k", point(8.0));
+    Journal::open_project(&project)
+        .unwrap()
+        .append(&[n])
+        .unwrap();
+    timers_until("the note's marker", || {
+        stand::markers()
+            .iter()
+            .any(|m| m.name == "vocal: too much 3k" && m.start == 4.0)
+    });
+    let calls = stand::calls();
+    assert!(calls.iter().any(|(f, _)| *f == "getReaperParent"));
+    assert!(calls
+        .iter()
+        .any(|(f, _)| *f == "GetSetMediaTrackInfo_String"));
+    assert!(calls.iter().all(|(_, t)| *t == main));
+    assert_eq!(stand::wrong_project(), 0);
+
+    // SAFETY: the component was initialized above.
+    assert_eq!(unsafe { component.terminate() }, kResultOk);
+    drop(component);
+    assert_eq!(stand::timers(), 0, "the timer went with the instance");
+    assert_eq!(
+        stand::HOST_CONTEXT_REFS.load(Ordering::SeqCst),
+        0,
+        "the interface was released"
+    );
+}
+
+#[test]
+fn the_editor_takes_reapers_track_name_and_switches_the_markers() {
+    let _turn = one_at_a_time();
+    stand::reset("Lead vox dbl", Some((200, 40, 40)));
+    let rig = rig();
+    rig.state.write().settings.track.clear();
+    let n = note(&rig.ctx(), "double is late in bar 3", point(8.0));
+    Journal::open_project(&rig.project())
+        .unwrap()
+        .append(&[n])
+        .unwrap();
+    let mut h = rig.harness();
+    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    stand::run_timers();
+    frames_until(&mut h, "REAPER's track name", |_| {
+        rig.state.read().settings.track == "Lead vox dbl"
+    });
+    // What the plugin framework reports (CLAP track info) wins over REAPER's.
+    h.state_mut().set_track_info("Lead vox (CLAP)", None);
+    h.step();
+    h.step();
+    assert_eq!(rig.state.read().settings.track, "Lead vox (CLAP)");
+
+    assert!(stand::markers().is_empty());
+    h.get_by_label("REAPER markers").click();
+    h.step();
+    assert!(rig.state.read().reaper_markers, "saved with the instance");
+    timers_until("the marker", || {
+        stand::markers()
+            .iter()
+            .any(|m| m.name == "double is late in bar 3" && m.start == 4.0)
+    });
+    h.get_by_label("REAPER markers").click();
+    h.step();
+    timers_until("the marker to go", || stand::markers().is_empty());
+    assert!(stand::ext_state().is_empty());
 }

@@ -57,6 +57,7 @@ pub unsafe fn from_clap(host: &nice_plug::wrapper::clap::ClapHost) -> Option<(Fu
     }
     // SAFETY: REAPER's struct, valid for the process's life.
     let get_func = unsafe { (*info).get_func }?;
+    // SAFETY: REAPER's GetFunc with a C string, on the main thread.
     let functions = Functions::resolve(|name| unsafe { get_func(name.as_ptr()) });
     let get = functions.clap_get_reaper_context?;
     Some((

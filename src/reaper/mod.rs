@@ -303,6 +303,7 @@ impl Instance {
                 let native = unsafe { get(track) };
                 (native & CUSTOM_COLOR != 0).then(|| {
                     let (mut r, mut g, mut b) = (0, 0, 0);
+                    // SAFETY: as above; REAPER writes the three ints.
                     unsafe { from_native(native & 0xFF_FFFF, &mut r, &mut g, &mut b) };
                     (r as u8, g as u8, b as u8)
                 })
@@ -366,15 +367,16 @@ impl Instance {
 /// Seconds on the project's timeline for a position taken in the DAW. The musical position
 /// wins: after a tempo change, the seconds a note was taken at are stale, its bar and beat
 /// are not. `None` when the position says nothing usable.
-pub fn seconds(f: &Functions, project: Project, pos: &DawPos) -> Option<f64> {
+fn seconds(f: &Functions, project: Project, pos: &DawPos) -> Option<f64> {
     let musical = match (pos.beats, pos.bar, pos.beat) {
-        // SAFETY (both): REAPER's tempo map functions, on the main thread.
-        (Some(qn), _, _) if qn.is_finite() => f
-            .time_map2_qn_to_time
-            .map(|to_time| unsafe { to_time(project, qn) }),
+        (Some(qn), _, _) if qn.is_finite() => f.time_map2_qn_to_time.map(|to_time| {
+            // SAFETY: REAPER's tempo map, on the main thread, for the instance's project.
+            unsafe { to_time(project, qn) }
+        }),
         (_, Some(bar), Some(beat)) if beat.is_finite() => {
             f.time_map2_beats_to_time.map(|to_time| {
                 let measures: c_int = bar.saturating_sub(1);
+                // SAFETY: as above; REAPER reads the one int `measures` points to.
                 unsafe { to_time(project, beat - 1.0, &measures) }
             })
         }
@@ -481,6 +483,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
     let forget = |id: Uuid| {
         let key = CString::new(id.to_string()).expect("no NUL in an id");
         // An empty value deletes the key.
+        // SAFETY: as above.
         unsafe {
             set_state(
                 project,
@@ -498,6 +501,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
                 };
                 let region = w.end.is_some();
                 let end = w.end.unwrap_or(w.start);
+                // SAFETY: REAPER's function with a C string, on the main thread.
                 let number =
                     unsafe { add(project, region, w.start, end, name.as_ptr(), -1, w.color) };
                 if number >= 0 {
@@ -521,6 +525,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
                 } else {
                     0
                 };
+                // SAFETY: as above.
                 let changed = unsafe {
                     set(
                         project,
@@ -544,6 +549,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
                 }
             }
             markers::Op::Delete { id, region, number } => {
+                // SAFETY: as above.
                 unsafe { delete(project, *number, *region) };
                 forget(*id);
             }
@@ -552,6 +558,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
     }
     if !ops.is_empty() {
         if let Some(update) = f.update_timeline {
+            // SAFETY: as above.
             unsafe { update() };
         }
     }
@@ -605,6 +612,7 @@ fn read_markers(enum_markers: EnumMarkers, project: Project) -> Vec<markers::Pre
         let name = if name.is_null() {
             String::new()
         } else {
+            // SAFETY: a C string REAPER just gave (valid until the next call).
             unsafe { CStr::from_ptr(name) }
                 .to_string_lossy()
                 .into_owned()

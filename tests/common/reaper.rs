@@ -12,6 +12,10 @@
 //! [`run_timers`], on the test's thread: that thread is REAPER's main thread here.
 
 #![allow(dead_code, non_snake_case)]
+// Every unsafe block below reads or writes through a pointer the plugin passed to a function
+// of REAPER's, which the SDK's contract makes valid for the call (C strings, out-parameters of
+// the declared sizes); one comment here instead of one per block.
+#![allow(clippy::undocumented_unsafe_blocks)]
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};

@@ -64,6 +64,14 @@ impl Module {
 }
 
 pub fn create_component(factory: &ComPtr<IPluginFactory>) -> ComPtr<IComponent> {
+    create_component_in(factory, std::ptr::null_mut())
+}
+
+/// [`create_component`], initialized with the host's `context` (its `IHostApplication`).
+pub fn create_component_in(
+    factory: &ComPtr<IPluginFactory>,
+    context: *mut vst3::Steinberg::FUnknown,
+) -> ComPtr<IComponent> {
     let cid = CLASS_ID.map(|b| b as std::ffi::c_char);
     let iid = IComponent::IID.map(|b| b as std::ffi::c_char);
     let mut obj: *mut c_void = std::ptr::null_mut();
@@ -74,7 +82,93 @@ pub fn create_component(factory: &ComPtr<IPluginFactory>) -> ComPtr<IComponent> 
             kResultOk
         );
         let component = ComPtr::from_raw(obj as *mut IComponent).expect("component");
-        assert_eq!(component.initialize(std::ptr::null_mut()), kResultOk);
+        assert_eq!(component.initialize(context), kResultOk);
         component
+    }
+}
+
+/// An `IBStream` over memory, for `IComponent::getState` and `setState`.
+#[derive(Default)]
+pub struct MemoryStream {
+    data: std::cell::RefCell<Vec<u8>>,
+    pos: std::cell::Cell<usize>,
+}
+
+impl vst3::Class for MemoryStream {
+    type Interfaces = (vst3::Steinberg::IBStream,);
+}
+
+impl MemoryStream {
+    pub fn with(bytes: Vec<u8>) -> vst3::ComWrapper<Self> {
+        vst3::ComWrapper::new(MemoryStream {
+            data: std::cell::RefCell::new(bytes),
+            pos: std::cell::Cell::new(0),
+        })
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        self.data.borrow().clone()
+    }
+}
+
+impl vst3::Steinberg::IBStreamTrait for MemoryStream {
+    unsafe fn read(&self, buffer: *mut c_void, n: i32, read: *mut i32) -> vst3::Steinberg::tresult {
+        let data = self.data.borrow();
+        let from = self.pos.get().min(data.len());
+        let count = (n.max(0) as usize).min(data.len() - from);
+        // SAFETY: the caller's buffer holds `n` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(data[from..].as_ptr(), buffer.cast(), count) };
+        self.pos.set(from + count);
+        if !read.is_null() {
+            // SAFETY: a non-null out-parameter from the caller.
+            unsafe { *read = count as i32 };
+        }
+        kResultOk
+    }
+
+    unsafe fn write(
+        &self,
+        buffer: *mut c_void,
+        n: i32,
+        written: *mut i32,
+    ) -> vst3::Steinberg::tresult {
+        let mut data = self.data.borrow_mut();
+        let at = self.pos.get();
+        // SAFETY: the caller's buffer holds `n` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(buffer as *const u8, n.max(0) as usize) };
+        if data.len() < at + bytes.len() {
+            data.resize(at + bytes.len(), 0);
+        }
+        data[at..at + bytes.len()].copy_from_slice(bytes);
+        self.pos.set(at + bytes.len());
+        if !written.is_null() {
+            // SAFETY: as above.
+            unsafe { *written = n };
+        }
+        kResultOk
+    }
+
+    unsafe fn seek(&self, pos: i64, mode: i32, result: *mut i64) -> vst3::Steinberg::tresult {
+        let len = self.data.borrow().len() as i64;
+        let base = match mode {
+            0 => 0,
+            1 => self.pos.get() as i64,
+            _ => len,
+        };
+        let to = (base + pos).clamp(0, len);
+        self.pos.set(to as usize);
+        if !result.is_null() {
+            // SAFETY: as above.
+            unsafe { *result = to };
+        }
+        kResultOk
+    }
+
+    unsafe fn tell(&self, pos: *mut i64) -> vst3::Steinberg::tresult {
+        if !pos.is_null() {
+            // SAFETY: as above.
+            unsafe { *pos = self.pos.get() as i64 };
+        }
+        kResultOk
     }
 }

@@ -6,32 +6,35 @@ use super::Exported;
 use crate::event::{Event, Verdict};
 use crate::position::TempoMap;
 
-/// Marker colours by verdict: open = default, approved = green, rejected = red, changes
-/// requested = orange (the files' colours; [`standing_rgb`] is the same table).
-pub fn verdict_color(v: Option<Verdict>) -> &'static str {
+/// A marker's colour by verdict, as the files write it (`RRGGBB`; open = the DAW's default).
+pub fn verdict_color(v: Option<Verdict>) -> String {
+    v.map(|v| {
+        let [r, g, b] = verdict_rgb(v);
+        format!("{r:02X}{g:02X}{b:02X}")
+    })
+    .unwrap_or_default()
+}
+
+/// Approved = green, rejected = red, changes requested = orange.
+fn verdict_rgb(v: Verdict) -> [u8; 3] {
     match v {
-        None => "",
-        Some(Verdict::Approved) => "00C000",
-        Some(Verdict::Rejected) => "FF0000",
-        Some(Verdict::ChangesRequested) => "FF8000",
+        Verdict::Approved => [0x00, 0xC0, 0x00],
+        Verdict::Rejected => [0xFF, 0x00, 0x00],
+        Verdict::ChangesRequested => [0xFF, 0x80, 0x00],
     }
 }
 
 /// A marker's colour by where its item stands with the executive, for a DAW's timeline
-/// (REAPER's live markers): the verdicts' colours of [`verdict_color`], blue for open, purple
-/// for done (changes made, up for review again), grey for what nobody reviews (a mark).
-/// Never the DAW's default colour, so every standing can be told apart, and set back.
+/// (REAPER's live markers): the verdicts' colours of the files, blue for open, purple for
+/// done (changes made, up for review again), grey for what nobody reviews (a mark). Never the
+/// DAW's default colour, so every standing can be told apart and set back.
 pub fn standing_rgb(standing: Option<crate::review::Standing>) -> [u8; 3] {
     use crate::review::Standing;
     match standing {
         None => [0x90, 0x90, 0x90],
         Some(Standing::Open) => [0x40, 0x80, 0xE0],
         Some(Standing::Recheck) => [0xA0, 0x50, 0xE0],
-        Some(Standing::Decided(v)) => {
-            let hex = verdict_color(Some(v));
-            let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("a colour");
-            [byte(0), byte(2), byte(4)]
-        }
+        Some(Standing::Decided(v)) => verdict_rgb(v),
     }
 }
 
@@ -77,7 +80,7 @@ pub fn reaper(entries: &[Entry]) -> Exported {
                     start.time(),
                     end.time(),
                     crate::position::format_time(end.seconds - start.seconds),
-                    color.to_owned(),
+                    color,
                 ])
             }
             None => {
@@ -88,7 +91,7 @@ pub fn reaper(entries: &[Entry]) -> Exported {
                     start.time(),
                     String::new(),
                     String::new(),
-                    color.to_owned(),
+                    color,
                 ])
             }
         }
