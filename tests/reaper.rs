@@ -8,7 +8,7 @@
 mod common;
 
 use common::host::{capture_log, edit_instance_state, Instance, Timeline, OFFER_REAPER};
-use common::reaper::{self as stand, Marker, PROJECT};
+use common::reaper::{self as stand, Marker};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use liner_notes::editor::EditorApp;
@@ -33,8 +33,9 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A position as a host reports it at quarter note `qn` (4/4), with stale seconds: they were
-/// taken before the tempo change the stand-in's project has now.
+/// A position as a host reports it at quarter note `qn`, with stale seconds (taken before the
+/// tempo change the stand-in's project has now) and bar and beat as a 4/4 host counts them:
+/// the quarter notes are what the plugin goes by when it has them.
 fn at_qn(qn: f64) -> DawPos {
     DawPos {
         seconds: Some(qn * 0.5 + 100.0),
@@ -186,7 +187,7 @@ fn go_there_moves_reapers_edit_cursor_to_the_bar_and_beat_under_a_tempo_change()
     let rig = rig();
     let bridge = rig.bridge.as_ref().expect("REAPER found");
     assert_eq!(stand::timers(), 1, "one timer registered with REAPER");
-    // Bar 10, beat 1: 36 quarter notes, past the change to 90 bpm at bar 9 (16 s).
+    // Quarter note 36 (bar 10, beat 3 of 6/8), past the change to 90 at bar 9 (16 s).
     let after_change = note(&rig.ctx(), "breath before the chorus", point(36.0));
     Journal::open_project(&rig.project())
         .unwrap()
@@ -197,6 +198,12 @@ fn go_there_moves_reapers_edit_cursor_to_the_bar_and_beat_under_a_tempo_change()
     h.step();
     h.get_by_label("Go there").click();
     h.step();
+    h.step();
+    assert_eq!(
+        h.get_all_by_label("Go there").count(),
+        1,
+        "the button is not the row: the row was not selected (its detail would offer another)"
+    );
     assert!(
         !stand::calls().iter().any(|(f, _)| *f == "SetEditCurPos2"),
         "the editor's thread calls nothing: the request waits for REAPER's main thread"
@@ -205,22 +212,24 @@ fn go_there_moves_reapers_edit_cursor_to_the_bar_and_beat_under_a_tempo_change()
     let want = 16.0 + 4.0 * 60.0 / 90.0;
     assert!(
         (stand::cursor() - want).abs() < 1e-9,
-        "bar 10 is at {want} s after the tempo change, not the stale {} s the note was taken \
+        "quarter note 36 is at {want} s after the tempo change, not the stale {} s the note was taken \
          at; the cursor is at {}",
         at_qn(36.0).seconds.unwrap(),
         stand::cursor()
     );
 
-    // Only bar and beat known (a host without a beat timeline): REAPER's bars-and-beats map.
+    // Only bar and beat known (a host without a beat timeline): REAPER's own bars. Bar 10
+    // beat 4 in 6/8 (eighths) is 1.5 quarter notes into the bar, which starts at quarter note
+    // 35 (bar 9 in 6/8 is 3 long).
     let handle = bridge.handle();
     handle.go_there(Span::at(DawPos {
-        bar: Some(9),
-        beat: Some(3.0),
+        bar: Some(10),
+        beat: Some(4.0),
         seconds: Some(3.0),
         ..DawPos::default()
     }));
     stand::run_timers();
-    let want = 16.0 + 2.0 * 60.0 / 90.0;
+    let want = 16.0 + 4.5 * 60.0 / 90.0;
     assert!((stand::cursor() - want).abs() < 1e-9, "{}", stand::cursor());
 
     // A range: the cursor to its start, the time selection over it.
@@ -529,7 +538,47 @@ fn in_a_host_without_reapers_api_nothing_is_called() {
     stand::run_timers();
     assert_eq!(stand::timers(), 0);
     assert!(stand::calls().is_empty(), "{:?}", stand::calls());
-    let _ = PROJECT;
+}
+
+#[test]
+fn a_reaper_without_a_function_hides_only_what_needs_it() {
+    let _turn = one_at_a_time();
+    stand::reset("Audio 1", None);
+    stand::hide(&["AddProjectMarker2"]);
+    let first = rig();
+    let n = note(&first.ctx(), "hiss at the top", point(8.0));
+    Journal::open_project(&first.project())
+        .unwrap()
+        .append(&[n])
+        .unwrap();
+    let mut h = first.harness();
+    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    h.step();
+    assert!(h.query_by_label("Go there").is_some());
+    assert!(h.query_by_label("REAPER markers").is_none());
+    drop(h);
+    drop(first);
+
+    stand::hide(&["SetEditCurPos2"]);
+    let second = rig();
+    let n = note(&second.ctx(), "hiss at the top", point(8.0));
+    Journal::open_project(&second.project())
+        .unwrap()
+        .append(&[n])
+        .unwrap();
+    let mut h = second.harness();
+    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    h.step();
+    assert!(h.query_by_label("Go there").is_none());
+    assert!(h.query_by_label("REAPER markers").is_some());
+    drop(h);
+    drop(second);
+
+    // Without its timer nothing can run on REAPER's main thread: no bridge at all.
+    stand::hide(&["plugin_register"]);
+    let third = rig();
+    assert!(third.bridge.is_none());
+    assert_eq!(stand::timers(), 0);
 }
 
 #[test]
@@ -571,14 +620,28 @@ fn the_vst3_component_finds_reaper_through_its_host_context() {
 
     let sam = context(&project, "Night Drive", "Sam", Role::Producer);
     let n = note(&sam, "vocal: too much 3k", point(8.0));
-    Journal::open_project(&project)
-        .unwrap()
-        .append(&[n])
-        .unwrap();
+    let journal = Journal::open_project(&project).unwrap();
+    journal.append(std::slice::from_ref(&n)).unwrap();
     timers_until("the note's marker", || {
         stand::markers()
             .iter()
             .any(|m| m.name == "vocal: too much 3k" && m.start == 4.0)
+    });
+    let exec = context(&project, "Night Drive", "Jo", Role::Executive);
+    journal
+        .append(&[Event::new(
+            &exec,
+            None,
+            Body::Verdict {
+                target: n.id,
+                verdict: Verdict::Rejected,
+                comment: String::new(),
+            },
+        )])
+        .unwrap();
+    let rejected = color(Some(Standing::Decided(Verdict::Rejected)));
+    timers_until("the verdict's colour", || {
+        stand::markers().iter().any(|m| m.color == rejected)
     });
     let calls = stand::calls();
     assert!(calls.iter().any(|(f, _)| *f == "getReaperParent"));
@@ -588,6 +651,12 @@ fn the_vst3_component_finds_reaper_through_its_host_context() {
     assert!(calls.iter().all(|(_, t)| *t == main));
     assert_eq!(stand::wrong_project(), 0);
 
+    // Saved, closed and reopened: the marker is found again, not added twice.
+    let saved_project = stand::save();
+    let saved = MemoryStream::with(Vec::new());
+    let stream = saved.as_com_ref::<IBStream>().unwrap().as_ptr();
+    // SAFETY: as above.
+    assert_eq!(unsafe { component.getState(stream) }, kResultOk);
     // SAFETY: the component was initialized above.
     assert_eq!(unsafe { component.terminate() }, kResultOk);
     drop(component);
@@ -597,6 +666,30 @@ fn the_vst3_component_finds_reaper_through_its_host_context() {
         0,
         "the interface was released"
     );
+    stand::reset("Lead vox", Some((200, 40, 40)));
+    stand::reload(&saved_project);
+    let component = create_component_in(&module.factory(), host_context);
+    let load = MemoryStream::with(saved.bytes());
+    let stream = load.as_com_ref::<IBStream>().unwrap().as_ptr();
+    // SAFETY: as above.
+    assert_eq!(unsafe { component.setState(stream) }, kResultOk);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        stand::run_timers();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(stand::calls()
+        .iter()
+        .any(|(f, _)| *f == "EnumProjectMarkers3"));
+    assert_eq!(stand::markers(), saved_project.markers);
+    assert!(!stand::calls()
+        .iter()
+        .any(|(f, _)| *f == "AddProjectMarker2"));
+    // SAFETY: as above.
+    assert_eq!(unsafe { component.terminate() }, kResultOk);
+    drop(component);
+    assert_eq!(stand::timers(), 0);
+    assert_eq!(stand::HOST_CONTEXT_REFS.load(Ordering::SeqCst), 0);
 }
 
 #[test]

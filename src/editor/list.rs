@@ -105,8 +105,7 @@ impl Row {
 }
 
 impl Row {
-    /// Where the row sits on the timeline, for *Go there*: a note's anchor, a take's start to
-    /// its end, a decision's or mark's position; `None` when the host gave none.
+    /// Where the row sits on the timeline, for *Go there* (as [`span_of`], by index).
     pub fn span(self, v: &liner_record::Views) -> Option<crate::reaper::Span> {
         use crate::reaper::Span;
         match self.kind {
@@ -117,6 +116,31 @@ impl Row {
                 let t = &v.takes[self.index];
                 t.start.map(|start| Span { start, end: t.end })
             }
+        }
+    }
+}
+
+/// Where entry `id` (of `kind`) sits on the timeline, for *Go there*: a note's anchor, a take's
+/// start to its end, a decision's or mark's position; `None` when the host gave none.
+pub fn span_of(
+    v: &liner_record::Views,
+    kind: RowKind,
+    id: uuid::Uuid,
+) -> Option<crate::reaper::Span> {
+    use crate::reaper::Span;
+    match kind {
+        RowKind::Note => v
+            .notes
+            .iter()
+            .find(|n| n.id == id)?
+            .anchor
+            .as_ref()
+            .map(Span::of_anchor),
+        RowKind::Decision => v.decisions.iter().find(|d| d.id == id)?.pos.map(Span::at),
+        RowKind::Mark => v.marks.iter().find(|m| m.id == id)?.pos.map(Span::at),
+        RowKind::Take => {
+            let t = v.takes.iter().find(|t| t.id == Some(id))?;
+            t.start.map(|start| Span { start, end: t.end })
         }
     }
 }

@@ -74,7 +74,8 @@ api_functions! {
     get_set_loop_time_range2 = c"GetSet_LoopTimeRange2":
         fn(Project, bool, bool, *mut f64, *mut f64, bool);
     time_map2_qn_to_time = c"TimeMap2_QNToTime": fn(Project, f64) -> f64;
-    time_map2_beats_to_time = c"TimeMap2_beatsToTime": fn(Project, f64, *const c_int) -> f64;
+    time_map_get_measure_info = c"TimeMap_GetMeasureInfo":
+        fn(Project, c_int, *mut f64, *mut f64, *mut c_int, *mut c_int, *mut f64) -> f64;
     add_project_marker2 = c"AddProjectMarker2":
         fn(Project, bool, f64, f64, *const c_char, c_int, c_int) -> c_int;
     set_project_marker4 = c"SetProjectMarker4":

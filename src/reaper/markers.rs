@@ -2,10 +2,14 @@
 //! plan from what is wanted, what the project holds and what the plugin remembers making.
 //!
 //! Ownership is remembered in the project itself (`SetProjExtState`, saved in the `.RPP` with
-//! the markers): one entry per event, naming the instance that made its marker, the marker's
-//! kind and number, and the name it was given. So a reopened project finds its markers again
-//! instead of adding them twice, and a marker is only ever touched while it still is what the
-//! plugin made: one the user deleted or renamed is forgotten, never changed.
+//! the markers): one entry per event, naming the song and the instance its marker was made
+//! for, the marker's kind and number, and the name it was given. So a reopened project finds
+//! its markers again instead of adding them twice, and a marker is only ever touched while it
+//! still is what the plugin made: one the user deleted or renamed is forgotten, never changed.
+//!
+//! Which entries an instance looks after is [`Manages`]. Switched off, an instance takes its
+//! song's markers away; another instance still showing that song puts them back at its next
+//! look (the project changed).
 
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -45,10 +49,13 @@ pub struct Present {
 }
 
 /// An entry of the plugin's: event `id`'s marker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Owned {
+    #[serde(skip)]
     pub id: Uuid,
-    /// The instance that made it (only it changes or deletes it).
+    /// The song it shows a note of.
+    pub song: String,
+    /// The instance that made (or last adopted) it.
     pub instance: Uuid,
     pub region: bool,
     pub number: i32,
@@ -57,32 +64,35 @@ pub struct Owned {
 }
 
 impl Owned {
-    /// The entry's value in the extension state: `<instance> <m|r> <number> <name>`.
+    /// The entry's value in the extension state (JSON).
+    ///
+    /// # Panics
+    /// Never: strings, numbers and an id always serialize.
     pub fn value(&self) -> String {
-        let kind = if self.region { 'r' } else { 'm' };
-        format!("{} {kind} {} {}", self.instance, self.number, self.name)
+        serde_json::to_string(self).expect("an entry serializes")
     }
 
     /// Reads an entry back; `None` for anything this did not write (a hand-edited project
     /// file is not trusted: an unreadable entry is left alone, and so is its marker).
     pub fn parse(key: &str, value: &str) -> Option<Owned> {
         let id = key.parse().ok()?;
-        let mut parts = value.splitn(4, ' ');
-        let instance = parts.next()?.parse().ok()?;
-        let region = match parts.next()? {
-            "m" => false,
-            "r" => true,
-            _ => return None,
-        };
-        let number = parts.next()?.parse().ok()?;
-        let name = parts.next().unwrap_or("").to_owned();
-        Some(Owned {
-            id,
-            instance,
-            region,
-            number,
-            name,
-        })
+        let owned: Owned = serde_json::from_str(value).ok()?;
+        Some(Owned { id, ..owned })
+    }
+}
+
+/// The entries one instance looks after: its own, and every entry of its song (another
+/// instance on the same song wants the same markers, and one removed from the project leaves
+/// its entries to whoever shows that song next).
+#[derive(Debug, Clone)]
+pub struct Manages<'a> {
+    pub me: Uuid,
+    pub song: &'a str,
+}
+
+impl Manages<'_> {
+    fn entry(&self, o: &Owned) -> bool {
+        o.instance == self.me || o.song == self.song
     }
 }
 
@@ -102,10 +112,10 @@ pub enum Op {
 
 const SAME: f64 = 1e-6;
 
-/// What turns `present` into `wanted` for instance `me`, given the remembered `owned`.
-/// Entries of other instances are never changed; an event another instance shows is not
-/// shown twice.
-pub fn plan(me: Uuid, wanted: &[Wanted], present: &[Present], owned: &[Owned]) -> Vec<Op> {
+/// What turns `present` into `wanted` for the instance `manages` describes, given the
+/// remembered `owned`. Entries it does not look after are never changed, and an event another
+/// entry shows is not shown twice.
+pub fn plan(manages: &Manages, wanted: &[Wanted], present: &[Present], owned: &[Owned]) -> Vec<Op> {
     let by_number: HashMap<(bool, i32), &Present> =
         present.iter().map(|p| ((p.region, p.number), p)).collect();
     let mut ops = Vec::new();
@@ -116,12 +126,12 @@ pub fn plan(me: Uuid, wanted: &[Wanted], present: &[Present], owned: &[Owned]) -
             Some(p) if p.name == o.name => {
                 live.insert(o.id, o);
             }
-            _ if o.instance == me => ops.push(Op::Forget(o.id)),
+            _ if manages.entry(o) => ops.push(Op::Forget(o.id)),
             _ => {}
         }
     }
     let wanted_ids: HashSet<Uuid> = wanted.iter().map(|w| w.id).collect();
-    for o in owned.iter().filter(|o| o.instance == me) {
+    for o in owned.iter().filter(|o| manages.entry(o)) {
         if live.contains_key(&o.id) && !wanted_ids.contains(&o.id) {
             ops.push(Op::Delete {
                 id: o.id,
@@ -133,7 +143,7 @@ pub fn plan(me: Uuid, wanted: &[Wanted], present: &[Present], owned: &[Owned]) -
     for w in wanted {
         match live.get(&w.id) {
             None => ops.push(Op::Add(w.clone())),
-            Some(o) if o.instance != me => {}
+            Some(o) if !manages.entry(o) => {}
             Some(o) if o.region != w.end.is_some() => {
                 ops.push(Op::Delete {
                     id: o.id,
@@ -158,11 +168,15 @@ pub fn plan(me: Uuid, wanted: &[Wanted], present: &[Present], owned: &[Owned]) -
     ops
 }
 
-/// A marker's name: the text's start on one line, with an ellipsis when cut.
+/// A marker's name: the text's start on one line, with an ellipsis when cut, without
+/// direction controls (an override typed in a note cannot turn its marker's words around;
+/// a timeline has no isolation to offer), never empty (an empty name would match any
+/// unnamed marker).
 pub fn name(text: &str) -> String {
     let flat: String = text
         .trim()
         .chars()
+        .filter(|c| !is_direction_control(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let mut name: String = flat.chars().take(NAME_CHARS).collect();
@@ -170,7 +184,15 @@ pub fn name(text: &str) -> String {
         name = name.trim_end().to_owned();
         name.push('…');
     }
+    if name.trim().is_empty() {
+        name = "…".into();
+    }
     name
+}
+
+/// Unicode's explicit direction marks, embeddings, overrides and isolates.
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -205,10 +227,18 @@ mod tests {
     fn owned(n: u128, instance: Uuid, region: bool, number: i32, name: &str) -> Owned {
         Owned {
             id: id(n),
+            song: "Night Drive".into(),
             instance,
             region,
             number,
             name: name.into(),
+        }
+    }
+
+    fn on(me: Uuid) -> Manages<'static> {
+        Manages {
+            me,
+            song: "Night Drive",
         }
     }
 
@@ -218,9 +248,9 @@ mod tests {
         assert_eq!(Owned::parse(&o.id.to_string(), &o.value()), Some(o.clone()));
         for bad in [
             "",
-            "x m 1 a",
-            &format!("{} q 1 a", id(1)),
-            &format!("{} m x a", id(1)),
+            "{}",
+            "1 m 2 x",
+            r#"{"song":"s","instance":"x","region":true,"number":1,"name":""}"#,
         ] {
             assert_eq!(Owned::parse(&o.id.to_string(), bad), None, "{bad:?}");
         }
@@ -228,8 +258,10 @@ mod tests {
     }
 
     #[test]
-    fn adds_changes_and_deletes_only_its_own() {
+    fn adds_changes_and_deletes_what_it_looks_after() {
         let (me, other) = (id(100), id(200));
+        let mut elsewhere = owned(9, other, false, 7, "another song's");
+        elsewhere.song = "Other Song".into();
         let present = [
             present(false, 1, 1.0, "kept"),
             present(false, 2, 2.0, "moved"),
@@ -237,6 +269,7 @@ mod tests {
             present(false, 4, 4.0, "the user's marker"),
             present(false, 5, 5.0, "another instance's"),
             present(false, 6, 6.0, "renamed by the user"),
+            present(false, 7, 7.0, "another song's"),
         ];
         let owned = [
             owned(1, me, false, 1, "kept"),
@@ -245,15 +278,16 @@ mod tests {
             owned(5, other, false, 5, "another instance's"),
             owned(6, me, false, 6, "what we called it"),
             owned(8, me, false, 9, "deleted by the user"),
+            elsewhere,
         ];
         let wanted = [
             wanted(1, 1.0, None, "kept"),
             wanted(2, 2.5, None, "moved"),
-            wanted(5, 5.0, None, "another instance's"),
+            wanted(5, 5.5, None, "another instance's"),
             wanted(6, 6.0, None, "what we called it"),
             wanted(7, 7.0, Some(8.0), "new"),
         ];
-        let ops = plan(me, &wanted, &present, &owned);
+        let ops = plan(&on(me), &wanted, &present, &owned);
         assert_eq!(
             ops,
             vec![
@@ -268,6 +302,12 @@ mod tests {
                     number: 2,
                     wanted: wanted[1].clone()
                 },
+                // The same song's marker another instance (maybe one removed) made: it follows
+                // the record all the same.
+                Op::Change {
+                    number: 5,
+                    wanted: wanted[2].clone()
+                },
                 // Its old marker is the user's now: a new one is made.
                 Op::Add(wanted[3].clone()),
                 Op::Add(wanted[4].clone()),
@@ -276,10 +316,42 @@ mod tests {
     }
 
     #[test]
+    fn switched_off_it_takes_away_its_songs_markers_and_nothing_else() {
+        let (me, other) = (id(100), id(200));
+        let mut elsewhere = owned(3, other, false, 3, "another song's");
+        elsewhere.song = "Other Song".into();
+        let present = [
+            present(false, 1, 1.0, "mine"),
+            present(false, 2, 2.0, "theirs"),
+            present(false, 3, 3.0, "another song's"),
+        ];
+        let owned = [
+            owned(1, me, false, 1, "mine"),
+            owned(2, other, false, 2, "theirs"),
+            elsewhere,
+        ];
+        let delete = |n: u128| Op::Delete {
+            id: id(n),
+            region: false,
+            number: n as i32,
+        };
+        assert_eq!(
+            plan(&on(me), &[], &present, &owned),
+            vec![delete(1), delete(2)]
+        );
+        // An instance of another song takes away only what it made.
+        let elsewhere = Manages {
+            me: id(300),
+            song: "Other Song",
+        };
+        assert_eq!(plan(&elsewhere, &[], &present, &owned), vec![delete(3)]);
+    }
+
+    #[test]
     fn a_note_that_becomes_a_range_gets_a_region() {
         let me = id(100);
         let ops = plan(
-            me,
+            &on(me),
             &[wanted(1, 1.0, Some(2.0), "n")],
             &[present(false, 1, 1.0, "n")],
             &[owned(1, me, false, 1, "n")],
@@ -298,9 +370,11 @@ mod tests {
     }
 
     #[test]
-    fn names_are_one_line_and_short() {
+    fn names_are_one_line_short_never_empty_and_keep_their_direction() {
         assert_eq!(name("  a\nb\tc "), "a b c");
         let long = "x".repeat(60);
         assert_eq!(name(&long), format!("{}…", "x".repeat(NAME_CHARS)));
+        assert_eq!(name(" \n "), "…");
+        assert_eq!(name("abc\u{202E}fed\u{2066}"), "abcfed");
     }
 }

@@ -161,6 +161,7 @@ impl Bridge {
             watch: None,
             dirty: Arc::new(AtomicBool::new(false)),
             shown: None,
+            cleared: true,
             markers_at: None,
             track_at: None,
         });
@@ -177,10 +178,48 @@ impl Bridge {
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        let mut registry = REGISTRY.lock();
-        registry.instances.retain(|i| i.id != self.id);
-        if registry.instances.is_empty() {
-            if let Some(register) = registry.timer.take() {
+        let gone = {
+            let mut registry = REGISTRY.lock();
+            let gone = registry.remove(self.id);
+            registry.stop_timer_if_idle();
+            gone
+        };
+        // Dropped without the lock: it releases REAPER's interface and the record watch.
+        drop(gone);
+    }
+}
+
+/// Every live instance of this library in REAPER, and the registration call the timer was
+/// registered with. No REAPER call is made while it is locked: the timer takes the instances
+/// out, ticks them, and puts them back, so a REAPER call that comes back into the plugin (an
+/// instance made or destroyed) cannot deadlock on it.
+struct Registry {
+    instances: Vec<Instance>,
+    /// Whether the timer has the instances out.
+    ticking: bool,
+    /// Instances whose bridge was dropped while the timer had them out.
+    gone: Vec<u64>,
+    timer: Option<unsafe extern "C" fn(*const c_char, *mut c_void) -> c_int>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: u64) -> Option<Instance> {
+        match self.instances.iter().position(|i| i.id == id) {
+            Some(at) => Some(self.instances.remove(at)),
+            None => {
+                if self.ticking {
+                    self.gone.push(id);
+                }
+                None
+            }
+        }
+    }
+
+    /// Takes the timer off when no instance is left (on the main thread, where the last one
+    /// goes), so REAPER never calls into a library it may unload.
+    fn stop_timer_if_idle(&mut self) {
+        if self.instances.is_empty() && !self.ticking {
+            if let Some(register) = self.timer.take() {
                 // SAFETY: as in `Bridge::new`; "-timer" takes the callback off.
                 unsafe { register(c"-timer".as_ptr(), on_timer as *mut c_void) };
             }
@@ -188,27 +227,42 @@ impl Drop for Bridge {
     }
 }
 
-/// Every live instance of this library in REAPER, and the registration call the timer was
-/// registered with.
-struct Registry {
-    instances: Vec<Instance>,
-    timer: Option<unsafe extern "C" fn(*const c_char, *mut c_void) -> c_int>,
-}
-
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     instances: Vec::new(),
+    ticking: false,
+    gone: Vec::new(),
     timer: None,
 });
 
 /// REAPER's timer: on its main thread, a few dozen times a second.
 extern "C" fn on_timer() {
-    // A panic must not unwind into REAPER.
-    let _ = std::panic::catch_unwind(|| {
+    let mut instances = {
         let mut registry = REGISTRY.lock();
-        for instance in &mut registry.instances {
+        if registry.ticking {
+            return;
+        }
+        registry.ticking = true;
+        std::mem::take(&mut registry.instances)
+    };
+    // A panic must not unwind into REAPER.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for instance in &mut instances {
             instance.tick();
         }
-    });
+    }));
+    let gone: Vec<Instance> = {
+        let mut registry = REGISTRY.lock();
+        registry.ticking = false;
+        let gone_ids = std::mem::take(&mut registry.gone);
+        let (gone, mut live): (Vec<Instance>, Vec<Instance>) = instances
+            .into_iter()
+            .partition(|i| gone_ids.contains(&i.id));
+        live.append(&mut registry.instances);
+        registry.instances = live;
+        registry.stop_timer_if_idle();
+        gone
+    };
+    drop(gone);
 }
 
 /// What the last marker update was made from, to skip the ones with nothing new.
@@ -229,8 +283,10 @@ struct Instance {
     /// Held while markers are on: the worker follows the record and sets `dirty`.
     watch: Option<RecordWatch>,
     dirty: Arc<AtomicBool>,
-    /// `None` when this instance shows no markers.
+    /// What the markers were last brought up to date from; `None` when they were not.
     shown: Option<Shown>,
+    /// Whether this instance's own markers were taken away since its switch was last on.
+    cleared: bool,
     markers_at: Option<Instant>,
     track_at: Option<Instant>,
 }
@@ -320,11 +376,14 @@ impl Instance {
         };
         if !on {
             self.watch = None;
-            if self.shown.take().is_some() {
-                reconcile(&self.functions, project, me, &[]);
+            self.shown = None;
+            if !std::mem::replace(&mut self.cleared, true) {
+                let manages = markers::Manages { me, song: &song };
+                reconcile(&self.functions, project, &manages, &[]);
             }
             return;
         }
+        self.cleared = false;
         if self.watch.is_none() {
             let dirty = self.dirty.clone();
             self.watch = Some(self.link.watch(Arc::new(move || {
@@ -350,7 +409,8 @@ impl Instance {
             return;
         }
         let wanted = wanted(&self.functions, project, &record.views, &song);
-        reconcile(&self.functions, project, me, &wanted);
+        let manages = markers::Manages { me, song: &song };
+        reconcile(&self.functions, project, &manages, &wanted);
         // What the update itself changed counts as seen.
         let project_changes = match self.functions.get_project_state_change_count {
             // SAFETY: as above.
@@ -364,28 +424,47 @@ impl Instance {
     }
 }
 
+/// Positions past this many seconds (115 days) are taken as nonsense, not placed.
+const LATEST: f64 = 1e7;
+
 /// Seconds on the project's timeline for a position taken in the DAW. The musical position
 /// wins: after a tempo change, the seconds a note was taken at are stale, its bar and beat
 /// are not. `None` when the position says nothing usable.
 fn seconds(f: &Functions, project: Project, pos: &DawPos) -> Option<f64> {
-    let musical = match (pos.beats, pos.bar, pos.beat) {
-        (Some(qn), _, _) if qn.is_finite() => f.time_map2_qn_to_time.map(|to_time| {
-            // SAFETY: REAPER's tempo map, on the main thread, for the instance's project.
-            unsafe { to_time(project, qn) }
-        }),
-        (_, Some(bar), Some(beat)) if beat.is_finite() => {
-            f.time_map2_beats_to_time.map(|to_time| {
-                let measures: c_int = bar.saturating_sub(1);
-                // SAFETY: as above; REAPER reads the one int `measures` points to.
-                unsafe { to_time(project, beat - 1.0, &measures) }
-            })
-        }
+    let qn = match (pos.beats, pos.bar, pos.beat) {
+        (Some(qn), _, _) if qn.is_finite() => Some(qn),
+        (_, Some(bar), Some(beat)) if beat.is_finite() => bar_beat_to_qn(f, project, bar, beat),
         _ => None,
     };
+    let musical = qn.zip(f.time_map2_qn_to_time).map(|(qn, to_time)| {
+        // SAFETY: REAPER's tempo map, on the main thread, for the instance's project.
+        unsafe { to_time(project, qn) }
+    });
     musical
         .or(pos.seconds)
-        .filter(|t| t.is_finite())
+        .filter(|t| t.is_finite() && *t <= LATEST)
         .map(|t| t.max(0.0))
+}
+
+/// Quarter notes from the project's start at `bar` (1-based) and `beat` (1-based, in the
+/// bar's time signature denominator), by REAPER's own bars: where that bar starts and what
+/// its signature is there.
+fn bar_beat_to_qn(f: &Functions, project: Project, bar: i32, beat: f64) -> Option<f64> {
+    let measure_info = f.time_map_get_measure_info?;
+    let (mut qn_start, mut qn_end, mut num, mut denom, mut tempo) = (0.0, 0.0, 0, 0, 0.0);
+    // SAFETY: REAPER's function on the main thread; it writes the five out-parameters.
+    unsafe {
+        measure_info(
+            project,
+            bar.saturating_sub(1),
+            &mut qn_start,
+            &mut qn_end,
+            &mut num,
+            &mut denom,
+            &mut tempo,
+        )
+    };
+    (denom > 0).then(|| qn_start + (beat - 1.0) * 4.0 / f64::from(denom))
 }
 
 /// The markers a song's notes, decisions and marks want, earliest first, at most
@@ -452,7 +531,12 @@ fn wanted(
 }
 
 /// Reads the project's markers and the plugin's entries, and makes the planned changes.
-fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wanted]) {
+fn reconcile(
+    f: &Functions,
+    project: Project,
+    manages: &markers::Manages,
+    wanted: &[markers::Wanted],
+) {
     let (Some(add), Some(set), Some(delete), Some(enum_markers), Some(enum_state), Some(set_state)) = (
         f.add_project_marker2,
         f.set_project_marker4,
@@ -465,7 +549,9 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
     };
     let present = read_markers(enum_markers, project);
     let owned = read_entries(enum_state, project);
-    let ops = markers::plan(me, wanted, &present, &owned);
+    let ops = markers::plan(manages, wanted, &present, &owned);
+    let me = manages.me;
+    let song = manages.song.to_owned();
     let remember = |o: &markers::Owned| {
         let (Ok(key), Ok(value)) = (CString::new(o.id.to_string()), CString::new(o.value())) else {
             return;
@@ -507,6 +593,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
                 if number >= 0 {
                     remember(&markers::Owned {
                         id: w.id,
+                        song: song.clone(),
                         instance: me,
                         region,
                         number,
@@ -541,6 +628,7 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
                 if changed {
                     remember(&markers::Owned {
                         id: w.id,
+                        song: song.clone(),
                         instance: me,
                         region,
                         number: *number,
@@ -563,6 +651,10 @@ fn reconcile(f: &Functions, project: Project, me: Uuid, wanted: &[markers::Wante
         }
     }
 }
+
+/// At most this many markers and entries are read (a hand-edited project with millions must
+/// not stall REAPER's main thread; what is past it is left alone).
+const MOST_READ: usize = 20 * markers::MOST;
 
 type EnumMarkers = unsafe extern "C" fn(
     Project,
@@ -589,7 +681,7 @@ type EnumState = unsafe extern "C" fn(
 fn read_markers(enum_markers: EnumMarkers, project: Project) -> Vec<markers::Present> {
     let mut out = Vec::new();
     let mut index = 0;
-    while out.len() < 1_000_000 {
+    while out.len() < MOST_READ {
         let (mut region, mut start, mut end) = (false, 0.0, 0.0);
         let mut name: *const c_char = std::ptr::null();
         let (mut number, mut color) = (0, 0);
@@ -634,7 +726,7 @@ fn read_markers(enum_markers: EnumMarkers, project: Project) -> Vec<markers::Pre
 fn read_entries(enum_state: EnumState, project: Project) -> Vec<markers::Owned> {
     let mut out = Vec::new();
     let (mut key, mut value) = (vec![0u8; 256], vec![0u8; 4096]);
-    for index in 0..1_000_000 {
+    for index in 0..MOST_READ as c_int {
         key.fill(0);
         value.fill(0);
         // SAFETY: REAPER writes C strings of at most the sizes given.

@@ -4,7 +4,8 @@
 //! `reaper_vst3_interfaces.h`: `IReaperHostApplication`), written here from the header, not
 //! from the plugin's own declarations, so a wrong layout or signature on either side shows.
 //!
-//! One project with a tempo change (4/4, 120 bpm for the first 8 bars = 16 s, then 90 bpm),
+//! One project with a tempo and metre change (4/4 at 120 bpm for the first 8 bars = 16 s, then
+//! 6/8 at 90 quarter notes a minute),
 //! its markers and regions numbered as REAPER numbers them, its extension state, the edit
 //! cursor and the time selection, one track. Every call is recorded with its thread, and the
 //! functions check they were given this project (REAPER's NULL means "the active tab", which
@@ -72,6 +73,8 @@ struct Stand {
     timers: Vec<extern "C" fn()>,
     calls: Vec<(&'static str, ThreadId)>,
     wrong_project: usize,
+    /// Functions `GetFunc` does not find (an older REAPER).
+    hidden: Vec<String>,
 }
 
 static STAND: Mutex<Stand> = Mutex::new(Stand {
@@ -85,6 +88,7 @@ static STAND: Mutex<Stand> = Mutex::new(Stand {
     timers: Vec::new(),
     calls: Vec::new(),
     wrong_project: 0,
+    hidden: Vec::new(),
 });
 
 fn stand() -> std::sync::MutexGuard<'static, Stand> {
@@ -116,6 +120,12 @@ pub fn reset(track_name: &str, track_rgb: Option<(u8, u8, u8)>) {
     });
     s.calls.clear();
     s.wrong_project = 0;
+    s.hidden.clear();
+}
+
+/// Makes `GetFunc` answer null for these functions, as a REAPER without them would.
+pub fn hide(names: &[&str]) {
+    stand().hidden = names.iter().map(|n| n.to_string()).collect();
 }
 
 /// Runs every registered timer once, on this thread (REAPER's main thread here).
@@ -217,13 +227,16 @@ unsafe extern "C" fn Register(name: *const c_char, info: *mut c_void) -> c_int {
 
 unsafe extern "C" fn GetFunc(name: *const c_char) -> *mut c_void {
     let name = unsafe { CStr::from_ptr(name) }.to_str().unwrap_or("");
+    if stand().hidden.iter().any(|h| h == name) {
+        return std::ptr::null_mut();
+    }
     match name {
         "plugin_register" => plugin_register as *mut c_void,
         "clap_get_reaper_context" => clap_get_reaper_context as *mut c_void,
         "SetEditCurPos2" => SetEditCurPos2 as *mut c_void,
         "GetSet_LoopTimeRange2" => GetSet_LoopTimeRange2 as *mut c_void,
         "TimeMap2_QNToTime" => TimeMap2_QNToTime as *mut c_void,
-        "TimeMap2_beatsToTime" => TimeMap2_beatsToTime as *mut c_void,
+        "TimeMap_GetMeasureInfo" => TimeMap_GetMeasureInfo as *mut c_void,
         "AddProjectMarker2" => AddProjectMarker2 as *mut c_void,
         "SetProjectMarker4" => SetProjectMarker4 as *mut c_void,
         "DeleteProjectMarker" => DeleteProjectMarker as *mut c_void,
@@ -299,19 +312,38 @@ extern "C" fn TimeMap2_QNToTime(proj: *mut c_void, qn: f64) -> f64 {
     qn_to_seconds(qn)
 }
 
-/// `double TimeMap2_beatsToTime(ReaProject* proj, double tpos, const int* measuresInOptional)`
-unsafe extern "C" fn TimeMap2_beatsToTime(
+/// `double TimeMap_GetMeasureInfo(ReaProject* proj, int measure, double* qn_startOut,
+/// double* qn_endOut, int* timesig_numOut, int* timesig_denomOut, double* tempoOut)`: the
+/// measure's start in seconds.
+unsafe extern "C" fn TimeMap_GetMeasureInfo(
     proj: *mut c_void,
-    tpos: f64,
-    measures: *const c_int,
+    measure: c_int,
+    qn_start: *mut f64,
+    qn_end: *mut f64,
+    num: *mut c_int,
+    denom: *mut c_int,
+    tempo: *mut f64,
 ) -> f64 {
-    let _s = call("TimeMap2_beatsToTime", proj);
-    let bars = if measures.is_null() {
-        0.0
+    let _s = call("TimeMap_GetMeasureInfo", proj);
+    let m = f64::from(measure.max(0));
+    let (start, length, sig, bpm) = if measure < 8 {
+        (m * 4.0, 4.0, (4, 4), 120.0)
     } else {
-        f64::from(unsafe { *measures })
+        (32.0 + (m - 8.0) * 3.0, 3.0, (6, 8), 90.0)
     };
-    qn_to_seconds(bars * 4.0 + tpos)
+    unsafe {
+        for (out, value) in [(qn_start, start), (qn_end, start + length), (tempo, bpm)] {
+            if !out.is_null() {
+                *out = value;
+            }
+        }
+        for (out, value) in [(num, sig.0), (denom, sig.1)] {
+            if !out.is_null() {
+                *out = value;
+            }
+        }
+    }
+    qn_to_seconds(start)
 }
 
 /// `int AddProjectMarker2(ReaProject* proj, bool isrgn, double pos, double rgnend,

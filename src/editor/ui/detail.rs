@@ -12,12 +12,7 @@ pub(super) fn detail(app: &mut EditorApp, ui: &mut egui::Ui) {
     if let Some(c) = v.clips.get(&id) {
         ui.label(RichText::new(clip_text(c)).small().color(CLIP_COLOR));
     }
-    let span = app
-        .rows
-        .rows
-        .iter()
-        .find(|r| r.kind == kind && r.id(v) == id)
-        .and_then(|r| r.span(v));
+    let span = crate::editor::list::span_of(v, kind, id);
     if let Some(span) = span.filter(|_| app.reaper.as_ref().is_some_and(|r| r.can_go_there())) {
         if ui
             .button("Go there")

@@ -294,6 +294,8 @@ pub(super) fn list_row(
         .as_ref()
         .filter(|r| r.can_go_there())
         .and_then(|_| row.span(v));
+    // The row's right edge (its content may end before it).
+    let right = ui.max_rect().right();
     let r = ui
         .horizontal(|ui| {
             if lit {
@@ -341,19 +343,27 @@ pub(super) fn list_row(
             if selected {
                 line = line.strong();
             }
-            // Room at the end for *Go there*, drawn over the row below.
+            // The text and the comment end where *Go there* begins (it is drawn below).
             let room = if go_there.is_some() {
                 GO_THERE_WIDTH
             } else {
                 0.0
             };
-            ui.allocate_ui(
-                egui::vec2((ui.available_width() - room).max(0.0), ROW_HEIGHT - 6.0),
-                |ui| ui.add(egui::Label::new(line).truncate()),
+            ui.allocate_ui_with_layout(
+                egui::vec2(
+                    (right - room - ui.cursor().left()).max(0.0),
+                    ROW_HEIGHT - 6.0,
+                ),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.add(egui::Label::new(line).truncate());
+                    if let Some(v) = verdict.filter(|v| !v.comment.is_empty()) {
+                        ui.add(
+                            egui::Label::new(RichText::new(&v.comment).italics().weak()).truncate(),
+                        );
+                    }
+                },
             );
-            if let Some(v) = verdict.filter(|v| !v.comment.is_empty()) {
-                ui.add(egui::Label::new(RichText::new(&v.comment).italics().weak()).truncate());
-            }
         })
         .response;
     let r = ui.interact(
@@ -362,9 +372,10 @@ pub(super) fn list_row(
         egui::Sense::click(),
     );
     if let Some(span) = go_there {
-        // Added after the row's own click area, so it is on top of it.
+        // At the row's right edge, in the room kept for it, added after the row's own click
+        // area (so on top of it, should they meet).
         let rect = egui::Rect::from_min_size(
-            egui::pos2(r.rect.right() - GO_THERE_WIDTH + 4.0, r.rect.top() + 2.0),
+            egui::pos2(right - GO_THERE_WIDTH + 4.0, r.rect.top() + 2.0),
             egui::vec2(GO_THERE_WIDTH - 6.0, ROW_HEIGHT - 8.0),
         );
         let b = ui
