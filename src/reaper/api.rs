@@ -97,8 +97,6 @@ api_functions! {
     get_track_color = c"GetTrackColor": fn(Track) -> c_int;
 }
 
-/// `flags & 1` for `SetProjectMarker4`: set the name even when it is empty.
-pub const CLEAR_NAME: c_int = 1;
 /// The flag REAPER's colours carry when they are set (0 means "the default colour").
 pub const CUSTOM_COLOR: c_int = 0x0100_0000;
 

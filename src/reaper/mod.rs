@@ -14,18 +14,19 @@
 pub mod api;
 pub mod host;
 pub mod markers;
+mod project;
+mod timeline;
 
 use crate::worker::{Link, RecordWatch};
 use api::{Functions, Project, CUSTOM_COLOR};
 use host::Context;
 use liner_record::event::{Anchor, DawPos};
-use liner_record::review::{Item, Standing};
+
 use parking_lot::Mutex;
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Markers are brought up to date at most this often.
 const MARKERS_EVERY: Duration = Duration::from_millis(250);
@@ -315,7 +316,7 @@ impl Instance {
         let Some(set_cursor) = self.functions.set_edit_cur_pos2 else {
             return;
         };
-        let Some(start) = seconds(&self.functions, project, &span.start) else {
+        let Some(start) = timeline::seconds(&self.functions, project, &span.start) else {
             return;
         };
         // SAFETY: REAPER's functions with the SDK's arguments, on the main thread. Playback,
@@ -323,7 +324,7 @@ impl Instance {
         unsafe { set_cursor(project, start, true, false) };
         let end = span
             .end
-            .and_then(|end| seconds(&self.functions, project, &end))
+            .and_then(|end| timeline::seconds(&self.functions, project, &end))
             .filter(|&end| end > start);
         if let (Some(mut end), Some(set_range)) = (end, self.functions.get_set_loop_time_range2) {
             let mut start = start;
@@ -379,7 +380,7 @@ impl Instance {
             self.shown = None;
             if !std::mem::replace(&mut self.cleared, true) {
                 let manages = markers::Manages { me, song: &song };
-                reconcile(&self.functions, project, &manages, &[]);
+                project::reconcile(&self.functions, project, &manages, &[]);
             }
             return;
         }
@@ -408,9 +409,9 @@ impl Instance {
         if !dirty && self.shown.as_ref() == Some(&now) {
             return;
         }
-        let wanted = wanted(&self.functions, project, &record.views, &song);
+        let wanted = timeline::wanted(&self.functions, project, &record.views, &song);
         let manages = markers::Manages { me, song: &song };
-        reconcile(&self.functions, project, &manages, &wanted);
+        project::reconcile(&self.functions, project, &manages, &wanted);
         // What the update itself changed counts as seen.
         let project_changes = match self.functions.get_project_state_change_count {
             // SAFETY: as above.
@@ -422,336 +423,4 @@ impl Instance {
             ..now
         });
     }
-}
-
-/// Positions past this many seconds (115 days) are taken as nonsense, not placed.
-const LATEST: f64 = 1e7;
-
-/// Seconds on the project's timeline for a position taken in the DAW. The musical position
-/// wins: after a tempo change, the seconds a note was taken at are stale, its bar and beat
-/// are not. `None` when the position says nothing usable.
-fn seconds(f: &Functions, project: Project, pos: &DawPos) -> Option<f64> {
-    let qn = match (pos.beats, pos.bar, pos.beat) {
-        (Some(qn), _, _) if qn.is_finite() => Some(qn),
-        (_, Some(bar), Some(beat)) if beat.is_finite() => bar_beat_to_qn(f, project, bar, beat),
-        _ => None,
-    };
-    let musical = qn.zip(f.time_map2_qn_to_time).map(|(qn, to_time)| {
-        // SAFETY: REAPER's tempo map, on the main thread, for the instance's project.
-        unsafe { to_time(project, qn) }
-    });
-    musical
-        .or(pos.seconds)
-        .filter(|t| t.is_finite() && *t <= LATEST)
-        .map(|t| t.max(0.0))
-}
-
-/// Quarter notes from the project's start at `bar` (1-based) and `beat` (1-based, in the
-/// bar's time signature denominator), by REAPER's own bars: where that bar starts and what
-/// its signature is there.
-fn bar_beat_to_qn(f: &Functions, project: Project, bar: i32, beat: f64) -> Option<f64> {
-    let measure_info = f.time_map_get_measure_info?;
-    let (mut qn_start, mut qn_end, mut num, mut denom, mut tempo) = (0.0, 0.0, 0, 0, 0.0);
-    // SAFETY: REAPER's function on the main thread; it writes the five out-parameters.
-    unsafe {
-        measure_info(
-            project,
-            bar.saturating_sub(1),
-            &mut qn_start,
-            &mut qn_end,
-            &mut num,
-            &mut denom,
-            &mut tempo,
-        )
-    };
-    (denom > 0).then(|| qn_start + (beat - 1.0) * 4.0 / f64::from(denom))
-}
-
-/// The markers a song's notes, decisions and marks want, earliest first, at most
-/// [`markers::MOST`].
-fn wanted(
-    f: &Functions,
-    project: Project,
-    views: &liner_record::Views,
-    song: &str,
-) -> Vec<markers::Wanted> {
-    let Some(to_native) = f.color_to_native else {
-        return Vec::new();
-    };
-    let color = |standing: Option<Standing>| {
-        let [r, g, b] = liner_record::export::standing_rgb(standing);
-        // SAFETY: REAPER's own colour conversion (the native order differs by OS).
-        unsafe { to_native(r.into(), g.into(), b.into()) | CUSTOM_COLOR }
-    };
-    let place = |span: Span| {
-        let start = seconds(f, project, &span.start)?;
-        let end = span
-            .end
-            .and_then(|end| seconds(f, project, &end))
-            .filter(|&end| end > start);
-        Some((start, end))
-    };
-    let mut out = Vec::new();
-    for n in views.notes.iter().filter(|n| n.song == song) {
-        if let Some((start, end)) = n.anchor.as_ref().map(Span::of_anchor).and_then(place) {
-            out.push(markers::Wanted {
-                id: n.id,
-                start,
-                end,
-                name: markers::name(&n.text),
-                color: color(Standing::of(Item::Note, n.verdict.as_ref())),
-            });
-        }
-    }
-    for d in views.decisions.iter().filter(|d| d.song == song) {
-        if let Some((start, _)) = d.pos.map(Span::at).and_then(place) {
-            out.push(markers::Wanted {
-                id: d.id,
-                start,
-                end: None,
-                name: markers::name(&crate::editor::list::decision_text(d)),
-                color: color(Standing::of(Item::Decision, d.verdict.as_ref())),
-            });
-        }
-    }
-    for m in views.marks.iter().filter(|m| m.song == song) {
-        if let Some((start, _)) = m.pos.map(Span::at).and_then(place) {
-            out.push(markers::Wanted {
-                id: m.id,
-                start,
-                end: None,
-                name: markers::name(&crate::editor::list::mark_text(m)),
-                color: color(Standing::of(Item::Mark, None)),
-            });
-        }
-    }
-    out.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.id.cmp(&b.id)));
-    out.truncate(markers::MOST);
-    out
-}
-
-/// Reads the project's markers and the plugin's entries, and makes the planned changes.
-fn reconcile(
-    f: &Functions,
-    project: Project,
-    manages: &markers::Manages,
-    wanted: &[markers::Wanted],
-) {
-    let (Some(add), Some(set), Some(delete), Some(enum_markers), Some(enum_state), Some(set_state)) = (
-        f.add_project_marker2,
-        f.set_project_marker4,
-        f.delete_project_marker,
-        f.enum_project_markers3,
-        f.enum_proj_ext_state,
-        f.set_proj_ext_state,
-    ) else {
-        return;
-    };
-    let present = read_markers(enum_markers, project);
-    let owned = read_entries(enum_state, project);
-    let ops = markers::plan(manages, wanted, &present, &owned);
-    let me = manages.me;
-    let song = manages.song.to_owned();
-    let remember = |o: &markers::Owned| {
-        let (Ok(key), Ok(value)) = (CString::new(o.id.to_string()), CString::new(o.value())) else {
-            return;
-        };
-        // SAFETY: REAPER's function with C strings, on the main thread (as every call here).
-        unsafe {
-            set_state(
-                project,
-                markers::EXT_SECTION.as_ptr(),
-                key.as_ptr(),
-                value.as_ptr(),
-            )
-        };
-    };
-    let forget = |id: Uuid| {
-        let key = CString::new(id.to_string()).expect("no NUL in an id");
-        // An empty value deletes the key.
-        // SAFETY: as above.
-        unsafe {
-            set_state(
-                project,
-                markers::EXT_SECTION.as_ptr(),
-                key.as_ptr(),
-                c"".as_ptr(),
-            )
-        };
-    };
-    for op in &ops {
-        match op {
-            markers::Op::Add(w) => {
-                let Ok(name) = CString::new(w.name.as_str()) else {
-                    continue;
-                };
-                let region = w.end.is_some();
-                let end = w.end.unwrap_or(w.start);
-                // SAFETY: REAPER's function with a C string, on the main thread.
-                let number =
-                    unsafe { add(project, region, w.start, end, name.as_ptr(), -1, w.color) };
-                if number >= 0 {
-                    remember(&markers::Owned {
-                        id: w.id,
-                        song: song.clone(),
-                        instance: me,
-                        region,
-                        number,
-                        name: w.name.clone(),
-                    });
-                }
-            }
-            markers::Op::Change { number, wanted: w } => {
-                let Ok(name) = CString::new(w.name.as_str()) else {
-                    continue;
-                };
-                let region = w.end.is_some();
-                let end = w.end.unwrap_or(w.start);
-                let flags = if w.name.is_empty() {
-                    api::CLEAR_NAME
-                } else {
-                    0
-                };
-                // SAFETY: as above.
-                let changed = unsafe {
-                    set(
-                        project,
-                        *number,
-                        region,
-                        w.start,
-                        end,
-                        name.as_ptr(),
-                        w.color,
-                        flags,
-                    )
-                };
-                if changed {
-                    remember(&markers::Owned {
-                        id: w.id,
-                        song: song.clone(),
-                        instance: me,
-                        region,
-                        number: *number,
-                        name: w.name.clone(),
-                    });
-                }
-            }
-            markers::Op::Delete { id, region, number } => {
-                // SAFETY: as above.
-                unsafe { delete(project, *number, *region) };
-                forget(*id);
-            }
-            markers::Op::Forget(id) => forget(*id),
-        }
-    }
-    if !ops.is_empty() {
-        if let Some(update) = f.update_timeline {
-            // SAFETY: as above.
-            unsafe { update() };
-        }
-    }
-}
-
-/// At most this many markers and entries are read (a hand-edited project with millions must
-/// not stall REAPER's main thread; what is past it is left alone).
-const MOST_READ: usize = 20 * markers::MOST;
-
-type EnumMarkers = unsafe extern "C" fn(
-    Project,
-    c_int,
-    *mut bool,
-    *mut f64,
-    *mut f64,
-    *mut *const c_char,
-    *mut c_int,
-    *mut c_int,
-) -> c_int;
-
-type EnumState = unsafe extern "C" fn(
-    Project,
-    *const c_char,
-    c_int,
-    *mut c_char,
-    c_int,
-    *mut c_char,
-    c_int,
-) -> bool;
-
-/// Every marker and region of the project (REAPER answers the next index, 0 past the end).
-fn read_markers(enum_markers: EnumMarkers, project: Project) -> Vec<markers::Present> {
-    let mut out = Vec::new();
-    let mut index = 0;
-    while out.len() < MOST_READ {
-        let (mut region, mut start, mut end) = (false, 0.0, 0.0);
-        let mut name: *const c_char = std::ptr::null();
-        let (mut number, mut color) = (0, 0);
-        // SAFETY: REAPER's function; the name points into REAPER's memory and is copied at once.
-        let next = unsafe {
-            enum_markers(
-                project,
-                index,
-                &mut region,
-                &mut start,
-                &mut end,
-                &mut name,
-                &mut number,
-                &mut color,
-            )
-        };
-        if next <= index {
-            break;
-        }
-        let name = if name.is_null() {
-            String::new()
-        } else {
-            // SAFETY: a C string REAPER just gave (valid until the next call).
-            unsafe { CStr::from_ptr(name) }
-                .to_string_lossy()
-                .into_owned()
-        };
-        out.push(markers::Present {
-            region,
-            number,
-            start,
-            end,
-            name,
-            color,
-        });
-        index = next;
-    }
-    out
-}
-
-/// The plugin's entries in the project's extension state (unreadable ones are left out).
-fn read_entries(enum_state: EnumState, project: Project) -> Vec<markers::Owned> {
-    let mut out = Vec::new();
-    let (mut key, mut value) = (vec![0u8; 256], vec![0u8; 4096]);
-    for index in 0..MOST_READ as c_int {
-        key.fill(0);
-        value.fill(0);
-        // SAFETY: REAPER writes C strings of at most the sizes given.
-        let there = unsafe {
-            enum_state(
-                project,
-                markers::EXT_SECTION.as_ptr(),
-                index,
-                key.as_mut_ptr().cast(),
-                key.len() as c_int - 1,
-                value.as_mut_ptr().cast(),
-                value.len() as c_int - 1,
-            )
-        };
-        if !there {
-            break;
-        }
-        let text = |b: &[u8]| {
-            CStr::from_bytes_until_nul(b)
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        if let Some(o) = markers::Owned::parse(&text(&key), &text(&value)) {
-            out.push(o);
-        }
-    }
-    out
 }

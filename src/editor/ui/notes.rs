@@ -349,21 +349,10 @@ pub(super) fn list_row(
             } else {
                 0.0
             };
-            ui.allocate_ui_with_layout(
-                egui::vec2(
-                    (right - room - ui.cursor().left()).max(0.0),
-                    ROW_HEIGHT - 6.0,
-                ),
-                egui::Layout::left_to_right(egui::Align::Center),
-                |ui| {
-                    ui.add(egui::Label::new(line).truncate());
-                    if let Some(v) = verdict.filter(|v| !v.comment.is_empty()) {
-                        ui.add(
-                            egui::Label::new(RichText::new(&v.comment).italics().weak()).truncate(),
-                        );
-                    }
-                },
-            );
+            let comment = verdict
+                .map(|v| v.comment.as_str())
+                .filter(|c| !c.is_empty());
+            text_and_comment(ui, line, comment, right - room);
         })
         .response;
     let r = ui.interact(
@@ -372,20 +361,43 @@ pub(super) fn list_row(
         egui::Sense::click(),
     );
     if let Some(span) = go_there {
-        // At the row's right edge, in the room kept for it, added after the row's own click
-        // area (so on top of it, should they meet).
-        let rect = egui::Rect::from_min_size(
-            egui::pos2(right - GO_THERE_WIDTH + 4.0, r.rect.top() + 2.0),
-            egui::vec2(GO_THERE_WIDTH - 6.0, ROW_HEIGHT - 8.0),
-        );
-        let b = ui
-            .put(rect, egui::Button::new(RichText::new("Go there").small()))
-            .on_hover_text("Move REAPER's edit cursor here (a range also sets the time selection)");
-        if b.clicked() {
-            app.go_there(span);
-        }
+        go_there_button(app, ui, egui::pos2(right, r.rect.top()), span);
     }
     r.clicked().then_some((row.kind, id))
+}
+
+/// A row's text and its verdict's comment, cut to end at `right`.
+fn text_and_comment(ui: &mut egui::Ui, line: RichText, comment: Option<&str>, right: f32) {
+    ui.allocate_ui_with_layout(
+        egui::vec2((right - ui.cursor().left()).max(0.0), ROW_HEIGHT - 6.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.add(egui::Label::new(line).truncate());
+            if let Some(c) = comment {
+                ui.add(egui::Label::new(RichText::new(c).italics().weak()).truncate());
+            }
+        },
+    );
+}
+
+/// A row's *Go there*, ending at `top_right`, in the room the row kept for it. Added after the
+/// row's own click area, so it is on top of it should they meet.
+fn go_there_button(
+    app: &EditorApp,
+    ui: &mut egui::Ui,
+    top_right: egui::Pos2,
+    span: crate::reaper::Span,
+) {
+    let rect = egui::Rect::from_min_size(
+        egui::pos2(top_right.x - GO_THERE_WIDTH + 4.0, top_right.y + 2.0),
+        egui::vec2(GO_THERE_WIDTH - 6.0, ROW_HEIGHT - 8.0),
+    );
+    let b = ui
+        .put(rect, egui::Button::new(RichText::new("Go there").small()))
+        .on_hover_text("Move REAPER's edit cursor here (a range also sets the time selection)");
+    if b.clicked() {
+        app.go_there(span);
+    }
 }
 
 /// The width of a row's *Go there* button.
