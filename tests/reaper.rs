@@ -152,6 +152,18 @@ impl Rig {
         context(&self.project(), "Night Drive", "Sam", Role::Producer)
     }
 
+    /// The editor, once it lists a note `text` at `anchor` this rig's journal now holds.
+    fn editor_with_note(&self, text: &str, anchor: Anchor) -> Harness<'static, EditorApp> {
+        Journal::open_project(&self.project())
+            .unwrap()
+            .append(&[note(&self.ctx(), text, anchor)])
+            .unwrap();
+        let mut h = self.harness();
+        frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+        h.step();
+        h
+    }
+
     fn harness(&self) -> Harness<'static, EditorApp> {
         let mut app = EditorApp::new(
             self.registration.link(),
@@ -188,14 +200,7 @@ fn go_there_moves_reapers_edit_cursor_to_the_bar_and_beat_under_a_tempo_change()
     let bridge = rig.bridge.as_ref().expect("REAPER found");
     assert_eq!(stand::timers(), 1, "one timer registered with REAPER");
     // Quarter note 36 (bar 10, beat 3 of 6/8), past the change to 90 at bar 9 (16 s).
-    let after_change = note(&rig.ctx(), "breath before the chorus", point(36.0));
-    Journal::open_project(&rig.project())
-        .unwrap()
-        .append(std::slice::from_ref(&after_change))
-        .unwrap();
-    let mut h = rig.harness();
-    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
-    h.step();
+    let mut h = rig.editor_with_note("breath before the chorus", point(36.0));
     h.get_by_label("Go there").click();
     h.step();
     h.step();
@@ -269,14 +274,7 @@ fn without_reaper_the_editor_offers_no_go_there_and_no_markers_switch() {
     let _turn = one_at_a_time();
     let mut rig = rig();
     rig.bridge = None;
-    let n = note(&rig.ctx(), "hiss at the top", point(8.0));
-    Journal::open_project(&rig.project())
-        .unwrap()
-        .append(&[n])
-        .unwrap();
-    let mut h = rig.harness();
-    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
-    h.step();
+    let h = rig.editor_with_note("hiss at the top", point(8.0));
     assert!(h.query_by_label("Go there").is_none());
     assert!(h.query_by_label("REAPER markers").is_none());
 }
@@ -546,14 +544,7 @@ fn a_reaper_without_a_function_hides_only_what_needs_it() {
     stand::reset("Audio 1", None);
     stand::hide(&["AddProjectMarker2"]);
     let first = rig();
-    let n = note(&first.ctx(), "hiss at the top", point(8.0));
-    Journal::open_project(&first.project())
-        .unwrap()
-        .append(&[n])
-        .unwrap();
-    let mut h = first.harness();
-    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
-    h.step();
+    let h = first.editor_with_note("hiss at the top", point(8.0));
     assert!(h.query_by_label("Go there").is_some());
     assert!(h.query_by_label("REAPER markers").is_none());
     drop(h);
@@ -561,14 +552,7 @@ fn a_reaper_without_a_function_hides_only_what_needs_it() {
 
     stand::hide(&["SetEditCurPos2"]);
     let second = rig();
-    let n = note(&second.ctx(), "hiss at the top", point(8.0));
-    Journal::open_project(&second.project())
-        .unwrap()
-        .append(&[n])
-        .unwrap();
-    let mut h = second.harness();
-    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
-    h.step();
+    let h = second.editor_with_note("hiss at the top", point(8.0));
     assert!(h.query_by_label("Go there").is_none());
     assert!(h.query_by_label("REAPER markers").is_some());
     drop(h);
@@ -698,13 +682,7 @@ fn the_editor_takes_reapers_track_name_and_switches_the_markers() {
     stand::reset("Lead vox dbl", Some((200, 40, 40)));
     let rig = rig();
     rig.state.write().settings.track.clear();
-    let n = note(&rig.ctx(), "double is late in bar 3", point(8.0));
-    Journal::open_project(&rig.project())
-        .unwrap()
-        .append(&[n])
-        .unwrap();
-    let mut h = rig.harness();
-    frames_until(&mut h, "the note", |app| app.rows().rows.len() == 1);
+    let mut h = rig.editor_with_note("double is late in bar 3", point(8.0));
     stand::run_timers();
     frames_until(&mut h, "REAPER's track name", |_| {
         rig.state.read().settings.track == "Lead vox dbl"
