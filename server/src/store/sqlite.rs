@@ -2,6 +2,7 @@
 //! transaction per call on the writing connection (pushes that queue share one: [`push`]),
 //! and a second, read-only connection for token lookups and pulls.
 
+mod checkpoint;
 mod guests;
 mod push;
 
@@ -179,7 +180,23 @@ const MIGRATIONS: &[&str] = &[
     // 11: listening links (their secrets' hashes), guests' sessions on links with a
     // passphrase, and the comments guests leave, held until the executive settles them.
     guests::MIGRATION,
+    // 12: subjects kept in their key's order alone (no rowid table beside the key's index):
+    // every note, take and mark a push stores writes one b-tree here, not two.
+    "CREATE TABLE subjects_by_key (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        PRIMARY KEY (project_id, key)
+    ) WITHOUT ROWID;
+    INSERT INTO subjects_by_key (project_id, key, owner)
+        SELECT project_id, key, owner FROM subjects;
+    DROP TABLE subjects;
+    ALTER TABLE subjects_by_key RENAME TO subjects;",
 ];
+
+/// The writer's page cache in KiB (SQLite's default is 2 MiB): room for a whole group's
+/// changed pages and the indexes' upper levels.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
 /// The bytes of clips and version chunks project `?1` holds: one quota covers both.
 const USED: &str = "SELECT (SELECT COALESCE(SUM(size), 0) FROM clips WHERE project_id = ?1) \
@@ -288,6 +305,8 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
     /// Pushes waiting for their group's transaction ([`push`]).
     pushes: push::Queue,
+    /// Copies the WAL back into the database off the write path.
+    checkpoints: checkpoint::Checkpointer,
     dir: std::path::PathBuf,
     /// Version chunks read ([`Store::chunks_read`]).
     chunks_read: std::sync::atomic::AtomicU64,
@@ -323,6 +342,12 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A group of pushes is one transaction with a savepoint per push: the savepoints'
+        // journal stays in memory rather than in a temporary file, and the pages a group
+        // changes stay in the cache rather than spilling to the WAL before its commit.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::FALLBACK_PAGES)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let tx = conn.transaction()?;
         tx.execute_batch(
@@ -349,6 +374,8 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
             pushes: push::Queue::default(),
+            checkpoints: checkpoint::Checkpointer::start(&path)
+                .map_err(|e| cannot("start checkpointing the database in", e))?,
             dir: dir.to_owned(),
             chunks_read: std::sync::atomic::AtomicU64::new(0),
         })
@@ -825,7 +852,9 @@ impl Store for SqliteStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        self.pushes.push(|| self.conn(), project, token, events)
+        let outcomes = self.pushes.push(|| self.conn(), project, token, events);
+        self.checkpoints.nudge();
+        outcomes
     }
 
     fn create_session(&self, token: i64) -> Result<(String, String)> {

@@ -192,7 +192,24 @@ fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Jo
 
 /// Writes `group` in one transaction, one savepoint per push: each push's answer, or why the
 /// whole group failed (nothing of it stored).
+///
+/// SQLite's foreign-key checks are off for the group's transaction: they would look up the
+/// project and the token again for every row. [`write`] checks both once per push instead
+/// (neither is ever deleted, so what holds at the start of the push holds for its rows); the
+/// checks are on again for every other write on this connection, whatever the group's fate.
 fn write_group(
+    conn: &mut Connection,
+    group: &[Arc<Job>],
+) -> rusqlite::Result<Vec<Result<Vec<PushOutcome>>>> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let written = write_group_checked(conn, group);
+    let restored = conn.pragma_update(None, "foreign_keys", "ON");
+    let written = written?;
+    restored?;
+    Ok(written)
+}
+
+fn write_group_checked(
     conn: &mut Connection,
     group: &[Arc<Job>],
 ) -> rusqlite::Result<Vec<Result<Vec<PushOutcome>>>> {
@@ -255,6 +272,21 @@ fn write(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
+    // What the foreign keys would say, once (see `write_group`).
+    let exists = |sql: &str, id: i64| -> rusqlite::Result<bool> {
+        tx.prepare_cached(sql)?.query_row([id], |r| r.get(0))
+    };
+    if !exists(
+        "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)",
+        project.id,
+    )? {
+        return Err(StoreError::NoProject(project.name.clone()));
+    }
+    if let Some(token) = token {
+        if !exists("SELECT EXISTS (SELECT 1 FROM tokens WHERE id = ?1)", token)? {
+            return Err(StoreError::NoToken(token));
+        }
+    }
     let mut out = Vec::with_capacity(events.len());
     let mut find =
         tx.prepare_cached("SELECT seq, json FROM events WHERE project_id = ?1 AND id = ?2")?;
@@ -519,6 +551,51 @@ mod tests {
                 .unwrap(),
             vec![PushOutcome::Stored(2)]
         );
+    }
+
+    /// The group's transaction writes without SQLite's foreign-key checks; the push checks
+    /// its project and token itself, so one naming a project or token that is not there
+    /// stores nothing, and the checks are back on for every other write once the group is
+    /// written, whether it stored or failed.
+    #[test]
+    fn a_push_checks_its_project_and_token_and_leaves_foreign_keys_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let project = store.create_project("P").unwrap();
+        let fk_on = || -> bool {
+            store
+                .conn()
+                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+                == 1
+        };
+        let gone = Project {
+            id: project.id + 100,
+            name: "Gone".into(),
+        };
+        let e = note("Ana", "one");
+        assert!(matches!(
+            store.push(&gone, None, &incoming(&[&e])),
+            Err(StoreError::NoProject(name)) if name == "Gone"
+        ));
+        assert!(fk_on());
+        assert!(matches!(
+            store.push(&project, Some(4242), &incoming(&[&e])),
+            Err(StoreError::NoToken(4242))
+        ));
+        assert!(fk_on());
+        assert!(store.pull(&project, 0, 10).unwrap().is_empty());
+        assert_eq!(
+            store.push(&project, None, &incoming(&[&e])).unwrap(),
+            vec![PushOutcome::Stored(1)]
+        );
+        assert!(fk_on());
+        // Any other write on the writer's connection is still checked.
+        let orphan = store.conn().execute(
+            "INSERT INTO subjects (project_id, key, owner) VALUES (?1, 'k', 'o')",
+            [gone.id],
+        );
+        assert!(orphan.is_err(), "{orphan:?}");
     }
 
     /// A push alone is its own group and answered by itself; a second push after it is
