@@ -111,8 +111,13 @@ impl Guesses {
     /// # Errors
     /// How long to wait before trying again, when its turn is further than [`LONGEST_WAIT`].
     pub async fn turn(&self, addr: IpAddr) -> Result<(), Duration> {
-        let at = self.book(addr, Instant::now())?;
-        tokio::time::sleep_until(at).await;
+        let now = Instant::now();
+        let at = self.book(addr, now)?;
+        // Only a turn in the future goes on the timer: the timer would round even "now" up to
+        // its next tick, up to a millisecond on every request.
+        if at > now {
+            tokio::time::sleep_until(at).await;
+        }
         Ok(())
     }
 
@@ -218,6 +223,25 @@ mod tests {
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([10, 0, 0, last])
+    }
+
+    /// A clean address's turn is now: it is not put on the timer, whose next tick can be a
+    /// millisecond away (every request with a token passes here).
+    #[tokio::test]
+    async fn a_clean_address_goes_without_waiting_for_the_timer() {
+        use futures_util::FutureExt;
+        let g = Guesses::default();
+        assert_eq!(g.turn(ip(1)).now_or_never(), Some(Ok(())));
+        for _ in 0..=FREE_MISSES as usize {
+            g.missed(ip(2));
+        }
+        g.turn(ip(2)).now_or_never();
+        assert_eq!(
+            g.turn(ip(2)).now_or_never(),
+            None,
+            "past its free misses, an address waits for its turn"
+        );
+        assert_eq!(g.turn(ip(3)).now_or_never(), Some(Ok(())));
     }
 
     #[test]
