@@ -21,7 +21,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::TryFutureExt;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
@@ -241,9 +241,20 @@ pub struct PgStore {
     location: String,
     /// Version chunks read ([`Store::chunks_read`]).
     chunks_read: std::sync::atomic::AtomicU64,
+    /// Each project's turn to push from this process ([`PgStore::turn`]).
+    turns: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl PgStore {
+    /// Project `id`'s turn to push. Pushes to one project take its row lock in the database
+    /// one after another anyway; waiting here instead, before a connection is taken, keeps a
+    /// crowd of pushes to a busy project from holding the pool's connections and the
+    /// database's backends while they queue on that lock.
+    fn turn(&self, id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+        turns.entry(id).or_default().clone()
+    }
+
     /// The schema's migrations in order (the first `k` made the database of the release at
     /// schema `k`): for the tests that upgrade a record from every earlier schema.
     pub fn migrations() -> &'static [&'static str] {
@@ -303,6 +314,7 @@ impl PgStore {
             rt: Some(rt),
             location,
             chunks_read: std::sync::atomic::AtomicU64::new(0),
+            turns: std::sync::Mutex::default(),
         };
         let pool = store.pool.clone();
         store.run(async move { migrate(&pool).await })?;
@@ -1283,7 +1295,11 @@ impl Store for PgStore {
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
         let (project, events) = (project.clone(), events.to_vec());
-        self.with(move |mut c| async move { push(&mut c, &project, token, &events).await })
+        let (turn, pool) = (self.turn(project.id), self.pool.clone());
+        self.run(async move {
+            let _turn = turn.lock().await;
+            push(&mut connect(&pool).await?, &project, token, &events).await
+        })
     }
 
     fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook> {
