@@ -181,7 +181,9 @@ const MIGRATIONS: &[&str] = &[
     // passphrase, and the comments guests leave, held until the executive settles them.
     guests::MIGRATION,
     // 12: subjects kept in their key's order alone (no rowid table beside the key's index):
-    // every note, take and mark a push stores writes one b-tree here, not two.
+    // every note, take and mark a push stores writes one b-tree here, not two. Whether an
+    // event may be judged or given a clip, and by whom, its own row says (`push::write`), so
+    // those keys are not kept: a note writes one subject row, not three.
     "CREATE TABLE subjects_by_key (
         project_id INTEGER NOT NULL REFERENCES projects(id),
         key TEXT NOT NULL,
@@ -189,7 +191,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (project_id, key)
     ) WITHOUT ROWID;
     INSERT INTO subjects_by_key (project_id, key, owner)
-        SELECT project_id, key, owner FROM subjects;
+        SELECT project_id, key, owner FROM subjects
+        WHERE key NOT LIKE 'judgeable:%' AND key NOT LIKE 'clippable:%';
     DROP TABLE subjects;
     ALTER TABLE subjects_by_key RENAME TO subjects;",
 ];

@@ -15,7 +15,7 @@
 //! error) or the commit fails, every push of the group gets the error and nothing of it is
 //! stored (the clients send again).
 
-use super::super::shared::{first_look, now_ms, owned_keys};
+use super::super::shared::{event_key, first_look, is_subject_key, now_ms, owned_keys};
 use super::super::{Incoming, Project, PushOutcome, Result, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::VecDeque;
@@ -312,9 +312,19 @@ fn write(
             .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
-            owner
-                .query_row(params![project.id, key], |r| r.get(0))
-                .optional()
+            let Some((of, rule)) = event_key(&key) else {
+                return owner
+                    .query_row(params![project.id, key], |r| r.get(0))
+                    .optional();
+            };
+            // Whether an event may be judged or given a clip, and by whom, its row says.
+            let line: Option<String> = find
+                .query_row(params![project.id, of.to_string()], |r| r.get(1))
+                .optional()?;
+            Ok(line
+                .and_then(|line| serde_json::from_str::<liner_record::Event>(&line).ok())
+                .filter(|event| rule(&event.body))
+                .map(|event| event.author))
         };
         let stored = stored
             .as_ref()
@@ -325,7 +335,10 @@ fn write(
         }
         insert.execute(params![project.id, id_text, incoming.json, now, token])?;
         let seq = tx.last_insert_rowid() as u64;
-        for key in owned_keys(&incoming.event) {
+        for key in owned_keys(&incoming.event)
+            .into_iter()
+            .filter(|k| is_subject_key(k))
+        {
             own.execute(params![project.id, key, incoming.event.author])?;
         }
         match &incoming.event.body {
@@ -596,6 +609,35 @@ mod tests {
             [gone.id],
         );
         assert!(orphan.is_err(), "{orphan:?}");
+    }
+
+    /// A note keeps one subject row (whose note it is); that it may be judged and given a
+    /// clip, and by whom, is read from its event row, so a stored note is judged as before
+    /// and an edit by another is still refused.
+    #[test]
+    fn a_note_writes_one_subject_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let project = store.create_project("P").unwrap();
+        let mine = note("Ana", "one");
+        store.push(&project, None, &incoming(&[&mine])).unwrap();
+        let keys: Vec<String> = {
+            let conn = store.conn();
+            let mut st = conn.prepare("SELECT key FROM subjects").unwrap();
+            let rows = st.query_map([], |r| r.get(0)).unwrap();
+            rows.collect::<rusqlite::Result<_>>().unwrap()
+        };
+        assert_eq!(keys, vec![format!("note:{}", mine.id)]);
+        assert!(matches!(
+            store
+                .push(&project, None, &incoming(&[&edit("Bo", &mine)]))
+                .unwrap()
+                .as_slice(),
+            [PushOutcome::Refused {
+                code: "not_yours",
+                ..
+            }]
+        ));
     }
 
     /// A push alone is its own group and answered by itself; a second push after it is
