@@ -221,18 +221,21 @@ pub(super) fn is_subject_key(key: &str) -> bool {
     !key.starts_with("judgeable:") && !key.starts_with("clippable:")
 }
 
+/// Whether an event is of a kind: [`liner_record::rules::judgeable`] or
+/// [`liner_record::rules::clippable`].
+pub(super) type EventRule = fn(&liner_record::Body) -> bool;
+
 /// The event a judgeable or clippable key is of, and the rule that says whether that event
 /// is one: SQLite reads these from the event's own row (as PostgreSQL reads its columns)
 /// rather than keeping a subject row for each.
-pub(super) fn event_key(key: &str) -> Option<(Uuid, fn(&liner_record::Body) -> bool)> {
-    let (id, rule): (&str, fn(&liner_record::Body) -> bool) =
-        if let Some(id) = key.strip_prefix("judgeable:") {
-            (id, liner_record::rules::judgeable)
-        } else if let Some(id) = key.strip_prefix("clippable:") {
-            (id, liner_record::rules::clippable)
-        } else {
-            return None;
-        };
+pub(super) fn event_key(key: &str) -> Option<(Uuid, EventRule)> {
+    let (id, rule): (&str, EventRule) = if let Some(id) = key.strip_prefix("judgeable:") {
+        (id, liner_record::rules::judgeable)
+    } else if let Some(id) = key.strip_prefix("clippable:") {
+        (id, liner_record::rules::clippable)
+    } else {
+        return None;
+    };
     Some((id.parse().ok()?, rule))
 }
 
