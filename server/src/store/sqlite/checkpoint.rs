@@ -99,33 +99,9 @@ fn run(conn: &Connection, nudges: &mpsc::Receiver<()>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::push::tests::{incoming, note};
     use super::super::SqliteStore;
-    use crate::store::{Incoming, Store};
-    use liner_record::event::{Body, Category, Context, Event, NoteAdded};
-    use liner_record::Role;
-
-    fn note(i: usize) -> Incoming {
-        Incoming::from_event(Event::new(
-            &Context {
-                project: "P".into(),
-                song: "Song".into(),
-                track: "Vox".into(),
-                session: uuid::Uuid::now_v7(),
-                author: "Ana".into(),
-                role: Role::Producer,
-            },
-            None,
-            Body::NoteAdded(NoteAdded {
-                text: format!("note {i} with a few words so that the pages fill up"),
-                category: Category::Mix,
-                anchor: None,
-                take: None,
-                private: false,
-                version: None,
-                guest: None,
-            }),
-        ))
-    }
+    use crate::store::Store;
 
     /// Pushes far below the writer's own checkpoint threshold reach the database file: the
     /// thread copied them out of the WAL. Dropping the store ends the thread (the drop
@@ -139,8 +115,17 @@ mod tests {
         let size = || std::fs::metadata(&db).unwrap().len();
         let before = size();
         for batch in 0..20 {
-            let events: Vec<Incoming> = (0..100).map(|i| note(batch * 100 + i)).collect();
-            store.push(&project, None, &events).unwrap();
+            let notes: Vec<_> = (0..100)
+                .map(|i| {
+                    note(
+                        "Ana",
+                        &format!("note {batch}.{i}, a few words to fill pages"),
+                    )
+                })
+                .collect();
+            store
+                .push(&project, None, &incoming(&notes.iter().collect::<Vec<_>>()))
+                .unwrap();
         }
         let wal_pages = std::fs::metadata(dir.path().join("liner.db-wal"))
             .unwrap()

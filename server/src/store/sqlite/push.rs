@@ -360,7 +360,7 @@ fn write(
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::store) mod tests {
     use super::super::SqliteStore;
     use super::*;
     use crate::store::Store;
@@ -368,7 +368,7 @@ mod tests {
     use liner_record::Role;
     use std::time::Duration;
 
-    fn note(author: &str, text: &str) -> Event {
+    pub(in crate::store) fn note(author: &str, text: &str) -> Event {
         Event::new(
             &context(author),
             None,
@@ -408,7 +408,7 @@ mod tests {
         )
     }
 
-    fn incoming(events: &[&Event]) -> Vec<Incoming> {
+    pub(in crate::store) fn incoming(events: &[&Event]) -> Vec<Incoming> {
         events
             .iter()
             .map(|e| Incoming::from_event((*e).clone()))
