@@ -218,8 +218,12 @@ pub(super) fn consulted(e: &liner_record::Event) -> (Vec<String>, Vec<Uuid>) {
 /// Whether an owned key names a subject (a note, take, mark, version, reply or changes
 /// request), not an event's being judgeable or clippable.
 pub(super) fn is_subject_key(key: &str) -> bool {
-    !key.starts_with("judgeable:") && !key.starts_with("clippable:")
+    !key.starts_with(JUDGEABLE) && !key.starts_with(CLIPPABLE)
 }
+
+/// The prefixes of the keys saying an event may be judged, or given a clip.
+const JUDGEABLE: &str = "judgeable:";
+const CLIPPABLE: &str = "clippable:";
 
 /// Whether an event is of a kind: [`liner_record::rules::judgeable`] or
 /// [`liner_record::rules::clippable`].
@@ -229,9 +233,9 @@ pub(super) type EventRule = fn(&liner_record::Body) -> bool;
 /// is one: SQLite reads these from the event's own row (as PostgreSQL reads its columns)
 /// rather than keeping a subject row for each.
 pub(super) fn event_key(key: &str) -> Option<(Uuid, EventRule)> {
-    let (id, rule): (&str, EventRule) = if let Some(id) = key.strip_prefix("judgeable:") {
+    let (id, rule): (&str, EventRule) = if let Some(id) = key.strip_prefix(JUDGEABLE) {
         (id, liner_record::rules::judgeable)
-    } else if let Some(id) = key.strip_prefix("clippable:") {
+    } else if let Some(id) = key.strip_prefix(CLIPPABLE) {
         (id, liner_record::rules::clippable)
     } else {
         return None;
@@ -240,11 +244,11 @@ pub(super) fn event_key(key: &str) -> Option<(Uuid, EventRule)> {
 }
 
 pub(super) fn clippable_key(id: Uuid) -> String {
-    format!("clippable:{id}")
+    format!("{CLIPPABLE}{id}")
 }
 
 pub(super) fn judgeable_key(id: Uuid) -> String {
-    format!("judgeable:{id}")
+    format!("{JUDGEABLE}{id}")
 }
 
 /// The executive's changes-requested `verdict` on `target`, which a done may answer (its

@@ -661,8 +661,12 @@ impl SqliteStore {
             .optional()?)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// The writing connection (letting go of it nudges the checkpoint thread).
+    fn conn(&self) -> checkpoint::Writer<'_> {
+        checkpoint::Writer {
+            conn: self.conn.lock().unwrap_or_else(|e| e.into_inner()),
+            checkpoints: &self.checkpoints,
+        }
     }
 
     /// The read-only connection (committed data only; never for a read that must be in a
@@ -855,9 +859,7 @@ impl Store for SqliteStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let outcomes = self.pushes.push(|| self.conn(), project, token, events);
-        self.checkpoints.nudge();
-        outcomes
+        self.pushes.push(|| self.conn(), project, token, events)
     }
 
     fn create_session(&self, token: i64) -> Result<(String, String)> {

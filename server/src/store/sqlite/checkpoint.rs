@@ -3,7 +3,8 @@
 //!
 //! SQLite's automatic checkpoint runs inside the commit that crosses its threshold: the
 //! writer copies every page of the WAL into the database and flushes it to disk while every
-//! queued push waits for it. Here the writer only nudges after a commit; this thread, on a
+//! queued push waits for it. Here the writer only nudges when it lets go of its connection
+//! ([`Writer`], whatever it wrote: pushes, clips, version chunks); this thread, on a
 //! connection of its own, runs a passive checkpoint (it never waits for nor blocks a writer
 //! or a reader) at most once per [`PAUSE`], however many nudges came meanwhile.
 //!
@@ -13,8 +14,10 @@
 //! bounds the WAL. The thread ends when its store is dropped.
 
 use rusqlite::Connection;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::MutexGuard;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -59,6 +62,32 @@ impl Checkpointer {
                 }
             }
         }
+    }
+}
+
+/// The writing connection, held. Letting go of it nudges the checkpoint thread, so what was
+/// committed through it is copied back soon, whichever write it was.
+pub(in crate::store) struct Writer<'a> {
+    pub(super) conn: MutexGuard<'a, Connection>,
+    pub(super) checkpoints: &'a Checkpointer,
+}
+
+impl Deref for Writer<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.checkpoints.nudge();
     }
 }
 

@@ -111,7 +111,7 @@ impl Queue {
     /// for), otherwise it waits for a group that holds it, or for its turn to lead.
     pub(in crate::store) fn push<'c>(
         &self,
-        lock: impl Fn() -> MutexGuard<'c, Connection>,
+        lock: impl Fn() -> super::checkpoint::Writer<'c>,
         project: &Project,
         token: Option<i64>,
         events: &[Incoming],
