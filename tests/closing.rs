@@ -44,20 +44,26 @@ impl Relay {
                 let Ok(mut server) = TcpStream::connect(to) else {
                     continue;
                 };
-                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut client, &mut server);
-                    let _ = server.shutdown(std::net::Shutdown::Write);
-                });
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut s2, &mut c2);
-                    let _ = c2.flush();
-                    let _ = c2.shutdown(std::net::Shutdown::Write);
-                });
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (up, down) = (quiet.clone(), quiet.clone());
+                std::thread::spawn(move || forward(client, server, &up));
+                std::thread::spawn(move || forward(s2, c2, &down));
             }
         });
         Relay { url, silent }
     }
+}
+
+/// Copies `from` to `to` until `from` ends; once `quiet` is set, what arrives is read and
+/// dropped, so a connection opened before the silence (a kept-alive one) goes silent too.
+fn forward(mut from: TcpStream, mut to: TcpStream, quiet: &AtomicBool) {
+    let mut buf = [0u8; 16 * 1024];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        if !quiet.load(Ordering::SeqCst) && to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
 }
 
 /// The marks stored on the server in `project`.
