@@ -41,7 +41,7 @@ impl Relay {
                     });
                     continue;
                 }
-                let Ok(mut server) = TcpStream::connect(to) else {
+                let Ok(server) = TcpStream::connect(to) else {
                     continue;
                 };
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
