@@ -7,8 +7,8 @@
 //! ownership and target rules ([`liner_record::rules`]).
 
 use super::{
-    authenticate, authenticate_writer, blocking, ApiError, AppState, MAX_BATCH, MAX_BODY_BYTES,
-    MAX_PULL, MAX_PULL_BYTES,
+    authenticate, authenticate_writer, blocking, internal, ApiError, AppState, MAX_BATCH,
+    MAX_BODY_BYTES, MAX_PULL, MAX_PULL_BYTES,
 };
 use crate::fair::connections::Peer;
 use crate::fair::holds::{Key, Kind};
@@ -207,12 +207,19 @@ pub(super) async fn push(
             })
         })
         .collect();
-    let store = state.store.clone();
     let project = token.project.clone();
     let token_id = token.id;
-    let mut outcomes = {
-        let project = project.clone();
-        blocking(move || store.push(&project, Some(token_id), &valid)).await?
+    let started = std::time::Instant::now();
+    let mut outcomes = match state.store.push_queued(&project, Some(token_id), valid) {
+        Ok(queued) => {
+            let answer = queued.answer().await;
+            crate::metrics::database_call(started.elapsed());
+            answer.map_err(internal)?
+        }
+        Err(valid) => {
+            let (store, project) = (state.store.clone(), project.clone());
+            blocking(move || store.push(&project, Some(token_id), &valid)).await?
+        }
     }
     .into_iter();
 

@@ -88,6 +88,81 @@ pub enum PushOutcome {
     Refused { code: &'static str, message: String },
 }
 
+/// Which events of a push are over the record's limits ([`liner_record::limits`]): those are
+/// refused (`too_long`) where they stand, and only the rest go to the store.
+struct Limits {
+    over: Vec<Option<PushOutcome>>,
+}
+
+impl Limits {
+    fn of(events: &[Incoming]) -> Limits {
+        Limits {
+            over: events.iter().map(shared::over_the_limits).collect(),
+        }
+    }
+
+    fn all_within(&self) -> bool {
+        self.over.iter().all(Option::is_none)
+    }
+
+    /// The events within the limits, of `events` (the push's, in order).
+    fn within(&self, events: impl Iterator<Item = Incoming>) -> Vec<Incoming> {
+        events
+            .zip(&self.over)
+            .filter(|(_, o)| o.is_none())
+            .map(|(e, _)| e)
+            .collect()
+    }
+
+    /// One outcome per event of the push: its refusal, or what the store said of it.
+    fn merged(self, stored: Vec<PushOutcome>) -> Vec<PushOutcome> {
+        let mut stored = stored.into_iter();
+        self.over
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| stored.next().expect("one outcome per event")))
+            .collect()
+    }
+}
+
+/// A push queued on its store's writer thread ([`Store::push_queued`]).
+pub struct QueuedPush {
+    limits: Limits,
+    answer: tokio::sync::oneshot::Receiver<Result<Vec<PushOutcome>>>,
+}
+
+impl QueuedPush {
+    /// Queues the events of a push within the limits with `queue`, which answers through the
+    /// receiver it returns.
+    fn new(
+        events: Vec<Incoming>,
+        queue: impl FnOnce(Vec<Incoming>) -> tokio::sync::oneshot::Receiver<Result<Vec<PushOutcome>>>,
+    ) -> QueuedPush {
+        let limits = Limits::of(&events);
+        let within = if limits.all_within() {
+            events
+        } else {
+            limits.within(events.into_iter())
+        };
+        QueuedPush {
+            answer: queue(within),
+            limits,
+        }
+    }
+
+    /// The push's answer, as [`Store::push`] gives it.
+    ///
+    /// # Errors
+    /// As [`Store::push`]; also when the writer stopped before answering (send it again).
+    pub async fn answer(self) -> Result<Vec<PushOutcome>> {
+        let stored = self.answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Aborted(
+                "the server stopped writing this push; send it again".into(),
+            ))
+        })?;
+        Ok(self.limits.merged(stored))
+    }
+}
+
 /// What became of a clip sent to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClipPut {
@@ -262,23 +337,31 @@ pub trait Store: Send + Sync + 'static {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let over: Vec<Option<PushOutcome>> = events.iter().map(shared::over_the_limits).collect();
-        if over.iter().all(Option::is_none) {
+        let limits = Limits::of(events);
+        if limits.all_within() {
             return self.push_within_limits(project, token, events);
         }
-        let within: Vec<Incoming> = events
-            .iter()
-            .zip(&over)
-            .filter(|(_, o)| o.is_none())
-            .map(|(e, _)| e.clone())
-            .collect();
-        let mut stored = self
-            .push_within_limits(project, token, &within)?
-            .into_iter();
-        Ok(over
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|| stored.next().expect("one outcome per event")))
-            .collect())
+        let within = limits.within(events.iter().cloned());
+        let stored = self.push_within_limits(project, token, &within)?;
+        Ok(limits.merged(stored))
+    }
+    /// [`Store::push`] for a request's task, which must not block: where the store writes
+    /// pushes on a thread of its own (SQLite), the push is queued there and its answer is
+    /// awaited, so no blocking thread waits for the write. A store without one gives the
+    /// events back, for [`Store::push`] on a blocking thread.
+    ///
+    /// The same door as [`Store::push`]: the same limits, rules and guarantees.
+    ///
+    /// # Errors
+    /// `Err(events)`: this store has no writer thread.
+    fn push_queued(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
+        let _ = (project, token);
+        Err(events)
     }
     /// [`Store::push`] of events known to be within the limits: the dialect's transaction.
     /// Only [`Store::push`] calls it.

@@ -8,7 +8,7 @@ mod push;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::copy::{
     ClipRow, Dump, EventRow, ProjectRow, SessionRow, TokenRow, VersionChunkRow, VersionRow,
@@ -301,15 +301,15 @@ pub struct CopyFacts {
 }
 
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// The writing connection (shared with the writer thread of [`push`]).
+    writer: Arc<checkpoint::WriterConnection>,
     /// A second connection, read-only, for the reads every request makes (its token) and
     /// the pulls: in WAL mode they see every committed transaction without waiting for the
     /// one being written.
     reader: Mutex<Connection>,
-    /// Pushes waiting for their group's transaction ([`push`]).
+    /// Pushes waiting for their group's transaction, and the thread that writes them
+    /// ([`push`]).
     pushes: push::Queue,
-    /// Copies the WAL back into the database off the write path.
-    checkpoints: checkpoint::Checkpointer,
     dir: std::path::PathBuf,
     /// Version chunks read ([`Store::chunks_read`]).
     chunks_read: std::sync::atomic::AtomicU64,
@@ -373,12 +373,14 @@ impl SqliteStore {
         let reader = Connection::open(&path)?;
         reader.pragma_update(None, "query_only", "ON")?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        let checkpoints = checkpoint::Checkpointer::start(&path)
+            .map_err(|e| cannot("start checkpointing the database in", e))?;
+        let writer = Arc::new(checkpoint::WriterConnection::new(conn, checkpoints));
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            pushes: push::Queue::start(writer.clone())
+                .map_err(|e| cannot("start the writer of the database in", e))?,
+            writer,
             reader: Mutex::new(reader),
-            pushes: push::Queue::default(),
-            checkpoints: checkpoint::Checkpointer::start(&path)
-                .map_err(|e| cannot("start checkpointing the database in", e))?,
             dir: dir.to_owned(),
             chunks_read: std::sync::atomic::AtomicU64::new(0),
         })
@@ -663,10 +665,7 @@ impl SqliteStore {
 
     /// The writing connection (letting go of it nudges the checkpoint thread).
     fn conn(&self) -> checkpoint::Writer<'_> {
-        checkpoint::Writer {
-            conn: self.conn.lock().unwrap_or_else(|e| e.into_inner()),
-            checkpoints: &self.checkpoints,
-        }
+        self.writer.lock()
     }
 
     /// The read-only connection (committed data only; never for a read that must be in a
@@ -859,7 +858,18 @@ impl Store for SqliteStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        self.pushes.push(|| self.conn(), project, token, events)
+        self.pushes.push(project, token, events)
+    }
+
+    fn push_queued(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
+        Ok(QueuedPush::new(events, |within| {
+            self.pushes.queue(project, token, within)
+        }))
     }
 
     fn create_session(&self, token: i64) -> Result<(String, String)> {

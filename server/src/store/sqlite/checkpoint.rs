@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::MutexGuard;
+use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -65,11 +65,35 @@ impl Checkpointer {
     }
 }
 
+/// The store's writing connection, shared by the writer thread of pushes and every other
+/// write, with the checkpoint thread that follows it.
+pub(in crate::store) struct WriterConnection {
+    conn: Mutex<Connection>,
+    checkpoints: Checkpointer,
+}
+
+impl WriterConnection {
+    pub(in crate::store) fn new(conn: Connection, checkpoints: Checkpointer) -> WriterConnection {
+        WriterConnection {
+            conn: Mutex::new(conn),
+            checkpoints,
+        }
+    }
+
+    /// The connection, once no other write holds it.
+    pub(in crate::store) fn lock(&self) -> Writer<'_> {
+        Writer {
+            conn: self.conn.lock().unwrap_or_else(|e| e.into_inner()),
+            checkpoints: &self.checkpoints,
+        }
+    }
+}
+
 /// The writing connection, held. Letting go of it nudges the checkpoint thread, so what was
 /// committed through it is copied back soon, whichever write it was.
 pub(in crate::store) struct Writer<'a> {
-    pub(super) conn: MutexGuard<'a, Connection>,
-    pub(super) checkpoints: &'a Checkpointer,
+    conn: MutexGuard<'a, Connection>,
+    checkpoints: &'a Checkpointer,
 }
 
 impl Deref for Writer<'_> {

@@ -1,11 +1,13 @@
-//! SQLite's door for events: concurrent pushes share one transaction (group commit).
+//! SQLite's door for events: pushes are written by a thread of the store's own, in groups
+//! that share one transaction (group commit).
 //!
 //! SQLite writes one transaction at a time, and with `synchronous=FULL` each commit waits for
-//! the disk. Pushes that arrive while a group is being written queue up; the first of them to
-//! find no group being written writes every queued push in one transaction (each in its own
-//! savepoint), commits once and answers them all (the others wait on a condition variable,
-//! not on the connection). So 32 plugins sending one note each cost
-//! one disk flush, not 32, and nothing is acknowledged before the commit that holds it.
+//! the disk. Pushes queue up; the writer thread takes every push queued by the time it is
+//! free, writes them in one transaction (each in its own savepoint), commits once, answers
+//! them all and takes the next group at once. So 32 plugins sending one note each cost one
+//! disk flush, not 32, and nothing is acknowledged before the commit that holds it. A
+//! request's task awaits its answer ([`Queue::queue`]): no blocking thread waits for a write,
+//! and nobody but the writer wakes when a group is written.
 //!
 //! Guaranteed as for one push alone: each push's events are judged in order against what is
 //! stored and what came before them (earlier pushes of the group included), sequence numbers
@@ -13,178 +15,240 @@
 //! fails) is rolled back to its savepoint and answered with its error while the rest of the
 //! group goes on. If SQLite gives up the whole transaction (it may, on a full disk or an I/O
 //! error) or the commit fails, every push of the group gets the error and nothing of it is
-//! stored (the clients send again).
+//! stored (the clients send again). If the write panics, the group's pushes are answered with
+//! an error and the thread goes on with the next group.
 
 use super::super::shared::{event_key, first_look, is_subject_key, now_ms, owned_keys};
 use super::super::{Incoming, Project, PushOutcome, Result, StoreError};
+use super::checkpoint::WriterConnection;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
-/// At most this many events go into one transaction (a push is never split: the leader's own
-/// push and every push queued before it always go in).
+/// At most this many events go into one transaction (a push is never split: a group holds
+/// at least one push, however large).
 const GROUP_EVENTS: usize = 2_000;
 
-/// The pushes waiting for a turn at the connection.
-#[derive(Default)]
+/// The pushes waiting for the writer thread, and the thread.
 pub(in crate::store) struct Queue {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
     state: Mutex<State>,
-    /// Told when a group is written (its pushes have answers, and another may lead).
-    written: Condvar,
+    /// Told when a push is queued, or the queue is closed.
+    arrived: Condvar,
     /// Transactions written by pushes so far (for tests).
     groups: AtomicU64,
 }
 
 #[derive(Default)]
 struct State {
-    waiting: VecDeque<Arc<Job>>,
-    /// A push is writing a group now.
+    waiting: VecDeque<Job>,
+    /// The writer is writing a group now.
     writing: bool,
+    /// The store is being dropped: the writer ends once nothing is waiting.
+    closed: bool,
 }
 
-/// One push waiting to be written, and its answer once it is.
+/// One push waiting to be written, and where its answer goes.
 struct Job {
+    push: Push,
+    reply: Reply,
+}
+
+/// What a push writes: events of a project, from a token (None: an administrator's import).
+struct Push {
     project: Project,
     token: Option<i64>,
     events: Vec<Incoming>,
-    answer: Mutex<Slot>,
 }
 
-/// A push's answer: not yet given, given, or taken by the push's own thread.
-enum Slot {
-    Waiting,
-    Ready(Result<Vec<PushOutcome>>),
-    Taken,
+/// Where a push's answer goes: a waiting thread, or a waiting task. Dropped without an answer
+/// (the write panicked), the waiter learns that the push was not written.
+enum Reply {
+    Thread(mpsc::SyncSender<Result<Vec<PushOutcome>>>),
+    Task(oneshot::Sender<Result<Vec<PushOutcome>>>),
 }
 
-impl Job {
-    fn slot(&self) -> MutexGuard<'_, Slot> {
-        self.answer.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn take_answer(&self) -> Option<Result<Vec<PushOutcome>>> {
-        let mut slot = self.slot();
-        match std::mem::replace(&mut *slot, Slot::Taken) {
-            Slot::Ready(answer) => Some(answer),
-            other => {
-                *slot = other;
-                None
+impl Reply {
+    fn send(self, answer: Result<Vec<PushOutcome>>) {
+        // A waiter that went away (a request dropped) needs no answer: it was stored or not
+        // as the answer says, and the client's retry finds out which.
+        match self {
+            Reply::Thread(tx) => {
+                let _ = tx.send(answer);
+            }
+            Reply::Task(tx) => {
+                let _ = tx.send(answer);
             }
         }
     }
+}
 
-    /// Gives the answer, unless one was given already (the first stands).
-    fn answer(&self, answer: Result<Vec<PushOutcome>>) {
-        let mut slot = self.slot();
-        if matches!(*slot, Slot::Waiting) {
-            *slot = Slot::Ready(answer);
-        }
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Queue {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// Starts the writer thread, writing on `writer`'s connection.
+    ///
+    /// # Errors
+    /// The thread cannot be started.
+    pub(in crate::store) fn start(writer: Arc<WriterConnection>) -> std::io::Result<Queue> {
+        let shared = Arc::new(Shared::default());
+        let thread = std::thread::Builder::new()
+            .name("liner-writer".into())
+            .spawn({
+                let shared = shared.clone();
+                move || run(&shared, &writer)
+            })?;
+        Ok(Queue {
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// Transactions written by pushes so far.
     #[cfg(test)]
     pub(in crate::store) fn groups(&self) -> u64 {
-        self.groups.load(Ordering::Relaxed)
+        self.shared.groups.load(Ordering::Relaxed)
     }
 
     /// Whether a group is being written now.
     #[cfg(test)]
     pub(in crate::store) fn writing(&self) -> bool {
-        self.state().writing
+        self.shared.state().writing
     }
 
     /// Pushes waiting for a group now.
     #[cfg(test)]
     pub(in crate::store) fn waiting(&self) -> usize {
-        self.state().waiting.len()
+        self.shared.state().waiting.len()
     }
 
-    /// Stores `events` of `project`. The push is queued; if no group is being written it
-    /// writes one (its own and every push queued by then, on the connection `lock` waits
-    /// for), otherwise it waits for a group that holds it, or for its turn to lead.
-    pub(in crate::store) fn push<'c>(
+    fn enqueue(&self, project: &Project, token: Option<i64>, events: Vec<Incoming>, reply: Reply) {
+        let mut state = self.shared.state();
+        state.waiting.push_back(Job {
+            push: Push {
+                project: project.clone(),
+                token,
+                events,
+            },
+            reply,
+        });
+        drop(state);
+        self.shared.arrived.notify_one();
+    }
+
+    /// Queues a push of `events` of `project`; its answer comes through the receiver.
+    pub(in crate::store) fn queue(
         &self,
-        lock: impl Fn() -> super::checkpoint::Writer<'c>,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> oneshot::Receiver<Result<Vec<PushOutcome>>> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(project, token, events, Reply::Task(tx));
+        rx
+    }
+
+    /// Stores `events` of `project`, waiting on this thread for the group that holds them.
+    pub(in crate::store) fn push(
+        &self,
         project: &Project,
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let job = Arc::new(Job {
-            project: project.clone(),
-            token,
-            events: events.to_vec(),
-            answer: Mutex::new(Slot::Waiting),
-        });
-        let mut state = self.state();
-        state.waiting.push_back(job.clone());
-        loop {
-            if let Some(answer) = job.take_answer() {
-                return answer;
-            }
-            if !state.writing {
-                break;
-            }
-            state = self.written.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-        state.writing = true;
-        let group = take_through(&mut state.waiting, &job);
-        drop(state);
-        // Whatever happens in the write (a panic included), every push of the group has an
-        // answer, the next push may lead, and the waiters wake.
-        struct Done<'q> {
-            queue: &'q Queue,
-            group: Vec<Arc<Job>>,
-        }
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                for job in &self.group {
-                    job.answer(Err(StoreError::Db(aborted(
-                        "the server stopped writing this push; send it again",
-                    ))));
-                }
-                self.queue.state().writing = false;
-                self.queue.written.notify_all();
-            }
-        }
-        let done = Done { queue: self, group };
-        self.groups.fetch_add(1, Ordering::Relaxed);
-        match write_group(&mut lock(), &done.group) {
-            Ok(answers) => {
-                for (job, answer) in done.group.iter().zip(answers) {
-                    job.answer(answer);
-                }
-            }
-            Err(e) => {
-                for job in &done.group {
-                    job.answer(Err(StoreError::Db(same_error(&e))));
-                }
-            }
-        }
-        drop(done);
-        job.take_answer()
-            .expect("a group answers every push in it, the leader's own too")
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(project, token, events.to_vec(), Reply::Thread(tx));
+        rx.recv().unwrap_or_else(|_| Err(stopped()))
     }
 }
 
-/// The queued pushes up to and including `mine`, then more while the group has room.
-fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Job>> {
+impl Drop for Queue {
+    fn drop(&mut self) {
+        self.shared.state().closed = true;
+        self.shared.arrived.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The answer of a push whose write stopped before it was answered.
+fn stopped() -> StoreError {
+    StoreError::Db(aborted(
+        "the server stopped writing this push; send it again",
+    ))
+}
+
+/// The writer thread: groups, written one after another, until the queue is closed and empty.
+fn run(shared: &Shared, writer: &WriterConnection) {
+    loop {
+        let group = {
+            let mut state = shared.state();
+            state.writing = false;
+            while state.waiting.is_empty() {
+                if state.closed {
+                    return;
+                }
+                state = shared
+                    .arrived
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            state.writing = true;
+            take_group(&mut state.waiting)
+        };
+        shared.groups.fetch_add(1, Ordering::Relaxed);
+        let (pushes, replies): (Vec<Push>, Vec<Reply>) =
+            group.into_iter().map(|job| (job.push, job.reply)).unzip();
+        // A panic in the write drops the replies unanswered (their waiters hear "stopped");
+        // the thread goes on with the next group.
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_group(&mut writer.lock(), &pushes)
+        }));
+        match written {
+            Ok(Ok(answers)) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    reply.send(answer);
+                }
+            }
+            Ok(Err(e)) => {
+                for reply in replies {
+                    reply.send(Err(StoreError::Db(same_error(&e))));
+                }
+            }
+            Err(_) => {
+                // The transaction was rolled back as the panic unwound; the foreign-key checks
+                // `write_group` turned off are turned on again.
+                tracing::error!("writing a group of pushes panicked; they were not stored");
+                if let Err(e) = writer.lock().pragma_update(None, "foreign_keys", "ON") {
+                    tracing::error!("turning foreign keys on again after the panic: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// The first queued push, then more while the group has room.
+fn take_group(waiting: &mut VecDeque<Job>) -> Vec<Job> {
     let mut group = Vec::new();
     let mut events = 0;
-    let mut mine_taken = false;
     while let Some(next) = waiting.front() {
-        if mine_taken && events + next.events.len() > GROUP_EVENTS {
+        if !group.is_empty() && events + next.push.events.len() > GROUP_EVENTS {
             break;
         }
         let next = waiting.pop_front().expect("a front");
-        mine_taken |= Arc::ptr_eq(&next, mine);
-        events += next.events.len();
+        events += next.push.events.len();
         group.push(next);
     }
     group
@@ -199,7 +263,7 @@ fn take_through(waiting: &mut VecDeque<Arc<Job>>, mine: &Arc<Job>) -> Vec<Arc<Jo
 /// checks are on again for every other write on this connection, whatever the group's fate.
 fn write_group(
     conn: &mut Connection,
-    group: &[Arc<Job>],
+    group: &[Push],
 ) -> rusqlite::Result<Vec<Result<Vec<PushOutcome>>>> {
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     let written = write_group_checked(conn, group);
@@ -211,15 +275,15 @@ fn write_group(
 
 fn write_group_checked(
     conn: &mut Connection,
-    group: &[Arc<Job>],
+    group: &[Push],
 ) -> rusqlite::Result<Vec<Result<Vec<PushOutcome>>>> {
     // Immediate: the write lock is taken (waiting up to the busy timeout) before anything is
     // read, so another process's write cannot leave this transaction on an old snapshot.
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut answers = Vec::with_capacity(group.len());
-    for job in group {
+    for push in group {
         let written = tx.savepoint().map_err(StoreError::from).and_then(|mut sp| {
-            match write(&sp, &job.project, job.token, &job.events) {
+            match write(&sp, &push.project, push.token, &push.events) {
                 Ok(outcomes) => {
                     sp.commit()?;
                     Ok(outcomes)
@@ -272,6 +336,11 @@ fn write(
     token: Option<i64>,
     events: &[Incoming],
 ) -> Result<Vec<PushOutcome>> {
+    #[cfg(test)]
+    assert!(
+        project.name != tests::PANICS,
+        "a push that panics its write (tests)"
+    );
     // What the foreign keys would say, once (see `write_group`).
     let exists = |sql: &str, id: i64| -> rusqlite::Result<bool> {
         tx.prepare_cached(sql)?.query_row([id], |r| r.get(0))
@@ -638,6 +707,91 @@ pub(in crate::store) mod tests {
                 ..
             }]
         ));
+    }
+
+    /// The project name whose push panics in its write (the writer thread's recovery).
+    pub(super) const PANICS: &str = "panics in tests";
+
+    /// A push that panics the writer thread's write is answered with an error, stores
+    /// nothing, and the thread goes on: the pushes after it are written and answered.
+    #[test]
+    fn a_write_that_panics_is_answered_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let project = store.create_project("P").unwrap();
+        let panics = Project {
+            id: project.id,
+            name: PANICS.into(),
+        };
+        let lost = note("Ana", "lost");
+        let answer = store.push(&panics, None, &incoming(&[&lost]));
+        assert!(
+            answer
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("send it again")),
+            "{answer:?}"
+        );
+        assert!(store.pull(&project, 0, 10).unwrap().is_empty());
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "the checks are on again");
+        // The next push is written (waited for on another thread: a writer that died with
+        // the panic would never answer).
+        let store = Arc::new(store);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let (store, project) = (store.clone(), project.clone());
+            move || tx.send(store.push(&project, None, &incoming(&[&lost])))
+        });
+        let answer = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the writer answers the push after the panic");
+        assert_eq!(answer.unwrap(), vec![PushOutcome::Stored(1)]);
+    }
+
+    /// A request's task queues its push and awaits the answer (on a runtime of one thread,
+    /// which the write never blocks): the same outcomes as a push from a thread, an event
+    /// over the record's limits refused where it stands and the rest stored around it.
+    #[test]
+    fn a_queued_push_is_answered_to_its_task_as_a_push_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let project = store.create_project("P").unwrap();
+        let (a, b) = (note("Ana", "one"), note("Ana", "two"));
+        let long = note("Ana", &"x".repeat(liner_record::limits::MAX_TEXT_CHARS + 1));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let answer = runtime.block_on(async {
+            let queued = store
+                .push_queued(&project, None, incoming(&[&a, &long, &b, &a]))
+                .unwrap_or_else(|_| panic!("SQLite queues pushes"));
+            queued.answer().await
+        });
+        let answer = answer.unwrap();
+        assert_eq!(answer[0], PushOutcome::Stored(1));
+        assert!(
+            matches!(
+                &answer[1],
+                PushOutcome::Refused {
+                    code: "too_long",
+                    ..
+                }
+            ),
+            "{:?}",
+            answer[1]
+        );
+        assert_eq!(
+            answer[2..],
+            [PushOutcome::Stored(2), PushOutcome::Duplicate(1)]
+        );
+        // A push from a thread after it sees what it stored.
+        assert_eq!(
+            store.push(&project, None, &incoming(&[&b])).unwrap(),
+            vec![PushOutcome::Duplicate(2)]
+        );
     }
 
     /// A push alone is its own group and answered by itself; a second push after it is
