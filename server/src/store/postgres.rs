@@ -341,6 +341,21 @@ impl PgStore {
             .unwrap_or_else(|_| Err(StoreError::Connect("the database call was cut off".into())))
     }
 
+    /// A push of `events` (within the limits) to run on the store's runtime: its project's
+    /// turn in this process, then a connection.
+    fn push_task(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> impl Future<Output = Result<Vec<PushOutcome>>> + Send + 'static {
+        let (project, turn, pool) = (project.clone(), self.turn(project.id), self.pool.clone());
+        async move {
+            let _turn = turn.lock().await;
+            push(&mut connect(&pool).await?, &project, token, &events).await
+        }
+    }
+
     /// Runs `f` with a pooled connection.
     fn with<T, F, Fut>(&self, f: F) -> Result<T>
     where
@@ -900,7 +915,7 @@ impl PushStatements {
                  ON CONFLICT DO NOTHING"
             ),
             c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
-            c.prepare_cached("SELECT pg_notify($1, $2)"),
+            c.prepare_cached("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)"),
         )?;
         Ok(PushStatements {
             lock,
@@ -1294,12 +1309,23 @@ impl Store for PgStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        let (project, events) = (project.clone(), events.to_vec());
-        let (turn, pool) = (self.turn(project.id), self.pool.clone());
-        self.run(async move {
-            let _turn = turn.lock().await;
-            push(&mut connect(&pool).await?, &project, token, &events).await
-        })
+        self.run(self.push_task(project, token, events.to_vec()))
+    }
+
+    fn push_queued(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
+        Ok(QueuedPush::new(events, |within| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let push = self.push_task(project, token, within);
+            self.rt().spawn(async move {
+                let _ = tx.send(push.await);
+            });
+            rx
+        }))
     }
 
     fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook> {
