@@ -95,6 +95,140 @@ fn database_with(people: &[(&str, Role)]) -> (String, Vec<String>) {
     (url, secrets)
 }
 
+/// Pushes queued while this process's writer waits for a project's row are written
+/// together, in one transaction whatever their projects (their rows share one `xmin`); each
+/// is judged against the pushes before it in the group, one naming a project that is not in
+/// the database is answered so alone, and each project's numbers stay gapless.
+#[test]
+fn pushes_queued_together_share_one_transaction_across_projects_and_fail_alone() {
+    use liner_record::event::NoteEdited;
+    use liner_server::store::{Project, PushOutcome, StoreError};
+    let url = Cluster::get().new_database();
+    let store = PgStore::open(&url).unwrap();
+    let (a, b) = (
+        store.create_project("A").unwrap(),
+        store.create_project("B").unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    });
+    let sql = |q: &str| rt.block_on(client.batch_execute(q)).unwrap();
+    let one = |q: &str| -> i64 { rt.block_on(client.query_one(q, &[])).unwrap().get(0) };
+    // Project A's row, held: the writer's first group waits for it.
+    sql(&format!(
+        "BEGIN; SELECT 1 FROM projects WHERE id = {} FOR UPDATE",
+        a.id
+    ));
+    let incoming = |events: &[&Event]| -> Vec<Incoming> {
+        events
+            .iter()
+            .map(|e| Incoming::from_event((*e).clone()))
+            .collect()
+    };
+    let queue = |project: &Project, events: Vec<Incoming>| {
+        store
+            .push_queued(project, None, events)
+            .unwrap_or_else(|_| panic!("PostgreSQL queues pushes"))
+    };
+    let a0 = note_by("A", "Ana", Role::Producer, "first");
+    let first = queue(&a, incoming(&[&a0]));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while one(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+         AND query LIKE '%FOR UPDATE%'",
+    ) == 0
+    {
+        assert!(Instant::now() < deadline, "the writer never waited");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let ana = note_by("B", "Ana", Role::Producer, "hers");
+    let mut bo = note_by("B", "Bo", Role::Producer, "his edit");
+    bo.body = Body::NoteEdited(NoteEdited {
+        note: ana.id,
+        text: Some("mine now".into()),
+        category: None,
+        anchor: None,
+    });
+    let gone = Project {
+        id: b.id + 100,
+        name: "Gone".into(),
+    };
+    let a1 = note_by("A", "Ana", Role::Producer, "second");
+    let queued = vec![
+        queue(&b, incoming(&[&ana])),
+        // Judged against Ana's note, stored by the push before it in this very group.
+        queue(&b, incoming(&[&bo])),
+        queue(
+            &gone,
+            incoming(&[&note_by("Gone", "Cy", Role::Producer, "lost")]),
+        ),
+        // A new note, and a retry of the first push's, stored by the group before.
+        queue(&a, incoming(&[&a1, &a0])),
+    ];
+    sql("COMMIT");
+    assert_eq!(
+        rt.block_on(first.answer()).unwrap(),
+        vec![PushOutcome::Stored(1)]
+    );
+    let answers: Vec<_> = queued
+        .into_iter()
+        .map(|q| rt.block_on(q.answer()))
+        .collect();
+    assert_eq!(answers[0].as_ref().unwrap(), &vec![PushOutcome::Stored(1)]);
+    assert!(
+        matches!(
+            answers[1].as_ref().unwrap().as_slice(),
+            [PushOutcome::Refused {
+                code: "not_yours",
+                ..
+            }]
+        ),
+        "{:?}",
+        answers[1]
+    );
+    assert!(
+        matches!(&answers[2], Err(StoreError::NoProject(name)) if name == "Gone"),
+        "{:?}",
+        answers[2]
+    );
+    assert_eq!(
+        answers[3].as_ref().unwrap(),
+        &vec![PushOutcome::Stored(2), PushOutcome::Duplicate(1)]
+    );
+    let transactions = |filter: &str| {
+        one(&format!(
+            "SELECT count(DISTINCT xmin::text) FROM events WHERE {filter}"
+        ))
+    };
+    assert_eq!(
+        transactions(&format!(
+            "project_id = {} OR (project_id = {} AND seq = 2)",
+            b.id, a.id
+        )),
+        1,
+        "the queued pushes of both projects were one transaction"
+    );
+    assert_eq!(transactions("true"), 2, "the first push's, then theirs");
+    for (project, want) in [(&a, vec![1, 2]), (&b, vec![1])] {
+        let seqs: Vec<u64> = store
+            .pull(project, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, _)| seq)
+            .collect();
+        assert_eq!(seqs, want, "gapless, each event once");
+    }
+}
+
 #[test]
 fn two_servers_starting_at_once_on_an_empty_database_make_one_first_run() {
     let database = Cluster::get().new_database();

@@ -16,21 +16,21 @@
 //!   (the driver is async) and the caller waits for it, from a blocking thread.
 
 mod guests;
+mod push;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::TryFutureExt;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
 use super::copy::{ClipRow, Dump, Loaded, VersionChunkRow, VersionLoad, VersionRow};
 use super::guests as guests_;
 use super::shared::{
-    chunk_refusal, clip_refusal, clippable_key, consulted, event_columns, first_look, hash,
-    is_subject_key, judgeable_key, new_token_secret, now_ms, owned_keys, random_secret, receipt,
-    role_of, sessions_since, signs_in, ClipFacts,
+    chunk_refusal, clip_refusal, event_columns, hash, is_subject_key, new_token_secret, now_ms,
+    random_secret, receipt, role_of, sessions_since, signs_in, ClipFacts,
 };
 use super::*;
 use liner_record::clips::ClipHash;
@@ -241,20 +241,11 @@ pub struct PgStore {
     location: String,
     /// Version chunks read ([`Store::chunks_read`]).
     chunks_read: std::sync::atomic::AtomicU64,
-    /// Each project's turn to push from this process ([`PgStore::turn`]).
-    turns: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    /// This process's writer of pushes ([`push`]).
+    pushes: push::Writer,
 }
 
 impl PgStore {
-    /// Project `id`'s turn to push. Pushes to one project take its row lock in the database
-    /// one after another anyway; waiting here instead, before a connection is taken, keeps a
-    /// crowd of pushes to a busy project from holding the pool's connections and the
-    /// database's backends while they queue on that lock.
-    fn turn(&self, id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
-        turns.entry(id).or_default().clone()
-    }
-
     /// The schema's migrations in order (the first `k` made the database of the release at
     /// schema `k`): for the tests that upgrade a record from every earlier schema.
     pub fn migrations() -> &'static [&'static str] {
@@ -309,12 +300,12 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Connect(e.to_string()))?;
         let store = PgStore {
+            pushes: push::Writer::start(&rt, pool.clone()),
             pool,
             config,
             rt: Some(rt),
             location,
             chunks_read: std::sync::atomic::AtomicU64::new(0),
-            turns: std::sync::Mutex::default(),
         };
         let pool = store.pool.clone();
         store.run(async move { migrate(&pool).await })?;
@@ -339,21 +330,6 @@ impl PgStore {
         });
         rx.recv()
             .unwrap_or_else(|_| Err(StoreError::Connect("the database call was cut off".into())))
-    }
-
-    /// A push of `events` (within the limits) to run on the store's runtime: its project's
-    /// turn in this process, then a connection.
-    fn push_task(
-        &self,
-        project: &Project,
-        token: Option<i64>,
-        events: Vec<Incoming>,
-    ) -> impl Future<Output = Result<Vec<PushOutcome>>> + Send + 'static {
-        let (project, turn, pool) = (project.clone(), self.turn(project.id), self.pool.clone());
-        async move {
-            let _turn = turn.lock().await;
-            push(&mut connect(&pool).await?, &project, token, &events).await
-        }
     }
 
     /// Runs `f` with a pooled connection.
@@ -797,304 +773,6 @@ async fn load_version_refs(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump)
     Ok(())
 }
 
-/// Stores a batch under the project's lock (see the module's guarantees). The batch is judged
-/// event by event, as in SQLite, against what is stored and what came earlier in it; reads and
-/// writes go to the database a handful of times per batch, not per event.
-async fn push(
-    c: &mut deadpool_postgres::Object,
-    project: &Project,
-    token: Option<i64>,
-    events: &[Incoming],
-) -> Result<Vec<PushOutcome>> {
-    let st = PushStatements::prepare(c).await?;
-    let tx = c.transaction().await?;
-    let Some(row) = tx.query_opt(&st.lock, &[&project.id]).await? else {
-        return Err(StoreError::NoProject(project.name.clone()));
-    };
-    let mut last: i64 = row.get(0);
-    let ids: Vec<String> = events.iter().map(|i| i.event.id.to_string()).collect();
-    let mut known = Known::read(&tx, &st, project, events, &ids).await?;
-    let mut new = NewRows::default();
-    let mut out = Vec::with_capacity(events.len());
-    for (incoming, id) in events.iter().zip(ids) {
-        let stored = known
-            .lines
-            .get(&id)
-            .map(|(seq, line)| (*seq as u64, line.as_str()));
-        let mut owner_of =
-            |key: String| Ok::<_, std::convert::Infallible>(known.owner.get(&key).cloned());
-        let outcome = match first_look(stored, incoming, &mut owner_of) {
-            Ok(Some(outcome)) => outcome,
-            Err(never) => match never {},
-            Ok(None) => {
-                last += 1;
-                new.add(incoming, id, last, &mut known);
-                PushOutcome::Stored(last as u64)
-            }
-        };
-        out.push(outcome);
-    }
-    if !new.seqs.is_empty() {
-        new.write(&tx, &st, project, token, last).await?;
-    }
-    tx.commit().await?;
-    if new.seqs.is_empty() {
-        return Ok(out);
-    }
-    // Told after the commit, not in the transaction: a transaction that notifies holds a
-    // database-wide lock through its commit's flush, so pushes would commit one at a time.
-    // If this process dies right here, readers elsewhere learn of the events at their next
-    // wake-up or the end of their poll: late, never lost.
-    let payload = format!("{}:{last}", project.id);
-    if let Err(e) = c.execute(&st.notify, &[&CHANNEL, &payload]).await {
-        tracing::warn!("telling other servers of a push: {e}");
-    }
-    Ok(out)
-}
-
-/// The statements of a push, prepared once per connection (then one round trip each, no
-/// planning).
-struct PushStatements {
-    lock: tokio_postgres::Statement,
-    find: tokio_postgres::Statement,
-    find_moments: tokio_postgres::Statement,
-    owners: tokio_postgres::Statement,
-    insert_events: tokio_postgres::Statement,
-    insert_subjects: tokio_postgres::Statement,
-    insert_clip_refs: tokio_postgres::Statement,
-    insert_version_refs: tokio_postgres::Statement,
-    count: tokio_postgres::Statement,
-    notify: tokio_postgres::Statement,
-}
-
-impl PushStatements {
-    async fn prepare(c: &deadpool_postgres::Object) -> Result<PushStatements> {
-        // All at once (the driver pipelines them).
-        let (
-            lock,
-            find,
-            find_moments,
-            owners,
-            insert_events,
-            insert_subjects,
-            insert_clip_refs,
-            insert_version_refs,
-            count,
-            notify,
-        ) = futures_util::try_join!(
-            c.prepare_cached("SELECT last_seq FROM projects WHERE id = $1 FOR UPDATE"),
-            c.prepare_cached(
-                "SELECT id, seq, json FROM events WHERE project_id = $1 AND id = ANY($2)"
-            ),
-            c.prepare_cached(
-                "SELECT id, author, judgeable, clippable FROM events \
-                 WHERE project_id = $1 AND id = ANY($2)"
-            ),
-            c.prepare_cached(
-                "SELECT key, owner FROM subjects WHERE project_id = $1 AND key = ANY($2)"
-            ),
-            c.prepare_cached(
-                "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
-                 judgeable, clippable) \
-                 SELECT $1, s, i, j, $5, $6, a, jb, cb FROM UNNEST($2::BIGINT[], $3::TEXT[], \
-                 $4::TEXT[], $7::TEXT[], $8::BOOLEAN[], $9::BOOLEAN[]) AS n(s, i, j, a, jb, cb)"
-            ),
-            c.prepare_cached(
-                "INSERT INTO subjects (project_id, key, owner) \
-                 SELECT $1, k, o FROM UNNEST($2::TEXT[], $3::TEXT[]) AS n(k, o) \
-                 ON CONFLICT DO NOTHING"
-            ),
-            c.prepare_cached(
-                "INSERT INTO clip_refs (project_id, hash, bytes) \
-                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
-                 ON CONFLICT DO NOTHING"
-            ),
-            c.prepare_cached(
-                "INSERT INTO version_refs (project_id, hash, bytes) \
-                 SELECT $1, h, b FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS n(h, b) \
-                 ON CONFLICT DO NOTHING"
-            ),
-            c.prepare_cached("UPDATE projects SET last_seq = $2 WHERE id = $1"),
-            c.prepare_cached("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)"),
-        )?;
-        Ok(PushStatements {
-            lock,
-            find,
-            find_moments,
-            owners,
-            insert_events,
-            insert_subjects,
-            insert_clip_refs,
-            insert_version_refs,
-            count,
-            notify,
-        })
-    }
-}
-
-/// What the judge of a batch knows: the lines stored under the batch's ids, and the owners
-/// of the keys it consults; then also what the batch adds, event by event.
-struct Known {
-    lines: HashMap<String, (i64, String)>,
-    owner: HashMap<String, String>,
-}
-
-impl Known {
-    /// Reads it all in three questions, sent at once (the driver pipelines them).
-    async fn read(
-        tx: &deadpool_postgres::Transaction<'_>,
-        st: &PushStatements,
-        project: &Project,
-        events: &[Incoming],
-        ids: &[String],
-    ) -> Result<Known> {
-        let (mut claims, mut targets) = (HashSet::new(), HashSet::new());
-        for i in events {
-            let (claim, of) = consulted(&i.event);
-            claims.extend(claim);
-            targets.extend(of.into_iter().map(|t| t.to_string()));
-        }
-        let claims: Vec<String> = claims.into_iter().collect();
-        let targets: Vec<String> = targets.into_iter().collect();
-        let ids = ids.to_vec();
-        let (by_id, by_key, by_target): (Params<'_, _>, Params<'_, _>, Params<'_, _>) = (
-            [&project.id, &ids],
-            [&project.id, &claims],
-            [&project.id, &targets],
-        );
-        let (stored, owned, moments) = futures_util::try_join!(
-            tx.query(&st.find, &by_id),
-            tx.query(&st.owners, &by_key),
-            tx.query(&st.find_moments, &by_target),
-        )?;
-        let lines = stored
-            .iter()
-            .map(|r| (r.get(0), (r.get(1), r.get(2))))
-            .collect();
-        let mut owner: HashMap<String, String> =
-            owned.iter().map(|r| (r.get(0), r.get(1))).collect();
-        for r in &moments {
-            let (id, author): (String, String) = (r.get(0), r.get(1));
-            let id: Uuid = id.parse().unwrap_or_else(|_| Uuid::nil());
-            if r.get(2) {
-                owner.insert(judgeable_key(id), author.clone());
-            }
-            if r.get(3) {
-                owner.insert(clippable_key(id), author);
-            }
-        }
-        Ok(Known { lines, owner })
-    }
-}
-
-/// A statement's parameters, bound to a name so they outlive pipelined calls.
-type Params<'a, const N: usize> = [&'a (dyn tokio_postgres::types::ToSql + Sync); N];
-
-/// A batch's new rows, column by column (what `UNNEST` takes).
-#[derive(Default)]
-struct NewRows {
-    seqs: Vec<i64>,
-    ids: Vec<String>,
-    jsons: Vec<String>,
-    keys: Vec<String>,
-    owners: Vec<String>,
-    clip_hashes: Vec<String>,
-    clip_bytes: Vec<i64>,
-    version_hashes: Vec<String>,
-    version_bytes: Vec<i64>,
-    authors: Vec<String>,
-    judgeable: Vec<bool>,
-    clippable: Vec<bool>,
-}
-
-impl NewRows {
-    /// An event the judge let in, stored as number `seq`: its row, the subjects it makes
-    /// its author own (which later events of the batch then see), and the clip it names.
-    fn add(&mut self, incoming: &Incoming, id: String, seq: i64, known: &mut Known) {
-        let author = &incoming.event.author;
-        for key in owned_keys(&incoming.event) {
-            if !known.owner.contains_key(&key) {
-                known.owner.insert(key.clone(), author.clone());
-                // Judgeable and clippable are the event row's to say.
-                if is_subject_key(&key) {
-                    self.keys.push(key);
-                    self.owners.push(author.clone());
-                }
-            }
-        }
-        self.authors.push(author.clone());
-        self.judgeable
-            .push(liner_record::rules::judgeable(&incoming.event.body));
-        self.clippable
-            .push(liner_record::rules::clippable(&incoming.event.body));
-        match &incoming.event.body {
-            liner_record::Body::ClipAttached(c) => {
-                self.clip_hashes.push(c.clip.hash.as_str().to_owned());
-                self.clip_bytes.push(c.clip.bytes as i64);
-            }
-            liner_record::Body::VersionPrinted(v) => {
-                self.version_hashes.push(v.version.hash.as_str().to_owned());
-                self.version_bytes.push(v.version.bytes as i64);
-            }
-            _ => {}
-        }
-        known.lines.insert(id.clone(), (seq, incoming.json.clone()));
-        self.seqs.push(seq);
-        self.ids.push(id);
-        self.jsons.push(incoming.json.clone());
-    }
-
-    /// Writes the rows and the project's new last sequence number, all at once (pipelined).
-    async fn write(
-        &self,
-        tx: &deadpool_postgres::Transaction<'_>,
-        st: &PushStatements,
-        project: &Project,
-        token: Option<i64>,
-        last: i64,
-    ) -> Result<()> {
-        let now = now_ms();
-        let rows: Params<'_, _> = [
-            &project.id,
-            &self.seqs,
-            &self.ids,
-            &self.jsons,
-            &now,
-            &token,
-            &self.authors,
-            &self.judgeable,
-            &self.clippable,
-        ];
-        let subjects: Params<'_, _> = [&project.id, &self.keys, &self.owners];
-        let clip_refs: Params<'_, _> = [&project.id, &self.clip_hashes, &self.clip_bytes];
-        let version_refs: Params<'_, _> = [&project.id, &self.version_hashes, &self.version_bytes];
-        let counter: Params<'_, _> = [&project.id, &last];
-        futures_util::try_join!(
-            tx.execute(&st.insert_events, &rows),
-            async {
-                if self.keys.is_empty() {
-                    return Ok(0);
-                }
-                tx.execute(&st.insert_subjects, &subjects).await
-            },
-            async {
-                if self.clip_hashes.is_empty() {
-                    return Ok(0);
-                }
-                tx.execute(&st.insert_clip_refs, &clip_refs).await
-            },
-            async {
-                if self.version_hashes.is_empty() {
-                    return Ok(0);
-                }
-                tx.execute(&st.insert_version_refs, &version_refs).await
-            },
-            tx.execute(&st.count, &counter),
-        )?;
-        Ok(())
-    }
-}
-
 impl Store for PgStore {
     fn location(&self) -> String {
         self.location.clone()
@@ -1309,7 +987,8 @@ impl Store for PgStore {
         token: Option<i64>,
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
-        self.run(self.push_task(project, token, events.to_vec()))
+        let answer = self.pushes.queue(project, token, events.to_vec());
+        self.run(async move { answer.await.unwrap_or_else(|_| Err(push::stopped())) })
     }
 
     fn push_queued(
@@ -1319,12 +998,7 @@ impl Store for PgStore {
         events: Vec<Incoming>,
     ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
         Ok(QueuedPush::new(events, |within| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let push = self.push_task(project, token, within);
-            self.rt().spawn(async move {
-                let _ = tx.send(push.await);
-            });
-            rx
+            self.pushes.queue(project, token, within)
         }))
     }
 

@@ -1,0 +1,525 @@
+//! PostgreSQL's door for events: each server process writes the pushes it takes in groups,
+//! one transaction per group, whatever their projects (group commit).
+//!
+//! A push on its own costs the database a transaction of ten statements and a disk flush,
+//! most of it the same whatever the push holds. Here a writer task of the store's own takes
+//! every push queued by the time it is free (up to [`GROUP_EVENTS`] events), and writes them
+//! with the same handful of statements: lock the projects' rows, read what judging needs,
+//! insert every new row, commit, tell the other processes. Then it answers them all and
+//! takes the next group.
+//!
+//! Guaranteed as for one push alone:
+//! - Each push's events are judged in order against what is stored and what came before
+//!   them, earlier pushes of the group included.
+//! - A project's numbers are given out under the lock on its row (its `last_seq`), held
+//!   until the group commits: gapless, in commit order, across processes. A group locks its
+//!   projects in id order, so two processes' groups never wait on each other in a cycle.
+//! - Nothing is acknowledged before the commit that holds it. A push whose project is not
+//!   there is answered so, alone; if a statement or the commit fails, every push of the group
+//!   gets the error and nothing of it is stored (the clients send again). If the write
+//!   panics, its pushes are answered with an error and the writer goes on.
+
+use super::{connect, CHANNEL};
+use crate::store::shared::{
+    clippable_key, consulted, first_look, is_subject_key, judgeable_key, now_ms, owned_keys,
+};
+use crate::store::{Incoming, Project, PushOutcome, Result, StoreError};
+use deadpool_postgres::Pool;
+use futures_util::FutureExt;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// At most this many events go into one transaction (a push is never split: a group holds
+/// at least one push, however large).
+const GROUP_EVENTS: usize = 2_000;
+
+/// The queue of one process's writer.
+pub(super) struct Writer {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+/// One push waiting to be written, and where its answer goes.
+struct Job {
+    push: Push,
+    reply: oneshot::Sender<Result<Vec<PushOutcome>>>,
+}
+
+/// What a push writes: events of a project, from a token (None: an administrator's import).
+struct Push {
+    project: Project,
+    token: Option<i64>,
+    events: Vec<Incoming>,
+}
+
+impl Writer {
+    /// Starts the writer task on `rt`, writing with connections of `pool`. It ends with the
+    /// runtime.
+    pub(super) fn start(rt: &tokio::runtime::Runtime, pool: Pool) -> Writer {
+        let (jobs, queued) = mpsc::unbounded_channel();
+        rt.spawn(run(queued, pool));
+        Writer { jobs }
+    }
+
+    /// Queues a push of `events` of `project`; its answer comes through the receiver.
+    pub(super) fn queue(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> oneshot::Receiver<Result<Vec<PushOutcome>>> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            push: Push {
+                project: project.clone(),
+                token,
+                events,
+            },
+            reply,
+        };
+        // A writer that is gone (the store is being dropped) drops the job, and with it the
+        // reply: the waiter hears that the push was not written.
+        let _ = self.jobs.send(job);
+        answer
+    }
+}
+
+/// The writer: groups, written one after another, until the store is dropped.
+async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
+    while let Some(first) = queued.recv().await {
+        let mut events = first.push.events.len();
+        let mut group = vec![first];
+        while events < GROUP_EVENTS {
+            let Ok(next) = queued.try_recv() else { break };
+            events += next.push.events.len();
+            group.push(next);
+        }
+        let (pushes, replies): (Vec<Push>, Vec<_>) =
+            group.into_iter().map(|job| (job.push, job.reply)).unzip();
+        // A panic drops the replies unanswered (their waiters hear "not written").
+        let written = std::panic::AssertUnwindSafe(write_group(&pool, &pushes))
+            .catch_unwind()
+            .await;
+        match written {
+            Ok(Ok(answers)) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Ok(Err(e)) => {
+                for reply in replies {
+                    let _ = reply.send(Err(same_error(&e)));
+                }
+            }
+            Err(_) => tracing::error!("writing a group of pushes panicked; they were not stored"),
+        }
+    }
+}
+
+/// The answer of a push whose writer stopped before it was answered.
+pub(super) fn stopped() -> StoreError {
+    StoreError::Aborted("the server stopped writing this push; send it again".into())
+}
+
+/// A copy of `e`, the group's failure, for each push of it.
+fn same_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Connect(why) => StoreError::Connect(why.clone()),
+        other => StoreError::Aborted(format!("{other}; nothing of the push was stored")),
+    }
+}
+
+/// Writes `group` in one transaction: each push's answer, or why the whole group failed
+/// (nothing of it stored).
+async fn write_group(pool: &Pool, group: &[Push]) -> Result<Vec<Result<Vec<PushOutcome>>>> {
+    let mut c = connect(pool).await?;
+    let st = Statements::prepare(&c).await?;
+    let tx = c.transaction().await?;
+    let projects: Vec<i64> = group
+        .iter()
+        .map(|p| p.project.id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut last: HashMap<i64, i64> = tx
+        .query(&st.lock, &[&projects])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut known = Known::read(&tx, &st, group).await?;
+    let mut new = NewRows::default();
+    let mut answers = Vec::with_capacity(group.len());
+    for push in group {
+        let project = push.project.id;
+        let Some(last) = last.get_mut(&project) else {
+            answers.push(Err(StoreError::NoProject(push.project.name.clone())));
+            continue;
+        };
+        let known = known.entry(project).or_default();
+        let mut out = Vec::with_capacity(push.events.len());
+        for incoming in &push.events {
+            let id = incoming.event.id.to_string();
+            let stored = known
+                .lines
+                .get(&id)
+                .map(|(seq, line)| (*seq as u64, line.as_str()));
+            let mut owner_of =
+                |key: String| Ok::<_, std::convert::Infallible>(known.owner.get(&key).cloned());
+            let outcome = match first_look(stored, incoming, &mut owner_of) {
+                Ok(Some(outcome)) => outcome,
+                Err(never) => match never {},
+                Ok(None) => {
+                    *last += 1;
+                    new.add(push, incoming, id, *last, known);
+                    PushOutcome::Stored(*last as u64)
+                }
+            };
+            out.push(outcome);
+        }
+        answers.push(Ok(out));
+    }
+    if new.seqs.is_empty() {
+        tx.commit().await?;
+        return Ok(answers);
+    }
+    let changed: Vec<(i64, i64)> = new
+        .projects
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|p| (*p, last[p]))
+        .collect();
+    new.write(&tx, &st, &changed).await?;
+    tx.commit().await?;
+    // Told after the commit, not in the transaction: a transaction that notifies holds a
+    // database-wide lock through its commit's flush, so groups would commit one at a time.
+    // The notice's own commit need not wait for the disk (what it announces is on disk
+    // already). If this process dies right here, readers elsewhere learn of the events at
+    // their next wake-up or the end of their poll: late, never lost.
+    let payloads: Vec<String> = changed
+        .iter()
+        .map(|(p, seq)| format!("{p}:{seq}"))
+        .collect();
+    if let Err(e) = c.execute(&st.notify, &[&CHANNEL, &payloads]).await {
+        tracing::warn!("telling other servers of a push: {e}");
+    }
+    Ok(answers)
+}
+
+/// The statements of a group, prepared once per connection (then one round trip each, no
+/// parsing).
+struct Statements {
+    lock: tokio_postgres::Statement,
+    find: tokio_postgres::Statement,
+    find_moments: tokio_postgres::Statement,
+    owners: tokio_postgres::Statement,
+    insert_events: tokio_postgres::Statement,
+    insert_subjects: tokio_postgres::Statement,
+    insert_clip_refs: tokio_postgres::Statement,
+    insert_version_refs: tokio_postgres::Statement,
+    count: tokio_postgres::Statement,
+    notify: tokio_postgres::Statement,
+}
+
+impl Statements {
+    async fn prepare(c: &deadpool_postgres::Object) -> Result<Statements> {
+        // All at once (the driver pipelines them). Keys come as (project, key) columns.
+        let (
+            lock,
+            find,
+            find_moments,
+            owners,
+            insert_events,
+            insert_subjects,
+            insert_clip_refs,
+            insert_version_refs,
+            count,
+            notify,
+        ) = futures_util::try_join!(
+            c.prepare_cached(
+                "SELECT id, last_seq FROM projects WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+            ),
+            c.prepare_cached(
+                "SELECT e.project_id, e.id, e.seq, e.json \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
+                 JOIN events e ON e.project_id = k.p AND e.id = k.i"
+            ),
+            c.prepare_cached(
+                "SELECT e.project_id, e.id, e.author, e.judgeable, e.clippable \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
+                 JOIN events e ON e.project_id = k.p AND e.id = k.i"
+            ),
+            c.prepare_cached(
+                "SELECT s.project_id, s.key, s.owner \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
+                 JOIN subjects s ON s.project_id = k.p AND s.key = k.i"
+            ),
+            c.prepare_cached(
+                "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
+                 judgeable, clippable) \
+                 SELECT p, s, i, j, $1, t, a, jb, cb FROM UNNEST($2::BIGINT[], $3::BIGINT[], \
+                 $4::TEXT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[], $8::BOOLEAN[], \
+                 $9::BOOLEAN[]) AS n(p, s, i, j, t, a, jb, cb)"
+            ),
+            c.prepare_cached(
+                "INSERT INTO subjects (project_id, key, owner) \
+                 SELECT p, k, o FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS n(p, k, o) \
+                 ON CONFLICT DO NOTHING"
+            ),
+            c.prepare_cached(
+                "INSERT INTO clip_refs (project_id, hash, bytes) \
+                 SELECT p, h, b FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) \
+                 AS n(p, h, b) ON CONFLICT DO NOTHING"
+            ),
+            c.prepare_cached(
+                "INSERT INTO version_refs (project_id, hash, bytes) \
+                 SELECT p, h, b FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) \
+                 AS n(p, h, b) ON CONFLICT DO NOTHING"
+            ),
+            c.prepare_cached(
+                "UPDATE projects SET last_seq = n.s \
+                 FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS n(p, s) WHERE id = n.p"
+            ),
+            c.prepare_cached(
+                "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, n) \
+                 FROM UNNEST($2::TEXT[]) AS n"
+            ),
+        )?;
+        Ok(Statements {
+            lock,
+            find,
+            find_moments,
+            owners,
+            insert_events,
+            insert_subjects,
+            insert_clip_refs,
+            insert_version_refs,
+            count,
+            notify,
+        })
+    }
+}
+
+/// What the judge of one project's pushes knows: the lines stored under their ids, and the
+/// owners of the keys they consult; then also what the group adds, event by event.
+#[derive(Default)]
+struct Known {
+    lines: HashMap<String, (i64, String)>,
+    owner: HashMap<String, String>,
+}
+
+/// A statement's parameters, bound to a name so they outlive pipelined calls.
+type Params<'a, const N: usize> = [&'a (dyn tokio_postgres::types::ToSql + Sync); N];
+
+/// (project, key) pairs as the two columns `UNNEST` takes.
+#[derive(Default)]
+struct Pairs {
+    seen: HashSet<(i64, String)>,
+    projects: Vec<i64>,
+    keys: Vec<String>,
+}
+
+impl Pairs {
+    fn add(&mut self, project: i64, key: String) {
+        if self.seen.insert((project, key.clone())) {
+            self.projects.push(project);
+            self.keys.push(key);
+        }
+    }
+}
+
+impl Known {
+    /// Reads it for every project of the group, in three questions sent at once (the driver
+    /// pipelines them).
+    async fn read(
+        tx: &deadpool_postgres::Transaction<'_>,
+        st: &Statements,
+        group: &[Push],
+    ) -> Result<HashMap<i64, Known>> {
+        let (mut ids, mut claims, mut targets) =
+            (Pairs::default(), Pairs::default(), Pairs::default());
+        for push in group {
+            let p = push.project.id;
+            for i in &push.events {
+                ids.add(p, i.event.id.to_string());
+                let (claim, of) = consulted(&i.event);
+                for key in claim {
+                    claims.add(p, key);
+                }
+                for target in of {
+                    targets.add(p, target.to_string());
+                }
+            }
+        }
+        let (by_id, by_key, by_target): (Params<'_, _>, Params<'_, _>, Params<'_, _>) = (
+            [&ids.projects, &ids.keys],
+            [&claims.projects, &claims.keys],
+            [&targets.projects, &targets.keys],
+        );
+        let (stored, owned, moments) = futures_util::try_join!(
+            tx.query(&st.find, &by_id),
+            tx.query(&st.owners, &by_key),
+            tx.query(&st.find_moments, &by_target),
+        )?;
+        let mut known: HashMap<i64, Known> = HashMap::new();
+        for r in &stored {
+            known
+                .entry(r.get(0))
+                .or_default()
+                .lines
+                .insert(r.get(1), (r.get(2), r.get(3)));
+        }
+        for r in &owned {
+            known
+                .entry(r.get(0))
+                .or_default()
+                .owner
+                .insert(r.get(1), r.get(2));
+        }
+        for r in &moments {
+            let (id, author): (String, String) = (r.get(1), r.get(2));
+            let id: Uuid = id.parse().unwrap_or_else(|_| Uuid::nil());
+            let owner = &mut known.entry(r.get(0)).or_default().owner;
+            if r.get(3) {
+                owner.insert(judgeable_key(id), author.clone());
+            }
+            if r.get(4) {
+                owner.insert(clippable_key(id), author);
+            }
+        }
+        Ok(known)
+    }
+}
+
+/// A group's new rows, column by column (what `UNNEST` takes).
+#[derive(Default)]
+struct NewRows {
+    projects: Vec<i64>,
+    seqs: Vec<i64>,
+    ids: Vec<String>,
+    jsons: Vec<String>,
+    tokens: Vec<Option<i64>>,
+    authors: Vec<String>,
+    judgeable: Vec<bool>,
+    clippable: Vec<bool>,
+    subjects: Subjects,
+    clips: Refs,
+    versions: Refs,
+}
+
+/// Subject rows: (project, key, owner).
+#[derive(Default)]
+struct Subjects {
+    projects: Vec<i64>,
+    keys: Vec<String>,
+    owners: Vec<String>,
+}
+
+/// Clip or version references: (project, hash, bytes).
+#[derive(Default)]
+struct Refs {
+    projects: Vec<i64>,
+    hashes: Vec<String>,
+    bytes: Vec<i64>,
+}
+
+impl Refs {
+    fn add(&mut self, project: i64, hash: &str, bytes: u64) {
+        self.projects.push(project);
+        self.hashes.push(hash.to_owned());
+        self.bytes.push(bytes as i64);
+    }
+
+    async fn write(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        statement: &tokio_postgres::Statement,
+    ) -> std::result::Result<u64, tokio_postgres::Error> {
+        if self.hashes.is_empty() {
+            return Ok(0);
+        }
+        let rows: Params<'_, _> = [&self.projects, &self.hashes, &self.bytes];
+        tx.execute(statement, &rows).await
+    }
+}
+
+impl NewRows {
+    /// An event of `push` the judge let in, stored as number `seq`: its row, the subjects it
+    /// makes its author own (which later events of the group then see), and the clip or
+    /// version it names.
+    fn add(&mut self, push: &Push, incoming: &Incoming, id: String, seq: i64, known: &mut Known) {
+        let (project, author) = (push.project.id, &incoming.event.author);
+        for key in owned_keys(&incoming.event) {
+            if !known.owner.contains_key(&key) {
+                known.owner.insert(key.clone(), author.clone());
+                // Judgeable and clippable are the event row's to say.
+                if is_subject_key(&key) {
+                    self.subjects.projects.push(project);
+                    self.subjects.keys.push(key);
+                    self.subjects.owners.push(author.clone());
+                }
+            }
+        }
+        match &incoming.event.body {
+            liner_record::Body::ClipAttached(c) => {
+                self.clips.add(project, c.clip.hash.as_str(), c.clip.bytes);
+            }
+            liner_record::Body::VersionPrinted(v) => {
+                self.versions
+                    .add(project, v.version.hash.as_str(), v.version.bytes);
+            }
+            _ => {}
+        }
+        known.lines.insert(id.clone(), (seq, incoming.json.clone()));
+        self.projects.push(project);
+        self.seqs.push(seq);
+        self.ids.push(id);
+        self.jsons.push(incoming.json.clone());
+        self.tokens.push(push.token);
+        self.authors.push(author.clone());
+        self.judgeable
+            .push(liner_record::rules::judgeable(&incoming.event.body));
+        self.clippable
+            .push(liner_record::rules::clippable(&incoming.event.body));
+    }
+
+    /// Writes the rows and each changed project's new last number `(project, last)`, all at
+    /// once (pipelined).
+    async fn write(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        st: &Statements,
+        changed: &[(i64, i64)],
+    ) -> Result<()> {
+        let now = now_ms();
+        let (counted, lasts): (Vec<i64>, Vec<i64>) = changed.iter().copied().unzip();
+        let rows: Params<'_, _> = [
+            &now,
+            &self.projects,
+            &self.seqs,
+            &self.ids,
+            &self.jsons,
+            &self.tokens,
+            &self.authors,
+            &self.judgeable,
+            &self.clippable,
+        ];
+        let s = &self.subjects;
+        let subjects: Params<'_, _> = [&s.projects, &s.keys, &s.owners];
+        let counter: Params<'_, _> = [&counted, &lasts];
+        futures_util::try_join!(
+            tx.execute(&st.insert_events, &rows),
+            async {
+                if s.keys.is_empty() {
+                    return Ok(0);
+                }
+                tx.execute(&st.insert_subjects, &subjects).await
+            },
+            self.clips.write(tx, &st.insert_clip_refs),
+            self.versions.write(tx, &st.insert_version_refs),
+            tx.execute(&st.count, &counter),
+        )?;
+        Ok(())
+    }
+}
