@@ -13,7 +13,8 @@
 //! machine's cores. Targets on PostgreSQL: >= 20,000 events/s, p99 note-to-reader < 200 ms.
 //!
 //! Run: `cargo bench -p liner-server --bench label`. `LINER_BENCH_ONLY=sqlite|postgres` runs
-//! that store's throughput run alone (for profiling).
+//! that store's throughput run alone (for profiling); `sqlite-paced|postgres-paced` its paced
+//! run.
 
 use liner_record::event::{Body, Category, Context, Event, NoteAdded};
 use liner_record::sync::{SyncClient, SyncReport, TargetSync};
@@ -464,12 +465,13 @@ fn main() {
     );
     let rate = |r: &Report| r.events as f64 / r.seconds;
     if let Ok(only) = std::env::var("LINER_BENCH_ONLY") {
-        let setup = if only == "sqlite" {
+        let (store, paced) = only.split_once('-').unwrap_or((only.as_str(), ""));
+        let setup = if store == "sqlite" {
             Setup::Sqlite
         } else {
             Setup::Postgres
         };
-        let r = scenario(setup, None);
+        let r = scenario(setup, (paced == "paced").then_some(Duration::from_secs(1)));
         println!("{:.0} events/s", rate(&r));
         return;
     }

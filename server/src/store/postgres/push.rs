@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 /// At most this many events go into one transaction (a push is never split: a group holds
 /// at least one push, however large).
-const GROUP_EVENTS: usize = 2_000;
+const GROUP_EVENTS: usize = 10_000;
 
 /// The queue of one process's writer.
 pub(super) struct Writer {
@@ -224,7 +224,9 @@ struct Statements {
 
 impl Statements {
     async fn prepare(c: &deadpool_postgres::Object) -> Result<Statements> {
-        // All at once (the driver pipelines them). Keys come as (project, key) columns.
+        // All at once (the driver pipelines them). Keys come as (project, key) columns; each
+        // is looked up in its index (the LIMIT keeps the lookup a subquery of its own, so
+        // the planner cannot turn it into a scan of the table while it thinks it small).
         let (
             lock,
             find,
@@ -241,19 +243,20 @@ impl Statements {
                 "SELECT id, last_seq FROM projects WHERE id = ANY($1) ORDER BY id FOR UPDATE"
             ),
             c.prepare_cached(
-                "SELECT e.project_id, e.id, e.seq, e.json \
-                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
-                 JOIN events e ON e.project_id = k.p AND e.id = k.i"
+                "SELECT k.p, k.i, e.seq, e.json FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i), \
+                 LATERAL (SELECT seq, json FROM events \
+                 WHERE project_id = k.p AND id = k.i LIMIT 1) AS e"
             ),
             c.prepare_cached(
-                "SELECT e.project_id, e.id, e.author, e.judgeable, e.clippable \
-                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
-                 JOIN events e ON e.project_id = k.p AND e.id = k.i"
+                "SELECT k.p, k.i, e.author, e.judgeable, e.clippable \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i), \
+                 LATERAL (SELECT author, judgeable, clippable FROM events \
+                 WHERE project_id = k.p AND id = k.i LIMIT 1) AS e"
             ),
             c.prepare_cached(
-                "SELECT s.project_id, s.key, s.owner \
-                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i) \
-                 JOIN subjects s ON s.project_id = k.p AND s.key = k.i"
+                "SELECT k.p, k.i, s.owner FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i), \
+                 LATERAL (SELECT owner FROM subjects \
+                 WHERE project_id = k.p AND key = k.i LIMIT 1) AS s"
             ),
             c.prepare_cached(
                 "INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author, \
