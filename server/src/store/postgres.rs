@@ -2,18 +2,22 @@
 //! processes share.
 //!
 //! Guarantees, and how:
+//! - Each process writes the pushes it takes in groups, one transaction per group whatever
+//!   their projects (`push`, group commit).
 //! - Sequence numbers of a project are given out under a lock on the project's row (its
-//!   `last_seq`), held until the push commits. So they come without gaps, in commit order:
+//!   `last_seq`), held until the group commits. So they come without gaps, in commit order:
 //!   a reader who sees number n has every number below it, and never skips an event that
 //!   commits later with a lower one.
-//! - Every push that stores something sends `NOTIFY liner_events, 'project:last_seq'` right
-//!   after its commit. Each server process listens ([`PgStore::watch_others`]) and wakes its
+//! - Every group that stores something sends `NOTIFY liner_events, 'project:last_seq'` for
+//!   each project it changed, right after its commit. Each server process listens ([`PgStore::watch_others`]) and wakes its
 //!   long polls and live pages, whichever process took the push. A notice can still be lost
 //!   (its sender died between commit and notice, or the listening connection broke), so the
 //!   listener also reads every project's latest number each [`CATCH_UP`]: a wake-up is then
 //!   late, never lost. Reading it on the listening connection is also its health check.
 //! - Calls are synchronous, like the trait: each runs on the store's own small tokio runtime
-//!   (the driver is async) and the caller waits for it, from a blocking thread.
+//!   (the driver is async) and the caller waits for it, from a blocking thread. A request's
+//!   push is the exception ([`Store::push_queued`]): it is queued for the writer and its
+//!   task awaits the answer.
 
 mod guests;
 mod push;
