@@ -95,61 +95,114 @@ fn database_with(people: &[(&str, Role)]) -> (String, Vec<String>) {
     (url, secrets)
 }
 
-/// Pushes queued while this process's writer waits for a project's row are written
-/// together, in one transaction whatever their projects (their rows share one `xmin`); each
-/// is judged against the pushes before it in the group, one naming a project that is not in
-/// the database is answered so alone, and each project's numbers stay gapless.
+/// A store on a fresh database with projects A and B, and a connection of the test's own to
+/// hold the locks the store's writer meets.
+struct Contended {
+    store: PgStore,
+    a: liner_server::store::Project,
+    b: liner_server::store::Project,
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Contended {
+    fn new() -> Contended {
+        let url = Cluster::get().new_database();
+        let store = PgStore::open(&url).unwrap();
+        let (a, b) = (
+            store.create_project("A").unwrap(),
+            store.create_project("B").unwrap(),
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+        });
+        Contended {
+            store,
+            a,
+            b,
+            rt,
+            client,
+        }
+    }
+
+    fn sql(&self, q: &str) {
+        self.rt.block_on(self.client.batch_execute(q)).unwrap();
+    }
+
+    fn one(&self, q: &str) -> i64 {
+        self.rt
+            .block_on(self.client.query_one(q, &[]))
+            .unwrap()
+            .get(0)
+    }
+
+    fn queue(
+        &self,
+        project: &liner_server::store::Project,
+        events: &[&Event],
+    ) -> liner_server::store::QueuedPush {
+        let events = events
+            .iter()
+            .map(|e| Incoming::from_event((*e).clone()))
+            .collect();
+        self.store
+            .push_queued(project, None, events)
+            .unwrap_or_else(|_| panic!("PostgreSQL queues pushes"))
+    }
+
+    /// Returns once a connection of the store waits for a lock in a statement beginning with
+    /// `statement`.
+    fn until_waiting(&self, statement: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            // Activity is read once per transaction unless the snapshot is let go.
+            self.sql("SELECT pg_stat_clear_snapshot()");
+            let waiting = self.one(&format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND query LIKE '{statement}%'"
+            ));
+            if waiting > 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the store never waited");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn seqs(&self, project: &liner_server::store::Project) -> Vec<u64> {
+        self.store
+            .pull(project, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, _)| seq)
+            .collect()
+    }
+}
+
+/// Pushes queued while this process's writer is busy are written together, in one
+/// transaction whatever their projects (their rows share one `xmin`); each is judged against
+/// the pushes before it in the group, one naming a project that is not in the database is
+/// answered so alone, and each project's numbers stay gapless.
 #[test]
 fn pushes_queued_together_share_one_transaction_across_projects_and_fail_alone() {
     use liner_record::event::NoteEdited;
     use liner_server::store::{Project, PushOutcome, StoreError};
-    let url = Cluster::get().new_database();
-    let store = PgStore::open(&url).unwrap();
-    let (a, b) = (
-        store.create_project("A").unwrap(),
-        store.create_project("B").unwrap(),
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = rt.block_on(async {
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
-    });
-    let sql = |q: &str| rt.block_on(client.batch_execute(q)).unwrap();
-    let one = |q: &str| -> i64 { rt.block_on(client.query_one(q, &[])).unwrap().get(0) };
-    // Project A's row, held: the writer's first group waits for it.
-    sql(&format!(
-        "BEGIN; SELECT 1 FROM projects WHERE id = {} FOR UPDATE",
-        a.id
-    ));
-    let incoming = |events: &[&Event]| -> Vec<Incoming> {
-        events
-            .iter()
-            .map(|e| Incoming::from_event((*e).clone()))
-            .collect()
-    };
-    let queue = |project: &Project, events: Vec<Incoming>| {
-        store
-            .push_queued(project, None, events)
-            .unwrap_or_else(|_| panic!("PostgreSQL queues pushes"))
-    };
+    let t = Contended::new();
+    let (a, b) = (t.a.clone(), t.b.clone());
+    // The events table, held against writes: the writer's first group waits in its insert.
+    t.sql("BEGIN; LOCK TABLE events IN SHARE MODE");
     let a0 = note_by("A", "Ana", Role::Producer, "first");
-    let first = queue(&a, incoming(&[&a0]));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while one(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-         AND query LIKE '%FOR UPDATE%'",
-    ) == 0
-    {
-        assert!(Instant::now() < deadline, "the writer never waited");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let first = t.queue(&a, &[&a0]);
+    t.until_waiting("INSERT INTO events");
     let ana = note_by("B", "Ana", Role::Producer, "hers");
     let mut bo = note_by("B", "Bo", Role::Producer, "his edit");
     bo.body = Body::NoteEdited(NoteEdited {
@@ -164,24 +217,21 @@ fn pushes_queued_together_share_one_transaction_across_projects_and_fail_alone()
     };
     let a1 = note_by("A", "Ana", Role::Producer, "second");
     let queued = vec![
-        queue(&b, incoming(&[&ana])),
+        t.queue(&b, &[&ana]),
         // Judged against Ana's note, stored by the push before it in this very group.
-        queue(&b, incoming(&[&bo])),
-        queue(
-            &gone,
-            incoming(&[&note_by("Gone", "Cy", Role::Producer, "lost")]),
-        ),
+        t.queue(&b, &[&bo]),
+        t.queue(&gone, &[&note_by("Gone", "Cy", Role::Producer, "lost")]),
         // A new note, and a retry of the first push's, stored by the group before.
-        queue(&a, incoming(&[&a1, &a0])),
+        t.queue(&a, &[&a1, &a0]),
     ];
-    sql("COMMIT");
+    t.sql("COMMIT");
     assert_eq!(
-        rt.block_on(first.answer()).unwrap(),
+        t.rt.block_on(first.answer()).unwrap(),
         vec![PushOutcome::Stored(1)]
     );
     let answers: Vec<_> = queued
         .into_iter()
-        .map(|q| rt.block_on(q.answer()))
+        .map(|q| t.rt.block_on(q.answer()))
         .collect();
     assert_eq!(answers[0].as_ref().unwrap(), &vec![PushOutcome::Stored(1)]);
     assert!(
@@ -205,7 +255,7 @@ fn pushes_queued_together_share_one_transaction_across_projects_and_fail_alone()
         &vec![PushOutcome::Stored(2), PushOutcome::Duplicate(1)]
     );
     let transactions = |filter: &str| {
-        one(&format!(
+        t.one(&format!(
             "SELECT count(DISTINCT xmin::text) FROM events WHERE {filter}"
         ))
     };
@@ -218,15 +268,60 @@ fn pushes_queued_together_share_one_transaction_across_projects_and_fail_alone()
         "the queued pushes of both projects were one transaction"
     );
     assert_eq!(transactions("true"), 2, "the first push's, then theirs");
-    for (project, want) in [(&a, vec![1, 2]), (&b, vec![1])] {
-        let seqs: Vec<u64> = store
-            .pull(project, 0, 10)
-            .unwrap()
-            .into_iter()
-            .map(|(seq, _)| seq)
-            .collect();
-        assert_eq!(seqs, want, "gapless, each event once");
-    }
+    assert_eq!(t.seqs(&a), vec![1, 2], "gapless, each event once");
+    assert_eq!(t.seqs(&b), vec![1]);
+}
+
+/// A project whose row another transaction holds (another process's push, an import) holds
+/// up its own pushes only: another project's push is stored and answered meanwhile, and the
+/// held project's pushes are stored in the order they came once the row is free.
+#[test]
+fn a_project_held_elsewhere_holds_up_only_its_own_pushes() {
+    use liner_server::store::PushOutcome;
+    let t = Contended::new();
+    let (a, b) = (t.a.clone(), t.b.clone());
+    t.sql(&format!(
+        "BEGIN; SELECT 1 FROM projects WHERE id = {} FOR UPDATE",
+        a.id
+    ));
+    let a1 = note_by("A", "Ana", Role::Producer, "one");
+    let mut first = Box::pin(t.queue(&a, &[&a1]).answer());
+    t.until_waiting("SELECT id, last_seq FROM projects");
+    let theirs = t.queue(&b, &[&note_by("B", "Bo", Role::Producer, "his")]);
+    let answered = t
+        .rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), theirs.answer()).await });
+    assert_eq!(
+        answered
+            .expect("B's push is answered while A is held")
+            .unwrap(),
+        vec![PushOutcome::Stored(1)]
+    );
+    // A push of A after B's waits behind A's first, however the queue turns.
+    let a2 = note_by("A", "Ana", Role::Producer, "two");
+    let second = t.queue(&a, &[&a2]);
+    let early =
+        t.rt.block_on(async { tokio::time::timeout(Duration::from_millis(300), &mut first).await });
+    assert!(early.is_err(), "A's push waited for the row: {early:?}");
+    t.sql("COMMIT");
+    assert_eq!(t.rt.block_on(first).unwrap(), vec![PushOutcome::Stored(1)]);
+    assert_eq!(
+        t.rt.block_on(second.answer()).unwrap(),
+        vec![PushOutcome::Stored(2)]
+    );
+    let lines: Vec<String> = t
+        .store
+        .pull(&a, 0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![a1.to_json(), a2.to_json()],
+        "in the order they came"
+    );
+    assert_eq!(t.seqs(&b), vec![1]);
 }
 
 #[test]

@@ -8,12 +8,19 @@
 //! insert every new row, commit, tell the other processes. Then it answers them all and
 //! takes the next group.
 //!
+//! The writer never waits for a project's row: one that another transaction holds (another
+//! process's group, an import) is skipped, and that project's pushes go to a task of their
+//! own that waits for the row and writes them, with every later push of the project, until
+//! none is left. So a held project holds up its own pushes only, and a project's pushes are
+//! still written in the order they came.
+//!
 //! Guaranteed as for one push alone:
 //! - Each push's events are judged in order against what is stored and what came before
 //!   them, earlier pushes of the group included.
 //! - A project's numbers are given out under the lock on its row (its `last_seq`), held
-//!   until the group commits: gapless, in commit order, across processes. A group locks its
-//!   projects in id order, so two processes' groups never wait on each other in a cycle.
+//!   until the group commits: gapless, in commit order, across processes. Only a held
+//!   project's task waits for a lock, and for that one row alone, so no two transactions
+//!   ever wait on each other in a cycle.
 //! - Nothing is acknowledged before the commit that holds it. A push whose project is not
 //!   there is answered so, alone; if a statement or the commit fails, every push of the group
 //!   gets the error and nothing of it is stored (the clients send again). If the write
@@ -26,7 +33,9 @@ use crate::store::shared::{
 use crate::store::{Incoming, Project, PushOutcome, Result, StoreError};
 use deadpool_postgres::Pool;
 use futures_util::FutureExt;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -84,36 +93,129 @@ impl Writer {
     }
 }
 
+/// Projects whose row another transaction held when a group wanted it, each with its
+/// pushes in order. A task of their own waits for the row and writes them ([`wait_for`]);
+/// until it has written them all, every new push of the project joins them, so a project's
+/// pushes are still written in the order they came.
+type Held = Arc<Mutex<HashMap<i64, VecDeque<Job>>>>;
+
+/// How a group takes its projects' rows.
+#[derive(Clone, Copy, PartialEq)]
+enum Lock {
+    /// Skips a row another transaction holds: its pushes go to [`Held`].
+    Skip,
+    /// Waits for every row (in id order).
+    Wait,
+}
+
 /// The writer: groups, written one after another, until the store is dropped.
 async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
+    let held: Held = Arc::default();
     while let Some(first) = queued.recv().await {
-        let mut events = first.push.events.len();
-        let mut group = vec![first];
-        while events < GROUP_EVENTS {
-            let Ok(next) = queued.try_recv() else { break };
-            events += next.push.events.len();
-            group.push(next);
+        let (mut group, mut events) = (Vec::new(), 0);
+        let mut next = Some(first);
+        while let Some(job) = next {
+            if let Some(job) = route(&held, job) {
+                events += job.push.events.len();
+                group.push(job);
+            }
+            if events >= GROUP_EVENTS {
+                break;
+            }
+            next = queued.try_recv().ok();
         }
-        let (pushes, replies): (Vec<Push>, Vec<_>) =
-            group.into_iter().map(|job| (job.push, job.reply)).unzip();
-        // A panic drops the replies unanswered (their waiters hear "not written").
-        let written = std::panic::AssertUnwindSafe(write_group(&pool, &pushes))
-            .catch_unwind()
-            .await;
-        match written {
-            Ok(Ok(answers)) => {
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(answer);
-                }
-            }
-            Ok(Err(e)) => {
-                for reply in replies {
-                    let _ = reply.send(Err(same_error(&e)));
-                }
-            }
-            Err(_) => tracing::error!("writing a group of pushes panicked; they were not stored"),
+        if group.is_empty() {
+            continue;
+        }
+        for job in write(&pool, group, Lock::Skip).await {
+            hold(&held, &pool, job);
         }
     }
+}
+
+/// `job`, unless its project is held: then it joins the project's waiting pushes.
+fn route(held: &Held, job: Job) -> Option<Job> {
+    let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+    match held.get_mut(&job.push.project.id) {
+        Some(waiting) => {
+            waiting.push_back(job);
+            None
+        }
+        None => Some(job),
+    }
+}
+
+/// Puts `job`, whose project's row was held, with the project's waiting pushes; the first
+/// starts the task that waits for the row.
+fn hold(held: &Held, pool: &Pool, job: Job) {
+    let project = job.push.project.id;
+    let mut waiting = held.lock().unwrap_or_else(|e| e.into_inner());
+    match waiting.entry(project) {
+        Entry::Occupied(mut e) => e.get_mut().push_back(job),
+        Entry::Vacant(e) => {
+            e.insert(VecDeque::from([job]));
+            tokio::spawn(wait_for(held.clone(), pool.clone(), project));
+        }
+    }
+}
+
+/// Writes a held project's pushes, waiting for its row, until none is left.
+async fn wait_for(held: Held, pool: Pool, project: i64) {
+    loop {
+        let group: Vec<Job> = {
+            let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(waiting) = held.get_mut(&project) else {
+                return;
+            };
+            if waiting.is_empty() {
+                held.remove(&project);
+                return;
+            }
+            let mut events = 0;
+            let mut group = Vec::new();
+            while let Some(job) = waiting.front() {
+                if !group.is_empty() && events + job.push.events.len() > GROUP_EVENTS {
+                    break;
+                }
+                let job = waiting.pop_front().expect("a front");
+                events += job.push.events.len();
+                group.push(job);
+            }
+            group
+        };
+        let skipped = write(&pool, group, Lock::Wait).await;
+        debug_assert!(skipped.is_empty(), "a group that waits skips nothing");
+    }
+}
+
+/// Writes `group` and answers its pushes, except those whose project's row was held (with
+/// [`Lock::Skip`]): those are given back, in order.
+async fn write(pool: &Pool, group: Vec<Job>, lock: Lock) -> Vec<Job> {
+    let pushes: Vec<&Push> = group.iter().map(|job| &job.push).collect();
+    // A panic drops the replies unanswered (their waiters hear "not written").
+    let written = std::panic::AssertUnwindSafe(write_group(pool, &pushes, lock))
+        .catch_unwind()
+        .await;
+    let mut skipped = Vec::new();
+    match written {
+        Ok(Ok(answers)) => {
+            for (job, answer) in group.into_iter().zip(answers) {
+                match answer {
+                    Some(answer) => {
+                        let _ = job.reply.send(answer);
+                    }
+                    None => skipped.push(job),
+                }
+            }
+        }
+        Ok(Err(e)) => {
+            for job in group {
+                let _ = job.reply.send(Err(same_error(&e)));
+            }
+        }
+        Err(_) => tracing::error!("writing a group of pushes panicked; they were not stored"),
+    }
+    skipped
 }
 
 /// The answer of a push whose writer stopped before it was answered.
@@ -129,9 +231,14 @@ fn same_error(e: &StoreError) -> StoreError {
     }
 }
 
-/// Writes `group` in one transaction: each push's answer, or why the whole group failed
-/// (nothing of it stored).
-async fn write_group(pool: &Pool, group: &[Push]) -> Result<Vec<Result<Vec<PushOutcome>>>> {
+/// Writes `group` in one transaction: each push's answer (None: its project's row was held,
+/// with [`Lock::Skip`]; nothing of it written), or why the whole group failed (nothing of it
+/// stored).
+async fn write_group(
+    pool: &Pool,
+    group: &[&Push],
+    lock: Lock,
+) -> Result<Vec<Option<Result<Vec<PushOutcome>>>>> {
     let mut c = connect(pool).await?;
     let st = Statements::prepare(&c).await?;
     let tx = c.transaction().await?;
@@ -141,19 +248,45 @@ async fn write_group(pool: &Pool, group: &[Push]) -> Result<Vec<Result<Vec<PushO
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let locking = if lock == Lock::Skip {
+        &st.lock_free
+    } else {
+        &st.lock
+    };
     let mut last: HashMap<i64, i64> = tx
-        .query(&st.lock, &[&projects])
+        .query(locking, &[&projects])
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let mut known = Known::read(&tx, &st, group).await?;
+    // A project not locked is gone, or (skipping) held by another transaction.
+    let absent: Vec<i64> = projects
+        .iter()
+        .filter(|p| !last.contains_key(p))
+        .copied()
+        .collect();
+    let held: HashSet<i64> = if absent.is_empty() || lock == Lock::Wait {
+        HashSet::new()
+    } else {
+        let rows = tx.query(&st.exist, &[&absent]).await?;
+        rows.iter().map(|r| r.get(0)).collect()
+    };
+    let locked: Vec<&Push> = group
+        .iter()
+        .filter(|p| last.contains_key(&p.project.id))
+        .copied()
+        .collect();
+    let mut known = Known::read(&tx, &st, &locked).await?;
     let mut new = NewRows::default();
     let mut answers = Vec::with_capacity(group.len());
     for push in group {
         let project = push.project.id;
+        if held.contains(&project) {
+            answers.push(None);
+            continue;
+        }
         let Some(last) = last.get_mut(&project) else {
-            answers.push(Err(StoreError::NoProject(push.project.name.clone())));
+            answers.push(Some(Err(StoreError::NoProject(push.project.name.clone()))));
             continue;
         };
         let known = known.entry(project).or_default();
@@ -177,7 +310,7 @@ async fn write_group(pool: &Pool, group: &[Push]) -> Result<Vec<Result<Vec<PushO
             };
             out.push(outcome);
         }
-        answers.push(Ok(out));
+        answers.push(Some(Ok(out)));
     }
     if new.seqs.is_empty() {
         tx.commit().await?;
@@ -211,6 +344,8 @@ async fn write_group(pool: &Pool, group: &[Push]) -> Result<Vec<Result<Vec<PushO
 /// parsing).
 struct Statements {
     lock: tokio_postgres::Statement,
+    lock_free: tokio_postgres::Statement,
+    exist: tokio_postgres::Statement,
     find: tokio_postgres::Statement,
     find_moments: tokio_postgres::Statement,
     owners: tokio_postgres::Statement,
@@ -229,6 +364,8 @@ impl Statements {
         // the planner cannot turn it into a scan of the table while it thinks it small).
         let (
             lock,
+            lock_free,
+            exist,
             find,
             find_moments,
             owners,
@@ -242,6 +379,11 @@ impl Statements {
             c.prepare_cached(
                 "SELECT id, last_seq FROM projects WHERE id = ANY($1) ORDER BY id FOR UPDATE"
             ),
+            c.prepare_cached(
+                "SELECT id, last_seq FROM projects WHERE id = ANY($1) ORDER BY id \
+                 FOR UPDATE SKIP LOCKED"
+            ),
+            c.prepare_cached("SELECT id FROM projects WHERE id = ANY($1)"),
             c.prepare_cached(
                 "SELECT k.p, k.i, e.seq, e.json FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k(p, i), \
                  LATERAL (SELECT seq, json FROM events \
@@ -291,6 +433,8 @@ impl Statements {
         )?;
         Ok(Statements {
             lock,
+            lock_free,
+            exist,
             find,
             find_moments,
             owners,
@@ -338,7 +482,7 @@ impl Known {
     async fn read(
         tx: &deadpool_postgres::Transaction<'_>,
         st: &Statements,
-        group: &[Push],
+        group: &[&Push],
     ) -> Result<HashMap<i64, Known>> {
         let (mut ids, mut claims, mut targets) =
             (Pairs::default(), Pairs::default(), Pairs::default());
