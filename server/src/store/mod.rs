@@ -345,10 +345,10 @@ pub trait Store: Send + Sync + 'static {
         let stored = self.push_within_limits(project, token, &within)?;
         Ok(limits.merged(stored))
     }
-    /// [`Store::push`] for a request's task, which must not block: where the store writes
-    /// pushes on a thread of its own (SQLite), the push is queued there and its answer is
-    /// awaited, so no blocking thread waits for the write. A store without one gives the
-    /// events back, for [`Store::push`] on a blocking thread.
+    /// [`Store::push`] for a request's task, which must not block: the push is queued for
+    /// the store's writer (SQLite's writer thread, PostgreSQL's writer task) and its answer
+    /// is awaited, so no blocking thread waits for the write. A store without a writer gives
+    /// the events back, for [`Store::push`] on a blocking thread.
     ///
     /// The same door as [`Store::push`]: the same limits, rules and guarantees.
     ///
