@@ -60,8 +60,8 @@ fn latency() -> Histogram {
 }
 
 /// Time spent in database calls, by this process (every store call runs through
-/// [`crate::api::blocking`], which knows no server state, except a push queued on SQLite's
-/// writer thread, timed from its queueing to its answer).
+/// [`crate::api::blocking`], which knows no server state, except a request's push, queued
+/// for its store's writer and timed from its queueing to its answer).
 fn database() -> &'static Histogram {
     static DATABASE: OnceLock<Histogram> = OnceLock::new();
     DATABASE.get_or_init(latency)

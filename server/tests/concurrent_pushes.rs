@@ -1,7 +1,8 @@
 //! Many pushes at once through one store, to one busy project and to a quiet one: both stores
 //! write them in shared transactions (group commit, one writer per process). Every event is
 //! stored once, each project's numbers follow the order its pushes were answered in, and the
-//! quiet project is not held up behind the busy one. Runs on SQLite, and on PostgreSQL in the PostgreSQL pass.
+//! quiet project is not held up behind the busy one. Runs on SQLite, and on PostgreSQL in the
+//! PostgreSQL pass.
 
 mod common;
 

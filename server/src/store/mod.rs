@@ -124,7 +124,7 @@ impl Limits {
     }
 }
 
-/// A push queued on its store's writer thread ([`Store::push_queued`]).
+/// A push queued for its store's writer ([`Store::push_queued`]).
 pub struct QueuedPush {
     limits: Limits,
     answer: tokio::sync::oneshot::Receiver<Result<Vec<PushOutcome>>>,

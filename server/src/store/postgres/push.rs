@@ -19,8 +19,10 @@
 //!   them, earlier pushes of the group included.
 //! - A project's numbers are given out under the lock on its row (its `last_seq`), held
 //!   until the group commits: gapless, in commit order, across processes. Only a held
-//!   project's task waits for a lock, and for that one row alone, so no two transactions
-//!   ever wait on each other in a cycle.
+//!   project's task waits for a project's row, and for that one row alone, so pushes never
+//!   wait on each other's rows in a cycle. (A writer outside this scheme can still meet a
+//!   group in one, such as `liner migrate` into a database being served: PostgreSQL ends
+//!   one of the two, and if that is the group, its clients send again.)
 //! - Nothing is acknowledged before the commit that holds it. A push whose project is not
 //!   there is answered so, alone; if a statement or the commit fails, every push of the group
 //!   gets the error and nothing of it is stored (the clients send again). If the write
@@ -39,9 +41,37 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-/// At most this many events go into one transaction (a push is never split: a group holds
-/// at least one push, however large).
+/// At most this many events, and this many bytes of their lines, go into one transaction (a
+/// push is never split: a group holds at least one push, however large). The lines go to the
+/// database as one array, and PostgreSQL takes no value over 1 GB: pushes of large events
+/// (up to 512 KiB each) make smaller groups.
 const GROUP_EVENTS: usize = 10_000;
+const GROUP_BYTES: usize = 64 << 20;
+
+/// What a group holds so far, against [`GROUP_EVENTS`] and [`GROUP_BYTES`].
+#[derive(Default)]
+struct Room {
+    pushes: usize,
+    events: usize,
+    bytes: usize,
+}
+
+impl Room {
+    /// Counts `push` in, if it fits (into an empty group, always).
+    fn take(&mut self, push: &Push) -> bool {
+        let events = push.events.len();
+        let bytes: usize = push.events.iter().map(|i| i.json.len()).sum();
+        if self.pushes > 0
+            && (self.events + events > GROUP_EVENTS || self.bytes + bytes > GROUP_BYTES)
+        {
+            return false;
+        }
+        self.pushes += 1;
+        self.events += events;
+        self.bytes += bytes;
+        true
+    }
+}
 
 /// The queue of one process's writer.
 pub(super) struct Writer {
@@ -111,16 +141,26 @@ enum Lock {
 /// The writer: groups, written one after another, until the store is dropped.
 async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
     let held: Held = Arc::default();
-    while let Some(first) = queued.recv().await {
-        let (mut group, mut events) = (Vec::new(), 0);
+    // A push that did not fit the last group: the first of the next (routed again, as its
+    // project may be held now).
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match queued.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let (mut group, mut room) = (Vec::new(), Room::default());
         let mut next = Some(first);
         while let Some(job) = next {
             if let Some(job) = route(&held, job) {
-                events += job.push.events.len();
+                if !room.take(&job.push) {
+                    carried = Some(job);
+                    break;
+                }
                 group.push(job);
-            }
-            if events >= GROUP_EVENTS {
-                break;
             }
             next = queued.try_recv().ok();
         }
@@ -171,20 +211,20 @@ async fn wait_for(held: Held, pool: Pool, project: i64) {
                 held.remove(&project);
                 return;
             }
-            let mut events = 0;
-            let mut group = Vec::new();
+            let (mut group, mut room) = (Vec::new(), Room::default());
             while let Some(job) = waiting.front() {
-                if !group.is_empty() && events + job.push.events.len() > GROUP_EVENTS {
+                if !room.take(&job.push) {
                     break;
                 }
-                let job = waiting.pop_front().expect("a front");
-                events += job.push.events.len();
-                group.push(job);
+                group.extend(waiting.pop_front());
             }
             group
         };
-        let skipped = write(&pool, group, Lock::Wait).await;
-        debug_assert!(skipped.is_empty(), "a group that waits skips nothing");
+        // A group that waits for its row skips nothing; one given back all the same is
+        // answered rather than left waiting.
+        for job in write(&pool, group, Lock::Wait).await {
+            let _ = job.reply.send(Err(stopped()));
+        }
     }
 }
 
@@ -242,35 +282,7 @@ async fn write_group(
     let mut c = connect(pool).await?;
     let st = Statements::prepare(&c).await?;
     let tx = c.transaction().await?;
-    let projects: Vec<i64> = group
-        .iter()
-        .map(|p| p.project.id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let locking = if lock == Lock::Skip {
-        &st.lock_free
-    } else {
-        &st.lock
-    };
-    let mut last: HashMap<i64, i64> = tx
-        .query(locking, &[&projects])
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    // A project not locked is gone, or (skipping) held by another transaction.
-    let absent: Vec<i64> = projects
-        .iter()
-        .filter(|p| !last.contains_key(p))
-        .copied()
-        .collect();
-    let held: HashSet<i64> = if absent.is_empty() || lock == Lock::Wait {
-        HashSet::new()
-    } else {
-        let rows = tx.query(&st.exist, &[&absent]).await?;
-        rows.iter().map(|r| r.get(0)).collect()
-    };
+    let (mut last, held) = lock_projects(&tx, &st, group, lock).await?;
     let locked: Vec<&Push> = group
         .iter()
         .filter(|p| last.contains_key(&p.project.id))
@@ -338,6 +350,47 @@ async fn write_group(
         tracing::warn!("telling other servers of a push: {e}");
     }
     Ok(answers)
+}
+
+/// Locks the rows of `group`'s projects: the last number given out in each project locked,
+/// and (with [`Lock::Skip`]) the projects another transaction holds. A project in neither
+/// is not in the database.
+async fn lock_projects(
+    tx: &deadpool_postgres::Transaction<'_>,
+    st: &Statements,
+    group: &[&Push],
+    lock: Lock,
+) -> Result<(HashMap<i64, i64>, HashSet<i64>)> {
+    let projects: Vec<i64> = group
+        .iter()
+        .map(|p| p.project.id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let locking = if lock == Lock::Skip {
+        &st.lock_free
+    } else {
+        &st.lock
+    };
+    let last: HashMap<i64, i64> = tx
+        .query(locking, &[&projects])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    // A project not locked is gone, or (skipping) held by another transaction.
+    let absent: Vec<i64> = projects
+        .iter()
+        .filter(|p| !last.contains_key(p))
+        .copied()
+        .collect();
+    let held: HashSet<i64> = if absent.is_empty() || lock == Lock::Wait {
+        HashSet::new()
+    } else {
+        let rows = tx.query(&st.exist, &[&absent]).await?;
+        rows.iter().map(|r| r.get(0)).collect()
+    };
+    Ok((last, held))
 }
 
 /// The statements of a group, prepared once per connection (then one round trip each, no
@@ -668,5 +721,70 @@ impl NewRows {
             tx.execute(&st.count, &counter),
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+
+    /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
+    fn push(events: usize, bytes: usize) -> Push {
+        let event = Event::new(
+            &Context {
+                project: "P".into(),
+                song: "Song".into(),
+                track: "Vox".into(),
+                session: Uuid::now_v7(),
+                author: "Ana".into(),
+                role: liner_record::Role::Producer,
+            },
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: "a note".into(),
+                category: Category::Mix,
+                anchor: None,
+                take: None,
+                private: false,
+                version: None,
+                guest: None,
+            }),
+        );
+        let incoming = Incoming {
+            event,
+            json: "x".repeat(bytes),
+        };
+        Push {
+            project: Project {
+                id: 1,
+                name: "P".into(),
+            },
+            token: None,
+            events: vec![incoming; events],
+        }
+    }
+
+    /// A group takes pushes until the next would pass its events or its bytes; an empty
+    /// group takes any push, however large, and one without events.
+    #[test]
+    fn a_group_is_bounded_by_events_and_by_bytes() {
+        let mut room = Room::default();
+        assert!(room.take(&push(0, 0)), "a push without events");
+        let mut room = Room::default();
+        assert!(room.take(&push(6_000, 10)));
+        assert!(!room.take(&push(6_000, 10)), "12,000 events");
+        assert!(room.take(&push(4_000, 10)), "10,000 events exactly");
+        // Large lines: four pushes of 20 MiB pass 64 MiB.
+        let big = push(20, 1 << 20);
+        let mut room = Room::default();
+        assert!(room.take(&big) && room.take(&big) && room.take(&big));
+        assert!(!room.take(&big), "80 MiB of lines");
+        // A push alone over either bound still makes a group of its own.
+        for alone in [push(20_000, 10), push(1, 65 << 20)] {
+            let mut room = Room::default();
+            assert!(room.take(&alone));
+            assert!(!room.take(&push(1, 10)));
+        }
     }
 }

@@ -484,7 +484,7 @@ pub(in crate::store) mod tests {
             .collect()
     }
 
-    /// Holds the connection while `first` leads a group of its own (waiting for it), queues
+    /// Holds the connection while `first` is a group of its own (waiting for it), queues
     /// `queued` behind it in this order, then lets go: the first push's answer, then theirs.
     fn behind_a_write(
         store: &Arc<SqliteStore>,
@@ -542,7 +542,7 @@ pub(in crate::store) mod tests {
             (project.clone(), incoming(&[&theirs])),
         ];
         let before = store.pushes.groups();
-        // The first push leads a group of its own and waits for the connection.
+        // The first push is a group of its own, which waits for the connection.
         let first = (project.clone(), incoming(&[&note("Ana", "first")]));
         let (first, answers) = behind_a_write(&store, first, queued);
         assert_eq!(first.unwrap(), vec![PushOutcome::Stored(1)]);
