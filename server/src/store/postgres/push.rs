@@ -8,11 +8,12 @@
 //! insert every new row, commit, tell the other processes. Then it answers them all and
 //! takes the next group.
 //!
-//! The writer never waits for a project's row: one that another transaction holds (another
-//! process's group, an import) is skipped, and that project's pushes go to a task of their
-//! own that waits for the row and writes them, with every later push of the project, until
-//! none is left. So a held project holds up its own pushes only, and a project's pushes are
-//! still written in the order they came.
+//! The writer never waits for a project's row. One that another transaction holds (another
+//! process's group, an import) is skipped, and that project's pushes are tried again in the
+//! next group, first. Held again, they go to a task of their own that waits for the row and
+//! writes them, with every later push of the project, until none is left. So a held project
+//! holds up its own pushes only, two processes' groups rarely wait for each other, and a
+//! project's pushes are still written in the order they came.
 //!
 //! Guaranteed as for one push alone:
 //! - Each push's events are judged in order against what is stored and what came before
@@ -47,6 +48,10 @@ use uuid::Uuid;
 /// (up to 512 KiB each) make smaller groups.
 const GROUP_EVENTS: usize = 10_000;
 const GROUP_BYTES: usize = 64 << 20;
+
+/// Groups in a row that may find a project's row held before its pushes go to a task that
+/// waits for it. Once: in the label bench, trying again more often only lengthened the tail.
+const SKIPS: u32 = 1;
 
 /// What a group holds so far, against [`GROUP_EVENTS`] and [`GROUP_BYTES`].
 #[derive(Default)]
@@ -141,11 +146,14 @@ enum Lock {
 /// The writer: groups, written one after another, until the store is dropped.
 async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
     let held: Held = Arc::default();
-    // A push that did not fit the last group: the first of the next (routed again, as its
-    // project may be held now).
-    let mut carried: Option<Job> = None;
+    // Pushes for the next group before any new one, in the order they came: those whose
+    // project's row was held, and one that did not fit the last group (each routed again,
+    // as its project may have gone to a waiting task since).
+    let mut carried: VecDeque<Job> = VecDeque::new();
+    // The groups in a row that found a project's row held.
+    let mut skips: HashMap<i64, u32> = HashMap::new();
     loop {
-        let first = match carried.take() {
+        let first = match carried.pop_front() {
             Some(job) => job,
             None => match queued.recv().await {
                 Some(job) => job,
@@ -157,20 +165,52 @@ async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
         while let Some(job) = next {
             if let Some(job) = route(&held, job) {
                 if !room.take(&job.push) {
-                    carried = Some(job);
+                    carried.push_front(job);
                     break;
                 }
                 group.push(job);
             }
-            next = queued.try_recv().ok();
+            next = carried.pop_front().or_else(|| queued.try_recv().ok());
         }
         if group.is_empty() {
             continue;
         }
-        for job in write(&pool, group, Lock::Skip).await {
-            hold(&held, &pool, job);
+        let projects: HashSet<i64> = group.iter().map(|j| j.push.project.id).collect();
+        let total = group.len();
+        let skipped = write(&pool, group, Lock::Skip).await;
+        // Nothing written: the rows are held; give their holders a moment.
+        let waited = skipped.len() == total;
+        let mut again = VecDeque::new();
+        for job in skipped {
+            let project = job.push.project.id;
+            let n = skips.entry(project).or_default();
+            if *n >= SKIPS || held_already(&held, project) {
+                hold(&held, &pool, job);
+            } else {
+                again.push_back(job);
+            }
+        }
+        for project in &projects {
+            if again.iter().any(|j| j.push.project.id == *project) {
+                *skips.entry(*project).or_default() += 1;
+            } else {
+                skips.remove(project);
+            }
+        }
+        while let Some(job) = again.pop_back() {
+            carried.push_front(job);
+        }
+        if waited {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
+}
+
+/// Whether `project`'s pushes already wait in a task of their own.
+fn held_already(held: &Held, project: i64) -> bool {
+    held.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains_key(&project)
 }
 
 /// `job`, unless its project is held: then it joins the project's waiting pushes.
