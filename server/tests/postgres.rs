@@ -154,9 +154,7 @@ impl Contended {
             .iter()
             .map(|e| Incoming::from_event((*e).clone()))
             .collect();
-        self.store
-            .push_queued(project, None, events)
-            .unwrap_or_else(|_| panic!("PostgreSQL queues pushes"))
+        self.store.push_queued(project, None, events)
     }
 
     /// Returns once a connection of the store waits for a lock in a statement beginning with

@@ -210,18 +210,13 @@ pub(super) async fn push(
     let project = token.project.clone();
     let token_id = token.id;
     let started = std::time::Instant::now();
-    let mut outcomes = match state.store.push_queued(&project, Some(token_id), valid) {
-        Ok(queued) => {
-            let answer = queued.answer().await;
-            crate::metrics::database_call(started.elapsed());
-            answer.map_err(internal)?
-        }
-        Err(valid) => {
-            let (store, project) = (state.store.clone(), project.clone());
-            blocking(move || store.push(&project, Some(token_id), &valid)).await?
-        }
-    }
-    .into_iter();
+    let answer = state
+        .store
+        .push_queued(&project, Some(token_id), valid)
+        .answer()
+        .await;
+    crate::metrics::database_call(started.elapsed());
+    let mut outcomes = answer.map_err(internal)?.into_iter();
 
     let mut first_problem: Option<StatusCode> = None;
     let mut max_seq = 0;

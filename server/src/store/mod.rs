@@ -11,6 +11,7 @@
 
 pub mod copy;
 pub mod digests;
+mod group;
 pub mod guests;
 pub mod hooks;
 mod postgres;
@@ -127,38 +128,19 @@ impl Limits {
 /// A push queued for its store's writer ([`Store::push_queued`]).
 pub struct QueuedPush {
     limits: Limits,
-    answer: tokio::sync::oneshot::Receiver<Result<Vec<PushOutcome>>>,
+    answer: group::Answer,
 }
 
 impl QueuedPush {
-    /// Queues the events of a push within the limits with `queue`, which answers through the
-    /// receiver it returns.
-    fn new(
-        events: Vec<Incoming>,
-        queue: impl FnOnce(Vec<Incoming>) -> tokio::sync::oneshot::Receiver<Result<Vec<PushOutcome>>>,
-    ) -> QueuedPush {
-        let limits = Limits::of(&events);
-        let within = if limits.all_within() {
-            events
-        } else {
-            limits.within(events.into_iter())
-        };
-        QueuedPush {
-            answer: queue(within),
-            limits,
-        }
-    }
-
     /// The push's answer, as [`Store::push`] gives it.
     ///
     /// # Errors
     /// As [`Store::push`]; also when the writer stopped before answering (send it again).
     pub async fn answer(self) -> Result<Vec<PushOutcome>> {
-        let stored = self.answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Aborted(
-                "the server stopped writing this push; send it again".into(),
-            ))
-        })?;
+        let stored = self
+            .answer
+            .await
+            .unwrap_or_else(|_| Err(group::stopped()))?;
         Ok(self.limits.merged(stored))
     }
 }
@@ -347,22 +329,35 @@ pub trait Store: Send + Sync + 'static {
     }
     /// [`Store::push`] for a request's task, which must not block: the push is queued for
     /// the store's writer (SQLite's writer thread, PostgreSQL's writer task) and its answer
-    /// is awaited, so no blocking thread waits for the write. A store without a writer gives
-    /// the events back, for [`Store::push`] on a blocking thread.
+    /// is awaited, so no blocking thread waits for the write.
     ///
     /// The same door as [`Store::push`]: the same limits, rules and guarantees.
-    ///
-    /// # Errors
-    /// `Err(events)`: this store has no writer thread.
     fn push_queued(
         &self,
         project: &Project,
         token: Option<i64>,
         events: Vec<Incoming>,
-    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
-        let _ = (project, token);
-        Err(events)
+    ) -> QueuedPush {
+        let limits = Limits::of(&events);
+        let within = if limits.all_within() {
+            events
+        } else {
+            limits.within(events.into_iter())
+        };
+        QueuedPush {
+            answer: self.queue_within_limits(project, token, within),
+            limits,
+        }
     }
+    /// [`Store::push_queued`] of events known to be within the limits: queues them for the
+    /// store's writer. Only [`Store::push_queued`] calls it.
+    #[doc(hidden)]
+    fn queue_within_limits(
+        &self,
+        project: &Project,
+        token: Option<i64>,
+        events: Vec<Incoming>,
+    ) -> group::Answer;
     /// [`Store::push`] of events known to be within the limits: the dialect's transaction.
     /// Only [`Store::push`] calls it.
     ///

@@ -992,18 +992,16 @@ impl Store for PgStore {
         events: &[Incoming],
     ) -> Result<Vec<PushOutcome>> {
         let answer = self.pushes.queue(project, token, events.to_vec());
-        self.run(async move { answer.await.unwrap_or_else(|_| Err(push::stopped())) })
+        self.run(async move { answer.await.unwrap_or_else(|_| Err(group::stopped())) })
     }
 
-    fn push_queued(
+    fn queue_within_limits(
         &self,
         project: &Project,
         token: Option<i64>,
         events: Vec<Incoming>,
-    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
-        Ok(QueuedPush::new(events, |within| {
-            self.pushes.queue(project, token, within)
-        }))
+    ) -> group::Answer {
+        self.pushes.queue(project, token, events)
     }
 
     fn add_hook(&self, project: &Project, url: &str, events: &str) -> Result<Hook> {

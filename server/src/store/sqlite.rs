@@ -861,15 +861,13 @@ impl Store for SqliteStore {
         self.pushes.push(project, token, events)
     }
 
-    fn push_queued(
+    fn queue_within_limits(
         &self,
         project: &Project,
         token: Option<i64>,
         events: Vec<Incoming>,
-    ) -> std::result::Result<QueuedPush, Vec<Incoming>> {
-        Ok(QueuedPush::new(events, |within| {
-            self.pushes.queue(project, token, within)
-        }))
+    ) -> group::Answer {
+        self.pushes.queue(project, token, events)
     }
 
     fn create_session(&self, token: i64) -> Result<(String, String)> {

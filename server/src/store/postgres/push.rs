@@ -30,6 +30,7 @@
 //!   panics, its pushes are answered with an error and the writer goes on.
 
 use super::{connect, CHANNEL};
+use crate::store::group::{self, stopped, Push, Room};
 use crate::store::shared::{
     clippable_key, consulted, first_look, is_subject_key, judgeable_key, now_ms, owned_keys,
 };
@@ -49,33 +50,9 @@ use uuid::Uuid;
 const GROUP_EVENTS: usize = 10_000;
 const GROUP_BYTES: usize = 64 << 20;
 
-/// Groups in a row that may find a project's row held before its pushes go to a task that
-/// waits for it. Once: in the label bench, trying again more often only lengthened the tail.
-const SKIPS: u32 = 1;
-
-/// What a group holds so far, against [`GROUP_EVENTS`] and [`GROUP_BYTES`].
-#[derive(Default)]
-struct Room {
-    pushes: usize,
-    events: usize,
-    bytes: usize,
-}
-
-impl Room {
-    /// Counts `push` in, if it fits (into an empty group, always).
-    fn take(&mut self, push: &Push) -> bool {
-        let events = push.events.len();
-        let bytes: usize = push.events.iter().map(|i| i.json.len()).sum();
-        if self.pushes > 0
-            && (self.events + events > GROUP_EVENTS || self.bytes + bytes > GROUP_BYTES)
-        {
-            return false;
-        }
-        self.pushes += 1;
-        self.events += events;
-        self.bytes += bytes;
-        true
-    }
+/// An empty group of this store.
+fn group_room() -> Room {
+    Room::new(GROUP_EVENTS, GROUP_BYTES)
 }
 
 /// The queue of one process's writer.
@@ -87,13 +64,6 @@ pub(super) struct Writer {
 struct Job {
     push: Push,
     reply: oneshot::Sender<Result<Vec<PushOutcome>>>,
-}
-
-/// What a push writes: events of a project, from a token (None: an administrator's import).
-struct Push {
-    project: Project,
-    token: Option<i64>,
-    events: Vec<Incoming>,
 }
 
 impl Writer {
@@ -111,7 +81,7 @@ impl Writer {
         project: &Project,
         token: Option<i64>,
         events: Vec<Incoming>,
-    ) -> oneshot::Receiver<Result<Vec<PushOutcome>>> {
+    ) -> group::Answer {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             push: Push {
@@ -150,8 +120,10 @@ async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
     // project's row was held, and one that did not fit the last group (each routed again,
     // as its project may have gone to a waiting task since).
     let mut carried: VecDeque<Job> = VecDeque::new();
-    // The groups in a row that found a project's row held.
-    let mut skips: HashMap<i64, u32> = HashMap::new();
+    // Projects whose row the last group found held: found held again, their pushes go to a
+    // task that waits for the row (in the label bench, trying more often only lengthened the
+    // tail).
+    let mut held_last: HashSet<i64> = HashSet::new();
     loop {
         let first = match carried.pop_front() {
             Some(job) => job,
@@ -160,7 +132,7 @@ async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
                 None => return,
             },
         };
-        let (mut group, mut room) = (Vec::new(), Room::default());
+        let (mut group, mut room) = (Vec::new(), group_room());
         let mut next = Some(first);
         while let Some(job) = next {
             if let Some(job) = route(&held, job) {
@@ -175,29 +147,21 @@ async fn run(mut queued: mpsc::UnboundedReceiver<Job>, pool: Pool) {
         if group.is_empty() {
             continue;
         }
-        let projects: HashSet<i64> = group.iter().map(|j| j.push.project.id).collect();
         let total = group.len();
         let skipped = write(&pool, group, Lock::Skip).await;
         // Nothing written: the rows are held; give their holders a moment.
         let waited = skipped.len() == total;
-        let mut again = VecDeque::new();
+        let mut again = Vec::new();
         for job in skipped {
             let project = job.push.project.id;
-            let n = skips.entry(project).or_default();
-            if *n >= SKIPS || held_already(&held, project) {
+            if held_last.contains(&project) || held_already(&held, project) {
                 hold(&held, &pool, job);
             } else {
-                again.push_back(job);
+                again.push(job);
             }
         }
-        for project in &projects {
-            if again.iter().any(|j| j.push.project.id == *project) {
-                *skips.entry(*project).or_default() += 1;
-            } else {
-                skips.remove(project);
-            }
-        }
-        while let Some(job) = again.pop_back() {
+        held_last = again.iter().map(|job| job.push.project.id).collect();
+        for job in again.into_iter().rev() {
             carried.push_front(job);
         }
         if waited {
@@ -251,11 +215,8 @@ async fn wait_for(held: Held, pool: Pool, project: i64) {
                 held.remove(&project);
                 return;
             }
-            let (mut group, mut room) = (Vec::new(), Room::default());
-            while let Some(job) = waiting.front() {
-                if !room.take(&job.push) {
-                    break;
-                }
+            let (mut group, mut room) = (Vec::new(), group_room());
+            while waiting.front().is_some_and(|job| room.take(&job.push)) {
                 group.extend(waiting.pop_front());
             }
             group
@@ -296,11 +257,6 @@ async fn write(pool: &Pool, group: Vec<Job>, lock: Lock) -> Vec<Job> {
         Err(_) => tracing::error!("writing a group of pushes panicked; they were not stored"),
     }
     skipped
-}
-
-/// The answer of a push whose writer stopped before it was answered.
-pub(super) fn stopped() -> StoreError {
-    StoreError::Aborted("the server stopped writing this push; send it again".into())
 }
 
 /// A copy of `e`, the group's failure, for each push of it.
@@ -809,20 +765,20 @@ mod tests {
     /// group takes any push, however large, and one without events.
     #[test]
     fn a_group_is_bounded_by_events_and_by_bytes() {
-        let mut room = Room::default();
+        let mut room = group_room();
         assert!(room.take(&push(0, 0)), "a push without events");
-        let mut room = Room::default();
+        let mut room = group_room();
         assert!(room.take(&push(6_000, 10)));
         assert!(!room.take(&push(6_000, 10)), "12,000 events");
         assert!(room.take(&push(4_000, 10)), "10,000 events exactly");
         // Large lines: four pushes of 20 MiB pass 64 MiB.
         let big = push(20, 1 << 20);
-        let mut room = Room::default();
+        let mut room = group_room();
         assert!(room.take(&big) && room.take(&big) && room.take(&big));
         assert!(!room.take(&big), "80 MiB of lines");
         // A push alone over either bound still makes a group of its own.
         for alone in [push(20_000, 10), push(1, 65 << 20)] {
-            let mut room = Room::default();
+            let mut room = group_room();
             assert!(room.take(&alone));
             assert!(!room.take(&push(1, 10)));
         }

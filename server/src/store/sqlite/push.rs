@@ -18,6 +18,7 @@
 //! stored (the clients send again). If the write panics, the group's pushes are answered with
 //! an error and the thread goes on with the next group.
 
+use super::super::group::{self, Push, Room};
 use super::super::shared::{event_key, first_look, is_subject_key, now_ms, owned_keys};
 use super::super::{Incoming, Project, PushOutcome, Result, StoreError};
 use super::checkpoint::WriterConnection;
@@ -60,13 +61,6 @@ struct State {
 struct Job {
     push: Push,
     reply: Reply,
-}
-
-/// What a push writes: events of a project, from a token (None: an administrator's import).
-struct Push {
-    project: Project,
-    token: Option<i64>,
-    events: Vec<Incoming>,
 }
 
 /// Where a push's answer goes: a waiting thread, or a waiting task. Dropped without an answer
@@ -154,7 +148,7 @@ impl Queue {
         project: &Project,
         token: Option<i64>,
         events: Vec<Incoming>,
-    ) -> oneshot::Receiver<Result<Vec<PushOutcome>>> {
+    ) -> group::Answer {
         let (tx, rx) = oneshot::channel();
         self.enqueue(project, token, events, Reply::Task(tx));
         rx
@@ -169,7 +163,7 @@ impl Queue {
     ) -> Result<Vec<PushOutcome>> {
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(project, token, events.to_vec(), Reply::Thread(tx));
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
+        rx.recv().unwrap_or_else(|_| Err(group::stopped()))
     }
 }
 
@@ -181,13 +175,6 @@ impl Drop for Queue {
             let _ = thread.join();
         }
     }
-}
-
-/// The answer of a push whose write stopped before it was answered.
-fn stopped() -> StoreError {
-    StoreError::Db(aborted(
-        "the server stopped writing this push; send it again",
-    ))
 }
 
 /// The writer thread: groups, written one after another, until the queue is closed and empty.
@@ -241,15 +228,9 @@ fn run(shared: &Shared, writer: &WriterConnection) {
 
 /// The first queued push, then more while the group has room.
 fn take_group(waiting: &mut VecDeque<Job>) -> Vec<Job> {
-    let mut group = Vec::new();
-    let mut events = 0;
-    while let Some(next) = waiting.front() {
-        if !group.is_empty() && events + next.push.events.len() > GROUP_EVENTS {
-            break;
-        }
-        let next = waiting.pop_front().expect("a front");
-        events += next.push.events.len();
-        group.push(next);
+    let (mut group, mut room) = (Vec::new(), Room::new(GROUP_EVENTS, usize::MAX));
+    while waiting.front().is_some_and(|job| room.take(&job.push)) {
+        group.extend(waiting.pop_front());
     }
     group
 }
@@ -765,10 +746,10 @@ pub(in crate::store) mod tests {
             .build()
             .unwrap();
         let answer = runtime.block_on(async {
-            let queued = store
+            store
                 .push_queued(&project, None, incoming(&[&a, &long, &b, &a]))
-                .unwrap_or_else(|_| panic!("SQLite queues pushes"));
-            queued.answer().await
+                .answer()
+                .await
         });
         let answer = answer.unwrap();
         assert_eq!(answer[0], PushOutcome::Stored(1));
