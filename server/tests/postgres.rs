@@ -176,6 +176,24 @@ impl Contended {
         }
     }
 
+    /// Returns once `n` connections wait for locks.
+    fn until_waiters(&self, n: i64) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.sql("SELECT pg_stat_clear_snapshot()");
+            let waiting =
+                self.one("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+            if waiting >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{waiting} connections wait, not {n}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn seqs(&self, project: &liner_server::store::Project) -> Vec<u64> {
         self.store
             .pull(project, 0, 10)
@@ -320,6 +338,68 @@ fn a_project_held_elsewhere_holds_up_only_its_own_pushes() {
         "in the order they came"
     );
     assert_eq!(t.seqs(&b), vec![1]);
+}
+
+/// `liner migrate` into a database that is being served: the import takes the rows of the
+/// projects it copies before anything else, so a push to one of them waits for the import
+/// and is numbered after what it copied, while other projects' pushes go on. (Before, the
+/// import took them last: a group writing the same project could wait for the import's rows
+/// while the import waited for the group's, until PostgreSQL ended one of the two; if the
+/// group, every push in it failed.)
+#[test]
+fn a_push_during_an_import_of_its_project_waits_for_the_import_and_comes_after() {
+    use liner_server::store::PushOutcome;
+    let t = Contended::new();
+    let (a, b) = (t.a.clone(), t.b.clone());
+    // A record of project A elsewhere (same id and name), with three notes to copy.
+    let studio = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(studio.path()).unwrap();
+    let there = sqlite.create_project("A").unwrap();
+    assert_eq!(there.id, a.id);
+    let copied: Vec<Incoming> = (0..3)
+        .map(|i| Incoming::from_event(note_by("A", "Ana", Role::Producer, &format!("old {i}"))))
+        .collect();
+    sqlite.push(&there, None, &copied).unwrap();
+    let dump = sqlite.dump().unwrap();
+    // Holds the import up once it has written the events (its subjects wait for this row).
+    let (_, key, _) = dump
+        .subjects
+        .iter()
+        .find(|(project, _, _)| *project == a.id)
+        .expect("a note makes a subject")
+        .clone();
+    t.sql(&format!(
+        "BEGIN; INSERT INTO subjects (project_id, key, owner) VALUES ({}, '{key}', 'Someone')",
+        a.id
+    ));
+    std::thread::scope(|scope| {
+        let import = scope.spawn(|| t.store.load(dump));
+        t.until_waiting("INSERT INTO subjects (project_id, key, owner) VALUES");
+        let new = note_by("A", "Ana", Role::Producer, "new");
+        let pushed = t.queue(&a, &[&new]);
+        // The push's write waits in the database too (for the import's rows).
+        t.until_waiters(2);
+        let theirs = t.queue(&b, &[&note_by("B", "Bo", Role::Producer, "his")]);
+        let answered = t.rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), theirs.answer()).await
+        });
+        assert_eq!(
+            answered
+                .expect("B's push is answered during A's import")
+                .unwrap(),
+            vec![PushOutcome::Stored(1)]
+        );
+        t.sql("ROLLBACK");
+        let loaded = import.join().unwrap();
+        assert_eq!(loaded.expect("the import is not ended").events, 3);
+        assert_eq!(
+            t.rt.block_on(pushed.answer())
+                .expect("the push is not ended"),
+            vec![PushOutcome::Stored(4)],
+            "numbered after the copied events"
+        );
+    });
+    assert_eq!(t.seqs(&a), vec![1, 2, 3, 4]);
 }
 
 #[test]

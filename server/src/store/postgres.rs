@@ -352,13 +352,24 @@ impl PgStore {
     /// second run changes nothing; a row here that differs from the dump's (another record
     /// in this database) stops it with nothing written. Clips follow with [`Self::load_clip`].
     ///
+    /// The dump's projects' rows are locked first, as a push locks its project's row: on a
+    /// database being served, pushes to those projects wait for the copy (and are numbered
+    /// after it) rather than writing beside it, and other projects are not touched.
+    ///
     /// # Errors
     /// The database fails, or holds another record under the same ids.
     pub fn load(&self, dump: Dump) -> Result<Loaded> {
         self.with(move |mut c| async move {
             let tx = c.transaction().await?;
+            let projects = load_projects(&tx, &dump).await?;
+            let ids: Vec<i64> = dump.projects.iter().map(|p| p.id).collect();
+            tx.query(
+                "SELECT id FROM projects WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                &[&ids],
+            )
+            .await?;
             let loaded = Loaded {
-                projects: load_projects(&tx, &dump).await?,
+                projects,
                 tokens: load_tokens(&tx, &dump).await?,
                 events: load_events(&tx, &dump).await?,
             };
@@ -748,10 +759,16 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
     load_version_refs(tx, dump).await?;
     guests::load_guests(tx, dump).await?;
     // New numbers continue after the copied ones, new ids after the copied ids.
-    tx.batch_execute(
+    let ids: Vec<i64> = dump.projects.iter().map(|p| p.id).collect();
+    tx.execute(
         "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
-             (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id));
-         SELECT setval(pg_get_serial_sequence('projects', 'id'), \
+             (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id)) \
+         WHERE p.id = ANY($1)",
+        &[&ids],
+    )
+    .await?;
+    tx.batch_execute(
+        "SELECT setval(pg_get_serial_sequence('projects', 'id'), \
              GREATEST((SELECT MAX(id) FROM projects), 1));
          SELECT setval(pg_get_serial_sequence('tokens', 'id'), \
              GREATEST((SELECT MAX(id) FROM tokens), 1));",

@@ -21,9 +21,8 @@
 //! - A project's numbers are given out under the lock on its row (its `last_seq`), held
 //!   until the group commits: gapless, in commit order, across processes. Only a held
 //!   project's task waits for a project's row, and for that one row alone, so pushes never
-//!   wait on each other's rows in a cycle. (A writer outside this scheme can still meet a
-//!   group in one, such as `liner migrate` into a database being served: PostgreSQL ends
-//!   one of the two, and if that is the group, its clients send again.)
+//!   wait on each other's rows in a cycle. An import (`liner migrate` into a database
+//!   being served) takes its projects' rows first too, so a group never writes beside it.
 //! - Nothing is acknowledged before the commit that holds it. A push whose project is not
 //!   there is answered so, alone; if a statement or the commit fails, every push of the group
 //!   gets the error and nothing of it is stored (the clients send again). If the write
