@@ -331,6 +331,11 @@ async fn write_group(
         .map(|p| (*p, last[p]))
         .collect();
     new.write(&tx, &st, &changed).await?;
+    #[cfg(test)]
+    assert!(
+        !group.iter().any(|p| p.project.name == tests::PANICS),
+        "a group that panics before its commit (tests)"
+    );
     tx.commit().await?;
     // Told after the commit, not in the transaction: a transaction that notifies holds a
     // database-wide lock through its commit's flush, so groups would commit one at a time.
@@ -758,6 +763,48 @@ mod tests {
             token: None,
             events: vec![incoming; events],
         }
+    }
+
+    /// The project name whose group panics after its rows are written, before its commit
+    /// (the writer's recovery).
+    pub(super) const PANICS: &str = "panics in tests";
+
+    /// A group that panics with its rows written is answered with an error and stores
+    /// nothing: its transaction is rolled back before its connection serves again, so the
+    /// pushes after it are numbered from 1, and the writer goes on.
+    #[test]
+    fn a_group_that_panics_is_answered_and_the_writer_goes_on() {
+        use crate::store::{PgStore, Store};
+        let url = liner_test_support::pg::Cluster::get().new_database();
+        let store = PgStore::open(&url).unwrap();
+        let project = store.create_project("P").unwrap();
+        let panics = Project {
+            id: project.id,
+            name: PANICS.into(),
+        };
+        // A note as a client sends it (the sizing pushes above carry stand-in lines).
+        let note = || vec![Incoming::from_event(push(1, 0).events[0].event.clone())];
+        let answer = store.push(&panics, None, &note());
+        assert!(
+            answer
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("send it again")),
+            "{answer:?}"
+        );
+        assert!(store.pull(&project, 0, 10).unwrap().is_empty());
+        for n in 1..=5 {
+            assert_eq!(
+                store.push(&project, None, &note()).unwrap(),
+                vec![PushOutcome::Stored(n)]
+            );
+        }
+        let seqs: Vec<u64> = store
+            .pull(&project, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, _)| seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
     }
 
     /// A group takes pushes until the next would pass its events or its bytes; an empty
