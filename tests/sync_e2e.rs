@@ -199,3 +199,147 @@ fn a_server_answering_long_polls_at_once_is_not_hammered() {
     );
     drop(plugin);
 }
+
+/// A TCP relay in front of a real server that keeps every byte clients send through it (so
+/// the test can count the requests the plugin makes, the real server answering them), and
+/// can be cut: its connections closed and new ones refused, until it is restored.
+struct Relay {
+    url: String,
+    sent: Arc<std::sync::Mutex<Vec<u8>>>,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(server: std::net::SocketAddr) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let relay = Relay {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            sent: Arc::default(),
+            cut: Arc::default(),
+            open: Arc::default(),
+        };
+        let (sent, cut, open) = (relay.sent.clone(), relay.cut.clone(), relay.open.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                if cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let Ok(server) = std::net::TcpStream::connect(server) else {
+                    continue;
+                };
+                open.lock().unwrap().push(client.try_clone().unwrap());
+                let (mut from_client, mut to_client) = (client.try_clone().unwrap(), client);
+                let (mut to_server, mut from_server) = (server.try_clone().unwrap(), server);
+                let sent = sent.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n @ 1..) = std::io::Read::read(&mut from_client, &mut buf) {
+                        sent.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if std::io::Write::write_all(&mut to_server, &buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to_server.shutdown(std::net::Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        relay
+    }
+
+    /// How many requests began with `line` (a method and a path, then a space).
+    fn count(&self, line: &str) -> usize {
+        let sent = self.sent.lock().unwrap();
+        sent.windows(line.len())
+            .filter(|w| *w == line.as_bytes())
+            .count()
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for c in self.open.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The push thread asks the server who its token speaks for once, not before every push:
+/// five marks, each pushed in a round of its own, cost one `GET /api/v1/me`. A round that
+/// fails forgets the answer (the next one asks again), and so does another token.
+#[test]
+fn the_push_thread_asks_who_its_token_speaks_for_once_not_every_round() {
+    let s = Server::start();
+    let relay = Relay::to(s.addr());
+    let project = format!("Once {}", Uuid::now_v7());
+    let config = std::path::PathBuf::from(std::env::var("LINER_NOTES_CONFIG_DIR").unwrap());
+    let token = s.token(&project, "Sam", Role::Producer);
+    liner_notes::settings::store_token_in(&config, &relay.url, &token).unwrap();
+    let mut plugin = Instance::new();
+    plugin.edit_settings(|settings| {
+        settings["project"] = Value::String(project.clone());
+        settings["author"] = Value::String("Sam".into());
+        settings["role"] = Value::String("producer".into());
+        settings["server_url"] = Value::String(relay.url.clone());
+    });
+    let mark = plugin.param_id("Mark");
+    let mut p = plugin.activate(48_000.0, 256, 2);
+    let mut t = Timeline::new(48_000.0, 120.0, (4, 4));
+    t.playing = true;
+    let mut block = 0;
+    // A mark: the button pressed, then let go.
+    let mut mark_now = |p: &mut common::host::Processor| {
+        for value in [1.0, 0.0] {
+            p.set_param(0, mark, value);
+            p.process(256, Some(&t.at(block * 256)));
+            block += 1;
+        }
+    };
+    let marks = |s: &Server| {
+        s.events(&project)
+            .iter()
+            .filter(|e| matches!(e.body, Body::Mark { .. }))
+            .count()
+    };
+    let asked = || relay.count("GET /api/v1/me ");
+    let stored = |n: usize| {
+        wait_until("the mark on the server", Duration::from_secs(30), || {
+            marks(&s) == n
+        });
+    };
+    for n in 1..=5 {
+        mark_now(&mut p);
+        stored(n);
+    }
+    let pushes = relay.count("POST /api/v1/events ");
+    assert!(pushes >= 5, "{pushes} pushes");
+    let once = asked();
+    assert_eq!(once, 1, "asked {once} times for {pushes} pushes");
+
+    // A round that fails: the server out of reach for a moment.
+    relay.cut();
+    mark_now(&mut p);
+    std::thread::sleep(Duration::from_millis(300));
+    relay.restore();
+    stored(6);
+    assert_eq!(asked(), 2, "asked again after the failed round, once");
+
+    // Another token for the server: asked about before it pushes.
+    let other = s.token(&project, "Sam", Role::Producer);
+    liner_notes::settings::store_token_in(&config, &relay.url, &other).unwrap();
+    mark_now(&mut p);
+    stored(7);
+    assert_eq!(asked(), 3, "asked about the new token, once");
+    mark_now(&mut p);
+    stored(8);
+    assert_eq!(asked(), 3);
+    plugin.deactivate(p);
+}

@@ -2,7 +2,8 @@
 //! waits behind a long poll:
 //!
 //! - the **push thread** sends what is new as soon as it is journaled (every write wakes it),
-//!   after asking the server who the token speaks for, then the clips and versions of what
+//!   (having asked the server who the token speaks for once: again only after a round
+//!   fails, or with another token), then the clips and versions of what
 //!   the server has (versions for about a second a round, so a note typed meanwhile waits
 //!   at most that long: the next round pushes it before more chunks go); it sleeps while
 //!   there is nothing to send, and retries failures with backoff and jitter;
@@ -144,18 +145,33 @@ impl Tokens {
 
 /// Each thread's HTTP clients, by target, kept while the token stays the same.
 #[derive(Default)]
-struct Clients(HashMap<Key, (String, SyncClient)>);
+struct Clients(HashMap<Key, Client>);
+
+struct Client {
+    token: String,
+    http: SyncClient,
+    /// Who the token speaks for, as the server said in the last round that went through. A
+    /// token's person, role and project never change, so a round needs to ask only when
+    /// this is empty: the first with this token, or the one after a round failed (a revoked
+    /// token, a server replaced at the same address).
+    me: Option<Identity>,
+}
 
 impl Clients {
-    fn get(&mut self, shared: &Shared, key: &Key, token: &str) -> Result<&SyncClient, String> {
-        let fresh = !matches!(self.0.get(key), Some((t, _)) if t == token);
+    fn get(&mut self, shared: &Shared, key: &Key, token: &str) -> Result<&mut Client, String> {
+        let fresh = !matches!(self.0.get(key), Some(c) if c.token == token);
         if fresh {
-            let client = SyncClient::new(&key.0, token, LONG_POLL + Duration::from_secs(10))
+            let http = SyncClient::new(&key.0, token, LONG_POLL + Duration::from_secs(10))
                 .map_err(|e| e.to_string())?
                 .with_cancel(shared.cancel_sync.clone());
-            self.0.insert(key.clone(), (token.to_owned(), client));
+            let client = Client {
+                token: token.to_owned(),
+                http,
+                me: None,
+            };
+            self.0.insert(key.clone(), client);
         }
-        Ok(&self.0[key].1)
+        Ok(self.0.get_mut(key).expect("just made"))
     }
 }
 
@@ -260,8 +276,14 @@ fn push_round(
     // waits even if the DAW never reached it.
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let token = tokens.get(url).ok_or_else(|| no_token(url))?;
-    let client = clients.get(shared, key, &token).map_err(SyncError::Local)?;
-    let me = liner_record::sync::identify(client, project)?;
+    let c = clients.get(shared, key, &token).map_err(SyncError::Local)?;
+    // Forgotten until this round goes through.
+    let me = match c.me.take() {
+        Some(me) => me,
+        None => liner_record::sync::identify(&c.http, project)?,
+    };
+    let known = me.clone();
+    let client = &c.http;
     adopt_identity(shared, key, &me);
     let mut report = SyncReport::new(me);
     let ready = state.lock().prepare_push(&report.me)?.ready;
@@ -301,6 +323,7 @@ fn push_round(
     if problem_changed {
         repaint_target(shared, key);
     }
+    c.me = Some(known);
     Ok(count)
 }
 
@@ -408,7 +431,10 @@ fn pull_round(
     clients: &mut Clients,
 ) -> Result<usize, SyncError> {
     let token = tokens.get(&key.0).ok_or_else(|| no_token(&key.0))?;
-    let client = clients.get(shared, key, &token).map_err(SyncError::Local)?;
+    let client = &clients
+        .get(shared, key, &token)
+        .map_err(SyncError::Local)?
+        .http;
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let cursor = state.lock().cursor();
     // The long poll waits without the lock: pushes go on meanwhile.

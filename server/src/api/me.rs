@@ -1,5 +1,6 @@
-//! `GET /api/v1/me`: who the token speaks for. The plugin asks at the start of every sync
-//! round and when someone tests a connection, and signs its events with the answer.
+//! `GET /api/v1/me`: who the token speaks for. The plugin's push thread asks at its first
+//! round with a token and after a round that failed, the editor when someone tests a
+//! connection; the plugin signs its events with the answer.
 
 use super::{authenticate, ApiError, AppState};
 use axum::extract::State;
