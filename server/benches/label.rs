@@ -8,8 +8,9 @@
 //! Reported for each: events stored per second (wall time from the first append to the last
 //! acknowledgement), p99 push latency (a burst's append to its acknowledgement), p99
 //! note-to-reader latency (a note's `at` to an executive holding it; with two servers, half
-//! the executives read from the server their project's producers do not push to), the servers' resident memory and the database's (the
-//! PostgreSQL processes' proportional set size). Clients, servers and the database share this
+//! the executives read from the server their project's producers do not push to), the
+//! servers' resident memory and the database's (the PostgreSQL processes' proportional set
+//! size). Clients, servers and the database share this
 //! machine's cores. The note-to-reader p99 is given for the producers' first bursts apart
 //! (all 200 sent at the same instant, each the first on its journal's sync folder) and for the
 //! bursts after. Targets on PostgreSQL: >= 20,000 events/s, servers and database <= 40 us per

@@ -166,7 +166,7 @@ impl Contended {
             self.sql("SELECT pg_stat_clear_snapshot()");
             let waiting = self.one(&format!(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE '{statement}%'"
+                 AND datname = current_database() AND query LIKE '{statement}%'"
             ));
             if waiting > 0 {
                 return;
@@ -176,13 +176,15 @@ impl Contended {
         }
     }
 
-    /// Returns once `n` connections wait for locks.
+    /// Returns once `n` connections to this test's database wait for locks.
     fn until_waiters(&self, n: i64) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             self.sql("SELECT pg_stat_clear_snapshot()");
-            let waiting =
-                self.one("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+            let waiting = self.one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                     AND datname = current_database()",
+            );
             if waiting >= n {
                 return;
             }
@@ -341,7 +343,7 @@ fn a_project_held_elsewhere_holds_up_only_its_own_pushes() {
 }
 
 /// `liner migrate` into a database that is being served: the import takes the rows of the
-/// projects it copies before anything else, so a push to one of them waits for the import
+/// projects it copies before it copies anything into them, so a push to one of them waits for the import
 /// and is numbered after what it copied, while other projects' pushes go on. (Before, the
 /// import took them last: a group writing the same project could wait for the import's rows
 /// while the import waited for the group's, until PostgreSQL ended one of the two; if the

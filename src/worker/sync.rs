@@ -2,11 +2,13 @@
 //! waits behind a long poll:
 //!
 //! - the **push thread** sends what is new as soon as it is journaled (every write wakes it),
-//!   (having asked the server who the token speaks for once: again only after a round
-//!   fails, or with another token), then the clips and versions of what
-//!   the server has (versions for about a second a round, so a note typed meanwhile waits
-//!   at most that long: the next round pushes it before more chunks go); it sleeps while
-//!   there is nothing to send, and retries failures with backoff and jitter;
+//!   then the clips and versions of what the server has. It asks the server who the token
+//!   speaks for once per token, and again whenever the target's last round (push or pull)
+//!   failed; a round with nothing to send then still asks, so a server gone or a token
+//!   revoked shows as such. Versions go for about a second a round, so a note typed
+//!   meanwhile waits at most that long (the next round pushes it before more chunks go).
+//!   It sleeps while there is nothing to send, and retries failures with backoff and
+//!   jitter;
 //! - the **pull thread** long-polls each server for what others recorded and journals it. A
 //!   server (or proxy) that answers long polls at once with nothing is asked at most
 //!   [`MAX_POLLS_PER_SECOND`] times a second.
@@ -152,8 +154,8 @@ struct Client {
     http: SyncClient,
     /// Who the token speaks for, as the server said in the last round that went through. A
     /// token's person, role and project never change, so a round needs to ask only when
-    /// this is empty: the first with this token, or the one after a round failed (a revoked
-    /// token, a server replaced at the same address).
+    /// this is empty: the first with this token, or one after a round of either thread
+    /// failed (a revoked token, a server gone or replaced at the same address).
     me: Option<Identity>,
 }
 
@@ -277,6 +279,12 @@ fn push_round(
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let token = tokens.get(url).ok_or_else(|| no_token(url))?;
     let c = clients.get(shared, key, &token).map_err(SyncError::Local)?;
+    // Asked again after any failed round, the pull thread's too: a round with nothing to
+    // send makes no other request, and must not call a server that stopped answering (or a
+    // token it stopped taking) synced.
+    if shared.sync.lock().get(key).is_some_and(|t| t.failures > 0) {
+        c.me = None;
+    }
     // Forgotten until this round goes through.
     let me = match c.me.take() {
         Some(me) => me,

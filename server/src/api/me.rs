@@ -1,6 +1,7 @@
 //! `GET /api/v1/me`: who the token speaks for. The plugin's push thread asks at its first
-//! round with a token and after a round that failed, the editor when someone tests a
-//! connection; the plugin signs its events with the answer.
+//! round with a token and after a round that failed; its last push as the DAW closes,
+//! `liner sync` and the editor's connection test ask each time. The plugin signs its
+//! events with the answer.
 
 use super::{authenticate, ApiError, AppState};
 use axum::extract::State;

@@ -352,7 +352,8 @@ impl PgStore {
     /// second run changes nothing; a row here that differs from the dump's (another record
     /// in this database) stops it with nothing written. Clips follow with [`Self::load_clip`].
     ///
-    /// The dump's projects' rows are locked first, as a push locks its project's row: on a
+    /// The dump's projects' rows are locked once they are there, before anything is copied
+    /// into them, as a push locks its project's row: on a
     /// database being served, pushes to those projects wait for the copy (and are numbered
     /// after it) rather than writing beside it, and other projects are not touched.
     ///

@@ -22,7 +22,8 @@
 //!   until the group commits: gapless, in commit order, across processes. Only a held
 //!   project's task waits for a project's row, and for that one row alone, so pushes never
 //!   wait on each other's rows in a cycle. An import (`liner migrate` into a database
-//!   being served) takes its projects' rows first too, so a group never writes beside it.
+//!   being served) takes its projects' rows before copying into them, so a group never
+//!   writes beside it.
 //! - Nothing is acknowledged before the commit that holds it. A push whose project is not
 //!   there is answered so, alone; if a statement or the commit fails, every push of the group
 //!   gets the error and nothing of it is stored (the clients send again). If the write
