@@ -152,10 +152,10 @@ struct Clients(HashMap<Key, Client>);
 struct Client {
     token: String,
     http: SyncClient,
-    /// Who the token speaks for, as the server said in the last round that went through. A
-    /// token's person, role and project never change, so a round needs to ask only when
-    /// this is empty: the first with this token, or one after a round of either thread
-    /// failed (a revoked token, a server gone or replaced at the same address).
+    /// Who the token speaks for, as the server said. A token's person, role and project never
+    /// change, so a round asks only when this is empty (the first with this token) or the
+    /// target's last round failed (a revoked token, a server gone or replaced at the same
+    /// address).
     me: Option<Identity>,
 }
 
@@ -279,18 +279,18 @@ fn push_round(
     let state = target_state(shared, key).map_err(SyncError::Local)?;
     let token = tokens.get(url).ok_or_else(|| no_token(url))?;
     let c = clients.get(shared, key, &token).map_err(SyncError::Local)?;
-    // Asked again after any failed round, the pull thread's too: a round with nothing to
-    // send makes no other request, and must not call a server that stopped answering (or a
-    // token it stopped taking) synced.
-    if shared.sync.lock().get(key).is_some_and(|t| t.failures > 0) {
-        c.me = None;
-    }
-    // Forgotten until this round goes through.
-    let me = match c.me.take() {
+    // Asked again while the last round failed, the pull thread's too (every failed round is
+    // counted there): a round with nothing to send makes no other request, and must not
+    // call a server that stopped answering (or a token it stopped taking) synced.
+    let failing = shared.sync.lock().get(key).is_some_and(|t| t.failures > 0);
+    let me = match c.me.clone().filter(|_| !failing) {
         Some(me) => me,
-        None => liner_record::sync::identify(&c.http, project)?,
+        None => {
+            let me = liner_record::sync::identify(&c.http, project)?;
+            c.me = Some(me.clone());
+            me
+        }
     };
-    let known = me.clone();
     let client = &c.http;
     adopt_identity(shared, key, &me);
     let mut report = SyncReport::new(me);
@@ -331,7 +331,6 @@ fn push_round(
     if problem_changed {
         repaint_target(shared, key);
     }
-    c.me = Some(known);
     Ok(count)
 }
 

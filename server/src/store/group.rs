@@ -57,3 +57,47 @@ impl Room {
 pub(super) fn stopped() -> StoreError {
     StoreError::Aborted("the server stopped writing this push; send it again".into())
 }
+
+/// Builders the stores' tests share.
+#[cfg(test)]
+pub(super) mod tests {
+    use super::Incoming;
+    use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+    use liner_record::Role;
+
+    /// A producer's note in project "P".
+    pub(in crate::store) fn note(author: &str, text: &str) -> Event {
+        Event::new(
+            &context(author),
+            None,
+            Body::NoteAdded(NoteAdded {
+                text: text.into(),
+                category: Category::Mix,
+                anchor: None,
+                take: None,
+                private: false,
+                version: None,
+                guest: None,
+            }),
+        )
+    }
+
+    pub(in crate::store) fn context(author: &str) -> Context {
+        Context {
+            project: "P".into(),
+            song: "Song".into(),
+            track: "Vox".into(),
+            session: uuid::Uuid::now_v7(),
+            author: author.into(),
+            role: Role::Producer,
+        }
+    }
+
+    /// `events` as a client sends them.
+    pub(in crate::store) fn incoming(events: &[&Event]) -> Vec<Incoming> {
+        events
+            .iter()
+            .map(|e| Incoming::from_event((*e).clone()))
+            .collect()
+    }
+}

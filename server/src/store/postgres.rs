@@ -9,8 +9,9 @@
 //!   a reader who sees number n has every number below it, and never skips an event that
 //!   commits later with a lower one.
 //! - Every group that stores something sends `NOTIFY liner_events, 'project:last_seq'` for
-//!   each project it changed, right after its commit. Each server process listens ([`PgStore::watch_others`]) and wakes its
-//!   long polls and live pages, whichever process took the push. A notice can still be lost
+//!   each project it changed, right after its commit. Each server process listens
+//!   ([`PgStore::watch_others`]) and wakes its long polls and live pages, whichever process
+//!   took the push. A notice can still be lost
 //!   (its sender died between commit and notice, or the listening connection broke), so the
 //!   listener also reads every project's latest number each [`CATCH_UP`]: a wake-up is then
 //!   late, never lost. Reading it on the listening connection is also its health check.
@@ -353,9 +354,9 @@ impl PgStore {
     /// in this database) stops it with nothing written. Clips follow with [`Self::load_clip`].
     ///
     /// The dump's projects' rows are locked once they are there, before anything is copied
-    /// into them, as a push locks its project's row: on a
-    /// database being served, pushes to those projects wait for the copy (and are numbered
-    /// after it) rather than writing beside it, and other projects are not touched.
+    /// into them, as a push locks its project's row: on a database being served, pushes to
+    /// those projects wait for the copy (and are numbered after it) rather than writing
+    /// beside it, and other projects are not touched.
     ///
     /// # Errors
     /// The database fails, or holds another record under the same ids.
@@ -374,7 +375,7 @@ impl PgStore {
                 tokens: load_tokens(&tx, &dump).await?,
                 events: load_events(&tx, &dump).await?,
             };
-            load_the_rest(&tx, &dump).await?;
+            load_the_rest(&tx, &dump, &ids).await?;
             postgres_hooks::load(&tx, &dump.hooks).await?;
             postgres_digests::load(&tx, &dump.digests).await?;
             tx.commit().await?;
@@ -729,9 +730,13 @@ async fn load_events(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Re
     Ok(n)
 }
 
-/// The dump's subjects, sessions, clip and version descriptions, then the counters set past
-/// what was copied (see [`PgStore::load`]).
-async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> Result<()> {
+/// The dump's subjects, sessions, clip and version descriptions, then the counters of its
+/// projects (`ids`) set past what was copied (see [`PgStore::load`]).
+async fn load_the_rest(
+    tx: &deadpool_postgres::Transaction<'_>,
+    dump: &Dump,
+    ids: &[i64],
+) -> Result<()> {
     // Judgeable and clippable are on the event rows here.
     for (project, key, owner) in dump.subjects.iter().filter(|(_, k, _)| is_subject_key(k)) {
         tx.execute(
@@ -760,7 +765,6 @@ async fn load_the_rest(tx: &deadpool_postgres::Transaction<'_>, dump: &Dump) -> 
     load_version_refs(tx, dump).await?;
     guests::load_guests(tx, dump).await?;
     // New numbers continue after the copied ones, new ids after the copied ids.
-    let ids: Vec<i64> = dump.projects.iter().map(|p| p.id).collect();
     tx.execute(
         "UPDATE projects p SET last_seq = GREATEST(p.last_seq, \
              (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.project_id = p.id)) \

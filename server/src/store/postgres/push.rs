@@ -728,32 +728,12 @@ impl NewRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+    use crate::store::group::tests::{incoming, note};
 
     /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
     fn push(events: usize, bytes: usize) -> Push {
-        let event = Event::new(
-            &Context {
-                project: "P".into(),
-                song: "Song".into(),
-                track: "Vox".into(),
-                session: Uuid::now_v7(),
-                author: "Ana".into(),
-                role: liner_record::Role::Producer,
-            },
-            None,
-            Body::NoteAdded(NoteAdded {
-                text: "a note".into(),
-                category: Category::Mix,
-                anchor: None,
-                take: None,
-                private: false,
-                version: None,
-                guest: None,
-            }),
-        );
         let incoming = Incoming {
-            event,
+            event: note("Ana", "a note"),
             json: "x".repeat(bytes),
         };
         Push {
@@ -783,9 +763,7 @@ mod tests {
             id: project.id,
             name: PANICS.into(),
         };
-        // A note as a client sends it (the sizing pushes above carry stand-in lines).
-        let note = || vec![Incoming::from_event(push(1, 0).events[0].event.clone())];
-        let answer = store.push(&panics, None, &note());
+        let answer = store.push(&panics, None, &incoming(&[&note("Ana", "lost")]));
         assert!(
             answer
                 .as_ref()
@@ -795,7 +773,9 @@ mod tests {
         assert!(store.pull(&project, 0, 10).unwrap().is_empty());
         for n in 1..=5 {
             assert_eq!(
-                store.push(&project, None, &note()).unwrap(),
+                store
+                    .push(&project, None, &incoming(&[&note("Ana", "kept")]))
+                    .unwrap(),
                 vec![PushOutcome::Stored(n)]
             );
         }

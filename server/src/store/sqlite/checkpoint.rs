@@ -152,8 +152,8 @@ fn run(conn: &Connection, nudges: &mpsc::Receiver<()>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::push::tests::{incoming, note};
     use super::super::SqliteStore;
+    use crate::store::group::tests::{incoming, note};
     use crate::store::Store;
 
     /// Pushes far below the writer's own checkpoint threshold reach the database file: the

@@ -410,40 +410,13 @@ fn write(
 }
 
 #[cfg(test)]
-pub(in crate::store) mod tests {
+mod tests {
     use super::super::SqliteStore;
     use super::*;
+    use crate::store::group::tests::{context, incoming, note};
     use crate::store::Store;
-    use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited};
-    use liner_record::Role;
+    use liner_record::event::{Body, Event, NoteEdited};
     use std::time::Duration;
-
-    pub(in crate::store) fn note(author: &str, text: &str) -> Event {
-        Event::new(
-            &context(author),
-            None,
-            Body::NoteAdded(NoteAdded {
-                text: text.into(),
-                category: Category::Mix,
-                anchor: None,
-                take: None,
-                private: false,
-                version: None,
-                guest: None,
-            }),
-        )
-    }
-
-    fn context(author: &str) -> Context {
-        Context {
-            project: "P".into(),
-            song: "Song".into(),
-            track: "Vox".into(),
-            session: uuid::Uuid::now_v7(),
-            author: author.into(),
-            role: Role::Producer,
-        }
-    }
 
     fn edit(author: &str, of: &Event) -> Event {
         Event::new(
@@ -456,13 +429,6 @@ pub(in crate::store) mod tests {
                 anchor: None,
             }),
         )
-    }
-
-    pub(in crate::store) fn incoming(events: &[&Event]) -> Vec<Incoming> {
-        events
-            .iter()
-            .map(|e| Incoming::from_event((*e).clone()))
-            .collect()
     }
 
     /// Holds the connection while `first` is a group of its own (waiting for it), queues
