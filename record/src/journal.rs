@@ -349,9 +349,22 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// When an append's lines must be on the disk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// Before the append returns (`fsync`): they survive a power cut.
+    Now,
+    /// When the system writes them back (within seconds): they survive the process being
+    /// killed, not a power cut. Only for lines whose loss is harmless: an acknowledgement
+    /// lost costs a resend that the server answers `duplicate`. A torn or zeroed tail that a
+    /// power cut may leave is skipped like any corrupt line, and the next append ends it.
+    Later,
+}
+
 /// Appends whole lines to a file shared with other writers and processes: under an exclusive
-/// `flock`, ends a torn last line first, writes everything with one `write`, `fsync`s.
-fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
+/// `flock`, ends a torn last line first, writes everything with one `write`, and `fsync`s
+/// unless told [`Flush::Later`]. A new file's folder entry is always flushed.
+fn append_locked(path: &Path, bytes: &[u8], flush: Flush) -> Result<()> {
     let err = io_err(path);
     let dir = path.parent().expect("journal files live in a folder");
     let created = !path.exists();
@@ -379,7 +392,10 @@ fn append_locked(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         buf.extend_from_slice(bytes);
         file.write_all(&buf)?;
-        file.sync_data()
+        match flush {
+            Flush::Now => file.sync_data(),
+            Flush::Later => Ok(()),
+        }
     })();
     let _ = file.unlock();
     result.map_err(err)
@@ -551,7 +567,7 @@ impl Journal {
             let batch = st.next_batch;
             let out = std::mem::take(&mut st.pending);
             drop(st);
-            let result = append_locked(&self.events_path, &out);
+            let result = append_locked(&self.events_path, &out, Flush::Now);
             self.fsyncs.fetch_add(1, Ordering::Relaxed);
             st = self.commit.state.lock().unwrap();
             if let Err(e) = result {
@@ -713,7 +729,7 @@ impl Journal {
             let json = serde_json::to_string(aside).expect("an Aside always serializes");
             bytes.extend_from_slice(line_for(*id, &json).as_bytes());
         }
-        append_locked(&self.aside_path, &bytes)?;
+        append_locked(&self.aside_path, &bytes, Flush::Now)?;
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -863,12 +879,34 @@ impl SyncFiles {
         serde_json::from_slice(&std::fs::read(self.dir.join("target.json")).ok()?).ok()
     }
 
-    /// Records, durably, that the server has these events.
+    /// Records, durably, that the server has these events (pulled ones: the cursor moves
+    /// past them next, so their acknowledgement must not be lost before it).
     ///
     /// # Errors
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
+        self.append_acks(ids, Flush::Now)?;
+        if !ids.is_empty() {
+            self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Records that the server took these events of ours (its answer to a push), before
+    /// anything else of the round happens, but without flushing it to the disk
+    /// ([`Flush::Later`]): a push round then makes no disk flush of its own (its events were
+    /// flushed when captured), on a machine that may be recording. A power cut within seconds
+    /// of it can lose these; their events then go again and are answered `duplicate`.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
+    /// a full disk).
+    pub fn ack_pushed(&self, ids: &[Uuid]) -> Result<()> {
+        self.append_acks(ids, Flush::Later)
+    }
+
+    fn append_acks(&self, ids: &[Uuid], flush: Flush) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -876,9 +914,7 @@ impl SyncFiles {
             .iter()
             .flat_map(|id| line_for(*id, "").into_bytes())
             .collect();
-        append_locked(&self.dir.join("acks.log"), &bytes)?;
-        self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        append_locked(&self.dir.join("acks.log"), &bytes, flush)
     }
 
     /// Ids the server has acknowledged.
@@ -940,7 +976,11 @@ impl SyncFiles {
     }
 
     fn add_hash(&self, file: &str, hash: &crate::clips::ClipHash) -> Result<()> {
-        append_locked(&self.dir.join(file), format!("{hash}\n").as_bytes())?;
+        append_locked(
+            &self.dir.join(file),
+            format!("{hash}\n").as_bytes(),
+            Flush::Now,
+        )?;
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

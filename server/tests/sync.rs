@@ -195,6 +195,56 @@ fn with_the_server_down_notes_wait_and_go_out_when_it_is_back() {
     assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 3);
 }
 
+/// Acknowledgements are not flushed to the disk (one flush fewer per push round): a power cut
+/// can take the last of them, and leave a torn or zeroed tail in their place. What follows
+/// must cost a resend and nothing else: the server answers `duplicate`, stores nothing twice,
+/// and the journal ends with every event acknowledged.
+#[test]
+fn acknowledgements_lost_to_a_power_cut_cost_a_resend_never_a_second_copy() {
+    let s = Server::start();
+    s.store.create_project("P").unwrap();
+    let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let events: Vec<Event> = (0..10)
+        .map(|i| note("Sam", Role::Producer, &format!("n{i}"), false))
+        .collect();
+    j.append(&events).unwrap();
+    let c = client(&s.url, &token);
+    let flushed = j.fsync_count();
+    assert_eq!(sync_once(&j, "P", &c, Duration::ZERO).unwrap().pushed, 10);
+    assert_eq!(
+        j.fsync_count(),
+        flushed,
+        "a push round flushes nothing to the disk"
+    );
+
+    // The power cut: the first 3 acknowledgements reached the disk, the 4th half, then zeros
+    // where the rest were.
+    let acks = j.sync_files(&s.url, "P").unwrap().dir().join("acks.log");
+    let text = std::fs::read(&acks).unwrap();
+    let line = text.iter().position(|b| *b == b'\n').unwrap() + 1;
+    assert_eq!(text.len(), 10 * line, "one line per acknowledgement");
+    let mut cut = text[..3 * line + line / 2].to_vec();
+    cut.extend(std::iter::repeat_n(0u8, 100));
+    std::fs::write(&acks, &cut).unwrap();
+    assert_eq!(j.unacked_by(&s.url).unwrap().len(), 7);
+
+    let r = sync_once(&j, "P", &c, Duration::ZERO).unwrap();
+    assert_eq!(r.pushed, 7, "the lost ones went again: {r:?}");
+    assert!(r.refused.is_empty(), "{r:?}");
+    assert!(j.unacked_by(&s.url).unwrap().is_empty());
+    let project = s.store.project("P").unwrap().unwrap();
+    let stored = s.store.pull(&project, 0, 100).unwrap();
+    let mut stored_ids: Vec<String> = stored.iter().map(|(_, json)| json.clone()).collect();
+    stored_ids.sort();
+    let mut sent: Vec<String> = events.iter().map(Event::to_json).collect();
+    sent.sort();
+    assert_eq!(stored_ids, sent, "each event stored once, byte for byte");
+    // Nothing goes a third time.
+    assert_eq!(sync_once(&j, "P", &c, Duration::ZERO).unwrap().pushed, 0);
+}
+
 #[test]
 fn a_wrong_token_is_explained_and_not_retried_blindly() {
     let s = Server::start();

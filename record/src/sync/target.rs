@@ -250,7 +250,7 @@ impl TargetSync {
                 }
             }
         }
-        self.files.ack(&acked)?;
+        self.files.ack_pushed(&acked)?;
         self.journal.set_aside(&refused)?;
         report.pushed += acked.len();
         self.forget_acked(acked);
