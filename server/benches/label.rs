@@ -492,6 +492,13 @@ fn scenario(setup: Setup, pace: Option<Duration>) -> Report {
     // Sampled once every client is set up (its connection, journal and sign-in made): the
     // CPU that follows is the run's own.
     let sample = || (cpu_seconds("self"), servers_cpu(&servers), database_cpu());
+    // Each scenario starts on a quiet disk, as pgbench's runs do: what the earlier ones wrote
+    // (journals, database pages) is flushed now rather than during this one's timed window.
+    if let Some(c) = cluster {
+        c.sql("postgres", "CHECKPOINT");
+    }
+    let synced = Command::new("sync").status().unwrap();
+    assert!(synced.success(), "sync failed");
     let (ran, before) = run(&urls, &producers, &executives, pace, &sample);
     let cpu = (
         cpu_seconds("self") - before.0,
