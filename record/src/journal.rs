@@ -357,15 +357,13 @@ enum Flush {
     /// When the system writes them back (within seconds): they survive the process being
     /// killed, not a power cut. Only for lines whose loss is harmless: an acknowledgement
     /// lost costs a resend that the server answers `duplicate`. A torn or zeroed tail that a
-    /// power cut may leave is skipped like any corrupt line, and the next append ends it; a
-    /// new file's name is not flushed either (the file lost whole costs resending what it
-    /// acknowledged).
+    /// power cut may leave is skipped like any corrupt line, and the next append ends it.
     Later,
 }
 
 /// Appends whole lines to a file shared with other writers and processes: under an exclusive
 /// `flock`, ends a torn last line first, writes everything with one `write`, and `fsync`s
-/// (the file, and the folder when the file is new) unless told [`Flush::Later`].
+/// unless told [`Flush::Later`]. A new file's folder entry is always flushed.
 fn append_locked(path: &Path, bytes: &[u8], flush: Flush) -> Result<()> {
     let err = io_err(path);
     let dir = path.parent().expect("journal files live in a folder");
@@ -375,7 +373,7 @@ fn append_locked(path: &Path, bytes: &[u8], flush: Flush) -> Result<()> {
         create_private_dir(dir).map_err(io_err(dir))?;
     }
     let mut file = open_private(path, true).map_err(io_err(path))?;
-    if created && flush == Flush::Now {
+    if created {
         // A new file's name must survive a power cut too.
         sync_dir(dir).map_err(io_err(dir))?;
     }
