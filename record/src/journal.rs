@@ -354,10 +354,11 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 enum Flush {
     /// Before the append returns (`fsync`): they survive a power cut.
     Now,
-    /// When the system writes them back (within seconds): they survive the process being
-    /// killed, not a power cut. Only for lines whose loss is harmless: an acknowledgement
-    /// lost costs a resend that the server answers `duplicate`. A torn or zeroed tail that a
-    /// power cut may leave is skipped like any corrupt line, and the next append ends it.
+    /// When the system writes them back (within about half a minute) or a later flush of the
+    /// file does: they survive the process being killed, not a power cut. Only for lines whose
+    /// loss is harmless: an acknowledgement lost costs a resend that the server answers
+    /// `duplicate`. A torn or zeroed tail that a power cut may leave is skipped like any
+    /// corrupt line, and the next append ends it.
     Later,
 }
 
@@ -896,14 +897,34 @@ impl SyncFiles {
     /// Records that the server took these events of ours (its answer to a push), before
     /// anything else of the round happens, but without flushing it to the disk
     /// ([`Flush::Later`]): a push round then makes no disk flush of its own (its events were
-    /// flushed when captured), on a machine that may be recording. A power cut within seconds
-    /// of it can lose these; their events then go again and are answered `duplicate`.
+    /// flushed when captured), on a machine that may be recording. A power cut before they
+    /// reach the disk loses them; their events then go again and are answered `duplicate`.
+    /// The pull flushes them ([`SyncFiles::flush_acks`]) before its cursor passes the events
+    /// (after that no pull would bring them back).
     ///
     /// # Errors
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn ack_pushed(&self, ids: &[Uuid]) -> Result<()> {
         self.append_acks(ids, Flush::Later)
+    }
+
+    /// Flushes to the disk the acknowledgements [`SyncFiles::ack_pushed`] left unflushed
+    /// (before the cursor moves past our own events: no pull brings them back after that).
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when `acks.log` cannot be opened or flushed.
+    pub fn flush_acks(&self) -> Result<()> {
+        let path = self.dir.join("acks.log");
+        match File::open(&path) {
+            Ok(file) => {
+                file.sync_data().map_err(io_err(&path))?;
+                self.fsyncs.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
     }
 
     fn append_acks(&self, ids: &[Uuid], flush: Flush) -> Result<()> {

@@ -4,7 +4,7 @@ mod common;
 
 use common::Server;
 use liner_record::event::{Body, Category, Context, Event, NoteAdded, Verdict};
-use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError};
+use liner_record::sync::{sync_once, SyncCancel, SyncClient, SyncError, SyncReport, TargetSync};
 use liner_record::{Journal, Role};
 use std::sync::Arc;
 use std::time::Duration;
@@ -211,12 +211,25 @@ fn acknowledgements_lost_to_a_power_cut_cost_a_resend_never_a_second_copy() {
         .collect();
     j.append(&events).unwrap();
     let c = client(&s.url, &token);
+    let mut target = TargetSync::open(&j, &s.url, "P").unwrap();
+    let mut report = SyncReport::new(c.me().unwrap());
     let flushed = j.fsync_count();
-    assert_eq!(sync_once(&j, "P", &c, Duration::ZERO).unwrap().pushed, 10);
+    target.push(&c, &mut report).unwrap();
+    assert_eq!(report.pushed, 10);
     assert_eq!(
         j.fsync_count(),
         flushed,
         "a push round flushes nothing to the disk"
+    );
+    // The pull brings our own events back, and the cursor moves past them: their
+    // acknowledgements are flushed first, or a power cut could leave them unacknowledged
+    // with no pull ever bringing them back (only a resend, with whatever token is set then).
+    target.pull(&c, Duration::ZERO, &mut report).unwrap();
+    assert_eq!(report.pulled, 0, "our own events are not journaled twice");
+    assert_eq!(
+        j.fsync_count(),
+        flushed + 1,
+        "the acknowledgements are flushed before the cursor passes our own events"
     );
 
     // The power cut: the first 3 acknowledgements reached the disk, the 4th half, then zeros

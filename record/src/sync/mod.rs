@@ -14,7 +14,8 @@
 //! Exactly once: the server stores by event id, so re-sending after a lost answer stores
 //! nothing twice; an event counts as acknowledged only once the server said "stored" or
 //! "duplicate", and that is written to that server's `acks.log` before anything else (a
-//! push's without a disk flush: one lost to a power cut only sends the event again). Pulled
+//! push's flushed to the disk only before a pull's cursor passes those events: one lost to a
+//! power cut only sends the event again). Pulled
 //! events are appended in their canonical form (unless the journal already has the id) and
 //! acknowledged at once (they came from the server); the cursor moves only after they are
 //! durable. Each server has its own acknowledgements and cursor

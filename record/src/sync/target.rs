@@ -451,6 +451,8 @@ impl TargetSync {
         let mut new = Vec::new();
         let mut unreadable = Vec::new();
         let mut to_ack = Vec::new();
+        // Our own events coming back, whose acknowledgement may not be on the disk yet.
+        let mut echoed = false;
         for p in pulled {
             let read = Event::canonical(&p.raw)
                 .map_err(|e| format!("not an event this version can read: {e}"))
@@ -470,7 +472,9 @@ impl TargetSync {
                         new.push((id, line));
                     }
                     // Our own events coming back are acknowledged already: no second ack.
-                    if !self.acked.contains(&id) {
+                    if self.acked.contains(&id) {
+                        echoed = true;
+                    } else {
                         to_ack.push(id);
                     }
                 }
@@ -484,10 +488,17 @@ impl TargetSync {
                 )),
             }
         }
-        // Durable first, then acknowledged, then the cursor moves past them.
+        // Durable first, then acknowledged, then the cursor moves past them. A push's
+        // acknowledgements are not flushed when written; once the cursor passes our own
+        // events no pull brings them back, so they are flushed now (a durable ack flushes
+        // the whole file).
         self.journal.append_json(&new)?;
         self.journal.set_aside(&unreadable)?;
-        self.files.ack(&to_ack)?;
+        if !to_ack.is_empty() {
+            self.files.ack(&to_ack)?;
+        } else if echoed {
+            self.files.flush_acks()?;
+        }
         report.pulled += new.len();
         report.unreadable += unreadable.len();
         self.forget_acked(to_ack);
