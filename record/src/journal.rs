@@ -916,7 +916,8 @@ impl SyncFiles {
     /// [`JournalError::Io`] when `acks.log` cannot be opened or flushed.
     pub fn flush_acks(&self) -> Result<()> {
         let path = self.dir.join("acks.log");
-        match File::open(&path) {
+        // Opened for writing: Windows flushes only a handle that may write.
+        match OpenOptions::new().append(true).open(&path) {
             Ok(file) => {
                 file.sync_data().map_err(io_err(&path))?;
                 self.fsyncs.fetch_add(1, Ordering::Relaxed);
