@@ -595,13 +595,25 @@ fn upload_generated(url: &str, token: &str, seed: u64, chunks: u64) {
     assert_eq!(pushed.status(), StatusCode::OK);
     for i in 0..chunks {
         let body = generated(seed, i);
+        let mut resets = 0;
         loop {
-            let r = c
+            let sent = c
                 .put(format!("{url}/api/v1/versions/{hash}/chunks/{i}"))
                 .bearer_auth(token)
                 .body(body.clone())
-                .send()
-                .unwrap();
+                .send();
+            // The server answers `503` before reading a body it will not take, then closes the
+            // connection; closed with the body unread, it can be reset before the client reads
+            // the answer (seen once, with the whole suite running). The plugin tries such a
+            // round again, as it does after a 503.
+            let r = match sent {
+                Err(e) if e.is_request() && resets < 20 => {
+                    resets += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                sent => sent.unwrap(),
+            };
             match r.status() {
                 StatusCode::CREATED => break,
                 // Past a share of the upload slots: try again, as the plugin does.
