@@ -897,7 +897,7 @@ impl SyncFiles {
     /// Records that the server took these events of ours (its answer to a push), before
     /// anything else of the round happens, but without flushing it to the disk
     /// ([`Flush::Later`]): a push round then makes no disk flush of its own (its events were
-    /// flushed when captured), on a machine that may be recording. A power cut before they
+    /// flushed when captured; the pull flushes these later). A power cut before they
     /// reach the disk loses them; their events then go again and are answered `duplicate`.
     /// The pull flushes them ([`SyncFiles::flush_acks`]) before its cursor passes the events
     /// (after that no pull would bring them back).

@@ -221,19 +221,8 @@ fn acknowledgements_lost_to_a_power_cut_cost_a_resend_never_a_second_copy() {
         flushed,
         "a push round flushes nothing to the disk"
     );
-    // The pull brings our own events back, and the cursor moves past them: their
-    // acknowledgements are flushed first, or a power cut could leave them unacknowledged
-    // with no pull ever bringing them back (only a resend, with whatever token is set then).
-    target.pull(&c, Duration::ZERO, &mut report).unwrap();
-    assert_eq!(report.pulled, 0, "our own events are not journaled twice");
-    assert_eq!(
-        j.fsync_count(),
-        flushed + 1,
-        "the acknowledgements are flushed before the cursor passes our own events"
-    );
-
-    // The power cut: the first 3 acknowledgements reached the disk, the 4th half, then zeros
-    // where the rest were.
+    // The power cut, before any pull: the first 3 acknowledgements reached the disk, the 4th
+    // half, then zeros where the rest were.
     let acks = j.sync_files(&s.url, "P").unwrap().dir().join("acks.log");
     let text = std::fs::read(&acks).unwrap();
     let line = text.iter().position(|b| *b == b'\n').unwrap() + 1;
@@ -243,9 +232,20 @@ fn acknowledgements_lost_to_a_power_cut_cost_a_resend_never_a_second_copy() {
     std::fs::write(&acks, &cut).unwrap();
     assert_eq!(j.unacked_by(&s.url).unwrap().len(), 7);
 
+    // The next round sends the lost ones again. Its pull brings our own events back and moves
+    // the cursor past them: their acknowledgements are flushed first, or a power cut then
+    // could leave them unacknowledged with no pull ever bringing them back (only a resend,
+    // with whatever token is set by then).
+    let flushed = j.fsync_count();
     let r = sync_once(&j, "P", &c, Duration::ZERO).unwrap();
     assert_eq!(r.pushed, 7, "the lost ones went again: {r:?}");
     assert!(r.refused.is_empty(), "{r:?}");
+    assert_eq!(r.pulled, 0, "our own events are not journaled twice");
+    assert_eq!(
+        j.fsync_count(),
+        flushed + 1,
+        "the acknowledgements are flushed before the cursor passes our own events"
+    );
     assert!(j.unacked_by(&s.url).unwrap().is_empty());
     let project = s.store.project("P").unwrap().unwrap();
     let stored = s.store.pull(&project, 0, 100).unwrap();

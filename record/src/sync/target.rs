@@ -496,7 +496,8 @@ impl TargetSync {
         self.journal.set_aside(&unreadable)?;
         if !to_ack.is_empty() {
             self.files.ack(&to_ack)?;
-        } else if echoed {
+        } else if echoed || !unreadable.is_empty() {
+            // (An unreadable event may be ours too, from a newer version sharing the journal.)
             self.files.flush_acks()?;
         }
         report.pulled += new.len();
