@@ -61,9 +61,33 @@ pub(super) fn stopped() -> StoreError {
 /// Builders the stores' tests share.
 #[cfg(test)]
 pub(super) mod tests {
-    use super::Incoming;
+    use super::{Incoming, Project};
+    use crate::store::Store;
     use liner_record::event::{Body, Category, Context, Event, NoteAdded};
     use liner_record::Role;
+
+    /// The project name whose push panics in its store's writer, between writing its rows
+    /// and committing them (the writers' recovery).
+    pub(in crate::store) const PANICS: &str = "panics in tests";
+
+    /// Pushes a note to `project` under the name [`PANICS`]: the writer panics, the push
+    /// is answered "send it again", and nothing is stored. Returns the note.
+    pub(in crate::store) fn push_that_panics(store: &dyn Store, project: &Project) -> Event {
+        let panics = Project {
+            id: project.id,
+            name: PANICS.into(),
+        };
+        let lost = note("Ana", "lost");
+        let answer = store.push(&panics, None, &incoming(&[&lost]));
+        assert!(
+            answer
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("send it again")),
+            "{answer:?}"
+        );
+        assert!(store.pull(project, 0, 10).unwrap().is_empty());
+        lost
+    }
 
     /// A producer's note in project "P".
     pub(in crate::store) fn note(author: &str, text: &str) -> Event {

@@ -334,7 +334,7 @@ async fn write_group(
     new.write(&tx, &st, &changed).await?;
     #[cfg(test)]
     assert!(
-        !group.iter().any(|p| p.project.name == tests::PANICS),
+        !group.iter().any(|p| p.project.name == group::tests::PANICS),
         "a group that panics before its commit (tests)"
     );
     tx.commit().await?;
@@ -728,7 +728,7 @@ impl NewRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::group::tests::{incoming, note};
+    use crate::store::group::tests::{incoming, note, push_that_panics};
 
     /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
     fn push(events: usize, bytes: usize) -> Push {
@@ -746,10 +746,6 @@ mod tests {
         }
     }
 
-    /// The project name whose group panics after its rows are written, before its commit
-    /// (the writer's recovery).
-    pub(super) const PANICS: &str = "panics in tests";
-
     /// A group that panics with its rows written is answered with an error and stores
     /// nothing: its transaction is rolled back before its connection serves again, so the
     /// pushes after it are numbered from 1, and the writer goes on.
@@ -759,18 +755,7 @@ mod tests {
         let url = liner_test_support::pg::Cluster::get().new_database();
         let store = PgStore::open(&url).unwrap();
         let project = store.create_project("P").unwrap();
-        let panics = Project {
-            id: project.id,
-            name: PANICS.into(),
-        };
-        let answer = store.push(&panics, None, &incoming(&[&note("Ana", "lost")]));
-        assert!(
-            answer
-                .as_ref()
-                .is_err_and(|e| e.to_string().contains("send it again")),
-            "{answer:?}"
-        );
-        assert!(store.pull(&project, 0, 10).unwrap().is_empty());
+        push_that_panics(&store, &project);
         for n in 1..=5 {
             assert_eq!(
                 store

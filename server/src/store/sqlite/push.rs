@@ -319,7 +319,7 @@ fn write(
 ) -> Result<Vec<PushOutcome>> {
     #[cfg(test)]
     assert!(
-        project.name != tests::PANICS,
+        project.name != group::tests::PANICS,
         "a push that panics its write (tests)"
     );
     // What the foreign keys would say, once (see `write_group`).
@@ -413,7 +413,7 @@ fn write(
 mod tests {
     use super::super::SqliteStore;
     use super::*;
-    use crate::store::group::tests::{context, incoming, note};
+    use crate::store::group::tests::{context, incoming, note, push_that_panics};
     use crate::store::Store;
     use liner_record::event::{Body, Event, NoteEdited};
     use std::time::Duration;
@@ -656,9 +656,6 @@ mod tests {
         ));
     }
 
-    /// The project name whose push panics in its write (the writer thread's recovery).
-    pub(super) const PANICS: &str = "panics in tests";
-
     /// A push that panics the writer thread's write is answered with an error, stores
     /// nothing, and the thread goes on: the pushes after it are written and answered.
     #[test]
@@ -666,19 +663,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let project = store.create_project("P").unwrap();
-        let panics = Project {
-            id: project.id,
-            name: PANICS.into(),
-        };
-        let lost = note("Ana", "lost");
-        let answer = store.push(&panics, None, &incoming(&[&lost]));
-        assert!(
-            answer
-                .as_ref()
-                .is_err_and(|e| e.to_string().contains("send it again")),
-            "{answer:?}"
-        );
-        assert!(store.pull(&project, 0, 10).unwrap().is_empty());
+        let lost = push_that_panics(&store, &project);
         let fk: i64 = store
             .conn()
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
