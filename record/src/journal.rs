@@ -887,11 +887,7 @@ impl SyncFiles {
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
-        self.append_acks(ids, Flush::Now)?;
-        if !ids.is_empty() {
-            self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
+        self.append_acks(ids, Flush::Now)
     }
 
     /// Records that the server took these events of ours (its answer to a push), before
@@ -936,7 +932,11 @@ impl SyncFiles {
             .iter()
             .flat_map(|id| line_for(*id, "").into_bytes())
             .collect();
-        append_locked(&self.dir.join("acks.log"), &bytes, flush)
+        append_locked(&self.dir.join("acks.log"), &bytes, flush)?;
+        if flush == Flush::Now {
+            self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Ids the server has acknowledged.

@@ -451,8 +451,7 @@ impl TargetSync {
         let mut new = Vec::new();
         let mut unreadable = Vec::new();
         let mut to_ack = Vec::new();
-        // Our own events coming back, whose acknowledgement may not be on the disk yet.
-        let mut echoed = false;
+        let page = pulled.len();
         for p in pulled {
             let read = Event::canonical(&p.raw)
                 .map_err(|e| format!("not an event this version can read: {e}"))
@@ -472,9 +471,7 @@ impl TargetSync {
                         new.push((id, line));
                     }
                     // Our own events coming back are acknowledged already: no second ack.
-                    if self.acked.contains(&id) {
-                        echoed = true;
-                    } else {
+                    if !self.acked.contains(&id) {
                         to_ack.push(id);
                     }
                 }
@@ -496,8 +493,9 @@ impl TargetSync {
         self.journal.set_aside(&unreadable)?;
         if !to_ack.is_empty() {
             self.files.ack(&to_ack)?;
-        } else if echoed || !unreadable.is_empty() {
-            // (An unreadable event may be ours too, from a newer version sharing the journal.)
+        } else if page > 0 {
+            // Only our own events came back (or unreadable ones, which may be ours too, from
+            // a newer version sharing the journal).
             self.files.flush_acks()?;
         }
         report.pulled += new.len();
