@@ -55,6 +55,30 @@ impl Subject {
             Subject::Reply(id) => format!("reply:{id}"),
         }
     }
+
+    /// The subject `key` names when an event makes it by its own id (a note, a version, a
+    /// reply): its owner is that event's author, so a store can read it from the event's row
+    /// instead of keeping a subject row for it. None for any other key.
+    pub fn made_by_event(key: &str) -> Option<Subject> {
+        let (kind, id) = key.split_once(':')?;
+        let id: Uuid = id.parse().ok()?;
+        let subject = match kind {
+            "note" => Subject::Note(id),
+            "version" => Subject::Version(id),
+            "reply" => Subject::Reply(id),
+            _ => return None,
+        };
+        // Only the form `key` writes, so one subject has one key.
+        (subject.key() == key).then_some(subject)
+    }
+
+    /// The id of the event that makes this subject, for those made by their event's own id.
+    pub fn event(&self) -> Option<Uuid> {
+        match self {
+            Subject::Note(id) | Subject::Version(id) | Subject::Reply(id) => Some(*id),
+            Subject::Take(_) | Subject::Mark { .. } => None,
+        }
+    }
 }
 
 /// What an event does to a [`Subject`].
@@ -259,5 +283,43 @@ pub fn judge_claim(claim: Claim, author: &str, owner: Option<&str>) -> Result<()
             owner: owner.to_owned(),
         }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A note's, a version's and a reply's keys name them back; a take's and a mark's, and
+    /// any key in another form, name no subject an event makes by its own id.
+    #[test]
+    fn keys_of_subjects_made_by_their_event_read_back() {
+        let id = Uuid::now_v7();
+        for subject in [Subject::Note(id), Subject::Version(id), Subject::Reply(id)] {
+            assert_eq!(Subject::made_by_event(&subject.key()), Some(subject));
+            assert_eq!(subject.event(), Some(id));
+        }
+        let take = Subject::Take(TakeRef {
+            instance: id,
+            number: 3,
+        });
+        let mark = Subject::Mark {
+            instance: id,
+            number: 3,
+        };
+        for other in [take, mark] {
+            assert_eq!(Subject::made_by_event(&other.key()), None);
+            assert_eq!(other.event(), None);
+        }
+        let upper = format!("note:{}", id.to_string().to_uppercase());
+        for key in [
+            "note:",
+            "note:x",
+            upper.as_str(),
+            &format!("judgeable:{id}"),
+            &format!("changes:{id}:{id}"),
+        ] {
+            assert_eq!(Subject::made_by_event(key), None, "{key}");
+        }
     }
 }

@@ -62,8 +62,8 @@ pub(super) fn stopped() -> StoreError {
 #[cfg(test)]
 pub(super) mod tests {
     use super::{Incoming, Project};
-    use crate::store::Store;
-    use liner_record::event::{Body, Category, Context, Event, NoteAdded};
+    use crate::store::{PushOutcome, Store};
+    use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited};
     use liner_record::Role;
 
     /// The project name whose push panics in its store's writer, between writing its rows
@@ -87,6 +87,74 @@ pub(super) mod tests {
         );
         assert!(store.pull(project, 0, 10).unwrap().is_empty());
         lost
+    }
+
+    /// A note's owner read from its event's row: another's edit is refused, its author's
+    /// stored, in a later push and in the same push as the note; an edit of an event that is
+    /// no note, or of none, is refused as of a note that does not exist.
+    pub(in crate::store) fn notes_are_their_authors(store: &dyn Store, project: &Project) {
+        let refused = |answer: &PushOutcome, why: &str| matches!(answer, PushOutcome::Refused { code, .. } if *code == why);
+        let mine = note("Ana", "one");
+        store.push(project, None, &incoming(&[&mine])).unwrap();
+        let answers = store
+            .push(
+                project,
+                None,
+                &incoming(&[&edit("Bo", &mine), &edit("Ana", &mine)]),
+            )
+            .unwrap();
+        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
+        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        let theirs = note("Bo", "two");
+        let answers = store
+            .push(
+                project,
+                None,
+                &incoming(&[&theirs, &edit("Ana", &theirs), &edit("Bo", &theirs)]),
+            )
+            .unwrap();
+        assert!(matches!(answers[0], PushOutcome::Stored(_)), "{answers:?}");
+        assert!(refused(&answers[1], "not_yours"), "{answers:?}");
+        assert!(matches!(answers[2], PushOutcome::Stored(_)), "{answers:?}");
+        // The first edit is an event, not a note; the second names nothing stored.
+        let of_an_edit = edit("Ana", &edit("Ana", &mine));
+        let mut edit_of_edit = edit("Ana", &mine);
+        let Body::NoteEdited(e) = &mut edit_of_edit.body else {
+            unreachable!()
+        };
+        e.note = answers_id(store, project, 2);
+        for stray in [edit_of_edit, of_an_edit] {
+            let answers = store.push(project, None, &incoming(&[&stray])).unwrap();
+            assert!(
+                matches!(answers[0], PushOutcome::Refused { .. }),
+                "{answers:?}"
+            );
+        }
+    }
+
+    /// The id of the event stored as number `seq` of `project`.
+    fn answers_id(store: &dyn Store, project: &Project, seq: u64) -> uuid::Uuid {
+        let (_, line) = store
+            .pull(project, seq - 1, 1)
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap();
+        serde_json::from_str::<Event>(&line).unwrap().id
+    }
+
+    /// `author`'s edit of the note `of`.
+    pub(in crate::store) fn edit(author: &str, of: &Event) -> Event {
+        Event::new(
+            &context(author),
+            None,
+            Body::NoteEdited(NoteEdited {
+                note: of.id,
+                text: Some("mine now".into()),
+                category: None,
+                anchor: None,
+            }),
+        )
     }
 
     /// A producer's note in project "P".

@@ -44,8 +44,8 @@ use liner_record::Role;
 /// Schema changes, in order. Never edit one; add a new one. The first is the schema the
 /// SQLite store reached in its four, with per-project sequence numbers, made lighter for many
 /// pushes at once: whether an event may be judged or have a clip (and whose it is) is on its
-/// row, not a subject row each, so `subjects` holds only what is claimed (notes, takes,
-/// marks); and the two tables every push writes to carry no foreign keys (a check per row
+/// row, not a subject row each, so `subjects` holds only what is claimed (since migration 9
+/// only takes, marks and changes requests: a note, version or reply is its event's); and the two tables every push writes to carry no foreign keys (a check per row
 /// was a third of the database's work; their project and token are the ones the push was
 /// authenticated against, and projects and tokens are never deleted).
 const MIGRATIONS: &[&str] = &[
@@ -202,6 +202,10 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 8: listening links, guests' sessions and held comments, as SQLite's schema 11.
     guests::MIGRATION,
+    // 9: a note's, version's or reply's owner is read from the row of the event that made
+    // it, as on SQLite (its migration 13).
+    "DELETE FROM subjects
+        WHERE key LIKE 'note:%' OR key LIKE 'version:%' OR key LIKE 'reply:%';",
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines

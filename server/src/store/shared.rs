@@ -215,32 +215,59 @@ pub(super) fn consulted(e: &liner_record::Event) -> (Vec<String>, Vec<Uuid>) {
     (keys, targets)
 }
 
-/// Whether an owned key names a subject (a note, take, mark, version, reply or changes
-/// request), not an event's being judgeable or clippable.
+/// Whether an owned key is kept as a subject row (a take, a mark, a changes request): the
+/// others are read from the row of the event they are of ([`event_key`]).
 pub(super) fn is_subject_key(key: &str) -> bool {
-    !key.starts_with(JUDGEABLE) && !key.starts_with(CLIPPABLE)
+    event_key(key).is_none()
 }
 
 /// The prefixes of the keys saying an event may be judged, or given a clip.
 const JUDGEABLE: &str = "judgeable:";
 const CLIPPABLE: &str = "clippable:";
 
-/// Whether an event is of a kind: [`liner_record::rules::judgeable`] or
-/// [`liner_record::rules::clippable`].
-pub(super) type EventRule = fn(&liner_record::Body) -> bool;
+/// A key whose owner the row of one event says, so no subject row is kept for it: whether
+/// an event may be judged or given a clip (PostgreSQL keeps both as columns of the row), and
+/// a note, version or reply (its owner is the author of the event that made it, by its own
+/// id). A push of notes so writes its events' rows and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum EventKey {
+    Judgeable(Uuid),
+    Clippable(Uuid),
+    Made(liner_record::rules::Subject),
+}
 
-/// The event a judgeable or clippable key is of, and the rule that says whether that event
-/// is one: SQLite reads these from the event's own row (as PostgreSQL reads its columns)
-/// rather than keeping a subject row for each.
-pub(super) fn event_key(key: &str) -> Option<(Uuid, EventRule)> {
-    let (id, rule): (&str, EventRule) = if let Some(id) = key.strip_prefix(JUDGEABLE) {
-        (id, liner_record::rules::judgeable)
-    } else if let Some(id) = key.strip_prefix(CLIPPABLE) {
-        (id, liner_record::rules::clippable)
-    } else {
-        return None;
-    };
-    Some((id.parse().ok()?, rule))
+impl EventKey {
+    /// The id of the event whose row says.
+    pub(super) fn event(&self) -> Uuid {
+        match self {
+            EventKey::Judgeable(id) | EventKey::Clippable(id) => *id,
+            EventKey::Made(subject) => subject.event().unwrap_or_else(Uuid::nil),
+        }
+    }
+
+    /// The key's owner, from the line stored under [`EventKey::event`]: its author, if the
+    /// event is of the kind the key asks for. A line that is no event owns nothing.
+    pub(super) fn owner_in(&self, line: &str) -> Option<String> {
+        use liner_record::rules::{self, Claim};
+        let event = serde_json::from_str::<liner_record::Event>(line).ok()?;
+        let holds = match self {
+            EventKey::Judgeable(_) => rules::judgeable(&event.body),
+            EventKey::Clippable(_) => rules::clippable(&event.body),
+            EventKey::Made(subject) => rules::claim(&event) == Some(Claim::Makes(*subject)),
+        };
+        holds.then_some(event.author)
+    }
+}
+
+/// The event `key` is of, if its owner is read from that event's row.
+pub(super) fn event_key(key: &str) -> Option<EventKey> {
+    if let Some(id) = key.strip_prefix(JUDGEABLE) {
+        return id.parse().ok().map(EventKey::Judgeable);
+    }
+    if let Some(id) = key.strip_prefix(CLIPPABLE) {
+        return id.parse().ok().map(EventKey::Clippable);
+    }
+    liner_record::rules::Subject::made_by_event(key).map(EventKey::Made)
 }
 
 pub(super) fn clippable_key(id: Uuid) -> String {

@@ -195,6 +195,10 @@ const MIGRATIONS: &[&str] = &[
         WHERE key NOT LIKE 'judgeable:%' AND key NOT LIKE 'clippable:%';
     DROP TABLE subjects;
     ALTER TABLE subjects_by_key RENAME TO subjects;",
+    // 13: a note's, version's or reply's owner is read from the row of the event that made
+    // it (`shared::EventKey`), so their subject rows go: a note writes its event row alone.
+    "DELETE FROM subjects
+        WHERE key LIKE 'note:%' OR key LIKE 'version:%' OR key LIKE 'reply:%';",
 ];
 
 /// The writer's page cache in KiB (SQLite's default is 2 MiB): room for a whole group's

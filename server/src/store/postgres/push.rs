@@ -32,7 +32,8 @@
 use super::{connect, CHANNEL};
 use crate::store::group::{self, stopped, Push, Room};
 use crate::store::shared::{
-    clippable_key, consulted, first_look, is_subject_key, judgeable_key, now_ms, owned_keys,
+    clippable_key, consulted, event_key, first_look, is_subject_key, judgeable_key, now_ms,
+    owned_keys,
 };
 use crate::store::{Incoming, Project, PushOutcome, Result, StoreError};
 use deadpool_postgres::Pool;
@@ -306,7 +307,7 @@ async fn write_group(
                 .get(&id)
                 .map(|(seq, line)| (*seq as u64, line.as_str()));
             let mut owner_of =
-                |key: String| Ok::<_, std::convert::Infallible>(known.owner.get(&key).cloned());
+                |key: String| Ok::<_, std::convert::Infallible>(known.owner_of(&key));
             let outcome = match first_look(stored, incoming, &mut owner_of) {
                 Ok(Some(outcome)) => outcome,
                 Err(never) => match never {},
@@ -502,12 +503,26 @@ impl Statements {
     }
 }
 
-/// What the judge of one project's pushes knows: the lines stored under their ids, and the
-/// owners of the keys they consult; then also what the group adds, event by event.
+/// What the judge of one project's pushes knows: the lines stored under their ids and the
+/// ids of the notes, versions and replies they name, and the owners of the other keys they
+/// consult; then also what the group adds, event by event.
 #[derive(Default)]
 struct Known {
     lines: HashMap<String, (i64, String)>,
     owner: HashMap<String, String>,
+}
+
+impl Known {
+    /// Who owns `key`: what the group added or the database said, else (for a key an
+    /// event's row says) the line under that event's id.
+    fn owner_of(&self, key: &str) -> Option<String> {
+        if let Some(owner) = self.owner.get(key) {
+            return Some(owner.clone());
+        }
+        let of = event_key(key)?;
+        let (_, line) = self.lines.get(&of.event().to_string())?;
+        of.owner_in(line)
+    }
 }
 
 /// A statement's parameters, bound to a name so they outlive pipelined calls.
@@ -546,7 +561,12 @@ impl Known {
                 ids.add(p, i.event.id.to_string());
                 let (claim, of) = consulted(&i.event);
                 for key in claim {
-                    claims.add(p, key);
+                    // A note's, version's or reply's owner is its event's row: read with
+                    // the ids (a new note's own is there already).
+                    match event_key(&key) {
+                        Some(of) => ids.add(p, of.event().to_string()),
+                        None => claims.add(p, key),
+                    }
                 }
                 for target in of {
                     targets.add(p, target.to_string());
@@ -728,7 +748,7 @@ impl NewRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::group::tests::{incoming, note, push_that_panics};
+    use crate::store::group::tests::{incoming, note, notes_are_their_authors, push_that_panics};
 
     /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
     fn push(events: usize, bytes: usize) -> Push {
@@ -771,6 +791,24 @@ mod tests {
             .map(|(seq, _)| seq)
             .collect();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    }
+
+    /// A note writes its event's row alone (whose note it is, and that it may be judged or
+    /// given a clip, are read from that row), so edits are judged as before.
+    #[test]
+    fn a_note_writes_no_subject_row() {
+        use crate::store::{PgStore, Store};
+        let url = liner_test_support::pg::Cluster::get().new_database();
+        let store = PgStore::open(&url).unwrap();
+        let project = store.create_project("P").unwrap();
+        notes_are_their_authors(&store, &project);
+        let subjects: i64 = store
+            .with(|c| async move {
+                let row = c.query_one("SELECT COUNT(*) FROM subjects", &[]).await?;
+                Ok(row.get(0))
+            })
+            .unwrap();
+        assert_eq!(subjects, 0);
     }
 
     /// A group takes pushes until the next would pass its events or its bytes; an empty

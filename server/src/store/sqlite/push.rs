@@ -362,19 +362,17 @@ fn write(
             .query_row(params![project.id, id_text], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let mut owner_of = |key: String| -> rusqlite::Result<Option<String>> {
-            let Some((of, rule)) = event_key(&key) else {
+            let Some(of) = event_key(&key) else {
                 return owner
                     .query_row(params![project.id, key], |r| r.get(0))
                     .optional();
             };
-            // Whether an event may be judged or given a clip, and by whom, its row says.
+            // Whether an event may be judged or given a clip, and whose a note, version or
+            // reply is, the event's row says.
             let line: Option<String> = find
-                .query_row(params![project.id, of.to_string()], |r| r.get(1))
+                .query_row(params![project.id, of.event().to_string()], |r| r.get(1))
                 .optional()?;
-            Ok(line
-                .and_then(|line| serde_json::from_str::<liner_record::Event>(&line).ok())
-                .filter(|event| rule(&event.body))
-                .map(|event| event.author))
+            Ok(line.and_then(|line| of.owner_in(&line)))
         };
         let stored = stored
             .as_ref()
@@ -413,23 +411,11 @@ fn write(
 mod tests {
     use super::super::SqliteStore;
     use super::*;
-    use crate::store::group::tests::{context, incoming, note, push_that_panics};
+    use crate::store::group::tests::{
+        edit, incoming, note, notes_are_their_authors, push_that_panics,
+    };
     use crate::store::Store;
-    use liner_record::event::{Body, Event, NoteEdited};
     use std::time::Duration;
-
-    fn edit(author: &str, of: &Event) -> Event {
-        Event::new(
-            &context(author),
-            None,
-            Body::NoteEdited(NoteEdited {
-                note: of.id,
-                text: Some("mine now".into()),
-                category: None,
-                anchor: None,
-            }),
-        )
-    }
 
     /// Holds the connection while `first` is a group of its own (waiting for it), queues
     /// `queued` behind it in this order, then lets go: the first push's answer, then theirs.
@@ -627,33 +613,19 @@ mod tests {
         assert!(orphan.is_err(), "{orphan:?}");
     }
 
-    /// A note keeps one subject row (whose note it is); that it may be judged and given a
-    /// clip, and by whom, is read from its event row, so a stored note is judged as before
-    /// and an edit by another is still refused.
+    /// A note writes its event's row alone: whose note it is, and that it may be judged and
+    /// given a clip, are read from that row, so edits are judged as before.
     #[test]
-    fn a_note_writes_one_subject_row() {
+    fn a_note_writes_no_subject_row() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let project = store.create_project("P").unwrap();
-        let mine = note("Ana", "one");
-        store.push(&project, None, &incoming(&[&mine])).unwrap();
-        let keys: Vec<String> = {
-            let conn = store.conn();
-            let mut st = conn.prepare("SELECT key FROM subjects").unwrap();
-            let rows = st.query_map([], |r| r.get(0)).unwrap();
-            rows.collect::<rusqlite::Result<_>>().unwrap()
-        };
-        assert_eq!(keys, vec![format!("note:{}", mine.id)]);
-        assert!(matches!(
-            store
-                .push(&project, None, &incoming(&[&edit("Bo", &mine)]))
-                .unwrap()
-                .as_slice(),
-            [PushOutcome::Refused {
-                code: "not_yours",
-                ..
-            }]
-        ));
+        notes_are_their_authors(&store, &project);
+        let subjects: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(subjects, 0);
     }
 
     /// A push that panics the writer thread's write is answered with an error, stores
