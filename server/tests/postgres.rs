@@ -6,7 +6,7 @@
 mod common;
 
 use common::pg::Cluster;
-use common::{client, free_port, liner_bin, liner_on, note_by};
+use common::{client, ctx, free_port, liner_bin, liner_on, note_by};
 use liner_record::event::{Body, ClipAttached, Event, Verdict};
 use liner_record::sync::{sync_once, SyncClient};
 use liner_record::{Journal, Role};
@@ -353,14 +353,24 @@ fn a_push_during_an_import_of_its_project_waits_for_the_import_and_comes_after()
     use liner_server::store::PushOutcome;
     let t = Contended::new();
     let (a, b) = (t.a.clone(), t.b.clone());
-    // A record of project A elsewhere (same id and name), with three notes to copy.
+    // A record of project A elsewhere (same id and name), with two notes and a mark to copy.
     let studio = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(studio.path()).unwrap();
     let there = sqlite.create_project("A").unwrap();
     assert_eq!(there.id, a.id);
-    let copied: Vec<Incoming> = (0..3)
+    let mut copied: Vec<Incoming> = (0..2)
         .map(|i| Incoming::from_event(note_by("A", "Ana", Role::Producer, &format!("old {i}"))))
         .collect();
+    let mark = Body::Mark {
+        instance: uuid::Uuid::now_v7(),
+        number: 1,
+        label: None,
+    };
+    copied.push(Incoming::from_event(Event::new(
+        &ctx("A", "Ana", Role::Producer),
+        None,
+        mark,
+    )));
     sqlite.push(&there, None, &copied).unwrap();
     let dump = sqlite.dump().unwrap();
     // Holds the import up once it has written the events (its subjects wait for this row).
@@ -368,7 +378,7 @@ fn a_push_during_an_import_of_its_project_waits_for_the_import_and_comes_after()
         .subjects
         .iter()
         .find(|(project, _, _)| *project == a.id)
-        .expect("a note makes a subject")
+        .expect("a mark makes a subject")
         .clone();
     t.sql(&format!(
         "BEGIN; INSERT INTO subjects (project_id, key, owner) VALUES ({}, '{key}', 'Someone')",
