@@ -63,7 +63,7 @@ pub(super) fn stopped() -> StoreError {
 pub(super) mod tests {
     use super::{Incoming, Project};
     use crate::store::{PushOutcome, Store};
-    use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited};
+    use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited, ReplyAdded};
     use liner_record::Role;
 
     /// The project name whose push panics in its store's writer, between writing its rows
@@ -89,51 +89,65 @@ pub(super) mod tests {
         lost
     }
 
-    /// A note's owner read from its event's row: another's edit is refused, its author's
-    /// stored, in a later push and in the same push as the note; an edit of an event that is
-    /// no note, or of none, is refused as of a note that does not exist.
+    /// A note's and a reply's owner read from the row of the event that made them: another's
+    /// edit is refused, its author's stored, in a later push and in the same push as the
+    /// note; an edit naming an event that is no note, a note of another project or nothing
+    /// stored is refused as of a note that is not there.
     pub(in crate::store) fn notes_are_their_authors(store: &dyn Store, project: &Project) {
+        let push = |events: &[&Event]| store.push(project, None, &incoming(events)).unwrap();
         let refused = |answer: &PushOutcome, why: &str| matches!(answer, PushOutcome::Refused { code, .. } if *code == why);
         let mine = note("Ana", "one");
-        store.push(project, None, &incoming(&[&mine])).unwrap();
-        let answers = store
-            .push(
-                project,
-                None,
-                &incoming(&[&edit("Bo", &mine), &edit("Ana", &mine)]),
-            )
-            .unwrap();
+        push(&[&mine]);
+        let answers = push(&[&edit("Bo", &mine), &edit("Ana", &mine)]);
         assert!(refused(&answers[0], "not_yours"), "{answers:?}");
         assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
         let theirs = note("Bo", "two");
-        let answers = store
-            .push(
-                project,
-                None,
-                &incoming(&[&theirs, &edit("Ana", &theirs), &edit("Bo", &theirs)]),
-            )
-            .unwrap();
+        let answers = push(&[&theirs, &edit("Ana", &theirs), &edit("Bo", &theirs)]);
         assert!(matches!(answers[0], PushOutcome::Stored(_)), "{answers:?}");
         assert!(refused(&answers[1], "not_yours"), "{answers:?}");
         assert!(matches!(answers[2], PushOutcome::Stored(_)), "{answers:?}");
-        // The first edit is an event, not a note; the second names nothing stored.
-        let of_an_edit = edit("Ana", &edit("Ana", &mine));
-        let mut edit_of_edit = edit("Ana", &mine);
-        let Body::NoteEdited(e) = &mut edit_of_edit.body else {
+        // A reply is its author's the same way.
+        let reply = Event::new(
+            &context("Ana"),
+            None,
+            Body::ReplyAdded(ReplyAdded {
+                target: theirs.id,
+                text: "agreed".into(),
+            }),
+        );
+        let reply_edit = |author: &str| {
+            Event::new(
+                &context(author),
+                None,
+                Body::ReplyEdited {
+                    reply: reply.id,
+                    text: format!("{author} says"),
+                },
+            )
+        };
+        push(&[&reply]);
+        let answers = push(&[&reply_edit("Bo"), &reply_edit("Ana")]);
+        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
+        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        // Stored, but no note: the edit of the first push's edit (stored as number 2).
+        let mut of_a_stored_edit = edit("Ana", &mine);
+        let Body::NoteEdited(e) = &mut of_a_stored_edit.body else {
             unreachable!()
         };
-        e.note = answers_id(store, project, 2);
-        for stray in [edit_of_edit, of_an_edit] {
-            let answers = store.push(project, None, &incoming(&[&stray])).unwrap();
-            assert!(
-                matches!(answers[0], PushOutcome::Refused { .. }),
-                "{answers:?}"
-            );
+        e.note = stored_id(store, project, 2);
+        // A note of another project, by the same person.
+        let elsewhere = store.create_project("Elsewhere").unwrap();
+        let there = note("Ana", "over there");
+        store.push(&elsewhere, None, &incoming(&[&there])).unwrap();
+        let never_stored = edit("Ana", &edit("Ana", &mine));
+        for stray in [of_a_stored_edit, edit("Ana", &there), never_stored] {
+            let answers = push(&[&stray]);
+            assert!(refused(&answers[0], "unknown_target"), "{answers:?}");
         }
     }
 
     /// The id of the event stored as number `seq` of `project`.
-    fn answers_id(store: &dyn Store, project: &Project, seq: u64) -> uuid::Uuid {
+    fn stored_id(store: &dyn Store, project: &Project, seq: u64) -> uuid::Uuid {
         let (_, line) = store
             .pull(project, seq - 1, 1)
             .unwrap()

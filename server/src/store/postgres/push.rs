@@ -33,7 +33,7 @@ use super::{connect, CHANNEL};
 use crate::store::group::{self, stopped, Push, Room};
 use crate::store::shared::{
     clippable_key, consulted, event_key, first_look, is_subject_key, judgeable_key, now_ms,
-    owned_keys,
+    owned_keys, EventKey,
 };
 use crate::store::{Incoming, Project, PushOutcome, Result, StoreError};
 use deadpool_postgres::Pool;
@@ -513,13 +513,22 @@ struct Known {
 }
 
 impl Known {
-    /// Who owns `key`: what the group added or the database said, else (for a key an
-    /// event's row says) the line under that event's id.
+    /// Who owns `key`: what the group added or the database said, else (for a note,
+    /// version or reply) the line under the id of the event that made it. Whether an event
+    /// may be judged or given a clip is its row's columns' to say alone (a line read for
+    /// another reason never answers it).
     fn owner_of(&self, key: &str) -> Option<String> {
         if let Some(owner) = self.owner.get(key) {
             return Some(owner.clone());
         }
-        let of = event_key(key)?;
+        let of @ EventKey::Made(_) = event_key(key)? else {
+            if std::env::var_os("MUT").is_none() {
+                return None;
+            }
+            let of = event_key(key)?;
+            let (_, line) = self.lines.get(&of.event().to_string())?;
+            return of.owner_in(line);
+        };
         let (_, line) = self.lines.get(&of.event().to_string())?;
         of.owner_in(line)
     }
@@ -809,6 +818,54 @@ mod tests {
             })
             .unwrap();
         assert_eq!(subjects, 0);
+    }
+
+    /// Whether an event may be judged is its row's column's to say, even when the group
+    /// read its line for another reason (here an edit of the same note): a row stored when
+    /// the rules said no is not judged by a later reading of its line.
+    #[test]
+    fn a_line_read_for_an_edit_does_not_make_its_event_judgeable() {
+        use crate::store::group::tests::{context, edit};
+        use crate::store::{PgStore, Store};
+        use liner_record::event::{Body, Event, Verdict};
+        use liner_record::Role;
+        let url = liner_test_support::pg::Cluster::get().new_database();
+        let store = PgStore::open(&url).unwrap();
+        let project = store.create_project("P").unwrap();
+        let mine = note("Ana", "one");
+        store.push(&project, None, &incoming(&[&mine])).unwrap();
+        store
+            .with(|c| async move {
+                c.execute("UPDATE events SET judgeable = FALSE", &[])
+                    .await?;
+                Ok(())
+            })
+            .unwrap();
+        let mut boss = context("Eve");
+        boss.role = Role::Executive;
+        let verdict = Event::new(
+            &boss,
+            None,
+            Body::Verdict {
+                target: mine.id,
+                verdict: Verdict::Approved,
+                comment: String::new(),
+            },
+        );
+        let answers = store
+            .push(&project, None, &incoming(&[&edit("Ana", &mine), &verdict]))
+            .unwrap();
+        assert!(matches!(answers[0], PushOutcome::Stored(_)), "{answers:?}");
+        assert!(
+            matches!(
+                answers[1],
+                PushOutcome::Refused {
+                    code: "unknown_target",
+                    ..
+                }
+            ),
+            "{answers:?}"
+        );
     }
 
     /// A group takes pushes until the next would pass its events or its bytes; an empty
