@@ -522,12 +522,7 @@ impl Known {
             return Some(owner.clone());
         }
         let of @ EventKey::Made(_) = event_key(key)? else {
-            if std::env::var_os("MUT").is_none() {
-                return None;
-            }
-            let of = event_key(key)?;
-            let (_, line) = self.lines.get(&of.event().to_string())?;
-            return of.owner_in(line);
+            return None;
         };
         let (_, line) = self.lines.get(&of.event().to_string())?;
         of.owner_in(line)
