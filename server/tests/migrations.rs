@@ -273,6 +273,11 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
         let line = Incoming::from_event(note.clone()).json.replace('\'', "''");
         let asked = changes_requested(note.id);
         let asked_line = Incoming::from_event(asked.clone()).json.replace('\'', "''");
+        // A version printed before the rules let verdicts judge one: its row says no.
+        let printed = common::version_printed("Album", "Sam", b"a print");
+        let printed_line = Incoming::from_event(printed.clone())
+            .json
+            .replace('\'', "''");
         let mut sql = String::from("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY);");
         for (i, m) in PgStore::migrations()[..k].iter().enumerate() {
             sql.push_str(m);
@@ -282,7 +287,7 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             ));
         }
         sql.push_str(&format!(
-            "INSERT INTO projects (name, created_ms, last_seq) VALUES ('Album', 1, 2);
+            "INSERT INTO projects (name, created_ms, last_seq) VALUES ('Album', 1, 3);
              INSERT INTO tokens (project_id, name, role, hash, created_ms)
                  VALUES (1, 'Sam', 'producer', '{}', 1);
              INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
@@ -290,10 +295,14 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
              INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
                  judgeable, clippable)
                  VALUES (1, 2, '{}', '{asked_line}', 1, NULL, 'Alex', false, false);
+             INSERT INTO events (project_id, seq, id, json, received_ms, token_id, author,
+                 judgeable, clippable)
+                 VALUES (1, 3, '{}', '{printed_line}', 1, 1, 'Sam', false, false);
              INSERT INTO subjects (project_id, key, owner) VALUES (1, 'note:{}', 'Sam');",
             token_hash(&secret),
             note.id,
             asked.id,
+            printed.id,
             note.id
         ));
         if k >= 6 {
@@ -311,7 +320,7 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             .unwrap()
             .unwrap_or_else(|| panic!("schema {k}: the token no longer signs in"));
         let stored = store.pull(&token.project, 0, 10).unwrap();
-        assert_eq!(stored.len(), 2, "schema {k}");
+        assert_eq!(stored.len(), 3, "schema {k}");
         assert_eq!(
             store.last_backup().unwrap(),
             None,
@@ -360,5 +369,14 @@ fn a_postgres_record_from_every_earlier_schema_opens_whole_and_current() {
             "schema {k}: {sam:?}"
         );
         answer_the_old_request(&store, &token, note.id, k);
+        // The rules judge the old version now, as SQLite (which reads the line) does.
+        let verdict = Incoming::from_event(common::approval("Album", "Eve", printed.id));
+        let judged = store
+            .push(&token.project, Some(token.id), &[verdict])
+            .unwrap();
+        assert!(
+            matches!(judged[0], PushOutcome::Stored(_)),
+            "schema {k}: {judged:?}"
+        );
     }
 }

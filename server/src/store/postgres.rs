@@ -206,6 +206,24 @@ const MIGRATIONS: &[&str] = &[
     // it, as on SQLite (its migration 13).
     "DELETE FROM subjects
         WHERE key LIKE 'note:%' OR key LIKE 'version:%' OR key LIKE 'reply:%';",
+    // 10: versions printed before verdicts could judge one (their rows were stored with
+    // `judgeable` false) are judged as the rules say now, as on SQLite, which reads the line.
+    // A line that is no JSON is left as it is (it owns nothing and is judged by nothing).
+    "DO $$
+    DECLARE r RECORD;
+    BEGIN
+        FOR r IN SELECT project_id, seq, json FROM events
+                 WHERE NOT judgeable AND json LIKE '%\"kind\":\"version_printed\"%'
+        LOOP
+            BEGIN
+                IF (r.json::jsonb ->> 'kind') = 'version_printed' THEN
+                    UPDATE events SET judgeable = TRUE
+                        WHERE project_id = r.project_id AND seq = r.seq;
+                END IF;
+            EXCEPTION WHEN invalid_text_representation THEN NULL;
+            END;
+        END LOOP;
+    END $$;",
 ];
 
 /// Records the versions the stored `version_printed` events name, read from their lines

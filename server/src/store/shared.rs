@@ -134,7 +134,11 @@ pub(super) fn sessions_since() -> i64 {
 
 /// The columns PostgreSQL keeps beside a stored line: its author, and whether it may be
 /// judged and given a clip. A row an earlier version stored that is no event is copied as it
-/// is; it owns nothing and may be neither judged nor given a clip.
+/// is; it owns nothing and may be neither judged nor given a clip. The columns are the rules
+/// of the day the row was stored: a change to [`liner_record::rules::judgeable`] or
+/// [`liner_record::rules::clippable`] needs a PostgreSQL migration setting them again for
+/// the rows it changes (as migration 10 did for versions), or PostgreSQL and SQLite (which
+/// reads the line) would judge the old rows differently.
 pub(super) fn event_columns(json: &str) -> (String, bool, bool) {
     match serde_json::from_str::<liner_record::Event>(json) {
         Ok(event) => {
