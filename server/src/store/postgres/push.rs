@@ -753,6 +753,7 @@ impl NewRows {
 mod tests {
     use super::*;
     use crate::store::group::tests::{incoming, note, notes_are_their_authors, push_that_panics};
+    use crate::store::Store;
 
     /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
     fn push(events: usize, bytes: usize) -> Push {
@@ -770,15 +771,20 @@ mod tests {
         }
     }
 
+    /// A store on a database of its own, with project "P".
+    fn fresh() -> (crate::store::PgStore, Project) {
+        let url = liner_test_support::pg::Cluster::get().new_database();
+        let store = crate::store::PgStore::open(&url).unwrap();
+        let project = store.create_project("P").unwrap();
+        (store, project)
+    }
+
     /// A group that panics with its rows written is answered with an error and stores
     /// nothing: its transaction is rolled back before its connection serves again, so the
     /// pushes after it are numbered from 1, and the writer goes on.
     #[test]
     fn a_group_that_panics_is_answered_and_the_writer_goes_on() {
-        use crate::store::{PgStore, Store};
-        let url = liner_test_support::pg::Cluster::get().new_database();
-        let store = PgStore::open(&url).unwrap();
-        let project = store.create_project("P").unwrap();
+        let (store, project) = fresh();
         push_that_panics(&store, &project);
         for n in 1..=5 {
             assert_eq!(
@@ -801,10 +807,7 @@ mod tests {
     /// given a clip, are read from that row), so edits are judged as before.
     #[test]
     fn a_note_writes_no_subject_row() {
-        use crate::store::{PgStore, Store};
-        let url = liner_test_support::pg::Cluster::get().new_database();
-        let store = PgStore::open(&url).unwrap();
-        let project = store.create_project("P").unwrap();
+        let (store, project) = fresh();
         notes_are_their_authors(&store, &project);
         let subjects: i64 = store
             .with(|c| async move {
@@ -821,12 +824,9 @@ mod tests {
     #[test]
     fn a_line_read_for_an_edit_does_not_make_its_event_judgeable() {
         use crate::store::group::tests::{context, edit};
-        use crate::store::{PgStore, Store};
         use liner_record::event::{Body, Event, Verdict};
         use liner_record::Role;
-        let url = liner_test_support::pg::Cluster::get().new_database();
-        let store = PgStore::open(&url).unwrap();
-        let project = store.create_project("P").unwrap();
+        let (store, project) = fresh();
         let mine = note("Ana", "one");
         store.push(&project, None, &incoming(&[&mine])).unwrap();
         store
