@@ -64,6 +64,7 @@ pub(super) mod tests {
     use super::{Incoming, Project};
     use crate::store::{PushOutcome, Store};
     use liner_record::event::{Body, Category, Context, Event, NoteAdded, NoteEdited, ReplyAdded};
+    use liner_record::versions::{VersionLabeled, VersionPrinted};
     use liner_record::Role;
 
     /// The project name whose push panics in its store's writer, between writing its rows
@@ -89,11 +90,11 @@ pub(super) mod tests {
         lost
     }
 
-    /// A note's and a reply's owner read from the row of the event that made them: another's
-    /// edit is refused, its author's stored, in a later push and in the same push as the
-    /// note; an edit naming an event that is no note, a note of another project or nothing
-    /// stored is refused as of a note that is not there.
-    pub(in crate::store) fn notes_are_their_authors(store: &dyn Store, project: &Project) {
+    /// A note's, a reply's and a version's owner read from the row of the event that made
+    /// them: another's edit (or relabelling) is refused, its author's stored, in a later push
+    /// and, for a note, in the same push too; an edit naming an event that is no note, a note
+    /// of another project or nothing stored is refused as of a note that is not there.
+    pub(in crate::store) fn subjects_are_their_makers(store: &dyn Store, project: &Project) {
         let push = |events: &[&Event]| store.push(project, None, &incoming(events)).unwrap();
         let refused = |answer: &PushOutcome, why: &str| matches!(answer, PushOutcome::Refused { code, .. } if *code == why);
         let mine = note("Ana", "one");
@@ -129,6 +130,22 @@ pub(super) mod tests {
         let answers = push(&[&reply_edit("Bo"), &reply_edit("Ana")]);
         assert!(refused(&answers[0], "not_yours"), "{answers:?}");
         assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        // And a version: only its printer relabels it.
+        let printed = Event::new(&context("Ana"), None, Body::VersionPrinted(a_version()));
+        let relabel = |author: &str| {
+            Event::new(
+                &context(author),
+                None,
+                Body::VersionLabeled(VersionLabeled {
+                    target: printed.id,
+                    label: format!("{author}'s mix"),
+                }),
+            )
+        };
+        push(&[&printed]);
+        let answers = push(&[&relabel("Bo"), &relabel("Ana")]);
+        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
+        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
         // Stored, but no note: the edit of the first push's edit (stored as number 2).
         let mut of_a_stored_edit = edit("Ana", &mine);
         let Body::NoteEdited(e) = &mut of_a_stored_edit.body else {
@@ -144,6 +161,22 @@ pub(super) mod tests {
             let answers = push(&[&stray]);
             assert!(refused(&answers[0], "unknown_target"), "{answers:?}");
         }
+    }
+
+    /// What a `version_printed` event says of a minute of 48 kHz stereo.
+    fn a_version() -> VersionPrinted {
+        serde_json::from_value(serde_json::json!({
+            "label": "v1",
+            "version": {
+                "hash": liner_record::clips::ClipHash::of(b"a print").to_string(),
+                "format": "flac", "sample_rate": 48000, "channels": 2,
+                "frames": 48000 * 60, "bytes": 7,
+                "loudness": {"integrated": -14.0, "range": 5.0, "true_peak": -1.0},
+                "peaks": [-100, 100]
+            },
+            "start": {"seconds": 0.0}
+        }))
+        .unwrap()
     }
 
     /// The id of the event stored as number `seq` of `project`.

@@ -752,7 +752,7 @@ impl NewRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::group::tests::{incoming, note, notes_are_their_authors, push_that_panics};
+    use crate::store::group::tests::{incoming, note, push_that_panics, subjects_are_their_makers};
     use crate::store::Store;
 
     /// A push of `events` events whose lines are `bytes` long each (only the sizes count).
@@ -808,7 +808,7 @@ mod tests {
     #[test]
     fn a_note_writes_no_subject_row() {
         let (store, project) = fresh();
-        notes_are_their_authors(&store, &project);
+        subjects_are_their_makers(&store, &project);
         let subjects: i64 = store
             .with(|c| async move {
                 let row = c.query_one("SELECT COUNT(*) FROM subjects", &[]).await?;

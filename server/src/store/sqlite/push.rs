@@ -412,7 +412,7 @@ mod tests {
     use super::super::SqliteStore;
     use super::*;
     use crate::store::group::tests::{
-        edit, incoming, note, notes_are_their_authors, push_that_panics,
+        edit, incoming, note, push_that_panics, subjects_are_their_makers,
     };
     use crate::store::Store;
     use std::time::Duration;
@@ -620,7 +620,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let project = store.create_project("P").unwrap();
-        notes_are_their_authors(&store, &project);
+        subjects_are_their_makers(&store, &project);
         let subjects: i64 = store
             .conn()
             .query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get(0))
