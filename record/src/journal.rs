@@ -350,10 +350,11 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// When an append's lines must be on the disk.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flush {
-    /// Before the append returns (`fsync`): they survive a power cut.
-    Now,
+#[derive(Clone, Copy)]
+enum Flush<'a> {
+    /// Before the append returns (`fsync`, counted in the journal's count): they survive a
+    /// power cut.
+    Now(&'a AtomicU64),
     /// When the system writes them back (within about half a minute) or a later flush of the
     /// file does: they survive the process being killed, not a power cut. Only for lines whose
     /// loss is harmless: an acknowledgement lost costs a resend that the server answers
@@ -365,7 +366,7 @@ enum Flush {
 /// Appends whole lines to a file shared with other writers and processes: under an exclusive
 /// `flock`, ends a torn last line first, writes everything with one `write`, and `fsync`s
 /// unless told [`Flush::Later`]. A new file's folder entry is always flushed.
-fn append_locked(path: &Path, bytes: &[u8], flush: Flush) -> Result<()> {
+fn append_locked(path: &Path, bytes: &[u8], flush: Flush<'_>) -> Result<()> {
     let err = io_err(path);
     let dir = path.parent().expect("journal files live in a folder");
     let created = !path.exists();
@@ -394,7 +395,10 @@ fn append_locked(path: &Path, bytes: &[u8], flush: Flush) -> Result<()> {
         buf.extend_from_slice(bytes);
         file.write_all(&buf)?;
         match flush {
-            Flush::Now => file.sync_data(),
+            Flush::Now(fsyncs) => {
+                fsyncs.fetch_add(1, Ordering::Relaxed);
+                file.sync_data()
+            }
             Flush::Later => Ok(()),
         }
     })();
@@ -568,8 +572,7 @@ impl Journal {
             let batch = st.next_batch;
             let out = std::mem::take(&mut st.pending);
             drop(st);
-            let result = append_locked(&self.events_path, &out, Flush::Now);
-            self.fsyncs.fetch_add(1, Ordering::Relaxed);
+            let result = append_locked(&self.events_path, &out, Flush::Now(&self.fsyncs));
             st = self.commit.state.lock().unwrap();
             if let Err(e) = result {
                 st.failed.insert(batch, e.to_string());
@@ -730,9 +733,7 @@ impl Journal {
             let json = serde_json::to_string(aside).expect("an Aside always serializes");
             bytes.extend_from_slice(line_for(*id, &json).as_bytes());
         }
-        append_locked(&self.aside_path, &bytes, Flush::Now)?;
-        self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        append_locked(&self.aside_path, &bytes, Flush::Now(&self.fsyncs))
     }
 
     /// The state of every event held back or released (the last line per id). Lines that
@@ -887,7 +888,7 @@ impl SyncFiles {
     /// [`JournalError::Io`] when the journal's files cannot be read or written (permissions,
     /// a full disk).
     pub fn ack(&self, ids: &[Uuid]) -> Result<()> {
-        self.append_acks(ids, Flush::Now)
+        self.append_acks(ids, Flush::Now(&self.fsyncs))
     }
 
     /// Records that the server took these events of ours (its answer to a push), before
@@ -924,7 +925,7 @@ impl SyncFiles {
         }
     }
 
-    fn append_acks(&self, ids: &[Uuid], flush: Flush) -> Result<()> {
+    fn append_acks(&self, ids: &[Uuid], flush: Flush<'_>) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -932,11 +933,7 @@ impl SyncFiles {
             .iter()
             .flat_map(|id| line_for(*id, "").into_bytes())
             .collect();
-        append_locked(&self.dir.join("acks.log"), &bytes, flush)?;
-        if flush == Flush::Now {
-            self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
+        append_locked(&self.dir.join("acks.log"), &bytes, flush)
     }
 
     /// Ids the server has acknowledged.
@@ -1001,10 +998,8 @@ impl SyncFiles {
         append_locked(
             &self.dir.join(file),
             format!("{hash}\n").as_bytes(),
-            Flush::Now,
-        )?;
-        self.fsyncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+            Flush::Now(&self.fsyncs),
+        )
     }
 
     /// The last server sequence number seen (0 before the first pull).

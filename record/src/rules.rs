@@ -57,9 +57,9 @@ impl Subject {
     }
 
     /// The subject `key` names when an event makes it by its own id (a note, a version, a
-    /// reply): its owner is that event's author, so a store can read it from the event's row
-    /// instead of keeping a subject row for it. None for any other key.
-    pub fn made_by_event(key: &str) -> Option<Subject> {
+    /// reply), and that id: its owner is that event's author, so a store can read it from
+    /// the event's row instead of keeping a subject row for it. None for any other key.
+    pub fn made_by_event(key: &str) -> Option<(Subject, Uuid)> {
         let (kind, id) = key.split_once(':')?;
         let id: Uuid = id.parse().ok()?;
         let subject = match kind {
@@ -69,15 +69,7 @@ impl Subject {
             _ => return None,
         };
         // Only the form `key` writes, so one subject has one key.
-        (subject.key() == key).then_some(subject)
-    }
-
-    /// The id of the event that makes this subject, for those made by their event's own id.
-    pub fn event(&self) -> Option<Uuid> {
-        match self {
-            Subject::Note(id) | Subject::Version(id) | Subject::Reply(id) => Some(*id),
-            Subject::Take(_) | Subject::Mark { .. } => None,
-        }
+        (subject.key() == key).then_some((subject, id))
     }
 }
 
@@ -296,8 +288,7 @@ mod tests {
     fn keys_of_subjects_made_by_their_event_read_back() {
         let id = Uuid::now_v7();
         for subject in [Subject::Note(id), Subject::Version(id), Subject::Reply(id)] {
-            assert_eq!(Subject::made_by_event(&subject.key()), Some(subject));
-            assert_eq!(subject.event(), Some(id));
+            assert_eq!(Subject::made_by_event(&subject.key()), Some((subject, id)));
         }
         let take = Subject::Take(TakeRef {
             instance: id,
@@ -309,7 +300,6 @@ mod tests {
         };
         for other in [take, mark] {
             assert_eq!(Subject::made_by_event(&other.key()), None);
-            assert_eq!(other.event(), None);
         }
         let upper = format!("note:{}", id.to_string().to_uppercase());
         for key in [

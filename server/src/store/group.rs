@@ -97,11 +97,15 @@ pub(super) mod tests {
     pub(in crate::store) fn subjects_are_their_makers(store: &dyn Store, project: &Project) {
         let push = |events: &[&Event]| store.push(project, None, &incoming(events)).unwrap();
         let refused = |answer: &PushOutcome, why: &str| matches!(answer, PushOutcome::Refused { code, .. } if *code == why);
+        // Ana's `made`, stored; then Bo's `change` of it refused, hers stored.
+        let only_its_maker = |made: &Event, change: &dyn Fn(&str) -> Event| {
+            push(&[made]);
+            let answers = push(&[&change("Bo"), &change("Ana")]);
+            assert!(refused(&answers[0], "not_yours"), "{answers:?}");
+            assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        };
         let mine = note("Ana", "one");
-        push(&[&mine]);
-        let answers = push(&[&edit("Bo", &mine), &edit("Ana", &mine)]);
-        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
-        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        only_its_maker(&mine, &|who| edit(who, &mine));
         let theirs = note("Bo", "two");
         let answers = push(&[&theirs, &edit("Ana", &theirs), &edit("Bo", &theirs)]);
         assert!(matches!(answers[0], PushOutcome::Stored(_)), "{answers:?}");
@@ -116,7 +120,7 @@ pub(super) mod tests {
                 text: "agreed".into(),
             }),
         );
-        let reply_edit = |author: &str| {
+        only_its_maker(&reply, &|author| {
             Event::new(
                 &context(author),
                 None,
@@ -125,14 +129,10 @@ pub(super) mod tests {
                     text: format!("{author} says"),
                 },
             )
-        };
-        push(&[&reply]);
-        let answers = push(&[&reply_edit("Bo"), &reply_edit("Ana")]);
-        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
-        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        });
         // And a version: only its printer relabels it.
         let printed = Event::new(&context("Ana"), None, Body::VersionPrinted(a_version()));
-        let relabel = |author: &str| {
+        only_its_maker(&printed, &|author| {
             Event::new(
                 &context(author),
                 None,
@@ -141,11 +141,7 @@ pub(super) mod tests {
                     label: format!("{author}'s mix"),
                 }),
             )
-        };
-        push(&[&printed]);
-        let answers = push(&[&relabel("Bo"), &relabel("Ana")]);
-        assert!(refused(&answers[0], "not_yours"), "{answers:?}");
-        assert!(matches!(answers[1], PushOutcome::Stored(_)), "{answers:?}");
+        });
         // Stored, but no note: the edit of the first push's edit (stored as number 2).
         let mut of_a_stored_edit = edit("Ana", &mine);
         let Body::NoteEdited(e) = &mut of_a_stored_edit.body else {

@@ -45,8 +45,9 @@ use liner_record::Role;
 /// SQLite store reached in its four, with per-project sequence numbers, made lighter for many
 /// pushes at once: whether an event may be judged or have a clip (and whose it is) is on its
 /// row, not a subject row each, so `subjects` holds only what is claimed (since migration 9
-/// only takes, marks and changes requests: a note, version or reply is its event's); and the two tables every push writes to carry no foreign keys (a check per row
-/// was a third of the database's work; their project and token are the ones the push was
+/// only takes, marks and changes requests: a note, version or reply is its event's); and
+/// the two tables every push writes to carry no foreign keys (a check per row was a third of
+/// the database's work; their project and token are the ones the push was
 /// authenticated against, and projects and tokens are never deleted).
 const MIGRATIONS: &[&str] = &[
     // 1: projects (with the last sequence number given out), tokens, events, who owns what,

@@ -237,15 +237,15 @@ const CLIPPABLE: &str = "clippable:";
 pub(super) enum EventKey {
     Judgeable(Uuid),
     Clippable(Uuid),
-    Made(liner_record::rules::Subject),
+    /// A subject, and the id of the event that made it.
+    Made(liner_record::rules::Subject, Uuid),
 }
 
 impl EventKey {
     /// The id of the event whose row says.
     pub(super) fn event(&self) -> Uuid {
         match self {
-            EventKey::Judgeable(id) | EventKey::Clippable(id) => *id,
-            EventKey::Made(subject) => subject.event().unwrap_or_else(Uuid::nil),
+            EventKey::Judgeable(id) | EventKey::Clippable(id) | EventKey::Made(_, id) => *id,
         }
     }
 
@@ -257,7 +257,7 @@ impl EventKey {
         let holds = match self {
             EventKey::Judgeable(_) => rules::judgeable(&event.body),
             EventKey::Clippable(_) => rules::clippable(&event.body),
-            EventKey::Made(subject) => rules::claim(&event) == Some(Claim::Makes(*subject)),
+            EventKey::Made(subject, _) => rules::claim(&event) == Some(Claim::Makes(*subject)),
         };
         holds.then_some(event.author)
     }
@@ -271,7 +271,8 @@ pub(super) fn event_key(key: &str) -> Option<EventKey> {
     if let Some(id) = key.strip_prefix(CLIPPABLE) {
         return id.parse().ok().map(EventKey::Clippable);
     }
-    liner_record::rules::Subject::made_by_event(key).map(EventKey::Made)
+    liner_record::rules::Subject::made_by_event(key)
+        .map(|(subject, id)| EventKey::Made(subject, id))
 }
 
 pub(super) fn clippable_key(id: Uuid) -> String {

@@ -521,7 +521,7 @@ impl Known {
         if let Some(owner) = self.owner.get(key) {
             return Some(owner.clone());
         }
-        let of @ EventKey::Made(_) = event_key(key)? else {
+        let of @ EventKey::Made(..) = event_key(key)? else {
             return None;
         };
         let (_, line) = self.lines.get(&of.event().to_string())?;
@@ -568,8 +568,8 @@ impl Known {
                     // A note's, version's or reply's owner is its event's row: read with
                     // the ids (a new note's own is there already).
                     match event_key(&key) {
-                        Some(of) => ids.add(p, of.event().to_string()),
-                        None => claims.add(p, key),
+                        Some(of @ EventKey::Made(..)) => ids.add(p, of.event().to_string()),
+                        _ => claims.add(p, key),
                     }
                 }
                 for target in of {
