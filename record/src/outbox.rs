@@ -68,32 +68,80 @@ fn private_events(unacked: &[StoredEvent]) -> HashSet<Uuid> {
         .collect()
 }
 
+/// An unacknowledged journal sorted without copying it, for a syncer that sends straight from
+/// the lines it keeps (a round then copies no event).
+#[derive(Debug, Default)]
+pub struct Sorted<'a> {
+    /// What goes out now, in journal order.
+    pub ready: Vec<&'a StoredEvent>,
+    /// What waits, and why, in journal order.
+    pub waiting: Vec<(&'a StoredEvent, Waiting)>,
+}
+
 /// Sorts the unacknowledged events of a journal for a token speaking for `me`.
 pub fn outbox(unacked: Vec<StoredEvent>, aside: &HashMap<Uuid, Aside>, me: &Identity) -> Outbox {
     let private = private_events(&unacked);
     let mut out = Outbox::default();
     for e in unacked {
-        if private.contains(&e.id) {
-            continue;
-        }
-        let waiting = match aside.get(&e.id) {
-            Some(Aside::Dropped { .. } | Aside::Unreadable { .. }) => continue,
-            Some(Aside::Refused { code, reason }) => Some(Waiting::Refused {
-                code: code.clone(),
-                reason: reason.clone(),
-            }),
-            Some(Aside::Imported) => Some(Waiting::Imported),
-            Some(Aside::Released) | None => None,
-        };
-        let waiting = waiting
-            .or_else(|| cannot(&e.event, me))
-            .or_else(|| (e.event.author != me.person).then_some(Waiting::OtherName));
-        match waiting {
-            Some(w) => out.waiting.push((e, w)),
-            None => out.ready.push(e),
+        match place(&e, &private, aside, me) {
+            Place::Left => {}
+            Place::Ready => out.ready.push(e),
+            Place::Waits(w) => out.waiting.push((e, w)),
         }
     }
     out
+}
+
+/// Sorts the unacknowledged events of a journal for a token speaking for `me`, borrowing
+/// them ([`outbox`] takes them).
+pub fn sort<'a>(
+    unacked: &'a [StoredEvent],
+    aside: &HashMap<Uuid, Aside>,
+    me: &Identity,
+) -> Sorted<'a> {
+    let private = private_events(unacked);
+    let mut out = Sorted::default();
+    for e in unacked {
+        match place(e, &private, aside, me) {
+            Place::Left => {}
+            Place::Ready => out.ready.push(e),
+            Place::Waits(w) => out.waiting.push((e, w)),
+        }
+    }
+    out
+}
+
+/// Where an unacknowledged event goes.
+enum Place {
+    /// Nowhere: private, dropped or unreadable.
+    Left,
+    Ready,
+    Waits(Waiting),
+}
+
+/// Where `e` goes for a token speaking for `me`, given the journal's private events.
+fn place(
+    e: &StoredEvent,
+    private: &HashSet<Uuid>,
+    aside: &HashMap<Uuid, Aside>,
+    me: &Identity,
+) -> Place {
+    if private.contains(&e.id) {
+        return Place::Left;
+    }
+    let waiting = match aside.get(&e.id) {
+        Some(Aside::Dropped { .. } | Aside::Unreadable { .. }) => return Place::Left,
+        Some(Aside::Refused { code, reason }) => Some(Waiting::Refused {
+            code: code.clone(),
+            reason: reason.clone(),
+        }),
+        Some(Aside::Imported) => Some(Waiting::Imported),
+        Some(Aside::Released) | None => None,
+    };
+    let waiting = waiting
+        .or_else(|| cannot(&e.event, me))
+        .or_else(|| (e.event.author != me.person).then_some(Waiting::OtherName));
+    waiting.map_or(Place::Ready, Place::Waits)
 }
 
 /// Why an event can never go with `me`'s token, if it cannot.

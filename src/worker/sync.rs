@@ -21,6 +21,7 @@
 
 use super::{Repaint, Shared};
 use crate::settings::{config_dir, origin, token_in};
+use liner_record::journal::StoredEvent;
 use liner_record::outbox::{Identity, Waiting};
 use liner_record::sync::{
     SyncCancel, SyncClient, SyncError, SyncReport, TargetSync, VersionUpload, VERSION_TURN,
@@ -294,7 +295,8 @@ fn push_round(
     let client = &c.http;
     adopt_identity(shared, key, &me);
     let mut report = SyncReport::new(me);
-    let ready = state.lock().prepare_push(&report.me)?.ready;
+    let ready = state.lock().prepare_push(&report.me)?;
+    let ready: Vec<&StoredEvent> = ready.iter().collect();
     // Each request goes out without the lock: the pull thread keeps journaling meanwhile.
     liner_record::sync::push_ready(client, &ready, |results| {
         Ok(state.lock().apply_pushed(results, &mut report)?)

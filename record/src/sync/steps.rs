@@ -36,7 +36,7 @@ pub fn identify(client: &SyncClient, project: &str) -> Result<Identity, SyncErro
 /// The first request that failed, or what `apply` returned; later batches are not sent.
 pub fn push_ready(
     client: &SyncClient,
-    ready: &[StoredEvent],
+    ready: &[&StoredEvent],
     mut apply: impl FnMut(Vec<(Uuid, Pushed)>) -> Result<(), SyncError>,
 ) -> Result<(), SyncError> {
     for batch in batches(ready) {

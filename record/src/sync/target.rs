@@ -14,7 +14,7 @@ use super::{ClipSent, Pulled, Pushed, SyncClient, SyncError, PULL_PAGE, PUSH_BAT
 use crate::clips::{Clip, ClipHash, ClipStore};
 use crate::event::{Body, Event};
 use crate::journal::{Aside, Journal, JournalError, StoredEvent, SyncFiles};
-use crate::outbox::{outbox, Identity, Outbox, Waiting};
+use crate::outbox::{sort, Identity, Waiting};
 use crate::versions::VersionStore;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ impl SyncReport {
 }
 
 /// `ready` in push requests of at most [`PUSH_BATCH`] events and [`PUSH_BYTES`] bytes.
-pub fn batches(ready: &[StoredEvent]) -> Vec<Vec<&StoredEvent>> {
+pub fn batches<'a>(ready: &[&'a StoredEvent]) -> Vec<Vec<&'a StoredEvent>> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < ready.len() {
@@ -80,7 +80,7 @@ pub fn batches(ready: &[StoredEvent]) -> Vec<Vec<&StoredEvent>> {
             bytes += ready[end].json.len() + 1;
             end += 1;
         }
-        out.push(ready[start..end].iter().collect());
+        out.push(ready[start..end].to_vec());
         start = end;
     }
     out
@@ -209,23 +209,28 @@ impl TargetSync {
         Ok(())
     }
 
-    /// What goes out now and what waits, for a token speaking for `me` (after a refresh).
+    /// What goes out now for a token speaking for `me` (after a refresh), copied: for a
+    /// syncer that sends without holding the target ([`TargetSync::push`] copies nothing).
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
     /// written; [`SyncError`] for a failed request.
-    pub fn prepare_push(&mut self, me: &Identity) -> Result<Outbox, JournalError> {
+    pub fn prepare_push(&mut self, me: &Identity) -> Result<Vec<StoredEvent>, JournalError> {
         self.refresh()?;
-        Ok(self.outbox(me))
-    }
-
-    fn outbox(&self, me: &Identity) -> Outbox {
-        outbox(self.unsent.clone(), &self.aside, me)
+        Ok(sort(&self.unsent, &self.aside, me)
+            .ready
+            .into_iter()
+            .cloned()
+            .collect())
     }
 
     /// What waits for someone, as of now.
     pub fn waiting(&self, me: &Identity) -> Vec<(StoredEvent, Waiting)> {
-        self.outbox(me).waiting
+        sort(&self.unsent, &self.aside, me)
+            .waiting
+            .into_iter()
+            .map(|(e, w)| (e.clone(), w))
+            .collect()
     }
 
     /// Records what the server did with pushed events: acknowledged (durably, then
@@ -514,10 +519,18 @@ impl TargetSync {
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
     /// written; [`SyncError`] for a failed request.
     pub fn push(&mut self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
-        let ready = self.prepare_push(&report.me)?.ready;
-        push_ready(client, &ready, |results| {
+        self.refresh()?;
+        // Sent straight from the unsent lines, which are set apart meanwhile (answers only
+        // add to what is acknowledged or set aside) and put back without what was taken.
+        let unsent = std::mem::take(&mut self.unsent);
+        let ready = sort(&unsent, &self.aside, &report.me).ready;
+        let pushed = push_ready(client, &ready, |results| {
             Ok(self.apply_pushed(results, report)?)
-        })
+        });
+        drop(ready);
+        self.unsent = unsent;
+        self.unsent.retain(|e| !self.acked.contains(&e.id));
+        pushed
     }
 
     /// Pulls page by page until caught up; only the first request waits (up to `wait`).
