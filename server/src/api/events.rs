@@ -20,8 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use liner_record::event::Event;
 use liner_record::{rules, Role};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,32 +224,38 @@ pub(super) async fn push(
     let mut problem = |status: StatusCode| {
         first_problem.get_or_insert(status);
     };
-    let results: Vec<serde_json::Value> = places
+    let results: Vec<PushResult> = places
         .into_iter()
         .map(|place| match place {
             Err((id, r)) => {
                 refused.push(r.code);
                 problem(r.status);
-                json!({ "id": id, "status": "refused",
-                        "error": { "code": r.code, "message": r.message } })
+                PushResult::refused(id, r.code, r.message)
             }
             Ok(id) => match outcomes.next().expect("one outcome per stored event") {
                 PushOutcome::Stored(seq) => {
                     stored += 1;
                     max_seq = max_seq.max(seq);
-                    json!({ "id": id, "status": "stored", "seq": seq })
+                    PushResult::kept(id, "stored", seq)
                 }
                 PushOutcome::Duplicate(seq) => {
                     duplicates += 1;
-                    json!({ "id": id, "status": "duplicate", "seq": seq })
+                    PushResult::kept(id, "duplicate", seq)
                 }
                 PushOutcome::Conflict => {
                     conflicts += 1;
                     problem(StatusCode::CONFLICT);
-                    json!({ "id": id, "status": "conflict", "error": {
-                        "code": "conflict",
-                        "message": "an event with this id and other content is already \
-                                    stored; it was not changed" } })
+                    PushResult {
+                        id: Some(id),
+                        status: "conflict",
+                        seq: None,
+                        error: Some(PushError {
+                            code: "conflict",
+                            message: "an event with this id and other content is already \
+                                      stored; it was not changed"
+                                .into(),
+                        }),
+                    }
                 }
                 PushOutcome::Refused { code, message } => {
                     refused.push(code);
@@ -259,8 +264,7 @@ pub(super) async fn push(
                     } else {
                         StatusCode::UNPROCESSABLE_ENTITY
                     });
-                    json!({ "id": id, "status": "refused",
-                            "error": { "code": code, "message": message } })
+                    PushResult::refused(Some(id), code, message)
                 }
             },
         })
@@ -278,7 +282,51 @@ pub(super) async fn push(
     state.metrics.pushes.inc();
     tracing::debug!(project = %project.name, token = token.id, events = results.len(),
         status = status.as_u16(), "push");
-    Ok((status, Json(json!({ "results": results }))).into_response())
+    Ok((status, Json(PushAnswer { results })).into_response())
+}
+
+/// A push's answer: one result per event sent, in the order sent.
+#[derive(Serialize)]
+struct PushAnswer {
+    results: Vec<PushResult>,
+}
+
+/// What became of one pushed event: `stored` or `duplicate` (with its number), `conflict`
+/// or `refused` (with why). A refused event without a readable id has `"id": null`.
+#[derive(Serialize)]
+struct PushResult {
+    id: Option<uuid::Uuid>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<PushError>,
+}
+
+#[derive(Serialize)]
+struct PushError {
+    code: &'static str,
+    message: String,
+}
+
+impl PushResult {
+    fn kept(id: uuid::Uuid, status: &'static str, seq: u64) -> PushResult {
+        PushResult {
+            id: Some(id),
+            status,
+            seq: Some(seq),
+            error: None,
+        }
+    }
+
+    fn refused(id: Option<uuid::Uuid>, code: &'static str, message: String) -> PushResult {
+        PushResult {
+            id,
+            status: "refused",
+            seq: None,
+            error: Some(PushError { code, message }),
+        }
+    }
 }
 
 /// A push's body: at most [`MAX_BODY_BYTES`] (`413` past it; `408` for one that broke off or
