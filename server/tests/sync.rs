@@ -506,6 +506,170 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
     }
 }
 
+/// A proxy that lets each connection carry one answer: the next request on it reaches the
+/// server, and its answer is cut (the connection closes). So a round of two requests always
+/// stores both and hears only the first.
+struct OneAnswerProxy {
+    addr: std::net::SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl OneAnswerProxy {
+    fn start(target: std::net::SocketAddr) -> OneAnswerProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let server = TcpStream::connect(target).unwrap();
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = c_in.read(&mut buf) {
+                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    // The first answer's bytes, passed on up to its end (headers, then the
+                    // body's Content-Length); anything after it ends the connection.
+                    let mut seen: Vec<u8> = Vec::new();
+                    let mut end = None;
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = s_in.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let from = seen.len();
+                        seen.extend_from_slice(&buf[..n]);
+                        if end.is_none() {
+                            end = answer_end(&seen);
+                        }
+                        let upto = end.unwrap_or(seen.len()).min(seen.len());
+                        if upto > from && c_out.write_all(&seen[from..upto]).is_err() {
+                            break;
+                        }
+                        if end.is_some_and(|e| seen.len() > e) {
+                            break;
+                        }
+                    }
+                    let _ = c_out.shutdown(Shutdown::Both);
+                    let _ = s_in.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        OneAnswerProxy { addr, stop }
+    }
+}
+
+/// Where the first HTTP answer in `bytes` ends, once its headers are all there.
+fn answer_end(bytes: &[u8]) -> Option<usize> {
+    let head = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let text = String::from_utf8_lossy(&bytes[..head]).to_ascii_lowercase();
+    let length = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+    Some(head + length)
+}
+
+impl Drop for OneAnswerProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A target kept open across rounds (as the plugin's push thread keeps one) sends from the
+/// events it holds, not from a copy of them: when a round's second request loses its answer,
+/// the first one's events are done with, and the rest go again in the next round (answered
+/// `duplicate`); an event the server refuses waits with the server's words and never goes
+/// again. Each event is acknowledged exactly once and stored once.
+#[test]
+fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
+    let s = Server::start();
+    s.store.create_project("P").unwrap();
+    let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
+    let server: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = OneAnswerProxy::start(server);
+    let url = format!("http://{}", proxy.addr);
+    let me = client(&s.url, &token).me().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    // Each round on a connection of its own (one answer each).
+    let c = || client(&url, &token);
+    let mut target = TargetSync::open(&j, &url, "P").unwrap();
+    // Two appends of 700 events: two requests a round (500, then 200). In the second, one
+    // event is stamped two days ahead of the server's clock.
+    let mut made = Vec::new();
+    let mut late = None;
+    let (mut failures, mut pushed) = (0, 0);
+    for round in 0..2 {
+        let mut burst: Vec<Event> = (0..700)
+            .map(|i| note("Sam", Role::Producer, &format!("r{round} n{i}"), false))
+            .collect();
+        if round == 1 {
+            burst[550].at += 2 * 86_400_000;
+            late = Some(burst[550].id);
+        }
+        j.append(&burst).unwrap();
+        made.extend(burst.iter().map(|e| e.id));
+        // The first round loses its second answer; the next sends those 200 again.
+        let mut report = SyncReport::new(me.clone());
+        let lost = target.push(&c(), &mut report).unwrap_err();
+        assert!(
+            matches!(lost, SyncError::Unreachable(_) | SyncError::Server(_)),
+            "{lost}"
+        );
+        assert_eq!(report.pushed, 500, "{lost}");
+        failures += 1;
+        pushed += report.pushed;
+        let mut report = SyncReport::new(me.clone());
+        target.push(&c(), &mut report).unwrap();
+        pushed += report.pushed;
+        assert_eq!(report.pushed + report.refused.len(), 200, "{report:?}");
+    }
+    assert_eq!(failures, 2);
+    let late = late.unwrap();
+    let stored: Vec<uuid::Uuid> = s
+        .stored("P")
+        .iter()
+        .map(|json| serde_json::from_str::<Event>(json).unwrap().id)
+        .collect();
+    let unique: std::collections::HashSet<uuid::Uuid> = stored.iter().copied().collect();
+    assert_eq!(stored.len(), unique.len(), "an event stored twice");
+    let expected: std::collections::HashSet<uuid::Uuid> =
+        made.iter().copied().filter(|id| *id != late).collect();
+    assert_eq!(unique, expected);
+    assert_eq!(pushed, expected.len(), "each event acknowledged once");
+    // The refused one waits, with why; a third round sends nothing.
+    let waiting = target.waiting(&me);
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0].0.id, late);
+    assert!(
+        matches!(&waiting[0].1, liner_record::outbox::Waiting::Refused { code, .. } if code == "at_in_future"),
+        "{:?}",
+        waiting[0].1
+    );
+    let mut report = SyncReport::new(me);
+    target.push(&c(), &mut report).unwrap();
+    assert_eq!((report.pushed, report.refused.len()), (0, 0));
+    let unacked: Vec<uuid::Uuid> = j.unacked_by(&url).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(unacked, vec![late]);
+}
+
 /// Two machines holding the same events (one journal copied from the other) push them at
 /// the same time: the server keeps each once, and both journals end up acknowledged.
 #[test]
