@@ -506,24 +506,25 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
     }
 }
 
-/// A proxy that lets each connection carry one answer: the next request on it reaches the
-/// server, and its answer is cut (the connection closes). So a round of two requests always
-/// stores both and hears only the first.
-struct OneAnswerProxy {
+/// A proxy that numbers the server's answers across all its connections (the client sends
+/// one request at a time) and cuts the ones whose numbers it is given: that request reaches
+/// the server, and its connection closes before the answer does.
+struct CutProxy {
     addr: std::net::SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl OneAnswerProxy {
-    fn start(target: std::net::SocketAddr) -> OneAnswerProxy {
+impl CutProxy {
+    fn start(target: std::net::SocketAddr, cut: &'static [usize]) -> CutProxy {
         use std::io::{Read, Write};
         use std::net::{Shutdown, TcpListener, TcpStream};
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let answers = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -531,7 +532,9 @@ impl OneAnswerProxy {
                     continue;
                 };
                 client.set_nonblocking(false).unwrap();
-                let server = TcpStream::connect(target).unwrap();
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
                 let (mut c_in, mut s_out) =
                     (client.try_clone().unwrap(), server.try_clone().unwrap());
                 std::thread::spawn(move || {
@@ -541,29 +544,25 @@ impl OneAnswerProxy {
                             break;
                         }
                     }
+                    let _ = s_out.shutdown(Shutdown::Both);
                 });
-                let (mut s_in, mut c_out) = (server, client);
+                let (mut s_in, mut c_out, answers) = (server, client, answers.clone());
                 std::thread::spawn(move || {
-                    // The first answer's bytes, passed on up to its end (headers, then the
-                    // body's Content-Length); anything after it ends the connection.
-                    let mut seen: Vec<u8> = Vec::new();
-                    let mut end = None;
+                    // Each whole answer (headers, then a body of its Content-Length) is
+                    // numbered, then passed on or, if it is to be cut, ends the connection.
+                    let mut held: Vec<u8> = Vec::new();
                     let mut buf = [0u8; 16384];
-                    while let Ok(n) = s_in.read(&mut buf) {
+                    'read: while let Ok(n) = s_in.read(&mut buf) {
                         if n == 0 {
                             break;
                         }
-                        let from = seen.len();
-                        seen.extend_from_slice(&buf[..n]);
-                        if end.is_none() {
-                            end = answer_end(&seen);
-                        }
-                        let upto = end.unwrap_or(seen.len()).min(seen.len());
-                        if upto > from && c_out.write_all(&seen[from..upto]).is_err() {
-                            break;
-                        }
-                        if end.is_some_and(|e| seen.len() > e) {
-                            break;
+                        held.extend_from_slice(&buf[..n]);
+                        while let Some(end) = answer_end(&held).filter(|e| *e <= held.len()) {
+                            let number = answers.fetch_add(1, Ordering::SeqCst) + 1;
+                            if cut.contains(&number) || c_out.write_all(&held[..end]).is_err() {
+                                break 'read;
+                            }
+                            held.drain(..end);
                         }
                     }
                     let _ = c_out.shutdown(Shutdown::Both);
@@ -571,7 +570,7 @@ impl OneAnswerProxy {
                 });
             }
         });
-        OneAnswerProxy { addr, stop }
+        CutProxy { addr, stop }
     }
 }
 
@@ -582,19 +581,23 @@ fn answer_end(bytes: &[u8]) -> Option<usize> {
     let length = text
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
-        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+        .expect("the server's answers say their length")
+        .trim()
+        .parse::<usize>()
+        .unwrap();
     Some(head + length)
 }
 
-impl Drop for OneAnswerProxy {
+impl Drop for CutProxy {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
-/// A target kept open across rounds (as the plugin's push thread keeps one) sends from the
-/// events it holds, not from a copy of them: when a round's second request loses its answer,
-/// the first one's events are done with, and the rest go again in the next round (answered
+/// A target kept open across rounds (`TargetSync::push`, as `liner sync` and the bench use
+/// it; the plugin's push thread takes the same steps one by one under its lock) sends from the
+/// events it holds, not from a copy: when a round's second request loses its answer, the
+/// first one's events are done with and the rest go again in the next round (answered
 /// `duplicate`); an event the server refuses waits with the server's words and never goes
 /// again. Each event is acknowledged exactly once and stored once.
 #[test]
@@ -603,13 +606,14 @@ fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
     s.store.create_project("P").unwrap();
     let token = s.store.add_token("P", "Sam", Role::Producer).unwrap().1;
     let server: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
-    let proxy = OneAnswerProxy::start(server);
+    // Answers 2 and 5: the second request (of 500, then 200 events) of each append's first
+    // round.
+    let proxy = CutProxy::start(server, &[2, 5]);
     let url = format!("http://{}", proxy.addr);
     let me = client(&s.url, &token).me().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
-    // Each round on a connection of its own (one answer each).
-    let c = || client(&url, &token);
+    let c = client(&url, &token);
     let mut target = TargetSync::open(&j, &url, "P").unwrap();
     // Two appends of 700 events: two requests a round (500, then 200). In the second, one
     // event is stamped two days ahead of the server's clock.
@@ -628,7 +632,7 @@ fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
         made.extend(burst.iter().map(|e| e.id));
         // The first round loses its second answer; the next sends those 200 again.
         let mut report = SyncReport::new(me.clone());
-        let lost = target.push(&c(), &mut report).unwrap_err();
+        let lost = target.push(&c, &mut report).unwrap_err();
         assert!(
             matches!(lost, SyncError::Unreachable(_) | SyncError::Server(_)),
             "{lost}"
@@ -637,7 +641,7 @@ fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
         failures += 1;
         pushed += report.pushed;
         let mut report = SyncReport::new(me.clone());
-        target.push(&c(), &mut report).unwrap();
+        target.push(&c, &mut report).unwrap();
         pushed += report.pushed;
         assert_eq!(report.pushed + report.refused.len(), 200, "{report:?}");
     }
@@ -664,7 +668,7 @@ fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
         waiting[0].1
     );
     let mut report = SyncReport::new(me);
-    target.push(&c(), &mut report).unwrap();
+    target.push(&c, &mut report).unwrap();
     assert_eq!((report.pushed, report.refused.len()), (0, 0));
     let unacked: Vec<uuid::Uuid> = j.unacked_by(&url).unwrap().iter().map(|e| e.id).collect();
     assert_eq!(unacked, vec![late]);

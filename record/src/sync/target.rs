@@ -128,7 +128,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn open(journal: &Journal, url: &str, project: &str) -> Result<Self, JournalError> {
         let files = journal.sync_files(url, project)?;
         let clips_sent = files.clips_sent()?;
@@ -165,7 +165,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn refresh(&mut self) -> Result<(), JournalError> {
         let (events, _unreadable, end) = self.journal.read_since(self.offset)?;
         self.offset = end;
@@ -214,7 +214,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn prepare_push(&mut self, me: &Identity) -> Result<Vec<StoredEvent>, JournalError> {
         self.refresh()?;
         Ok(sort(&self.unsent, &self.aside, me)
@@ -238,7 +238,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn apply_pushed(
         &mut self,
         results: Vec<(Uuid, Pushed)>,
@@ -300,7 +300,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn apply_clip_sent(
         &mut self,
         clip: &Clip,
@@ -446,7 +446,7 @@ impl TargetSync {
     ///
     /// # Errors
     /// [`JournalError`] when the journal or this server's sync files cannot be read or
-    /// written; [`SyncError`] for a failed request.
+    /// written.
     pub fn apply_pulled(
         &mut self,
         pulled: Vec<Pulled>,
@@ -522,15 +522,18 @@ impl TargetSync {
         self.refresh()?;
         // Sent straight from the unsent lines, which are set apart meanwhile (answers only
         // add to what is acknowledged or set aside) and put back without what was taken.
+        // Put back even if a step panics, so a syncer that survives it still sends them.
         let unsent = std::mem::take(&mut self.unsent);
         let ready = sort(&unsent, &self.aside, &report.me).ready;
-        let pushed = push_ready(client, &ready, |results| {
-            Ok(self.apply_pushed(results, report)?)
-        });
+        let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            push_ready(client, &ready, |results| {
+                Ok(self.apply_pushed(results, report)?)
+            })
+        }));
         drop(ready);
         self.unsent = unsent;
         self.unsent.retain(|e| !self.acked.contains(&e.id));
-        pushed
+        pushed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     /// Pulls page by page until caught up; only the first request waits (up to `wait`).
