@@ -313,94 +313,105 @@ fn a_cancelled_long_poll_ends_at_once_and_leaves_the_journal_as_it_was() {
     assert_eq!(s.store.pull(&project, 0, 10).unwrap().len(), 1);
 }
 
-/// A TCP proxy in front of the server that misbehaves at random: refuses connections, cuts
-/// them after the request reached the server (so the answer is lost), and delays them.
-struct ChaosProxy {
+/// A TCP proxy for the tests here: each connection it accepts goes to `handle`, on the
+/// accepting thread. It stops accepting when dropped.
+struct Proxy {
     addr: std::net::SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl ChaosProxy {
-    fn start(target: std::net::SocketAddr, seed: u64) -> ChaosProxy {
-        use std::io::{Read, Write};
-        use std::net::{Shutdown, TcpListener, TcpStream};
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+impl Proxy {
+    fn start(mut handle: impl FnMut(std::net::TcpStream) + Send + 'static) -> Proxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let rng = Arc::new(AtomicU64::new(seed | 1));
-        let next = move |rng: &AtomicU64| {
-            let mut x = rng.load(Ordering::Relaxed);
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            rng.store(x, Ordering::Relaxed);
-            x
-        };
-        let stop2 = stop.clone();
+        let stopped = stop.clone();
         std::thread::spawn(move || {
-            while !stop2.load(Ordering::Relaxed) {
+            while !stopped.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
                     std::thread::sleep(Duration::from_millis(2));
                     continue;
                 };
-                let fate = next(&rng) % 10;
-                if fate == 0 {
-                    // Refuse.
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(target) else {
-                    continue;
-                };
                 client.set_nonblocking(false).unwrap();
-                let delay = if fate == 1 { 50 } else { 0 };
-                // After this many bytes of answer, cut the connection (fates 2 and 3).
-                let cut_after = if fate <= 3 {
-                    (next(&rng) % 200) as usize
-                } else {
-                    usize::MAX
-                };
-                let (mut c_in, mut s_out) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16384];
-                    while let Ok(n) = c_in.read(&mut buf) {
-                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = s_out.shutdown(Shutdown::Write);
-                });
-                let (mut s_in, mut c_out) = (server, client);
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(delay));
-                    let mut buf = [0u8; 16384];
-                    let mut sent = 0usize;
-                    while let Ok(n) = s_in.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        let n = n.min(cut_after.saturating_sub(sent));
-                        if n == 0 || c_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        sent += n;
-                    }
-                    let _ = c_out.shutdown(Shutdown::Both);
-                    let _ = s_in.shutdown(Shutdown::Both);
-                });
+                handle(client);
             }
         });
-        ChaosProxy { addr, stop }
+        Proxy { addr, stop }
     }
 }
 
-impl Drop for ChaosProxy {
+impl Drop for Proxy {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// Passes what `client` sends on to `server`, on a thread of its own, until either ends.
+fn forward_requests(client: &std::net::TcpStream, server: &std::net::TcpStream) {
+    use std::io::{Read, Write};
+    let (mut from, mut to) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+/// A TCP proxy in front of the server that misbehaves at random: refuses connections, cuts
+/// them after the request reached the server (so the answer is lost), and delays them.
+fn chaos_proxy(target: std::net::SocketAddr, seed: u64) -> Proxy {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    Proxy::start(move |client| {
+        let fate = next() % 10;
+        if fate == 0 {
+            // Refuse.
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        let Ok(server) = TcpStream::connect(target) else {
+            return;
+        };
+        let delay = if fate == 1 { 50 } else { 0 };
+        // After this many bytes of answer, cut the connection (fates 2 and 3).
+        let cut_after = if fate <= 3 {
+            (next() % 200) as usize
+        } else {
+            usize::MAX
+        };
+        forward_requests(&client, &server);
+        let (mut s_in, mut c_out) = (server, client);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(delay));
+            let mut buf = [0u8; 16384];
+            let mut sent = 0usize;
+            while let Ok(n) = s_in.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let n = n.min(cut_after.saturating_sub(sent));
+                if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                sent += n;
+            }
+            let _ = c_out.shutdown(Shutdown::Both);
+            let _ = s_in.shutdown(Shutdown::Both);
+        });
+    })
 }
 
 /// Three clients sync a few thousand events through a proxy that refuses, cuts and delays
@@ -411,7 +422,7 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
     let s = Server::start();
     s.store.create_project("P").unwrap();
     let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
-    let proxy = ChaosProxy::start(target, 0x5eed_cafe);
+    let proxy = chaos_proxy(target, 0x5eed_cafe);
     let url = format!("http://{}", proxy.addr);
     const CLIENTS: usize = 3;
     const EVENTS: usize = 1_000;
@@ -509,69 +520,38 @@ fn through_a_misbehaving_network_the_server_ends_with_each_event_exactly_once() 
 /// A proxy that numbers the server's answers across all its connections (the client sends
 /// one request at a time) and cuts the ones whose numbers it is given: that request reaches
 /// the server, and its connection closes before the answer does.
-struct CutProxy {
-    addr: std::net::SocketAddr,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl CutProxy {
-    fn start(target: std::net::SocketAddr, cut: &'static [usize]) -> CutProxy {
-        use std::io::{Read, Write};
-        use std::net::{Shutdown, TcpListener, TcpStream};
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let answers = Arc::new(AtomicUsize::new(0));
+fn cut_proxy(target: std::net::SocketAddr, cut: &'static [usize]) -> Proxy {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Proxy::start(move |client| {
+        let Ok(server) = TcpStream::connect(target) else {
+            return;
+        };
+        forward_requests(&client, &server);
+        let (mut s_in, mut c_out, answers) = (server, client, answers.clone());
         std::thread::spawn(move || {
-            while !stopped.load(Ordering::Relaxed) {
-                let Ok((client, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(2));
-                    continue;
-                };
-                client.set_nonblocking(false).unwrap();
-                let Ok(server) = TcpStream::connect(target) else {
-                    continue;
-                };
-                let (mut c_in, mut s_out) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16384];
-                    while let Ok(n) = c_in.read(&mut buf) {
-                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
+            // Each whole answer (headers, then a body of its Content-Length) is numbered,
+            // then passed on or, if it is to be cut, ends the connection.
+            let mut held: Vec<u8> = Vec::new();
+            let mut buf = [0u8; 16384];
+            'read: while let Ok(n) = s_in.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                held.extend_from_slice(&buf[..n]);
+                while let Some(end) = answer_end(&held).filter(|e| *e <= held.len()) {
+                    let number = answers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    if cut.contains(&number) || c_out.write_all(&held[..end]).is_err() {
+                        break 'read;
                     }
-                    let _ = s_out.shutdown(Shutdown::Both);
-                });
-                let (mut s_in, mut c_out, answers) = (server, client, answers.clone());
-                std::thread::spawn(move || {
-                    // Each whole answer (headers, then a body of its Content-Length) is
-                    // numbered, then passed on or, if it is to be cut, ends the connection.
-                    let mut held: Vec<u8> = Vec::new();
-                    let mut buf = [0u8; 16384];
-                    'read: while let Ok(n) = s_in.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        held.extend_from_slice(&buf[..n]);
-                        while let Some(end) = answer_end(&held).filter(|e| *e <= held.len()) {
-                            let number = answers.fetch_add(1, Ordering::SeqCst) + 1;
-                            if cut.contains(&number) || c_out.write_all(&held[..end]).is_err() {
-                                break 'read;
-                            }
-                            held.drain(..end);
-                        }
-                    }
-                    let _ = c_out.shutdown(Shutdown::Both);
-                    let _ = s_in.shutdown(Shutdown::Both);
-                });
+                    held.drain(..end);
+                }
             }
+            let _ = c_out.shutdown(Shutdown::Both);
+            let _ = s_in.shutdown(Shutdown::Both);
         });
-        CutProxy { addr, stop }
-    }
+    })
 }
 
 /// Where the first HTTP answer in `bytes` ends, once its headers are all there.
@@ -588,12 +568,6 @@ fn answer_end(bytes: &[u8]) -> Option<usize> {
     Some(head + length)
 }
 
-impl Drop for CutProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// A target kept open across rounds (`TargetSync::push`, as `liner sync` and the bench use
 /// it; the plugin's push thread takes the same steps one by one under its lock) sends from the
 /// events it holds, not from a copy: when a round's second request loses its answer, the
@@ -608,7 +582,7 @@ fn a_kept_target_sends_each_event_once_across_lost_answers_and_a_refusal() {
     let server: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
     // Answers 2 and 5: the second request (of 500, then 200 events) of each append's first
     // round.
-    let proxy = CutProxy::start(server, &[2, 5]);
+    let proxy = cut_proxy(server, &[2, 5]);
     let url = format!("http://{}", proxy.addr);
     let me = client(&s.url, &token).me().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -787,7 +761,7 @@ fn a_clip_reaches_the_server_once_through_a_misbehaving_network_and_only_its_pro
     let jo = s.store.add_token("P", "Jo", Role::Executive).unwrap().1;
     let max = s.token("Elsewhere", "Max", Role::Executive);
     let target: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
-    let proxy = ChaosProxy::start(target, 0xc11b_5eed);
+    let proxy = chaos_proxy(target, 0xc11b_5eed);
     let url = format!("http://{}", proxy.addr);
 
     let dir = tempfile::tempdir().unwrap();
