@@ -70,7 +70,7 @@ fn private_events(unacked: &[StoredEvent]) -> HashSet<Uuid> {
 
 /// An unacknowledged journal sorted without copying it, for a syncer that sends straight from
 /// the lines it keeps (a round then copies no event).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Sorted<'a> {
     /// What goes out now, in journal order.
     pub ready: Vec<&'a StoredEvent>,
@@ -81,15 +81,8 @@ pub struct Sorted<'a> {
 /// Sorts the unacknowledged events of a journal for a token speaking for `me`.
 pub fn outbox(unacked: Vec<StoredEvent>, aside: &HashMap<Uuid, Aside>, me: &Identity) -> Outbox {
     let private = private_events(&unacked);
-    let mut out = Outbox::default();
-    for e in unacked {
-        match place(&e, &private, aside, me) {
-            Place::Left => {}
-            Place::Ready => out.ready.push(e),
-            Place::Waits(w) => out.waiting.push((e, w)),
-        }
-    }
-    out
+    let (ready, waiting) = split(unacked, &private, aside, me);
+    Outbox { ready, waiting }
 }
 
 /// Sorts the unacknowledged events of a journal for a token speaking for `me`, borrowing
@@ -100,15 +93,29 @@ pub fn sort<'a>(
     me: &Identity,
 ) -> Sorted<'a> {
     let private = private_events(unacked);
-    let mut out = Sorted::default();
+    let (ready, waiting) = split(unacked, &private, aside, me);
+    Sorted { ready, waiting }
+}
+
+/// The events that go out now and those that wait (with why), each in journal order, owned
+/// or borrowed as given.
+type Split<E> = (Vec<E>, Vec<(E, Waiting)>);
+
+fn split<E: std::borrow::Borrow<StoredEvent>>(
+    unacked: impl IntoIterator<Item = E>,
+    private: &HashSet<Uuid>,
+    aside: &HashMap<Uuid, Aside>,
+    me: &Identity,
+) -> Split<E> {
+    let (mut ready, mut waiting) = (Vec::new(), Vec::new());
     for e in unacked {
-        match place(e, &private, aside, me) {
+        match place(e.borrow(), private, aside, me) {
             Place::Left => {}
-            Place::Ready => out.ready.push(e),
-            Place::Waits(w) => out.waiting.push((e, w)),
+            Place::Ready => ready.push(e),
+            Place::Waits(w) => waiting.push((e, w)),
         }
     }
-    out
+    (ready, waiting)
 }
 
 /// Where an unacknowledged event goes.

@@ -530,7 +530,6 @@ impl TargetSync {
                 Ok(self.apply_pushed(results, report)?)
             })
         }));
-        drop(ready);
         self.unsent = unsent;
         self.unsent.retain(|e| !self.acked.contains(&e.id));
         pushed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))

@@ -230,7 +230,7 @@ pub(super) async fn push(
             Err((id, r)) => {
                 refused.push(r.code);
                 problem(r.status);
-                PushResult::refused(id, r.code, r.message)
+                PushResult::failed(id, "refused", r.code, r.message)
             }
             Ok(id) => match outcomes.next().expect("one outcome per stored event") {
                 PushOutcome::Stored(seq) => {
@@ -245,17 +245,14 @@ pub(super) async fn push(
                 PushOutcome::Conflict => {
                     conflicts += 1;
                     problem(StatusCode::CONFLICT);
-                    PushResult {
-                        id: Some(id),
-                        status: "conflict",
-                        seq: None,
-                        error: Some(PushError {
-                            code: "conflict",
-                            message: "an event with this id and other content is already \
-                                      stored; it was not changed"
-                                .into(),
-                        }),
-                    }
+                    PushResult::failed(
+                        Some(id),
+                        "conflict",
+                        "conflict",
+                        "an event with this id and other content is already stored; it was \
+                         not changed"
+                            .into(),
+                    )
                 }
                 PushOutcome::Refused { code, message } => {
                     refused.push(code);
@@ -264,7 +261,7 @@ pub(super) async fn push(
                     } else {
                         StatusCode::UNPROCESSABLE_ENTITY
                     });
-                    PushResult::refused(Some(id), code, message)
+                    PushResult::failed(Some(id), "refused", code, message)
                 }
             },
         })
@@ -319,10 +316,16 @@ impl PushResult {
         }
     }
 
-    fn refused(id: Option<uuid::Uuid>, code: &'static str, message: String) -> PushResult {
+    /// `conflict` or `refused`, with why.
+    fn failed(
+        id: Option<uuid::Uuid>,
+        status: &'static str,
+        code: &'static str,
+        message: String,
+    ) -> PushResult {
         PushResult {
             id,
-            status: "refused",
+            status,
             seq: None,
             error: Some(PushError { code, message }),
         }
